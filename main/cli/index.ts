@@ -1,0 +1,14 @@
+// Entry of the `fluxdeck` command (bin/fluxdeck.mjs loads the bundle of this file, or this file itself).
+import { runCli } from './run.ts';
+
+const controller = new AbortController();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => controller.abort(new Error(`received ${sig}`)));
+}
+
+const code = await runCli(process.argv.slice(2), {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  signal: controller.signal,
+});
+process.exitCode = code;

@@ -1,0 +1,58 @@
+import { type CliIO, type Command, UsageError } from './command.ts';
+import { versionCommand } from './commands/version.ts';
+
+/** Every command the CLI knows, in the order `fluxdeck help` lists them. */
+export const commands: Command[] = [versionCommand];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'fluxdeck: a desktop GitOps workstation running Flux-compatible controllers',
+    '',
+    'Usage: fluxdeck <command> [flags]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `fluxdeck <command> --help` for a command’s flags.',
+  ].join('\n');
+}
+
+/** Runs one CLI invocation and returns its exit code; never calls process.exit itself. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.out(help() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) {
+    io.err(`fluxdeck: unknown command '${name}'\n\n${help()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`${cmd.summary}\n\nUsage: ${cmd.usage}\n`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`fluxdeck ${cmd.name}: ${err.message}\nUsage: ${cmd.usage}\n`);
+      return 2;
+    }
+    io.err(`fluxdeck ${cmd.name}: ${describeError(err)}\n`);
+    return 1;
+  }
+}
+
+/** An error and its chain of causes on one line each, so the user sees the root reason. */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
+    parts.push(e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join('\n  caused by: ');
+}
