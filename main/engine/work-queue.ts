@@ -57,6 +57,7 @@ export class WorkQueue {
   private readonly backoff: { baseMs: number; maxMs: number };
   private worker: Worker | undefined;
   private stopped = false;
+  private paused = false;
   private readonly onError: WorkQueueOptions['onError'];
 
   constructor(opts: WorkQueueOptions = {}) {
@@ -105,6 +106,12 @@ export class WorkQueue {
   /** Aborts the in-flight run of `key`, if any (used when an object is deleted or a cluster disconnects). */
   abort(key: string): void {
     this.inFlight.get(key)?.abort(new Error(`reconcile of ${key} aborted`));
+  }
+
+  /** While paused nothing new starts (runs in flight finish); keys keep collecting and run on resume. */
+  pause(paused: boolean): void {
+    this.paused = paused;
+    this.pump();
   }
 
   /** Stops the queue: aborts in-flight runs and drops everything pending. Resolves when no run is in flight. */
@@ -158,7 +165,7 @@ export class WorkQueue {
 
   /** Starts as many waiting keys as the per-kind limits allow, oldest first. */
   private pump(): void {
-    if (!this.worker || this.stopped) return;
+    if (!this.worker || this.stopped || this.paused) return;
     for (let i = 0; i < this.ready.length; ) {
       const key = this.ready[i];
       if (key === undefined) break;

@@ -190,3 +190,22 @@ describe('queue helpers', () => {
     expect(withJitter(1000, 0.1, () => 0.5)).toBe(1000);
   });
 });
+
+describe('WorkQueue pause', () => {
+  it('starts nothing while paused and catches up on resume', async () => {
+    const q = new WorkQueue();
+    const started: string[] = [];
+    q.start((key) => {
+      started.push(key);
+      return Promise.resolve({});
+    });
+    q.pause(true);
+    q.add('c/K/ns/a');
+    q.add('c/K/ns/b');
+    await flush();
+    expect(started).toEqual([]);
+    q.pause(false);
+    await flush();
+    expect(started).toEqual(['c/K/ns/a', 'c/K/ns/b']);
+  });
+});

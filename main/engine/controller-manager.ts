@@ -1,0 +1,223 @@
+import { errorMessage } from '../util/errors.ts';
+import type { KubeObject, ObjectRef } from '../util/kube-object.ts';
+import type { Logger } from '../util/logger.ts';
+import type { EventBus } from './event-bus.ts';
+import { WorkQueue } from './work-queue.ts';
+
+/**
+ * The controller manager of one cluster: it turns cache events into work-queue keys and runs each controller's
+ * reconcile function for them. It knows nothing about Flux kinds; controllers plug in (ARCHITECTURE.md: the engine
+ * never imports the controllers).
+ */
+
+export interface ResourceType {
+  apiVersion: string;
+  kind: string;
+}
+
+export interface CacheEvent {
+  type: 'added' | 'modified' | 'deleted';
+  object: KubeObject;
+  /** The previous version for `modified`, when the cache had one. */
+  old?: KubeObject;
+}
+
+/** What the manager needs from a watch cache (main/kube's caches are adapted to this). */
+export interface ObjectCache {
+  get(namespace: string, name: string): KubeObject | undefined;
+  list(): KubeObject[];
+  subscribe(listener: (event: CacheEvent) => void): () => void;
+}
+
+/** Gives the cache of a resource type (created on first use and owned by the cluster session). */
+export type CacheProvider = (type: ResourceType) => ObjectCache;
+
+export interface ReconcileOutcome {
+  /** Reconcile again after this delay (the object's interval, or a retry interval after a handled failure). */
+  requeueAfterMs?: number;
+  /** An unexpected failure: the queue retries with exponential backoff. */
+  error?: unknown;
+}
+
+export interface ReconcileRequest {
+  cluster: string;
+  key: string;
+  signal: AbortSignal;
+  caches: CacheProvider;
+  /** Queue another object (same cluster) now, e.g. dependents of an object that became ready. */
+  enqueue(type: ResourceType, ref: Pick<ObjectRef, 'namespace' | 'name'>): void;
+}
+
+export interface Watch {
+  type: ResourceType;
+  /** Objects of the controller's own kind to reconcile when an object of `type` changes. */
+  map(event: CacheEvent, caches: CacheProvider): Pick<ObjectRef, 'namespace' | 'name'>[];
+}
+
+export interface Controller {
+  type: ResourceType;
+  /** Concurrent reconciles of this kind in this cluster. */
+  concurrency?: number;
+  reconcile(object: KubeObject, request: ReconcileRequest): Promise<ReconcileOutcome>;
+  /** Other kinds whose changes requeue objects of this kind (sources, dependencies). */
+  watches?: Watch[];
+  /** Whether a change of the object itself needs a reconcile; defaults to {@link needsReconcile}. */
+  shouldReconcile?: (event: CacheEvent) => boolean;
+}
+
+export const RECONCILE_REQUEST_ANNOTATION = 'reconcile.fluxcd.io/requestedAt';
+
+/**
+ * Flux's predicates: a new object, a new generation (spec change), a changed reconcile request annotation or a
+ * deletion in progress. Status-only updates (which the controllers write themselves) do not trigger a reconcile.
+ */
+export function needsReconcile(event: CacheEvent): boolean {
+  if (event.type === 'added') return true;
+  if (event.type === 'deleted') return false;
+  const { object, old } = event;
+  if (!old) return true;
+  if (object.metadata.generation !== old.metadata.generation) return true;
+  if (object.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) return true;
+  const now = object.metadata.annotations?.[RECONCILE_REQUEST_ANNOTATION];
+  return now !== undefined && now !== old.metadata.annotations?.[RECONCILE_REQUEST_ANNOTATION];
+}
+
+/** `cluster/kind/namespace/name`: the work-queue key (ARCHITECTURE.md rule 6). */
+export function objectKey(cluster: string, kind: string, namespace: string, name: string): string {
+  return `${cluster}/${kind}/${namespace}/${name}`;
+}
+
+export function parseObjectKey(key: string): { cluster: string; kind: string; namespace: string; name: string } {
+  const [cluster = '', kind = '', namespace = '', name = ''] = key.split('/');
+  return { cluster, kind, namespace, name };
+}
+
+/** Events the manager publishes on the engine bus. */
+export interface ManagerEvents {
+  'reconcile.started': { cluster: string; kind: string; namespace: string; name: string };
+  'reconcile.finished': {
+    cluster: string;
+    kind: string;
+    namespace: string;
+    name: string;
+    durationMs: number;
+    error?: string;
+    requeueAfterMs?: number;
+  };
+}
+
+export interface ControllerManagerOptions {
+  cluster: string;
+  controllers: Controller[];
+  caches: CacheProvider;
+  bus: EventBus<ManagerEvents>;
+  logger: Logger;
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+export class ControllerManager {
+  private readonly queue: WorkQueue;
+  private readonly byKind = new Map<string, Controller>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly opts: ControllerManagerOptions;
+  private started = false;
+
+  constructor(opts: ControllerManagerOptions) {
+    this.opts = opts;
+    const concurrency: { default: number; [kind: string]: number } = { default: 4 };
+    for (const c of opts.controllers) {
+      this.byKind.set(c.type.kind, c);
+      concurrency[c.type.kind] = c.concurrency ?? 4;
+    }
+    this.queue = new WorkQueue({
+      concurrency,
+      backoff: opts.backoff ?? { baseMs: 2000, maxMs: 5 * 60_000 },
+      onError: (key, error, retryInMs) =>
+        opts.logger.warn('reconcile failed', { key, error: errorMessage(error), retryInMs }),
+    });
+  }
+
+  /** Subscribes to the caches, queues every existing object once (as a controller restart does) and starts. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const { caches, cluster } = this.opts;
+    for (const c of this.opts.controllers) {
+      const own = caches(c.type);
+      const should = c.shouldReconcile ?? needsReconcile;
+      this.unsubscribe.push(
+        own.subscribe((event) => {
+          const key = objectKey(cluster, c.type.kind, event.object.metadata.namespace ?? '', event.object.metadata.name ?? '');
+          if (event.type === 'deleted') this.queue.remove(key);
+          else if (should(event)) this.queue.add(key);
+        }),
+      );
+      for (const w of c.watches ?? []) {
+        this.unsubscribe.push(
+          caches(w.type).subscribe((event) => {
+            for (const ref of w.map(event, caches)) this.queue.add(objectKey(cluster, c.type.kind, ref.namespace, ref.name));
+          }),
+        );
+      }
+      for (const obj of own.list()) this.queue.add(objectKey(cluster, c.type.kind, obj.metadata.namespace ?? '', obj.metadata.name ?? ''));
+    }
+    this.queue.start((key, signal) => this.run(key, signal));
+  }
+
+  /** Queues one object now (a user's reconcile request from the UI goes through the annotation instead). */
+  enqueue(type: ResourceType, ref: Pick<ObjectRef, 'namespace' | 'name'>): void {
+    this.queue.add(objectKey(this.opts.cluster, type.kind, ref.namespace, ref.name));
+  }
+
+  /** Stops: unsubscribes, aborts in-flight reconciles and waits for them to end. */
+  async stop(): Promise<void> {
+    for (const u of this.unsubscribe.splice(0)) u();
+    await this.queue.stop();
+  }
+
+  pause(paused: boolean): void {
+    this.queue.pause(paused);
+  }
+
+  stats(): ReturnType<WorkQueue['stats']> {
+    return this.queue.stats();
+  }
+
+  /** Resolves when no reconcile is waiting or running (tests and benchmarks). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private async run(key: string, signal: AbortSignal): Promise<ReconcileOutcome> {
+    const { cluster, kind, namespace, name } = parseObjectKey(key);
+    const controller = this.byKind.get(kind);
+    if (!controller) return {};
+    const object = this.opts.caches(controller.type).get(namespace, name);
+    if (!object) return {};
+    const started = performance.now();
+    this.opts.bus.emit('reconcile.started', { cluster, kind, namespace, name });
+    let outcome: ReconcileOutcome;
+    try {
+      outcome = await controller.reconcile(object, {
+        cluster,
+        key,
+        signal,
+        caches: this.opts.caches,
+        enqueue: (type, ref) => this.enqueue(type, ref),
+      });
+    } catch (error) {
+      outcome = { error };
+    }
+    const error = outcome.error === undefined ? undefined : errorMessage(outcome.error);
+    this.opts.bus.emit('reconcile.finished', {
+      cluster,
+      kind,
+      namespace,
+      name,
+      durationMs: Math.round(performance.now() - started),
+      ...(error !== undefined ? { error } : {}),
+      ...(outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {}),
+    });
+    return outcome;
+  }
+}

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  type CacheEvent,
+  type Controller,
+  ControllerManager,
+  type ManagerEvents,
+  needsReconcile,
+  type ObjectCache,
+  type ResourceType,
+} from '../../../main/engine/controller-manager.ts';
+import { EventBus } from '../../../main/engine/event-bus.ts';
+import type { KubeObject } from '../../../main/util/kube-object.ts';
+import { silentLogger } from '../../../main/util/logger.ts';
+
+/** An in-memory cache standing in for a watch cache (unit tests only). */
+class MemoryCache implements ObjectCache {
+  readonly objects = new Map<string, KubeObject>();
+  private readonly listeners = new Set<(e: CacheEvent) => void>();
+  get(ns: string, name: string): KubeObject | undefined {
+    return this.objects.get(`${ns}/${name}`);
+  }
+  list(): KubeObject[] {
+    return [...this.objects.values()];
+  }
+  subscribe(l: (e: CacheEvent) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  put(obj: KubeObject): void {
+    const k = `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
+    const old = this.objects.get(k);
+    this.objects.set(k, obj);
+    for (const l of this.listeners) l(old ? { type: 'modified', object: obj, old } : { type: 'added', object: obj });
+  }
+  del(obj: KubeObject): void {
+    this.objects.delete(`${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`);
+    for (const l of this.listeners) l({ type: 'deleted', object: obj });
+  }
+}
+
+const KS: ResourceType = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization' };
+const GIT: ResourceType = { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository' };
+
+function obj(type: ResourceType, name: string, extra: Partial<KubeObject['metadata']> = {}, body: Record<string, unknown> = {}): KubeObject {
+  return { apiVersion: type.apiVersion, kind: type.kind, metadata: { name, namespace: 'flux-system', generation: 1, ...extra }, ...body };
+}
+
+function setup(controllerExtra: Partial<Controller> = {}): {
+  ks: MemoryCache;
+  git: MemoryCache;
+  reconciled: string[];
+  manager: ControllerManager;
+  events: ManagerEvents['reconcile.finished'][];
+} {
+  const ks = new MemoryCache();
+  const git = new MemoryCache();
+  const reconciled: string[] = [];
+  const bus = new EventBus<ManagerEvents>();
+  const events: ManagerEvents['reconcile.finished'][] = [];
+  bus.on('reconcile.finished', (e) => events.push(e));
+  const controller: Controller = {
+    type: KS,
+    reconcile: (o) => {
+      reconciled.push(o.metadata.name ?? '');
+      return Promise.resolve({});
+    },
+    watches: [
+      {
+        type: GIT,
+        map: (e) => {
+          const rev = (o: KubeObject | undefined): unknown => (o?.status as { rev?: string } | undefined)?.rev;
+          if (e.type !== 'modified' || rev(e.object) === rev(e.old)) return [];
+          return ks
+            .list()
+            .filter((k) => (k.spec as { sourceRef: { name: string } }).sourceRef.name === e.object.metadata.name)
+            .map((k) => ({ namespace: k.metadata.namespace ?? '', name: k.metadata.name ?? '' }));
+        },
+      },
+    ],
+    ...controllerExtra,
+  };
+  const manager = new ControllerManager({
+    cluster: 'prod',
+    controllers: [controller],
+    caches: (t) => (t.kind === 'Kustomization' ? ks : git),
+    bus,
+    logger: silentLogger,
+  });
+  return { ks, git, reconciled, manager, events };
+}
+
+describe('ControllerManager', () => {
+  it('reconciles every existing object on start and reports each run on the bus', async () => {
+    const t = setup();
+    t.ks.put(obj(KS, 'apps', {}, { spec: { sourceRef: { name: 'repo' } } }));
+    t.ks.put(obj(KS, 'infra', {}, { spec: { sourceRef: { name: 'repo' } } }));
+    t.manager.start();
+    await t.manager.idle();
+    expect(t.reconciled.sort()).toEqual(['apps', 'infra']);
+    expect(t.events.map((e) => `${e.cluster}/${e.kind}/${e.name}`).sort()).toEqual(['prod/Kustomization/apps', 'prod/Kustomization/infra']);
+    await t.manager.stop();
+  });
+
+  it('ignores status-only updates but reacts to a new generation and a reconcile request', async () => {
+    const t = setup();
+    const base = obj(KS, 'apps', {}, { spec: { sourceRef: { name: 'repo' } } });
+    t.ks.put(base);
+    t.manager.start();
+    await t.manager.idle();
+    t.ks.put({ ...base, status: { observedGeneration: 1 } });
+    await t.manager.idle();
+    expect(t.reconciled).toEqual(['apps']);
+    t.ks.put({ ...base, metadata: { ...base.metadata, generation: 2 } });
+    await t.manager.idle();
+    t.ks.put({ ...base, metadata: { ...base.metadata, generation: 2, annotations: { 'reconcile.fluxcd.io/requestedAt': 'now' } } });
+    await t.manager.idle();
+    expect(t.reconciled).toEqual(['apps', 'apps', 'apps']);
+    await t.manager.stop();
+  });
+
+  it('requeues dependents when a watched object changes', async () => {
+    const t = setup();
+    t.ks.put(obj(KS, 'apps', {}, { spec: { sourceRef: { name: 'repo' } } }));
+    t.ks.put(obj(KS, 'other', {}, { spec: { sourceRef: { name: 'elsewhere' } } }));
+    const repo = obj(GIT, 'repo', {}, { status: { rev: 'a' } });
+    t.git.put(repo);
+    t.manager.start();
+    await t.manager.idle();
+    t.reconciled.length = 0;
+    t.git.put({ ...repo, status: { rev: 'b' } });
+    await t.manager.idle();
+    expect(t.reconciled).toEqual(['apps']);
+    await t.manager.stop();
+  });
+
+  it('does not reconcile objects that are gone, and turns a throwing reconcile into a reported failure', async () => {
+    const t = setup({
+      reconcile: (o) => (o.metadata.name === 'bad' ? Promise.reject(new Error('build failed')) : Promise.resolve({})),
+    });
+    const doomed = obj(KS, 'doomed', {}, { spec: { sourceRef: { name: 'r' } } });
+    t.ks.put(doomed);
+    t.ks.del(doomed);
+    t.ks.put(obj(KS, 'bad', {}, { spec: { sourceRef: { name: 'r' } } }));
+    t.manager.start();
+    await t.manager.idle();
+    expect(t.events.map((e) => [e.name, e.error])).toEqual([['bad', 'build failed']]);
+    await t.manager.stop();
+  });
+});
+
+describe('needsReconcile (Flux predicates)', () => {
+  const base = obj(KS, 'a');
+  it.each<[string, CacheEvent, boolean]>([
+    ['added', { type: 'added', object: base }, true],
+    ['deleted', { type: 'deleted', object: base }, false],
+    ['status only', { type: 'modified', object: { ...base, status: { x: 1 } }, old: base }, false],
+    ['generation', { type: 'modified', object: obj(KS, 'a', { generation: 2 }), old: base }, true],
+    ['deletion started', { type: 'modified', object: obj(KS, 'a', { deletionTimestamp: 'now' }), old: base }, true],
+    ['request annotation', { type: 'modified', object: obj(KS, 'a', { annotations: { 'reconcile.fluxcd.io/requestedAt': '1' } }), old: base }, true],
+    [
+      'same request annotation',
+      { type: 'modified', object: obj(KS, 'a', { annotations: { 'reconcile.fluxcd.io/requestedAt': '1' } }), old: obj(KS, 'a', { annotations: { 'reconcile.fluxcd.io/requestedAt': '1' } }) },
+      false,
+    ],
+  ])('%s → %s', (_name, event, expected) => {
+    expect(needsReconcile(event)).toBe(expected);
+  });
+});
