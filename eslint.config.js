@@ -28,7 +28,7 @@ function layerRules() {
   return mainLayers.flatMap((layer, i) =>
     layer.map((folder) => {
       const banned = forbiddenAbove(i).filter((f) => f !== folder);
-      const siblings = layer.filter((f) => f !== folder && i === 1);
+      const siblings = layer.filter((f) => f !== folder && f !== 'util' && i === 1); // util is shared by all
       return {
         files: [`main/${folder}/**/*.ts`, ...(folder === 'create-fluxdeck' ? ['main/create-fluxdeck.ts'] : [])],
         rules: {
