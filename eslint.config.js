@@ -12,7 +12,8 @@ const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', '
 /** Layers of main/, lowest first. A layer may import only layers listed before it (and itself). */
 const mainLayers = [
   ['contract'],
-  ['kube', 'sources', 'kustomize', 'helm', 'images', 'util'],
+  ['util'],
+  ['kube', 'sources', 'kustomize', 'helm', 'images'],
   ['engine'],
   ['controllers', 'notify'],
   ['create-fluxdeck'],
@@ -28,7 +29,8 @@ function layerRules() {
   return mainLayers.flatMap((layer, i) =>
     layer.map((folder) => {
       const banned = forbiddenAbove(i).filter((f) => f !== folder);
-      const siblings = layer.filter((f) => f !== folder && f !== 'util' && i === 1); // util is shared by all
+      // The libraries of one layer are independent of each other; they share code through main/util.
+      const siblings = layer.filter((f) => f !== folder && i === 2);
       return {
         files: [`main/${folder}/**/*.ts`, ...(folder === 'create-fluxdeck' ? ['main/create-fluxdeck.ts'] : [])],
         rules: {
