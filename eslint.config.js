@@ -7,65 +7,22 @@ import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+import layers from './eslint-rules/layers.js';
+
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'url', 'stream'];
 
-/** Layers of main/, lowest first. A layer may import only layers listed before it (and itself). */
-const mainLayers = [
-  ['contract'],
-  ['util'],
-  ['kube', 'sources', 'kustomize', 'helm', 'images'],
-  ['engine'],
-  ['controllers', 'notify'],
-  ['create-fluxdeck'],
-  ['api', 'cli', 'headless', 'electron'],
-];
-
-function forbiddenAbove(layerIndex) {
-  return mainLayers.slice(layerIndex + 1).flat();
-}
-
-/** no-restricted-imports patterns that stop a folder of main/ importing upward. */
-function layerRules() {
-  return mainLayers.flatMap((layer, i) =>
-    layer.map((folder) => {
-      const banned = forbiddenAbove(i).filter((f) => f !== folder);
-      // The libraries of one layer are independent of each other; they share code through main/util.
-      const siblings = layer.filter((f) => f !== folder && i === 2);
-      return {
-        files: [`main/${folder}/**/*.ts`, ...(folder === 'create-fluxdeck' ? ['main/create-fluxdeck.ts'] : [])],
-        rules: {
-          'no-restricted-imports': [
-            'error',
-            {
-              paths:
-                folder === 'electron'
-                  ? []
-                  : [{ name: 'electron', message: 'Only main/electron/ may import electron.' }],
-              patterns: [
-                ...banned.map((f) => ({
-                  group: [
-                    `**/main/${f}`,
-                    `**/main/${f}/**`,
-                    `../${f}/**`,
-                    `../../${f}/**`,
-                    `../${f}`,
-                    `../../${f}`,
-                    `../${f}.ts`,
-                    `../../${f}.ts`,
-                  ],
-                  message: `main/${folder} must not import main/${f}: dependencies point down (ARCHITECTURE.md rule 0).`,
-                })),
-                ...siblings.map((f) => ({
-                  group: [`../${f}/**`, `../../${f}/**`],
-                  message: `main/${folder} and main/${f} are independent libraries; share code through main/util.`,
-                })),
-              ],
-            },
-          ],
-        },
-      };
-    }),
-  );
+/** Only main/electron/ imports electron (the layer rule in eslint-rules/layers.js covers the rest of main/). */
+function electronRule() {
+  return {
+    files: ['main/**/*.ts'],
+    ignores: ['main/electron/**', 'main/contract/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Only main/electron/ may import electron.' }] },
+      ],
+    },
+  };
 }
 
 export default tseslint.config(
@@ -121,7 +78,12 @@ export default tseslint.config(
     files: ['main/controllers/**/*.ts'],
     rules: { complexity: ['error', 12], 'max-depth': ['error', 3], 'max-params': ['error', 4] },
   },
-  ...layerRules(),
+  electronRule(),
+  {
+    files: ['main/**/*.ts'],
+    plugins: { fluxdeck: { rules: { layers } } },
+    rules: { 'fluxdeck/layers': 'error' },
+  },
   {
     files: ['main/contract/**/*.ts'],
     rules: {
