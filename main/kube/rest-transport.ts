@@ -1,0 +1,321 @@
+import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createGunzip } from 'node:zlib';
+
+import type { AuthHealthRegistry } from './auth-health.ts';
+import type { Authenticator, Credentials } from './authenticator.ts';
+import { errorFromNetwork, errorFromResponse, KubeError } from './kube-error.ts';
+
+/**
+ * HTTP for one context: keep-alive connections, bodies sent exactly as given (never through client-node's
+ * ObjectSerializer, which mangles custom resources and dates; test-control-plane.md §8.1), request counting per verb,
+ * and one AbortController that `close()` fires to stop everything in flight, watches included.
+ */
+export interface RestRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the server URL, e.g. `/api/v1/namespaces/default/configmaps/x`. */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Already serialised JSON (or YAML for apply patches). */
+  body?: string;
+  contentType?: string;
+  accept?: string;
+  headers?: Record<string, string | string[]>;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** What to count this request as (`APPLY`, `LIST`, `WATCH`...); defaults to the method. */
+  verb?: string;
+}
+
+export interface RestResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface StreamResponse {
+  status: number;
+  body: IncomingMessage;
+}
+
+export interface RequestStats {
+  total: number;
+  byVerb: Record<string, number>;
+}
+
+export interface RestTransportOptions {
+  context: string;
+  server: string;
+  authenticator: Authenticator;
+  health?: AuthHealthRegistry;
+  /** Concurrent connections for ordinary requests (watches have their own pool). Default 16. */
+  maxSockets?: number;
+  compression?: boolean;
+  userAgent?: string;
+  /** Extra headers on every request (impersonation of a service account). */
+  headers?: Record<string, string | string[]>;
+  defaultTimeoutMs?: number;
+  /** Shared by the views `withHeaders` makes, so a cluster's requests are counted in one place. */
+  stats?: RequestStats;
+  /** Connection pools, shared with the views `withHeaders` makes (same credentials, so same connections). */
+  pools?: PoolHolder;
+}
+
+interface PoolHolder {
+  current?: Pools;
+  retired: (HttpsAgent | HttpAgent)[];
+}
+
+interface Pools {
+  identity: string;
+  requests: HttpsAgent | HttpAgent;
+  streams: HttpsAgent | HttpAgent;
+}
+
+export class RestTransport {
+  readonly context: string;
+  readonly server: string;
+  readonly stats: RequestStats;
+  readonly #url: URL;
+  readonly #opts: RestTransportOptions;
+  readonly #closer = new AbortController();
+  readonly #pools: PoolHolder;
+
+  constructor(opts: RestTransportOptions) {
+    this.#opts = opts;
+    this.context = opts.context;
+    this.server = opts.server;
+    this.stats = opts.stats ?? { total: 0, byVerb: {} };
+    this.#pools = opts.pools ?? { retired: [] };
+    this.#url = new URL(opts.server);
+    if (this.#url.protocol !== 'https:' && this.#url.protocol !== 'http:')
+      throw new KubeError(`context "${opts.context}": unsupported server URL ${opts.server}`, {
+        reason: 'Unreachable',
+      });
+  }
+
+  /** Aborted when the transport is closed; long-running work for this cluster should listen to it. */
+  get signal(): AbortSignal {
+    return this.#closer.signal;
+  }
+
+  get closed(): boolean {
+    return this.#closer.signal.aborted;
+  }
+
+  /** A transport for the same cluster with extra headers (impersonation) sharing the credentials and counters. */
+  withHeaders(headers: Record<string, string | string[]>): RestTransport {
+    const child = new RestTransport({
+      ...this.#opts,
+      stats: this.stats,
+      pools: this.#pools,
+      headers: { ...this.#opts.headers, ...headers },
+    });
+    // Closing the cluster closes every impersonating view of it too.
+    this.#closer.signal.addEventListener('abort', () => child.close(), { once: true });
+    return child;
+  }
+
+  /** Sends a request; resolves with any HTTP status, rejects only when no answer came (KubeError). */
+  async request(req: RestRequest): Promise<RestResponse> {
+    const res = await this.#withAuth(req, false);
+    const body = await readBody(res.body).catch((err: unknown) => {
+      throw this.#networkError(req, err);
+    });
+    return { status: res.status, headers: res.body.headers, body };
+  }
+
+  /** Opens a streaming response (watches). A non-2xx answer is read fully and thrown as a KubeError. */
+  async stream(req: RestRequest): Promise<StreamResponse> {
+    const res = await this.#withAuth(req, true);
+    if (res.status >= 300) {
+      const body = await readBody(res.body).catch(() => '');
+      throw errorFromResponse(describe(req), res.status, body);
+    }
+    return res;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.#closer.abort(new KubeError(`connection to context "${this.context}" was closed`, { reason: 'Aborted' }));
+    // Views share the parent's pools; only the parent (which owns them) tears the connections down.
+    if (this.#opts.pools) return;
+    this.#pools.current?.requests.destroy();
+    this.#pools.current?.streams.destroy();
+    for (const a of this.#pools.retired) a.destroy();
+  }
+
+  async #withAuth(req: RestRequest, stream: boolean): Promise<StreamResponse> {
+    if (this.closed)
+      throw new KubeError(`${describe(req)}: the connection to context "${this.context}" is closed`, {
+        reason: 'Aborted',
+      });
+    const auth = this.#opts.authenticator;
+    try {
+      let creds = await auth.credentials();
+      let res = await this.#send(req, creds, stream);
+      if (res.status === 401 && auth.invalidate()) {
+        res.body.resume();
+        creds = await auth.credentials();
+        res = await this.#send(req, creds, stream);
+      }
+      if (res.status === 401) {
+        const body = await readBody(res.body).catch(() => '');
+        throw errorFromResponse(describe(req), 401, body);
+      }
+      this.#opts.health?.recordSuccess(this.context, auth.method);
+      return res;
+    } catch (err) {
+      this.#opts.health?.recordFailure(this.context, auth.method, err);
+      throw err;
+    }
+  }
+
+  #agents(creds: Credentials): Pools {
+    const held = this.#pools.current;
+    if (held?.identity === creds.tlsIdentity) return held;
+    if (held) this.#pools.retired.push(held.requests, held.streams);
+    const https = this.#url.protocol === 'https:';
+    const make = (maxSockets: number): HttpsAgent | HttpAgent =>
+      https
+        ? new HttpsAgent({
+            keepAlive: true,
+            maxSockets,
+            maxFreeSockets: maxSockets,
+            scheduling: 'lifo',
+            ...creds.tls,
+          })
+        : new HttpAgent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
+    const pools = {
+      identity: creds.tlsIdentity,
+      requests: make(this.#opts.maxSockets ?? 16),
+      streams: make(Number.POSITIVE_INFINITY),
+    };
+    this.#pools.current = pools;
+    return pools;
+  }
+
+  async #send(req: RestRequest, creds: Credentials, stream: boolean): Promise<StreamResponse> {
+    const verb = req.verb ?? req.method;
+    this.stats.total++;
+    this.stats.byVerb[verb] = (this.stats.byVerb[verb] ?? 0) + 1;
+    try {
+      return await this.#sendOnce(req, creds, stream);
+    } catch (err) {
+      // A keep-alive socket the server closed just as we reused it: the request never arrived, so send it again.
+      if ((err as { reusedSocket?: boolean }).reusedSocket && (err as { code?: string }).code === 'ECONNRESET')
+        return this.#sendOnce(req, creds, stream);
+      throw err;
+    }
+  }
+
+  #sendOnce(req: RestRequest, creds: Credentials, stream: boolean): Promise<StreamResponse> {
+    const pools = this.#agents(creds);
+    const signals = [this.#closer.signal];
+    if (req.signal) signals.push(req.signal);
+    const timeout = req.timeoutMs ?? (stream ? undefined : (this.#opts.defaultTimeoutMs ?? 60_000));
+    if (timeout !== undefined) signals.push(AbortSignal.timeout(timeout));
+    const signal = AbortSignal.any(signals);
+    const headers: Record<string, string | string[] | number> = {
+      ...creds.headers,
+      ...this.#opts.headers,
+      ...req.headers,
+      accept: req.accept ?? 'application/json',
+      'user-agent': this.#opts.userAgent ?? 'fluxdeck',
+    };
+    if (this.#opts.compression !== false) headers['accept-encoding'] = 'gzip';
+    if (req.body !== undefined) {
+      headers['content-type'] = req.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(req.body);
+    }
+    const base = this.#url.pathname.replace(/\/$/, '');
+    const path = base + req.path + queryString(req.query);
+    const send = this.#url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(abortError(req, signal, this.context));
+        return;
+      }
+      const r = send(
+        {
+          protocol: this.#url.protocol,
+          hostname: this.#url.hostname.replace(/^\[|\]$/g, ''),
+          port: this.#url.port || undefined,
+          method: req.method,
+          path,
+          headers,
+          agent: stream ? pools.streams : pools.requests,
+          servername: creds.tls.servername,
+        },
+        (res) => {
+          signal.addEventListener('abort', () => res.destroy(abortError(req, signal, this.context)), { once: true });
+          resolve({ status: res.statusCode ?? 0, body: decode(res) });
+        },
+      );
+      const onAbort = (): void => {
+        r.destroy(abortError(req, signal, this.context));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      r.on('close', () => signal.removeEventListener('abort', onAbort));
+      r.on('error', (err) => {
+        if (err instanceof KubeError) reject(err);
+        else if (r.reusedSocket && (err as { code?: string }).code === 'ECONNRESET')
+          reject(Object.assign(err, { reusedSocket: true }));
+        else reject(this.#networkError(req, err));
+      });
+      r.end(req.body);
+    });
+  }
+
+  #networkError(req: RestRequest, err: unknown): KubeError {
+    return err instanceof KubeError ? err : errorFromNetwork(describe(req), this.server, err);
+  }
+}
+
+function describe(req: RestRequest): string {
+  return `${req.verb ?? req.method} ${req.path}`;
+}
+
+function abortError(req: RestRequest, signal: AbortSignal, context: string): KubeError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof KubeError) return reason;
+  if (reason instanceof DOMException && reason.name === 'TimeoutError')
+    return new KubeError(`${describe(req)}: no answer from context "${context}" in time`, {
+      reason: 'Timeout',
+      hint: 'the apiserver is slow or unreachable',
+    });
+  return new KubeError(`${describe(req)}: aborted`, { reason: 'Aborted', cause: reason });
+}
+
+function queryString(q: RestRequest['query']): string {
+  if (!q) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) parts.push(`${k}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+function decode(res: IncomingMessage): IncomingMessage {
+  if (res.headers['content-encoding'] !== 'gzip') return res;
+  // Keep the IncomingMessage type for callers (headers, destroy); the data events come from the gunzip stream.
+  const gunzip = createGunzip();
+  res.pipe(gunzip);
+  res.on('error', (e) => gunzip.destroy(e));
+  return Object.assign(gunzip, {
+    headers: res.headers,
+    statusCode: res.statusCode,
+    destroy: (e?: Error) => {
+      res.destroy(e);
+      return gunzip.destroy(e);
+    },
+  }) as unknown as IncomingMessage;
+}
+
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new Error('response aborted')));
+  });
+}
