@@ -1,8 +1,20 @@
+import { errorMessage } from '../util/errors.ts';
 import { type CliIO, type Command, UsageError } from './command.ts';
+import { getCommand } from './commands/get.ts';
+import { reconcileCommand } from './commands/reconcile.ts';
+import { resumeCommand, suspendCommand } from './commands/suspend.ts';
+import { treeCommand } from './commands/tree.ts';
 import { versionCommand } from './commands/version.ts';
 
 /** Every command the CLI knows, in the order `fluxdeck help` lists them. */
-export const commands: Command[] = [versionCommand];
+export const commands: Command[] = [
+  getCommand,
+  reconcileCommand,
+  suspendCommand,
+  resumeCommand,
+  treeCommand,
+  versionCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -50,9 +62,17 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 export function describeError(err: unknown): string {
   const parts: string[] = [];
   let e: unknown = err;
+  let hint: string | undefined;
   for (let depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
-    parts.push(e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e));
+    parts.push(errorMessage(e));
+    hint ??= hintOf(e);
     e = e instanceof Error ? e.cause : undefined;
   }
-  return parts.join('\n  caused by: ');
+  return parts.join('\n  caused by: ') + (hint ? `\n  hint: ${hint}` : '');
+}
+
+/** Errors from main/kube carry a `hint` saying what to do; show it. */
+function hintOf(e: unknown): string | undefined {
+  const hint = e instanceof Error ? (e as Error & { hint?: unknown }).hint : undefined;
+  return typeof hint === 'string' && hint !== '' ? hint : undefined;
 }
