@@ -67,7 +67,7 @@ function dependencyProblem(
   if (conditions.length === 0 || dep.metadata.generation !== dep.status?.observedGeneration || !isReady(conditions)) {
     return `dependency '${id}' is not ready`;
   }
-  if (sourceRevision !== undefined && sameSource(ks, dep) && dep.status.lastAppliedRevision !== sourceRevision) {
+  if (sourceRevision !== undefined && sameSource(ks, dep) && dep.status?.lastAppliedRevision !== sourceRevision) {
     return `dependency '${id}' revision is not up to date`;
   }
   return undefined;
