@@ -1,6 +1,7 @@
 import { errorMessage } from '../util/errors.ts';
 import { type CliIO, type Command, UsageError } from './command.ts';
 import { getCommand } from './commands/get.ts';
+import { installCommand } from './commands/install.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { resumeCommand, suspendCommand } from './commands/suspend.ts';
 import { treeCommand } from './commands/tree.ts';
@@ -13,6 +14,7 @@ export const commands: Command[] = [
   suspendCommand,
   resumeCommand,
   treeCommand,
+  installCommand,
   versionCommand,
 ];
 

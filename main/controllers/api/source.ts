@@ -23,6 +23,10 @@ export interface Artifact {
 /** The status shared by every source kind. */
 export interface SourceStatus extends FluxStatus {
   artifact?: Artifact;
+}
+
+/** Status of the kinds that also publish a stable download URL (all sources but GitRepository). */
+export interface SourceStatusWithURL extends SourceStatus {
   /** Dynamic fetch URL of the latest artifact (`<server>/<kind>/<ns>/<name>/latest.tar.gz`). */
   url?: string;
 }
@@ -163,7 +167,7 @@ export interface HelmRepositorySpec {
   provider?: 'generic' | 'aws' | 'azure' | 'gcp';
 }
 
-export type HelmRepositoryStatus = SourceStatus;
+export type HelmRepositoryStatus = SourceStatusWithURL;
 
 export type HelmRepository = FluxObject<'HelmRepository', HelmRepositorySpec, HelmRepositoryStatus>;
 
@@ -200,7 +204,7 @@ export interface HelmChartSpec {
   verify?: OCIRepositoryVerification;
 }
 
-export interface HelmChartStatus extends SourceStatus {
+export interface HelmChartStatus extends SourceStatusWithURL {
   observedSourceArtifactRevision?: string;
   observedChartName?: string;
   observedValuesFiles?: string[];
@@ -246,7 +250,7 @@ export interface OCIRepositorySpec {
   suspend?: boolean;
 }
 
-export interface OCIRepositoryStatus extends SourceStatus {
+export interface OCIRepositoryStatus extends SourceStatusWithURL {
   observedIgnore?: string;
   observedLayerSelector?: OCILayerSelector;
 }
@@ -283,7 +287,7 @@ export interface BucketSpec {
   suspend?: boolean;
 }
 
-export interface BucketStatus extends SourceStatus {
+export interface BucketStatus extends SourceStatusWithURL {
   observedIgnore?: string;
 }
 
