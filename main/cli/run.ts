@@ -2,6 +2,7 @@ import { errorMessage } from '../util/errors.ts';
 import { type CliIO, type Command, UsageError } from './command.ts';
 import { getCommand } from './commands/get.ts';
 import { installCommand } from './commands/install.ts';
+import { kustomizeCommand } from './commands/kustomize.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { resumeCommand, suspendCommand } from './commands/suspend.ts';
 import { treeCommand } from './commands/tree.ts';
@@ -14,6 +15,7 @@ export const commands: Command[] = [
   suspendCommand,
   resumeCommand,
   treeCommand,
+  kustomizeCommand,
   installCommand,
   versionCommand,
 ];

@@ -1,0 +1,359 @@
+/**
+ * `kustomize build`: accumulate the resources of a kustomization (files, directories with their own
+ * kustomizations, components), run its generators and transformers in kustomize's order, and at the top level add
+ * hash suffixes, fix name references and sort. Pure over a BuildFs, synchronous so it runs the same on the main
+ * thread and in a worker.
+ */
+import type { KubeObject } from '../util/kube-object.ts';
+import { KustomizeError } from './errors.ts';
+import { type BuildFs, cleanPath, joinPath } from './fs.ts';
+import { type FileReader, generate, mergeGenerated } from './generators.ts';
+import { contentHash } from './hash.ts';
+import {
+  type Kustomization,
+  type LoadedKustomization,
+  loadKustomization,
+  type PatchEntry,
+  type ReplacementEntry,
+} from './kustomization.ts';
+import { fixNameReferences } from './name-reference.ts';
+import { applyPatchesById, applyTargetedPatch, parsePatch } from './patches.ts';
+import { applyReplacements } from './replacements.ts';
+import {
+  describeRes,
+  identity,
+  isMapValue,
+  legacySort,
+  nameOf,
+  namespaceOf,
+  newRes,
+  rememberName,
+  type Res,
+} from './resource.ts';
+import type { Selector } from './selector.ts';
+import { addAnnotations, addLabels, addPrefixSuffix, setImages, setNamespace, setReplicas } from './transformers.ts';
+import { parseYamlStream } from './yaml-parse.ts';
+
+export interface BuildOptions {
+  /** 'rootOnly' (kubectl's default) refuses files outside a kustomization's directory; Flux uses 'none'. */
+  loadRestrictor?: 'rootOnly' | 'none';
+  /** Largest file the build reads, in bytes (default 32 MiB). */
+  maxFileBytes?: number;
+  /** Most resources a build may produce (default 100,000). */
+  maxResources?: number;
+}
+
+export interface BuildResult {
+  objects: KubeObject[];
+}
+
+const REMOTE = /^(https?:\/\/|git@|ssh:\/\/|git::|github\.com\/|gitlab\.com\/|bitbucket\.org\/)|\?ref=|\/\/.*\?/;
+
+class Builder {
+  private readonly inProgress: string[] = [];
+  private readonly restrict: boolean;
+  private readonly maxFileBytes: number;
+  private readonly maxResources: number;
+  private readonly fs: BuildFs;
+
+  constructor(fs: BuildFs, options: BuildOptions) {
+    this.fs = fs;
+    this.restrict = (options.loadRestrictor ?? 'rootOnly') === 'rootOnly';
+    this.maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
+    this.maxResources = options.maxResources ?? 100_000;
+  }
+
+  /** Resolves a path named in a kustomization, enforcing the load restrictor for files. */
+  private filePath(lk: LoadedKustomization, rel: string, what: string): string {
+    const path = cleanPath(joinPath(lk.dir, rel));
+    if (path === undefined) {
+      throw new KustomizeError({ file: lk.file, message: `${what} '${rel}' is outside the build root` });
+    }
+    if (this.restrict && lk.dir !== '' && path !== lk.dir && !path.startsWith(`${lk.dir}/`)) {
+      throw new KustomizeError({
+        file: lk.file,
+        message: `security; file '${path}' is not in or below '${lk.dir}' (the load restrictor allows only files inside the kustomization directory)`,
+      });
+    }
+    if (this.restrict && lk.dir === '' && path.startsWith('..')) {
+      throw new KustomizeError({ file: lk.file, message: `security; file '${path}' is not in or below the root` });
+    }
+    return path;
+  }
+
+  readText(path: string, from: string): string {
+    const kind = this.fs.kind(path);
+    if (kind !== 'file') {
+      throw new KustomizeError({
+        file: from,
+        message: kind === 'dir' ? `'${path}' is a directory, expected a file` : `file '${path}' does not exist`,
+      });
+    }
+    const bytes = this.fs.readFile(path);
+    if (bytes.byteLength > this.maxFileBytes) {
+      throw new KustomizeError({
+        file: path,
+        message: `file is ${bytes.byteLength} bytes, more than the ${this.maxFileBytes}-byte limit`,
+      });
+    }
+    return new TextDecoder().decode(bytes);
+  }
+
+  private reader(lk: LoadedKustomization): FileReader {
+    return {
+      file: lk.file,
+      read: (rel) => {
+        const path = this.filePath(lk, rel, 'file');
+        this.readText(path, lk.file);
+        return this.fs.readFile(path);
+      },
+    };
+  }
+
+  private append(list: Res[], add: Res[], lk: LoadedKustomization): void {
+    const seen = new Set(list.map(identity));
+    for (const r of add) {
+      const id = identity(r);
+      if (seen.has(id)) {
+        throw new KustomizeError({
+          file: lk.file,
+          message: `may not add resource with an already registered id: ${describeRes(r)} (from ${r.source})`,
+        });
+      }
+      seen.add(id);
+      list.push(r);
+    }
+    if (list.length > this.maxResources) {
+      throw new KustomizeError({ file: lk.file, message: `build produces more than ${this.maxResources} resources` });
+    }
+  }
+
+  private loadResourceFile(path: string, from: string): Res[] {
+    const docs = parseYamlStream(this.readText(path, from), path);
+    const out: Res[] = [];
+    const add = (doc: unknown): void => {
+      if (doc === null) return;
+      if (!isMapValue(doc)) throw new KustomizeError({ file: path, message: 'a resource must be a YAML mapping' });
+      if (typeof doc.kind === 'string' && doc.kind.endsWith('List') && Array.isArray(doc.items)) {
+        for (const item of doc.items) add(item);
+        return;
+      }
+      const meta = doc.metadata;
+      if (typeof doc.kind !== 'string' || !doc.kind) {
+        throw new KustomizeError({ file: path, message: 'a resource is missing its kind' });
+      }
+      if (!isMapValue(meta) || typeof meta.name !== 'string' || meta.name === '') {
+        if (!(isMapValue(meta) && typeof meta.generateName === 'string')) {
+          throw new KustomizeError({ file: path, message: `a ${doc.kind} is missing metadata.name` });
+        }
+      }
+      if (typeof doc.apiVersion !== 'string') doc.apiVersion = '';
+      out.push(newRes(doc as unknown as KubeObject, path));
+    };
+    for (const d of docs) add(d);
+    return out;
+  }
+
+  private enter(dir: string, from: string): void {
+    if (this.inProgress.includes(dir)) {
+      throw new KustomizeError({
+        file: from,
+        message: `cycle detected: ${[...this.inProgress.slice(this.inProgress.indexOf(dir)), dir].map((d) => d || '.').join(' -> ')}`,
+      });
+    }
+    this.inProgress.push(dir);
+  }
+
+  private leave(): void {
+    this.inProgress.pop();
+  }
+
+  private subPath(lk: LoadedKustomization, entry: string, what: string): string {
+    if (REMOTE.test(entry)) {
+      throw new KustomizeError({
+        file: lk.file,
+        message: `${what} '${entry}' is a remote URL; remote resources are not supported, vendor them into the repository`,
+      });
+    }
+    const path = cleanPath(joinPath(lk.dir, entry));
+    if (path === undefined) {
+      throw new KustomizeError({ file: lk.file, message: `${what} '${entry}' is outside the build root` });
+    }
+    return path;
+  }
+
+  /** Builds one kustomization level on top of `base` (non-empty only for components). */
+  accumulate(lk: LoadedKustomization, base: Res[] = []): Res[] {
+    const k = lk.k;
+    let list = [...base];
+    for (const entry of k.resources ?? []) {
+      const path = this.subPath(lk, entry, 'resource');
+      const kind = this.fs.kind(path);
+      if (kind === undefined) {
+        throw new KustomizeError({ file: lk.file, message: `accumulating resources: '${path}' does not exist` });
+      }
+      if (kind === 'file') {
+        this.filePath(lk, entry, 'resource');
+        this.append(list, this.loadResourceFile(path, lk.file), lk);
+        continue;
+      }
+      this.enter(path, lk.file);
+      const sub = loadKustomization(this.fs, path);
+      if (sub.isComponent) {
+        throw new KustomizeError({
+          file: sub.file,
+          message: `a Component may not be listed in resources (listed in ${lk.file})`,
+        });
+      }
+      this.append(list, this.accumulate(sub), lk);
+      this.leave();
+    }
+    for (const entry of k.components ?? []) {
+      const path = this.subPath(lk, entry, 'component');
+      if (this.fs.kind(path) !== 'dir') {
+        throw new KustomizeError({ file: lk.file, message: `component '${path}' is not a directory` });
+      }
+      this.enter(path, lk.file);
+      const sub = loadKustomization(this.fs, path);
+      if (!sub.isComponent) {
+        throw new KustomizeError({
+          file: sub.file,
+          message: `expected kind 'Component' for path '${path}' but got 'Kustomization'`,
+        });
+      }
+      list = this.accumulate(sub, list);
+      this.leave();
+    }
+    this.runGenerators(lk, list);
+    return this.runTransformers(lk, list);
+  }
+
+  private runGenerators(lk: LoadedKustomization, list: Res[]): void {
+    const k = lk.k;
+    const gens = [
+      ...(k.configMapGenerator ?? []).map((g) => ['ConfigMap', g] as const),
+      ...(k.secretGenerator ?? []).map((g) => ['Secret', g] as const),
+    ];
+    for (const [kind, args] of gens) {
+      const res = generate(kind, args, k.generatorOptions, this.reader(lk));
+      if (res.behavior === 'create') {
+        this.append(list, [res], lk);
+        continue;
+      }
+      const ns = namespaceOf(res);
+      const existing = list.find(
+        (r) =>
+          r.obj.kind === kind &&
+          (nameOf(r) === nameOf(res) || r.history.some((h) => h.name === nameOf(res))) &&
+          (ns === '' || namespaceOf(r) === ns || r.history.some((h) => h.namespace === ns)),
+      );
+      if (!existing) {
+        throw new KustomizeError({
+          file: lk.file,
+          message: `${kind} generator '${nameOf(res)}' has behavior ${res.behavior ?? ''}, but no ${kind} of that name exists to ${res.behavior ?? ''}`,
+        });
+      }
+      mergeGenerated(existing, res);
+    }
+  }
+
+  private patchText(lk: LoadedKustomization, p: PatchEntry | string): { text: string; file: string } {
+    if (typeof p === 'string') {
+      const trimmed = p.trim();
+      if (trimmed.includes('\n') || trimmed.startsWith('{') || trimmed.startsWith('apiVersion'))
+        return { text: p, file: lk.file };
+      const path = this.filePath(lk, trimmed, 'patch');
+      return { text: this.readText(path, lk.file), file: path };
+    }
+    if (p.path !== undefined && p.patch !== undefined) {
+      throw new KustomizeError({ file: lk.file, message: 'a patch may have either path or patch, not both' });
+    }
+    if (p.path !== undefined) {
+      const path = this.filePath(lk, p.path, 'patch');
+      return { text: this.readText(path, lk.file), file: path };
+    }
+    if (typeof p.patch !== 'string')
+      throw new KustomizeError({ file: lk.file, message: 'a patch needs path or patch' });
+    return { text: p.patch, file: lk.file };
+  }
+
+  private applyPatch(lk: LoadedKustomization, list: Res[], p: PatchEntry): Res[] {
+    const { text, file } = this.patchText(lk, p);
+    const parsed = parsePatch(text, file);
+    if (p.target) return applyTargetedPatch(list, parsed, p.target, file, p.options?.allowNameChange === true);
+    if (parsed.type === 'json6902') {
+      throw new KustomizeError({ file, message: 'a JSON 6902 patch needs a target' });
+    }
+    return applyPatchesById(list, parsed.docs, file);
+  }
+
+  private runTransformers(lk: LoadedKustomization, input: Res[]): Res[] {
+    const k: Kustomization = lk.k;
+    let list = input;
+    for (const p of k.patchesStrategicMerge ?? []) {
+      const { text, file } = this.patchText(lk, p);
+      const parsed = parsePatch(text, file);
+      if (parsed.type !== 'smp')
+        throw new KustomizeError({ file, message: 'patchesStrategicMerge entries must be strategic merge patches' });
+      list = applyPatchesById(list, parsed.docs, file);
+    }
+    for (const p of k.patches ?? []) list = this.applyPatch(lk, list, p);
+    if (k.namespace) setNamespace(list, k.namespace);
+    if (k.namePrefix || k.nameSuffix) addPrefixSuffix(list, k.namePrefix ?? '', k.nameSuffix ?? '');
+    if (k.commonLabels) addLabels(list, { pairs: k.commonLabels, includeSelectors: true });
+    for (const l of k.labels ?? []) addLabels(list, l);
+    if (k.commonAnnotations) addAnnotations(list, k.commonAnnotations);
+    for (const p of k.patchesJson6902 ?? []) {
+      if (!p.target) throw new KustomizeError({ file: lk.file, message: 'patchesJson6902 entries need a target' });
+      list = this.applyPatch(lk, list, p);
+    }
+    if (k.replicas) setReplicas(list, k.replicas, lk.file);
+    if (k.images) setImages(list, k.images);
+    if (k.replacements) applyReplacements(list, this.loadReplacements(lk, k.replacements), lk.file);
+    return list;
+  }
+
+  private loadReplacements(lk: LoadedKustomization, entries: ReplacementEntry[]): Record<string, unknown>[] {
+    return entries.flatMap((e) => {
+      if (e.path === undefined) return [e as Record<string, unknown>];
+      const path = this.filePath(lk, e.path, 'replacement');
+      return parseYamlStream(this.readText(path, lk.file), path).flatMap((d) =>
+        Array.isArray(d) ? (d as Record<string, unknown>[]) : isMapValue(d) ? [d] : [],
+      );
+    });
+  }
+}
+
+/** Adds content-hash suffixes to generated ConfigMaps and Secrets, as kustomize does once at the top. */
+function addHashSuffixes(list: Res[]): void {
+  for (const r of list) {
+    if (!r.needsHash) continue;
+    const hash = contentHash(r.obj);
+    rememberName(r);
+    r.obj.metadata.name = `${nameOf(r)}-${hash}`;
+  }
+}
+
+/** Builds the resources of an already-loaded kustomization (fluxBuild passes a generated one). */
+export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: BuildOptions = {}): KubeObject[] {
+  const b = new Builder(fs, options);
+  const list = b.accumulate(lk);
+  addHashSuffixes(list);
+  fixNameReferences(list);
+  const sort = lk.k.sortOptions;
+  const sorted =
+    sort?.order === 'fifo'
+      ? list
+      : legacySort(list, sort?.legacySortOptions?.orderFirst, sort?.legacySortOptions?.orderLast);
+  return sorted.map((r) => r.obj);
+}
+
+/** `kustomize build DIR`: the objects in output order. Throws KustomizeError on bad input. */
+export function build(fs: BuildFs, dir: string, options: BuildOptions = {}): BuildResult {
+  const root = cleanPath(dir);
+  if (root === undefined) throw new KustomizeError({ message: `'${dir}' is outside the build root` });
+  if (fs.kind(root) !== 'dir') throw new KustomizeError({ file: root || '.', message: 'not a directory' });
+  return { objects: buildLoaded(fs, loadKustomization(fs, root), options) };
+}
+
+export type { Selector };

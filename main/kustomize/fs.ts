@@ -1,0 +1,124 @@
+/**
+ * The filesystem the build reads from, behind an interface: the CLI reads a directory on disk, the GitOps loop builds
+ * straight from in-memory artifacts. Paths are POSIX, relative to the filesystem's root ('' or '.' is the root);
+ * nothing can be read outside it.
+ */
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, posix, relative, resolve, sep } from 'node:path';
+
+export type EntryKind = 'file' | 'dir';
+
+export interface BuildFs {
+  /** 'file', 'dir', or undefined when nothing is there. */
+  kind(path: string): EntryKind | undefined;
+  readFile(path: string): Uint8Array;
+  /** Entry names (not paths) of a directory, sorted. */
+  readDir(path: string): string[];
+}
+
+/** Normalises a path relative to the root; returns undefined when it climbs out of the root. */
+export function cleanPath(path: string): string | undefined {
+  const p = posix.normalize(path.replaceAll('\\', '/')).replace(/^\/+/, '');
+  if (p === '..' || p.startsWith('../')) return undefined;
+  return p === '.' ? '' : p.replace(/\/+$/, '');
+}
+
+export function joinPath(dir: string, rel: string): string {
+  return posix.normalize(posix.join(dir || '.', rel)).replace(/^\.\/?$/, '');
+}
+
+export function dirOf(path: string): string {
+  const d = posix.dirname(path);
+  return d === '.' ? '' : d;
+}
+
+/** Reads a directory on disk; symbolic links are followed only while they stay inside the root. */
+export class NodeFs implements BuildFs {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = realpathSync(resolve(root));
+  }
+
+  private real(path: string): string | undefined {
+    const p = cleanPath(path);
+    if (p === undefined) return undefined;
+    const abs = join(this.root, p);
+    try {
+      if (!lstatSync(abs).isSymbolicLink()) return abs;
+      const target = realpathSync(abs);
+      const rel = relative(this.root, target);
+      return rel.startsWith('..') || rel.startsWith(sep) ? undefined : target;
+    } catch {
+      return abs;
+    }
+  }
+
+  kind(path: string): EntryKind | undefined {
+    const abs = this.real(path);
+    if (abs === undefined) return undefined;
+    try {
+      const st = statSync(abs);
+      return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  readFile(path: string): Uint8Array {
+    const abs = this.real(path);
+    if (abs === undefined) throw new Error(`'${path}' is outside ${this.root}`);
+    return readFileSync(abs);
+  }
+
+  readDir(path: string): string[] {
+    const abs = this.real(path);
+    if (abs === undefined) throw new Error(`'${path}' is outside ${this.root}`);
+    return readdirSync(abs).sort();
+  }
+}
+
+/** An in-memory tree over a map of file paths to contents; directories exist wherever a file path implies one. */
+export class MemoryFs implements BuildFs {
+  private readonly files = new Map<string, Uint8Array>();
+  private readonly dirs = new Map<string, Set<string>>([['', new Set()]]);
+
+  constructor(entries: Map<string, Uint8Array | string> | Record<string, Uint8Array | string>) {
+    const list = entries instanceof Map ? [...entries] : Object.entries(entries);
+    const enc = new TextEncoder();
+    for (const [rawPath, content] of list) {
+      const path = cleanPath(rawPath);
+      if (path === undefined || path === '') continue;
+      this.files.set(path, typeof content === 'string' ? enc.encode(content) : content);
+      let child = path;
+      for (let dir = dirOf(path); ; dir = dirOf(dir)) {
+        const set = this.dirs.get(dir) ?? new Set<string>();
+        set.add(posix.basename(child));
+        this.dirs.set(dir, set);
+        if (dir === '') break;
+        child = dir;
+      }
+    }
+  }
+
+  kind(path: string): EntryKind | undefined {
+    const p = cleanPath(path);
+    if (p === undefined) return undefined;
+    if (this.files.has(p)) return 'file';
+    return this.dirs.has(p) ? 'dir' : undefined;
+  }
+
+  readFile(path: string): Uint8Array {
+    const p = cleanPath(path);
+    const f = p === undefined ? undefined : this.files.get(p);
+    if (!f) throw new Error(`no such file '${path}'`);
+    return f;
+  }
+
+  readDir(path: string): string[] {
+    const p = cleanPath(path);
+    const d = p === undefined ? undefined : this.dirs.get(p);
+    if (!d) throw new Error(`no such directory '${path}'`);
+    return [...d].sort();
+  }
+}

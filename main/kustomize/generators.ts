@@ -1,0 +1,175 @@
+/**
+ * configMapGenerator and secretGenerator: data from literals, files and env files, generator options, and the
+ * create/merge/replace behaviours against resources already in the build.
+ */
+import type { KubeObject } from '../util/kube-object.ts';
+import { KustomizeError } from './errors.ts';
+import type { GeneratorArgs, GeneratorOptions } from './kustomization.ts';
+import { newRes, type Res } from './resource.ts';
+
+export interface FileReader {
+  /** Reads a file relative to the kustomization root, enforcing the load restrictor. */
+  read(rel: string): Uint8Array;
+  file: string;
+}
+
+function stripQuotes(v: string): string {
+  if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")))) {
+    return v.slice(1, -1);
+  }
+  return v;
+}
+
+function splitKeyValue(item: string, what: string, file: string): [string, string] {
+  const i = item.indexOf('=');
+  if (i <= 0) throw new KustomizeError({ file, message: `invalid ${what} '${item}': expected KEY=VALUE` });
+  return [item.slice(0, i), item.slice(i + 1)];
+}
+
+function basename(p: string): string {
+  const parts = p.split('/');
+  return parts[parts.length - 1] ?? p;
+}
+
+function parseEnvFile(text: string, file: string, path: string): [string, string][] {
+  const out: [string, string][] = [];
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
+  lines.forEach((rawLine, i) => {
+    const line = rawLine.replace(/\r$/, '').replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    if (eq < 0) {
+      throw new KustomizeError({
+        file: path,
+        line: i + 1,
+        message: `env file line '${line}' has no '=' (from ${file})`,
+      });
+    }
+    const key = line.slice(0, eq);
+    if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(key)) {
+      throw new KustomizeError({ file: path, line: i + 1, message: `invalid environment variable name '${key}'` });
+    }
+    out.push([key, line.slice(eq + 1)]);
+  });
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+interface Collected {
+  data: Record<string, string>;
+  binary: Record<string, string>;
+}
+
+function collect(args: GeneratorArgs, reader: FileReader): Collected {
+  const data: Record<string, string> = {};
+  const binary: Record<string, string> = {};
+  const put = (key: string, value: string, bin = false): void => {
+    if (key in data || key in binary) {
+      throw new KustomizeError({
+        file: reader.file,
+        message: `generator '${args.name ?? ''}': key '${key}' is defined more than once`,
+      });
+    }
+    if (bin) binary[key] = value;
+    else data[key] = value;
+  };
+  const envs = [...(args.envs ?? []), ...(args.env ? [args.env] : [])];
+  for (const env of envs) {
+    const text = new TextDecoder().decode(reader.read(env));
+    for (const [k, v] of parseEnvFile(text, reader.file, env)) put(k, v);
+  }
+  for (const lit of args.literals ?? []) {
+    const [k, v] = splitKeyValue(lit, 'literal', reader.file);
+    put(k, stripQuotes(v));
+  }
+  for (const f of args.files ?? []) {
+    const eq = f.indexOf('=');
+    const key = eq > 0 ? f.slice(0, eq) : basename(f);
+    const path = eq > 0 ? f.slice(eq + 1) : f;
+    const bytes = reader.read(path);
+    const text = isUtf8(bytes);
+    if (text === undefined) put(key, Buffer.from(bytes).toString('base64'), true);
+    else put(key, text);
+  }
+  return { data, binary };
+}
+
+function mergeOptions(global: GeneratorOptions | undefined, local: GeneratorOptions | undefined): GeneratorOptions {
+  return {
+    labels: { ...global?.labels, ...local?.labels },
+    annotations: { ...global?.annotations, ...local?.annotations },
+    // kustomize ORs the two: an entry cannot re-enable a hash that generatorOptions disabled.
+    disableNameSuffixHash: (global?.disableNameSuffixHash ?? false) || (local?.disableNameSuffixHash ?? false),
+    immutable: local?.immutable ?? global?.immutable ?? false,
+  };
+}
+
+function b64(s: string): string {
+  return Buffer.from(s, 'utf8').toString('base64');
+}
+
+/** Builds the object one generator entry describes. */
+export function generate(
+  kind: 'ConfigMap' | 'Secret',
+  args: GeneratorArgs,
+  globalOptions: GeneratorOptions | undefined,
+  reader: FileReader,
+): Res {
+  if (!args.name) throw new KustomizeError({ file: reader.file, message: `a ${kind} generator needs a name` });
+  const { data, binary } = collect(args, reader);
+  const opts = mergeOptions(globalOptions, args.options);
+  const metadata: KubeObject['metadata'] = { name: args.name };
+  if (args.namespace) metadata.namespace = args.namespace;
+  if (opts.labels && Object.keys(opts.labels).length) metadata.labels = opts.labels;
+  if (opts.annotations && Object.keys(opts.annotations).length) metadata.annotations = opts.annotations;
+  const obj: KubeObject = { apiVersion: 'v1', kind, metadata };
+  if (kind === 'Secret') {
+    obj.type = args.type ?? 'Opaque';
+    const all = { ...data };
+    const encoded: Record<string, string> = {};
+    for (const [k, v] of Object.entries(all)) encoded[k] = b64(v);
+    for (const [k, v] of Object.entries(binary)) encoded[k] = v;
+    if (Object.keys(encoded).length) obj.data = encoded;
+  } else {
+    if (Object.keys(data).length) obj.data = data;
+    if (Object.keys(binary).length) obj.binaryData = binary;
+  }
+  if (opts.immutable) obj.immutable = true;
+  const res = newRes(obj, reader.file);
+  res.needsHash = !opts.disableNameSuffixHash;
+  const behavior = args.behavior ?? 'create';
+  if (behavior !== 'create' && behavior !== 'merge' && behavior !== 'replace') {
+    throw new KustomizeError({ file: reader.file, message: `unknown generator behavior '${behavior}'` });
+  }
+  res.behavior = behavior;
+  return res;
+}
+
+/** Folds a merge/replace generator result into the existing resource it names. */
+export function mergeGenerated(existing: Res, gen: Res): void {
+  const e = existing.obj;
+  const g = gen.obj;
+  if (gen.behavior === 'replace') {
+    for (const f of ['data', 'binaryData']) {
+      if (g[f] === undefined) delete e[f];
+      else e[f] = g[f];
+    }
+  } else {
+    for (const f of ['data', 'binaryData']) {
+      if (g[f] !== undefined) e[f] = { ...(e[f] as Record<string, string> | undefined), ...(g[f] as object) };
+    }
+  }
+  if (g.metadata.labels) e.metadata.labels = { ...e.metadata.labels, ...g.metadata.labels };
+  if (g.metadata.annotations) e.metadata.annotations = { ...e.metadata.annotations, ...g.metadata.annotations };
+  if (g.immutable !== undefined) e.immutable = g.immutable;
+  existing.needsHash = existing.needsHash && gen.needsHash;
+}

@@ -1,0 +1,124 @@
+/**
+ * RFC 6902 JSON patches (add, remove, replace, move, copy, test) over plain values, with RFC 6901 pointers and `-`
+ * for the end of an array. Errors name the operation and the pointer that failed.
+ */
+import { isMapValue } from './resource.ts';
+
+export interface JsonPatchOp {
+  op: string;
+  path: string;
+  from?: string;
+  value?: unknown;
+}
+
+function parsePointer(p: string): string[] {
+  if (p === '') return [];
+  if (!p.startsWith('/')) throw new Error(`JSON pointer '${p}' must start with '/'`);
+  return p
+    .slice(1)
+    .split('/')
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+function arrayIndex(arr: unknown[], tok: string, forAdd: boolean, pointer: string): number {
+  if (tok === '-' && forAdd) return arr.length;
+  if (!/^(0|[1-9][0-9]*)$/.test(tok)) throw new Error(`invalid array index '${tok}' in '${pointer}'`);
+  const i = Number(tok);
+  if (i > arr.length || (!forAdd && i === arr.length)) throw new Error(`array index ${i} out of range in '${pointer}'`);
+  return i;
+}
+
+function parentOf(doc: unknown, tokens: string[], pointer: string): unknown {
+  let cur = doc;
+  for (const tok of tokens.slice(0, -1)) {
+    if (Array.isArray(cur)) cur = cur[arrayIndex(cur, tok, false, pointer)];
+    else if (isMapValue(cur) && tok in cur) cur = cur[tok];
+    else throw new Error(`path '${pointer}' does not exist`);
+  }
+  return cur;
+}
+
+function getAt(doc: unknown, pointer: string): unknown {
+  let cur = doc;
+  for (const tok of parsePointer(pointer)) {
+    if (Array.isArray(cur)) cur = cur[arrayIndex(cur, tok, false, pointer)];
+    else if (isMapValue(cur) && tok in cur) cur = cur[tok];
+    else throw new Error(`path '${pointer}' does not exist`);
+  }
+  return cur;
+}
+
+function removeAt(doc: unknown, pointer: string): unknown {
+  const tokens = parsePointer(pointer);
+  const last = tokens[tokens.length - 1];
+  if (last === undefined) throw new Error('cannot remove the whole document');
+  const parent = parentOf(doc, tokens, pointer);
+  if (Array.isArray(parent)) return parent.splice(arrayIndex(parent, last, false, pointer), 1)[0];
+  if (isMapValue(parent) && last in parent) {
+    const v = parent[last];
+    delete parent[last];
+    return v;
+  }
+  throw new Error(`path '${pointer}' does not exist`);
+}
+
+function addAt(doc: unknown, pointer: string, value: unknown, replace: boolean): unknown {
+  const tokens = parsePointer(pointer);
+  const last = tokens[tokens.length - 1];
+  if (last === undefined) return value;
+  const parent = parentOf(doc, tokens, pointer);
+  if (Array.isArray(parent)) {
+    const i = arrayIndex(parent, last, !replace, pointer);
+    parent.splice(i, replace ? 1 : 0, value);
+  } else if (isMapValue(parent)) {
+    if (replace && !(last in parent)) throw new Error(`path '${pointer}' does not exist`);
+    parent[last] = value;
+  } else throw new Error(`path '${pointer}' does not exist`);
+  return doc;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  if (isMapValue(a) && isMapValue(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+/** Applies the operations in order to a copy of `doc`. */
+export function applyJsonPatch(doc: unknown, ops: readonly JsonPatchOp[]): unknown {
+  let out = structuredClone(doc);
+  for (const op of ops) {
+    try {
+      switch (op.op) {
+        case 'add':
+          out = addAt(out, op.path, structuredClone(op.value), false);
+          break;
+        case 'replace':
+          out = addAt(out, op.path, structuredClone(op.value), true);
+          break;
+        case 'remove':
+          removeAt(out, op.path);
+          break;
+        case 'move': {
+          const v = removeAt(out, op.from ?? '');
+          out = addAt(out, op.path, v, false);
+          break;
+        }
+        case 'copy':
+          out = addAt(out, op.path, structuredClone(getAt(out, op.from ?? '')), false);
+          break;
+        case 'test':
+          if (!deepEqual(getAt(out, op.path), op.value)) throw new Error(`test failed at '${op.path}'`);
+          break;
+        default:
+          throw new Error(`unknown operation '${op.op}'`);
+      }
+    } catch (err) {
+      throw new Error(`JSON patch operation ${op.op} ${op.path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,185 @@
+/**
+ * The kustomization file: finding it in a directory, reading it strictly (unknown fields are errors, as in
+ * kustomize), and folding deprecated fields into their replacements the way `kustomize edit fix` would.
+ */
+import { KustomizeError } from './errors.ts';
+import { type BuildFs, joinPath } from './fs.ts';
+import { isMapValue } from './resource.ts';
+import type { Selector } from './selector.ts';
+import { parseYamlDocument } from './yaml-parse.ts';
+
+export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+
+export interface GeneratorOptions {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  disableNameSuffixHash?: boolean;
+  immutable?: boolean;
+}
+
+export interface GeneratorArgs {
+  name?: string;
+  namespace?: string;
+  behavior?: string;
+  files?: string[];
+  literals?: string[];
+  envs?: string[];
+  env?: string;
+  type?: string;
+  options?: GeneratorOptions;
+}
+
+export interface PatchEntry {
+  path?: string;
+  patch?: string;
+  target?: Selector;
+  options?: { allowNameChange?: boolean; allowKindChange?: boolean };
+}
+
+export interface ImageEntry {
+  name: string;
+  newName?: string;
+  newTag?: string;
+  digest?: string;
+  tagSuffix?: string;
+}
+
+export interface LabelEntry {
+  pairs?: Record<string, string>;
+  includeSelectors?: boolean;
+  includeTemplates?: boolean;
+  fields?: { path: string; kind?: string; group?: string; version?: string; create?: boolean }[];
+}
+
+export interface ReplacementEntry {
+  path?: string;
+  source?: Record<string, unknown>;
+  targets?: Record<string, unknown>[];
+}
+
+export interface Kustomization {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Record<string, unknown>;
+  resources?: string[];
+  components?: string[];
+  namespace?: string;
+  namePrefix?: string;
+  nameSuffix?: string;
+  commonLabels?: Record<string, string>;
+  labels?: LabelEntry[];
+  commonAnnotations?: Record<string, string>;
+  patches?: PatchEntry[];
+  patchesStrategicMerge?: string[];
+  patchesJson6902?: PatchEntry[];
+  images?: ImageEntry[];
+  replicas?: { name: string; count: number }[];
+  configMapGenerator?: GeneratorArgs[];
+  secretGenerator?: GeneratorArgs[];
+  generatorOptions?: GeneratorOptions;
+  replacements?: ReplacementEntry[];
+  sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
+}
+
+const KNOWN_FIELDS = new Set([
+  'apiVersion',
+  'kind',
+  'metadata',
+  'resources',
+  'bases',
+  'components',
+  'namespace',
+  'namePrefix',
+  'nameSuffix',
+  'commonLabels',
+  'labels',
+  'commonAnnotations',
+  'patches',
+  'patchesStrategicMerge',
+  'patchesJson6902',
+  'images',
+  'replicas',
+  'configMapGenerator',
+  'secretGenerator',
+  'generatorOptions',
+  'replacements',
+  'sortOptions',
+]);
+
+const UNSUPPORTED_FIELDS = new Set([
+  'vars',
+  'crds',
+  'openapi',
+  'configurations',
+  'generators',
+  'transformers',
+  'validators',
+  'helmCharts',
+  'helmGlobals',
+  'helmChartInflationGenerator',
+  'buildMetadata',
+  'imageTags',
+]);
+
+export interface LoadedKustomization {
+  /** The directory (the kustomization root) and the file path inside the build filesystem. */
+  dir: string;
+  file: string;
+  k: Kustomization;
+  isComponent: boolean;
+}
+
+/** Finds the kustomization file of a directory; undefined when there is none. */
+export function findKustomizationFile(fs: BuildFs, dir: string): string | undefined {
+  const found = KUSTOMIZATION_FILES.map((f) => joinPath(dir, f)).filter((p) => fs.kind(p) === 'file');
+  if (found.length > 1) {
+    throw new KustomizeError({
+      file: dir || '.',
+      message: `found multiple kustomization files (${found.join(', ')}); keep only one`,
+    });
+  }
+  return found[0];
+}
+
+export function parseKustomization(text: string, file: string, dir: string): LoadedKustomization {
+  const raw = parseYamlDocument(text, file) ?? {};
+  if (!isMapValue(raw)) throw new KustomizeError({ file, message: 'a kustomization must be a YAML mapping' });
+  for (const key of Object.keys(raw)) {
+    if (UNSUPPORTED_FIELDS.has(key)) {
+      throw new KustomizeError({ file, message: `the '${key}' field is not supported by Fluxdeck's kustomize engine` });
+    }
+    if (!KNOWN_FIELDS.has(key))
+      throw new KustomizeError({ file, message: `invalid Kustomization: unknown field "${key}"` });
+  }
+  if (Object.keys(raw).every((key) => key === 'apiVersion' || key === 'kind')) {
+    throw new KustomizeError({ file, message: 'kustomization.yaml is empty' });
+  }
+  const kind = (raw.kind as string | undefined) ?? 'Kustomization';
+  if (kind !== 'Kustomization' && kind !== 'Component') {
+    throw new KustomizeError({ file, message: `kind '${kind}' is neither Kustomization nor Component` });
+  }
+  const k = { ...raw } as Kustomization & { bases?: string[] };
+  if (k.bases) {
+    k.resources = [...(k.resources ?? []), ...k.bases];
+    delete k.bases;
+  }
+  for (const field of ['resources', 'components', 'patchesStrategicMerge'] as const) {
+    const v = k[field];
+    if (v !== undefined && v !== null && !Array.isArray(v)) {
+      throw new KustomizeError({ file, message: `'${field}' must be a list` });
+    }
+  }
+  return { dir, file, k, isComponent: kind === 'Component' };
+}
+
+/** Reads and parses the kustomization of `dir`, or throws naming the directory when it has none. */
+export function loadKustomization(fs: BuildFs, dir: string): LoadedKustomization {
+  const file = findKustomizationFile(fs, dir);
+  if (!file) {
+    throw new KustomizeError({
+      file: dir || '.',
+      message: `unable to find one of ${KUSTOMIZATION_FILES.map((f) => `'${f}'`).join(', ')} in directory '${dir || '.'}'`,
+    });
+  }
+  return parseKustomization(new TextDecoder().decode(fs.readFile(file)), file, dir);
+}

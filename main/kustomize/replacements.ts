@@ -1,0 +1,151 @@
+/**
+ * `replacements`: copy a value from one field of one resource into fields of others. Field paths use kustomize's
+ * dotted syntax (`spec.template.spec.containers.[name=app].image`, numeric indices, `*`), with the delimiter/index
+ * options for replacing part of a string and `create` for missing fields.
+ */
+import { KustomizeError } from './errors.ts';
+import { isMapValue, type Res } from './resource.ts';
+import { compileSelector, type Selector } from './selector.ts';
+import { resolvePlain } from './yaml-scalars.ts';
+
+interface FieldOptions {
+  delimiter?: string;
+  index?: number;
+  create?: boolean;
+}
+
+function splitFieldPath(path: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let depth = 0;
+  for (const c of path) {
+    if (c === '[') depth++;
+    if (c === ']') depth--;
+    if (c === '.' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out.filter((s) => s !== '');
+}
+
+type Slot = { parent: Record<string, unknown> | unknown[]; key: string | number };
+
+/** Every place a field path reaches; with `create`, missing maps (and the leaf) are made. */
+function resolvePath(root: unknown, tokens: string[], create: boolean): Slot[] {
+  let slots: Slot[] = [{ parent: { root }, key: 'root' }];
+  for (const tok of tokens) {
+    const next: Slot[] = [];
+    for (const s of slots) {
+      let node = (s.parent as Record<string | number, unknown>)[s.key];
+      const match = /^\[([^=\]]+)=([^\]]*)\]$/.exec(tok);
+      if (match) {
+        if (!Array.isArray(node)) continue;
+        node.forEach((item, i) => {
+          if (isMapValue(item) && String(item[match[1]!]) === match[2])
+            next.push({ parent: node as unknown[], key: i });
+        });
+        if (create && !node.some((item) => isMapValue(item) && String(item[match[1]!]) === match[2])) {
+          node.push({ [match[1]!]: match[2] });
+          next.push({ parent: node, key: node.length - 1 });
+        }
+        continue;
+      }
+      if (tok === '*') {
+        if (Array.isArray(node)) node.forEach((_, i) => next.push({ parent: node as unknown[], key: i }));
+        else if (isMapValue(node)) for (const k of Object.keys(node)) next.push({ parent: node, key: k });
+        continue;
+      }
+      if (Array.isArray(node) && /^[0-9]+$/.test(tok)) {
+        if (Number(tok) < node.length) next.push({ parent: node, key: Number(tok) });
+        continue;
+      }
+      if (node === undefined || node === null) {
+        if (!create) continue;
+        node = {};
+        (s.parent as Record<string | number, unknown>)[s.key] = node;
+      }
+      if (isMapValue(node) && (tok in node || create)) next.push({ parent: node, key: tok });
+    }
+    slots = next;
+  }
+  return slots;
+}
+
+function readSource(list: Res[], source: Record<string, unknown>, file: string): unknown {
+  const pick = compileSelector(source as Selector);
+  const matches = list.filter(pick);
+  const desc = JSON.stringify(source);
+  if (matches.length === 0)
+    throw new KustomizeError({ file, message: `replacements: nothing selected by source ${desc}` });
+  if (matches.length > 1) {
+    throw new KustomizeError({ file, message: `replacements: more than one resource selected by source ${desc}` });
+  }
+  const fieldPath = typeof source.fieldPath === 'string' ? source.fieldPath : 'metadata.name';
+  const slots = resolvePath(matches[0]!.obj, splitFieldPath(fieldPath), false);
+  const slot = slots[0];
+  if (!slot)
+    throw new KustomizeError({ file, message: `replacements: source fieldPath '${fieldPath}' not found in ${desc}` });
+  let value = (slot.parent as Record<string | number, unknown>)[slot.key];
+  const opts = (source.options ?? {}) as FieldOptions;
+  if (opts.delimiter !== undefined && typeof value === 'string') {
+    const parts = value.split(opts.delimiter);
+    const i = opts.index ?? 0;
+    if (i < 0 || i >= parts.length) {
+      throw new KustomizeError({
+        file,
+        message: `replacements: options.index ${i} is out of bounds for value '${value}'`,
+      });
+    }
+    value = parts[i];
+  }
+  return value;
+}
+
+function writeTarget(slot: Slot, value: unknown, opts: FieldOptions): void {
+  const holder = slot.parent as Record<string | number, unknown>;
+  if (opts.delimiter !== undefined) {
+    const cur = holder[slot.key];
+    const parts = typeof cur === 'string' ? cur.split(opts.delimiter) : [];
+    const i = opts.index ?? 0;
+    if (i >= parts.length) parts.push(String(value));
+    else if (i < 0) parts.unshift(String(value));
+    else parts[i] = String(value);
+    holder[slot.key] = retype(parts.join(opts.delimiter));
+    return;
+  }
+  holder[slot.key] = retype(structuredClone(value));
+}
+
+/** Kustomize copies the scalar's text without its tag, so a copied "3" or "1.25" reads back as a number. */
+function retype(v: unknown): unknown {
+  return typeof v === 'string' ? resolvePlain(v).value : v;
+}
+
+export function applyReplacements(list: Res[], replacements: Record<string, unknown>[], file: string): void {
+  for (const rep of replacements) {
+    const source = rep.source;
+    if (!isMapValue(source))
+      throw new KustomizeError({ file, message: 'replacements: each replacement needs a source' });
+    const value = readSource(list, source, file);
+    for (const target of (rep.targets ?? []) as Record<string, unknown>[]) {
+      const select = compileSelector((target.select ?? {}) as Selector);
+      const rejects = ((target.reject ?? []) as Selector[]).map(compileSelector);
+      const opts = (target.options ?? {}) as FieldOptions;
+      for (const r of list) {
+        if (!select(r) || rejects.some((rej) => rej(r))) continue;
+        for (const fp of (target.fieldPaths ?? []) as string[]) {
+          const slots = resolvePath(r.obj, splitFieldPath(fp), opts.create === true);
+          if (slots.length === 0) {
+            throw new KustomizeError({
+              file,
+              message: `replacements: unable to find field '${fp}' in replacement target`,
+            });
+          }
+          for (const slot of slots) writeTarget(slot, value, opts);
+        }
+      }
+    }
+  }
+}

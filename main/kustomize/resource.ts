@@ -1,0 +1,158 @@
+/**
+ * A resource while it is being built: the object plus what kustomize remembers about it (earlier names for name
+ * references, generator behaviour, whether it gets a hash suffix). Only `obj` reaches the output.
+ */
+import { groupOf, type KubeObject } from '../util/kube-object.ts';
+
+export interface Res {
+  obj: KubeObject;
+  /** Every name and namespace this resource had before the current one, oldest first. */
+  history: { name: string; namespace: string }[];
+  /** Prefixes and suffixes applied so far, innermost first (used to pick among same-named referral targets). */
+  prefixes: string[];
+  suffixes: string[];
+  needsHash: boolean;
+  behavior?: 'create' | 'merge' | 'replace';
+  /** The file it came from, for messages. */
+  source: string;
+}
+
+/** Kinds kustomize treats as cluster-scoped: it never gives them a namespace. */
+const CLUSTER_SCOPED = new Set([
+  'APIService',
+  'CSIDriver',
+  'CSINode',
+  'CertificateSigningRequest',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ComponentStatus',
+  'CustomResourceDefinition',
+  'FlowSchema',
+  'IngressClass',
+  'MutatingWebhookConfiguration',
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'PodSecurityPolicy',
+  'PriorityClass',
+  'PriorityLevelConfiguration',
+  'RuntimeClass',
+  'SelfSubjectAccessReview',
+  'SelfSubjectRulesReview',
+  'StorageClass',
+  'SubjectAccessReview',
+  'TokenReview',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'ValidatingWebhookConfiguration',
+  'VolumeAttachment',
+]);
+
+export function isNamespaced(kind: string): boolean {
+  return !CLUSTER_SCOPED.has(kind);
+}
+
+export function newRes(obj: KubeObject, source: string): Res {
+  return { obj, history: [], prefixes: [], suffixes: [], needsHash: false, source };
+}
+
+export function nameOf(r: Res): string {
+  return r.obj.metadata.name ?? '';
+}
+
+export function namespaceOf(r: Res): string {
+  return r.obj.metadata.namespace ?? '';
+}
+
+export function versionOf(apiVersion: string): string {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? apiVersion : apiVersion.slice(i + 1);
+}
+
+/** Kustomize's Gvk.String(): `group_version_kind` with `~G`/`~V`/`~K` for empty parts. */
+export function gvkString(obj: KubeObject): string {
+  const g = groupOf(obj.apiVersion) || '~G';
+  const v = versionOf(obj.apiVersion) || '~V';
+  return `${g}_${v}_${obj.kind || '~K'}`;
+}
+
+/** Kustomize's ResId.String(), used in messages and the legacy sort: `gvk|namespace|name`. */
+export function idString(r: Res): string {
+  return `${gvkString(r.obj)}|${namespaceOf(r) || '~X'}|${nameOf(r) || '~N'}`;
+}
+
+/** The identity two resources may not share: group, kind, namespace and name (kustomize ignores the version). */
+export function identity(r: Res): string {
+  const ns = isNamespaced(r.obj.kind) ? namespaceOf(r) || 'default' : '';
+  return `${groupOf(r.obj.apiVersion)}|${r.obj.kind}|${ns}|${nameOf(r)}`;
+}
+
+/** Human-readable id for messages: `Deployment.apps/web.default`. */
+export function describeRes(r: Res): string {
+  const g = groupOf(r.obj.apiVersion);
+  const ns = namespaceOf(r);
+  return `${r.obj.kind}${g ? `.${g}` : ''}/${nameOf(r)}${ns ? `.${ns}` : ''}`;
+}
+
+/** Records the current name and namespace before a transformer changes them. */
+export function rememberName(r: Res): void {
+  const cur = { name: nameOf(r), namespace: namespaceOf(r) };
+  const last = r.history[r.history.length - 1];
+  if (!last || last.name !== cur.name || last.namespace !== cur.namespace) r.history.push(cur);
+}
+
+export function cloneRes(r: Res): Res {
+  return {
+    ...r,
+    obj: structuredClone(r.obj),
+    history: [...r.history],
+    prefixes: [...r.prefixes],
+    suffixes: [...r.suffixes],
+  };
+}
+
+export function isMapValue(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const ORDER_FIRST = [
+  'Namespace',
+  'ResourceQuota',
+  'StorageClass',
+  'CustomResourceDefinition',
+  'ServiceAccount',
+  'PodSecurityPolicy',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'ConfigMap',
+  'Secret',
+  'Endpoints',
+  'Service',
+  'LimitRange',
+  'PriorityClass',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'Deployment',
+  'StatefulSet',
+  'CronJob',
+  'PodDisruptionBudget',
+];
+const ORDER_LAST = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
+
+/** Kustomize's legacy order: well-known kinds first and webhooks last, then by gvk, namespace and name. */
+export function legacySort(list: Res[], orderFirst = ORDER_FIRST, orderLast = ORDER_LAST): Res[] {
+  const rank = new Map<string, number>();
+  orderFirst.forEach((k, i) => rank.set(k, i - orderFirst.length));
+  orderLast.forEach((k, i) => rank.set(k, i + 1));
+  const keyed = list.map((r) => ({ r, rank: rank.get(r.obj.kind) ?? 0, gvk: gvkString(r.obj), id: idString(r) }));
+  keyed.sort((a, b) => {
+    if (a.gvk !== b.gvk) {
+      if (a.rank !== b.rank) return a.rank - b.rank;
+      return a.gvk < b.gvk ? -1 : 1;
+    }
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+  return keyed.map((k) => k.r);
+}

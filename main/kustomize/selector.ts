@@ -1,0 +1,90 @@
+/**
+ * Resource selection for patch and replacement targets: group, version and kind exactly; name and namespace as
+ * anchored regular expressions matched against the original or the current value; Kubernetes label and annotation
+ * selector expressions (`a=b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`).
+ */
+import { KustomizeError } from './errors.ts';
+import { gvkMatches } from './field-specs.ts';
+import { isNamespaced, nameOf, namespaceOf, type Res } from './resource.ts';
+
+export interface Selector {
+  group?: string;
+  version?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+  labelSelector?: string;
+  annotationSelector?: string;
+}
+
+type Requirement = (labels: Record<string, string>) => boolean;
+
+function splitTopLevel(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const c of s) {
+    if (c === '(') depth++;
+    if (c === ')') depth--;
+    if (c === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+/** Parses a Kubernetes label selector string into one predicate. */
+export function parseLabelSelector(expr: string): Requirement {
+  const reqs: Requirement[] = splitTopLevel(expr).map((part) => {
+    let m = /^(\S+)\s+(in|notin)\s+\((.*)\)$/.exec(part);
+    if (m) {
+      const key = m[1]!;
+      const values = new Set(m[3]!.split(',').map((v) => v.trim()));
+      return m[2] === 'in' ? (l) => key in l && values.has(l[key]!) : (l) => !(key in l) || !values.has(l[key]!);
+    }
+    m = /^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(part);
+    if (m) {
+      const [, key, op, value] = m as unknown as [string, string, string, string];
+      return op === '!=' ? (l) => l[key] !== value : (l) => l[key] === value;
+    }
+    m = /^!\s*(\S+)$/.exec(part);
+    if (m) {
+      const key = m[1]!;
+      return (l) => !(key in l);
+    }
+    if (/^\S+$/.test(part)) return (l) => part in l;
+    throw new KustomizeError({ message: `invalid label selector '${expr}'` });
+  });
+  return (labels) => reqs.every((r) => r(labels));
+}
+
+function anchored(pattern: string): RegExp {
+  try {
+    return new RegExp(`^(?:${pattern})$`);
+  } catch (err) {
+    throw new KustomizeError({ message: `invalid regular expression '${pattern}' in target selector` }, { cause: err });
+  }
+}
+
+function effectiveNs(r: Res, ns: string): string {
+  return isNamespaced(r.obj.kind) ? ns || 'default' : '';
+}
+
+/** Builds a predicate for the selector, compiled once. */
+export function compileSelector(sel: Selector): (r: Res) => boolean {
+  const name = sel.name ? anchored(sel.name) : undefined;
+  const ns = sel.namespace ? anchored(sel.namespace) : undefined;
+  const labels = sel.labelSelector ? parseLabelSelector(sel.labelSelector) : undefined;
+  const annotations = sel.annotationSelector ? parseLabelSelector(sel.annotationSelector) : undefined;
+  return (r) => {
+    if (!gvkMatches(r.obj, sel)) return false;
+    const org = r.history[0] ?? { name: nameOf(r), namespace: namespaceOf(r) };
+    if (name && !name.test(org.name) && !name.test(nameOf(r))) return false;
+    if (ns && !ns.test(effectiveNs(r, org.namespace)) && !ns.test(effectiveNs(r, namespaceOf(r)))) return false;
+    if (labels && !labels(r.obj.metadata.labels ?? {})) return false;
+    if (annotations && !annotations(r.obj.metadata.annotations ?? {})) return false;
+    return true;
+  };
+}

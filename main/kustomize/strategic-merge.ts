@@ -1,0 +1,166 @@
+/**
+ * Strategic merge patches as kustomize applies them: maps merge key by key, `null` deletes, lists of built-in kinds
+ * merge by their patch merge key (containers by name, ports by containerPort, ...) or are replaced, and the `$patch`,
+ * `$setElementOrder` and `$deleteFromPrimitiveList` directives are honoured. Lists in custom resources merge by
+ * kustomize's associative-key heuristic (the first of mountPath, devicePath, ip, type, topologyKey, name,
+ * containerPort that every element has).
+ */
+import { groupOf, type KubeObject } from '../util/kube-object.ts';
+import { isMapValue } from './resource.ts';
+
+const BUILTIN_GROUPS = new Set([
+  '',
+  'apps',
+  'batch',
+  'autoscaling',
+  'policy',
+  'networking.k8s.io',
+  'rbac.authorization.k8s.io',
+  'storage.k8s.io',
+  'scheduling.k8s.io',
+  'apiextensions.k8s.io',
+  'admissionregistration.k8s.io',
+  'apiregistration.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'node.k8s.io',
+  'certificates.k8s.io',
+  'events.k8s.io',
+  'flowcontrol.apiserver.k8s.io',
+]);
+
+type Strategy = { type: 'key'; key: string } | { type: 'primitive' } | { type: 'replace' };
+
+const FIELD_KEYS: Record<string, string> = {
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  env: 'name',
+  volumeMounts: 'mountPath',
+  volumeDevices: 'devicePath',
+  volumes: 'name',
+  imagePullSecrets: 'name',
+  hostAliases: 'ip',
+  topologySpreadConstraints: 'topologyKey',
+  resourceClaims: 'name',
+  schedulingGates: 'name',
+  conditions: 'type',
+  ownerReferences: 'uid',
+  resizePolicy: 'resourceName',
+};
+
+const ASSOCIATIVE_KEYS = ['mountPath', 'devicePath', 'ip', 'type', 'topologyKey', 'name', 'containerPort'];
+
+interface MergeCtx {
+  builtin: boolean;
+  kind: string;
+}
+
+function listStrategy(ctx: MergeCtx, path: string[], field: string, dest: unknown[], patch: unknown[]): Strategy {
+  if (ctx.builtin) {
+    if (field === 'finalizers' && path.length === 1 && path[0] === 'metadata') return { type: 'primitive' };
+    if (field === 'ports') {
+      const svc = ctx.kind === 'Service' && path.length === 1 && path[0] === 'spec';
+      return { type: 'key', key: svc ? 'port' : 'containerPort' };
+    }
+    if (field === 'secrets' && ctx.kind === 'ServiceAccount' && path.length === 0) return { type: 'key', key: 'name' };
+    const key = FIELD_KEYS[field];
+    return key ? { type: 'key', key } : { type: 'replace' };
+  }
+  const items = [...dest, ...patch].filter((i) => !(isMapValue(i) && Object.keys(i).every((k) => k.startsWith('$'))));
+  if (items.length === 0 || !items.every(isMapValue)) return { type: 'replace' };
+  const first = items[0] as Record<string, unknown>;
+  const key = ASSOCIATIVE_KEYS.find((k) => k in first);
+  if (key && items.every((i) => ASSOCIATIVE_KEYS.some((k) => k in (i as Record<string, unknown>)))) {
+    return { type: 'key', key };
+  }
+  return { type: 'replace' };
+}
+
+/** Removes directive keys (`$patch`, `$setElementOrder/...`) and nulls from a value the patch adds outright. */
+function clean(v: unknown): unknown {
+  if (Array.isArray(v))
+    return v.filter((i) => !(isMapValue(i) && i.$patch !== undefined && Object.keys(i).length === 1)).map(clean);
+  if (!isMapValue(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (k.startsWith('$') || val === null) continue;
+    out[k] = clean(val);
+  }
+  return out;
+}
+
+function mergeList(ctx: MergeCtx, path: string[], field: string, dest: unknown[], patch: unknown[]): unknown[] {
+  if (patch.some((i) => isMapValue(i) && i.$patch === 'replace')) {
+    return patch.filter((i) => !(isMapValue(i) && i.$patch === 'replace')).map(clean);
+  }
+  const strategy = listStrategy(ctx, path, field, dest, patch);
+  if (strategy.type === 'replace') return patch.map(clean);
+  if (strategy.type === 'primitive') {
+    const out = [...dest];
+    for (const p of patch) if (!out.some((d) => d === p)) out.push(p);
+    return out;
+  }
+  const key = strategy.key;
+  const out = dest.map((d) => d);
+  const childPath = [...path, field];
+  for (const p of patch) {
+    if (!isMapValue(p)) {
+      out.push(p);
+      continue;
+    }
+    const idx = out.findIndex((d) => isMapValue(d) && p[key] !== undefined && d[key] === p[key]);
+    if (p.$patch === 'delete') {
+      if (idx >= 0) out.splice(idx, 1);
+      continue;
+    }
+    if (idx >= 0) out[idx] = mergeMap(ctx, childPath, out[idx] as Record<string, unknown>, p);
+    else out.push(clean(p));
+  }
+  return out;
+}
+
+function mergeMap(
+  ctx: MergeCtx,
+  path: string[],
+  dest: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  if (patch.$patch === 'replace') return clean(patch) as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...dest };
+  for (const [k, pv] of Object.entries(patch)) {
+    if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
+    if (k.startsWith('$deleteFromPrimitiveList/')) {
+      const field = k.slice('$deleteFromPrimitiveList/'.length);
+      const cur = out[field];
+      if (Array.isArray(cur) && Array.isArray(pv)) out[field] = cur.filter((x) => !pv.includes(x));
+      continue;
+    }
+    if (pv === null) {
+      delete out[k];
+      continue;
+    }
+    const dv = out[k];
+    if (isMapValue(pv)) {
+      if (pv.$patch === 'delete') {
+        delete out[k];
+        continue;
+      }
+      out[k] = isMapValue(dv) ? mergeMap(ctx, [...path, k], dv, pv) : clean(pv);
+    } else if (Array.isArray(pv)) {
+      out[k] = Array.isArray(dv) ? mergeList(ctx, path, k, dv, pv) : mergeList(ctx, path, k, [], pv);
+    } else out[k] = pv;
+  }
+  return out;
+}
+
+/** True when the patch asks to delete the whole object (`$patch: delete` at the top). */
+export function isDeletePatch(patch: Record<string, unknown>): boolean {
+  return patch.$patch === 'delete';
+}
+
+/** Applies one strategic merge patch to an object, returning the merged object (inputs are not modified). */
+export function strategicMerge(target: KubeObject, patch: Record<string, unknown>): KubeObject {
+  const ctx: MergeCtx = { builtin: BUILTIN_GROUPS.has(groupOf(target.apiVersion)), kind: target.kind };
+  return mergeMap(ctx, [], target as unknown as Record<string, unknown>, patch) as unknown as KubeObject;
+}

@@ -1,0 +1,178 @@
+/**
+ * Reads YAML into plain values the way kustomize does (go-yaml v3 decoding into Go values): plain scalars resolved
+ * with go-yaml's rules, merge keys, anchors and aliases. Guards against alias bombs by counting every node an alias
+ * expands to, and reports syntax errors with the file, line and column.
+ */
+import { Alias, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, Scalar } from 'yaml';
+
+import { KustomizeError } from './errors.ts';
+import { resolvePlain } from './yaml-scalars.ts';
+
+export interface ParseLimits {
+  /** Values produced per file, counting each alias expansion again (go-yaml refuses "excessive aliasing"). */
+  maxNodes: number;
+  /** Read y/yes/on/n/no/off as booleans (YAML 1.1, as sigs.k8s.io/yaml does when Flux re-reads substituted text). */
+  yaml11Bools?: boolean;
+}
+const YAML11_BOOLS: Record<string, boolean> = Object.fromEntries([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON'].map((k) => [k, true]),
+  ...['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF'].map((k) => [k, false]),
+]);
+
+const DEFAULT_LIMITS: ParseLimits = { maxNodes: 5_000_000 };
+
+interface Ctx {
+  file: string;
+  lines: LineCounter;
+  doc: Parameters<Alias['resolve']>[0];
+  budget: number;
+  limits: ParseLimits;
+  aliasDepth: number;
+}
+
+function position(
+  ctx: Ctx,
+  node: { range?: [number, number, number] | null } | null | undefined,
+): {
+  line?: number;
+  column?: number;
+} {
+  const offset = node?.range?.[0];
+  if (offset === undefined) return {};
+  const p = ctx.lines.linePos(offset);
+  return { line: p.line, column: p.col };
+}
+
+function fail(ctx: Ctx, node: Node | null | undefined, message: string): never {
+  throw new KustomizeError({ file: ctx.file, ...position(ctx, node), message });
+}
+
+function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+function scalarValue(ctx: Ctx, node: Scalar): unknown {
+  const text = typeof node.value === 'string' ? node.value : String(node.value);
+  const tag = node.tag;
+  if (tag !== undefined && tag !== '!') {
+    switch (tag) {
+      case 'tag:yaml.org,2002:str':
+      case 'tag:yaml.org,2002:binary':
+        return text;
+      case 'tag:yaml.org,2002:null':
+        return null;
+      case 'tag:yaml.org,2002:bool':
+      case 'tag:yaml.org,2002:int':
+      case 'tag:yaml.org,2002:float': {
+        const r = resolvePlain(text);
+        const want = tag.slice('tag:yaml.org,2002:'.length);
+        if (r.tag === want || (want === 'float' && r.tag === 'int')) return r.value;
+        return fail(ctx, node, `cannot decode ${JSON.stringify(text)} as !!${want}`);
+      }
+      default:
+        break;
+    }
+  }
+  if (node.type !== Scalar.PLAIN) return text;
+  if (ctx.limits.yaml11Bools && text in YAML11_BOOLS) return YAML11_BOOLS[text];
+  return resolvePlain(text).value;
+}
+
+function keyString(ctx: Ctx, node: unknown): string {
+  if (isScalar(node)) {
+    const v = scalarValue(ctx, node);
+    if (v === null) return 'null';
+    return typeof v === 'string' ? v : String(v);
+  }
+  return fail(ctx, node as Node, 'mapping keys must be scalars');
+}
+
+function convert(ctx: Ctx, node: unknown): unknown {
+  if (--ctx.budget < 0) {
+    return fail(ctx, node as Node, `document expands to more than ${ctx.limits.maxNodes} values (excessive aliasing?)`);
+  }
+  if (node === null || node === undefined) return null;
+  if (isScalar(node)) return scalarValue(ctx, node);
+  if (isAlias(node)) {
+    const target = node.resolve(ctx.doc);
+    if (!target) return fail(ctx, node, `unknown anchor '${node.source}'`);
+    if (++ctx.aliasDepth > 64) return fail(ctx, node, 'aliases nested too deeply');
+    try {
+      return convert(ctx, target);
+    } finally {
+      ctx.aliasDepth--;
+    }
+  }
+  if (isSeq(node)) return node.items.map((item) => convert(ctx, item));
+  if (isMap(node)) {
+    const out: Record<string, unknown> = {};
+    const merges: unknown[] = [];
+    for (const pair of node.items) {
+      const key = pair.key as Node | null;
+      if (isScalar(key) && key.type === Scalar.PLAIN && key.value === '<<' && key.tag === undefined) {
+        merges.push(convert(ctx, pair.value));
+        continue;
+      }
+      setKey(out, keyString(ctx, key), convert(ctx, pair.value));
+    }
+    for (const m of merges) {
+      for (const src of Array.isArray(m) ? m : [m]) {
+        if (typeof src !== 'object' || src === null || Array.isArray(src)) {
+          return fail(ctx, node, 'map merge requires map or sequence of maps as the value');
+        }
+        for (const [k, v] of Object.entries(src as Record<string, unknown>)) if (!(k in out)) setKey(out, k, v);
+      }
+    }
+    return out;
+  }
+  return fail(ctx, node as Node, 'unsupported YAML node');
+}
+
+/**
+ * Every document of a YAML stream as plain values; empty documents come back as null. Throws a KustomizeError with
+ * the file, line and column of the first syntax error.
+ */
+export function parseYamlStream(text: string, file: string, limits: ParseLimits = DEFAULT_LIMITS): unknown[] {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    schema: 'failsafe',
+    lineCounter: lines,
+    uniqueKeys: true,
+    prettyErrors: true,
+    strict: false,
+  });
+  const list = Array.isArray(docs) ? docs : [];
+  const ctx: Ctx = {
+    file,
+    lines,
+    doc: undefined as unknown as Ctx['doc'],
+    budget: limits.maxNodes,
+    limits,
+    aliasDepth: 0,
+  };
+  const out: unknown[] = [];
+  for (const doc of list) {
+    const err = doc.errors[0];
+    if (err) {
+      const pos = err.linePos?.[0];
+      throw new KustomizeError({
+        file,
+        line: pos?.line,
+        column: pos?.col,
+        message: `YAML syntax error: ${(err.message.split('\n')[0] ?? err.message).replace(/ at line \d+, column \d+:?$/, '')}`,
+      });
+    }
+    ctx.doc = doc;
+    out.push(convert(ctx, doc.contents));
+  }
+  return out;
+}
+
+/** One YAML document (kustomization files); an empty file is an empty map. */
+export function parseYamlDocument(text: string, file: string): unknown {
+  const docs = parseYamlStream(text, file);
+  if (docs.length > 1) throw new KustomizeError({ file, message: 'expected one YAML document, found several' });
+  return docs[0] ?? null;
+}
