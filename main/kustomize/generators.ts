@@ -66,21 +66,21 @@ function isUtf8(bytes: Uint8Array): string | undefined {
 
 interface Collected {
   data: Record<string, string>;
-  binary: Record<string, string>;
+  binary: Record<string, Uint8Array>;
 }
 
 function collect(args: GeneratorArgs, reader: FileReader): Collected {
   const data: Record<string, string> = {};
-  const binary: Record<string, string> = {};
-  const put = (key: string, value: string, bin = false): void => {
+  const binary: Record<string, Uint8Array> = {};
+  const put = (key: string, value: string | Uint8Array): void => {
     if (key in data || key in binary) {
       throw new KustomizeError({
         file: reader.file,
         message: `generator '${args.name ?? ''}': key '${key}' is defined more than once`,
       });
     }
-    if (bin) binary[key] = value;
-    else data[key] = value;
+    if (typeof value === 'string') data[key] = value;
+    else binary[key] = value;
   };
   const envs = [...(args.envs ?? []), ...(args.env ? [args.env] : [])];
   for (const env of envs) {
@@ -97,8 +97,7 @@ function collect(args: GeneratorArgs, reader: FileReader): Collected {
     const path = eq > 0 ? f.slice(eq + 1) : f;
     const bytes = reader.read(path);
     const text = isUtf8(bytes);
-    if (text === undefined) put(key, Buffer.from(bytes).toString('base64'), true);
-    else put(key, text);
+    put(key, text ?? bytes);
   }
   return { data, binary };
 }
@@ -113,8 +112,13 @@ function mergeOptions(global: GeneratorOptions | undefined, local: GeneratorOpti
   };
 }
 
-function b64(s: string): string {
-  return Buffer.from(s, 'utf8').toString('base64');
+/** Kustomize's Secret encoding: base64 broken into 70-character lines (each ending in a newline) once it is long. */
+function b64(s: string | Uint8Array): string {
+  const enc = Buffer.from(s).toString('base64');
+  if (enc.length < 70) return enc;
+  let out = '';
+  for (let i = 0; i < enc.length; i += 70) out += `${enc.slice(i, i + 70)}\n`;
+  return out;
 }
 
 /** Builds the object one generator entry describes. */
@@ -134,14 +138,16 @@ export function generate(
   const obj: KubeObject = { apiVersion: 'v1', kind, metadata };
   if (kind === 'Secret') {
     obj.type = args.type ?? 'Opaque';
-    const all = { ...data };
     const encoded: Record<string, string> = {};
-    for (const [k, v] of Object.entries(all)) encoded[k] = b64(v);
-    for (const [k, v] of Object.entries(binary)) encoded[k] = v;
+    for (const [k, v] of Object.entries({ ...data, ...binary })) encoded[k] = b64(v);
     if (Object.keys(encoded).length) obj.data = encoded;
   } else {
     if (Object.keys(data).length) obj.data = data;
-    if (Object.keys(binary).length) obj.binaryData = binary;
+    if (Object.keys(binary).length) {
+      obj.binaryData = Object.fromEntries(
+        Object.entries(binary).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      );
+    }
   }
   if (opts.immutable) obj.immutable = true;
   const res = newRes(obj, reader.file);

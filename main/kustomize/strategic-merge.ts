@@ -1,9 +1,8 @@
 /**
  * Strategic merge patches as kustomize applies them: maps merge key by key, `null` deletes, lists of built-in kinds
  * merge by their patch merge key (containers by name, ports by containerPort, ...) or are replaced, and the `$patch`,
- * `$setElementOrder` and `$deleteFromPrimitiveList` directives are honoured. Lists in custom resources merge by
- * kustomize's associative-key heuristic (the first of mountPath, devicePath, ip, type, topologyKey, name,
- * containerPort that every element has).
+ * `$setElementOrder` and `$deleteFromPrimitiveList` directives are honoured. Merged lists list the patch's elements
+ * first, then the target's others; lists in custom resources (no schema) are replaced.
  */
 import { groupOf, type KubeObject } from '../util/kube-object.ts';
 import { isMapValue } from './resource.ts';
@@ -49,14 +48,12 @@ const FIELD_KEYS: Record<string, string> = {
   resizePolicy: 'resourceName',
 };
 
-const ASSOCIATIVE_KEYS = ['mountPath', 'devicePath', 'ip', 'type', 'topologyKey', 'name', 'containerPort'];
-
 interface MergeCtx {
   builtin: boolean;
   kind: string;
 }
 
-function listStrategy(ctx: MergeCtx, path: string[], field: string, dest: unknown[], patch: unknown[]): Strategy {
+function listStrategy(ctx: MergeCtx, path: string[], field: string): Strategy {
   if (ctx.builtin) {
     if (field === 'finalizers' && path.length === 1 && path[0] === 'metadata') return { type: 'primitive' };
     if (field === 'ports') {
@@ -67,13 +64,7 @@ function listStrategy(ctx: MergeCtx, path: string[], field: string, dest: unknow
     const key = FIELD_KEYS[field];
     return key ? { type: 'key', key } : { type: 'replace' };
   }
-  const items = [...dest, ...patch].filter((i) => !(isMapValue(i) && Object.keys(i).every((k) => k.startsWith('$'))));
-  if (items.length === 0 || !items.every(isMapValue)) return { type: 'replace' };
-  const first = items[0] as Record<string, unknown>;
-  const key = ASSOCIATIVE_KEYS.find((k) => k in first);
-  if (key && items.every((i) => ASSOCIATIVE_KEYS.some((k) => k in (i as Record<string, unknown>)))) {
-    return { type: 'key', key };
-  }
+  // Without a schema (custom resources) kustomize replaces lists.
   return { type: 'replace' };
 }
 
@@ -94,29 +85,31 @@ function mergeList(ctx: MergeCtx, path: string[], field: string, dest: unknown[]
   if (patch.some((i) => isMapValue(i) && i.$patch === 'replace')) {
     return patch.filter((i) => !(isMapValue(i) && i.$patch === 'replace')).map(clean);
   }
-  const strategy = listStrategy(ctx, path, field, dest, patch);
+  const strategy = listStrategy(ctx, path, field);
   if (strategy.type === 'replace') return patch.map(clean);
   if (strategy.type === 'primitive') {
     const out = [...dest];
     for (const p of patch) if (!out.some((d) => d === p)) out.push(p);
     return out;
   }
+  // Kustomize's order: the patch's elements first (merged with their match), then the untouched rest.
   const key = strategy.key;
-  const out = dest.map((d) => d);
   const childPath = [...path, field];
+  const used = new Set<number>();
+  const out: unknown[] = [];
   for (const p of patch) {
     if (!isMapValue(p)) {
       out.push(p);
       continue;
     }
-    const idx = out.findIndex((d) => isMapValue(d) && p[key] !== undefined && d[key] === p[key]);
-    if (p.$patch === 'delete') {
-      if (idx >= 0) out.splice(idx, 1);
-      continue;
-    }
-    if (idx >= 0) out[idx] = mergeMap(ctx, childPath, out[idx] as Record<string, unknown>, p);
-    else out.push(clean(p));
+    const idx = dest.findIndex((d, i) => !used.has(i) && isMapValue(d) && p[key] !== undefined && d[key] === p[key]);
+    if (idx >= 0) used.add(idx);
+    if (p.$patch === 'delete') continue;
+    out.push(idx >= 0 ? mergeMap(ctx, childPath, dest[idx] as Record<string, unknown>, p) : clean(p));
   }
+  dest.forEach((d, i) => {
+    if (!used.has(i)) out.push(d);
+  });
   return out;
 }
 

@@ -1,0 +1,240 @@
+// Unit tests of the engine's parts: strategic merge, name references, the hash suffix, Flux's substitution and
+// layer, the in-memory filesystem and the worker pool. Expected values come from kustomize's documented behaviour.
+import { describe, expect, it } from 'vitest';
+
+import {
+  build,
+  buildInWorker,
+  contentHash,
+  fluxBuild,
+  KustomizeError,
+  MemoryFs,
+  strategicMerge,
+  substitute,
+  toYamlStream,
+} from '../../../main/kustomize/index.ts';
+import type { KubeObject } from '../../../main/util/kube-object.ts';
+
+const deploy = (): KubeObject => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web' },
+  spec: {
+    template: {
+      spec: {
+        containers: [
+          { name: 'app', image: 'a', env: [{ name: 'A', value: '1' }] },
+          { name: 'side', image: 's' },
+        ],
+      },
+    },
+  },
+});
+
+const containers = (o: KubeObject): Record<string, unknown>[] =>
+  (o.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec.containers;
+
+describe('strategicMerge', () => {
+  it('merges containers by name, patch elements first, and leaves the input untouched', () => {
+    const input = deploy();
+    const out = strategicMerge(input, {
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: 'side', image: 's2' },
+              { name: 'new', image: 'n' },
+            ],
+          },
+        },
+      },
+    });
+    expect(containers(out).map((c) => `${String(c.name)}=${String(c.image)}`)).toEqual(['side=s2', 'new=n', 'app=a']);
+    expect(containers(input)[1]!.image).toBe('s');
+  });
+
+  it('honours $patch delete and replace, and null deletes a field', () => {
+    const out = strategicMerge(deploy(), {
+      metadata: { name: null },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: 'side', $patch: 'delete' },
+              { name: 'app', env: [{ $patch: 'replace' }, { name: 'B', value: '2' }] },
+            ],
+          },
+        },
+      },
+    });
+    expect(out.metadata.name).toBeUndefined();
+    expect(containers(out)).toHaveLength(1);
+    expect(containers(out)[0]!.env).toEqual([{ name: 'B', value: '2' }]);
+  });
+
+  it('replaces lists of custom resources instead of merging them', () => {
+    const cr: KubeObject = {
+      apiVersion: 'example.com/v1',
+      kind: 'App',
+      metadata: { name: 'a' },
+      spec: { items: [{ name: 'x' }, { name: 'y' }] },
+    };
+    expect(strategicMerge(cr, { spec: { items: [{ name: 'z' }] } }).spec).toEqual({ items: [{ name: 'z' }] });
+  });
+});
+
+describe('name references and hash suffixes', () => {
+  const fs = new MemoryFs({
+    'kustomization.yaml': 'namePrefix: p-\nresources:\n- d.yaml\nconfigMapGenerator:\n- name: cfg\n  literals: [a=b]\n',
+    'd.yaml':
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: pod}\nspec:\n  containers: [{name: c, image: i, envFrom: [{configMapRef: {name: cfg}}]}]\n  volumes: [{name: v, configMap: {name: cfg}}, {name: w, configMap: {name: elsewhere}}]\n',
+  });
+
+  it('points references at the prefixed, hashed name and leaves unknown names alone', () => {
+    const { objects } = build(fs, '');
+    const cm = objects.find((o) => o.kind === 'ConfigMap')!;
+    expect(cm.metadata.name).toMatch(/^p-cfg-[a-z0-9]{10}$/);
+    const pod = objects.find((o) => o.kind === 'Pod')!;
+    const spec = pod.spec as {
+      volumes: { configMap: { name: string } }[];
+      containers: { envFrom: { configMapRef: { name: string } }[] }[];
+    };
+    expect(spec.volumes[0]!.configMap.name).toBe(cm.metadata.name);
+    expect(spec.containers[0]!.envFrom[0]!.configMapRef.name).toBe(cm.metadata.name);
+    expect(spec.volumes[1]!.configMap.name).toBe('elsewhere');
+  });
+
+  it("hashes content only, with kustomize's alphabet", () => {
+    const a = contentHash({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: 'b' } });
+    const b = contentHash({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'y' }, data: { a: 'b' } });
+    const c = contentHash({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: 'c' } });
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+    expect(a).toMatch(/^[2-9b-df-hj-np-z]{10}$/);
+    // kubectl kustomize names `configMapGenerator: [{name: leader, literals: [a=b]}]` leader-4h2mbtbbt6.
+    expect(a).toBe('4h2mbtbbt6');
+  });
+});
+
+describe('substitute (Flux postBuild)', () => {
+  const cm = (data: Record<string, string>, meta: Partial<KubeObject['metadata']> = {}): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'c', ...meta },
+    data,
+  });
+
+  it('expands the envsubst forms Flux supports', () => {
+    const [out] = substitute(
+      [
+        cm({
+          a: '${v}',
+          b: '${missing:=dflt}',
+          c: '${v^^}',
+          d: '${#v}',
+          e: '${v:1:2}',
+          f: '${v/l/L}',
+          g: '${v%lo}',
+          h: '$${v}',
+          i: '$v',
+          j: '${missing}',
+        }),
+      ],
+      { v: 'hello' },
+    );
+    // The text is read back as YAML, as Flux does: a bare 5 is a number and an empty value is null.
+    expect(out!.data).toEqual({
+      a: 'hello',
+      b: 'dflt',
+      c: 'HELLO',
+      d: 5,
+      e: 'el',
+      f: 'heLlo',
+      g: 'hel',
+      h: '${v}',
+      i: '$v',
+      j: null,
+    });
+  });
+
+  it('fails on undefined variables in strict mode, skips disabled objects, and does nothing without vars', () => {
+    expect(() => substitute([cm({ a: '${nope}' })], { v: 'x' }, { strict: true })).toThrow(KustomizeError);
+    const off = cm({ a: '${v}' }, { annotations: { 'kustomize.toolkit.fluxcd.io/substitute': 'disabled' } });
+    expect(substitute([off], { v: 'x' })[0]!.data).toEqual({ a: '${v}' });
+    expect(substitute([cm({ a: '${v}' })], {})[0]!.data).toEqual({ a: '${v}' });
+    expect(() => substitute([cm({})], { 'bad-name': 'x' })).toThrow(/not a valid variable name/);
+  });
+
+  it('re-reads substituted values as YAML, so numbers become numbers', () => {
+    const obj: KubeObject = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd' },
+      spec: { replicas: '${n}' },
+    };
+    // The emitter quotes '${n}' only if needed; after substitution the plain 3 is an integer.
+    expect(substitute([obj], { n: '3' })[0]!.spec).toEqual({ replicas: 3 });
+  });
+});
+
+describe('fluxBuild', () => {
+  it('generates a kustomization for plain manifests and layers the Flux fields on top', () => {
+    const fs = new MemoryFs({
+      'apps/deploy.yaml':
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1\n  template: {spec: {containers: [{name: app, image: "nginx:1"}]}}\n',
+      'apps/sub/kustomization.yaml': 'resources: [cm.yaml]\n',
+      'apps/sub/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {env: "${cluster}"}\n',
+      'apps/sub/ignored.yaml': 'not: a resource of the parent\n',
+      'apps/readme.md': '# not yaml\n',
+    });
+    const objects = fluxBuild(fs, 'apps', {
+      targetNamespace: 'prod',
+      namePrefix: 'x-',
+      images: [{ name: 'nginx', newTag: '2' }],
+      patches: [{ patch: '- op: replace\n  path: /spec/replicas\n  value: 3', target: { kind: 'Deployment' } }],
+      commonMetadata: { labels: { team: 'a' } },
+      postBuild: { substitute: { cluster: 'eu-1' } },
+    });
+    expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'ConfigMap/prod/x-cfg',
+      'Deployment/prod/x-web',
+    ]);
+    expect(objects[0]!.data).toEqual({ env: 'eu-1' });
+    expect(objects[1]!.metadata.labels).toEqual({ team: 'a' });
+    expect(objects[1]!.spec).toMatchObject({ replicas: 3, template: { spec: { containers: [{ image: 'nginx:2' }] } } });
+  });
+});
+
+describe('bad input', () => {
+  it('reports YAML errors with file, line and column', () => {
+    const fs = new MemoryFs({
+      'kustomization.yaml': 'resources: [a.yaml]\n',
+      'a.yaml': 'kind: ConfigMap\nmetadata:\n  name: [x\n',
+    });
+    try {
+      build(fs, '');
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(KustomizeError);
+      expect((err as KustomizeError).file).toBe('a.yaml');
+      expect((err as KustomizeError).line).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses files above the size limit', () => {
+    const fs = new MemoryFs({ 'kustomization.yaml': 'resources: [a.yaml]\n', 'a.yaml': `# ${'x'.repeat(2000)}\n` });
+    expect(() => build(fs, '', { maxFileBytes: 1000 })).toThrow(/limit/);
+  });
+});
+
+describe('buildInWorker', () => {
+  it('builds in-memory files off the main thread and returns errors as KustomizeError', async () => {
+    const files = new Map<string, string>([
+      ['k/kustomization.yaml', 'resources: [cm.yaml]\nnamespace: w\n'],
+      ['k/cm.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n'],
+    ]);
+    const objects = await buildInWorker({ files, dir: 'k' });
+    expect(toYamlStream(objects)).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: w\n');
+    await expect(buildInWorker({ files, dir: 'missing' })).rejects.toBeInstanceOf(KustomizeError);
+  });
+});
