@@ -40,6 +40,7 @@ export class RestMapper {
   readonly #ttlMs: number;
   #index: Index | undefined;
   #loading: Promise<Index> | undefined;
+  #generation = 0;
 
   constructor(transport: RestTransport, opts: { ttlMs?: number } = {}) {
     this.#transport = transport;
@@ -71,6 +72,12 @@ export class RestMapper {
   /** Forget the cache; the next lookup asks the cluster again. */
   invalidate(): void {
     this.#index = undefined;
+    this.#generation++;
+  }
+
+  /** Bumped by `invalidate()`: caches derived from the cluster's API surface compare it to know they are stale. */
+  get generation(): number {
+    return this.#generation;
   }
 
   async #lookup(get: (ix: Index) => ResourceInfo | undefined): Promise<ResourceInfo | undefined> {

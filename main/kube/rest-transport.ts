@@ -300,12 +300,14 @@ function decode(res: IncomingMessage): IncomingMessage {
   const gunzip = createGunzip();
   res.pipe(gunzip);
   res.on('error', (e) => gunzip.destroy(e));
+  const destroyGunzip = gunzip.destroy.bind(gunzip);
   return Object.assign(gunzip, {
     headers: res.headers,
     statusCode: res.statusCode,
+    // Destroying the decoded stream (an aborted watch) must also close the connection underneath.
     destroy: (e?: Error) => {
       res.destroy(e);
-      return gunzip.destroy(e);
+      return destroyGunzip(e);
     },
   }) as unknown as IncomingMessage;
 }

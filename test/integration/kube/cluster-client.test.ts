@@ -78,6 +78,17 @@ async function writeKubeconfig(): Promise<string> {
   return path;
 }
 
+/** The KubeError a promise rejects with (fails the test if it resolves or rejects with something else). */
+async function failure(p: Promise<unknown>): Promise<KubeError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof KubeError) return err;
+    throw err;
+  }
+  throw new Error('expected a KubeError');
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fd-client-'));
   const own = await loadKubeconfig([await writeKubeconfig(), cluster.kubeconfig]);
@@ -162,9 +173,9 @@ describe('cluster client', () => {
     expect(invalid.reason).toBe('Invalid');
     expect(invalid.message).toContain('ConfigMap "Not_Valid" is invalid: metadata.name');
     expect(invalid.causes[0]?.field).toBe('metadata.name');
-    const unknown = await c
-      .get({ apiVersion: 'nope.fluxdeck.dev/v1', kind: 'Gadget', namespace: ns, name: 'g' })
-      .catch((e: unknown) => e as KubeError);
+    const unknown = await failure(
+      c.get({ apiVersion: 'nope.fluxdeck.dev/v1', kind: 'Gadget', namespace: ns, name: 'g' }),
+    );
     expect(unknown.reason).toBe('UnknownKind');
     expect(unknown.hint).toMatch(/CustomResourceDefinition for group "nope.fluxdeck.dev"/);
     c.close();
@@ -187,9 +198,7 @@ describe('cluster client', () => {
     const dry = await c.apply(desired({ a: 'x' }), { fieldManager: 'test', dryRun: true });
     expect(dry.data).toMatchObject({ a: 'x' });
     expect((await c.get(key)).data).toMatchObject({ a: '1' });
-    const conflict = await c
-      .replace({ ...after, metadata: { ...after.metadata, resourceVersion: '1' } })
-      .catch((e: unknown) => e as KubeError);
+    const conflict = await failure(c.replace({ ...after, metadata: { ...after.metadata, resourceVersion: '1' } }));
     expect(conflict.reason).toBe('Conflict');
     // Status subresource of a Namespace-scoped built-in kind.
     const svc = await c.create<KubeObject & { status: unknown }>({
@@ -227,16 +236,14 @@ describe('cluster client', () => {
     });
     const sa = admin.impersonate({ serviceAccount: { namespace: ns, name: 'limited' } });
     await expect(sa.list({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace: ns })).resolves.toBeDefined();
-    const denied = await sa
-      .create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope', namespace: ns } })
-      .catch((e: unknown) => e as KubeError);
+    const denied = await failure(
+      sa.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope', namespace: ns } }),
+    );
     expect(denied.reason).toBe('Forbidden');
     expect(denied.message).toContain(`system:serviceaccount:${ns}:limited`);
     // Closing the cluster closes the impersonating view too.
     admin.close();
-    const closed = await sa
-      .list({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace: ns })
-      .catch((e: unknown) => e as KubeError);
+    const closed = await failure(sa.list({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace: ns }));
     expect(closed.reason).toBe('Aborted');
   });
 
@@ -274,7 +281,7 @@ describe('cluster client', () => {
     await c.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched', namespace: ns } });
     for (let i = 0; i < 100 && !seen.includes('ADDED watched'); i++) await new Promise((r) => setTimeout(r, 20));
     c.close();
-    const err = await watching.catch((e: unknown) => e as KubeError);
+    const err = await failure(watching);
     expect(err.reason).toBe('Aborted');
     expect(seen).toContain('ADDED watched');
   });
