@@ -473,10 +473,12 @@ export class ResourceManager {
     opts: ApplyOptions,
   ): Promise<{ entries: ChangeSet; pending: KubeObject[] }> {
     const policy = { ...this.policy(opts.force), ...definedOnly(opts) };
-    // Kinds defined by a CRD earlier in the batch are only resolvable now that the CRD is established.
+    // Kinds defined by a CRD earlier in the batch are resolvable only now that the CRD is established; the
+    // apiserver's discovery document can still lag behind the Established condition for a moment.
+    const deadline = Date.now() + (opts.waitTimeout ?? 60_000);
     const items = await Promise.all(
       prepared.map(async (p) =>
-        p.info.resource ? p : { ...p, info: await this.client.mapper.resolve(p.obj.apiVersion, p.obj.kind) },
+        p.info.resource ? p : { ...p, info: await this.#resolveEventually(p.obj, deadline, opts) },
       ),
     ).catch((err: unknown) => {
       throw new ApplyError((err as Error).message, { cause: err });
@@ -559,6 +561,17 @@ export class ResourceManager {
         }),
     );
     return out;
+  }
+
+  async #resolveEventually(obj: KubeObject, deadline: number, opts: ApplyOptions): Promise<ResourceInfo> {
+    for (;;) {
+      try {
+        return await this.client.mapper.resolve(obj.apiVersion, obj.kind);
+      } catch (err) {
+        if (!isKubeError(err, 'UnknownKind') || Date.now() > deadline) throw err;
+        await sleep(Math.min(opts.waitInterval ?? 2000, 250), undefined, { signal: opts.signal });
+      }
+    }
   }
 
   #skip(obj: KubeObject, live: KubeObject | undefined, policy: ApplyPolicy): boolean {
