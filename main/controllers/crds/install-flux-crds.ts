@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 
+import { isConflict } from '../../kube/kube-error.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
 import { CRD_API_VERSION, type CustomResourceDefinition, FLUXDECK_LABELS, loadCrdManifests } from './crd-manifests.ts';
 
@@ -73,7 +74,7 @@ export async function installFluxCrds(
   const crds = options.crds ?? (await loadCrdManifests());
   return Promise.all(
     crds.map((crd) =>
-      installOne(client, crd, options).catch((err: unknown): CrdInstallResult => ({
+      installRetryingConflicts(client, crd, options).catch((err: unknown): CrdInstallResult => ({
         ...describeCrd(crd),
         action: 'failed',
         dryRun: options.dryRun ?? false,
@@ -81,6 +82,24 @@ export async function installFluxCrds(
       })),
     ),
   );
+}
+
+/**
+ * The apiserver itself writes a CRD's status after each spec change, so the resourceVersion an update carries can be
+ * stale without anyone having taken the CRD over: look again, ownership included, and retry a few times.
+ */
+async function installRetryingConflicts(
+  client: CrdClient,
+  crd: CustomResourceDefinition,
+  options: InstallFluxCrdsOptions,
+): Promise<CrdInstallResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await installOne(client, crd, options);
+    } catch (err) {
+      if (attempt >= 5 || !isConflict(err)) throw err;
+    }
+  }
 }
 
 async function installOne(

@@ -13,6 +13,37 @@ const byName = new Map(crds.map((c) => [c.metadata.name, c]));
 
 type Schema = { properties?: Record<string, Schema>; default?: unknown };
 
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  additionalProperties?: SchemaNode | boolean;
+}
+
+const SCHEMA_KEYWORDS = new Set([
+  'type',
+  'description',
+  'properties',
+  'items',
+  'additionalProperties',
+  'required',
+  'enum',
+  'pattern',
+  'default',
+  'format',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'minItems',
+  'maxItems',
+  'nullable',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-validations',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+]);
+
 function schemaOf(crd: CustomResourceDefinition, version: string): Schema {
   const v = crd.spec.versions.find((x) => x.name === version) as { schema: { openAPIV3Schema: Schema } } | undefined;
   if (!v) throw new Error(`${crd.metadata.name ?? ''} has no version ${version}`);
@@ -66,6 +97,20 @@ describe("Fluxdeck's CRD manifests", () => {
       expect(v.subresources).toEqual({ status: {} });
       expect(status?.default).toEqual({ observedGeneration: -1 });
     }
+  });
+
+  // A comma in an unquoted description inside a YAML flow map silently makes a new key; the apiserver then refuses the
+  // CRD at install time. Every schema node may hold only OpenAPI keywords.
+  it.each(crds.map((c) => [c.metadata.name, c] as const))('%s uses only schema keywords', (_n, crd) => {
+    const strange: string[] = [];
+    const walk = (node: SchemaNode, path: string): void => {
+      for (const key of Object.keys(node)) if (!SCHEMA_KEYWORDS.has(key)) strange.push(`${path}: ${key}`);
+      for (const [name, child] of Object.entries(node.properties ?? {})) walk(child, `${path}.${name}`);
+      if (node.items) walk(node.items, `${path}[]`);
+      if (typeof node.additionalProperties === 'object') walk(node.additionalProperties, `${path}{}`);
+    };
+    for (const v of crd.spec.versions) walk(schemaOf(crd, v.name) as SchemaNode, v.name);
+    expect(strange).toEqual([]);
   });
 
   it('serves extra versions with the storage version schema, so no conversion webhook is needed', () => {
