@@ -1,0 +1,251 @@
+/**
+ * Artifact files under a data directory the caller chooses, laid out as source-controller's storage
+ * (`<root>/gitrepository/<ns>/<name>/<file>`). Writes are atomic (a temporary file in the same directory, fsync,
+ * rename), so a reader sees the old file or the new one, never half of one; each file has a `<file>.json` sidecar with
+ * its Artifact record, so `latest()` can hand back the last good artifact after a restart. Garbage collection keeps
+ * the newest N files and never deletes the one the caller says is current.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+import { messageOf, SourceReason, storageFailed } from '../source-error.ts';
+import { type Artifact, type ArtifactOwner, artifactPath } from './artifact.ts';
+
+export interface ArtifactStoreOptions {
+  /** The storage root, e.g. `<app data>/artifacts`. */
+  root: string;
+  /** Base of `artifact.url`; Fluxdeck serves no HTTP, so the default only names the store. */
+  baseUrl?: string;
+  /** How many artifacts per object GC keeps (Flux's `--artifact-retention-records`, default 2). */
+  keep?: number;
+}
+
+/** A file being written: write to `tmpPath`, then `commit` or `discard`. */
+export interface Reservation {
+  tmpPath: string;
+  path: string;
+}
+
+const SIDECAR = '.json';
+
+export class ArtifactStore {
+  readonly root: string;
+  readonly baseUrl: string;
+  readonly keep: number;
+
+  constructor(opts: ArtifactStoreOptions) {
+    this.root = resolve(opts.root);
+    this.baseUrl = (opts.baseUrl ?? 'http://fluxdeck.local').replace(/\/+$/, '');
+    this.keep = Math.max(1, opts.keep ?? 2);
+  }
+
+  /** Absolute path of an artifact; throws if its path would leave the root. */
+  localPath(artifactOrPath: Pick<Artifact, 'path'> | string): string {
+    const rel = typeof artifactOrPath === 'string' ? artifactOrPath : artifactOrPath.path;
+    const abs = resolve(this.root, rel);
+    if (!abs.startsWith(this.root + sep)) {
+      throw storageFailed(SourceReason.InvalidPath, `artifact path '${rel}' is outside the storage root`);
+    }
+    return abs;
+  }
+
+  /** Prepares a temporary file next to where `file` will live. */
+  async reserve(owner: ArtifactOwner, file: string): Promise<Reservation> {
+    const path = artifactPath(owner, file);
+    const dir = dirname(this.localPath(path));
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw storageFailed(
+        SourceReason.DirCreationFailed,
+        `failed to create artifact directory ${dir}: ${messageOf(err)}`,
+        err,
+      );
+    }
+    return { path, tmpPath: join(dir, `.tmp-${randomBytes(6).toString('hex')}-${file}`) };
+  }
+
+  /** Moves a written reservation into place and records it; returns the Artifact for status. */
+  async commit(
+    r: Reservation,
+    meta: { revision: string; digest: string; size: number; metadata?: Record<string, string> },
+  ): Promise<Artifact> {
+    const final = this.localPath(r.path);
+    try {
+      const fh = await open(r.tmpPath, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      const artifact: Artifact = {
+        path: r.path,
+        url: `${this.baseUrl}/${r.path}`,
+        revision: meta.revision,
+        digest: meta.digest,
+        lastUpdateTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        size: meta.size,
+        ...(meta.metadata ? { metadata: meta.metadata } : {}),
+      };
+      await rename(r.tmpPath, final);
+      await atomicWrite(final + SIDECAR, JSON.stringify(artifact));
+      return artifact;
+    } catch (err) {
+      await this.discard(r);
+      throw storageFailed(
+        SourceReason.StorageOperationFailed,
+        `failed to store artifact ${r.path}: ${messageOf(err)}`,
+        err,
+      );
+    }
+  }
+
+  async discard(r: Reservation): Promise<void> {
+    await rm(r.tmpPath, { force: true });
+  }
+
+  /** Writes bytes as an artifact (for sources that download a file whole). */
+  async put(owner: ArtifactOwner, file: string, data: Uint8Array, revision: string): Promise<Artifact> {
+    const r = await this.reserve(owner, file);
+    try {
+      await writeFile(r.tmpPath, data, { mode: 0o600 });
+    } catch (err) {
+      await this.discard(r);
+      throw storageFailed(
+        SourceReason.StorageOperationFailed,
+        `failed to write artifact ${r.path}: ${messageOf(err)}`,
+        err,
+      );
+    }
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    return this.commit(r, { revision, digest, size: data.length });
+  }
+
+  /** True when the artifact's file is there and (with `verify`) has its digest. */
+  async exists(artifact: Pick<Artifact, 'path' | 'digest'>, opts: { verify?: boolean } = {}): Promise<boolean> {
+    try {
+      const st = await stat(this.localPath(artifact));
+      if (!st.isFile()) return false;
+      return !opts.verify || (await digestOf(this.localPath(artifact))) === artifact.digest;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Reads an artifact's bytes, checking the digest; a mismatch or a missing file is a ReadOperationFailed error. */
+  async read(artifact: Pick<Artifact, 'path' | 'digest'>): Promise<Buffer> {
+    let data: Buffer;
+    try {
+      data = await readFile(this.localPath(artifact));
+    } catch (err) {
+      throw storageFailed(
+        SourceReason.ReadOperationFailed,
+        `artifact ${artifact.path} is not in storage: ${messageOf(err)}`,
+        err,
+      );
+    }
+    const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (digest !== artifact.digest) {
+      throw storageFailed(
+        SourceReason.ReadOperationFailed,
+        `artifact ${artifact.path} has digest ${digest}, expected ${artifact.digest}: it was replaced or damaged; reconcile its source again`,
+      );
+    }
+    return data;
+  }
+
+  /** The newest stored artifact of an object (by write time), from its sidecar record. */
+  async latest(owner: ArtifactOwner): Promise<Artifact | undefined> {
+    const records = await this.list(owner);
+    return records[0];
+  }
+
+  /** Stored artifacts of an object, newest first. */
+  async list(owner: ArtifactOwner): Promise<Artifact[]> {
+    const dir = dirname(this.localPath(artifactPath(owner, 'x')));
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    const out: { a: Artifact; mtime: number }[] = [];
+    for (const name of names) {
+      if (!name.endsWith(SIDECAR) || name.startsWith('.tmp-')) continue;
+      try {
+        const a = JSON.parse(await readFile(join(dir, name), 'utf8')) as Artifact;
+        const st = await stat(join(dir, name.slice(0, -SIDECAR.length)));
+        out.push({ a, mtime: st.mtimeMs });
+      } catch {
+        // A record without its file (or unreadable) is not an artifact; GC removes it.
+      }
+    }
+    return out.sort((x, y) => y.mtime - x.mtime).map((x) => x.a);
+  }
+
+  /**
+   * Deletes all but the newest `keep` artifacts of an object, never `current`, plus leftover temporary files and
+   * orphaned records. Returns the deleted paths (relative to the root).
+   */
+  async gc(owner: ArtifactOwner, opts: { current?: Pick<Artifact, 'path'>; keep?: number } = {}): Promise<string[]> {
+    const keep = Math.max(1, opts.keep ?? this.keep);
+    const dir = dirname(this.localPath(artifactPath(owner, 'x')));
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    const files: { name: string; mtime: number }[] = [];
+    const deleted: string[] = [];
+    for (const name of names) {
+      const abs = join(dir, name);
+      if (name.startsWith('.tmp-')) {
+        // A temporary file older than a minute belongs to a build that died.
+        const st = await stat(abs).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs > 60_000) await rm(abs, { force: true });
+        continue;
+      }
+      if (name.endsWith(SIDECAR)) {
+        if (!names.includes(name.slice(0, -SIDECAR.length))) await rm(abs, { force: true });
+        continue;
+      }
+      const st = await stat(abs).catch(() => undefined);
+      if (st?.isFile()) files.push({ name, mtime: st.mtimeMs });
+    }
+    files.sort((a, b) => b.mtime - a.mtime);
+    const current = opts.current ? this.localPath(opts.current) : undefined;
+    let kept = 0;
+    for (const f of files) {
+      const abs = join(dir, f.name);
+      if (abs === current || kept < keep) {
+        kept++;
+        continue;
+      }
+      await rm(abs, { force: true });
+      await rm(abs + SIDECAR, { force: true });
+      deleted.push(artifactPath(owner, f.name));
+    }
+    return deleted;
+  }
+
+  /** Removes every artifact of an object (when the object is deleted). */
+  async removeAll(owner: ArtifactOwner): Promise<void> {
+    await rm(dirname(this.localPath(artifactPath(owner, 'x'))), { recursive: true, force: true });
+  }
+}
+
+async function atomicWrite(path: string, text: string): Promise<void> {
+  const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+export async function digestOf(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return `sha256:${hash.digest('hex')}`;
+}
