@@ -17,7 +17,11 @@ export function goPathMatch(pattern: string, name: string): boolean {
 }
 
 function escapeChar(c: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c;
+  return /[\\^$.*+?()[\]{}|]/.test(c) ? `\\${c}` : c;
+}
+
+function escapeClassChar(c: string): string {
+  return /[\\\]^[-]/.test(c) ? `\\${c}` : c;
 }
 
 /** Translates a Go pattern into an anchored RegExp, or null when Go would report ErrBadPattern. */
@@ -66,12 +70,12 @@ function compileClass(p: string, start: number): { source: string; end: number }
     const lo = classChar(p, i);
     if (lo === null) return null;
     i = lo.next;
-    let item = escapeChar(lo.ch);
+    let item = escapeClassChar(lo.ch);
     if (p[i] === '-') {
       const hi = classChar(p, i + 1);
       if (hi === null) return null;
       if (hi.ch < lo.ch) return null;
-      item += `-${escapeChar(hi.ch)}`;
+      item += `-${escapeClassChar(hi.ch)}`;
       i = hi.next;
     }
     ranges.push(item);
