@@ -1,2 +1,7 @@
-// The one contract between main and the renderer is declared in this folder (see README).
-export {};
+// The one contract between main and the renderer (ARCHITECTURE.md rule 2). Imports only zod.
+export type { FluxdeckApi } from './api.ts';
+export * from './channel-names.ts';
+export * from './channels.ts';
+export * from './errors.ts';
+export * from './model.ts';
+export * from './wire.ts';

@@ -1,0 +1,100 @@
+/**
+ * The port between the contract's handlers and the engine: everything the api layer needs, in contract types only.
+ * The composition root (main/create-fluxdeck.ts) implements it; unit tests use an in-memory implementation
+ * (test/support/memory-engine.ts). main/create-fluxdeck.ts sits below main/api and may not import this file, so it
+ * returns a structurally compatible object and the assignment to `EnginePort` (main/cli/commands/serve.ts,
+ * main/electron/index.ts) is where TypeScript checks it.
+ */
+import type {
+  ActionPhase,
+  ClusterInfo,
+  FluxKey,
+  FluxObjectData,
+  KustomizationDiff,
+  ObjectDetail,
+  ObjectKey,
+  Workload,
+} from '../contract/index.ts';
+
+/** What the engine reads from the cluster for the object panel (the api layer adds the summary it already has). */
+export type ObjectLive = Pick<ObjectDetail, 'yaml' | 'events'>;
+
+/** Everything the engine knows about Flux objects and their workloads, read from its watch caches (no API calls). */
+export interface EngineSnapshot {
+  objects: FluxObjectData[];
+  workloads: Workload[];
+}
+
+/**
+ * One change in the engine's view. Emitted synchronously from the watch caches; the api layer coalesces and batches
+ * them per client, so the engine may emit freely (one per watch event).
+ */
+export type EngineChange =
+  | { type: 'object'; object: FluxObjectData }
+  | { type: 'workload'; workload: Workload }
+  | { type: 'removed'; what: 'object' | 'workload'; uid: string; cluster: string }
+  | { type: 'cluster'; cluster: ClusterInfo }
+  | { type: 'engine'; paused: boolean; unreadAlerts: number };
+
+/** A progress step of an action; the api layer adds the action id and timestamp. */
+export interface ProgressStep {
+  phase: Exclude<ActionPhase, 'succeeded' | 'failed'>;
+  message: string;
+}
+
+export interface ActionOptions {
+  /** Aborted when the client goes away or the app quits: stop waiting (the request itself may already be made). */
+  signal: AbortSignal;
+  onProgress(step: ProgressStep): void;
+}
+
+/** How an action ended, as the engine reports it; the api layer adds id, key, action kind and duration. */
+export interface EngineOutcome {
+  /** Ready=True after the reconcile (or the suspend/resume took effect). */
+  ok: boolean;
+  /** e.g. "applied revision main@sha1:0a1b2c3" or the Ready=False message. */
+  message: string;
+  revision?: string;
+}
+
+export interface EnginePort {
+  /** Every context of the user's kubeconfigs, with connection state and auth health. Never connects. */
+  listClusters(): Promise<ClusterInfo[]>;
+  /** Connects a context (lazily: only when asked), starts its watches and, unless observing, its controllers. */
+  connect(cluster: string): Promise<ClusterInfo>;
+  /** Stops the context's controllers and watches and releases its lease. */
+  disconnect(cluster: string): Promise<ClusterInfo>;
+
+  /** The current Flux objects and inventory workloads of every connected cluster. */
+  snapshot(): EngineSnapshot;
+  /** Changes after the snapshot; returns the unsubscribe function. */
+  subscribe(listener: (change: EngineChange) => void): () => void;
+
+  /**
+   * Like `flux reconcile <kind> <name> [--with-source]`: fails with FluxdeckError('suspended') if suspended;
+   * annotates `reconcile.fluxcd.io/requestedAt` (the source first and waits for it when `withSource`), then resolves
+   * when `status.lastHandledReconcileAt` has the new value and Ready has settled.
+   */
+  reconcile(key: FluxKey, opts: ActionOptions & { withSource: boolean }): Promise<EngineOutcome>;
+  /** Like `flux suspend`: merge-patches `spec.suspend: true` (and the reason annotation when given). */
+  suspend(key: FluxKey, opts: ActionOptions & { reason?: string }): Promise<EngineOutcome>;
+  /** Like `flux resume`: patches `spec.suspend: false`, requests a reconcile and waits for Ready to settle. */
+  resume(key: FluxKey, opts: ActionOptions): Promise<EngineOutcome>;
+
+  /**
+   * Live YAML (managedFields stripped, Secret `data`/`stringData` values removed) and the object's Kubernetes
+   * events, oldest first. FluxdeckError('not-found') if it does not exist.
+   */
+  getObject(key: ObjectKey): Promise<ObjectLive>;
+  /** What applying the Kustomization's current artifact would change (like `flux diff kustomization`). */
+  diffKustomization(key: FluxKey): Promise<KustomizationDiff>;
+
+  /** Pauses (or resumes) every controller on every cluster; watches keep running so the UI stays live. */
+  setPaused(paused: boolean): Promise<void>;
+  isPaused(): boolean;
+  /** Unread alerts in the inbox (0 until the inbox exists). */
+  unreadAlerts(): number;
+
+  /** Stops controllers and watches, releases leases, closes clients. Idempotent. */
+  close(): Promise<void>;
+}

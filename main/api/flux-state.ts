@@ -1,0 +1,42 @@
+import type { Condition, FluxObject, FluxObjectData, FluxState } from '../contract/index.ts';
+
+function find(conditions: Condition[], type: string): Condition | undefined {
+  return conditions.find((c) => c.type === type);
+}
+
+/**
+ * Derives what a Flux object is doing from its conditions, following the kstatus contract Flux implements
+ * (flux-behaviour.md §0.3): Stalled=True or Ready=False means failed, Reconciling=True, Ready=Unknown or an
+ * unobserved generation means work in progress, Ready=True means ready. Suspension wins because nothing will change until resumed.
+ */
+export function deriveFluxState(obj: FluxObjectData): FluxState {
+  const ready = find(obj.conditions, 'Ready');
+  const reconcilingCond = find(obj.conditions, 'Reconciling');
+  const stalled = find(obj.conditions, 'Stalled');
+  const unobserved = obj.observedGeneration !== undefined && obj.observedGeneration < obj.generation;
+  // After a failure Flux keeps Reconciling=True with reason ProgressingWithRetry: that means "will retry", not "working".
+  const working = reconcilingCond?.status === 'True' && reconcilingCond.reason !== 'ProgressingWithRetry';
+  const reconciling = working || unobserved || ready?.status === 'Unknown';
+  const base = {
+    reconciling,
+    ...(ready?.reason !== undefined && { reason: ready.reason }),
+    ...(ready?.message !== undefined && { message: ready.message }),
+    ...(ready?.lastTransitionTime !== undefined && { since: ready.lastTransitionTime }),
+  };
+  if (obj.suspended) return { ...base, status: 'suspended' };
+  if (stalled?.status === 'True')
+    return {
+      ...base,
+      status: 'failed',
+      reason: stalled.reason ?? base.reason,
+      message: stalled.message ?? base.message,
+    };
+  if (ready?.status === 'False') return { ...base, status: 'failed' };
+  if (reconciling) return { ...base, status: 'progressing' };
+  if (ready?.status === 'True') return { ...base, status: 'ready' };
+  return { ...base, status: 'unknown' };
+}
+
+export function withState(obj: FluxObjectData): FluxObject {
+  return { ...obj, state: deriveFluxState(obj) };
+}

@@ -1,0 +1,114 @@
+/**
+ * The contract's request handlers: thin translations from validated payloads to the engine port. Actions publish
+ * their progress as `actions:onProgress` events until the result (or the error envelope) goes back to the caller.
+ */
+import type {
+  ActionKind,
+  ActionOutcome,
+  ActionPhase,
+  Capabilities,
+  ClusterInfo,
+  EventChannel,
+  EventOf,
+  FluxKey,
+  HealthSummary,
+} from '../contract/index.ts';
+import type { ActionOptions, EngineOutcome, EnginePort } from './engine-port.ts';
+import { withState } from './flux-state.ts';
+import type { Handlers, RequestContext } from './router.ts';
+
+export interface HandlerDeps {
+  port: EnginePort;
+  capabilities: Capabilities;
+  health: { current(): HealthSummary; refresh(): HealthSummary };
+  /** Records what the engine said about contexts (the health summary counts connected ones). */
+  noteClusters(infos: ClusterInfo[]): void;
+  broadcast<E extends EventChannel>(channel: E, payload: EventOf<E>): void;
+  now?: () => Date;
+}
+
+export function createHandlers(deps: HandlerDeps): Handlers {
+  const now = deps.now ?? (() => new Date());
+
+  const progress = (actionId: string, key: FluxKey, phase: ActionPhase, message: string): void =>
+    deps.broadcast('actions:onProgress', { actionId, key, phase, message, at: now().toISOString() });
+
+  async function runAction(
+    action: ActionKind,
+    actionId: string,
+    key: FluxKey,
+    ctx: RequestContext,
+    run: (opts: ActionOptions) => Promise<EngineOutcome>,
+  ): Promise<ActionOutcome> {
+    const started = performance.now();
+    progress(actionId, key, 'requested', `${action} requested for ${key.kind} ${key.namespace}/${key.name}`);
+    try {
+      const out = await run({
+        signal: ctx.signal,
+        onProgress: (step) => progress(actionId, key, step.phase, step.message),
+      });
+      progress(actionId, key, out.ok ? 'succeeded' : 'failed', out.message);
+      return {
+        actionId,
+        key,
+        action,
+        ok: out.ok,
+        message: out.message,
+        ...(out.revision !== undefined && { revision: out.revision }),
+        durationMs: Math.round(performance.now() - started),
+      };
+    } catch (err) {
+      progress(actionId, key, 'failed', err instanceof Error ? err.message : String(err));
+      throw err;
+    }
+  }
+
+  const noted = (info: ClusterInfo): ClusterInfo => {
+    deps.noteClusters([info]);
+    return info;
+  };
+
+  return {
+    'app:capabilities': () => Promise.resolve(deps.capabilities),
+    'app:health': () => Promise.resolve(deps.health.current()),
+    'clusters:list': async () => {
+      const infos = await deps.port.listClusters();
+      deps.noteClusters(infos);
+      return infos;
+    },
+    'clusters:connect': async ({ cluster }) => noted(await deps.port.connect(cluster)),
+    'clusters:disconnect': async ({ cluster }) => noted(await deps.port.disconnect(cluster)),
+    'graph:snapshot': () => {
+      const snap = deps.port.snapshot();
+      return Promise.resolve({ objects: snap.objects.map(withState), workloads: snap.workloads });
+    },
+    'objects:get': async ({ key }) => {
+      const live = await deps.port.getObject(key);
+      const snap = deps.port.snapshot();
+      const same = (o: { cluster: string; kind: string; namespace: string; name: string; group: string }): boolean =>
+        o.cluster === key.cluster &&
+        o.group === key.group &&
+        o.kind === key.kind &&
+        o.namespace === key.namespace &&
+        o.name === key.name;
+      const flux = snap.objects.find(same);
+      const workload = snap.workloads.find(same);
+      return { key, ...live, ...(flux && { flux: withState(flux) }), ...(workload && { workload }) };
+    },
+    'flux:reconcile': ({ actionId, key, withSource }, ctx) =>
+      runAction(withSource ? 'reconcile-with-source' : 'reconcile', actionId, key, ctx, (opts) =>
+        deps.port.reconcile(key, { ...opts, withSource }),
+      ),
+    'flux:suspend': ({ actionId, key, reason }, ctx) =>
+      runAction('suspend', actionId, key, ctx, (opts) =>
+        deps.port.suspend(key, { ...opts, ...(reason !== undefined && { reason }) }),
+      ),
+    'flux:resume': ({ actionId, key }, ctx) =>
+      runAction('resume', actionId, key, ctx, (opts) => deps.port.resume(key, opts)),
+    'flux:diff': ({ key }) => deps.port.diffKustomization(key),
+    'engine:setPaused': async ({ paused }) => {
+      await deps.port.setPaused(paused);
+      return deps.health.refresh();
+    },
+  };
+}

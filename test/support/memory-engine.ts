@@ -1,0 +1,216 @@
+/**
+ * An in-memory EnginePort for unit tests and the UI benchmark: it holds objects and workloads in maps and emits
+ * changes the way the real engine's watch caches do. Actions change the stored objects the way a reconcile would
+ * (lastHandledReconcileAt, a new resourceVersion), so the UI's round trip can be exercised without a cluster.
+ * Never used by integration or end-to-end tests, which run the real engine.
+ */
+import type { ActionOptions, EngineChange, EngineOutcome, EnginePort, ObjectLive } from '../../main/api/engine-port.ts';
+import {
+  type ClusterInfo,
+  FluxdeckError,
+  type FluxKey,
+  type FluxObjectData,
+  type KustomizationDiff,
+  type ObjectKey,
+  type Workload,
+} from '../../main/contract/index.ts';
+
+export interface MemoryEngine extends EnginePort {
+  putCluster(info: ClusterInfo): void;
+  putObject(obj: FluxObjectData): void;
+  putWorkload(w: Workload): void;
+  remove(what: 'object' | 'workload', uid: string): void;
+  /** The next action on `key` ends with Ready=False and this message. */
+  failNext(key: FluxKey, message: string): void;
+  readonly calls: { method: string; key?: FluxKey | ObjectKey; cluster?: string }[];
+  closed: boolean;
+}
+
+export function clusterInfo(name: string, state: ClusterInfo['state'] = 'disconnected'): ClusterInfo {
+  return {
+    name,
+    server: `https://127.0.0.1:6443/${name}`,
+    current: false,
+    state,
+    auth: { method: 'client-certificate', status: state === 'connected' ? 'ok' : 'unknown' },
+  };
+}
+
+function bump(rv: string): string {
+  return String(Number(rv) + 1);
+}
+
+const keyMatches = (o: FluxObjectData, k: FluxKey): boolean =>
+  o.cluster === k.cluster && o.kind === k.kind && o.namespace === k.namespace && o.name === k.name;
+
+export function createMemoryEngine(opts: { stepDelayMs?: number } = {}): MemoryEngine {
+  const clusters = new Map<string, ClusterInfo>();
+  const objects = new Map<string, FluxObjectData>();
+  const workloads = new Map<string, Workload>();
+  const listeners = new Set<(c: EngineChange) => void>();
+  const failures = new Map<string, string>();
+  const calls: MemoryEngine['calls'] = [];
+  let paused = false;
+  const emit = (c: EngineChange): void => {
+    for (const l of listeners) l(c);
+  };
+  const delay = (signal: AbortSignal): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const t = setTimeout(resolve, opts.stepDelayMs ?? 0);
+      signal.addEventListener('abort', () => {
+        clearTimeout(t);
+        reject(new FluxdeckError('cancelled', 'the action was cancelled', { cause: signal.reason }));
+      });
+    });
+  const find = (key: FluxKey): FluxObjectData => {
+    if (clusters.get(key.cluster)?.state !== 'connected')
+      throw new FluxdeckError('not-connected', `Cluster ${key.cluster} is not connected; connect it first.`);
+    const obj = [...objects.values()].find((o) => keyMatches(o, key));
+    if (!obj)
+      throw new FluxdeckError('not-found', `${key.kind} ${key.namespace}/${key.name} not found in ${key.cluster}`);
+    return obj;
+  };
+  const update = (obj: FluxObjectData, patch: Partial<FluxObjectData>): FluxObjectData => {
+    const next = { ...obj, ...patch, resourceVersion: bump(obj.resourceVersion) };
+    objects.set(next.uid, next);
+    emit({ type: 'object', object: next });
+    return next;
+  };
+  const settle = (key: FluxKey, obj: FluxObjectData, requestedAt: string): EngineOutcome => {
+    const failure = failures.get(JSON.stringify(key));
+    failures.delete(JSON.stringify(key));
+    const ready = failure
+      ? { type: 'Ready', status: 'False' as const, reason: 'ReconciliationFailed', message: failure }
+      : { type: 'Ready', status: 'True' as const, reason: 'ReconciliationSucceeded', message: 'Applied revision' };
+    const next = update(obj, {
+      lastHandledReconcileAt: requestedAt,
+      conditions: [ready, ...obj.conditions.filter((c) => c.type !== 'Ready' && c.type !== 'Reconciling')],
+    });
+    const revision = next.revision.lastApplied ?? next.revision.artifact;
+    return {
+      ok: !failure,
+      message: failure ?? `applied revision ${revision ?? ''}`.trim(),
+      ...(revision && { revision }),
+    };
+  };
+  const reconcileOne = async (key: FluxKey, o: ActionOptions): Promise<EngineOutcome> => {
+    const obj = find(key);
+    if (obj.suspended)
+      throw new FluxdeckError('suspended', `${key.kind} ${key.namespace}/${key.name} is suspended; resume it first.`);
+    const requestedAt = new Date().toISOString();
+    const working = update(obj, {
+      conditions: [
+        { type: 'Reconciling', status: 'True', reason: 'Progressing', message: 'reconciliation in progress' },
+        { type: 'Ready', status: 'Unknown', reason: 'Progressing', message: 'reconciliation in progress' },
+      ],
+    });
+    o.onProgress({ phase: 'waiting', message: `waiting for ${key.kind} reconciliation` });
+    await delay(o.signal);
+    return settle(key, working, requestedAt);
+  };
+
+  const engine: MemoryEngine = {
+    calls,
+    closed: false,
+    putCluster(info) {
+      clusters.set(info.name, info);
+      emit({ type: 'cluster', cluster: info });
+    },
+    putObject(obj) {
+      objects.set(obj.uid, obj);
+      emit({ type: 'object', object: obj });
+    },
+    putWorkload(w) {
+      workloads.set(w.uid, w);
+      emit({ type: 'workload', workload: w });
+    },
+    remove(what, uid) {
+      const map = what === 'object' ? objects : workloads;
+      const item = map.get(uid);
+      if (!item) return;
+      map.delete(uid);
+      emit({ type: 'removed', what, uid, cluster: item.cluster });
+    },
+    failNext(key, message) {
+      failures.set(JSON.stringify(key), message);
+    },
+    listClusters: () => Promise.resolve([...clusters.values()]),
+    connect(cluster) {
+      calls.push({ method: 'connect', cluster });
+      const info = clusters.get(cluster);
+      if (!info) return Promise.reject(new FluxdeckError('not-found', `no kubeconfig context named ${cluster}`));
+      const next: ClusterInfo = { ...info, state: 'connected', auth: { ...info.auth, status: 'ok' } };
+      engine.putCluster(next);
+      return Promise.resolve(next);
+    },
+    disconnect(cluster) {
+      calls.push({ method: 'disconnect', cluster });
+      const info = clusters.get(cluster);
+      if (!info) return Promise.reject(new FluxdeckError('not-found', `no kubeconfig context named ${cluster}`));
+      for (const o of [...objects.values()]) if (o.cluster === cluster) engine.remove('object', o.uid);
+      for (const w of [...workloads.values()]) if (w.cluster === cluster) engine.remove('workload', w.uid);
+      const next: ClusterInfo = { ...info, state: 'disconnected' };
+      engine.putCluster(next);
+      return Promise.resolve(next);
+    },
+    snapshot: () => ({ objects: [...objects.values()], workloads: [...workloads.values()] }),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async reconcile(key, o) {
+      calls.push({ method: o.withSource ? 'reconcile-with-source' : 'reconcile', key });
+      const obj = find(key);
+      if (o.withSource && obj.sourceRef) {
+        const src = obj.sourceRef;
+        o.onProgress({ phase: 'source', message: `reconciling source ${src.kind} ${src.namespace}/${src.name}` });
+        await reconcileOne(
+          { cluster: key.cluster, kind: src.kind as FluxKey['kind'], namespace: src.namespace, name: src.name },
+          o,
+        );
+      }
+      return reconcileOne(key, o);
+    },
+    async suspend(key, o) {
+      calls.push({ method: 'suspend', key });
+      const obj = find(key);
+      await delay(o.signal);
+      update(obj, { suspended: true });
+      return { ok: true, message: `${key.kind} ${key.namespace}/${key.name} suspended` };
+    },
+    async resume(key, o) {
+      calls.push({ method: 'resume', key });
+      update(find(key), { suspended: false });
+      return reconcileOne(key, o);
+    },
+    getObject(key: ObjectKey): Promise<ObjectLive> {
+      calls.push({ method: 'getObject', key });
+      const same = (o: { cluster: string; kind: string; namespace: string; name: string }): boolean =>
+        o.cluster === key.cluster && o.kind === key.kind && o.namespace === key.namespace && o.name === key.name;
+      if (![...objects.values()].some(same) && ![...workloads.values()].some(same))
+        return Promise.reject(new FluxdeckError('not-found', `${key.kind} ${key.name} not found`));
+      return Promise.resolve({
+        yaml: `apiVersion: v1\nkind: ${key.kind}\nmetadata:\n  name: ${key.name}\n  namespace: ${key.namespace}\n`,
+        events: [{ type: 'Normal', reason: 'ReconciliationSucceeded', message: 'Reconciliation finished', count: 1 }],
+      });
+    },
+    diffKustomization(key: FluxKey): Promise<KustomizationDiff> {
+      calls.push({ method: 'diff', key });
+      find(key);
+      return Promise.resolve({ key, entries: [] });
+    },
+    setPaused(p) {
+      paused = p;
+      emit({ type: 'engine', paused: p, unreadAlerts: 0 });
+      return Promise.resolve();
+    },
+    isPaused: () => paused,
+    unreadAlerts: () => 0,
+    close() {
+      engine.closed = true;
+      listeners.clear();
+      return Promise.resolve();
+    },
+  };
+  return engine;
+}
