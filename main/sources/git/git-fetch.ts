@@ -32,7 +32,7 @@ import { type CountingHttpClient, createHttpClient } from './http-client.ts';
 import { ObjectStore, parseCommit, peelToCommit } from './object-store.ts';
 import { indexPack } from './pack-indexer.ts';
 import { createSshHttpClient } from './ssh-transport.ts';
-import { discoverV2, type FetchRequest, fetchV2 } from './upload-pack-v2.ts';
+import { discoverV2, type FetchRequest, fetchV2, lsRefsV2, type V2Capabilities } from './upload-pack-v2.ts';
 
 export interface GitFetchSpec {
   url: string;
@@ -139,6 +139,8 @@ interface Session {
 
 interface Remote {
   http: CountingHttpClient;
+  /** Protocol v2 capabilities, once asked; null when the server only speaks v0/v1. */
+  v2?: V2Capabilities | null;
   /** The URL isomorphic-git is given (ssh:// is tunnelled through an http-shaped adapter). */
   url: string;
   headers: Record<string, string>;
@@ -236,13 +238,19 @@ async function resolveTarget(s: Session, remote: Remote): Promise<Target> {
   return { fullRef: found.ref, oid: found.oid, commit: found.peeled ?? (plan.kind === 'tag' ? undefined : found.oid) };
 }
 
+async function protocolV2(remote: Remote): Promise<V2Capabilities | null> {
+  remote.v2 ??= (await discoverV2(remote.http, remote.url, { ...remote.headers })) ?? null;
+  return remote.v2;
+}
+
 async function listRefs(remote: Remote, prefix: string): Promise<RemoteRef[]> {
+  if (await protocolV2(remote)) return lsRefsV2(remote.http, remote.url, { ...remote.headers }, prefix);
   const refs = await git.listServerRefs({
     http: remote.http,
     url: remote.url,
     // isomorphic-git writes Git-Protocol into the object it is given: always pass a copy.
     headers: { ...remote.headers },
-    protocolVersion: 2,
+    protocolVersion: 1,
     prefix,
     peelTags: true,
   });
@@ -294,7 +302,7 @@ async function rememberHave(gitdir: string, target: Target, commit: string): Pro
 }
 
 async function fetchTarget(s: Session, remote: Remote, target: Target): Promise<void> {
-  const v2 = await discoverV2(remote.http, remote.url, { ...remote.headers });
+  const v2 = await protocolV2(remote);
   if (v2?.fetch.has('shallow')) await fetchWithV2(s, remote, target);
   else await fetchWithIsomorphicGit(s, remote, target);
 }

@@ -41,7 +41,7 @@ export class ObjectStore {
 
   constructor(gitdir: string, opts: { cacheBytes?: number } = {}) {
     this.gitdir = gitdir;
-    this.cacheLimit = opts.cacheBytes ?? 64 * 1024 * 1024;
+    this.cacheLimit = opts.cacheBytes ?? 16 * 1024 * 1024;
     const dir = join(gitdir, 'objects', 'pack');
     const idxs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.idx')) : [];
     for (const idx of idxs.sort()) this.packs.push(openPack(dir, idx.slice(0, -4)));

@@ -207,7 +207,7 @@ class Resolver {
   }
 
   private remember(offset: number, obj: { type: GitObjectType; data: Buffer }): void {
-    const limit = 64 * 1024 * 1024;
+    const limit = 32 * 1024 * 1024;
     if (obj.data.length > limit / 8) return;
     this.cache.set(offset, obj);
     this.cacheBytes += obj.data.length;

@@ -94,6 +94,41 @@ export async function discoverV2(
   return v2 ? { fetch } : undefined;
 }
 
+/** `ls-refs` with a prefix; tags come with the commit they peel to. */
+export async function lsRefsV2(
+  http: HttpClient,
+  url: string,
+  headers: Record<string, string>,
+  prefix: string,
+): Promise<{ ref: string; oid: string; peeled?: string }[]> {
+  const body = Buffer.concat([
+    pkt('command=ls-refs\n'),
+    pkt('agent=fluxdeck\n'),
+    DELIM,
+    pkt('peel\n'),
+    pkt(`ref-prefix ${prefix}\n`),
+    FLUSH,
+  ]);
+  const res = await http.request({
+    url: `${url.replace(/\/$/, '')}/git-upload-pack`,
+    method: 'POST',
+    headers: { ...headers, ...PROTOCOL_HEADER, 'content-type': 'application/x-git-upload-pack-request' },
+    body: (async function* () {
+      yield await Promise.resolve(body);
+    })(),
+  });
+  const out: { ref: string; oid: string; peeled?: string }[] = [];
+  for await (const line of pktLines(await check(res, 'the ref listing'))) {
+    if (line === 'flush') break;
+    if (typeof line === 'string') continue;
+    const [oid, ref, ...attrs] = line.toString('utf8').replace(/\n$/, '').split(' ');
+    if (!oid || !ref || !/^[0-9a-f]{40}$/.test(oid)) continue;
+    const peeled = attrs.find((a) => a.startsWith('peeled:'))?.slice(7);
+    out.push({ ref, oid, ...(peeled ? { peeled } : {}) });
+  }
+  return out;
+}
+
 export interface FetchRequest {
   wants: string[];
   haves: string[];

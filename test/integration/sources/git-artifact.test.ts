@@ -165,9 +165,9 @@ describe('GitRepository artifacts built from the local git server', () => {
     const wc = await workingCopy(server.repoPath('links'));
     await wc.write({
       'base/cm.yaml': 'cm\n',
-      current: { link: 'base' },
-      'cm-link.yaml': { link: 'base/cm.yaml' },
-      dangling: { link: 'nowhere' },
+      current: { symlink: 'base' },
+      'cm-link.yaml': { symlink: 'base/cm.yaml' },
+      dangling: { symlink: 'nowhere' },
     });
     await wc.commit('links');
     const good = await build('links');
@@ -175,7 +175,7 @@ describe('GitRepository artifacts built from the local git server', () => {
     expect([...mem.files.keys()].sort()).toEqual(['base/cm.yaml', 'cm-link.yaml', 'current/cm.yaml']);
     expect(good.brokenLinks).toEqual(['dangling']);
 
-    await wc.write({ secret: { link: '../../../../etc/passwd' } });
+    await wc.write({ secret: { symlink: '../../../../etc/passwd' } });
     await wc.commit('escape');
     const err = await build('links').catch((e: unknown) => e);
     expect(err).toMatchObject({ reason: 'ArchiveOperationFailed', condition: 'StorageOperationFailed' });

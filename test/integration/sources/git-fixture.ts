@@ -13,7 +13,7 @@ const exec = promisify(execFile);
 export interface WorkingCopy {
   dir: string;
   git(...args: string[]): Promise<string>;
-  write(files: Record<string, string | { link: string } | { exec: string } | null>): Promise<void>;
+  write(files: Record<string, string | { symlink: string } | { exec: string } | null>): Promise<void>;
   /** Commits everything and pushes HEAD to `refs/heads/<branch>` (force when asked); returns the commit. */
   commit(message: string, opts?: { branch?: string; force?: boolean }): Promise<string>;
   push(refspec: string): Promise<void>;
@@ -38,7 +38,7 @@ export async function workingCopy(bareRepo: string, branch = 'main'): Promise<Wo
         if (content === null) continue;
         await mkdir(dirname(abs), { recursive: true });
         if (typeof content === 'string') await writeFile(abs, content);
-        else if ('link' in content) await symlink(content.link, abs);
+        else if ('symlink' in content) await symlink(content.symlink, abs);
         else {
           await writeFile(abs, content.exec);
           await chmod(abs, 0o755);
