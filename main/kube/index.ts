@@ -84,4 +84,13 @@ export {
   waitForTermination,
   type WaitTarget,
 } from './status-poller.ts';
+export {
+  type CacheEvent,
+  type CacheState,
+  type CacheStatus,
+  createWatchCache,
+  type WatchCache,
+  type WatchCacheOptions,
+  type WatchCacheStats,
+} from './watch-cache.ts';
 export type { WatchEvent } from './watch-stream.ts';
