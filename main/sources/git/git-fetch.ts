@@ -31,7 +31,7 @@ import { type GitUrl, parseGitUrl, repoCacheKey } from './git-url.ts';
 import { type CountingHttpClient, createHttpClient } from './http-client.ts';
 import { ObjectStore, parseCommit, peelToCommit } from './object-store.ts';
 import { indexPack } from './pack-indexer.ts';
-import { createSshHttpClient } from './ssh-transport.ts';
+import { type SshGit, sshGit } from './ssh-transport.ts';
 import { discoverV2, type FetchRequest, fetchV2, lsRefsV2, type V2Capabilities } from './upload-pack-v2.ts';
 
 export interface GitFetchSpec {
@@ -137,14 +137,21 @@ interface Session {
   secretName: string;
 }
 
-interface Remote {
+interface HttpRemote {
+  kind: 'http';
   http: CountingHttpClient;
-  /** Protocol v2 capabilities, once asked; null when the server only speaks v0/v1. */
-  v2?: V2Capabilities | null;
-  /** The URL isomorphic-git is given (ssh:// is tunnelled through an http-shaped adapter). */
   url: string;
   headers: Record<string, string>;
+  /** Protocol v2 capabilities, once asked; null when the server only speaks v0/v1. */
+  v2?: V2Capabilities | null;
 }
+
+interface SshRemote {
+  kind: 'ssh';
+  git: SshGit;
+}
+
+type Remote = HttpRemote | SshRemote;
 
 function remoteFor(s: Session): Remote {
   if (s.url.protocol === 'ssh') {
@@ -154,8 +161,7 @@ function remoteFor(s: Session): Remote {
         `${s.url.display} is an ssh:// URL: set spec.secretRef to a secret with 'identity' and 'known_hosts'`,
       );
     }
-    const http = createSshHttpClient({ url: s.url, auth: s.auth, signal: s.signal });
-    return { http, url: http.httpUrl, headers: {} };
+    return { kind: 'ssh', git: sshGit(s.url, s.auth, s.signal, s.secretName) };
   }
   const httpAuth = s.auth?.kind === 'http' ? s.auth : undefined;
   const headers: Record<string, string> = httpAuth?.authorization ? { authorization: httpAuth.authorization } : {};
@@ -164,7 +170,7 @@ function remoteFor(s: Session): Remote {
     signal: s.signal,
     ...(httpAuth?.caCert ? { caCert: httpAuth.caCert } : {}),
   });
-  return { http, url: s.url.display, headers };
+  return { kind: 'http', http, url: s.url.display, headers };
 }
 
 async function fetchLocked(s: Session, lastRevision: string | undefined): Promise<GitFetchResult> {
@@ -205,7 +211,7 @@ async function fetchLocked(s: Session, lastRevision: string | undefined): Promis
     message,
     changed: commit !== commitOfRevision(lastRevision),
     fetched,
-    bytesReceived: remote.http.bytesReceived(),
+    bytesReceived: remote.kind === 'http' ? remote.http.bytesReceived() : 0,
     gitdir: s.gitdir,
   };
 }
@@ -238,12 +244,13 @@ async function resolveTarget(s: Session, remote: Remote): Promise<Target> {
   return { fullRef: found.ref, oid: found.oid, commit: found.peeled ?? (plan.kind === 'tag' ? undefined : found.oid) };
 }
 
-async function protocolV2(remote: Remote): Promise<V2Capabilities | null> {
+async function protocolV2(remote: HttpRemote): Promise<V2Capabilities | null> {
   remote.v2 ??= (await discoverV2(remote.http, remote.url, { ...remote.headers })) ?? null;
   return remote.v2;
 }
 
 async function listRefs(remote: Remote, prefix: string): Promise<RemoteRef[]> {
+  if (remote.kind === 'ssh') return remote.git.lsRemote(prefix);
   if (await protocolV2(remote)) return lsRefsV2(remote.http, remote.url, { ...remote.headers }, prefix);
   const refs = await git.listServerRefs({
     http: remote.http,
@@ -302,13 +309,24 @@ async function rememberHave(gitdir: string, target: Target, commit: string): Pro
 }
 
 async function fetchTarget(s: Session, remote: Remote, target: Target): Promise<void> {
+  if (remote.kind === 'ssh') return fetchWithSsh(s, remote, target);
   const v2 = await protocolV2(remote);
   if (v2?.fetch.has('shallow')) await fetchWithV2(s, remote, target);
   else await fetchWithIsomorphicGit(s, remote, target);
 }
 
+async function fetchWithSsh(s: Session, remote: SshRemote, target: Target): Promise<void> {
+  const want = s.plan.kind === 'commit' ? target.oid : target.fullRef;
+  try {
+    await remote.git.fetch(s.gitdir, want, haveRef(target), 1);
+  } catch (err) {
+    if (s.plan.kind !== 'commit' || !target.fullRef || s.signal.aborted) throw err;
+    await remote.git.fetch(s.gitdir, target.fullRef, haveRef(target), undefined);
+  }
+}
+
 /** Protocol v2: shallow and incremental (haves are every tip fetched before). */
-async function fetchWithV2(s: Session, remote: Remote, target: Target): Promise<void> {
+async function fetchWithV2(s: Session, remote: HttpRemote, target: Target): Promise<void> {
   const bareCommit = s.plan.kind === 'commit';
   const req = { wants: [target.oid], haves: await knownTips(s.gitdir), shallows: await readShallow(s.gitdir) };
   try {
@@ -326,7 +344,7 @@ async function fetchWithV2(s: Session, remote: Remote, target: Target): Promise<
 /** git's INFINITE_DEPTH: deepen to the roots. */
 const FULL_DEPTH = 0x7fffffff;
 
-async function receivePack(s: Session, remote: Remote, req: FetchRequest): Promise<void> {
+async function receivePack(s: Session, remote: HttpRemote, req: FetchRequest): Promise<void> {
   const packDir = join(s.gitdir, 'objects', 'pack');
   await mkdir(packDir, { recursive: true });
   const tmp = join(packDir, `tmp-${process.pid}-${Date.now().toString(36)}`);
@@ -376,7 +394,7 @@ async function writeShallow(gitdir: string, add: string[], remove: string[]): Pr
 }
 
 /** Servers without protocol v2: isomorphic-git's fetch (shallow, but each fetch sends the whole tree again). */
-async function fetchWithIsomorphicGit(s: Session, remote: Remote, target: Target): Promise<void> {
+async function fetchWithIsomorphicGit(s: Session, remote: HttpRemote, target: Target): Promise<void> {
   const cache = isoCaches.get(s.gitdir) ?? {};
   isoCaches.set(s.gitdir, cache);
   const base = {

@@ -1,13 +1,165 @@
-/** Placeholder: replaced by the ssh2 transport. */
+/**
+ * ssh:// GitRepositories go through the system's `git` and OpenSSH (see "Git over SSH" in the README for why), with
+ * the secret's `identity`, `known_hosts` and optional `password` (key passphrase) written to a private temporary
+ * directory for the duration of one command. Host keys are checked strictly against `known_hosts` only (the user's
+ * own ~/.ssh files and ssh-agent are not consulted), which is what Flux does with its knownhosts callback.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { fetchFailed, SourceReason } from '../source-error.ts';
 import type { SshAuth } from './git-auth.ts';
+import type { RemoteRef } from './git-reference.ts';
 import type { GitUrl } from './git-url.ts';
-import type { CountingHttpClient } from './http-client.ts';
 
-export function createSshHttpClient(_opts: {
-  url: GitUrl;
-  auth: SshAuth;
-  signal: AbortSignal;
-}): CountingHttpClient & { httpUrl: string } {
-  throw fetchFailed(SourceReason.GitOperationFailed, 'ssh is not supported yet');
+export interface SshGit {
+  /** `git ls-remote` for refs under `prefix`, tags peeled. */
+  lsRemote(prefix: string): Promise<RemoteRef[]>;
+  /** `git fetch` of `want` (a ref or a commit) into `gitdir`, storing it under `localRef`. */
+  fetch(gitdir: string, want: string, localRef: string, depth: number | undefined): Promise<void>;
+}
+
+const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+
+export function sshGit(url: GitUrl, auth: SshAuth, signal: AbortSignal, secretName: string): SshGit {
+  const remote = `ssh://${encodeURIComponent(url.user)}@${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}${url.path}`;
+  const run = async (args: string[]): Promise<string> => {
+    const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-ssh-'));
+    try {
+      await chmod(dir, 0o700);
+      const identity = join(dir, 'identity');
+      const knownHosts = join(dir, 'known_hosts');
+      await writeFile(identity, auth.identity.endsWith('\n') ? auth.identity : `${auth.identity}\n`, { mode: 0o600 });
+      await writeFile(knownHosts, auth.knownHosts, { mode: 0o600 });
+      const ssh = [
+        'ssh',
+        `-i ${q(identity)}`,
+        '-o IdentitiesOnly=yes',
+        '-o IdentityAgent=none',
+        `-o UserKnownHostsFile=${q(knownHosts)}`,
+        '-o GlobalKnownHostsFile=/dev/null',
+        '-o StrictHostKeyChecking=yes',
+        '-o PasswordAuthentication=no',
+        '-o KbdInteractiveAuthentication=no',
+        '-o ConnectTimeout=30',
+        '-F /dev/null',
+      ];
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: dir,
+        GIT_TERMINAL_PROMPT: '0',
+        GIT_CONFIG_NOSYSTEM: '1',
+      };
+      if (auth.passphrase !== undefined) {
+        // OpenSSH reads a key passphrase only through SSH_ASKPASS when there is no terminal.
+        const askpass = join(dir, 'askpass');
+        await writeFile(askpass, '#!/bin/sh\nprintf "%s\\n" "$FLUXDECK_SSH_PASSPHRASE"\n', { mode: 0o700 });
+        Object.assign(env, {
+          SSH_ASKPASS: askpass,
+          SSH_ASKPASS_REQUIRE: 'force',
+          DISPLAY: ':0',
+          FLUXDECK_SSH_PASSPHRASE: auth.passphrase,
+        });
+      } else {
+        ssh.push('-o BatchMode=yes');
+      }
+      env.GIT_SSH_COMMAND = ssh.join(' ');
+      return await new Promise<string>((resolve, reject) => {
+        execFile('git', args, { env, signal, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+          if (err)
+            reject(
+              new Error(`git ${args[0] === '--git-dir' ? 'fetch' : args[0]} failed`, {
+                cause: Object.assign(err, { stderr }),
+              }),
+            );
+          else resolve(stdout);
+        });
+      });
+    } catch (err) {
+      throw classifySsh(err, url, secretName);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+  return {
+    async lsRemote(prefix) {
+      const out = await run(['ls-remote', remote, `${prefix}*`]);
+      const refs = new Map<string, RemoteRef>();
+      for (const line of out.split('\n')) {
+        const [oid, ref] = line.split('\t');
+        if (!oid || !ref) continue;
+        if (ref.endsWith('^{}')) {
+          const base = refs.get(ref.slice(0, -3));
+          if (base) base.peeled = oid;
+        } else {
+          refs.set(ref, { ref, oid });
+        }
+      }
+      return [...refs.values()];
+    },
+    async fetch(gitdir, want, localRef, depth) {
+      await run([
+        '--git-dir',
+        gitdir,
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--no-write-fetch-head',
+        ...(depth === undefined ? [] : [`--depth=${depth}`]),
+        remote,
+        `+${want}:${localRef}`,
+      ]);
+    },
+  };
+}
+
+function classifySsh(err: unknown, url: GitUrl, secretName: string): Error {
+  const e = ((err as { cause?: unknown }).cause ?? err) as { code?: string | number; stderr?: string; name?: string };
+  if (e.name === 'AbortError') return err as Error;
+  if (e.code === 'ENOENT') {
+    return fetchFailed(
+      SourceReason.GitOperationFailed,
+      `ssh:// URLs need the 'git' and 'ssh' commands, which were not found on PATH; install Git (with OpenSSH) or use an https:// URL`,
+      err,
+    );
+  }
+  const stderr = (e.stderr ?? '').trim();
+  const where = url.display;
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(stderr)) {
+    return fetchFailed(
+      SourceReason.AuthenticationFailed,
+      `the host key of ${url.host} is not in 'known_hosts' of ${secretName}; add the output of 'ssh-keyscan -p ${url.port} ${url.host}' after checking it`,
+      err,
+    );
+  }
+  if (/Permission denied|incorrect passphrase|bad passphrase|invalid format|Load key/i.test(stderr)) {
+    return fetchFailed(
+      SourceReason.AuthenticationFailed,
+      `ssh authentication to ${url.host} failed: check 'identity' (and 'password' for an encrypted key) in ${secretName}, and that the server knows the public key`,
+      err,
+    );
+  }
+  if (
+    /Could not resolve hostname|Connection refused|Connection timed out|No route to host|Connection closed/i.test(
+      stderr,
+    )
+  ) {
+    return fetchFailed(SourceReason.GitOperationFailed, `cannot reach ${where}: ${lastLine(stderr)}`, err);
+  }
+  return fetchFailed(
+    SourceReason.GitOperationFailed,
+    `git over ssh failed for ${where}: ${lastLine(stderr) || String(err)}`,
+    err,
+  );
+}
+
+function lastLine(s: string): string {
+  return (
+    s
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .pop() ?? ''
+  );
 }
