@@ -82,16 +82,8 @@ export interface ValuesReference {
   optional?: boolean;
 }
 
-/** kustomize's resource selector, used by patches and drift-ignore rules. */
-export interface Selector {
-  group?: string;
-  version?: string;
-  kind?: string;
-  name?: string;
-  namespace?: string;
-  annotationSelector?: string;
-  labelSelector?: string;
-}
+/** kustomize's resource selector, used by patches and drift-ignore rules; the same as main/kustomize's. */
+export type { Selector } from '../../kustomize/selector.ts';
 
 /** One entry of `status.history` (`meta.History`), newest first. */
 export interface Snapshot {

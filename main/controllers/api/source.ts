@@ -2,23 +2,12 @@
  * `source.toolkit.fluxcd.io/v1`: GitRepository, HelmRepository, HelmChart, OCIRepository, Bucket
  * (source-controller `api/v1/*_types.go`).
  */
+import type { Artifact } from '../../sources/artifacts/artifact.ts';
 import { parseDuration } from './duration.ts';
 import type { FluxObject, FluxStatus, LocalObjectReference, NamespacedObjectKindReference } from './meta.ts';
 
-/** `.status.artifact`: what a source produced and where consumers download it. */
-export interface Artifact {
-  /** Relative to the storage root: `gitrepository/<ns>/<name>/<digest>.tar.gz`. */
-  path: string;
-  url: string;
-  /** `main@sha1:<hex>`, `<tag>@sha256:<digest>`, `sha256:<digest>`, a chart version... */
-  revision: string;
-  /** `<algorithm>:<hex>` of the file, e.g. `sha256:...`. */
-  digest: string;
-  /** RFC 3339. */
-  lastUpdateTime: string;
-  size?: number;
-  metadata?: Record<string, string>;
-}
+/** `.status.artifact` is the one main/sources produces: written to status as it is. */
+export type { Artifact } from '../../sources/artifacts/artifact.ts';
 
 /** The status shared by every source kind. */
 export interface SourceStatus extends FluxStatus {
