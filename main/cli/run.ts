@@ -1,5 +1,6 @@
 import { errorMessage } from '../util/errors.ts';
 import { type CliIO, type Command, UsageError } from './command.ts';
+import { diffObjectsCommand } from './commands/diff-objects.ts';
 import { getCommand } from './commands/get.ts';
 import { installCommand } from './commands/install.ts';
 import { kustomizeCommand } from './commands/kustomize.ts';
@@ -15,6 +16,7 @@ export const commands: Command[] = [
   suspendCommand,
   resumeCommand,
   treeCommand,
+  diffObjectsCommand,
   kustomizeCommand,
   installCommand,
   versionCommand,
