@@ -1,22 +1,46 @@
-/** The application shell: a sidebar for clusters and a main area for the graph. */
+/** The window: clusters on the left, the graph in the middle, the selected object on the right. */
+import { ReactFlowProvider } from '@xyflow/react';
+
+import { ClustersSidebar } from './features/clusters/ClustersSidebar.tsx';
+import { Notices } from './features/controls/Notices.tsx';
+import { ShortcutsHelp } from './features/controls/ShortcutsHelp.tsx';
+import { StatusBar } from './features/controls/StatusBar.tsx';
+import { Toolbar } from './features/controls/Toolbar.tsx';
+import { GraphView } from './features/graph/GraphView.tsx';
+import { ObjectPanel } from './features/objects/ObjectPanel.tsx';
+import { CommandPalette } from './features/palette/CommandPalette.tsx';
+import { useAppStore } from './store/index.ts';
+
+function Brand(): React.JSX.Element {
+  const overall = useAppStore((s) => s.health?.overall ?? 'idle');
+  return (
+    <div className="brand">
+      <span className={`brand__mark is-${overall}`} aria-hidden />
+      <span className="brand__name">Fluxdeck</span>
+    </div>
+  );
+}
+
 export function App(): React.JSX.Element {
   return (
-    <div
-      style={{
-        display: 'flex',
-        height: '100vh',
-        fontFamily: 'system-ui, sans-serif',
-        background: '#0f1419',
-        color: '#e6e6e6',
-      }}
-    >
-      <aside style={{ width: 260, borderRight: '1px solid #2a323c', padding: 16 }}>
-        <h1 style={{ fontSize: 18, margin: 0 }}>Fluxdeck</h1>
-        <p style={{ color: '#8b98a5', fontSize: 13 }}>Clusters</p>
-      </aside>
-      <main style={{ flex: 1, display: 'grid', placeItems: 'center', color: '#8b98a5' }}>
-        Connect a cluster to see its GitOps graph.
-      </main>
-    </div>
+    <ReactFlowProvider>
+      <div className="app">
+        <div className="app__side">
+          <Brand />
+          <ClustersSidebar />
+        </div>
+        <main className="app__main">
+          <Toolbar />
+          <div className="app__work">
+            <GraphView />
+            <ObjectPanel />
+          </div>
+        </main>
+        <StatusBar />
+      </div>
+      <CommandPalette />
+      <ShortcutsHelp />
+      <Notices />
+    </ReactFlowProvider>
   );
 }

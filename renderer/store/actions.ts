@@ -1,0 +1,286 @@
+/**
+ * Everything the UI can do, as plain functions outside React (zustand's "no store actions" practice): components and
+ * the command palette call these; these call the transport and update the store. Failures become notices that say
+ * what to do next.
+ */
+import type { ErrorCode, FluxKey } from '../../main/contract/index.ts';
+import { ApiError, type Transport } from '../transport/transport.ts';
+import { fluxKeyOf, identityOf, nodeIdOf, nodeIdOfKey, objectKeyOf } from './ids.ts';
+import { type AppState, useAppStore } from './index.ts';
+import { applyProgress, pruneActions } from './reducers.ts';
+import type { Notice, PanelTab, StatusFilter } from './slices/ui.ts';
+
+let transport: Transport | undefined;
+
+export function setTransport(t: Transport | undefined): void {
+  transport = t;
+}
+
+function api(): Transport {
+  if (!transport) throw new Error('the transport is not started (startBridge was not called)');
+  return transport;
+}
+
+const set = (partial: Partial<AppState> | ((s: AppState) => Partial<AppState>)): void => useAppStore.setState(partial);
+const get = (): AppState => useAppStore.getState();
+
+// ---------------------------------------------------------------------------------------------------------------
+// Notices
+
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  'not-connected': 'Connect the cluster in the sidebar, then try again.',
+  suspended: 'Resume it first (Shift+T), then reconcile.',
+  unauthorized: "Check the context's credentials: the sidebar shows its auth status and what to fix.",
+  forbidden: 'Your kubeconfig user lacks the RBAC permission for this; ask a cluster admin or use another context.',
+  conflict: 'Someone changed the object at the same time; try again.',
+  timeout: 'The cluster may still finish: watch the node, or look at its events.',
+  unavailable: 'Fluxdeck is reconnecting; try again in a moment.',
+  'not-found': 'It may have been deleted; the graph updates on its own.',
+  internal: 'This is a Fluxdeck bug: the log file has the details.',
+};
+
+let nextNotice = 1;
+
+export function notify(notice: Omit<Notice, 'id'>, autoDismissMs?: number): number {
+  const id = nextNotice++;
+  set((s) => ({ notices: [...s.notices.slice(-4), { ...notice, id }] }));
+  if (autoDismissMs !== undefined) setTimeout(() => dismissNotice(id), autoDismissMs);
+  return id;
+}
+
+export function dismissNotice(id: number): void {
+  set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+}
+
+export function describeFailure(err: unknown): { message: string; hint?: string } {
+  if (err instanceof ApiError) {
+    const hint = HINTS[err.code];
+    return { message: err.message, ...(hint !== undefined && { hint }) };
+  }
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * Runs an action from an event handler. Actions report their own failures as notices; anything that still escapes is
+ * a bug, shown rather than lost.
+ */
+export function fire(p: Promise<unknown>): void {
+  p.catch((err: unknown) =>
+    notify({ tone: 'error', title: 'Unexpected error', ...describeFailure(err), hint: HINTS.internal }),
+  );
+}
+
+function notifyFailure(title: string, err: unknown): void {
+  notify({ tone: 'error', title, ...describeFailure(err) });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Clusters
+
+export async function connectCluster(name: string): Promise<void> {
+  set((s) => ({ clusterBusy: { ...s.clusterBusy, [name]: 'connecting' } }));
+  try {
+    await api().invoke('clusters:connect', { cluster: name });
+  } catch (err) {
+    notifyFailure(`Could not connect ${name}`, err);
+  } finally {
+    set((s) => ({ clusterBusy: omit(s.clusterBusy, name) }));
+  }
+}
+
+export async function disconnectCluster(name: string): Promise<void> {
+  set((s) => ({ clusterBusy: { ...s.clusterBusy, [name]: 'disconnecting' } }));
+  try {
+    await api().invoke('clusters:disconnect', { cluster: name });
+  } catch (err) {
+    notifyFailure(`Could not disconnect ${name}`, err);
+  } finally {
+    set((s) => ({ clusterBusy: omit(s.clusterBusy, name), ...(s.scope === name && { scope: 'all' }) }));
+  }
+}
+
+function omit<T>(map: Record<string, T>, key: string): Record<string, T> {
+  const { [key]: _gone, ...rest } = map;
+  return rest;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sync controls
+
+function newActionId(): string {
+  return crypto.randomUUID();
+}
+
+/** The Flux object a node stands for (and its current suspend flag), if it is one we can act on. */
+export function actionTarget(nodeId: string | undefined): { key: FluxKey; suspended: boolean } | undefined {
+  if (nodeId === undefined) return undefined;
+  const id = identityOf(nodeId);
+  const key = id && fluxKeyOf(id);
+  if (!key) return undefined;
+  const obj = Object.values(get().objects).find(
+    (o) => o.cluster === key.cluster && o.kind === key.kind && o.namespace === key.namespace && o.name === key.name,
+  );
+  return obj ? { key, suspended: obj.suspended } : undefined;
+}
+
+/** True while an action on this node has not finished. */
+export function actionRunning(nodeId: string): boolean {
+  return Object.values(get().actions).some((a) => a.nodeId === nodeId && a.finishedAt === undefined);
+}
+
+type ActionName = 'reconcile' | 'reconcile-with-source' | 'suspend' | 'resume';
+
+const LABELS: Record<ActionName, string> = {
+  reconcile: 'Reconcile',
+  'reconcile-with-source': 'Reconcile with source',
+  suspend: 'Suspend',
+  resume: 'Resume',
+};
+
+async function runAction(nodeId: string, action: ActionName): Promise<void> {
+  const target = actionTarget(nodeId);
+  if (!target) return;
+  const { key } = target;
+  const actionId = newActionId();
+  const label = `${LABELS[action]} ${key.kind} ${key.namespace}/${key.name}`;
+  set((s) => ({
+    actions: {
+      ...s.actions,
+      [actionId]: { actionId, nodeId, label, phase: 'requested', message: 'requested', startedAt: Date.now() },
+    },
+  }));
+  try {
+    const outcome =
+      action === 'suspend'
+        ? await api().invoke('flux:suspend', { actionId, key })
+        : action === 'resume'
+          ? await api().invoke('flux:resume', { actionId, key })
+          : await api().invoke('flux:reconcile', { actionId, key, withSource: action === 'reconcile-with-source' });
+    finishAction(actionId, outcome.ok, outcome.message);
+    if (outcome.ok) notify({ tone: 'success', title: label, message: outcome.message }, 4000);
+    else
+      notify({
+        tone: 'error',
+        title: `${label}: Ready=False`,
+        message: outcome.message,
+        hint: 'Open Events (E) to see what failed.',
+      });
+  } catch (err) {
+    finishAction(actionId, false, describeFailure(err).message);
+    notifyFailure(`${label} failed`, err);
+  }
+}
+
+function finishAction(actionId: string, ok: boolean, message: string): void {
+  set((s) => {
+    const a = s.actions[actionId];
+    if (!a) return {};
+    const done = {
+      ...a,
+      phase: ok ? ('succeeded' as const) : ('failed' as const),
+      message,
+      ok,
+      finishedAt: a.finishedAt ?? Date.now(),
+    };
+    return { actions: pruneActions({ ...s.actions, [actionId]: done }) };
+  });
+}
+
+/** Applies a pushed progress event (from this window's request or another client's). */
+export function onProgress(p: Parameters<typeof applyProgress>[1]): void {
+  set((s) => ({ actions: applyProgress(s.actions, p, nodeIdOfKey(p.key), Date.now()) }));
+}
+
+export const reconcile = (nodeId: string, withSource = false): Promise<void> =>
+  runAction(nodeId, withSource ? 'reconcile-with-source' : 'reconcile');
+
+export function toggleSuspend(nodeId: string): Promise<void> {
+  const target = actionTarget(nodeId);
+  return target ? runAction(nodeId, target.suspended ? 'resume' : 'suspend') : Promise.resolve();
+}
+
+export async function setPaused(paused: boolean): Promise<void> {
+  try {
+    const health = await api().invoke('engine:setPaused', { paused });
+    set({ health });
+  } catch (err) {
+    notifyFailure(paused ? 'Could not pause reconciling' : 'Could not resume reconciling', err);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Selection and the object panel
+
+let detailSeq = 0;
+
+export function select(nodeId: string | undefined): void {
+  if (nodeId === get().selected) return;
+  set({ selected: nodeId, detail: undefined, diff: undefined, ...(nodeId === undefined && { panelTab: 'overview' }) });
+  if (nodeId !== undefined) fire(loadDetail(nodeId));
+}
+
+/** Selects a node and brings it into view (palette, links in the panel). Out-of-scope nodes widen the scope. */
+export function focusNode(nodeId: string): void {
+  const id = identityOf(nodeId);
+  if (id && get().scope !== 'all' && get().scope !== id.cluster) set({ scope: 'all' });
+  select(nodeId);
+  set((s) => ({ centerRequest: s.centerRequest + 1 }));
+}
+
+/** Fetches the selected object's YAML and events; a later selection wins over an earlier slow answer. */
+export async function loadDetail(nodeId: string, quiet = false): Promise<void> {
+  const id = identityOf(nodeId);
+  if (!id) return;
+  const seq = ++detailSeq;
+  if (!quiet) set({ detail: { nodeId, status: 'loading' } });
+  try {
+    const detail = await api().invoke('objects:get', { key: objectKeyOf(id) });
+    if (seq === detailSeq && get().selected === nodeId) set({ detail: { nodeId, status: 'ready', detail } });
+  } catch (err) {
+    if (seq === detailSeq && get().selected === nodeId)
+      set({ detail: { nodeId, status: 'error', error: describeFailure(err).message } });
+  }
+}
+
+export async function loadDiff(nodeId: string): Promise<void> {
+  const id = identityOf(nodeId);
+  const key = id && fluxKeyOf(id);
+  if (key?.kind !== 'Kustomization') return;
+  set({ diff: { nodeId, status: 'loading' } });
+  try {
+    const diff = await api().invoke('flux:diff', { key: { ...key, kind: 'Kustomization' } });
+    if (get().selected === nodeId) set({ diff: { nodeId, status: 'ready', diff } });
+  } catch (err) {
+    if (get().selected === nodeId) set({ diff: { nodeId, status: 'error', error: describeFailure(err).message } });
+  }
+}
+
+export function setPanelTab(tab: PanelTab): void {
+  set({ panelTab: tab });
+  const { selected, diff } = get();
+  if (tab === 'diff' && selected !== undefined && diff?.nodeId !== selected) fire(loadDiff(selected));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// View state
+
+export const setSearch = (search: string): void => set({ search });
+export const setStatusFilter = (statusFilter: StatusFilter): void => set({ statusFilter });
+export const setScope = (scope: string): void => set({ scope, fitRequest: get().fitRequest + 1 });
+export const setShowAllKinds = (showAllKinds: boolean): void => set({ showAllKinds });
+export const requestFit = (): void => set((s) => ({ fitRequest: s.fitRequest + 1 }));
+export const focusSearch = (): void => set((s) => ({ searchFocusRequest: s.searchFocusRequest + 1 }));
+export const setPaletteOpen = (paletteOpen: boolean): void => set({ paletteOpen });
+export const setShortcutsOpen = (shortcutsOpen: boolean): void => set({ shortcutsOpen });
+
+export function toggleCollapsed(nodeId: string): void {
+  set((s) => ({ collapsed: s.collapsed[nodeId] ? omit(s.collapsed, nodeId) : { ...s.collapsed, [nodeId]: true } }));
+}
+
+/** Folds every Flux object's inventory (or unfolds all). */
+export function setAllCollapsed(collapsed: boolean): void {
+  if (!collapsed) return set({ collapsed: {} });
+  const all: Record<string, true> = {};
+  for (const o of Object.values(get().objects)) if (o.inventory?.length) all[nodeIdOf(o)] = true;
+  set({ collapsed: all });
+}

@@ -1,0 +1,24 @@
+/**
+ * The one bound store, built from domain slices (style guide practice 18). State only: the functions that change it
+ * live in actions.ts and bridge.ts, outside React, and components select narrowly from it.
+ */
+import { create } from 'zustand';
+
+import { type ActionsSlice, createActionsSlice } from './slices/actions.ts';
+import { type AppSlice, createAppSlice } from './slices/app.ts';
+import { type ClustersSlice, createClustersSlice } from './slices/clusters.ts';
+import { createGraphSlice, type GraphSlice } from './slices/graph.ts';
+import { createUiSlice, type UiSlice } from './slices/ui.ts';
+
+export type AppState = ClustersSlice & GraphSlice & ActionsSlice & UiSlice & AppSlice;
+
+export const useAppStore = create<AppState>()((...a) => ({
+  ...createClustersSlice(...a),
+  ...createGraphSlice(...a),
+  ...createActionsSlice(...a),
+  ...createUiSlice(...a),
+  ...createAppSlice(...a),
+}));
+
+/** The state a fresh window starts with (tests reset the store with it). */
+export const initialState: AppState = useAppStore.getInitialState();

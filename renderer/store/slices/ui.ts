@@ -1,0 +1,53 @@
+import type { StateCreator } from 'zustand';
+
+import type { AppState } from '../index.ts';
+
+export type StatusFilter = 'all' | 'failing' | 'not-ready' | 'suspended';
+export type PanelTab = 'overview' | 'events' | 'yaml' | 'diff';
+
+export interface Notice {
+  id: number;
+  tone: 'info' | 'success' | 'error';
+  title: string;
+  message?: string;
+  /** What the user can do about it. */
+  hint?: string;
+}
+
+export interface UiSlice {
+  selected: string | undefined;
+  search: string;
+  statusFilter: StatusFilter;
+  /** 'all' or one context name. */
+  scope: string;
+  /** Flux nodes whose inventory is folded away. */
+  collapsed: Record<string, true>;
+  /** Show every inventory kind (ConfigMaps, Services...) as its own node instead of a summary node. */
+  showAllKinds: boolean;
+  panelTab: PanelTab;
+  paletteOpen: boolean;
+  shortcutsOpen: boolean;
+  notices: Notice[];
+  /** Bumped to ask the graph to fit the view (commands, first layout). */
+  fitRequest: number;
+  /** Bumped to ask the graph to centre the selected node (palette, panel links). */
+  centerRequest: number;
+  /** Bumped to ask the search box to take focus. */
+  searchFocusRequest: number;
+}
+
+export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = () => ({
+  selected: undefined,
+  search: '',
+  statusFilter: 'all',
+  scope: 'all',
+  collapsed: {},
+  showAllKinds: false,
+  panelTab: 'overview',
+  paletteOpen: false,
+  shortcutsOpen: false,
+  notices: [],
+  fitRequest: 0,
+  centerRequest: 0,
+  searchFocusRequest: 0,
+});

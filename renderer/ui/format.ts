@@ -1,0 +1,57 @@
+/** Small display helpers shared by the graph, the panel and the palette. */
+
+const ABBREV: Record<string, string> = {
+  GitRepository: 'GIT',
+  OCIRepository: 'OCI',
+  HelmRepository: 'HELM',
+  HelmChart: 'CHART',
+  Bucket: 'S3',
+  Kustomization: 'KS',
+  HelmRelease: 'HR',
+  ImageRepository: 'IMG',
+  ImagePolicy: 'POL',
+  ImageUpdateAutomation: 'AUTO',
+  Receiver: 'RCV',
+  Deployment: 'DEPLOY',
+  StatefulSet: 'STS',
+  DaemonSet: 'DS',
+  ReplicaSet: 'RS',
+  Job: 'JOB',
+  CronJob: 'CRON',
+  Pod: 'POD',
+  Service: 'SVC',
+  ConfigMap: 'CM',
+  Secret: 'SECRET',
+  Namespace: 'NS',
+  ServiceAccount: 'SA',
+  Ingress: 'ING',
+  Objects: '…',
+};
+
+export function kindAbbrev(kind: string): string {
+  return ABBREV[kind] ?? (kind.replace(/[a-z]/g, '').slice(0, 4) || kind.slice(0, 3).toUpperCase());
+}
+
+/** "12s", "5m", "3h", "2d" ago; '' for a missing or unparseable time. */
+export function timeAgo(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return '';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return '';
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+export function hostOf(server: string): string {
+  try {
+    return new URL(server).host;
+  } catch {
+    return server;
+  }
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
