@@ -1,0 +1,67 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { UsageError } from '../../../main/cli/command.ts';
+import { serveCommand } from '../../../main/cli/commands/serve.ts';
+import { clusterInfo, createMemoryEngine, type MemoryEngine } from '../../support/memory-engine.ts';
+
+describe('fluxdeck serve', () => {
+  let rendererDir: string;
+  beforeAll(async () => {
+    rendererDir = await mkdtemp(join(tmpdir(), 'fluxdeck-serve-'));
+    await writeFile(join(rendererDir, 'index.html'), '<title>Fluxdeck</title>');
+  });
+  afterAll(() => rm(rendererDir, { recursive: true, force: true }));
+
+  function start(args: string[]): {
+    engine: MemoryEngine;
+    out: string[];
+    err: string[];
+    stop: () => void;
+    done: Promise<number>;
+  } {
+    const engine = createMemoryEngine();
+    engine.putCluster(clusterInfo('prod'));
+    const out: string[] = [];
+    const err: string[] = [];
+    const aborter = new AbortController();
+    const cmd = serveCommand({ createEngine: () => Promise.resolve(engine) });
+    const done = cmd.run([...args, '--renderer-dir', rendererDir, '--data-dir', rendererDir], {
+      out: (t) => out.push(t),
+      err: (t) => err.push(t),
+      signal: aborter.signal,
+    });
+    return { engine, out, err, stop: () => aborter.abort(), done };
+  }
+
+  it('serves on loopback with a token URL, connects the contexts asked for, and stops the engine on Ctrl-C', async () => {
+    const s = start(['--connect', 'prod']);
+    await expect.poll(() => s.out.join('')).toMatch(/serving on http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}/);
+    const url = /http:\/\/\S+/.exec(s.out.join(''))?.[0] ?? '';
+    const login = await fetch(url, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const page = await fetch(new URL('/', url), { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Fluxdeck');
+    expect(s.engine.calls).toContainEqual({ method: 'connect', cluster: 'prod' });
+    s.stop();
+    expect(await s.done).toBe(0);
+    expect(s.engine.closed).toBe(true);
+    await expect(fetch(url)).rejects.toThrow();
+  });
+
+  it('still stops the engine when a --connect context does not exist', async () => {
+    const s = start(['--connect', 'nope']);
+    await expect(s.done).rejects.toThrow(/could not connect context 'nope'/);
+    expect(s.engine.closed).toBe(true);
+  });
+
+  it('refuses a wildcard bind and a bad port', async () => {
+    await expect(start(['--host', '0.0.0.0']).done).rejects.toBeInstanceOf(UsageError);
+    await expect(start(['--port', '70000']).done).rejects.toBeInstanceOf(UsageError);
+  });
+});
