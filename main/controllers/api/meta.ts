@@ -137,7 +137,10 @@ export const Annotation = {
   ForceAt: 'reconcile.fluxcd.io/forceAt',
   /** HelmRelease: reset the failure counters; set together with requestedAt to the same value. */
   ResetAt: 'reconcile.fluxcd.io/resetAt',
-  /** Written by `flux suspend --reason`. */
+  /**
+   * Why an object is suspended. Proposed for `flux suspend --reason` (fluxcd/flux2#4232) but not in Flux as of 2.9.5:
+   * Flux neither writes nor reads it, so it is Fluxdeck's own note for other Fluxdeck users.
+   */
   SuspendReason: 'suspend.toolkit.fluxcd.io/reason',
 } as const;
 
