@@ -165,13 +165,7 @@ export class ArtifactStore {
 
   /** Stored artifacts of an object, newest first. */
   async list(owner: ArtifactOwner): Promise<Artifact[]> {
-    const dir = dirname(this.localPath(artifactPath(owner, 'x')));
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return [];
-    }
+    const { dir, names } = await this.entries(owner);
     const out: { a: Artifact; mtime: number }[] = [];
     for (const name of names) {
       if (!name.endsWith(SIDECAR) || name.startsWith('.tmp-')) continue;
@@ -192,13 +186,7 @@ export class ArtifactStore {
    */
   async gc(owner: ArtifactOwner, opts: { current?: Pick<Artifact, 'path'>; keep?: number } = {}): Promise<string[]> {
     const keep = Math.max(1, opts.keep ?? this.keep);
-    const dir = dirname(this.localPath(artifactPath(owner, 'x')));
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return [];
-    }
+    const { dir, names } = await this.entries(owner);
     const files: { name: string; mtime: number }[] = [];
     const deleted: string[] = [];
     for (const name of names) {
@@ -230,6 +218,13 @@ export class ArtifactStore {
       deleted.push(artifactPath(owner, f.name));
     }
     return deleted;
+  }
+
+  /** The object's artifact directory and the names in it (none when it does not exist). */
+  private async entries(owner: ArtifactOwner): Promise<{ dir: string; names: string[] }> {
+    const dir = dirname(this.localPath(artifactPath(owner, 'x')));
+    const names = await readdir(dir).catch(() => [] as string[]);
+    return { dir, names };
   }
 
   /** Removes every artifact of an object (when the object is deleted). */
