@@ -5,12 +5,14 @@ import { getCommand } from './commands/get.ts';
 import { installCommand } from './commands/install.ts';
 import { kustomizeCommand } from './commands/kustomize.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
+import { runCommand } from './commands/run.ts';
 import { resumeCommand, suspendCommand } from './commands/suspend.ts';
 import { treeCommand } from './commands/tree.ts';
 import { versionCommand } from './commands/version.ts';
 
 /** Every command the CLI knows, in the order `fluxdeck help` lists them. */
 export const commands: Command[] = [
+  runCommand,
   getCommand,
   reconcileCommand,
   suspendCommand,

@@ -1,7 +1,7 @@
 import { errorMessage } from '../util/errors.ts';
 import type { KubeObject, ObjectRef } from '../util/kube-object.ts';
 import type { Logger } from '../util/logger.ts';
-import type { EventBus } from './event-bus.ts';
+import type { EventSink } from './event-bus.ts';
 import { WorkQueue } from './work-queue.ts';
 
 /**
@@ -110,7 +110,7 @@ export interface ControllerManagerOptions {
   cluster: string;
   controllers: Controller[];
   caches: CacheProvider;
-  bus: EventBus<ManagerEvents>;
+  bus: EventSink<ManagerEvents>;
   logger: Logger;
   backoff?: { baseMs: number; maxMs: number };
 }
@@ -147,7 +147,12 @@ export class ControllerManager {
       const should = c.shouldReconcile ?? needsReconcile;
       this.unsubscribe.push(
         own.subscribe((event) => {
-          const key = objectKey(cluster, c.type.kind, event.object.metadata.namespace ?? '', event.object.metadata.name ?? '');
+          const key = objectKey(
+            cluster,
+            c.type.kind,
+            event.object.metadata.namespace ?? '',
+            event.object.metadata.name ?? '',
+          );
           if (event.type === 'deleted') this.queue.remove(key);
           else if (should(event)) this.queue.add(key);
         }),
@@ -155,11 +160,13 @@ export class ControllerManager {
       for (const w of c.watches ?? []) {
         this.unsubscribe.push(
           caches(w.type).subscribe((event) => {
-            for (const ref of w.map(event, caches)) this.queue.add(objectKey(cluster, c.type.kind, ref.namespace, ref.name));
+            for (const ref of w.map(event, caches))
+              this.queue.add(objectKey(cluster, c.type.kind, ref.namespace, ref.name));
           }),
         );
       }
-      for (const obj of own.list()) this.queue.add(objectKey(cluster, c.type.kind, obj.metadata.namespace ?? '', obj.metadata.name ?? ''));
+      for (const obj of own.list())
+        this.queue.add(objectKey(cluster, c.type.kind, obj.metadata.namespace ?? '', obj.metadata.name ?? ''));
     }
     this.queue.start((key, signal) => this.run(key, signal));
   }

@@ -11,7 +11,10 @@ export class DisposableStore {
 
   /** Registers `d`; if the store is already disposed, runs it at once (late registrations cannot leak). */
   add(d: Disposer): Disposer {
-    if (this.disposed) Promise.resolve().then(d).catch(() => undefined);
+    if (this.disposed)
+      Promise.resolve()
+        .then(d)
+        .catch(() => undefined);
     else this.disposers.push(d);
     return d;
   }

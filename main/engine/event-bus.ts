@@ -5,9 +5,16 @@
  */
 export type Listener<T> = (event: T) => void;
 
+/** The publishing side of a bus, narrowed to the events a component emits (a bus of more events fits). */
+export interface EventSink<Events> {
+  emit<K extends keyof Events>(type: K, payload: Events[K]): void;
+}
+
 export class EventBus<Events extends { [K in keyof Events]: unknown }> {
   private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
-  private readonly anyListeners = new Set<Listener<{ [K in keyof Events]: { type: K; payload: Events[K] } }[keyof Events]>>();
+  private readonly anyListeners = new Set<
+    Listener<{ [K in keyof Events]: { type: K; payload: Events[K] } }[keyof Events]>
+  >();
 
   private readonly onListenerError: (err: unknown) => void;
 

@@ -98,7 +98,9 @@ export class LeaderElector {
     }
     if (this.leading) {
       this.stopLeading();
-      await this.release().catch((err: unknown) => this.o.logger.warn('lease release failed', { error: errorMessage(err) }));
+      await this.release().catch((err: unknown) =>
+        this.o.logger.warn('lease release failed', { error: errorMessage(err) }),
+      );
     }
   }
 

@@ -166,7 +166,7 @@ export class WorkQueue {
   /** Starts as many waiting keys as the per-kind limits allow, oldest first. */
   private pump(): void {
     if (!this.worker || this.stopped || this.paused) return;
-    for (let i = 0; i < this.ready.length; ) {
+    for (let i = 0; i < this.ready.length;) {
       const key = this.ready[i];
       if (key === undefined) break;
       const kind = kindOfKey(key);

@@ -28,13 +28,14 @@ export interface GitRepositoryPorts {
   secret(namespace: string, name: string, signal: AbortSignal): Promise<Record<string, string> | undefined>;
   /**
    * Resolves `spec.ref` and fetches it. Errors should carry a Flux `reason` (AuthenticationFailed,
-   * GitOperationFailed, URLInvalid...) as a property; anything else counts as GitOperationFailed.
+   * GitOperationFailed, URLInvalid...) and may carry the negative `condition` to raise, as properties; anything else
+   * counts as FetchFailed/GitOperationFailed.
    */
   fetch(repo: GitRepository, auth: Record<string, string> | undefined, signal: AbortSignal): Promise<FetchedRevision>;
   /** The current artifact of another GitRepository in the namespace, for `include`. */
   includedArtifact(namespace: string, name: string): Artifact | undefined;
   /** True if the artifact's file is still in local storage. */
-  artifactExists(artifact: Artifact): boolean;
+  artifactExists(artifact: Artifact): Promise<boolean>;
   /** Archives the fetched tree (ignore rules, includes), stores it and returns the artifact. */
   storeArtifact(
     repo: GitRepository,

@@ -51,9 +51,16 @@ class SourceError extends Error {
   }
 }
 
-function reasonOf(err: unknown, fallback: string): string {
-  const r = err instanceof Error ? (err as Error & { reason?: unknown }).reason : undefined;
-  return typeof r === 'string' && r !== '' ? r : fallback;
+/** A string property (`reason`, `condition`) of an error from main/sources, or the fallback. */
+function propOf(err: unknown, prop: 'reason' | 'condition', fallback: string): string {
+  const v = err instanceof Error ? (err as Error & Record<string, unknown>)[prop] : undefined;
+  return typeof v === 'string' && v !== '' ? v : fallback;
+}
+
+function sourceError(err: unknown, condition: string, reason: string): SourceError {
+  return new SourceError(propOf(err, 'condition', condition), propOf(err, 'reason', reason), errorChain(err), {
+    cause: err,
+  });
 }
 
 export async function reconcileGitRepository(
@@ -100,7 +107,7 @@ class GitRepositoryRun {
       const auth = await this.auth();
       const fetched = await this.fetch(auth);
       const includes = this.includes();
-      if (!this.upToDate(fetched, includes)) await this.store(fetched, includes);
+      if (!(await this.upToDate(fetched, includes))) await this.store(fetched, includes);
       return await this.succeed();
     } catch (err) {
       if (this.signal.aborted) return { error: err };
@@ -116,7 +123,7 @@ class GitRepositoryRun {
     const generation = this.repo.metadata.generation ?? 0;
     const observed = this.status.observedGeneration ?? -1;
     let message: string | undefined;
-    if (this.status.artifact && !this.ports.artifactExists(this.status.artifact))
+    if (this.status.artifact && !(await this.ports.artifactExists(this.status.artifact)))
       message = 'building artifact: disappeared from storage';
     else if (!this.status.artifact) message = 'building artifact';
     else if (generation !== observed) message = `processing object: new generation ${observed} -> ${generation}`;
@@ -155,12 +162,7 @@ class GitRepositoryRun {
     try {
       return await this.ports.fetch(this.repo, auth, this.signal);
     } catch (err) {
-      throw new SourceError(
-        SourceCondition.FetchFailed,
-        reasonOf(err, SourceReason.GitOperationFailed),
-        errorChain(err),
-        { cause: err },
-      );
+      throw sourceError(err, SourceCondition.FetchFailed, SourceReason.GitOperationFailed);
     }
   }
 
@@ -180,9 +182,10 @@ class GitRepositoryRun {
   }
 
   /** Nothing to store when the revision and every input of the artifact are what the stored artifact was built from. */
-  private upToDate(fetched: FetchedRevision, includes: ResolvedInclude[]): boolean {
+  private async upToDate(fetched: FetchedRevision, includes: ResolvedInclude[]): Promise<boolean> {
     const s = this.status;
-    if (!s.artifact || s.artifact.revision !== fetched.revision || !this.ports.artifactExists(s.artifact)) return false;
+    if (!s.artifact || s.artifact.revision !== fetched.revision || !(await this.ports.artifactExists(s.artifact)))
+      return false;
     if ((s.observedIgnore ?? undefined) !== (this.repo.spec.ignore ?? undefined)) return false;
     if (!sameIncludes(s.observedInclude, this.repo.spec.include)) return false;
     const before = (s.includedArtifacts ?? []).map((a) => a.digest).join(',');
@@ -207,12 +210,7 @@ class GitRepositoryRun {
     try {
       artifact = await this.ports.storeArtifact(this.repo, fetched, includes, this.signal);
     } catch (err) {
-      throw new SourceError(
-        SourceCondition.StorageOperationFailed,
-        reasonOf(err, SourceReason.ArchiveOperationFailed),
-        errorChain(err),
-        { cause: err },
-      );
+      throw sourceError(err, SourceCondition.StorageOperationFailed, SourceReason.ArchiveOperationFailed);
     }
     this.status.artifact = artifact;
     this.status.includedArtifacts = includes.length > 0 ? includes.map((i) => i.artifact) : undefined;

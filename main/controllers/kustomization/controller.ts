@@ -43,8 +43,8 @@ export function kustomizationController(deps: KustomizationControllerDeps): Cont
     reconcile: (obj, req) =>
       reconcileKustomization(obj as Kustomization, kustomizationPorts(obj as Kustomization, deps), req.signal),
     watches: [
-      // A source's new artifact revision requeues the Kustomizations that use it.
-      { type: GIT, map: (e) => (revisionChanged(e) ? usersOf(e.object, session) : []) },
+      // A source's new artifact requeues the Kustomizations that use it.
+      { type: GIT, map: (e) => (artifactChanged(e) ? usersOf(e.object, session) : []) },
       // A Kustomization becoming ready requeues those that depend on it (Flux polls; this is immediate).
       {
         type: KS,
@@ -62,10 +62,16 @@ const nsName = (o: KubeObject): { namespace: string; name: string } => ({
   name: o.metadata.name ?? '',
 });
 
-function revisionChanged(e: CacheEvent): boolean {
-  const rev = (o: KubeObject | undefined): string | undefined =>
-    (o as GitRepository | undefined)?.status?.artifact?.revision;
-  return e.type !== 'deleted' && rev(e.object) !== undefined && rev(e.object) !== rev(e.old);
+/**
+ * A source's artifact changed: a new revision, or the same revision written again (after a takeover by another
+ * instance, whose artifact store did not have it yet).
+ */
+function artifactChanged(e: CacheEvent): boolean {
+  const stamp = (o: KubeObject | undefined): string | undefined => {
+    const a = (o as GitRepository | undefined)?.status?.artifact;
+    return a && `${a.revision}|${a.lastUpdateTime}`;
+  };
+  return e.type !== 'deleted' && stamp(e.object) !== undefined && stamp(e.object) !== stamp(e.old);
 }
 
 function becameReady(e: CacheEvent): boolean {

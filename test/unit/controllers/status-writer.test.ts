@@ -5,9 +5,22 @@ import { deepEqual, mergePatch } from '../../../main/controllers/status-writer.t
 
 describe('mergePatch', () => {
   it('sends only what changed, and nulls what disappeared', () => {
-    const before = { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }], includedArtifacts: [{ digest: 'a' }], artifact: { revision: 'r1', size: 1 } };
-    const after = { observedGeneration: 2, conditions: [{ type: 'Ready', status: 'True' }], artifact: { revision: 'r2', size: 1 } };
-    expect(mergePatch(before, after)).toEqual({ observedGeneration: 2, includedArtifacts: null, artifact: { revision: 'r2' } });
+    const before = {
+      observedGeneration: 1,
+      conditions: [{ type: 'Ready', status: 'True' }],
+      includedArtifacts: [{ digest: 'a' }],
+      artifact: { revision: 'r1', size: 1 },
+    };
+    const after = {
+      observedGeneration: 2,
+      conditions: [{ type: 'Ready', status: 'True' }],
+      artifact: { revision: 'r2', size: 1 },
+    };
+    expect(mergePatch(before, after)).toEqual({
+      observedGeneration: 2,
+      includedArtifacts: null,
+      artifact: { revision: 'r2' },
+    });
   });
   it('is empty when nothing changed', () => {
     expect(mergePatch({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] })).toEqual({});
@@ -22,7 +35,10 @@ describe('mergePatch', () => {
 });
 
 describe('hasDirectory', () => {
-  const files = new Map([['apps/base/deploy.yaml', new Uint8Array()], ['README.md', new Uint8Array()]]);
+  const files = new Map([
+    ['apps/base/deploy.yaml', new Uint8Array()],
+    ['README.md', new Uint8Array()],
+  ]);
   it.each([
     ['./apps', true],
     ['apps/base/', true],

@@ -42,8 +42,18 @@ class MemoryCache implements ObjectCache {
 const KS: ResourceType = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization' };
 const GIT: ResourceType = { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository' };
 
-function obj(type: ResourceType, name: string, extra: Partial<KubeObject['metadata']> = {}, body: Record<string, unknown> = {}): KubeObject {
-  return { apiVersion: type.apiVersion, kind: type.kind, metadata: { name, namespace: 'flux-system', generation: 1, ...extra }, ...body };
+function obj(
+  type: ResourceType,
+  name: string,
+  extra: Partial<KubeObject['metadata']> = {},
+  body: Record<string, unknown> = {},
+): KubeObject {
+  return {
+    apiVersion: type.apiVersion,
+    kind: type.kind,
+    metadata: { name, namespace: 'flux-system', generation: 1, ...extra },
+    ...body,
+  };
 }
 
 function setup(controllerExtra: Partial<Controller> = {}): {
@@ -98,7 +108,10 @@ describe('ControllerManager', () => {
     t.manager.start();
     await t.manager.idle();
     expect(t.reconciled.sort()).toEqual(['apps', 'infra']);
-    expect(t.events.map((e) => `${e.cluster}/${e.kind}/${e.name}`).sort()).toEqual(['prod/Kustomization/apps', 'prod/Kustomization/infra']);
+    expect(t.events.map((e) => `${e.cluster}/${e.kind}/${e.name}`).sort()).toEqual([
+      'prod/Kustomization/apps',
+      'prod/Kustomization/infra',
+    ]);
     await t.manager.stop();
   });
 
@@ -113,7 +126,10 @@ describe('ControllerManager', () => {
     expect(t.reconciled).toEqual(['apps']);
     t.ks.put({ ...base, metadata: { ...base.metadata, generation: 2 } });
     await t.manager.idle();
-    t.ks.put({ ...base, metadata: { ...base.metadata, generation: 2, annotations: { 'reconcile.fluxcd.io/requestedAt': 'now' } } });
+    t.ks.put({
+      ...base,
+      metadata: { ...base.metadata, generation: 2, annotations: { 'reconcile.fluxcd.io/requestedAt': 'now' } },
+    });
     await t.manager.idle();
     expect(t.reconciled).toEqual(['apps', 'apps', 'apps']);
     await t.manager.stop();
@@ -157,10 +173,22 @@ describe('needsReconcile (Flux predicates)', () => {
     ['status only', { type: 'modified', object: { ...base, status: { x: 1 } }, old: base }, false],
     ['generation', { type: 'modified', object: obj(KS, 'a', { generation: 2 }), old: base }, true],
     ['deletion started', { type: 'modified', object: obj(KS, 'a', { deletionTimestamp: 'now' }), old: base }, true],
-    ['request annotation', { type: 'modified', object: obj(KS, 'a', { annotations: { 'reconcile.fluxcd.io/requestedAt': '1' } }), old: base }, true],
+    [
+      'request annotation',
+      {
+        type: 'modified',
+        object: obj(KS, 'a', { annotations: { 'reconcile.fluxcd.io/requestedAt': '1' } }),
+        old: base,
+      },
+      true,
+    ],
     [
       'same request annotation',
-      { type: 'modified', object: obj(KS, 'a', { annotations: { 'reconcile.fluxcd.io/requestedAt': '1' } }), old: obj(KS, 'a', { annotations: { 'reconcile.fluxcd.io/requestedAt': '1' } }) },
+      {
+        type: 'modified',
+        object: obj(KS, 'a', { annotations: { 'reconcile.fluxcd.io/requestedAt': '1' } }),
+        old: obj(KS, 'a', { annotations: { 'reconcile.fluxcd.io/requestedAt': '1' } }),
+      },
       false,
     ],
   ])('%s → %s', (_name, event, expected) => {

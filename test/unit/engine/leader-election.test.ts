@@ -22,7 +22,10 @@ class MemoryLease implements LeaseStore {
   }
 }
 
-function candidate(store: LeaseStore, identity: string): { elector: LeaderElector; log: string[]; stop: AbortController } {
+function candidate(
+  store: LeaseStore,
+  identity: string,
+): { elector: LeaderElector; log: string[]; stop: AbortController } {
   const log: string[] = [];
   const elector = new LeaderElector({
     store,
@@ -75,7 +78,9 @@ describe('LeaderElector', () => {
     const rb = b.elector.run(b.stop.signal);
     await tick(3000);
     // "kill -9": the leader's renewals stop, nothing is released.
-    vi.spyOn(store, 'update').mockImplementation((r) => (r.holderIdentity === 'a' ? new Promise(() => undefined) : MemoryLease.prototype.update.call(store, r)));
+    vi.spyOn(store, 'update').mockImplementation((r) =>
+      r.holderIdentity === 'a' ? new Promise(() => undefined) : MemoryLease.prototype.update.call(store, r),
+    );
     await tick(4000);
     expect(b.elector.isLeader).toBe(false);
     await tick(4000);

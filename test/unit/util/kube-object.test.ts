@@ -7,7 +7,10 @@ describe('inventory ids (Flux / cli-utils format)', () => {
     [{ namespace: 'default', name: 'podinfo', group: 'apps', kind: 'Deployment' }, 'default_podinfo_apps_Deployment'],
     [{ namespace: 'default', name: 'podinfo', group: '', kind: 'Service' }, 'default_podinfo__Service'],
     [{ namespace: '', name: 'my-ns', group: '', kind: 'Namespace' }, '_my-ns__Namespace'],
-    [{ namespace: '', name: 'system:controller:x', group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' }, '_system__controller__x_rbac.authorization.k8s.io_ClusterRole'],
+    [
+      { namespace: '', name: 'system:controller:x', group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' },
+      '_system__controller__x_rbac.authorization.k8s.io_ClusterRole',
+    ],
   ])('round-trips %o as %s', (ref, id) => {
     expect(inventoryId(ref)).toBe(id);
     expect(parseInventoryId(id)).toEqual(ref);

@@ -7,7 +7,11 @@ import { reconcileGitRepository } from '../../../../main/controllers/gitreposito
 const HASH = 'a'.repeat(40);
 const REV = `main@sha1:${HASH}`;
 
-function repo(spec: Partial<GitRepository['spec']> = {}, status?: GitRepositoryStatus, meta: Partial<GitRepository['metadata']> = {}): GitRepository {
+function repo(
+  spec: Partial<GitRepository['spec']> = {},
+  status?: GitRepositoryStatus,
+  meta: Partial<GitRepository['metadata']> = {},
+): GitRepository {
   return {
     apiVersion: 'source.toolkit.fluxcd.io/v1',
     kind: 'GitRepository',
@@ -33,7 +37,14 @@ class FetchError extends Error {
   }
 }
 
-function harness(opts: { fetch?: () => Promise<FetchedRevision>; secrets?: Record<string, Record<string, string>>; stored?: Set<string>; included?: Record<string, Artifact> } = {}) {
+function harness(
+  opts: {
+    fetch?: () => Promise<FetchedRevision>;
+    secrets?: Record<string, Record<string, string>>;
+    stored?: Set<string>;
+    included?: Record<string, Artifact>;
+  } = {},
+) {
   const h = {
     statuses: [] as GitRepositoryStatus[],
     events: [] as { type: string; reason: string; message: string }[],
@@ -47,10 +58,12 @@ function harness(opts: { fetch?: () => Promise<FetchedRevision>; secrets?: Recor
     secret: (_ns, name) => Promise.resolve(opts.secrets?.[name]),
     fetch: (_r, auth) => {
       h.auth.push(auth);
-      return opts.fetch ? opts.fetch() : Promise.resolve({ commit: HASH, revision: REV, subject: 'add podinfo', tree: {} });
+      return opts.fetch
+        ? opts.fetch()
+        : Promise.resolve({ commit: HASH, revision: REV, subject: 'add podinfo', tree: {} });
     },
     includedArtifact: (_ns, name) => opts.included?.[name],
-    artifactExists: (a) => stored.has(a.digest),
+    artifactExists: (a) => Promise.resolve(stored.has(a.digest)),
     storeArtifact: (_r, fetched) => {
       h.storedCount++;
       const a = artifact(fetched.revision, `sha256:new${h.storedCount}`);
@@ -85,11 +98,17 @@ describe('GitRepository reconcile', () => {
     expect(cond(h.statuses[0], 'Reconciling')?.message).toBe('building artifact');
     const final = h.statuses.at(-1)!;
     expect(final.artifact?.revision).toBe(REV);
-    expect(cond(final, 'Ready')).toMatchObject({ status: 'True', reason: 'Succeeded', message: `stored artifact for revision '${REV}'` });
+    expect(cond(final, 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'Succeeded',
+      message: `stored artifact for revision '${REV}'`,
+    });
     expect(cond(final, 'ArtifactInStorage')?.status).toBe('True');
     expect(cond(final, 'Reconciling')).toBeUndefined();
     expect(final.observedGeneration).toBe(1);
-    expect(h.events).toEqual([{ type: 'Normal', reason: 'NewArtifact', message: "stored artifact for commit 'add podinfo'", revision: REV }]);
+    expect(h.events).toEqual([
+      { type: 'Normal', reason: 'NewArtifact', message: "stored artifact for commit 'add podinfo'", revision: REV },
+    ]);
   });
 
   it('does not store a new artifact when nothing changed, and writes no progress', async () => {
@@ -126,17 +145,33 @@ describe('GitRepository reconcile', () => {
   it('reports a missing secret as AuthenticationFailed and keeps the last artifact', async () => {
     const a = artifact('main@sha1:old');
     const { h, ports } = harness({ stored: new Set([a.digest]) });
-    const outcome = await reconcileGitRepository(repo({ secretRef: { name: 'creds' } }, { observedGeneration: 1, artifact: a }), ports, signal);
+    const outcome = await reconcileGitRepository(
+      repo({ secretRef: { name: 'creds' } }, { observedGeneration: 1, artifact: a }),
+      ports,
+      signal,
+    );
     expect(outcome.error).toBeInstanceOf(Error);
     const final = h.statuses.at(-1)!;
-    expect(cond(final, 'Ready')).toMatchObject({ status: 'False', reason: 'AuthenticationFailed', message: `failed to get secret 'flux-system/creds': secrets "creds" not found` });
+    expect(cond(final, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'AuthenticationFailed',
+      message: `failed to get secret 'flux-system/creds': secrets "creds" not found`,
+    });
     expect(cond(final, 'FetchFailed')?.status).toBe('True');
     expect(final.artifact).toEqual(a);
     expect(h.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'AuthenticationFailed' });
   });
 
   it('keeps the fetch error reason and message, and recovers on the next success', async () => {
-    const { h, ports } = harness({ fetch: () => Promise.reject(new FetchError('GitOperationFailed', "failed to checkout and determine revision: unable to resolve branch 'nope'")) });
+    const { h, ports } = harness({
+      fetch: () =>
+        Promise.reject(
+          new FetchError(
+            'GitOperationFailed',
+            "failed to checkout and determine revision: unable to resolve branch 'nope'",
+          ),
+        ),
+    });
     await reconcileGitRepository(repo({ ref: { branch: 'nope' } }), ports, signal);
     const failed = h.statuses.at(-1)!;
     expect(cond(failed, 'Ready')).toMatchObject({ status: 'False', reason: 'GitOperationFailed' });
@@ -150,11 +185,19 @@ describe('GitRepository reconcile', () => {
 
   it('requires included repositories to have an artifact', async () => {
     const { h, ports } = harness();
-    await reconcileGitRepository(repo({ include: [{ repository: { name: 'shared' }, toPath: 'shared' }] }), ports, signal);
+    await reconcileGitRepository(
+      repo({ include: [{ repository: { name: 'shared' }, toPath: 'shared' }] }),
+      ports,
+      signal,
+    );
     expect(cond(h.statuses.at(-1), 'IncludeUnavailable')?.status).toBe('True');
     expect(h.storedCount).toBe(0);
     const ok = harness({ included: { shared: artifact('main@sha1:sss', 'sha256:shared') } });
-    await reconcileGitRepository(repo({ include: [{ repository: { name: 'shared' }, toPath: 'shared' }] }), ok.ports, signal);
+    await reconcileGitRepository(
+      repo({ include: [{ repository: { name: 'shared' }, toPath: 'shared' }] }),
+      ok.ports,
+      signal,
+    );
     expect(ok.h.statuses.at(-1)!.includedArtifacts?.map((a) => a.digest)).toEqual(['sha256:shared']);
   });
 

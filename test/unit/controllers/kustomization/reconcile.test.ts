@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
 import type { Kustomization, KustomizationStatus } from '../../../../main/controllers/api/kustomize.ts';
-import type { Applier, KustomizationEvent, KustomizationPorts, SourceLookup } from '../../../../main/controllers/kustomization/ports.ts';
+import type {
+  Applier,
+  KustomizationEvent,
+  KustomizationPorts,
+  SourceLookup,
+} from '../../../../main/controllers/kustomization/ports.ts';
 import { healthCheckRefs, reconcileKustomization } from '../../../../main/controllers/kustomization/reconcile.ts';
-import { changeEntry,type ChangeSetEntry } from '../../../../main/kube/change-set.ts';
+import { changeEntry, type ChangeSetEntry } from '../../../../main/kube/change-set.ts';
 import type { InventoryRef } from '../../../../main/kube/inventory.ts';
 import type { KubeObject } from '../../../../main/util/kube-object.ts';
 
@@ -12,7 +17,11 @@ import type { KubeObject } from '../../../../main/util/kube-object.ts';
 
 const REV = 'main@sha1:1111111111111111111111111111111111111111';
 
-function ks(spec: Partial<Kustomization['spec']> = {}, status?: KustomizationStatus, meta: Partial<Kustomization['metadata']> = {}): Kustomization {
+function ks(
+  spec: Partial<Kustomization['spec']> = {},
+  status?: KustomizationStatus,
+  meta: Partial<Kustomization['metadata']> = {},
+): Kustomization {
   return {
     apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
     kind: 'Kustomization',
@@ -22,7 +31,12 @@ function ks(spec: Partial<Kustomization['spec']> = {}, status?: KustomizationSta
   };
 }
 
-const cm = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: {} });
+const cm = (name: string): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'default' },
+  data: {},
+});
 
 interface Harness {
   ports: KustomizationPorts;
@@ -40,7 +54,14 @@ function harness(opts: {
   healthy?: boolean;
   deps?: Kustomization[];
 }): Harness {
-  const h: Harness = { statuses: [], events: [], applied: [], pruned: [], finalizers: [], ports: undefined as unknown as KustomizationPorts };
+  const h: Harness = {
+    statuses: [],
+    events: [],
+    applied: [],
+    pruned: [],
+    finalizers: [],
+    ports: undefined as unknown as KustomizationPorts,
+  };
   const applier: Applier = {
     apply: (objects) => {
       h.applied.push(objects);
@@ -50,10 +71,22 @@ function harness(opts: {
       h.pruned.push(stale);
       return Promise.resolve(stale.map((r) => changeEntry(r, 'deleted')));
     },
-    waitHealthy: () => Promise.resolve(opts.healthy === false ? { healthy: false, message: 'Deployment/default/web: 0 of 2 replicas available' } : { healthy: true }),
+    waitHealthy: () =>
+      Promise.resolve(
+        opts.healthy === false
+          ? { healthy: false, message: 'Deployment/default/web: 0 of 2 replicas available' }
+          : { healthy: true },
+      ),
   };
   h.ports = {
-    source: () => opts.source ?? { found: true, kind: 'GitRepository', supported: true, ready: true, artifact: { path: 'p', url: 'u', revision: REV, digest: 'sha256:x', lastUpdateTime: '2026-01-01T00:00:00Z' } },
+    source: () =>
+      opts.source ?? {
+        found: true,
+        kind: 'GitRepository',
+        supported: true,
+        ready: true,
+        artifact: { path: 'p', url: 'u', revision: REV, digest: 'sha256:x', lastUpdateTime: '2026-01-01T00:00:00Z' },
+      },
     dependency: (_ns, name) => opts.deps?.find((d) => d.metadata.name === name),
     openArtifact: () => Promise.resolve({ files: true }),
     hasPath: (_f, path) => path !== './missing',
@@ -84,22 +117,49 @@ const ready = (s: KustomizationStatus | undefined): { status?: string; reason?: 
 describe('Kustomization reconcile', () => {
   it('applies a revision: progress first, then Ready=True with the revision, inventory and generation', async () => {
     const h = harness({});
-    const outcome = await reconcileKustomization(ks({}, undefined, { annotations: { 'reconcile.fluxcd.io/requestedAt': 'r1' } }), h.ports, signal);
+    const outcome = await reconcileKustomization(
+      ks({}, undefined, { annotations: { 'reconcile.fluxcd.io/requestedAt': 'r1' } }),
+      h.ports,
+      signal,
+    );
     expect(outcome).toEqual({ requeueAfterMs: 600_000 });
-    expect(h.statuses[0]!.conditions!.map((c) => `${c.type}=${c.status}`)).toEqual(['Reconciling=True', 'Ready=Unknown']);
+    expect(h.statuses[0]!.conditions!.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'Reconciling=True',
+      'Ready=Unknown',
+    ]);
     const final = h.statuses.at(-1)!;
-    expect(ready(final)).toEqual({ status: 'True', reason: 'ReconciliationSucceeded', message: `Applied revision: ${REV}` });
+    expect(ready(final)).toEqual({
+      status: 'True',
+      reason: 'ReconciliationSucceeded',
+      message: `Applied revision: ${REV}`,
+    });
     expect(final.conditions!.some((c) => c.type === 'Reconciling')).toBe(false);
-    expect(final).toMatchObject({ lastAppliedRevision: REV, lastAttemptedRevision: REV, observedGeneration: 3, lastHandledReconcileAt: 'r1' });
+    expect(final).toMatchObject({
+      lastAppliedRevision: REV,
+      lastAttemptedRevision: REV,
+      observedGeneration: 3,
+      lastHandledReconcileAt: 'r1',
+    });
     expect(final.inventory!.entries).toEqual([
       { id: 'default_a__ConfigMap', v: 'v1' },
       { id: 'default_b__ConfigMap', v: 'v1' },
     ]);
-    expect(h.events.map((e) => e.message)).toEqual(['ConfigMap/default/a created\nConfigMap/default/b created', expect.stringMatching(/^Reconciliation finished in .*, next run in 10m0s$/)]);
+    expect(h.events.map((e) => e.message)).toEqual([
+      'ConfigMap/default/a created\nConfigMap/default/b created',
+      expect.stringMatching(/^Reconciliation finished in .*, next run in 10m0s$/),
+    ]);
   });
 
   it('prunes objects that left the source, and only when prune is on', async () => {
-    const previous: KustomizationStatus = { lastAppliedRevision: 'main@sha1:old', inventory: { entries: [{ id: 'default_a__ConfigMap', v: 'v1' }, { id: 'default_gone__ConfigMap', v: 'v1' }] } };
+    const previous: KustomizationStatus = {
+      lastAppliedRevision: 'main@sha1:old',
+      inventory: {
+        entries: [
+          { id: 'default_a__ConfigMap', v: 'v1' },
+          { id: 'default_gone__ConfigMap', v: 'v1' },
+        ],
+      },
+    };
     const h = harness({});
     await reconcileKustomization(ks({}, previous), h.ports, signal);
     expect(h.pruned).toEqual([[{ group: '', kind: 'ConfigMap', namespace: 'default', name: 'gone', version: 'v1' }]]);
@@ -109,22 +169,37 @@ describe('Kustomization reconcile', () => {
   });
 
   it('on a build error records BuildFailed, applies and prunes nothing, and keeps the last applied revision and inventory', async () => {
-    const previous: KustomizationStatus = { lastAppliedRevision: 'main@sha1:old', inventory: { entries: [{ id: 'default_a__ConfigMap', v: 'v1' }] } };
-    const h = harness({ build: () => Promise.reject(new Error("apps/deploy.yaml:7:3: mapping values are not allowed here")) });
+    const previous: KustomizationStatus = {
+      lastAppliedRevision: 'main@sha1:old',
+      inventory: { entries: [{ id: 'default_a__ConfigMap', v: 'v1' }] },
+    };
+    const h = harness({
+      build: () => Promise.reject(new Error('apps/deploy.yaml:7:3: mapping values are not allowed here')),
+    });
     const outcome = await reconcileKustomization(ks({ retryInterval: '1m' }, previous), h.ports, signal);
     expect(outcome).toEqual({ requeueAfterMs: 60_000 });
     expect(h.applied).toEqual([]);
     expect(h.pruned).toEqual([]);
     const final = h.statuses.at(-1)!;
-    expect(ready(final)).toEqual({ status: 'False', reason: 'BuildFailed', message: 'apps/deploy.yaml:7:3: mapping values are not allowed here' });
+    expect(ready(final)).toEqual({
+      status: 'False',
+      reason: 'BuildFailed',
+      message: 'apps/deploy.yaml:7:3: mapping values are not allowed here',
+    });
     expect(final.conditions!.find((c) => c.type === 'Reconciling')?.reason).toBe('ProgressingWithRetry');
-    expect(final).toMatchObject({ lastAppliedRevision: 'main@sha1:old', lastAttemptedRevision: REV, inventory: previous.inventory });
+    expect(final).toMatchObject({
+      lastAppliedRevision: 'main@sha1:old',
+      lastAttemptedRevision: REV,
+      inventory: previous.inventory,
+    });
     expect(h.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'BuildFailed' });
   });
 
   it('on an apply error records ReconciliationFailed and prunes nothing', async () => {
     const previous: KustomizationStatus = { inventory: { entries: [{ id: 'default_gone__ConfigMap', v: 'v1' }] } };
-    const h = harness({ apply: () => Promise.reject(new Error('ConfigMap/default/a apply failed: connection refused')) });
+    const h = harness({
+      apply: () => Promise.reject(new Error('ConfigMap/default/a apply failed: connection refused')),
+    });
     await reconcileKustomization(ks({}, previous), h.ports, signal);
     expect(ready(h.statuses.at(-1))).toMatchObject({ status: 'False', reason: 'ReconciliationFailed' });
     expect(h.pruned).toEqual([]);
@@ -133,7 +208,12 @@ describe('Kustomization reconcile', () => {
 
   it.each<[string, SourceLookup, string, number]>([
     ['missing source', { found: false }, "Source 'GitRepository/flux-system/repo' not found", 600_000],
-    ['source without artifact', { found: true, kind: 'GitRepository', supported: true, ready: false }, 'Source artifact not found, retrying in 5s', 5000],
+    [
+      'source without artifact',
+      { found: true, kind: 'GitRepository', supported: true, ready: false },
+      'Source artifact not found, retrying in 5s',
+      5000,
+    ],
   ])('reports a %s as ArtifactFailed', async (_n, source, message, requeue) => {
     const h = harness({ source });
     expect(await reconcileKustomization(ks(), h.ports, signal)).toEqual({ requeueAfterMs: requeue });
@@ -143,13 +223,22 @@ describe('Kustomization reconcile', () => {
   it('reports a missing path', async () => {
     const h = harness({});
     await reconcileKustomization(ks({ path: './missing' }), h.ports, signal);
-    expect(ready(h.statuses.at(-1))).toMatchObject({ status: 'False', reason: 'ArtifactFailed', message: expect.stringContaining("kustomization path not found: './missing'") });
+    expect(ready(h.statuses.at(-1))).toMatchObject({
+      status: 'False',
+      reason: 'ArtifactFailed',
+      message: expect.stringContaining("kustomization path not found: './missing'"),
+    });
   });
 
   it('waits for dependencies', async () => {
     const h = harness({ deps: [] });
-    expect(await reconcileKustomization(ks({ dependsOn: [{ name: 'infra' }] }), h.ports, signal)).toEqual({ requeueAfterMs: 5000 });
-    expect(ready(h.statuses.at(-1))).toMatchObject({ reason: 'DependencyNotReady', message: expect.stringContaining("dependency 'flux-system/infra' not found") });
+    expect(await reconcileKustomization(ks({ dependsOn: [{ name: 'infra' }] }), h.ports, signal)).toEqual({
+      requeueAfterMs: 5000,
+    });
+    expect(ready(h.statuses.at(-1))).toMatchObject({
+      reason: 'DependencyNotReady',
+      message: expect.stringContaining("dependency 'flux-system/infra' not found"),
+    });
     expect(h.applied).toEqual([]);
   });
 
@@ -157,14 +246,26 @@ describe('Kustomization reconcile', () => {
     const h = harness({ healthy: false });
     await reconcileKustomization(ks({ wait: true }), h.ports, signal);
     const final = h.statuses.at(-1)!;
-    expect(ready(final)).toMatchObject({ status: 'False', reason: 'HealthCheckFailed', message: expect.stringContaining('0 of 2 replicas available') });
-    expect(final.conditions!.find((c) => c.type === 'Healthy')).toMatchObject({ status: 'False', reason: 'HealthCheckFailed' });
+    expect(ready(final)).toMatchObject({
+      status: 'False',
+      reason: 'HealthCheckFailed',
+      message: expect.stringContaining('0 of 2 replicas available'),
+    });
+    expect(final.conditions!.find((c) => c.type === 'Healthy')).toMatchObject({
+      status: 'False',
+      reason: 'HealthCheckFailed',
+    });
     expect(h.applied).toHaveLength(1);
   });
 
   it('reports changes at an unchanged revision as drift corrected', async () => {
-    const previous: KustomizationStatus = { lastAppliedRevision: REV, inventory: { entries: [{ id: 'default_a__ConfigMap', v: 'v1' }] } };
-    const h = harness({ apply: (objs) => Promise.resolve([changeEntry(objs[0]!, 'configured'), changeEntry(objs[1]!, 'unchanged')]) });
+    const previous: KustomizationStatus = {
+      lastAppliedRevision: REV,
+      inventory: { entries: [{ id: 'default_a__ConfigMap', v: 'v1' }] },
+    };
+    const h = harness({
+      apply: (objs) => Promise.resolve([changeEntry(objs[0]!, 'configured'), changeEntry(objs[1]!, 'unchanged')]),
+    });
     await reconcileKustomization(ks({}, previous), h.ports, signal);
     const drift = h.events.find((e) => e.drifted);
     expect(drift?.drifted?.map((d) => d.subject)).toEqual(['ConfigMap/default/a']);
@@ -185,7 +286,11 @@ describe('Kustomization reconcile', () => {
     expect(h.pruned).toHaveLength(1);
     expect(h.finalizers).toEqual([false]);
     const h2 = harness({});
-    await reconcileKustomization(ks({ prune: false }, status, { deletionTimestamp: '2026-11-26T12:00:00Z' }), h2.ports, signal);
+    await reconcileKustomization(
+      ks({ prune: false }, status, { deletionTimestamp: '2026-11-26T12:00:00Z' }),
+      h2.ports,
+      signal,
+    );
     expect(h2.pruned).toEqual([]);
     expect(h2.finalizers).toEqual([false]);
   });
@@ -199,12 +304,28 @@ describe('Kustomization reconcile', () => {
 
 describe('healthCheckRefs', () => {
   it('checks everything applied with wait, except skipped objects and the Kustomization itself', () => {
-    const self = changeEntry({ apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', metadata: { name: 'apps', namespace: 'flux-system' } }, 'unchanged');
-    const refs = healthCheckRefs(ks({ wait: true }), [changeEntry(cm('a'), 'created'), changeEntry(cm('b'), 'skipped'), self]);
+    const self = changeEntry(
+      {
+        apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+        kind: 'Kustomization',
+        metadata: { name: 'apps', namespace: 'flux-system' },
+      },
+      'unchanged',
+    );
+    const refs = healthCheckRefs(ks({ wait: true }), [
+      changeEntry(cm('a'), 'created'),
+      changeEntry(cm('b'), 'skipped'),
+      self,
+    ]);
     expect(refs.map((r) => r.name)).toEqual(['a']);
   });
   it('uses healthChecks otherwise, with the namespace defaulted', () => {
-    const refs = healthCheckRefs(ks({ healthChecks: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }] }), []);
-    expect(refs).toEqual([{ group: 'apps', kind: 'Deployment', namespace: 'flux-system', name: 'web', apiVersion: 'apps/v1' }]);
+    const refs = healthCheckRefs(
+      ks({ healthChecks: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }] }),
+      [],
+    );
+    expect(refs).toEqual([
+      { group: 'apps', kind: 'Deployment', namespace: 'flux-system', name: 'web', apiVersion: 'apps/v1' },
+    ]);
   });
 });

@@ -1,0 +1,219 @@
+import type { SessionPlugin } from '../engine/cluster-registry.ts';
+import type { ClusterSession } from '../engine/cluster-session.ts';
+import { type Controller, ControllerManager, type ManagerEvents } from '../engine/controller-manager.ts';
+import type { EventSink } from '../engine/event-bus.ts';
+import { LeaderElector } from '../engine/leader-election.ts';
+import { kubeLeaseStore } from '../engine/lease-store.ts';
+import { isKubeError } from '../kube/kube-error.ts';
+import type { WorkerPool } from '../kustomize/build-pool.ts';
+import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
+import { openArtifact } from '../sources/artifacts/open-artifact.ts';
+import type { GitSource } from '../sources/git-source.ts';
+import { errorMessage } from '../util/errors.ts';
+import { fluxKinds } from './api/kinds.ts';
+import { detectFluxControllers, type FluxDetection } from './crds/detect-flux.ts';
+import type { FluxEventSink } from './flux-events.ts';
+import { gitRepositoryController } from './gitrepository/controller.ts';
+import { kustomizationController } from './kustomization/controller.ts';
+
+/**
+ * What Fluxdeck does in each connected cluster: watch the Flux objects (always: the UI shows them), and reconcile
+ * them only when (a) Flux's own controllers do not run there (observe mode otherwise), and (b) this instance holds the
+ * cluster's `fluxdeck-controllers` Lease (another Fluxdeck instance may). Both are re-checked while connected.
+ */
+
+export type ClusterRole = 'reconciling' | 'standby' | 'observing' | 'no-flux-crds' | 'paused';
+
+export interface FluxSessionDeps {
+  git: GitSource;
+  store: ArtifactStore;
+  builds: WorkerPool;
+  events: FluxEventSink;
+  bus: EventSink<ManagerEvents>;
+  /** This instance's name in the Lease (`holderIdentity`). */
+  identity: string;
+  leaseNamespace: string;
+  leaseDurationMs?: number;
+  /** How often to look again for Flux's own controllers (ms). */
+  observeCheckMs?: number;
+  /** False: never reconcile, only watch (e.g. a read-only session). */
+  reconcile: boolean;
+  concurrency?: { GitRepository?: number; Kustomization?: number };
+  isPaused(): boolean;
+}
+
+/** The Flux kinds whose watch caches every session keeps, for the controllers and the UI. */
+export const WATCHED_KINDS = [fluxKinds.GitRepository, fluxKinds.Kustomization].map((k) => ({
+  apiVersion: k.apiVersion,
+  kind: k.kind,
+}));
+
+export interface FluxSessionPlugin extends SessionPlugin {
+  /** Pauses or resumes reconciling in every session (the tray's "pause all reconciling"). */
+  setPaused(paused: boolean): void;
+  /** The controller manager of a session while it leads (tests and benchmarks wait on it). */
+  manager(context: string): ControllerManager | undefined;
+}
+
+export function fluxSessionPlugin(deps: FluxSessionDeps): FluxSessionPlugin {
+  const managers = new Map<string, ControllerManager>();
+  return {
+    name: 'flux',
+    setPaused: (paused) => {
+      for (const m of managers.values()) m.pause(paused);
+    },
+    manager: (context) => managers.get(context),
+    start: async (session) => {
+      if (!(await fluxCrdsInstalled(session))) return undefined;
+      for (const t of WATCHED_KINDS) session.cache(t);
+      if (!deps.reconcile) {
+        session.setStatus({ role: 'observing', message: 'read-only: Fluxdeck does not reconcile in this session' });
+        return undefined;
+      }
+      const run = new SessionRun(session, deps, managers);
+      await run.start();
+      return () => run.stop();
+    },
+  };
+}
+
+async function fluxCrdsInstalled(session: ClusterSession): Promise<boolean> {
+  try {
+    for (const t of WATCHED_KINDS) await session.client.mapper.resolve(t.apiVersion, t.kind);
+    return true;
+  } catch (err) {
+    if (!isKubeError(err, 'UnknownKind')) throw err;
+    session.setStatus({
+      role: 'no-flux-crds',
+      message: `the Flux CRDs are not installed in this cluster; run: fluxdeck install --context ${session.context}`,
+    });
+    return false;
+  }
+}
+
+/** Observe-mode checks and leader election for one session. */
+class SessionRun {
+  private readonly session: ClusterSession;
+  private readonly deps: FluxSessionDeps;
+  private readonly managers: Map<string, ControllerManager>;
+  private readonly abort = new AbortController();
+  private election: { stop: AbortController; done: Promise<void> } | undefined;
+  private manager: ControllerManager | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(session: ClusterSession, deps: FluxSessionDeps, managers: Map<string, ControllerManager>) {
+    this.session = session;
+    this.deps = deps;
+    this.managers = managers;
+  }
+
+  async start(): Promise<void> {
+    await this.check();
+    this.timer = setInterval(() => {
+      this.check().catch((err: unknown) =>
+        this.session.logger.warn('observe-mode check failed', { error: errorMessage(err) }),
+      );
+    }, this.deps.observeCheckMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.timer) clearInterval(this.timer);
+    await this.stopElection();
+  }
+
+  /** Observe when Flux runs here; otherwise campaign for the lease. */
+  private async check(): Promise<void> {
+    const detection: FluxDetection = await detectFluxControllers(this.session.client, { signal: this.abort.signal });
+    if (detection.fluxRunning) {
+      await this.stopElection();
+      const where = detection.deployments.find((d) => d.replicas > 0);
+      this.session.setStatus({
+        role: 'observing',
+        message: `Flux's own controllers run in this cluster${where ? ` (${where.controller} in ${where.namespace}${where.version ? `, ${where.version}` : ''})` : ''}; Fluxdeck shows and controls, Flux reconciles`,
+      });
+    } else if (!this.election) this.startElection();
+  }
+
+  private startElection(): void {
+    const stop = new AbortController();
+    const { session, deps } = this;
+    this.session.setStatus({ role: 'standby', message: 'waiting for the fluxdeck-controllers lease' });
+    const elector = new LeaderElector({
+      store: kubeLeaseStore(session.client, deps.leaseNamespace, 'fluxdeck-controllers'),
+      identity: deps.identity,
+      ...(deps.leaseDurationMs
+        ? {
+            leaseDurationMs: deps.leaseDurationMs,
+            renewDeadlineMs: (deps.leaseDurationMs * 2) / 3,
+            retryPeriodMs: deps.leaseDurationMs / 7,
+          }
+        : {}),
+      onStartedLeading: () => this.lead(),
+      onStoppedLeading: () => this.follow('lost the fluxdeck-controllers lease'),
+      onNewLeader: (id) => {
+        if (id && id !== deps.identity)
+          session.setStatus({ role: 'standby', message: `another Fluxdeck instance (${id}) reconciles this cluster` });
+      },
+      logger: session.logger,
+    });
+    this.election = { stop, done: elector.run(stop.signal) };
+  }
+
+  private async stopElection(): Promise<void> {
+    const e = this.election;
+    this.election = undefined;
+    if (!e) return;
+    e.stop.abort();
+    await e.done;
+    await this.stopManager();
+  }
+
+  private lead(): void {
+    const { session, deps } = this;
+    const controllers: Controller[] = [
+      gitRepositoryController({
+        session,
+        git: deps.git,
+        store: deps.store,
+        events: deps.events,
+        concurrency: deps.concurrency?.GitRepository,
+      }),
+      kustomizationController({
+        session,
+        builds: deps.builds,
+        events: deps.events,
+        openArtifact: async (artifact) => (await openArtifact(deps.store, artifact)).files,
+        concurrency: deps.concurrency?.Kustomization,
+      }),
+    ];
+    const manager = new ControllerManager({
+      cluster: session.context,
+      controllers,
+      caches: (t) => session.cache(t),
+      bus: deps.bus,
+      logger: session.logger,
+    });
+    this.manager = manager;
+    this.managers.set(session.context, manager);
+    manager.start();
+    if (deps.isPaused()) manager.pause(true);
+    session.setStatus({ role: deps.isPaused() ? 'paused' : 'reconciling', message: undefined });
+  }
+
+  private follow(message: string): void {
+    this.session.setStatus({ role: 'standby', message });
+    this.stopManager().catch((err: unknown) =>
+      this.session.logger.warn('stopping controllers failed', { error: errorMessage(err) }),
+    );
+  }
+
+  private async stopManager(): Promise<void> {
+    const m = this.manager;
+    this.manager = undefined;
+    if (!m) return;
+    this.managers.delete(this.session.context);
+    await m.stop();
+  }
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+import { type FluxEvent, fluxEventSink } from './controllers/flux-events.ts';
+import { type FluxSessionPlugin, fluxSessionPlugin } from './controllers/flux-session.ts';
+import { ClusterRegistry } from './engine/cluster-registry.ts';
+import type { ClusterSession } from './engine/cluster-session.ts';
+import type { ManagerEvents } from './engine/controller-manager.ts';
+import { EventBus } from './engine/event-bus.ts';
+import { kubeCacheFactory } from './engine/kube-cache.ts';
+import { AuthHealthRegistry } from './kube/auth-health.ts';
+import { type KubeconfigStore, openKubeconfigStore } from './kube/kubeconfig-store.ts';
+import { WorkerPool } from './kustomize/build-pool.ts';
+import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
+import { GitSource } from './sources/git-source.ts';
+import { errorMessage } from './util/errors.ts';
+import { type Logger, silentLogger } from './util/logger.ts';
+import { defaultDataDir } from './util/paths.ts';
+
+/**
+ * The composition root (ARCHITECTURE.md): one engine with every controller, store and notifier, built the same way
+ * for the Electron app, `fluxdeck run`, `fluxdeck serve` and the integration tests.
+ */
+
+export interface FluxdeckEvents extends ManagerEvents {
+  /** A controller reported something about a Flux object (also recorded as a Kubernetes Event). */
+  'flux.event': FluxEvent;
+}
+
+export interface FluxdeckOptions {
+  /** App data: artifacts, git caches, the inbox. Default: the platform's (see main/util/paths.ts). */
+  dataDir?: string;
+  /** Kubeconfig files; default $KUBECONFIG or ~/.kube/config. */
+  kubeconfigPaths?: string[];
+  /** Watch the kubeconfig files for changes (default true). */
+  watchKubeconfigs?: boolean;
+  logger?: Logger;
+  /** Reconcile where allowed (default true); false watches and shows only. */
+  reconcile?: boolean;
+  /** This instance's Lease identity; default `<host>-<pid>-<random>`. */
+  identity?: string;
+  /** Namespace of the per-cluster `fluxdeck-controllers` Lease (default kube-system). */
+  leaseNamespace?: string;
+  leaseDurationMs?: number;
+  observeCheckMs?: number;
+  /** Worker threads for kustomize builds and for git fetch/archive work. */
+  workers?: { builds?: number; git?: number };
+  concurrency?: { GitRepository?: number; Kustomization?: number };
+}
+
+export interface Fluxdeck {
+  readonly registry: ClusterRegistry;
+  readonly bus: EventBus<FluxdeckEvents>;
+  readonly kubeconfigs: KubeconfigStore;
+  readonly store: ArtifactStore;
+  readonly flux: FluxSessionPlugin;
+  readonly identity: string;
+  readonly dataDir: string;
+  connect(context: string): Promise<ClusterSession>;
+  disconnect(context: string): Promise<void>;
+  /** Pause or resume reconciling in every cluster (watching goes on). */
+  setPaused(paused: boolean): void;
+  readonly paused: boolean;
+  /** Stops everything: controllers, watches, leases (released), workers. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxdeck> {
+  const logger = opts.logger ?? silentLogger;
+  const dataDir = opts.dataDir ?? defaultDataDir();
+  const identity = opts.identity ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const bus = new EventBus<FluxdeckEvents>((err) =>
+    logger.error('event listener failed', { error: errorMessage(err) }),
+  );
+  const kubeconfigs = await openKubeconfigStore({
+    ...(opts.kubeconfigPaths ? { paths: opts.kubeconfigPaths } : {}),
+    watch: opts.watchKubeconfigs ?? true,
+  });
+  const store = new ArtifactStore({ root: join(dataDir, 'artifacts') });
+  const git = new GitSource({ cacheDir: join(dataDir, 'cache', 'git'), store, workers: opts.workers?.git ?? 1 });
+  const builds = new WorkerPool({ size: opts.workers?.builds ?? 2 });
+  let paused = false;
+  const flux = fluxSessionPlugin({
+    git,
+    store,
+    builds,
+    events: fluxEventSink((e) => bus.emit('flux.event', e)),
+    bus,
+    identity,
+    leaseNamespace: opts.leaseNamespace ?? 'kube-system',
+    reconcile: opts.reconcile ?? true,
+    isPaused: () => paused,
+    ...(opts.leaseDurationMs ? { leaseDurationMs: opts.leaseDurationMs } : {}),
+    ...(opts.observeCheckMs ? { observeCheckMs: opts.observeCheckMs } : {}),
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+  });
+  const registry = new ClusterRegistry({
+    kubeconfigs,
+    createCache: kubeCacheFactory,
+    health: new AuthHealthRegistry(),
+    logger,
+    plugins: [flux],
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    registry,
+    bus,
+    kubeconfigs,
+    store,
+    flux,
+    identity,
+    dataDir,
+    connect: (context) => registry.connect(context),
+    disconnect: (context) => registry.disconnect(context),
+    setPaused: (p) => {
+      paused = p;
+      flux.setPaused(p);
+      for (const s of registry.connected()) {
+        if (s.status.role === 'reconciling' || s.status.role === 'paused')
+          s.setStatus({ role: p ? 'paused' : 'reconciling' });
+      }
+    },
+    get paused() {
+      return paused;
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        await registry.close();
+        kubeconfigs.close();
+        await Promise.all([builds.close(), git.close()]);
+      })()),
+  };
+}
