@@ -13,13 +13,15 @@ import {
   pruneExclusions,
 } from './apply-policy.ts';
 import { changeEntry, type ChangeSetEntry, versionOf } from './change-set.ts';
-import type { ClusterClient, ObjectKey } from './cluster-client.ts';
+import { type ClusterClient, keyOf, type ObjectKey } from './cluster-client.ts';
 import { apiVersionOf, type InventoryRef } from './inventory.ts';
 import { computeStatus } from './kstatus.ts';
 import { isKubeError, KubeError } from './kube-error.ts';
+import { readLiveObjects } from './live-objects.ts';
 import { cleanupPatch } from './managed-fields.ts';
 import { normalizeForApply } from './normalize.ts';
 import { diffObjects, type FieldChange, hasDrifted, maskForDisplay } from './object-diff.ts';
+import { mapPool } from './pool.ts';
 import type { ResourceInfo } from './rest-mapper.ts';
 import { type ObjectStatus, waitForSet, waitForTermination, type WaitTarget } from './status-poller.ts';
 
@@ -100,6 +102,8 @@ export class DeleteError extends Error {
 interface Prepared {
   obj: KubeObject;
   ref: ObjectRef;
+  /** The object's own apiVersion: live objects are read in it, so they compare with the dry-run result. */
+  apiVersion: string;
   info: ResourceInfo;
   key: string;
   hash: string;
@@ -123,29 +127,6 @@ export function isImmutableError(err: unknown): boolean {
   );
 }
 
-/**
- * Maps items through async work with at most `limit` in flight, keeping the order. The first error rejects once the
- * work already in flight has settled (so nothing keeps running behind the caller's back).
- */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  const queue = items.entries();
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    for (const [i, item] of queue) {
-      if (failure) return;
-      try {
-        results[i] = await fn(item, i);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
-}
-
 /** Consecutive runs of the same group/kind in a sorted list (applied one run after another, each run concurrently). */
 function runsByKind<T extends { ref: ObjectRef }>(sorted: readonly T[]): T[][] {
   const runs: T[][] = [];
@@ -156,8 +137,6 @@ function runsByKind<T extends { ref: ObjectRef }>(sorted: readonly T[]): T[][] {
   }
   return runs;
 }
-
-const LIST_THRESHOLD = 4;
 
 export class ResourceManager {
   readonly client: ClusterClient;
@@ -242,7 +221,7 @@ export class ResourceManager {
     if (!p) throw new ApplyError('nothing to diff', {});
     const { obj } = p;
     const policy = { ...this.policy(), ...opts };
-    const live = await this.client.tryGet(this.#key(obj), { signal: opts.signal });
+    const live = await this.client.tryGet(keyOf(obj), { signal: opts.signal });
     if (this.#skip(obj, live, policy)) return { entry: changeEntry(obj, 'skipped'), changes: [] };
     const dryRun = await this.#dryRun(obj, opts.signal).catch((err: unknown) => {
       throw dryRunError(p.ref, err);
@@ -262,7 +241,7 @@ export class ResourceManager {
     objects: readonly KubeObject[],
     opts: Pick<ApplyOptions, 'signal'> = {},
   ): Promise<(ObjectDiff | { error: ApplyError; ref: ObjectRef })[]> {
-    return pool(sortForApply(objects), this.#concurrency, async (o) => {
+    return mapPool(sortForApply(objects), this.#concurrency, async (o) => {
       try {
         return await this.diff(o, opts);
       } catch (err) {
@@ -288,7 +267,7 @@ export class ResourceManager {
     const deleted: WaitTarget[] = [];
     const runs = runsByKind(items.map((ref) => ({ ref })));
     for (const run of runs) {
-      await pool(run, this.#concurrency, async ({ ref }) => {
+      await mapPool(run, this.#concurrency, async ({ ref }) => {
         try {
           const action = await this.#deleteOne(ref, opts, exclusions);
           entries.set(ref, changeEntry(ref, action.action));
@@ -366,15 +345,6 @@ export class ResourceManager {
     return { action: 'deleted', target: { ref, apiVersion } };
   }
 
-  #key(obj: KubeObject): ObjectKey {
-    return {
-      apiVersion: obj.apiVersion,
-      kind: obj.kind,
-      namespace: obj.metadata.namespace,
-      name: obj.metadata.name ?? '',
-    };
-  }
-
   /**
    * Checks the whole batch before anything is written: every object has a kind and a name, no id appears twice,
    * every kind is served (or defined by a CRD in the same batch), namespaced objects have a namespace. Returns the
@@ -447,6 +417,7 @@ export class ResourceManager {
       out.push({
         obj,
         ref,
+        apiVersion: obj.apiVersion,
         info: info instanceof KubeError ? pendingInfo(obj) : info,
         key: id,
         hash: desiredHash(this.owner.field, obj),
@@ -483,11 +454,9 @@ export class ResourceManager {
     ).catch((err: unknown) => {
       throw new ApplyError((err as Error).message, { cause: err });
     });
-    const existing = await this.#prefetch(items, opts.signal);
-    const classified = await pool(items, this.#concurrency, async (item) => {
-      const live = existing.has(item.key)
-        ? existing.get(item.key)
-        : await this.client.tryGet(this.#key(item.obj), { signal: opts.signal });
+    const existing = await readLiveObjects(this.client, items, { signal: opts.signal, concurrency: this.#concurrency });
+    const classified = await mapPool(items, this.#concurrency, async (item) => {
+      const live = existing.get(item);
       const verdict = await this.#classify(item, live, policy, opts);
       return { ...item, verdict, entry: changeEntry(item.obj, verdict.action) };
     }).catch((err: unknown) => {
@@ -500,7 +469,7 @@ export class ResourceManager {
     const applied: ChangeSet = [];
     const toApply = classified.filter((x) => x.entry.action === 'created' || x.entry.action === 'configured');
     for (const run of runsByKind(toApply)) {
-      await pool(run, this.#concurrency, async (item) => {
+      await mapPool(run, this.#concurrency, async (item) => {
         let result: KubeObject;
         try {
           result = await this.client.apply(item.obj, {
@@ -527,40 +496,6 @@ export class ResourceManager {
     for (const { verdict: v } of classified)
       if (v.action === 'unchanged' && v.live && computeStatus(v.live).status !== 'Current') pending.push(v.live);
     return { entries, pending };
-  }
-
-  /** Reads the live objects of big groups (same kind and namespace) with one LIST each; absent from the map = GET later. */
-  async #prefetch(
-    items: readonly { obj: KubeObject; ref: ObjectRef; info: ResourceInfo; key: string }[],
-    signal?: AbortSignal,
-  ): Promise<Map<string, KubeObject | undefined>> {
-    const groups = new Map<string, typeof items>();
-    for (const item of items) {
-      const k = `${item.obj.apiVersion}/${item.obj.kind}/${item.ref.namespace}`;
-      groups.set(k, [...(groups.get(k) ?? []), item]);
-    }
-    const out = new Map<string, KubeObject | undefined>();
-    await Promise.all(
-      [...groups.values()]
-        .filter((g) => g.length >= LIST_THRESHOLD)
-        .map(async (group) => {
-          const [first] = group;
-          if (!first) return;
-          let list;
-          try {
-            list = await this.client.list(
-              { apiVersion: first.obj.apiVersion, kind: first.obj.kind },
-              { namespace: first.info.namespaced ? first.ref.namespace : undefined, signal },
-            );
-          } catch (err) {
-            if (isKubeError(err, 'Forbidden')) return; // e.g. an impersonated account may get but not list
-            throw err;
-          }
-          const byName = new Map(list.items.map((o) => [o.metadata.name ?? '', o]));
-          for (const item of group) out.set(item.key, byName.get(item.ref.name));
-        }),
-    );
-    return out;
   }
 
   async #resolveEventually(obj: KubeObject, deadline: number, opts: ApplyOptions): Promise<ResourceInfo> {
@@ -613,7 +548,7 @@ export class ResourceManager {
     let patched = false;
     if (live && cleanup.length > 0) {
       try {
-        await this.client.patch(this.#key(obj), cleanup, 'json', {
+        await this.client.patch(keyOf(obj), cleanup, 'json', {
           fieldManager: this.owner.field,
           signal: opts.signal,
         });
@@ -640,7 +575,7 @@ export class ResourceManager {
 
   /** Deletes an object whose immutable fields changed and waits until it is gone (finalizers may hold it). */
   async #recreate(item: Prepared, live: KubeObject, opts: ApplyOptions): Promise<void> {
-    const key = this.#key(item.obj);
+    const key = keyOf(item.obj);
     try {
       await this.client.delete(key, { propagationPolicy: 'Background', signal: opts.signal });
     } catch (err) {

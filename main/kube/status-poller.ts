@@ -4,16 +4,13 @@ import { describeRef, type KubeObject, type ObjectRef, refOf } from '../util/kub
 import type { ClusterClient } from './cluster-client.ts';
 import { computeStatus, type HealthResult } from './kstatus.ts';
 import { isKubeError, KubeError } from './kube-error.ts';
+import { type LiveTarget, readLiveObjects } from './live-objects.ts';
 
 /**
  * Waits for a set of objects to become ready (kstatus `Current`), polling the cluster: one LIST per kind and
  * namespace when several objects share them (as kstatus' caching cluster reader does), a GET otherwise.
  */
-export interface WaitTarget {
-  ref: ObjectRef;
-  /** Full apiVersion when known; otherwise the group's preferred version is used. */
-  apiVersion?: string;
-}
+export type WaitTarget = LiveTarget;
 
 export interface ObjectStatus extends HealthResult {
   ref: ObjectRef;
@@ -49,59 +46,18 @@ export function targetOf(x: KubeObject | WaitTarget): WaitTarget {
   return 'metadata' in x ? { ref: refOf(x), apiVersion: x.apiVersion } : x;
 }
 
-const LIST_THRESHOLD = 4;
-
 /** Reads the current status of every target (one round of requests). */
 export async function pollStatuses(
   client: ClusterClient,
   targets: readonly WaitTarget[],
   signal?: AbortSignal,
 ): Promise<ObjectStatus[]> {
-  const groups = new Map<string, WaitTarget[]>();
-  for (const t of targets) {
-    const k = `${t.ref.group}/${t.ref.kind}/${t.ref.namespace}`;
-    groups.set(k, [...(groups.get(k) ?? []), t]);
-  }
-  const out = new Map<WaitTarget, ObjectStatus>();
-  await Promise.all(
-    [...groups.values()].map(async (group) => {
-      const [first] = group;
-      if (!first) return;
-      const info = first.apiVersion
-        ? await client.mapper.resolve(first.apiVersion, first.ref.kind)
-        : await client.mapper.resolveGroupKind(first.ref.group, first.ref.kind);
-      const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
-      const found = new Map<string, KubeObject>();
-      if (group.length >= LIST_THRESHOLD) {
-        const list = await client.list(
-          { apiVersion, kind: info.kind },
-          {
-            namespace: info.namespaced ? first.ref.namespace : undefined,
-            signal,
-          },
-        );
-        for (const o of list.items) found.set(o.metadata.name ?? '', o);
-      } else {
-        await Promise.all(
-          group.map(async (t) => {
-            const o = await client.tryGet(
-              { apiVersion, kind: info.kind, namespace: t.ref.namespace || undefined, name: t.ref.name },
-              { signal },
-            );
-            if (o) found.set(t.ref.name, o);
-          }),
-        );
-      }
-      for (const t of group) {
-        const o = found.get(t.ref.name);
-        const result: HealthResult = o ? computeStatus(o) : { status: 'NotFound', message: 'Resource not found' };
-        out.set(t, { ...result, ref: t.ref, subject: describeRef(t.ref) });
-      }
-    }),
-  );
-  return targets.map(
-    (t) => out.get(t) ?? { status: 'Unknown', message: 'not polled', ref: t.ref, subject: describeRef(t.ref) },
-  );
+  const live = await readLiveObjects(client, targets, { signal });
+  return targets.map((t) => {
+    const o = live.get(t);
+    const result: HealthResult = o ? computeStatus(o) : { status: 'NotFound', message: 'Resource not found' };
+    return { ...result, ref: t.ref, subject: describeRef(t.ref) };
+  });
 }
 
 /** Formats the statuses that are not Current, Flux style: `Deployment/ns/web status: 'InProgress': Available: 0/1`. */
