@@ -11,8 +11,8 @@ import { gunzip } from 'node:zlib';
 import { writeArchive } from './artifacts/archive-writer.ts';
 import { applyInclude, archiveItems, resolveLinks } from './artifacts/source-tree.ts';
 import { readTar } from './artifacts/tar-format.ts';
-import { withRepoLock } from './git/git-fetch.ts';
-import { commitTree } from './git/git-tree.ts';
+import { dropCache, withRepoLock } from './git/git-fetch.ts';
+import { commitTree, GitCacheError } from './git/git-tree.ts';
 import { ObjectStore } from './git/object-store.ts';
 import { includeFailed, messageOf, SourceError, SourceReason, storageFailed } from './source-error.ts';
 
@@ -51,17 +51,18 @@ export function runArchiveJob(job: ArchiveJob, signal?: AbortSignal): Promise<Ar
 }
 
 async function archive(job: ArchiveJob, signal?: AbortSignal): Promise<ArchiveJobResult> {
-  const store = new ObjectStore(job.gitdir);
+  let store: ObjectStore;
+  try {
+    store = new ObjectStore(job.gitdir);
+  } catch (err) {
+    throw await cacheDamaged(job, err);
+  }
   try {
     let root;
     try {
       root = commitTree(store, job.commit);
     } catch (err) {
-      throw storageFailed(
-        SourceReason.ArchiveOperationFailed,
-        `cannot read the tree of commit ${job.commit} from the git cache: ${messageOf(err)}; the next reconcile fetches it again`,
-        err,
-      );
+      throw await cacheDamaged(job, err);
     }
     for (const inc of job.includes) {
       applyInclude(root, {
@@ -78,6 +79,7 @@ async function archive(job: ArchiveJob, signal?: AbortSignal): Promise<ArchiveJo
       return { ...out, brokenLinks };
     } catch (err) {
       if (err instanceof SourceError) throw err;
+      if (err instanceof GitCacheError) throw await cacheDamaged(job, err);
       throw storageFailed(
         SourceReason.ArchiveOperationFailed,
         `unable to archive artifact to storage: ${messageOf(err)}`,
@@ -87,6 +89,16 @@ async function archive(job: ArchiveJob, signal?: AbortSignal): Promise<ArchiveJo
   } finally {
     store.close();
   }
+}
+
+/** The cache cannot give the commit's files: reset it, so the next fetch downloads them again. */
+async function cacheDamaged(job: ArchiveJob, err: unknown): Promise<SourceError> {
+  await dropCache(job.gitdir);
+  return storageFailed(
+    SourceReason.ArchiveOperationFailed,
+    `cannot read commit ${job.commit} from the git cache (${messageOf(err)}); the cache was reset and the next reconcile fetches it again`,
+    err,
+  );
 }
 
 async function includedFiles(inc: IncludeJob): Promise<{ path: string; data: Uint8Array; executable: boolean }[]> {

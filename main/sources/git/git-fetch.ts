@@ -276,7 +276,8 @@ async function ensureRepo(gitdir: string, displayUrl: string): Promise<void> {
   await git.setConfig({ fs, gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/remotes/origin/*' });
 }
 
-async function dropCache(gitdir: string): Promise<void> {
+/** Deletes a repository's cache; the next fetch starts from scratch. */
+export async function dropCache(gitdir: string): Promise<void> {
   isoCaches.delete(gitdir);
   await rm(gitdir, { recursive: true, force: true });
 }

@@ -6,6 +6,22 @@
 import { type DirNode, newDir } from '../artifacts/source-tree.ts';
 import { type ObjectStore, parseCommit, parseTree } from './object-store.ts';
 
+/** A read failure of the git cache itself (a damaged pack or a missing object), as opposed to an archive problem. */
+export class GitCacheError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GitCacheError';
+  }
+}
+
+function readBlob(store: ObjectStore, oid: string): Buffer {
+  try {
+    return store.readTyped(oid, 'blob');
+  } catch (err) {
+    throw new GitCacheError(`blob ${oid}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 export function commitTree(store: ObjectStore, commit: string): DirNode {
   return treeNode(store, parseCommit(store.readTyped(commit, 'commit')).tree);
 }
@@ -19,7 +35,7 @@ function treeNode(store: ObjectStore, oid: string): DirNode {
         dir.children.set(e.name, treeNode(store, e.oid));
         break;
       case '120000':
-        dir.children.set(e.name, { kind: 'link', target: store.readTyped(e.oid, 'blob').toString('utf8') });
+        dir.children.set(e.name, { kind: 'link', target: readBlob(store, e.oid).toString('utf8') });
         break;
       case '160000':
         dir.children.set(e.name, newDir());
@@ -29,7 +45,7 @@ function treeNode(store: ObjectStore, oid: string): DirNode {
         dir.children.set(e.name, {
           kind: 'file',
           executable: e.mode === '100755',
-          read: () => store.readTyped(blob, 'blob'),
+          read: () => readBlob(store, blob),
         });
       }
     }

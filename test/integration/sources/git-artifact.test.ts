@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -187,6 +187,26 @@ describe('GitRepository artifacts built from the local git server', () => {
     // excluding the link is the documented way out
     const ok = await build('links', { ignore: 'secret\n' });
     expect(ok.artifact.revision).not.toBe(good.artifact.revision);
+    await wc.close();
+  });
+
+  it('resets a damaged git cache when building, and builds again after the next fetch', async () => {
+    await server.createRepo('damaged');
+    const wc = await workingCopy(server.repoPath('damaged'));
+    await wc.write({ 'a.yaml': 'a\n', 'b/c.yaml': 'c\n' });
+    await wc.commit('damaged');
+    const url = `${server.url}/damaged.git`;
+    const fetched = await source.fetch({ url, ref: { branch: 'main' } }, undefined);
+    const packDir = join(fetched.gitdir, 'objects', 'pack');
+    for (const f of await readdir(packDir)) if (f.endsWith('.pack')) await truncate(join(packDir, f), 64);
+    const owner = { namespace: 'flux-system', name: 'damaged' };
+    const err = await source.buildArtifact({ owner, fetched }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'ArchiveOperationFailed' });
+    expect((err as Error).message).toContain('the cache was reset');
+    const again = await source.fetch({ url, ref: { branch: 'main' } }, undefined, { lastRevision: fetched.revision });
+    expect(again).toMatchObject({ fetched: true, changed: false });
+    const built = await source.buildArtifact({ owner, fetched: again });
+    expect([...(await openArtifact(store, built.artifact)).files.keys()].sort()).toEqual(['a.yaml', 'b/c.yaml']);
     await wc.close();
   });
 

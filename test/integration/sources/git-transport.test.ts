@@ -1,6 +1,12 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer as createHttpServer, request, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +22,7 @@ const exec = promisify(execFile);
 
 /** Forwards requests to the git server, optionally dropping the Git-Protocol header (a v0/v1-only server). */
 function forward(target: GitServer, opts: { stripProtocol: boolean }) {
-  return (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
+  return (req: IncomingMessage, res: ServerResponse): void => {
     const headers = { ...req.headers };
     if (opts.stripProtocol) delete headers['git-protocol'];
     const up = request(`${target.url}${req.url ?? '/'}`, { method: req.method, headers }, (r) => {
