@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { authFromSecret, fetchGit, parseGitUrl } from '../../../main/sources/index.ts';
+import { ArtifactStore, authFromSecret, fetchGit, GitSource, parseGitUrl } from '../../../main/sources/index.ts';
 import { type GitServer, startGitServer } from '../../support/git-server.ts';
 import { workingCopy } from './git-fixture.ts';
 
@@ -74,6 +74,25 @@ describe('git transports: protocol v0 servers and HTTPS with a private CA', () =
       lastRevision: res.revision,
     });
     expect(again).toMatchObject({ changed: false, fetched: false });
+  });
+
+  it('cancels a fetch running in a worker thread when the caller aborts', async () => {
+    const silent = createHttpServer(() => undefined);
+    servers.push(silent);
+    const url = `http://127.0.0.1:${await listen(silent)}/t.git`;
+    const source = new GitSource({
+      cacheDir: join(work, 'abort'),
+      store: new ArtifactStore({ root: join(work, 'a') }),
+      workers: 1,
+    });
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 200);
+    const err = await source
+      .fetch({ url }, undefined, { signal: ctl.signal, timeoutMs: 60_000 })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'GitOperationFailed', condition: 'FetchFailed' });
+    expect((err as Error).message).toContain('cancelled');
+    await source.close();
   });
 
   it('trusts a private CA from ca.crt and explains the failure without it', async () => {
