@@ -167,8 +167,8 @@ export class ClusterClient {
   }
 
   async get<T extends KubeObject = KubeObject>(key: ObjectKey, opts: { signal?: AbortSignal } = {}): Promise<T> {
-    const { path } = await this.pathFor(key);
-    return this.#json<T>({ method: 'GET', path, signal: opts.signal }, describeKey(key, this.namespace));
+    const { path, info } = await this.pathFor(key);
+    return this.#json<T>({ method: 'GET', path, signal: opts.signal }, this.#describe(key, info));
   }
 
   /** Like `get`, but undefined instead of a NotFound error. */
@@ -219,18 +219,18 @@ export class ClusterClient {
   }
 
   async create<T extends KubeObject = KubeObject>(obj: KubeObject, opts: WriteOptions = {}): Promise<T> {
-    const { path } = await this.pathFor({ ...obj, namespace: obj.metadata.namespace, name: undefined });
+    const { path, info } = await this.pathFor({ ...obj, namespace: obj.metadata.namespace, name: undefined });
     return this.#json<T>(
       { method: 'POST', path, body: JSON.stringify(obj), signal: opts.signal, query: writeQuery(opts) },
-      `create ${describeObj(obj, this.namespace)}`,
+      `create ${this.#describe(keyOf(obj), info)}`,
     );
   }
 
   async replace<T extends KubeObject = KubeObject>(obj: KubeObject, opts: WriteOptions = {}): Promise<T> {
-    const { path } = await this.pathFor(keyOf(obj));
+    const { path, info } = await this.pathFor(keyOf(obj));
     return this.#json<T>(
       { method: 'PUT', path, body: JSON.stringify(obj), signal: opts.signal, query: writeQuery(opts) },
-      `replace ${describeObj(obj, this.namespace)}`,
+      `replace ${this.#describe(keyOf(obj), info)}`,
     );
   }
 
@@ -240,7 +240,7 @@ export class ClusterClient {
     type: PatchType,
     opts: PatchOptions = {},
   ): Promise<T> {
-    const { path } = await this.pathFor(key, opts.subresource);
+    const { path, info } = await this.pathFor(key, opts.subresource);
     const body = typeof patch === 'string' ? patch : JSON.stringify(patch);
     return this.#json<T>(
       {
@@ -252,7 +252,7 @@ export class ClusterClient {
         verb: type === 'apply' ? 'APPLY' : 'PATCH',
         query: { ...writeQuery(opts), force: type === 'apply' && opts.force ? true : undefined },
       },
-      `${type === 'apply' ? 'apply' : 'patch'} ${describeKey(key, this.namespace)}${opts.subresource ? `/${opts.subresource}` : ''}`,
+      `${type === 'apply' ? 'apply' : 'patch'} ${this.#describe(key, info)}${opts.subresource ? `/${opts.subresource}` : ''}`,
     );
   }
 
@@ -275,7 +275,7 @@ export class ClusterClient {
 
   /** Deletes an object; throws NotFound if it is already gone. */
   async delete(key: ObjectKey, opts: DeleteOptions = {}): Promise<void> {
-    const { path } = await this.pathFor(key);
+    const { path, info } = await this.pathFor(key);
     const body = {
       apiVersion: 'v1',
       kind: 'DeleteOptions',
@@ -286,7 +286,7 @@ export class ClusterClient {
     };
     await this.#json(
       { method: 'DELETE', path, body: JSON.stringify(body), signal: opts.signal },
-      `delete ${describeKey(key, this.namespace)}`,
+      `delete ${this.#describe(key, info)}`,
     );
   }
 
@@ -395,6 +395,16 @@ export class ClusterClient {
     return this.#json<T>(req, what);
   }
 
+  /** `Kind/namespace/name` (`Kind/name` for cluster-scoped kinds), with the namespace the request really used. */
+  #describe(key: { kind: string; namespace?: string; name: string }, info: ResourceInfo): string {
+    return describeRef({
+      group: info.group,
+      kind: key.kind,
+      namespace: info.namespaced ? (key.namespace ?? this.namespace) : '',
+      name: key.name,
+    });
+  }
+
   async #json<T>(req: RestRequest, what: string): Promise<T> {
     const res = await this.transport.request(req);
     if (res.status < 200 || res.status >= 300) throw errorFromResponse(what, res.status, res.body);
@@ -409,14 +419,6 @@ export function keyOf(obj: KubeObject): ObjectKey {
     namespace: obj.metadata.namespace,
     name: obj.metadata.name ?? '',
   };
-}
-
-function describeKey(key: ObjectKey, defaultNs: string): string {
-  return `${key.kind}/${key.namespace ?? defaultNs}/${key.name}`;
-}
-
-function describeObj(obj: KubeObject, defaultNs: string): string {
-  return describeKey(keyOf(obj), defaultNs);
 }
 
 function writeQuery(opts: WriteOptions): Record<string, string | undefined> {

@@ -37,12 +37,15 @@ export interface KubeErrorInit {
   causes?: StatusCause[];
   /** What the user can do about it (shown next to the message in the UI and auth health). */
   hint?: string;
+  detail?: string;
   cause?: unknown;
 }
 
 export class KubeError extends Error {
   readonly reason: KubeErrorReason;
   readonly status: number | undefined;
+  /** The apiserver's own message, without our prefix saying which request it answered. */
+  readonly detail: string | undefined;
   readonly causes: StatusCause[];
   readonly hint: string | undefined;
 
@@ -53,6 +56,7 @@ export class KubeError extends Error {
     this.status = init.status;
     this.causes = init.causes ?? [];
     this.hint = init.hint;
+    this.detail = init.detail;
   }
 }
 
@@ -113,6 +117,7 @@ export function errorFromResponse(what: string, status: number, body: string): K
     status,
     causes: parsed?.details?.causes ?? [],
     hint: hintForStatus(status),
+    detail: text,
   });
 }
 

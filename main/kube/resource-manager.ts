@@ -606,7 +606,7 @@ export class ResourceManager {
 function dryRunError(ref: ObjectRef, err: unknown): ApplyError {
   const reason = isKubeError(err) ? ` (${err.reason})` : '';
   // The client prefixes its messages with the request; the apiserver's own text is what the user needs.
-  const message = (err as Error).message.replace(/^apply [^:]+: /, '');
+  const message = isKubeError(err) && err.detail !== undefined ? err.detail : (err as Error).message;
   return new ApplyError(`${describeRef(ref)} dry-run failed${reason}: ${message}`, { ref, cause: err });
 }
 
