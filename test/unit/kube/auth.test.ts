@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { AuthHealthRegistry } from '../../../main/kube/auth-health.ts';
+import { createAuthenticator } from '../../../main/kube/authenticator.ts';
 import { ExecCredentialProvider } from '../../../main/kube/exec-credential.ts';
 import { errorFromNetwork, errorFromResponse, KubeError } from '../../../main/kube/kube-error.ts';
 import type { ExecConfig, KubeCluster } from '../../../main/kube/kubeconfig.ts';
@@ -97,6 +98,41 @@ describe('exec credential plugins', () => {
     const dump = `motd noise\n__FLUXDECK_ENV__\nHOME=/h\nPATH=/opt/homebrew/bin:/usr/bin\n__FLUXDECK_ENV__\nbye\n`;
     expect(pathFromEnvDump(dump)).toBe('/opt/homebrew/bin:/usr/bin');
     expect(mergePathLists('/usr/bin:/bin', '/opt/homebrew/bin:/usr/bin')).toBe('/usr/bin:/bin:/opt/homebrew/bin');
+  });
+});
+
+describe('auth-providers', () => {
+  const ctx = (authProvider: {
+    name: string;
+    config: Record<string, string>;
+  }): Parameters<typeof createAuthenticator>[0] => ({
+    name: 'ctx',
+    namespace: 'default',
+    cluster,
+    user: { name: 'u', impersonateGroups: ['devs', 'ops'], impersonate: 'jane', authProvider },
+  });
+
+  it('sends a still-valid OIDC id-token and the gcp access-token through client-node, with impersonation headers', async () => {
+    const b64url = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const idToken = `${b64url({ alg: 'none' })}.${b64url({ exp: Math.floor(Date.now() / 1000) + 3600, sub: 'jane' })}.sig`;
+    const exec = new ExecCredentialProvider();
+    const oidc = await createAuthenticator(ctx({ name: 'oidc', config: { 'id-token': idToken, 'client-id': 'x' } }), {
+      exec,
+    }).credentials();
+    expect(oidc.headers).toEqual({
+      Authorization: `Bearer ${idToken}`,
+      'Impersonate-User': 'jane',
+      'Impersonate-Group': ['devs', 'ops'],
+    });
+    const expiry = new Date(Date.now() + 3_600_000).toISOString();
+    const gcp = await createAuthenticator(ctx({ name: 'gcp', config: { 'access-token': 'ya29.token', expiry } }), {
+      exec,
+    }).credentials();
+    expect(gcp.headers.Authorization).toBe('Bearer ya29.token');
+    expect(gcp.tls.ca?.toString()).toBe('CA');
+    expect(() => createAuthenticator(ctx({ name: 'oidc', config: {} }), { exec, untrusted: true })).toThrow(
+      /uses an auth-provider, which is not allowed/,
+    );
   });
 });
 
