@@ -185,6 +185,7 @@ class SessionRun {
         builds: deps.builds,
         events: deps.events,
         openArtifact: async (artifact) => (await openArtifact(deps.store, artifact)).files,
+        artifactExists: (artifact) => deps.store.exists(artifact),
         concurrency: deps.concurrency?.Kustomization,
       }),
     ];

@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { ClusterSession } from '../../engine/cluster-session.ts';
-import type { CacheEvent, Controller, ResourceType } from '../../engine/controller-manager.ts';
+import type { CacheEvent, Controller, ReconcileRequest, ResourceType } from '../../engine/controller-manager.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { clusterFromKubeconfigYaml } from '../../kube/cluster-client.ts';
 import { isKubeError } from '../../kube/kube-error.ts';
@@ -29,6 +31,8 @@ export interface KustomizationControllerDeps {
   builds: WorkerPool;
   /** Reads an artifact into memory (path → bytes), from the local artifact store. */
   openArtifact(artifact: Artifact, signal: AbortSignal): Promise<Map<string, Uint8Array>>;
+  /** True if the artifact file is in local storage (another instance may have built it before a takeover). */
+  artifactExists(artifact: Artifact): Promise<boolean>;
   events: FluxEventSink;
   concurrency?: number;
   requeueDependencyMs?: number;
@@ -41,7 +45,7 @@ export function kustomizationController(deps: KustomizationControllerDeps): Cont
     type: KS,
     concurrency: deps.concurrency ?? 4,
     reconcile: (obj, req) =>
-      reconcileKustomization(obj as Kustomization, kustomizationPorts(obj as Kustomization, deps), req.signal),
+      reconcileKustomization(obj as Kustomization, kustomizationPorts(obj as Kustomization, deps, req), req.signal),
     watches: [
       // A source's new artifact requeues the Kustomizations that use it.
       { type: GIT, map: (e) => (artifactChanged(e) ? usersOf(e.object, session) : []) },
@@ -94,7 +98,11 @@ function usersOf(source: KubeObject, session: ClusterSession): { namespace: stri
 }
 
 /** The ports of one reconcile of `ks`, bound to the session's cluster, caches and the shared build pool. */
-export function kustomizationPorts(ks: Kustomization, deps: KustomizationControllerDeps): KustomizationPorts {
+export function kustomizationPorts(
+  ks: Kustomization,
+  deps: KustomizationControllerDeps,
+  req: Pick<ReconcileRequest, 'enqueue'>,
+): KustomizationPorts {
   const { session } = deps;
   const client = session.client;
   const status = new StatusWriter<KustomizationStatus>(client, ks, KUSTOMIZE_OWNER.field);
@@ -114,7 +122,10 @@ export function kustomizationPorts(ks: Kustomization, deps: KustomizationControl
       };
     },
     dependency: (ns, name) => session.cache(KS).get(ns, name) as Kustomization | undefined,
-    openArtifact: (artifact, signal) => deps.openArtifact(artifact, signal),
+    openArtifact: async (artifact, signal) => {
+      if (!(await deps.artifactExists(artifact))) await awaitRebuild(ks, artifact, { deps, req }, signal);
+      return deps.openArtifact(artifact, signal);
+    },
     hasPath: (files, path) => hasDirectory(files as Map<string, Uint8Array>, path),
     build: (input, signal) => runBuild(deps.builds, input, signal),
     variables: (k, signal) => substitutionVariables(client, k, signal),
@@ -130,6 +141,27 @@ export function kustomizationPorts(ks: Kustomization, deps: KustomizationControl
     requeueDependencyMs: deps.requeueDependencyMs ?? 10_000,
     now: () => new Date(),
   };
+}
+
+/**
+ * The source's artifact is not in this instance's storage: after a takeover from another instance, or after the app
+ * data was cleared. Ask the source to rebuild it (same revision, same bytes) and wait a little, instead of failing.
+ */
+async function awaitRebuild(
+  ks: Kustomization,
+  artifact: Artifact,
+  ctx: { deps: KustomizationControllerDeps; req: Pick<ReconcileRequest, 'enqueue'> },
+  signal: AbortSignal,
+): Promise<void> {
+  const { deps, req } = ctx;
+  const ref = ks.spec.sourceRef;
+  req.enqueue(GIT, { namespace: ref.namespace ?? ks.metadata.namespace ?? '', name: ref.name });
+  const deadline = Date.now() + 60_000;
+  while (!(await deps.artifactExists(artifact))) {
+    if (Date.now() > deadline)
+      throw new Error(`artifact ${artifact.path} is not in local storage and the source did not rebuild it within 60s`);
+    await sleep(250, undefined, { signal });
+  }
 }
 
 /** True if some file lies under `path` (artifacts hold files only, like Flux's tarballs). */

@@ -63,27 +63,49 @@ let fluxdeck: Fluxdeck;
 let dataDir: string;
 
 async function reconcileWithSource(name: string): Promise<Awaited<ReturnType<typeof requestReconcile>>> {
-  return requestReconcile(client, { kind: fluxKinds.Kustomization, namespace: NS, name }, { withSource: true, timeoutMs: 90_000, pollMs: 200 });
+  return requestReconcile(
+    client,
+    { kind: fluxKinds.Kustomization, namespace: NS, name },
+    { withSource: true, timeoutMs: 90_000, pollMs: 200 },
+  );
 }
 
-const get = <T extends KubeObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> =>
-  client.tryGet<T>({ apiVersion, kind, namespace, name });
+const get = <T extends KubeObject>(
+  apiVersion: string,
+  kind: string,
+  namespace: string,
+  name: string,
+): Promise<T | undefined> => client.tryGet<T>({ apiVersion, kind, namespace, name });
 
 beforeAll(async () => {
   git = await startGitServer();
   url = await git.createRepo('fleet');
   bare = git.repoPath('fleet');
-  await commitFiles(bare, { 'apps/deploy.yaml': deployment(1), 'apps/settings.yaml': configMap('settings', 'one'), 'README.md': '# fleet\n' }, { message: 'first' });
+  await commitFiles(
+    bare,
+    { 'apps/deploy.yaml': deployment(1), 'apps/settings.yaml': configMap('settings', 'one'), 'README.md': '# fleet\n' },
+    { message: 'first' },
+  );
   client = await clientFor(cluster.kubeconfig);
   await installCrds(client);
   await ensureNamespace(client, NS);
   await ensureNamespace(client, 'apps');
   dataDir = await mkdtemp(join(tmpdir(), 'fluxdeck-loop-'));
-  fluxdeck = await createFluxdeck({ kubeconfigPaths: [cluster.kubeconfig], dataDir, watchKubeconfigs: false, identity: 'loop-test', leaseDurationMs: 6000 });
+  fluxdeck = await createFluxdeck({
+    kubeconfigPaths: [cluster.kubeconfig],
+    dataDir,
+    watchKubeconfigs: false,
+    identity: 'loop-test',
+    leaseDurationMs: 6000,
+  });
   await fluxdeck.connect(cluster.name);
-  await eventually('this instance to reconcile', () => Promise.resolve(fluxdeck.registry.session(cluster.name)?.status.role === 'reconciling' ? true : undefined));
+  await eventually('this instance to reconcile', () =>
+    Promise.resolve(fluxdeck.registry.session(cluster.name)?.status.role === 'reconciling' ? true : undefined),
+  );
   await client.create(gitRepository(NS, 'fleet', url, { interval: '5s' }));
-  await client.create(kustomization(NS, 'apps', 'fleet', { path: './apps', targetNamespace: 'apps', wait: true, timeout: '60s' }));
+  await client.create(
+    kustomization(NS, 'apps', 'fleet', { path: './apps', targetNamespace: 'apps', wait: true, timeout: '60s' }),
+  );
 });
 
 afterAll(async () => {
@@ -96,24 +118,49 @@ afterAll(async () => {
 
 describe('the GitOps loop', () => {
   it('applies what is in Git: the Deployment becomes Available and the Kustomization Ready with the revision', async () => {
-    const head = (await import('node:child_process')).execFileSync('git', ['-C', bare, 'rev-parse', 'main']).toString().trim();
+    const head = (await import('node:child_process'))
+      .execFileSync('git', ['-C', bare, 'rev-parse', 'main'])
+      .toString()
+      .trim();
     const ks = await waitForReady<Kustomization>(client, KS, NS, 'apps', (r) => r.status === 'True');
     expect(readyOf(ks)?.message).toBe(`Applied revision: main@sha1:${head}`);
     expect(ks.status?.lastAppliedRevision).toBe(`main@sha1:${head}`);
     expect(ks.status?.observedGeneration).toBe(ks.metadata.generation);
-    expect(ks.status?.inventory?.entries.map((e) => e.id).sort()).toEqual(['apps_settings__ConfigMap', 'apps_web_apps_Deployment']);
+    expect(ks.status?.inventory?.entries.map((e) => e.id).sort()).toEqual([
+      'apps_settings__ConfigMap',
+      'apps_web_apps_Deployment',
+    ]);
     expect(ks.status?.conditions?.find((c) => c.type === 'Healthy')?.status).toBe('True');
     const src = await get<GitRepository>(GIT.apiVersion, 'GitRepository', NS, 'fleet');
     expect(src?.status?.artifact?.revision).toBe(`main@sha1:${head}`);
     expect(src?.status?.artifact?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const web = await get<KubeObject & { status?: { availableReplicas?: number } }>('apps/v1', 'Deployment', 'apps', 'web');
+    const web = await get<KubeObject & { status?: { availableReplicas?: number } }>(
+      'apps/v1',
+      'Deployment',
+      'apps',
+      'web',
+    );
     expect(web?.status?.availableReplicas).toBe(1);
-    expect(web?.metadata.labels).toMatchObject({ 'kustomize.toolkit.fluxcd.io/name': 'apps', 'kustomize.toolkit.fluxcd.io/namespace': NS });
+    expect(web?.metadata.labels).toMatchObject({
+      'kustomize.toolkit.fluxcd.io/name': 'apps',
+      'kustomize.toolkit.fluxcd.io/namespace': NS,
+    });
   });
 
   it('applies a pushed change on the next source interval, without being asked', async () => {
-    const commit = await commitFiles(bare, { 'apps/settings.yaml': configMap('settings', 'two') }, { message: 'settings two' });
-    await waitForReady<Kustomization>(client, KS, NS, 'apps', (r, ks) => r.status === 'True' && ks.status?.lastAppliedRevision === `main@sha1:${commit}`, 60_000);
+    const commit = await commitFiles(
+      bare,
+      { 'apps/settings.yaml': configMap('settings', 'two') },
+      { message: 'settings two' },
+    );
+    await waitForReady<Kustomization>(
+      client,
+      KS,
+      NS,
+      'apps',
+      (r, ks) => r.status === 'True' && ks.status?.lastAppliedRevision === `main@sha1:${commit}`,
+      60_000,
+    );
     const cm = await get<KubeObject & { data?: Record<string, string> }>('v1', 'ConfigMap', 'apps', 'settings');
     expect(cm?.data?.value).toBe('two');
   });
@@ -123,7 +170,12 @@ describe('the GitOps loop', () => {
     const result = await reconcileWithSource('apps');
     expect(result.ready).toBe(true);
     expect(result.message).toBe(`Applied revision: main@sha1:${commit}`);
-    const web = await get<KubeObject & { spec: { replicas: number }; status?: { availableReplicas?: number } }>('apps/v1', 'Deployment', 'apps', 'web');
+    const web = await get<KubeObject & { spec: { replicas: number }; status?: { availableReplicas?: number } }>(
+      'apps/v1',
+      'Deployment',
+      'apps',
+      'web',
+    );
     expect(web?.spec.replicas).toBe(2);
     expect(web?.status?.availableReplicas).toBe(2);
   });
@@ -132,14 +184,22 @@ describe('the GitOps loop', () => {
     await commitFiles(bare, { 'apps/settings.yaml': null }, { message: 'drop settings' });
     const result = await reconcileWithSource('apps');
     expect(result.ready).toBe(true);
-    await eventually('ConfigMap pruned', async () => ((await get('v1', 'ConfigMap', 'apps', 'settings')) ? undefined : true), 30_000);
+    await eventually(
+      'ConfigMap pruned',
+      async () => ((await get('v1', 'ConfigMap', 'apps', 'settings')) ? undefined : true),
+      30_000,
+    );
     const ks = await get<Kustomization>(KS.apiVersion, 'Kustomization', NS, 'apps');
     expect(ks?.status?.inventory?.entries.map((e) => e.id)).toEqual(['apps_web_apps_Deployment']);
   });
 
   it('on broken YAML reports BuildFailed naming the file, keeps everything applied, and recovers once fixed', async () => {
     const before = await get<Kustomization>(KS.apiVersion, 'Kustomization', NS, 'apps');
-    const bad = await commitFiles(bare, { 'apps/deploy.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n spec: [oops\n' }, { message: 'break it' });
+    const bad = await commitFiles(
+      bare,
+      { 'apps/deploy.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n spec: [oops\n' },
+      { message: 'break it' },
+    );
     const result = await reconcileWithSource('apps');
     expect(result.ready).toBe(false);
     expect(result.reason).toBe('BuildFailed');
@@ -156,15 +216,47 @@ describe('the GitOps loop', () => {
 
   it('reports a missing source and a missing path with the reason and message', async () => {
     await client.create(kustomization(NS, 'lost', 'nowhere', { path: './apps', targetNamespace: 'apps' }));
-    await waitForReady(client, KS, NS, 'lost', (r) => r.status === 'False' && r.reason === 'ArtifactFailed' && r.message.includes("Source 'GitRepository/flux-system/nowhere' not found"));
-    await client.patch({ ...KS, namespace: NS, name: 'lost' }, { spec: { sourceRef: { kind: 'GitRepository', name: 'fleet' }, path: './nope' } }, 'merge');
-    await waitForReady(client, KS, NS, 'lost', (r) => r.status === 'False' && r.message.includes("kustomization path not found: './nope'"));
+    await waitForReady(
+      client,
+      KS,
+      NS,
+      'lost',
+      (r) =>
+        r.status === 'False' &&
+        r.reason === 'ArtifactFailed' &&
+        r.message.includes("Source 'GitRepository/flux-system/nowhere' not found"),
+    );
+    await client.patch(
+      { ...KS, namespace: NS, name: 'lost' },
+      { spec: { sourceRef: { kind: 'GitRepository', name: 'fleet' }, path: './nope' } },
+      'merge',
+    );
+    await waitForReady(
+      client,
+      KS,
+      NS,
+      'lost',
+      (r) => r.status === 'False' && r.message.includes("kustomization path not found: './nope'"),
+    );
     await client.delete({ ...KS, namespace: NS, name: 'lost' });
   });
 
   it('applies a dependsOn chain in order', async () => {
-    await commitFiles(bare, { 'infra/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: chain\n', 'chain/app.yaml': configMap('app', 'after-infra') }, { message: 'chain' });
-    await client.create(kustomization(NS, 'chain-app', 'fleet', { path: './chain', targetNamespace: 'chain', dependsOn: [{ name: 'chain-infra' }] }));
+    await commitFiles(
+      bare,
+      {
+        'infra/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: chain\n',
+        'chain/app.yaml': configMap('app', 'after-infra'),
+      },
+      { message: 'chain' },
+    );
+    await client.create(
+      kustomization(NS, 'chain-app', 'fleet', {
+        path: './chain',
+        targetNamespace: 'chain',
+        dependsOn: [{ name: 'chain-infra' }],
+      }),
+    );
     await waitForReady(client, KS, NS, 'chain-app', (r) => r.status === 'False' && r.reason === 'DependencyNotReady');
     expect(await get('v1', 'ConfigMap', 'chain', 'app')).toBeUndefined();
     await client.create(kustomization(NS, 'chain-infra', 'fleet', { path: './infra' }));
@@ -177,15 +269,29 @@ describe('the GitOps loop', () => {
   it('names a dependsOn cycle instead of waiting forever', async () => {
     await client.create(kustomization(NS, 'cycle-a', 'fleet', { path: './chain', dependsOn: [{ name: 'cycle-b' }] }));
     await client.create(kustomization(NS, 'cycle-b', 'fleet', { path: './chain', dependsOn: [{ name: 'cycle-a' }] }));
-    const a = await waitForReady(client, KS, NS, 'cycle-a', (r) => r.reason === 'DependencyNotReady' && r.message.includes('dependency cycle'));
+    const a = await waitForReady(
+      client,
+      KS,
+      NS,
+      'cycle-a',
+      (r) => r.reason === 'DependencyNotReady' && r.message.includes('dependency cycle'),
+    );
     expect(readyOf(a)?.message).toContain('flux-system/cycle-a -> flux-system/cycle-b -> flux-system/cycle-a');
   });
 
   it('does not apply while suspended, and catches up on resume', async () => {
     const ref = { kind: fluxKinds.Kustomization, namespace: NS, name: 'apps' };
     await setSuspended(client, ref, true, { reason: 'maintenance' });
-    const commit = await commitFiles(bare, { 'apps/deploy.yaml': deployment(3, 'nginx:1.28') }, { message: 'scale to 3' });
-    await requestReconcile(client, { kind: fluxKinds.GitRepository, namespace: NS, name: 'fleet' }, { timeoutMs: 60_000, pollMs: 200 });
+    const commit = await commitFiles(
+      bare,
+      { 'apps/deploy.yaml': deployment(3, 'nginx:1.28') },
+      { message: 'scale to 3' },
+    );
+    await requestReconcile(
+      client,
+      { kind: fluxKinds.GitRepository, namespace: NS, name: 'fleet' },
+      { timeoutMs: 60_000, pollMs: 200 },
+    );
     await expect(reconcileWithSource('apps')).rejects.toThrow(/is suspended; resume it first/);
     const web = await get<KubeObject & { spec: { replicas: number } }>('apps/v1', 'Deployment', 'apps', 'web');
     expect(web?.spec.replicas).toBe(2);
@@ -202,8 +308,17 @@ describe('the GitOps loop', () => {
     const off = fluxdeck.bus.on('flux.event', (e) => {
       if (e.drifted) drifts.push(...e.drifted.map((d) => d.subject));
     });
-    await client.patch({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name: 'web' }, { spec: { replicas: 5 } }, 'merge', { fieldManager: 'kubectl-edit' });
-    const result = await requestReconcile(client, { kind: fluxKinds.Kustomization, namespace: NS, name: 'apps' }, { timeoutMs: 90_000, pollMs: 200 });
+    await client.patch(
+      { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name: 'web' },
+      { spec: { replicas: 5 } },
+      'merge',
+      { fieldManager: 'kubectl-edit' },
+    );
+    const result = await requestReconcile(
+      client,
+      { kind: fluxKinds.Kustomization, namespace: NS, name: 'apps' },
+      { timeoutMs: 90_000, pollMs: 200 },
+    );
     off();
     expect(result.ready).toBe(true);
     const web = await get<KubeObject & { spec: { replicas: number } }>('apps/v1', 'Deployment', 'apps', 'web');
@@ -213,7 +328,11 @@ describe('the GitOps loop', () => {
 
   it('garbage-collects on deletion of a Kustomization with prune', async () => {
     await client.delete({ ...KS, namespace: NS, name: 'chain-app' });
-    await eventually('chain-app gone', async () => ((await get(KS.apiVersion, 'Kustomization', NS, 'chain-app')) ? undefined : true), 60_000);
+    await eventually(
+      'chain-app gone',
+      async () => ((await get(KS.apiVersion, 'Kustomization', NS, 'chain-app')) ? undefined : true),
+      60_000,
+    );
     expect(await get('v1', 'ConfigMap', 'chain', 'app')).toBeUndefined();
   });
 });
