@@ -5,10 +5,10 @@
 import { parentPort } from 'node:worker_threads';
 
 import { build } from './build.ts';
+import type { WorkerBuildReply, WorkerBuildRequest } from './build-protocol.ts';
 import { KustomizeError } from './errors.ts';
 import { fluxBuild } from './flux.ts';
 import { type BuildFs, MemoryFs, NodeFs } from './fs.ts';
-import type { WorkerBuildRequest, WorkerBuildReply } from './build-protocol.ts';
 
 function run(req: WorkerBuildRequest): WorkerBuildReply {
   try {

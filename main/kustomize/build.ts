@@ -208,6 +208,8 @@ class Builder {
       this.append(list, this.accumulate(sub), lk);
       this.leave();
     }
+    // Kustomize runs this level's generators before its components, so components see (and may merge into) them.
+    this.runGenerators(lk, list);
     for (const entry of k.components ?? []) {
       const path = this.subPath(lk, entry, 'component');
       if (this.fs.kind(path) !== 'dir') {
@@ -224,7 +226,6 @@ class Builder {
       list = this.accumulate(sub, list);
       this.leave();
     }
-    this.runGenerators(lk, list);
     return this.runTransformers(lk, list);
   }
 
@@ -315,7 +316,7 @@ class Builder {
 
   private loadReplacements(lk: LoadedKustomization, entries: ReplacementEntry[]): Record<string, unknown>[] {
     return entries.flatMap((e) => {
-      if (e.path === undefined) return [e as Record<string, unknown>];
+      if (e.path === undefined) return [e];
       const path = this.filePath(lk, e.path, 'replacement');
       return parseYamlStream(this.readText(path, lk.file), path).flatMap((d) =>
         Array.isArray(d) ? (d as Record<string, unknown>[]) : isMapValue(d) ? [d] : [],

@@ -79,6 +79,17 @@ export function visitPath(
   walk(root, 0);
 }
 
+const splitCache = new Map<string, string[]>();
+
+function segmentsOf(path: string): string[] {
+  let s = splitCache.get(path);
+  if (!s) {
+    s = splitPath(path);
+    splitCache.set(path, s);
+  }
+  return s;
+}
+
 export function applyFieldSpecs(
   obj: KubeObject,
   specs: readonly FieldSpec[],
@@ -86,9 +97,7 @@ export function applyFieldSpecs(
 ): void {
   for (const spec of specs) {
     if (!gvkMatches(obj, spec)) continue;
-    visitPath(obj as unknown as Record<string, unknown>, splitPath(spec.path), spec.create === true, (p, k) =>
-      fn(p, k, spec),
-    );
+    visitPath(obj, segmentsOf(spec.path), spec.create === true, (p, k) => fn(p, k, spec));
   }
 }
 

@@ -55,7 +55,7 @@ export function parseFluxKustomization(text: string, file: string): FluxKustomiz
   if (!isMapValue(doc) || doc.kind !== 'Kustomization' || !isMapValue(doc.spec)) {
     throw new KustomizeError({ file, message: 'expected a kustomize.toolkit.fluxcd.io Kustomization with a spec' });
   }
-  return doc.spec as FluxKustomizationSpec;
+  return doc.spec;
 }
 
 /** Flux's generated kustomization: sub-directories with a kustomization, and every .yaml/.yml file elsewhere. */

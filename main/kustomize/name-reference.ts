@@ -248,7 +248,7 @@ function updateNamedMap(ref: Record<string, unknown>, targets: Res[], referrer: 
   if (typeof ref.name !== 'string') return;
   if (spec.path === 'subjects' && ref.kind !== 'ServiceAccount') return;
   const ns = typeof ref.namespace === 'string' ? ref.namespace : undefined;
-  const t = select(targets, { referrer, oldName: ref.name, namespace: ns ?? namespaceOf(referrer) });
+  const t = select(targets, { referrer, oldName: ref.name, namespace: ns });
   if (!t) return;
   ref.name = nameOf(t);
   const tns = namespaceOf(t);

@@ -57,7 +57,7 @@ function mergeInto(r: Res, patch: Record<string, unknown>, allowNameChange: bool
 }
 
 function patchMeta(patch: Record<string, unknown>): { name?: string; namespace?: string } {
-  return isMapValue(patch.metadata) ? (patch.metadata as { name?: string; namespace?: string }) : {};
+  return isMapValue(patch.metadata) ? patch.metadata : {};
 }
 
 /** The one resource a strategic merge patch names by apiVersion, kind, name and (optionally) namespace. */

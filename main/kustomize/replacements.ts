@@ -74,7 +74,7 @@ function resolvePath(root: unknown, tokens: string[], create: boolean): Slot[] {
 }
 
 function readSource(list: Res[], source: Record<string, unknown>, file: string): unknown {
-  const pick = compileSelector(source as Selector);
+  const pick = compileSelector(source);
   const matches = list.filter(pick);
   const desc = JSON.stringify(source);
   if (matches.length === 0)
@@ -130,7 +130,7 @@ export function applyReplacements(list: Res[], replacements: Record<string, unkn
       throw new KustomizeError({ file, message: 'replacements: each replacement needs a source' });
     const value = readSource(list, source, file);
     for (const target of (rep.targets ?? []) as Record<string, unknown>[]) {
-      const select = compileSelector((target.select ?? {}) as Selector);
+      const select = compileSelector(target.select ?? {});
       const rejects = ((target.reject ?? []) as Selector[]).map(compileSelector);
       const opts = (target.options ?? {}) as FieldOptions;
       for (const r of list) {

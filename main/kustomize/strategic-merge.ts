@@ -155,5 +155,5 @@ export function isDeletePatch(patch: Record<string, unknown>): boolean {
 /** Applies one strategic merge patch to an object, returning the merged object (inputs are not modified). */
 export function strategicMerge(target: KubeObject, patch: Record<string, unknown>): KubeObject {
   const ctx: MergeCtx = { builtin: BUILTIN_GROUPS.has(groupOf(target.apiVersion)), kind: target.kind };
-  return mergeMap(ctx, [], target as unknown as Record<string, unknown>, patch) as unknown as KubeObject;
+  return mergeMap(ctx, [], target, patch) as unknown as KubeObject;
 }

@@ -3,7 +3,7 @@
  * with go-yaml's rules, merge keys, anchors and aliases. Guards against alias bombs by counting every node an alias
  * expands to, and reports syntax errors with the file, line and column.
  */
-import { Alias, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, Scalar } from 'yaml';
+import { type Alias, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, Scalar } from 'yaml';
 
 import { KustomizeError } from './errors.ts';
 import { resolvePlain } from './yaml-scalars.ts';
