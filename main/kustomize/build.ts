@@ -316,7 +316,7 @@ class Builder {
 
   private loadReplacements(lk: LoadedKustomization, entries: ReplacementEntry[]): Record<string, unknown>[] {
     return entries.flatMap((e) => {
-      if (e.path === undefined) return [e];
+      if (e.path === undefined) return [{ ...e }];
       const path = this.filePath(lk, e.path, 'replacement');
       return parseYamlStream(this.readText(path, lk.file), path).flatMap((d) =>
         Array.isArray(d) ? (d as Record<string, unknown>[]) : isMapValue(d) ? [d] : [],
