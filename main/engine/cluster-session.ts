@@ -46,6 +46,7 @@ export class ClusterSession {
   private statusValue: SessionStatus;
   private readonly statusListeners = new Set<(s: SessionStatus) => void>();
   private readonly unreachableCaches = new Set<string>();
+  private probing = false;
 
   constructor(context: string, client: ClusterClient, createCache: CacheFactory, logger: Logger) {
     this.context = context;
@@ -95,6 +96,7 @@ export class ClusterSession {
         onUnreachable: (error) => {
           this.unreachableCaches.add(key);
           this.setStatus({ state: 'unreachable', message: errorMessage(error) });
+          this.probeUntilReachable();
         },
         onRecovered: () => {
           this.unreachableCaches.delete(key);
@@ -105,6 +107,35 @@ export class ClusterSession {
       this.caches.set(key, cache);
     }
     return cache;
+  }
+
+  /**
+   * While unreachable, asks the apiserver every few seconds whether it is back. A resumed watch may stay silent for a
+   * minute (until its next bookmark), so the caches alone would report the recovery late.
+   */
+  private probeUntilReachable(): void {
+    if (this.probing) return;
+    this.probing = true;
+    const probe = async (): Promise<void> => {
+      let delay = 1000;
+      while (this.statusValue.state === 'unreachable' && !this.disposables.isDisposed) {
+        await new Promise((r) => setTimeout(r, delay).unref());
+        const ok = await this.client.transport
+          .request({ method: 'GET', path: '/readyz', signal: AbortSignal.timeout(5000) })
+          .then((res) => res.status < 400)
+          .catch(() => false);
+        // The state may have changed while the request was in flight (TypeScript cannot see that).
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+        if (ok && this.statusValue.state === 'unreachable') {
+          this.unreachableCaches.clear();
+          this.setStatus({ state: 'connected', message: undefined });
+        }
+        delay = Math.min(delay * 2, 10_000);
+      }
+    };
+    probe()
+      .catch((err: unknown) => this.logger.warn('reachability probe failed', { error: errorMessage(err) }))
+      .finally(() => (this.probing = false));
   }
 
   /** Caches created so far (the api layer snapshots them). */

@@ -55,6 +55,9 @@ export interface RunningCluster extends ClusterState {
   stop(): Promise<void>;
   /** Stops and restarts kube-apiserver on the same port (etcd keeps the data), for watch-resume tests. */
   restartApiServer(): Promise<void>;
+  /** Stops kube-apiserver only (an outage); `startApiServer` brings it back on the same port. */
+  stopApiServer(): Promise<void>;
+  startApiServer(): Promise<void>;
 }
 
 const ADMIN_TOKEN_USER = 'admin-token';
@@ -120,11 +123,17 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
       await stopPids(Object.values(state.pids), binDir);
       await rm(pidFile, { force: true });
     },
-    restartApiServer: async () => {
+    stopApiServer: async () => {
       const old = state.pids['kube-apiserver'];
       if (old !== undefined) await stopPids([old], binDir);
+    },
+    startApiServer: async () => {
       await record(await startApiServer(opts.dir, binDir, pki, ports, state, opts.apiServerArgs));
       running.pids = state.pids;
+    },
+    restartApiServer: async () => {
+      await running.stopApiServer();
+      await running.startApiServer();
     },
   };
   return running;
