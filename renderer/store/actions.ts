@@ -264,8 +264,10 @@ export function setPanelTab(tab: PanelTab): void {
 // ---------------------------------------------------------------------------------------------------------------
 // View state
 
-export const setSearch = (search: string): void => set({ search });
-export const setStatusFilter = (statusFilter: StatusFilter): void => set({ statusFilter });
+/** Filtering changes what is on the graph, so the view fits to the result (once its layout exists). */
+export const setSearch = (search: string): void => set((s) => ({ search, fitRequest: s.fitRequest + 1 }));
+export const setStatusFilter = (statusFilter: StatusFilter): void =>
+  set((s) => ({ statusFilter, fitRequest: s.fitRequest + 1 }));
 export const setScope = (scope: string): void => set({ scope, fitRequest: get().fitRequest + 1 });
 export const setShowAllKinds = (showAllKinds: boolean): void => set({ showAllKinds });
 export const requestFit = (): void => set((s) => ({ fitRequest: s.fitRequest + 1 }));

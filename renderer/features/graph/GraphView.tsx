@@ -13,6 +13,7 @@ import {
   type ReactFlowInstance,
   useReactFlow,
   useStore,
+  type Viewport,
 } from '@xyflow/react';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
@@ -23,7 +24,7 @@ import { newElementCache, toFlowEdges, toFlowNodes } from './flow-elements.ts';
 import { createLayoutClient, type LayoutClient, workerRunner } from './layout-client.ts';
 import type { Layout } from './layout-model.ts';
 import { type GNodeData, nodeTypes } from './nodes.tsx';
-import { projectGraph } from './projection.ts';
+import { projectGraph, type Projection } from './projection.ts';
 
 let client: LayoutClient | undefined;
 function layoutClient(): LayoutClient {
@@ -51,9 +52,9 @@ function settle(p: Promise<unknown>): void {
 const READABLE_ZOOM = 0.45;
 
 /**
- * Fits the graph into the pane when it is small enough to stay readable. A large graph starts at a readable zoom
- * with the first cluster's top-most source at the top left, so what the user sees first is a source and what it
- * feeds; zooming out and the minimap give the overview.
+ * Fits the graph into the pane when it is small enough to stay readable. A large graph starts at a readable zoom at
+ * the left edge of the first cluster, at the height of its top-most source, so what the user sees first is a source
+ * and what it feeds; zooming out gives the overview.
  */
 function fitSmart(
   flow: ReactFlowInstance,
@@ -61,54 +62,66 @@ function fitSmart(
   sources: string[],
   pane: { width: number; height: number },
   duration: number,
-): void {
-  if (layout.sections.length === 0 || pane.width === 0) return;
+): Promise<unknown> {
+  if (layout.sections.length === 0 || pane.width === 0) return Promise.resolve();
   const minX = Math.min(...layout.sections.map((s) => s.x));
   const minY = Math.min(...layout.sections.map((s) => s.y));
   const maxX = Math.max(...layout.sections.map((s) => s.x + s.width));
   const maxY = Math.max(...layout.sections.map((s) => s.y + s.height));
   const zoom = Math.min(pane.width / (maxX - minX), pane.height / (maxY - minY)) * 0.94;
+  // The viewport is computed from the layout, not with fitView: React Flow may not have the new nodes yet.
   if (zoom >= READABLE_ZOOM) {
-    settle(flow.fitView({ padding: 0.06, maxZoom: 1, duration }));
-    return;
+    const z = Math.min(zoom, 1);
+    const x = (pane.width - (maxX - minX) * z) / 2 - minX * z;
+    const y = (pane.height - (maxY - minY) * z) / 2 - minY * z;
+    return flow.setViewport({ x, y, zoom: z }, { duration });
   }
   const first = layout.sections[0];
-  let anchor: { x: number; y: number } | undefined;
+  let top: number | undefined;
   for (const id of sources) {
     const p = layout.positions.get(id);
-    if (p && first && p.x <= first.x + first.width && (!anchor || p.y < anchor.y)) anchor = p;
+    if (p && first && p.x <= first.x + first.width && (top === undefined || p.y < top)) top = p.y;
   }
   const z = 0.8;
-  const at = anchor ?? { x: minX, y: minY };
-  settle(flow.setViewport({ x: 40 - at.x * z, y: 60 - at.y * z, zoom: z }, { duration }));
+  const at = { x: minX, y: top ?? minY };
+  return flow.setViewport({ x: 40 - at.x * z, y: 60 - at.y * z, zoom: z }, { duration });
 }
 
 /**
- * Fits the view on the first layout and on request, and centres the selected node when asked. A request waits until
- * the layout matches the current projection (a scope change asks to fit before its new layout exists).
+ * Fits the view on the first layout and on request (a scope change asks for it), and centres the selected node when
+ * asked. When ELK's layout replaces the provisional one, the view fits again, unless the user has moved it meanwhile.
  */
-function ViewController(props: {
-  layout: Layout | undefined;
-  current: boolean;
-  nodeCount: number;
-  sources: string[];
-}): null {
+function ViewController(props: { layout: Layout; final: boolean; nodeCount: number; sources: string[] }): null {
   const flow = useReactFlow();
   const pane = useStore(useShallow((s) => ({ width: s.width, height: s.height })));
   const fitRequest = useAppStore((s) => s.fitRequest);
   const centerRequest = useAppStore((s) => s.centerRequest);
-  const fitted = useRef(-1);
-  const { layout, current, nodeCount, sources } = props;
+  const fitted = useRef<{ request: number; final: boolean; viewport?: Viewport }>({ request: -1, final: false });
+  const { layout, final, nodeCount, sources } = props;
 
   useEffect(() => {
-    if (!layout || !current || nodeCount === 0 || fitted.current === fitRequest || pane.width === 0) return;
-    fitSmart(flow, layout, sources, pane, fitted.current < 0 ? 0 : 200);
-    fitted.current = fitRequest;
-  }, [flow, layout, current, nodeCount, pane, fitRequest, sources]);
+    if (nodeCount === 0 || pane.width === 0) return;
+    const done = fitted.current;
+    const v = flow.getViewport();
+    const untouched =
+      done.viewport !== undefined &&
+      done.viewport.x === v.x &&
+      done.viewport.y === v.y &&
+      done.viewport.zoom === v.zoom;
+    const refit = done.request === fitRequest && final && !done.final && untouched;
+    if (done.request === fitRequest && !refit) return;
+    const record: { request: number; final: boolean; viewport?: Viewport } = { request: fitRequest, final };
+    fitted.current = record;
+    fitSmart(flow, layout, sources, pane, done.request < 0 || refit ? 0 : 200)
+      .then(() => {
+        if (fitted.current === record) record.viewport = flow.getViewport();
+      })
+      .catch(() => undefined);
+  }, [flow, layout, final, nodeCount, pane, fitRequest, sources]);
 
   useEffect(() => {
     const id = useAppStore.getState().selected;
-    const pos = id === undefined ? undefined : layout?.positions.get(id);
+    const pos = id === undefined ? undefined : layout.positions.get(id);
     if (centerRequest > 0 && pos)
       settle(flow.setCenter(pos.x + 120, pos.y + 30, { zoom: Math.max(flow.getZoom(), 0.8), duration: 250 }));
     // Only a new request moves the view; a later layout must not yank it back.
@@ -175,19 +188,30 @@ export function GraphView(): React.JSX.Element {
     performance.mark('fluxdeck:projection', { detail: { nodes: p.nodes.length } });
     return p;
   }, [input, busyList]);
-  const [laidOut, setLaidOut] = useState<{ layout: Layout; for: unknown } | undefined>(undefined);
-  const layout = laidOut?.layout;
+  // Provisional positions at once (pure, cached), ELK's when the worker answers.
+  const provisional = useMemo(() => {
+    const result = layoutClient().now(projection);
+    performance.mark('fluxdeck:layout', { detail: { nodes: projection.nodes.length, final: result.final } });
+    return result;
+  }, [projection]);
+  const [refined, setRefined] = useState<{ layout: Layout; for: Projection } | undefined>(undefined);
+  const laidOut =
+    refined?.for === projection
+      ? { layout: refined.layout, final: true }
+      : { layout: provisional.layout, final: provisional.final };
+  const layout = laidOut.layout;
   const seq = useRef(0);
   // A mutable cache owned by this view (not state: changing it must not re-render).
   const [cache] = useState(newElementCache);
 
   useEffect(() => {
+    if (provisional.final) return;
     const mine = ++seq.current;
     layoutClient()
-      .layout(projection)
+      .refine(projection)
       .then((l) => {
-        performance.mark('fluxdeck:layout', { detail: { nodes: projection.nodes.length } });
-        if (mine === seq.current) setLaidOut({ layout: l, for: projection });
+        performance.mark('fluxdeck:layout', { detail: { nodes: projection.nodes.length, final: true } });
+        if (mine === seq.current) setRefined({ layout: l, for: projection });
       })
       .catch((err: unknown) =>
         notify({
@@ -197,7 +221,7 @@ export function GraphView(): React.JSX.Element {
           hint: 'Reload the window.',
         }),
       );
-  }, [projection]);
+  }, [projection, provisional]);
 
   const sources = useMemo(() => projection.nodes.filter((n) => n.role === 'source').map((n) => n.id), [projection]);
   const filtering = input.search.trim() !== '' || input.statusFilter !== 'all';
@@ -207,7 +231,7 @@ export function GraphView(): React.JSX.Element {
     return n;
   }, [projection, layout, selected, filtering, cache]);
   const edges = useMemo(() => toFlowEdges(projection, selected, cache), [projection, selected, cache]);
-  const graphNodes = nodes.length - (layout?.sections.length ?? 0);
+  const graphNodes = nodes.length - layout.sections.length;
 
   useEffect(() => {
     if (graphNodes === 0) return;
@@ -257,12 +281,7 @@ export function GraphView(): React.JSX.Element {
             nodeClassName={(n) => (n.type === 'section' ? 'mm mm--section' : `mm mm--${(n.data as GNodeData).status}`)}
           />
         )}
-        <ViewController
-          layout={layout}
-          current={laidOut?.for === projection}
-          nodeCount={graphNodes}
-          sources={sources}
-        />
+        <ViewController layout={layout} final={laidOut.final} nodeCount={graphNodes} sources={sources} />
       </ReactFlow>
       {graphNodes === 0 && <EmptyState total={projection.total} />}
     </div>

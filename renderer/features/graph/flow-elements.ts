@@ -3,7 +3,7 @@
  * nothing about it changed. React Flow and the memoised node components compare by reference, so a delta that
  * changes one object re-renders one node, not two thousand.
  */
-import type { Edge } from '@xyflow/react';
+import { type Edge, type NodeHandle, Position } from '@xyflow/react';
 
 import { type Layout, SIZE } from './layout-model.ts';
 import type { GNodeData, GraphFlowNode, SectionFlowNode } from './nodes.tsx';
@@ -31,6 +31,16 @@ function sameData(a: GNodeData, b: GraphNode, selected: boolean, dim: boolean): 
 
 function sizeOf(n: GraphNode): { width: number; height: number } {
   return n.role === 'flux' || n.role === 'source' ? SIZE.flux : SIZE.leaf;
+}
+
+/**
+ * Handles declared up front (left middle in, right middle out). React Flow otherwise renders every new node once to
+ * measure its handles, whether visible or not: two thousand DOM nodes built and thrown away on the first frame.
+ */
+function handlesOf(n: GraphNode, width: number, height: number): NodeHandle[] {
+  const target: NodeHandle = { type: 'target', position: Position.Left, x: 0, y: height / 2, width: 1, height: 1 };
+  if (n.role === 'more' || n.role === 'leaf') return [target];
+  return [target, { type: 'source', position: Position.Right, x: width - 1, y: height / 2, width: 1, height: 1 }];
 }
 
 export interface ElementCache {
@@ -84,6 +94,7 @@ export function toFlowNodes(
       data: { ...s, ...c },
       width: s.width,
       height: s.height,
+      handles: [],
       style: { width: s.width, height: s.height },
       selectable: false,
       draggable: false,
@@ -113,6 +124,7 @@ export function toFlowNodes(
       data: { ...n, selected: isSelected, dim },
       width,
       height,
+      handles: handlesOf(n, width, height),
       draggable: false,
       connectable: false,
     };
@@ -143,7 +155,6 @@ export function toFlowEdges(p: Projection, selected: string | undefined, cache: 
       type: 'default',
       focusable: false,
       selectable: false,
-      ...(active && { zIndex: 1 }),
     };
     cache.edges.set(e.id, edge);
     out.push(edge);

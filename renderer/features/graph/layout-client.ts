@@ -1,15 +1,17 @@
 /**
- * Lays out a projection through the worker, re-laying out only components whose shape is not in the cache. Answers
- * come back in request order; the graph view applies the newest one.
+ * Lays out a projection: at once with ELK's cached layouts and provisional ones (quickLayout) for components whose
+ * shape changed, then again when the worker's ELK has laid those out. Only changed components go to ELK.
  */
 import {
   assemble,
+  type Component,
   type ComponentLayout,
   components,
   ELK_OPTIONS,
   type ElkJob,
   elkJob,
   type Layout,
+  quickLayout,
 } from './layout-model.ts';
 import type { Projection } from './projection.ts';
 
@@ -81,27 +83,41 @@ export function workerRunner(size = Math.max(1, Math.min(2, (navigator.hardwareC
 }
 
 export interface LayoutClient {
-  layout(p: Projection): Promise<Layout>;
+  /**
+   * Positions to show now, without waiting: ELK's for components it already laid out, provisional ones (quickLayout)
+   * for the rest. `final` says whether every component came from ELK.
+   */
+  now(p: Projection): { layout: Layout; final: boolean };
+  /** ELK's layout of the whole graph; only components not laid out before go to the worker. */
+  refine(p: Projection): Promise<Layout>;
   /** Layouts currently cached (one per component shape). */
   readonly cached: number;
 }
 
 export function createLayoutClient(run: ElkRunner, maxCached = 2000): LayoutClient {
   const cache = new Map<string, ComponentLayout>();
+  const pick = (comps: Component[]): Map<string, ComponentLayout> => {
+    const used = new Map<string, ComponentLayout>();
+    for (const c of comps) used.set(c.key, cache.get(c.key) ?? quickLayout(c));
+    return used;
+  };
   return {
-    async layout(p) {
+    now(p) {
+      const comps = components(p);
+      return { layout: assemble(comps, pick(comps)), final: comps.every((c) => cache.has(c.key)) };
+    },
+    async refine(p) {
       const comps = components(p);
       const missing = comps.filter((c) => !cache.has(c.key));
       if (missing.length > 0) for (const r of await run(missing.map(elkJob))) cache.set(r.key, r);
-      const used = new Map<string, ComponentLayout>();
       for (const c of comps) {
+        // Mark as recently used: a Map iterates in insertion order, so the oldest shapes are evicted first.
         const l = cache.get(c.key);
         if (!l) continue;
-        used.set(c.key, l);
-        // Mark as recently used: a Map iterates in insertion order, so the oldest shapes are evicted first.
         cache.delete(c.key);
         cache.set(c.key, l);
       }
+      const used = pick(comps);
       for (const key of cache.keys()) {
         if (cache.size <= maxCached) break;
         cache.delete(key);

@@ -33,7 +33,7 @@ export interface ElkJob {
   graph: {
     id: string;
     layoutOptions: Record<string, string>;
-    children: { id: string; width: number; height: number }[];
+    children: { id: string; width: number; height: number; layoutOptions?: Record<string, string> }[];
     edges: { id: string; sources: string[]; targets: string[] }[];
   };
 }
@@ -148,10 +148,66 @@ export function elkJob(c: Component): ElkJob {
     graph: {
       id: 'root',
       layoutOptions: ELK_OPTIONS,
-      children: c.blocks.map((b) => ({ id: b.id, width: b.width, height: b.height })),
+      // Left-aligned in their layer, so a narrow node never lands in a wider block's leaf columns.
+      children: c.blocks.map((b) => ({
+        id: b.id,
+        width: b.width,
+        height: b.height,
+        layoutOptions: { 'elk.alignment': 'LEFT' },
+      })),
       edges: c.edges.map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] })),
     },
   };
+}
+
+/**
+ * A provisional layout computed at once on the UI thread, shown until ELK's arrives: longest-path layers (sources
+ * first, cycles broken where they close), one barycentre pass to keep children near their parents, blocks stacked
+ * per layer. Linear in blocks and edges, so a 2,000-node graph appears in a frame while ELK refines it off-thread.
+ */
+export function quickLayout(c: Component): ComponentLayout {
+  const incoming = new Map<string, string[]>(c.blocks.map((b) => [b.id, []]));
+  for (const e of c.edges) incoming.get(e.target)?.push(e.source);
+  const layer = new Map<string, number>();
+  const visiting = new Set<string>();
+  const depth = (id: string): number => {
+    const known = layer.get(id);
+    if (known !== undefined) return known;
+    if (visiting.has(id)) return 0;
+    visiting.add(id);
+    let d = 0;
+    for (const up of incoming.get(id) ?? []) d = Math.max(d, depth(up) + 1);
+    visiting.delete(id);
+    layer.set(id, d);
+    return d;
+  };
+  const layers: Block[][] = [];
+  for (const b of c.blocks) (layers[depth(b.id)] ??= []).push(b);
+  const order = new Map<string, number>();
+  const positions: ComponentLayout['positions'] = {};
+  const spacing = Number(ELK_OPTIONS['elk.spacing.nodeNode']);
+  const between = Number(ELK_OPTIONS['elk.layered.spacing.nodeNodeBetweenLayers']);
+  let x = 0;
+  let height = 0;
+  // Longest-path layers are contiguous: every layer below the deepest has a block.
+  for (const blocks of layers) {
+    const centre = (b: Block): number => {
+      const ups = (incoming.get(b.id) ?? []).map((u) => order.get(u)).filter((o) => o !== undefined);
+      return ups.length === 0 ? 1e9 : ups.reduce((s, o) => s + o, 0) / ups.length;
+    };
+    blocks.sort((a, b) => centre(a) - centre(b) || a.id.localeCompare(b.id));
+    let y = 0;
+    let width = 0;
+    blocks.forEach((b, i) => {
+      order.set(b.id, i);
+      positions[b.id] = { x, y };
+      y += b.height + spacing;
+      width = Math.max(width, b.width);
+    });
+    height = Math.max(height, y - spacing);
+    x += width + between;
+  }
+  return { key: c.key, width: Math.max(0, x - between), height, positions };
 }
 
 export interface ClusterSection {

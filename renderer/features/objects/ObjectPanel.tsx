@@ -34,7 +34,8 @@ const HEALTH: Record<Workload['health'], NodeStatus> = {
 };
 
 function Fact(props: { label: string; children: React.ReactNode }): React.JSX.Element | null {
-  if (props.children === undefined || props.children === '' || props.children === null) return null;
+  const c = props.children;
+  if (c === undefined || c === null || c === false || c === '') return null;
   return (
     <>
       <dt>{props.label}</dt>
