@@ -24,7 +24,12 @@ export default defineConfig({
         input: {
           index: resolve(import.meta.dirname, 'main/electron/index.ts'),
           cli: resolve(import.meta.dirname, 'main/cli/index.ts'),
+          // Worker-thread entries: the pools load `./<name>.js` beside their own module, so every main chunk and
+          // these entries must sit in one flat directory.
+          'build-worker': resolve(import.meta.dirname, 'main/kustomize/build-worker.ts'),
+          'source-worker': resolve(import.meta.dirname, 'main/sources/source-worker.ts'),
         },
+        output: { entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
       },
     },
   },
