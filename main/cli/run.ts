@@ -1,30 +1,25 @@
 import { errorMessage } from '../util/errors.ts';
 import { type CliIO, type Command, UsageError } from './command.ts';
-import { diffObjectsCommand } from './commands/diff-objects.ts';
-import { getCommand } from './commands/get.ts';
-import { installCommand } from './commands/install.ts';
-import { kustomizeCommand } from './commands/kustomize.ts';
-import { reconcileCommand } from './commands/reconcile.ts';
-import { runCommand } from './commands/run.ts';
-import { resumeCommand, suspendCommand } from './commands/suspend.ts';
-import { treeCommand } from './commands/tree.ts';
-import { versionCommand } from './commands/version.ts';
 
-/** Every command the CLI knows, in the order `fluxdeck help` lists them. */
-export const commands: Command[] = [
-  runCommand,
-  getCommand,
-  reconcileCommand,
-  suspendCommand,
-  resumeCommand,
-  treeCommand,
-  diffObjectsCommand,
-  kustomizeCommand,
-  installCommand,
-  versionCommand,
-];
+/**
+ * Every command the CLI knows, in the order `fluxdeck help` lists them, loaded on demand: `fluxdeck kustomize build`
+ * should not pay for loading the Kubernetes client, nor `fluxdeck get` for the kustomize engine.
+ */
+export const commandLoaders: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.ts')).runCommand,
+  get: async () => (await import('./commands/get.ts')).getCommand,
+  reconcile: async () => (await import('./commands/reconcile.ts')).reconcileCommand,
+  suspend: async () => (await import('./commands/suspend.ts')).suspendCommand,
+  resume: async () => (await import('./commands/suspend.ts')).resumeCommand,
+  tree: async () => (await import('./commands/tree.ts')).treeCommand,
+  'diff-objects': async () => (await import('./commands/diff-objects.ts')).diffObjectsCommand,
+  kustomize: async () => (await import('./commands/kustomize.ts')).kustomizeCommand,
+  install: async () => (await import('./commands/install.ts')).installCommand,
+  version: async () => (await import('./commands/version.ts')).versionCommand,
+};
 
-function help(): string {
+async function help(): Promise<string> {
+  const commands = await Promise.all(Object.values(commandLoaders).map((load) => load()));
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'fluxdeck: a desktop GitOps workstation running Flux-compatible controllers',
@@ -42,14 +37,15 @@ function help(): string {
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    io.out(help() + '\n');
+    io.out((await help()) + '\n');
     return name === undefined ? 2 : 0;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
-    io.err(`fluxdeck: unknown command '${name}'\n\n${help()}\n`);
+  const load = Object.hasOwn(commandLoaders, name) ? commandLoaders[name] : undefined;
+  if (!load) {
+    io.err(`fluxdeck: unknown command '${name}'\n\n${await help()}\n`);
     return 2;
   }
+  const cmd = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(`${cmd.summary}\n\nUsage: ${cmd.usage}\n`);
     return 0;
