@@ -18,6 +18,7 @@ export interface AuthHealth {
 export class AuthHealthRegistry {
   readonly #records = new Map<string, AuthHealth>();
   readonly #listeners = new Set<(h: AuthHealth) => void>();
+  readonly #lastWrite = new Map<string, number>();
 
   get(context: string): AuthHealth | undefined {
     return this.#records.get(context);
@@ -39,6 +40,10 @@ export class AuthHealthRegistry {
 
   recordSuccess(context: string, method: AuthMethod): void {
     const prev = this.#records.get(context);
+    // Called for every response: refresh the timestamp at most once a second.
+    const now = Date.now();
+    if (prev?.state === 'ok' && now - (this.#lastWrite.get(context) ?? 0) < 1000) return;
+    this.#lastWrite.set(context, now);
     const next: AuthHealth = { ...prev, context, method, state: 'ok', lastSuccess: new Date().toISOString() };
     this.#records.set(context, next);
     if (prev?.state !== 'ok') this.#emit(next);

@@ -41,6 +41,7 @@ export interface AuthenticatorOptions {
 }
 
 const FILE_TTL_MS = 60_000;
+const CREDENTIALS_TTL_MS = 5_000;
 
 class FileCache {
   readonly #entries = new Map<string, { at: number; data: Promise<Buffer> }>();
@@ -160,10 +161,22 @@ export function createAuthenticator(ctx: ResolvedContext, opts: AuthenticatorOpt
     return value;
   };
 
+  // Building credentials per request would cost more than the request; they change only when files are rewritten,
+  // an exec credential nears expiry (its own cache handles that) or the cluster says 401 (invalidate).
+  let cached: { at: number; value: Promise<Credentials> } | undefined;
   return {
     method,
-    credentials,
+    credentials: () => {
+      if (cached && Date.now() - cached.at < CREDENTIALS_TTL_MS) return cached.value;
+      const value = credentials();
+      cached = { at: Date.now(), value };
+      value.catch(() => {
+        if (cached?.value === value) cached = undefined;
+      });
+      return value;
+    },
     invalidate: () => {
+      cached = undefined;
       files.clear();
       if (user.exec) opts.exec.invalidate(user.name, user.exec, cluster);
       return user.exec !== undefined || user.authProvider !== undefined || user.tokenFile !== undefined;
