@@ -12,6 +12,7 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   suspend: async () => (await import('./commands/suspend.ts')).suspendCommand,
   resume: async () => (await import('./commands/suspend.ts')).resumeCommand,
   tree: async () => (await import('./commands/tree.ts')).treeCommand,
+  diff: async () => (await import('./commands/diff.ts')).diffCommand,
   'diff-objects': async () => (await import('./commands/diff-objects.ts')).diffObjectsCommand,
   kustomize: async () => (await import('./commands/kustomize.ts')).kustomizeCommand,
   install: async () => (await import('./commands/install.ts')).installCommand,

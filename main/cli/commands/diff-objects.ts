@@ -55,7 +55,7 @@ export const diffObjectsCommand: Command = {
 
 const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
-function formatChange(c: FieldChange): string {
+export function formatChange(c: FieldChange): string {
   const who = c.manager ? ` (set by ${c.manager}${c.time ? ` at ${c.time}` : ''})` : '';
   if (c.op === 'added') return `  + ${c.path}: ${show(c.desired)}`;
   if (c.op === 'removed') return `  - ${c.path}: ${show(c.live)}${who}`;

@@ -222,7 +222,11 @@ export async function substitutionVariables(
  * The client that applies for this Kustomization: the session's, impersonating `serviceAccountName`, or one built
  * from the `kubeConfig.secretRef` Secret for a remote cluster (exec plugins refused, as Flux does).
  */
-async function targetClient(client: ClusterClient, ks: Kustomization, signal: AbortSignal): Promise<ClusterClient> {
+export async function targetClient(
+  client: ClusterClient,
+  ks: Kustomization,
+  signal: AbortSignal,
+): Promise<ClusterClient> {
   const ns = ks.metadata.namespace ?? '';
   const secretRef = ks.spec.kubeConfig?.secretRef;
   let target = client;

@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { diffCommand } from '../../../main/cli/commands/diff.ts';
 import { requestReconcile, resume, setSuspended } from '../../../main/controllers/actions/flux-requests.ts';
 import { fluxKinds } from '../../../main/controllers/api/kinds.ts';
 import type { Kustomization } from '../../../main/controllers/api/kustomize.ts';
@@ -324,6 +325,23 @@ describe('the GitOps loop', () => {
     const web = await get<KubeObject & { spec: { replicas: number } }>('apps/v1', 'Deployment', 'apps', 'web');
     expect(web?.spec.replicas).toBe(3);
     expect(drifts).toContain('Deployment/apps/web');
+  });
+
+  it('previews a local change with `fluxdeck diff kustomization --path`, as `flux diff` does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-diff-'));
+    await writeFile(join(dir, 'deploy.yaml'), deployment(7, 'nginx:1.28'));
+    await writeFile(join(dir, 'extra.yaml'), configMap('extra', 'new'));
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), signal: new AbortController().signal };
+    const code = await diffCommand.run(['kustomization', 'apps', '--path', dir, '-n', NS, '--kubeconfig', cluster.kubeconfig], io);
+    const text = out.join('');
+    expect(code).toBe(1);
+    expect(text).toContain('► ConfigMap/apps/extra created');
+    expect(text).toContain('► Deployment/apps/web drifted');
+    expect(text).toMatch(/~ spec\.replicas: 3 → 7 \(set by kustomize-controller/);
+    // Nothing was applied.
+    expect(await get('v1', 'ConfigMap', 'apps', 'extra')).toBeUndefined();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('garbage-collects on deletion of a Kustomization with prune', async () => {

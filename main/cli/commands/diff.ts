@@ -1,0 +1,66 @@
+import { fluxKinds } from '../../controllers/api/kinds.ts';
+import type { Kustomization } from '../../controllers/api/kustomize.ts';
+import { substitutionVariables } from '../../controllers/kustomization/controller.ts';
+import { previewKustomization } from '../../controllers/kustomization/preview.ts';
+import { fluxBuild, NodeFs } from '../../kustomize/index.ts';
+import { describeRef } from '../../util/kube-object.ts';
+import { namespaceOf, openFromFlags, parseCommand } from '../cluster-flags.ts';
+import { type Command, UsageError } from '../command.ts';
+import { formatChange } from './diff-objects.ts';
+
+/**
+ * `fluxdeck diff kustomization NAME --path DIR`: builds DIR as the Kustomization would (its Flux fields and
+ * post-build variables from the cluster) and prints what applying it would change, as `flux diff` does. Exit code 1
+ * when something would change (for CI), 2 on usage errors.
+ */
+export const diffCommand: Command = {
+  name: 'diff',
+  summary: 'Show what applying a local directory would change for a Kustomization (flux diff)',
+  usage: 'fluxdeck diff kustomization NAME --path DIR [-n NS] [--kubeconfig F] [--context C]',
+  run: async (args, io) => {
+    const { flags, values, positionals } = parseCommand(args, { path: { type: 'string' } });
+    const [kind, name] = positionals;
+    if (kind !== 'kustomization' && kind !== 'ks')
+      throw new UsageError('diff: only `diff kustomization NAME` is supported');
+    if (!name) throw new UsageError('diff kustomization: NAME is required');
+    const path = values.path as string | undefined;
+    if (!path)
+      throw new UsageError(
+        'diff kustomization: --path DIR is required (the local directory that would be the Kustomization path)',
+      );
+    const client = await openFromFlags(flags);
+    try {
+      const key = {
+        apiVersion: fluxKinds.Kustomization.apiVersion,
+        kind: 'Kustomization',
+        namespace: namespaceOf(flags),
+        name,
+      };
+      const ks = await client.tryGet<Kustomization>(key, { signal: io.signal });
+      if (!ks) {
+        io.err(`✗ Kustomization ${key.namespace}/${name} not found\n`);
+        return 1;
+      }
+      const vars = await substitutionVariables(client, ks, io.signal);
+      const { sourceRef: _s, path: _p, ...spec } = ks.spec;
+      const objects = fluxBuild(new NodeFs(path), '', spec, vars ? { substituteFrom: vars } : {});
+      const preview = await previewKustomization(client, ks, objects, io.signal);
+      let changes = 0;
+      for (const d of preview.diffs) {
+        if (d.entry.action === 'unchanged' || d.entry.action === 'skipped') continue;
+        changes++;
+        io.out(`► ${d.entry.subject} ${d.entry.action === 'configured' ? 'drifted' : d.entry.action}\n`);
+        for (const c of d.changes) io.out(`${formatChange(c)}\n`);
+      }
+      for (const p of preview.pruned) {
+        changes++;
+        io.out(`► ${describeRef(p)} deleted\n`);
+      }
+      for (const e of preview.errors) io.err(`✗ ${describeRef(e.ref)}: ${e.message}\n`);
+      if (changes === 0 && preview.errors.length === 0) io.err(`✔ no changes (${objects.length} objects)\n`);
+      return changes > 0 || preview.errors.length > 0 ? 1 : 0;
+    } finally {
+      client.close();
+    }
+  },
+};
