@@ -1,4 +1,5 @@
 import { describeRef, inventoryId, type KubeObject, type ObjectRef, refOf } from '../util/kube-object.ts';
+import type { FieldChange } from './object-diff.ts';
 
 /** What happened to one object (fluxcd/pkg `ssa.Action`). */
 export type Action = 'created' | 'configured' | 'unchanged' | 'skipped' | 'deleted' | 'unknown';
@@ -12,6 +13,11 @@ export interface ChangeSetEntry {
   /** `Kind/namespace/name`, as Flux writes it in events and messages. */
   subject: string;
   action: Action;
+  /**
+   * For `configured` objects: the fields applying changed, each with the field manager that had set the live value
+   * and when (from the dry-run, before the write). This is how a corrected drift names who made it.
+   */
+  changes?: FieldChange[];
 }
 
 export function versionOf(apiVersion: string): string {

@@ -111,7 +111,7 @@ interface Prepared {
 
 type Verdict =
   | { action: 'skipped' | 'unchanged'; live: KubeObject | undefined }
-  | { action: 'created' | 'configured'; live: KubeObject | undefined };
+  | { action: 'created' | 'configured'; live: KubeObject | undefined; changes?: FieldChange[] };
 
 /**
  * Immutable-field errors, as Flux detects them (`ssa/errors/immutable.go`), but narrower: Flux treats every Invalid
@@ -458,7 +458,9 @@ export class ResourceManager {
     const classified = await mapPool(items, this.#concurrency, async (item) => {
       const live = existing.get(item);
       const verdict = await this.#classify(item, live, policy, opts);
-      return { ...item, verdict, entry: changeEntry(item.obj, verdict.action) };
+      const entry = changeEntry(item.obj, verdict.action);
+      if ('changes' in verdict && verdict.changes) entry.changes = verdict.changes;
+      return { ...item, verdict, entry };
     }).catch((err: unknown) => {
       throw err instanceof ApplyError ? err : new ApplyError((err as Error).message, { cause: err });
     });
@@ -563,8 +565,10 @@ export class ResourceManager {
         );
       }
     }
-    if (patched || hasDrifted(live, dryRun))
-      return { action: dryRun.metadata.resourceVersion ? 'configured' : 'created', live };
+    if (patched || hasDrifted(live, dryRun)) {
+      if (!dryRun.metadata.resourceVersion) return { action: 'created', live };
+      return { action: 'configured', live, ...(live ? { changes: diffObjects(live, dryRun) } : {}) };
+    }
     if (live) memo.record(item.key, item.hash, live);
     return { action: 'unchanged', live };
   }

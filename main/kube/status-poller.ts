@@ -76,15 +76,17 @@ export async function waitForSet(
 ): Promise<ObjectStatus[]> {
   const targets = objects.map(targetOf);
   if (targets.length === 0) return [];
+  // Closing the cluster ends the wait at once, not at the next poll.
+  const signal = opts.signal ? AbortSignal.any([opts.signal, client.signal]) : client.signal;
   const deadline = Date.now() + opts.timeout;
   const interval = opts.interval ?? 2000;
   let last: ObjectStatus[] = [];
   for (;;) {
     try {
-      last = await pollStatuses(client, targets, opts.signal);
+      last = await pollStatuses(client, targets, signal);
     } catch (err) {
       // A poll that fails (apiserver restarting) is retried until the deadline; only aborts end the wait at once.
-      if (isKubeError(err, 'Aborted') || opts.signal?.aborted) throw err;
+      if (isKubeError(err, 'Aborted') || signal.aborted) throw err;
       if (isKubeError(err, 'UnknownKind')) throw err;
       if (Date.now() >= deadline)
         throw new WaitError(`timeout waiting for ${targets.length} objects: ${(err as Error).message}`, last, err);
@@ -93,11 +95,9 @@ export async function waitForSet(
     if (opts.failFast && last.some((s) => s.status === 'Failed'))
       throw new WaitError(`failed early due to stalled resources: [${describeNotReady(last)}]`, last);
     if (Date.now() >= deadline) throw new WaitError(`timeout waiting for: [${describeNotReady(last)}]`, last);
-    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), undefined, { signal: opts.signal }).catch(
-      (err: unknown) => {
-        throw new KubeError('wait aborted', { reason: 'Aborted', cause: err });
-      },
-    );
+    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), undefined, { signal }).catch((err: unknown) => {
+      throw new KubeError('wait aborted', { reason: 'Aborted', cause: err });
+    });
   }
 }
 
@@ -108,11 +108,12 @@ export async function waitForTermination(
   opts: WaitOptions,
 ): Promise<void> {
   const targets = objects.map(targetOf);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, client.signal]) : client.signal;
   const deadline = Date.now() + opts.timeout;
   for (;;) {
     let remaining: ObjectStatus[];
     try {
-      remaining = (await pollStatuses(client, targets, opts.signal)).filter((s) => s.status !== 'NotFound');
+      remaining = (await pollStatuses(client, targets, signal)).filter((s) => s.status !== 'NotFound');
     } catch (err) {
       if (!isKubeError(err, 'UnknownKind')) throw err;
       return; // the kind itself is gone (its CRD was deleted), so are its objects
@@ -120,8 +121,6 @@ export async function waitForTermination(
     if (remaining.length === 0) return;
     if (Date.now() >= deadline)
       throw new WaitError(`termination timeout: ${remaining.map((s) => s.subject).join(', ')} still exist`, remaining);
-    await sleep(Math.min(opts.interval ?? 2000, Math.max(0, deadline - Date.now())), undefined, {
-      signal: opts.signal,
-    });
+    await sleep(Math.min(opts.interval ?? 2000, Math.max(0, deadline - Date.now())), undefined, { signal });
   }
 }

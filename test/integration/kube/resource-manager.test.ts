@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { type ClusterClient, openCluster } from '../../../main/kube/cluster-client.ts';
 import { inventoryFromChangeSet, staleObjects } from '../../../main/kube/inventory.ts';
+import { KubeError } from '../../../main/kube/kube-error.ts';
 import { loadKubeconfig } from '../../../main/kube/kubeconfig.ts';
 import { ApplyError, type ChangeSet, ResourceManager } from '../../../main/kube/resource-manager.ts';
 import { WaitError } from '../../../main/kube/status-poller.ts';
@@ -420,6 +421,18 @@ describe('server-side apply engine', () => {
     // Without failFast the wait runs to its timeout and still says which object and why.
     const timedOut = await failure(rm_.waitForSet(stuck, { timeout: 1500, interval: 500 }), WaitError);
     expect(timedOut.message).toMatch(/^timeout waiting for: \[Deployment\/.*\/stuck-web status: 'Failed'/);
+  });
+
+  it('stops a wait as soon as the cluster is disconnected', async () => {
+    const { config } = await loadKubeconfig([cluster.kubeconfig]);
+    const own = await openCluster(cluster.name, { kubeconfig: config });
+    const waiting = new ResourceManager(own, { owner }).waitForSet([cm('never-created', {})], {
+      timeout: 600_000,
+      interval: 60_000,
+    });
+    setTimeout(() => own.close(), 300);
+    const err = await failure(waiting, KubeError);
+    expect(err.reason).toBe('Aborted');
   });
 
   it('works against two clusters at once', async () => {
