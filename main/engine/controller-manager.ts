@@ -2,7 +2,7 @@ import { errorMessage } from '../util/errors.ts';
 import type { KubeObject, ObjectRef } from '../util/kube-object.ts';
 import type { Logger } from '../util/logger.ts';
 import type { EventSink } from './event-bus.ts';
-import { WorkQueue } from './work-queue.ts';
+import { withJitter, WorkQueue } from './work-queue.ts';
 
 /**
  * The controller manager of one cluster: it turns cache events into work-queue keys and runs each controller's
@@ -113,6 +113,8 @@ export interface ControllerManagerOptions {
   bus: EventSink<ManagerEvents>;
   logger: Logger;
   backoff?: { baseMs: number; maxMs: number };
+  /** Spread of requeue delays (± this fraction), so objects with one interval do not all run at once. */
+  jitter?: number;
 }
 
 export class ControllerManager {
@@ -225,6 +227,8 @@ export class ControllerManager {
       ...(error !== undefined ? { error } : {}),
       ...(outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {}),
     });
-    return outcome;
+    return outcome.requeueAfterMs === undefined
+      ? outcome
+      : { ...outcome, requeueAfterMs: withJitter(outcome.requeueAfterMs, this.opts.jitter ?? 0.05) };
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import {
   type CacheEvent,
@@ -193,5 +193,32 @@ describe('needsReconcile (Flux predicates)', () => {
     ],
   ])('%s → %s', (_name, event, expected) => {
     expect(needsReconcile(event)).toBe(expected);
+  });
+});
+
+describe('ControllerManager interval scheduling', () => {
+  it('requeues after the interval a reconcile asks for, spread by a small jitter', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.spyOn(Math, 'random').mockReturnValue(0); // the earliest point of the jitter window: 5% early
+    try {
+      const t = setup({
+        reconcile: (o) => {
+          t.reconciled.push(o.metadata.name ?? '');
+          return Promise.resolve({ requeueAfterMs: 60_000 });
+        },
+      });
+      t.ks.put(obj(KS, 'apps', {}, { spec: { sourceRef: { name: 'repo' } } }));
+      t.manager.start();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(t.reconciled).toEqual(['apps']);
+      await vi.advanceTimersByTimeAsync(56_900);
+      expect(t.reconciled).toEqual(['apps']);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(t.reconciled).toEqual(['apps', 'apps']);
+      await t.manager.stop();
+    } finally {
+      vi.restoreAllMocks();
+      vi.useRealTimers();
+    }
   });
 });
