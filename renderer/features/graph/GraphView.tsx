@@ -4,9 +4,8 @@
  * elements in view. The view never holds the truth: it is derived from the store on every change.
  */
 import {
-  Background,
-  BackgroundVariant,
   Controls,
+  type Edge,
   MiniMap,
   type Node,
   ReactFlow,
@@ -35,6 +34,13 @@ function layoutClient(): LayoutClient {
 export const prepareLayout = (): unknown => layoutClient();
 
 const MINIMAP_MAX_NODES = 600;
+/**
+ * Zoomed this far out, edges are unreadable, and painting them is most of the cost of each frame while panning an
+ * overview of thousands of nodes; they come back when zooming in. (There is no dot grid for the same reason: it is
+ * repainted on every frame of a pan, and a plain canvas is calmer anyway.)
+ */
+const FAR_ZOOM = 0.3;
+const NO_EDGES: Edge[] = [];
 
 function runningNodes(actions: Record<string, { nodeId: string; finishedAt?: number }>): string[] {
   return Object.values(actions)
@@ -232,6 +238,7 @@ export function GraphView(): React.JSX.Element {
   }, [projection, layout, selected, filtering, cache]);
   const edges = useMemo(() => toFlowEdges(projection, selected, cache), [projection, selected, cache]);
   const graphNodes = nodes.length - layout.sections.length;
+  const far = useStore((s) => s.transform[2] < FAR_ZOOM);
 
   useEffect(() => {
     if (graphNodes === 0) return;
@@ -254,7 +261,7 @@ export function GraphView(): React.JSX.Element {
     <div className="graph" data-testid="graph" data-nodes={graphNodes}>
       <ReactFlow
         nodes={nodes}
-        edges={edges}
+        edges={far ? NO_EDGES : edges}
         nodeTypes={nodeTypes}
         onNodeClick={onNodeClick}
         onNodeDoubleClick={onNodeDoubleClick}
@@ -271,7 +278,6 @@ export function GraphView(): React.JSX.Element {
         colorMode="dark"
         proOptions={{ hideAttribution: false }}
       >
-        <Background variant={BackgroundVariant.Dots} gap={24} size={1} color="#1c2430" />
         <Controls showInteractive={false} position="bottom-left" />
         {graphNodes > 0 && graphNodes <= MINIMAP_MAX_NODES && (
           <MiniMap

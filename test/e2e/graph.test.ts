@@ -1,0 +1,249 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { WebSocket } from 'ws';
+
+import { fluxKinds } from '../../main/controllers/api/kinds.ts';
+import type { ClusterClient } from '../../main/kube/cluster-client.ts';
+import type { KubeObject } from '../../main/util/kube-object.ts';
+import { type RunningCluster, startCluster } from '../cluster/control-plane.ts';
+import {
+  clientFor,
+  ensureNamespace,
+  eventually,
+  gitRepository,
+  installCrds,
+  kustomization,
+} from '../support/flux-fixture.ts';
+import { commitFiles, type GitServer, startGitServer } from '../support/git-server.ts';
+import { type Browser, launchBrowser } from './support/browser.ts';
+import { FluxdeckPage, screenshot } from './support/fluxdeck-page.ts';
+import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
+import { mergeKubeconfigs } from './support/kubeconfig-merge.ts';
+
+// The desktop UI in a real browser against `fluxdeck serve`, the real engine, the real control plane and a real git
+// server: what a user sees and does, from connecting a context to reconciling, suspending and resuming.
+
+const cluster = inject('cluster');
+const NS = 'flux-system';
+const APP_NS = 'podinfo';
+
+const deployment = (replicas: number): string => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: podinfo
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: { app: podinfo }
+  template:
+    metadata:
+      labels: { app: podinfo }
+    spec:
+      containers:
+        - name: podinfo
+          image: ghcr.io/stefanprodan/podinfo:6.7.0
+`;
+const service = `apiVersion: v1
+kind: Service
+metadata:
+  name: podinfo
+spec:
+  selector: { app: podinfo }
+  ports: [{ port: 9898 }]
+`;
+
+let git: GitServer;
+let bare: string;
+let repoUrl: string;
+let second: RunningCluster;
+let client: ClusterClient;
+let secondClient: ClusterClient;
+let work: string;
+let serve: ServeProcess;
+let browser: Browser;
+let ui: FluxdeckPage;
+/** Undone in reverse order after the tests, whatever got started. */
+const cleanup: (() => Promise<unknown>)[] = [];
+
+const ids = {
+  git: (c: string) => `${c}|source.toolkit.fluxcd.io|GitRepository|${NS}|podinfo`,
+  ks: (c: string) => `${c}|kustomize.toolkit.fluxcd.io|Kustomization|${NS}|podinfo`,
+  deploy: (c: string) => `${c}|apps|Deployment|${APP_NS}|podinfo`,
+};
+
+async function getKs(
+  c: ClusterClient = client,
+): Promise<KubeObject & { spec: { suspend?: boolean }; status?: { lastHandledReconcileAt?: string } }> {
+  const obj = await c.tryGet<
+    KubeObject & { spec: { suspend?: boolean }; status?: { lastHandledReconcileAt?: string } }
+  >({
+    apiVersion: fluxKinds.Kustomization.apiVersion,
+    kind: 'Kustomization',
+    namespace: NS,
+    name: 'podinfo',
+  });
+  if (!obj) throw new Error('Kustomization flux-system/podinfo is gone');
+  return obj;
+}
+
+async function seed(c: ClusterClient): Promise<void> {
+  await installCrds(c);
+  await ensureNamespace(c, NS);
+  await ensureNamespace(c, APP_NS);
+  await c.create(gitRepository(NS, 'podinfo', repoUrl, { interval: '1m' }));
+  await c.create(
+    kustomization(NS, 'podinfo', 'podinfo', {
+      path: './deploy',
+      targetNamespace: APP_NS,
+      interval: '10m',
+      prune: true,
+    }),
+  );
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'fluxdeck-e2e-'));
+  cleanup.push(() => rm(work, { recursive: true, force: true }));
+  git = await startGitServer();
+  cleanup.push(() => git.close());
+  repoUrl = await git.createRepo('podinfo');
+  bare = git.repoPath('podinfo');
+  await commitFiles(
+    bare,
+    { 'deploy/deployment.yaml': deployment(1), 'deploy/service.yaml': service },
+    { message: 'podinfo' },
+  );
+  // A second, API-only cluster: enough for its Flux objects to appear next to the first one's.
+  second = await startCluster({ name: 'e2e-second', dir: join(work, 'second'), tier: 'api', ownerPid: process.pid });
+  cleanup.push(() => second.stop());
+  client = await clientFor(cluster.kubeconfig);
+  cleanup.push(() => Promise.resolve(client.close()));
+  secondClient = await clientFor(second.kubeconfig);
+  cleanup.push(() => Promise.resolve(secondClient.close()));
+  await seed(client);
+  await seed(secondClient);
+  const kubeconfig = join(work, 'kubeconfig');
+  await mergeKubeconfigs([cluster.kubeconfig, second.kubeconfig], kubeconfig);
+  serve = await startServe({ kubeconfig, dataDir: join(work, 'data') });
+  cleanup.push(async () => {
+    const code = await serve.stop();
+    expect(code, `fluxdeck serve did not stop cleanly on SIGINT:\n${serve.output()}`).toBe(0);
+  });
+  browser = await launchBrowser();
+  cleanup.push(() => browser.close());
+  ui = new FluxdeckPage(browser.page);
+});
+
+afterAll(async () => {
+  const errors: unknown[] = [];
+  for (const undo of cleanup.reverse()) await undo().catch((err: unknown) => errors.push(err));
+  if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
+});
+
+describe('fluxdeck serve in a browser', () => {
+  it('refuses a wrong token, on the page and on the socket', async () => {
+    const wrong = await fetch(`${serve.origin}/?token=not-the-token`, { redirect: 'manual' });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain('start token');
+    const page = await browser.context.newPage();
+    const wrongToken = serve.token.slice(0, -1) + (serve.token.endsWith('A') ? 'B' : 'A');
+    const response = await page.goto(`${serve.origin}/?token=${wrongToken}`);
+    expect(response?.status()).toBe(401);
+    await screenshot(page, '01-wrong-token');
+    await page.close();
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${serve.origin.replace('http', 'ws')}/api/ws`, {
+        headers: { authorization: 'Bearer nope', origin: serve.origin },
+      });
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => {
+        ws.close();
+        resolve(101);
+      });
+    });
+    expect(status).toBe(401);
+  });
+
+  it('shows GitRepository → Kustomization → Deployment with health once the context is connected', async () => {
+    await browser.page.goto(serve.url);
+    await ui.cluster(cluster.name).waitFor();
+    await ui.screenshot('02-contexts');
+    await ui.connect(cluster.name);
+    await ui.search('podinfo');
+    const deploy = ui.node('Deployment', 'podinfo', cluster.name);
+    await deploy.and(browser.page.locator('[data-status=ready]')).waitFor({ timeout: 120_000 });
+    await expect
+      .poll(() => ui.node('GitRepository', 'podinfo', cluster.name).getAttribute('data-status'))
+      .toBe('ready');
+    await expect
+      .poll(() => ui.node('Kustomization', 'podinfo', cluster.name).getAttribute('data-status'))
+      .toBe('ready');
+    await expect.poll(() => ui.edge('source', ids.git(cluster.name), ids.ks(cluster.name)).count()).toBe(1);
+    await expect.poll(() => ui.edge('inventory', ids.ks(cluster.name), ids.deploy(cluster.name)).count()).toBe(1);
+    await ui.screenshot('03-graph-healthy');
+  });
+
+  it('reconciles with source: the new commit reaches the cluster and the node shows its revision', async () => {
+    const before = (await getKs()).status?.lastHandledReconcileAt;
+    const commit = await commitFiles(bare, { 'deploy/deployment.yaml': deployment(2) }, { message: 'scale to 2' });
+    await ui.select('Kustomization', 'podinfo', cluster.name);
+    await browser.page.getByTestId('reconcile-with-source').click();
+    await ui.progress().and(browser.page.locator('[data-phase=succeeded]')).waitFor({ timeout: 120_000 });
+    await ui.screenshot('04-reconciled');
+    const after = (await getKs()).status?.lastHandledReconcileAt;
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    await expect
+      .poll(() => ui.node('Kustomization', 'podinfo', cluster.name).textContent(), { timeout: 30_000 })
+      .toContain(commit.slice(0, 7));
+    await eventually('the Deployment to be scaled to 2', async () => {
+      const d = await client.tryGet<KubeObject & { spec: { replicas: number } }>({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        namespace: APP_NS,
+        name: 'podinfo',
+      });
+      return d?.spec.replicas === 2 ? true : undefined;
+    });
+  });
+
+  it('reconciles on Shift+R and reports the result', async () => {
+    const before = (await getKs()).status?.lastHandledReconcileAt;
+    await ui.select('Kustomization', 'podinfo', cluster.name);
+    await browser.page.keyboard.press('Shift+R');
+    await ui.progress().and(browser.page.locator('[data-phase=succeeded]')).waitFor({ timeout: 120_000 });
+    await expect.poll(async () => (await getKs()).status?.lastHandledReconcileAt).not.toBe(before);
+  });
+
+  it('suspends and resumes, in the cluster and on the node', async () => {
+    await ui.select('Kustomization', 'podinfo', cluster.name);
+    await browser.page.getByTestId('suspend').click();
+    await ui
+      .node('Kustomization', 'podinfo', cluster.name)
+      .and(browser.page.locator('[data-suspended=true]'))
+      .waitFor({ timeout: 60_000 });
+    expect((await getKs()).spec.suspend).toBe(true);
+    await ui.screenshot('05-suspended');
+    await browser.page.getByTestId('resume').click();
+    await ui
+      .node('Kustomization', 'podinfo', cluster.name)
+      .and(browser.page.locator('[data-suspended=false]'))
+      .waitFor({ timeout: 60_000 });
+    await ui.progress().and(browser.page.locator('[data-phase=succeeded]')).waitFor({ timeout: 120_000 });
+    expect((await getKs()).spec.suspend).toBe(false);
+  });
+
+  it('shows a second cluster in the same graph', async () => {
+    await ui.connect('e2e-second');
+    await ui.search('kind:git podinfo');
+    await ui.node('GitRepository', 'podinfo', 'e2e-second').waitFor({ timeout: 120_000 });
+    await ui.node('GitRepository', 'podinfo', cluster.name).waitFor();
+    await expect.poll(() => browser.page.locator('[data-testid=cluster-section]').count()).toBe(2);
+    await ui.search('');
+    await browser.page.keyboard.press('f');
+    await ui.screenshot('06-two-clusters');
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * A page object for the Fluxdeck UI: what the end-to-end tests do and look for, in the user's terms. Selectors are
+ * the data attributes the components expose for exactly this (data-testid, data-kind, data-status...).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import type { Locator, Page } from 'playwright-core';
+
+import { appRoot } from '../../../main/util/paths.ts';
+
+export const SCREENSHOTS = join(appRoot(), 'test-results', 'e2e');
+
+export class FluxdeckPage {
+  readonly page: Page;
+
+  constructor(page: Page) {
+    this.page = page;
+  }
+
+  cluster(name: string): Locator {
+    return this.page.locator(`[data-testid=cluster-row][data-cluster="${name}"]`);
+  }
+
+  async connect(name: string): Promise<void> {
+    await this.cluster(name).locator('[data-testid=connect]').click();
+    await this.cluster(name).and(this.page.locator('[data-state=connected]')).waitFor({ timeout: 60_000 });
+  }
+
+  /** A graph node; filter the graph to it first when the graph is large (only visible nodes are in the DOM). */
+  node(kind: string, name: string, cluster?: string): Locator {
+    const c = cluster === undefined ? '' : `[data-cluster="${cluster}"]`;
+    return this.page.locator(`[data-testid=graph-node][data-kind="${kind}"][data-name="${name}"]${c}`);
+  }
+
+  async search(text: string): Promise<void> {
+    const box = this.page.getByTestId('search');
+    await box.fill(text);
+  }
+
+  async select(kind: string, name: string, cluster?: string): Promise<void> {
+    await this.node(kind, name, cluster).first().click();
+    await this.page.locator(`[data-testid=object-panel][data-kind="${kind}"][data-name="${name}"]`).waitFor();
+  }
+
+  panelStatus(): Locator {
+    return this.page.getByTestId('panel-status');
+  }
+
+  progress(): Locator {
+    return this.page.getByTestId('action-progress');
+  }
+
+  /** An edge drawn between two nodes (React Flow tags it `rf__edge-<id>`; our ids are `role:source->target`). */
+  edge(role: 'source' | 'inventory' | 'depends', from: string, to: string): Locator {
+    return this.page.locator(`[data-testid="rf__edge-${role}:${from}->${to}"]`);
+  }
+
+  screenshot(name: string): Promise<string> {
+    return screenshot(this.page, name);
+  }
+}
+
+/** Saves a screenshot of `page` as test-results/e2e/<name>.png (kept as a test artifact). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}
