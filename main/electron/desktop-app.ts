@@ -11,6 +11,7 @@ import { app, type BrowserWindow, Menu, shell } from 'electron';
 
 import { createApi, type FluxdeckApiServer } from '../api/create-api.ts';
 import type { EnginePort } from '../api/engine-port.ts';
+import type { AppCommand } from '../contract/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/logger.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { bindIpc, type IpcBinding } from './ipc.ts';
@@ -129,32 +130,37 @@ export function startDesktopApp(opts: DesktopAppOptions): void {
     });
     ipc = bindIpc(api, { logger, devServerUrl: opts.devServerUrl });
     const running = api;
-    Menu.setApplicationMenu(
-      Menu.buildFromTemplate(
-        appMenuTemplate(
-          {
-            command: (c) => running.command(c),
-            setPaused,
-            isPaused: () => running.health().paused,
-            openLogs: () => {
-              shell
-                .openPath(app.getPath('logs'))
-                .catch((err: unknown) => logger.warn('could not open the log folder', { error: err }));
-            },
-            quit: () => app.quit(),
-          },
-          process.platform,
-          opts.devServerUrl !== undefined,
-        ),
-      ),
-    );
+    const menuActions = {
+      command: (c: AppCommand['command']) => running.command(c),
+      setPaused,
+      isPaused: () => running.health().paused,
+      openLogs: () => {
+        shell
+          .openPath(app.getPath('logs'))
+          .catch((err: unknown) => logger.warn('could not open the log folder', { error: err }));
+      },
+      quit: () => app.quit(),
+    };
+    const installMenu = (): void =>
+      Menu.setApplicationMenu(
+        Menu.buildFromTemplate(appMenuTemplate(menuActions, process.platform, opts.devServerUrl !== undefined)),
+      );
+    installMenu();
     const trayRef = createTray(join(opts.resourcesDir, 'tray'), running.health(), {
       open: openWindow,
       setPaused,
       quit: () => app.quit(),
     });
     tray = trayRef;
-    running.onHealth((h) => trayRef.update(h));
+    let paused = running.health().paused;
+    running.onHealth((h) => {
+      trayRef.update(h);
+      // The menu's checkbox follows a pause made from the tray or the window.
+      if (h.paused !== paused) {
+        paused = h.paused;
+        installMenu();
+      }
+    });
     openWindow();
     logger.info('Fluxdeck started', { version, logs: logFile.path });
   };
