@@ -35,26 +35,35 @@ function splitTopLevel(s: string): string[] {
   return out.map((p) => p.trim()).filter((p) => p !== '');
 }
 
+/** The value of a label (or annotation); own keys only, so a key such as `constructor` is not found on every map. */
+function labelValue(labels: Record<string, string>, key: string): string | undefined {
+  return Object.hasOwn(labels, key) ? labels[key] : undefined;
+}
+
 /** Parses a Kubernetes label selector string into one predicate. */
 export function parseLabelSelector(expr: string): Requirement {
   const reqs: Requirement[] = splitTopLevel(expr).map((part) => {
     let m = /^(\S+)\s+(in|notin)\s+\((.*)\)$/.exec(part);
     if (m) {
-      const key = m[1]!;
-      const values = new Set(m[3]!.split(',').map((v) => v.trim()));
-      return m[2] === 'in' ? (l) => key in l && values.has(l[key]!) : (l) => !(key in l) || !values.has(l[key]!);
+      const [, key = '', op, list = ''] = m;
+      const values = new Set(list.split(',').map((v) => v.trim()));
+      const isIn = (l: Record<string, string>): boolean => {
+        const v = labelValue(l, key);
+        return v !== undefined && values.has(v);
+      };
+      return op === 'in' ? isIn : (l) => !isIn(l);
     }
     m = /^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(part);
     if (m) {
-      const [, key, op, value] = m as unknown as [string, string, string, string];
-      return op === '!=' ? (l) => l[key] !== value : (l) => l[key] === value;
+      const [, key = '', op, value = ''] = m;
+      return op === '!=' ? (l) => labelValue(l, key) !== value : (l) => labelValue(l, key) === value;
     }
     m = /^!\s*(\S+)$/.exec(part);
     if (m) {
-      const key = m[1]!;
-      return (l) => !(key in l);
+      const [, key = ''] = m;
+      return (l) => labelValue(l, key) === undefined;
     }
-    if (/^\S+$/.test(part)) return (l) => part in l;
+    if (/^\S+$/.test(part)) return (l) => labelValue(l, part) !== undefined;
     throw new KustomizeError({ message: `invalid label selector '${expr}'` });
   });
   return (labels) => reqs.every((r) => r(labels));

@@ -6,7 +6,7 @@
 import { type Alias, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, Scalar } from 'yaml';
 
 import { KustomizeError } from './errors.ts';
-import { resolvePlain } from './yaml-scalars.ts';
+import { type Resolved, resolvePlain } from './yaml-scalars.ts';
 
 export interface ParseLimits {
   /** Values produced per file, counting each alias expansion again (go-yaml refuses "excessive aliasing"). */
@@ -14,9 +14,9 @@ export interface ParseLimits {
   /** Read y/yes/on/n/no/off as booleans (YAML 1.1, as sigs.k8s.io/yaml does when Flux re-reads substituted text). */
   yaml11Bools?: boolean;
 }
-const YAML11_BOOLS: Record<string, boolean> = Object.fromEntries([
-  ...['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON'].map((k) => [k, true]),
-  ...['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF'].map((k) => [k, false]),
+const YAML11_BOOLS = new Map<string, boolean>([
+  ...['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON'].map((k) => [k, true] as const),
+  ...['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF'].map((k) => [k, false] as const),
 ]);
 
 const DEFAULT_LIMITS: ParseLimits = { maxNodes: 5_000_000 };
@@ -53,7 +53,7 @@ function setKey(obj: Record<string, unknown>, key: string, value: unknown): void
   else obj[key] = value;
 }
 
-function scalarValue(ctx: Ctx, node: Scalar): unknown {
+function scalarValue(ctx: Ctx, node: Scalar): Resolved['value'] {
   const text = typeof node.value === 'string' ? node.value : String(node.value);
   const tag = node.tag;
   if (tag !== undefined && tag !== '!') {
@@ -76,8 +76,8 @@ function scalarValue(ctx: Ctx, node: Scalar): unknown {
     }
   }
   if (node.type !== Scalar.PLAIN) return text;
-  if (ctx.limits.yaml11Bools && text in YAML11_BOOLS) return YAML11_BOOLS[text];
-  return resolvePlain(text).value;
+  const yaml11Bool = ctx.limits.yaml11Bools ? YAML11_BOOLS.get(text) : undefined;
+  return yaml11Bool ?? resolvePlain(text).value;
 }
 
 function keyString(ctx: Ctx, node: unknown): string {

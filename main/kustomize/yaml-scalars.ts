@@ -4,29 +4,30 @@
  * our output byte-identical.
  */
 
-const BOOLS: Record<string, boolean> = {
-  true: true,
-  True: true,
-  TRUE: true,
-  false: false,
-  False: false,
-  FALSE: false,
-};
+// Maps, not object literals: a lookup must not find `constructor` or `toString` on the prototype.
+const BOOLS = new Map([
+  ['true', true],
+  ['True', true],
+  ['TRUE', true],
+  ['false', false],
+  ['False', false],
+  ['FALSE', false],
+]);
 const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
-const SPECIAL_FLOATS: Record<string, number> = {
-  '.nan': NaN,
-  '.NaN': NaN,
-  '.NAN': NaN,
-  '.inf': Infinity,
-  '.Inf': Infinity,
-  '.INF': Infinity,
-  '+.inf': Infinity,
-  '+.Inf': Infinity,
-  '+.INF': Infinity,
-  '-.inf': -Infinity,
-  '-.Inf': -Infinity,
-  '-.INF': -Infinity,
-};
+const SPECIAL_FLOATS = new Map([
+  ['.nan', NaN],
+  ['.NaN', NaN],
+  ['.NAN', NaN],
+  ['.inf', Infinity],
+  ['.Inf', Infinity],
+  ['.INF', Infinity],
+  ['+.inf', Infinity],
+  ['+.Inf', Infinity],
+  ['+.INF', Infinity],
+  ['-.inf', -Infinity],
+  ['-.Inf', -Infinity],
+  ['-.INF', -Infinity],
+]);
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const OLD_BOOLS = new Set([
   'y',
@@ -126,8 +127,10 @@ export function resolvePlain(s: string): Resolved {
   const c = s.charCodeAt(0);
   const isDigit = c >= 48 && c <= 57;
   const isSign = c === 43 || c === 45;
-  if (s in BOOLS) return { tag: 'bool', value: BOOLS[s]! };
-  if (s in SPECIAL_FLOATS) return { tag: 'float', value: SPECIAL_FLOATS[s]! };
+  const bool = BOOLS.get(s);
+  if (bool !== undefined) return { tag: 'bool', value: bool };
+  const special = SPECIAL_FLOATS.get(s);
+  if (special !== undefined) return { tag: 'float', value: special };
   if (s.startsWith('.')) {
     if (/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s)) return { tag: 'float', value: Number(s) };
     return { tag: 'str', value: s };
@@ -171,14 +174,20 @@ export function formatGoFloat(f: number): string {
 const LETTER = /\p{L}/u;
 const DIGIT = /\p{Nd}/u;
 
+/** The value Go's sorter gives the digit at `i` (its code minus '0', as Go computes it), or undefined if none. */
+function digitAt(chars: readonly string[], i: number): number | undefined {
+  const c = chars[i];
+  return c !== undefined && DIGIT.test(c) ? c.charCodeAt(0) - 48 : undefined;
+}
+
 /** go-yaml v3's map key order (sorter.go keyList.Less): natural order, numbers inside keys compared by value. */
 export function naturalLess(a: string, b: string): boolean {
   const ar = Array.from(a);
   const br = Array.from(b);
   let digits = false;
-  for (let i = 0; i < ar.length && i < br.length; i++) {
-    const ac = ar[i]!;
-    const bc = br[i]!;
+  for (const [i, ac] of ar.entries()) {
+    const bc = br[i];
+    if (bc === undefined) break;
     if (ac === bc) {
       digits = DIGIT.test(ac);
       continue;
@@ -190,7 +199,7 @@ export function naturalLess(a: string, b: string): boolean {
     let an = 0;
     let bn = 0;
     if (ac === '0' || bc === '0') {
-      for (let j = i - 1; j >= 0 && DIGIT.test(ar[j]!); j--) {
+      for (let j = i - 1; digitAt(ar, j) !== undefined; j--) {
         if (ar[j] !== '0') {
           an = 1;
           bn = 1;
@@ -200,8 +209,8 @@ export function naturalLess(a: string, b: string): boolean {
     }
     let ai = i;
     let bi = i;
-    for (; ai < ar.length && DIGIT.test(ar[ai]!); ai++) an = an * 10 + (ar[ai]!.charCodeAt(0) - 48);
-    for (; bi < br.length && DIGIT.test(br[bi]!); bi++) bn = bn * 10 + (br[bi]!.charCodeAt(0) - 48);
+    for (let d = digitAt(ar, ai); d !== undefined; d = digitAt(ar, ++ai)) an = an * 10 + d;
+    for (let d = digitAt(br, bi); d !== undefined; d = digitAt(br, ++bi)) bn = bn * 10 + d;
     if (an !== bn) return an < bn;
     if (ai !== bi) return ai < bi;
     return ac < bc;
