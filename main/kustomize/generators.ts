@@ -5,7 +5,7 @@
 import type { KubeObject } from '../util/kube-object.ts';
 import { KustomizeError } from './errors.ts';
 import type { GeneratorArgs, GeneratorOptions } from './kustomization.ts';
-import { newRes, type Res } from './resource.ts';
+import { newRes, type Res, withoutKeys } from './resource.ts';
 
 export interface FileReader {
   /** Reads a file relative to the kustomization root, enforcing the load restrictor. */
@@ -160,22 +160,21 @@ export function generate(
   return res;
 }
 
+const PAYLOAD_FIELDS = ['data', 'binaryData'] as const;
+
 /** Folds a merge/replace generator result into the existing resource it names. */
 export function mergeGenerated(existing: Res, gen: Res): void {
-  const e = existing.obj;
   const g = gen.obj;
-  if (gen.behavior === 'replace') {
-    for (const f of ['data', 'binaryData']) {
-      if (g[f] === undefined) delete e[f];
-      else e[f] = g[f];
-    }
-  } else {
-    for (const f of ['data', 'binaryData']) {
-      if (g[f] !== undefined) e[f] = { ...(e[f] as Record<string, string> | undefined), ...(g[f] as object) };
-    }
+  const replace = gen.behavior === 'replace';
+  // replace swaps the whole payload, so a field the generator leaves out goes away; merge adds to what is there.
+  const e = replace ? withoutKeys(existing.obj, PAYLOAD_FIELDS) : existing.obj;
+  for (const f of PAYLOAD_FIELDS) {
+    if (g[f] === undefined) continue;
+    e[f] = replace ? g[f] : { ...(e[f] as Record<string, string> | undefined), ...(g[f] as object) };
   }
   if (g.metadata.labels) e.metadata.labels = { ...e.metadata.labels, ...g.metadata.labels };
   if (g.metadata.annotations) e.metadata.annotations = { ...e.metadata.annotations, ...g.metadata.annotations };
   if (g.immutable !== undefined) e.immutable = g.immutable;
+  existing.obj = e;
   existing.needsHash = existing.needsHash && gen.needsHash;
 }

@@ -2,7 +2,7 @@
  * RFC 6902 JSON patches (add, remove, replace, move, copy, test) over plain values, with RFC 6901 pointers and `-`
  * for the end of an array. Errors name the operation and the pointer that failed.
  */
-import { isMapValue } from './resource.ts';
+import { isMapValue, withoutKeys } from './resource.ts';
 
 export interface JsonPatchOp {
   op: string;
@@ -32,7 +32,7 @@ function parentOf(doc: unknown, tokens: string[], pointer: string): unknown {
   let cur = doc;
   for (const tok of tokens.slice(0, -1)) {
     if (Array.isArray(cur)) cur = cur[arrayIndex(cur, tok, false, pointer)];
-    else if (isMapValue(cur) && tok in cur) cur = cur[tok];
+    else if (isMapValue(cur) && Object.hasOwn(cur, tok)) cur = cur[tok];
     else throw new Error(`path '${pointer}' does not exist`);
   }
   return cur;
@@ -42,28 +42,32 @@ function getAt(doc: unknown, pointer: string): unknown {
   let cur = doc;
   for (const tok of parsePointer(pointer)) {
     if (Array.isArray(cur)) cur = cur[arrayIndex(cur, tok, false, pointer)];
-    else if (isMapValue(cur) && tok in cur) cur = cur[tok];
+    else if (isMapValue(cur) && Object.hasOwn(cur, tok)) cur = cur[tok];
     else throw new Error(`path '${pointer}' does not exist`);
   }
   return cur;
 }
 
-function removeAt(doc: unknown, pointer: string): unknown {
+/** Removes the value at `pointer`; returns the document (a new one when the root map lost a key) and the value. */
+function removeAt(doc: unknown, pointer: string): { doc: unknown; removed: unknown } {
   const tokens = parsePointer(pointer);
   const last = tokens[tokens.length - 1];
   if (last === undefined) throw new Error('cannot remove the whole document');
   const parent = parentOf(doc, tokens, pointer);
-  if (Array.isArray(parent)) return parent.splice(arrayIndex(parent, last, false, pointer), 1)[0];
-  if (isMapValue(parent) && last in parent) {
-    const v = parent[last];
-    delete parent[last];
-    return v;
+  if (Array.isArray(parent)) return { doc, removed: parent.splice(arrayIndex(parent, last, false, pointer), 1)[0] };
+  if (isMapValue(parent) && Object.hasOwn(parent, last)) {
+    // The map is replaced by a copy without the key, put back where it was (or made the new root).
+    const rest = withoutKeys(parent, [last]);
+    return { doc: setAt(doc, tokens.slice(0, -1), pointer, rest, true), removed: parent[last] };
   }
   throw new Error(`path '${pointer}' does not exist`);
 }
 
 function addAt(doc: unknown, pointer: string, value: unknown, replace: boolean): unknown {
-  const tokens = parsePointer(pointer);
+  return setAt(doc, parsePointer(pointer), pointer, value, replace);
+}
+
+function setAt(doc: unknown, tokens: string[], pointer: string, value: unknown, replace: boolean): unknown {
   const last = tokens[tokens.length - 1];
   if (last === undefined) return value;
   const parent = parentOf(doc, tokens, pointer);
@@ -71,7 +75,7 @@ function addAt(doc: unknown, pointer: string, value: unknown, replace: boolean):
     const i = arrayIndex(parent, last, !replace, pointer);
     parent.splice(i, replace ? 1 : 0, value);
   } else if (isMapValue(parent)) {
-    if (replace && !(last in parent)) throw new Error(`path '${pointer}' does not exist`);
+    if (replace && !Object.hasOwn(parent, last)) throw new Error(`path '${pointer}' does not exist`);
     parent[last] = value;
   } else throw new Error(`path '${pointer}' does not exist`);
   return doc;
@@ -82,7 +86,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
   if (isMapValue(a) && isMapValue(b)) {
     const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => k in b && deepEqual(a[k], b[k]));
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
   }
   return false;
 }
@@ -100,11 +104,11 @@ export function applyJsonPatch(doc: unknown, ops: readonly JsonPatchOp[]): unkno
           out = addAt(out, op.path, structuredClone(op.value), true);
           break;
         case 'remove':
-          removeAt(out, op.path);
+          out = removeAt(out, op.path).doc;
           break;
         case 'move': {
-          const v = removeAt(out, op.from ?? '');
-          out = addAt(out, op.path, v, false);
+          const { doc: rest, removed } = removeAt(out, op.from ?? '');
+          out = addAt(rest, op.path, removed, false);
           break;
         }
         case 'copy':

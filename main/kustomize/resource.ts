@@ -115,6 +115,12 @@ export function isMapValue(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A shallow copy of a map without the given keys (the engine copies rather than deletes from shared values). */
+export function withoutKeys<T extends object>(map: T, keys: Iterable<string>): T {
+  const drop = new Set(keys);
+  return Object.fromEntries(Object.entries(map).filter(([k]) => !drop.has(k))) as T;
+}
+
 const ORDER_FIRST = [
   'Namespace',
   'ResourceQuota',

@@ -5,7 +5,7 @@
  * first, then the target's others; lists in custom resources (no schema) are replaced.
  */
 import { groupOf, type KubeObject } from '../util/kube-object.ts';
-import { isMapValue } from './resource.ts';
+import { isMapValue, withoutKeys } from './resource.ts';
 
 const BUILTIN_GROUPS = new Set([
   '',
@@ -121,6 +121,7 @@ function mergeMap(
 ): Record<string, unknown> {
   if (patch.$patch === 'replace') return clean(patch) as Record<string, unknown>;
   const out: Record<string, unknown> = { ...dest };
+  const removed = new Set<string>();
   for (const [k, pv] of Object.entries(patch)) {
     if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
     if (k.startsWith('$deleteFromPrimitiveList/')) {
@@ -129,22 +130,18 @@ function mergeMap(
       if (Array.isArray(cur) && Array.isArray(pv)) out[field] = cur.filter((x) => !pv.includes(x));
       continue;
     }
-    if (pv === null) {
-      delete out[k];
+    if (pv === null || (isMapValue(pv) && pv.$patch === 'delete')) {
+      removed.add(k);
       continue;
     }
     const dv = out[k];
     if (isMapValue(pv)) {
-      if (pv.$patch === 'delete') {
-        delete out[k];
-        continue;
-      }
       out[k] = isMapValue(dv) ? mergeMap(ctx, [...path, k], dv, pv) : clean(pv);
     } else if (Array.isArray(pv)) {
       out[k] = Array.isArray(dv) ? mergeList(ctx, path, k, dv, pv) : mergeList(ctx, path, k, [], pv);
     } else out[k] = pv;
   }
-  return out;
+  return removed.size > 0 ? withoutKeys(out, removed) : out;
 }
 
 /** True when the patch asks to delete the whole object (`$patch: delete` at the top). */
