@@ -72,13 +72,12 @@ export class WorkerPool {
   }
 
   private pump(): void {
-    while (this.queue.length > 0) {
-      let w = this.idle.pop();
-      if (!w && this.busy.size < this.size) w = this.spawn();
+    for (let next = this.queue[0]; next; next = this.queue[0]) {
+      const w = this.idle.pop() ?? (this.busy.size < this.size ? this.spawn() : undefined);
       if (!w) return;
-      const p = this.queue.shift()!;
-      this.busy.set(w, p);
-      w.postMessage(p.req);
+      this.queue.shift();
+      this.busy.set(w, next);
+      w.postMessage(next.req);
     }
   }
 

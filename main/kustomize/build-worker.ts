@@ -19,7 +19,9 @@ function run(req: WorkerBuildRequest): WorkerBuildReply {
     return { id: req.id, objects };
   } catch (err) {
     const e =
-      err instanceof KustomizeError ? err.toJSON() : { name: 'Error', message: String((err as Error).message ?? err) };
+      err instanceof KustomizeError
+        ? err.toJSON()
+        : { name: 'Error', message: err instanceof Error ? err.message : String(err) };
     return { id: req.id, error: e };
   }
 }

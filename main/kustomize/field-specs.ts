@@ -32,8 +32,8 @@ export function splitPath(path: string): string[] {
   const out: string[] = [];
   let cur = '';
   for (let i = 0; i < path.length; i++) {
-    const c = path[i];
-    if (c === '\\' && path[i + 1] === '/') {
+    const c = path.charAt(i);
+    if (c === '\\' && path.charAt(i + 1) === '/') {
       cur += '/';
       i++;
     } else if (c === '/') {
@@ -61,7 +61,8 @@ export function visitPath(
       return;
     }
     if (!isMapValue(node)) return;
-    const raw = segments[i]!;
+    const raw = segments[i];
+    if (raw === undefined) return;
     const isSeq = raw.endsWith('[]');
     const key = isSeq ? raw.slice(0, -2) : raw;
     if (i === segments.length - 1) {

@@ -47,7 +47,7 @@ export function goJson(v: unknown): string {
 
 export function encodeHash(hex: string): string {
   const map: Record<string, string> = { '0': 'g', '1': 'h', '3': 'k', a: 'm', e: 't' };
-  return [...hex.slice(0, 10)].map((c) => map[c] ?? c).join('');
+  return hex.slice(0, 10).replace(/[013ae]/g, (c) => map[c] ?? c);
 }
 
 function nonEmpty(v: unknown): boolean {

@@ -164,7 +164,8 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
     delete k.bases;
   }
   for (const field of ['resources', 'components', 'patchesStrategicMerge'] as const) {
-    const v = k[field];
+    // Not validated yet: the file may hold anything YAML can, whatever the Kustomization type says.
+    const v: unknown = k[field];
     if (v !== undefined && v !== null && !Array.isArray(v)) {
       throw new KustomizeError({ file, message: `'${field}' must be a list` });
     }

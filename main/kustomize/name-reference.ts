@@ -214,7 +214,8 @@ function select(targets: Res[], q: Lookup): Res | undefined {
   const same = cands.filter((t) => sameAffixes(t, q.referrer));
   if (same.length === 1) return same[0];
   const pool = same.length > 0 ? same : cands;
-  if (pool.every((t) => nameOf(t) === nameOf(pool[0]!))) return pool[0];
+  const [first] = pool;
+  if (first && pool.every((t) => nameOf(t) === nameOf(first))) return first;
   throw new KustomizeError({
     file: q.referrer.source,
     message: `found multiple possible referrals for '${q.oldName}' in ${describeRes(q.referrer)}: ${pool.map(describeRes).join(', ')}`,

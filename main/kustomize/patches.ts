@@ -89,7 +89,8 @@ function findById(list: Res[], patch: Record<string, unknown>, file: string): Re
     );
     if (inDefault.length === 1) matches = inDefault;
   }
-  if (matches.length !== 1) {
+  const [match] = matches;
+  if (match === undefined || matches.length > 1) {
     const id = `${apiVersion ? `${apiVersion}, ` : ''}Kind=${kind}, ${namespace ? `${namespace}/` : ''}${name}`;
     throw new KustomizeError({
       file,
@@ -99,7 +100,7 @@ function findById(list: Res[], patch: Record<string, unknown>, file: string): Re
           : `multiple resources match strategic merge patch "${id}"; failed to find unique target for patch`,
     });
   }
-  return matches[0]!;
+  return match;
 }
 
 /** Applies strategic merge patches that identify their target themselves. Returns the surviving resources. */

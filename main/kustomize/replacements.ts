@@ -42,13 +42,15 @@ function resolvePath(root: unknown, tokens: string[], create: boolean): Slot[] {
       const match = /^\[([^=\]]+)=([^\]]*)\]$/.exec(tok);
       if (match) {
         if (!Array.isArray(node)) continue;
-        node.forEach((item, i) => {
-          if (isMapValue(item) && String(item[match[1]!]) === match[2])
-            next.push({ parent: node as unknown[], key: i });
+        const items = node;
+        const [, field = '', want = ''] = match;
+        const selected = (item: unknown): boolean => isMapValue(item) && String(item[field]) === want;
+        items.forEach((item, i) => {
+          if (selected(item)) next.push({ parent: items, key: i });
         });
-        if (create && !node.some((item) => isMapValue(item) && String(item[match[1]!]) === match[2])) {
-          node.push({ [match[1]!]: match[2] });
-          next.push({ parent: node, key: node.length - 1 });
+        if (create && !items.some(selected)) {
+          items.push({ [field]: want });
+          next.push({ parent: items, key: items.length - 1 });
         }
         continue;
       }
@@ -76,14 +78,14 @@ function resolvePath(root: unknown, tokens: string[], create: boolean): Slot[] {
 function readSource(list: Res[], source: Record<string, unknown>, file: string): unknown {
   const pick = compileSelector(source);
   const matches = list.filter(pick);
+  const [match] = matches;
   const desc = JSON.stringify(source);
-  if (matches.length === 0)
-    throw new KustomizeError({ file, message: `replacements: nothing selected by source ${desc}` });
+  if (!match) throw new KustomizeError({ file, message: `replacements: nothing selected by source ${desc}` });
   if (matches.length > 1) {
     throw new KustomizeError({ file, message: `replacements: more than one resource selected by source ${desc}` });
   }
   const fieldPath = typeof source.fieldPath === 'string' ? source.fieldPath : 'metadata.name';
-  const slots = resolvePath(matches[0]!.obj, splitFieldPath(fieldPath), false);
+  const slots = resolvePath(match.obj, splitFieldPath(fieldPath), false);
   const slot = slots[0];
   if (!slot)
     throw new KustomizeError({ file, message: `replacements: source fieldPath '${fieldPath}' not found in ${desc}` });

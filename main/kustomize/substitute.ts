@@ -21,7 +21,7 @@ export interface SubstituteOptions {
 function globToRegex(glob: string): string {
   let out = '';
   for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
+    const c = glob.charAt(i);
     if (c === '*') out += '.*';
     else if (c === '?') out += '.';
     else if (c === '[') {
@@ -83,10 +83,9 @@ function closingBrace(text: string, from: number): number {
 
 function evalExpr(expr: string, lookup: Lookup, strict: boolean): string {
   if (expr.startsWith('#')) return String((lookup(expr.slice(1)) ?? '').length);
-  const m = /^([_a-zA-Z][_a-zA-Z0-9]*)(.*)$/s.exec(expr);
-  if (!m) throw new Error(`bad substitution '\${${expr}}'`);
-  const name = m[1]!;
-  const op = m[2]!;
+  const name = /^[_a-zA-Z][_a-zA-Z0-9]*/.exec(expr)?.[0];
+  if (name === undefined) throw new Error(`bad substitution '\${${expr}}'`);
+  const op = expr.slice(name.length);
   const value = lookup(name);
   const val = value ?? '';
   const sub = (s: string): string => expand(s, lookup, strict);
@@ -110,7 +109,10 @@ function evalExpr(expr: string, lookup: Lookup, strict: boolean): string {
   if (op.startsWith('%%')) return trimSuffix(val, sub(op.slice(2)), true);
   if (op.startsWith('%')) return trimSuffix(val, sub(op.slice(1)), false);
   const rep = /^(\/\/|\/#|\/%|\/)([^/]*)(?:\/(.*))?$/s.exec(op);
-  if (rep) return replacePattern(val, sub(rep[2]!), sub(rep[3] ?? ''), rep[1] as '/' | '//' | '/#' | '/%');
+  if (rep) {
+    const [, mode, pattern = '', replacement = ''] = rep;
+    return replacePattern(val, sub(pattern), sub(replacement), mode as '/' | '//' | '/#' | '/%');
+  }
   const slice = /^:\s*(-?[0-9]+)(?::(-?[0-9]+))?$/.exec(op);
   if (slice) {
     let start = Number(slice[1]);

@@ -148,16 +148,16 @@ export function setImages(list: Res[], images: ImageEntry[]): void {
 
 export function setReplicas(list: Res[], replicas: { name: string; count: number }[], file: string): void {
   for (const rep of replicas) {
-    let found = false;
+    let fieldsSet = 0;
     for (const r of list) {
       const named = nameOf(r) === rep.name || r.history.some((h) => h.name === rep.name);
       if (!named) continue;
       applyFieldSpecs(r.obj, REPLICA_SPECS, (parent, key) => {
         parent[key] = rep.count;
-        found = true;
+        fieldsSet++;
       });
     }
-    if (!found) {
+    if (fieldsSet === 0) {
       throw new KustomizeError({
         file,
         message: `replicas: resource with name ${rep.name} does not match a config with the following GVK [Deployment ReplicationController ReplicaSet StatefulSet]`,

@@ -25,7 +25,8 @@ const isBlank = (c: string | undefined): boolean => c === ' ' || c === '\t';
 const isBlankz = (c: string | undefined): boolean => c === undefined || isBlank(c) || isBreak(c);
 
 function isPrintable(c: string): boolean {
-  const cp = c.codePointAt(0)!;
+  const cp = c.codePointAt(0);
+  if (cp === undefined) return false;
   return (
     cp === 0x0a ||
     (cp >= 0x20 && cp <= 0x7e) ||
@@ -53,8 +54,7 @@ function analyze(chars: string[]): Analysis {
   const head = chars.slice(0, 3).join('');
   if (head === '---' || head === '...') blockIndicators = true;
   let precededByWhitespace = true;
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
+  for (const [i, c] of chars.entries()) {
     const followedByWhitespace = i + 1 >= chars.length || isBlank(chars[i + 1]);
     if (i === 0) {
       if ('#,[]{}&*!|>\'"%@`'.includes(c)) blockIndicators = true;
@@ -151,8 +151,7 @@ class Writer {
     if (chars.length > 0 && !this.whitespace) this.put(' ');
     let spaces = false;
     let breaks = false;
-    for (let i = 0; i < chars.length; i++) {
-      const c = chars[i]!;
+    for (const [i, c] of chars.entries()) {
       if (isSpace(c)) {
         if (allowBreaks && !spaces && this.column > BEST_WIDTH && !isSpace(chars[i + 1])) this.writeIndent();
         else this.putChar(c);
@@ -177,8 +176,7 @@ class Writer {
     this.indicator("'", true, false, false);
     let spaces = false;
     let breaks = false;
-    for (let i = 0; i < chars.length; i++) {
-      const c = chars[i]!;
+    for (const [i, c] of chars.entries()) {
       if (isSpace(c)) {
         if (
           allowBreaks &&
@@ -212,8 +210,7 @@ class Writer {
   double(chars: string[], allowBreaks: boolean): void {
     let spaces = false;
     this.indicator('"', true, false, false);
-    for (let i = 0; i < chars.length; i++) {
-      const c = chars[i]!;
+    for (const [i, c] of chars.entries()) {
       if (!isPrintable(c) || c === '\uFEFF' || isBreak(c) || c === '"' || c === '\\') {
         this.put(escapeChar(c));
         spaces = false;
@@ -279,7 +276,8 @@ const ESCAPES: Record<number, string> = {
 };
 
 function escapeChar(c: string): string {
-  const v = c.codePointAt(0)!;
+  const v = c.codePointAt(0);
+  if (v === undefined) return '';
   const short = ESCAPES[v];
   if (short !== undefined) return `\\${short}`;
   const hex = v.toString(16).toUpperCase();

@@ -30,7 +30,7 @@ async function kubectl(dir: string): Promise<{ ok: true; out: string } | { ok: f
     });
     return { ok: true, out: stdout };
   } catch (err) {
-    return { ok: false, err: String((err as Error).message) };
+    return { ok: false, err: (err as Error).message };
   }
 }
 
