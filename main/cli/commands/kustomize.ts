@@ -1,8 +1,42 @@
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 
 import { build, fluxBuild, NodeFs, parseFluxKustomization, toYamlStream } from '../../kustomize/index.ts';
 import { type Command, UsageError } from '../command.ts';
+
+interface BuildArgs {
+  dir: string | undefined;
+  fluxFile: string | undefined;
+  restrictor: 'rootOnly' | 'none';
+}
+
+function parse(args: string[]): BuildArgs {
+  const [sub, ...rest] = args;
+  if (sub !== 'build') throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { flux: { type: 'string' }, 'load-restrictor': { type: 'string', default: 'LoadRestrictionsRootOnly' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values, positionals } = parsed;
+  const restrictor = values['load-restrictor'];
+  if (restrictor !== 'LoadRestrictionsRootOnly' && restrictor !== 'LoadRestrictionsNone') {
+    throw new UsageError(`unknown load restrictor '${restrictor}'`);
+  }
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1] ?? ''}'`);
+  return {
+    dir: positionals[0],
+    fluxFile: values.flux,
+    restrictor: restrictor === 'LoadRestrictionsNone' ? 'none' : 'rootOnly',
+  };
+}
 
 /**
  * `fluxdeck kustomize build DIR [--flux KUSTOMIZATION.yaml]`: prints the same YAML stream as `kubectl kustomize DIR`,
@@ -15,24 +49,7 @@ export const kustomizeCommand: Command = {
   usage:
     'fluxdeck kustomize build DIR [--flux KUSTOMIZATION.yaml] [--load-restrictor LoadRestrictionsRootOnly|LoadRestrictionsNone]',
   run: (args, io) => {
-    const [sub, ...rest] = args;
-    if (sub !== 'build') throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`);
-    let dir: string | undefined;
-    let fluxFile: string | undefined;
-    let restrictor: 'rootOnly' | 'none' = 'rootOnly';
-    for (let i = 0; i < rest.length; i++) {
-      const a = rest[i]!;
-      if (a === '--flux') fluxFile = rest[++i];
-      else if (a.startsWith('--flux=')) fluxFile = a.slice('--flux='.length);
-      else if (a === '--load-restrictor' || a.startsWith('--load-restrictor=')) {
-        const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest[++i];
-        if (v === 'LoadRestrictionsNone') restrictor = 'none';
-        else if (v !== 'LoadRestrictionsRootOnly') throw new UsageError(`unknown load restrictor '${v ?? ''}'`);
-      } else if (a.startsWith('-')) throw new UsageError(`unknown flag '${a}'`);
-      else if (dir === undefined) dir = a;
-      else throw new UsageError(`unexpected argument '${a}'`);
-    }
-    if (fluxFile === undefined && rest.includes('--flux')) throw new UsageError('--flux needs a file');
+    const { dir, fluxFile, restrictor } = parse(args);
     const target = resolve(dir ?? '.');
     if (fluxFile !== undefined) {
       const spec = parseFluxKustomization(readFileSync(fluxFile, 'utf8'), fluxFile);
