@@ -14,7 +14,7 @@ import { fluxKinds } from './api/kinds.ts';
 import { detectFluxControllers, type FluxDetection } from './crds/detect-flux.ts';
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
-import { kustomizationController } from './kustomization/controller.ts';
+import { kustomizationController, RemoteClients } from './kustomization/controller.ts';
 
 /**
  * What Fluxdeck does in each connected cluster: watch the Flux objects (always: the UI shows them), and reconcile
@@ -99,6 +99,7 @@ class SessionRun {
   private readonly abort = new AbortController();
   private election: { stop: AbortController; done: Promise<void> } | undefined;
   private manager: ControllerManager | undefined;
+  private remotes = new RemoteClients();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(session: ClusterSession, deps: FluxSessionDeps, managers: Map<string, ControllerManager>) {
@@ -186,6 +187,7 @@ class SessionRun {
         events: deps.events,
         openArtifact: async (artifact) => (await openArtifact(deps.store, artifact)).files,
         artifactExists: (artifact) => deps.store.exists(artifact),
+        remotes: this.remotes,
         concurrency: deps.concurrency?.Kustomization,
       }),
     ];
@@ -216,5 +218,7 @@ class SessionRun {
     if (!m) return;
     this.managers.delete(this.session.context);
     await m.stop();
+    this.remotes.close();
+    this.remotes = new RemoteClients();
   }
 }

@@ -31,6 +31,8 @@ export interface KustomizationControllerDeps {
   builds: WorkerPool;
   /** Reads an artifact into memory (path → bytes), from the local artifact store. */
   openArtifact(artifact: Artifact, signal: AbortSignal): Promise<Map<string, Uint8Array>>;
+  /** Clients for `kubeConfig.secretRef` clusters, owned by whoever owns the controller. */
+  remotes: RemoteClients;
   /** True if the artifact file is in local storage (another instance may have built it before a takeover). */
   artifactExists(artifact: Artifact): Promise<boolean>;
   events: FluxEventSink;
@@ -129,7 +131,7 @@ export function kustomizationPorts(
     hasPath: (files, path) => hasDirectory(files as Map<string, Uint8Array>, path),
     build: (input, signal) => runBuild(deps.builds, input, signal),
     variables: (k, signal) => substitutionVariables(client, k, signal),
-    applier: (k, signal) => applierFor(client, k, signal),
+    applier: (k, signal) => applierFor(client, k, deps.remotes, signal),
     writeStatus: (_k, s) => status.write(s),
     setFinalizer: (k, present) => setFinalizer(client, k, present, KUSTOMIZE_OWNER.field),
     event: (k, e) =>
@@ -219,12 +221,36 @@ export async function substitutionVariables(
 }
 
 /**
+ * Clients for remote clusters (`kubeConfig.secretRef`), kept per Secret version: building one per reconcile would
+ * leak keep-alive sockets and start every apply with an empty in-sync memo. Closed when the session ends, or when
+ * the Secret changes.
+ */
+export class RemoteClients {
+  private readonly clients = new Map<string, { version: string; client: ClusterClient }>();
+
+  get(key: string, version: string, create: () => ClusterClient): ClusterClient {
+    const cached = this.clients.get(key);
+    if (cached?.version === version) return cached.client;
+    cached?.client.close();
+    const client = create();
+    this.clients.set(key, { version, client });
+    return client;
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.client.close();
+    this.clients.clear();
+  }
+}
+
+/**
  * The client that applies for this Kustomization: the session's, impersonating `serviceAccountName`, or one built
  * from the `kubeConfig.secretRef` Secret for a remote cluster (exec plugins refused, as Flux does).
  */
 export async function targetClient(
   client: ClusterClient,
   ks: Kustomization,
+  remotes: RemoteClients,
   signal: AbortSignal,
 ): Promise<ClusterClient> {
   const ns = ks.metadata.namespace ?? '';
@@ -239,17 +265,24 @@ export async function targetClient(
     const keyName = secretRef.key ?? (secret.data?.value !== undefined ? 'value' : 'value.yaml');
     const value = secret.data?.[keyName];
     if (value === undefined) throw new Error(`kubeConfig secret '${ns}/${secretRef.name}' has no key '${keyName}'`);
-    target = clusterFromKubeconfigYaml(Buffer.from(value, 'base64').toString('utf8'), {
-      label: `Secret ${ns}/${secretRef.name}`,
-    });
+    target = remotes.get(`${ns}/${secretRef.name}/${keyName}`, secret.metadata.resourceVersion ?? '', () =>
+      clusterFromKubeconfigYaml(Buffer.from(value, 'base64').toString('utf8'), {
+        label: `Secret ${ns}/${secretRef.name}`,
+      }),
+    );
   }
   if (ks.spec.serviceAccountName)
     target = target.impersonate({ serviceAccount: { namespace: ns, name: ks.spec.serviceAccountName } });
   return target;
 }
 
-async function applierFor(client: ClusterClient, ks: Kustomization, signal: AbortSignal): Promise<Applier> {
-  const target = await targetClient(client, ks, signal);
+async function applierFor(
+  client: ClusterClient,
+  ks: Kustomization,
+  remotes: RemoteClients,
+  signal: AbortSignal,
+): Promise<Applier> {
+  const target = await targetClient(client, ks, remotes, signal);
   const rm = new ResourceManager(target, { owner: KUSTOMIZE_OWNER });
   const name = ks.metadata.name ?? '';
   const namespace = ks.metadata.namespace ?? '';

@@ -3,7 +3,7 @@ import { type InventoryRef, inventoryRefs } from '../../kube/inventory.ts';
 import { type ObjectDiff, ResourceManager } from '../../kube/resource-manager.ts';
 import { inventoryId, type KubeObject, type ObjectRef, refOf } from '../../util/kube-object.ts';
 import type { Kustomization } from '../api/kustomize.ts';
-import { KUSTOMIZE_OWNER, targetClient } from './controller.ts';
+import { KUSTOMIZE_OWNER, RemoteClients, targetClient } from './controller.ts';
 
 /**
  * What applying a build of a Kustomization would change, without changing anything (`flux diff kustomization`, and
@@ -24,7 +24,20 @@ export async function previewKustomization(
   objects: KubeObject[],
   signal: AbortSignal,
 ): Promise<KustomizationPreview> {
-  const target = await targetClient(client, ks, signal);
+  const remotes = new RemoteClients();
+  try {
+    return await previewWith(await targetClient(client, ks, remotes, signal), ks, objects, signal);
+  } finally {
+    remotes.close();
+  }
+}
+
+async function previewWith(
+  target: ClusterClient,
+  ks: Kustomization,
+  objects: KubeObject[],
+  signal: AbortSignal,
+): Promise<KustomizationPreview> {
   const rm = new ResourceManager(target, { owner: KUSTOMIZE_OWNER });
   const labelled = rm.setOwnerLabels(objects, ks.metadata.name ?? '', ks.metadata.namespace ?? '');
   const diffs: ObjectDiff[] = [];
