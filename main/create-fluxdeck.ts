@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
+import { fluxKinds } from './controllers/api/kinds.ts';
 import { type FluxEvent, fluxEventSink } from './controllers/flux-events.ts';
 import { type FluxSessionPlugin, fluxSessionPlugin } from './controllers/flux-session.ts';
 import { ClusterRegistry } from './engine/cluster-registry.ts';
@@ -12,6 +13,7 @@ import { kubeCacheFactory } from './engine/kube-cache.ts';
 import { AuthHealthRegistry } from './kube/auth-health.ts';
 import { type KubeconfigStore, openKubeconfigStore } from './kube/kubeconfig-store.ts';
 import { WorkerPool } from './kustomize/build-pool.ts';
+import { type Inbox, type InboxFeed, openInbox, type RuleSettings, startInboxFeed } from './notify/index.ts';
 import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
 import { GitSource } from './sources/git-source.ts';
 import { errorMessage } from './util/errors.ts';
@@ -47,6 +49,14 @@ export interface FluxdeckOptions {
   /** Worker threads for kustomize builds and for git fetch/archive work. */
   workers?: { builds?: number; git?: number };
   concurrency?: { GitRepository?: number; Kustomization?: number };
+  /** The alert inbox (main/notify/README.md); the database is `<dataDir>/inbox.db` unless `path` says otherwise. */
+  inbox?: {
+    path?: string;
+    rules?: Partial<RuleSettings>;
+    evaluateEveryMs?: number;
+    groupWindowMs?: number;
+    retention?: { maxItems?: number; maxAgeMs?: number };
+  };
 }
 
 export interface Fluxdeck {
@@ -57,6 +67,12 @@ export interface Fluxdeck {
   readonly flux: FluxSessionPlugin;
   readonly identity: string;
   readonly dataDir: string;
+  /** Every warning, failure, corrected drift and built-in rule alert, from all clusters (persistent). */
+  readonly inbox: Inbox;
+  /** Set when the inbox database had to be moved aside or kept in memory: show it to the user once. */
+  readonly inboxNotice?: string;
+  /** Runs the inbox's time-based rules (suspended too long, source stale) now; a timer runs them every minute. */
+  readonly inboxFeed: InboxFeed;
   connect(context: string): Promise<ClusterSession>;
   disconnect(context: string): Promise<void>;
   /** Pause or resume reconciling in every cluster (watching goes on). */
@@ -102,6 +118,25 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     logger,
     plugins: [flux],
   });
+  const { inbox, notice: inboxNotice } = openInbox(opts.inbox?.path ?? join(dataDir, 'inbox.db'), {
+    logger,
+    fallbackToMemory: true,
+    ...(opts.inbox?.groupWindowMs ? { groupWindowMs: opts.inbox.groupWindowMs } : {}),
+    ...(opts.inbox?.retention ? { retention: opts.inbox.retention } : {}),
+  });
+  if (inboxNotice) logger.warn(inboxNotice);
+  const inboxFeed = startInboxFeed({
+    inbox,
+    events: bus,
+    clusters: registry,
+    kinds: {
+      sources: [fluxKinds.GitRepository],
+      suspendable: [fluxKinds.GitRepository, fluxKinds.Kustomization],
+    },
+    logger,
+    ...(opts.inbox?.rules ? { settings: opts.inbox.rules } : {}),
+    ...(opts.inbox?.evaluateEveryMs ? { evaluateEveryMs: opts.inbox.evaluateEveryMs } : {}),
+  });
   let stopping: Promise<void> | undefined;
   return {
     registry,
@@ -111,6 +146,9 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     flux,
     identity,
     dataDir,
+    inbox,
+    ...(inboxNotice ? { inboxNotice } : {}),
+    inboxFeed,
     connect: (context) => registry.connect(context),
     disconnect: (context) => registry.disconnect(context),
     setPaused: (p) => {
@@ -126,9 +164,11 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     },
     stop: () =>
       (stopping ??= (async () => {
+        inboxFeed.stop();
         await registry.close();
         kubeconfigs.close();
         await Promise.all([builds.close(), git.close()]);
+        inbox.close();
       })()),
   };
 }

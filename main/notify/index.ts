@@ -1,0 +1,29 @@
+/**
+ * The alert inbox (main/notify/README.md): a persistent store of Flux warnings, reconcile failures, corrected drift
+ * and the built-in condition rules, with a notifier for OS notifications.
+ */
+export {
+  alertFromReconcileError,
+  alertsFromFluxEvent,
+  authAlert,
+  DEFAULT_RULE_SETTINGS,
+  driftMessage,
+  type FluxEventLike,
+  type ReconcileFinishedLike,
+  type RuleSettings,
+  staleSourceAlerts,
+  suspendedAlerts,
+  suspendedSince,
+} from './alert-rules.ts';
+export { INBOX_MIGRATIONS, type Migration } from './inbox-database.ts';
+export {
+  type FeedClusters,
+  type FeedEvents,
+  type FeedSession,
+  type InboxFeed,
+  type InboxFeedOptions,
+  startInboxFeed,
+} from './inbox-feed.ts';
+export { type InboxStoreOptions, type OpenedInbox, openInbox, SqliteInbox } from './inbox-store.ts';
+export * from './inbox-types.ts';
+export { createNotifier, type Notifier, type NotifierOptions, type OsNotification, summarize } from './notifier.ts';
