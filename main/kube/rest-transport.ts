@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 
 import type { AuthHealthRegistry } from './auth-health.ts';
@@ -11,6 +12,14 @@ import { errorFromNetwork, errorFromResponse, KubeError } from './kube-error.ts'
  * ObjectSerializer, which mangles custom resources and dates; test-control-plane.md §8.1), request counting per verb,
  * and one AbortController that `close()` fires to stop everything in flight, watches included.
  */
+const MAX_THROTTLE_RETRIES = 5;
+
+/** `Retry-After` in seconds (capped at 5s; 1s when absent or unreadable). */
+export function retryAfterMs(header: string | string[] | undefined): number {
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 5) * 1000 : 1000;
+}
+
 export interface RestRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path below the server URL, e.g. `/api/v1/namespaces/default/configmaps/x`. */
@@ -168,6 +177,13 @@ export class RestTransport {
       if (res.status === 401) {
         const body = await readBody(res.body).catch(() => '');
         throw errorFromResponse(describe(req), 401, body);
+      }
+      // 429 means the apiserver did not process the request (priority and fairness, or a CRD's storage still
+      // initialising right after it was established): wait as told and send it again, as client-go does.
+      for (let attempt = 1; res.status === 429 && attempt <= MAX_THROTTLE_RETRIES; attempt++) {
+        res.body.resume();
+        await sleep(retryAfterMs(res.body.headers['retry-after']), undefined, { signal: this.#closer.signal });
+        res = await this.#send(req, creds, stream);
       }
       this.#opts.health?.recordSuccess(this.context, auth.method);
       return res;
