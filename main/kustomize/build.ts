@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from '../util/kube-object.ts';
 import { KustomizeError } from './errors.ts';
-import { type BuildFs, cleanPath, joinPath } from './fs.ts';
+import { type BuildFs, cleanPath, joinPath, shownPath } from './fs.ts';
 import { type FileReader, generate, mergeGenerated } from './generators.ts';
 import { contentHash } from './hash.ts';
 import {
@@ -63,6 +63,10 @@ class Builder {
     this.maxResources = options.maxResources ?? 100_000;
   }
 
+  private show(path: string): string {
+    return shownPath(this.fs, path);
+  }
+
   /** Resolves a path named in a kustomization, enforcing the load restrictor for files. */
   private filePath(lk: LoadedKustomization, rel: string, what: string): string {
     const path = cleanPath(joinPath(lk.dir, rel));
@@ -72,11 +76,14 @@ class Builder {
     if (this.restrict && lk.dir !== '' && path !== lk.dir && !path.startsWith(`${lk.dir}/`)) {
       throw new KustomizeError({
         file: lk.file,
-        message: `security; file '${path}' is not in or below '${lk.dir}' (the load restrictor allows only files inside the kustomization directory)`,
+        message: `security; file '${this.show(path)}' is not in or below '${this.show(lk.dir)}' (the load restrictor allows only files inside the kustomization directory)`,
       });
     }
     if (this.restrict && lk.dir === '' && path.startsWith('..')) {
-      throw new KustomizeError({ file: lk.file, message: `security; file '${path}' is not in or below the root` });
+      throw new KustomizeError({
+        file: lk.file,
+        message: `security; file '${this.show(path)}' is not in or below the root`,
+      });
     }
     return path;
   }
@@ -86,13 +93,16 @@ class Builder {
     if (kind !== 'file') {
       throw new KustomizeError({
         file: from,
-        message: kind === 'dir' ? `'${path}' is a directory, expected a file` : `file '${path}' does not exist`,
+        message:
+          kind === 'dir'
+            ? `'${this.show(path)}' is a directory, expected a file`
+            : `file '${this.show(path)}' does not exist`,
       });
     }
     const bytes = this.fs.readFile(path);
     if (bytes.byteLength > this.maxFileBytes) {
       throw new KustomizeError({
-        file: path,
+        file: this.show(path),
         message: `file is ${bytes.byteLength} bytes, more than the ${this.maxFileBytes}-byte limit`,
       });
     }
@@ -129,26 +139,27 @@ class Builder {
   }
 
   private loadResourceFile(path: string, from: string): Res[] {
-    const docs = parseYamlStream(this.readText(path, from), path);
+    const file = this.show(path);
+    const docs = parseYamlStream(this.readText(path, from), file);
     const out: Res[] = [];
     const add = (doc: unknown): void => {
       if (doc === null) return;
-      if (!isMapValue(doc)) throw new KustomizeError({ file: path, message: 'a resource must be a YAML mapping' });
+      if (!isMapValue(doc)) throw new KustomizeError({ file, message: 'a resource must be a YAML mapping' });
       if (typeof doc.kind === 'string' && doc.kind.endsWith('List') && Array.isArray(doc.items)) {
         for (const item of doc.items) add(item);
         return;
       }
       const meta = doc.metadata;
       if (typeof doc.kind !== 'string' || !doc.kind) {
-        throw new KustomizeError({ file: path, message: 'a resource is missing its kind' });
+        throw new KustomizeError({ file, message: 'a resource is missing its kind' });
       }
       if (!isMapValue(meta) || typeof meta.name !== 'string' || meta.name === '') {
         if (!(isMapValue(meta) && typeof meta.generateName === 'string')) {
-          throw new KustomizeError({ file: path, message: `a ${doc.kind} is missing metadata.name` });
+          throw new KustomizeError({ file, message: `a ${doc.kind} is missing metadata.name` });
         }
       }
       if (typeof doc.apiVersion !== 'string') doc.apiVersion = '';
-      out.push(newRes(doc as unknown as KubeObject, path));
+      out.push(newRes(doc as unknown as KubeObject, file));
     };
     for (const d of docs) add(d);
     return out;
@@ -158,7 +169,7 @@ class Builder {
     if (this.inProgress.includes(dir)) {
       throw new KustomizeError({
         file: from,
-        message: `cycle detected: ${[...this.inProgress.slice(this.inProgress.indexOf(dir)), dir].map((d) => d || '.').join(' -> ')}`,
+        message: `cycle detected: ${[...this.inProgress.slice(this.inProgress.indexOf(dir)), dir].map((d) => this.show(d)).join(' -> ')}`,
       });
     }
     this.inProgress.push(dir);
@@ -190,7 +201,10 @@ class Builder {
       const path = this.subPath(lk, entry, 'resource');
       const kind = this.fs.kind(path);
       if (kind === undefined) {
-        throw new KustomizeError({ file: lk.file, message: `accumulating resources: '${path}' does not exist` });
+        throw new KustomizeError({
+          file: lk.file,
+          message: `accumulating resources: '${this.show(path)}' does not exist`,
+        });
       }
       if (kind === 'file') {
         this.filePath(lk, entry, 'resource');
@@ -213,14 +227,14 @@ class Builder {
     for (const entry of k.components ?? []) {
       const path = this.subPath(lk, entry, 'component');
       if (this.fs.kind(path) !== 'dir') {
-        throw new KustomizeError({ file: lk.file, message: `component '${path}' is not a directory` });
+        throw new KustomizeError({ file: lk.file, message: `component '${this.show(path)}' is not a directory` });
       }
       this.enter(path, lk.file);
       const sub = loadKustomization(this.fs, path);
       if (!sub.isComponent) {
         throw new KustomizeError({
           file: sub.file,
-          message: `expected kind 'Component' for path '${path}' but got 'Kustomization'`,
+          message: `expected kind 'Component' for path '${this.show(path)}' but got 'Kustomization'`,
         });
       }
       list = this.accumulate(sub, list);
@@ -264,14 +278,14 @@ class Builder {
       if (trimmed.includes('\n') || trimmed.startsWith('{') || trimmed.startsWith('apiVersion'))
         return { text: p, file: lk.file };
       const path = this.filePath(lk, trimmed, 'patch');
-      return { text: this.readText(path, lk.file), file: path };
+      return { text: this.readText(path, lk.file), file: this.show(path) };
     }
     if (p.path !== undefined && p.patch !== undefined) {
       throw new KustomizeError({ file: lk.file, message: 'a patch may have either path or patch, not both' });
     }
     if (p.path !== undefined) {
       const path = this.filePath(lk, p.path, 'patch');
-      return { text: this.readText(path, lk.file), file: path };
+      return { text: this.readText(path, lk.file), file: this.show(path) };
     }
     if (typeof p.patch !== 'string')
       throw new KustomizeError({ file: lk.file, message: 'a patch needs path or patch' });
@@ -318,7 +332,7 @@ class Builder {
     return entries.flatMap((e) => {
       if (e.path === undefined) return [{ ...e }];
       const path = this.filePath(lk, e.path, 'replacement');
-      return parseYamlStream(this.readText(path, lk.file), path).flatMap((d) =>
+      return parseYamlStream(this.readText(path, lk.file), this.show(path)).flatMap((d) =>
         Array.isArray(d) ? (d as Record<string, unknown>[]) : isMapValue(d) ? [d] : [],
       );
     });
@@ -353,7 +367,7 @@ export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: Build
 export function build(fs: BuildFs, dir: string, options: BuildOptions = {}): BuildResult {
   const root = cleanPath(dir);
   if (root === undefined) throw new KustomizeError({ message: `'${dir}' is outside the build root` });
-  if (fs.kind(root) !== 'dir') throw new KustomizeError({ file: root || '.', message: 'not a directory' });
+  if (fs.kind(root) !== 'dir') throw new KustomizeError({ file: shownPath(fs, root), message: 'not a directory' });
   return { objects: buildLoaded(fs, loadKustomization(fs, root), options) };
 }
 

@@ -1,6 +1,6 @@
 /**
- * The one error type the build engine throws. It carries the file (relative to the filesystem root) and, for YAML
- * problems, the 1-based line and column, and it survives structured cloning out of a worker as plain fields.
+ * The one error type the build engine throws. It carries the file (as the filesystem shows it: see shownPath) and,
+ * for YAML problems, the 1-based line and column, and it survives structured cloning out of a worker as plain fields.
  */
 export interface KustomizeErrorInfo {
   message: string;

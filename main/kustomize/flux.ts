@@ -7,7 +7,7 @@
 import type { KubeObject } from '../util/kube-object.ts';
 import { buildLoaded } from './build.ts';
 import { KustomizeError } from './errors.ts';
-import { type BuildFs, cleanPath, joinPath } from './fs.ts';
+import { type BuildFs, cleanPath, joinPath, shownPath } from './fs.ts';
 import {
   findKustomizationFile,
   type ImageEntry,
@@ -71,16 +71,14 @@ function scanResources(fs: BuildFs, root: string, maxFileBytes: number): string[
         else walk(path);
       } else if (kind === 'file' && (name.endsWith('.yaml') || name.endsWith('.yml'))) {
         const bytes = fs.readFile(path);
+        const file = shownPath(fs, path);
         if (bytes.byteLength > maxFileBytes) {
-          throw new KustomizeError({ file: path, message: `file is larger than the ${maxFileBytes}-byte limit` });
+          throw new KustomizeError({ file, message: `file is larger than the ${maxFileBytes}-byte limit` });
         }
         try {
-          parseYamlStream(new TextDecoder().decode(bytes), path);
+          parseYamlStream(new TextDecoder().decode(bytes), file);
         } catch (err) {
-          throw new KustomizeError(
-            { file: path, message: `failed to decode Kubernetes YAML from ${path}` },
-            { cause: err },
-          );
+          throw new KustomizeError({ file, message: `failed to decode Kubernetes YAML from ${file}` }, { cause: err });
         }
         out.push(rel);
       }
@@ -136,14 +134,17 @@ export function fluxBuild(
 ): KubeObject[] {
   const root = cleanPath(dir);
   if (root === undefined || fs.kind(root) !== 'dir') {
-    throw new KustomizeError({ file: dir || '.', message: 'kustomization path not found' });
+    throw new KustomizeError({
+      file: root === undefined ? dir : shownPath(fs, root),
+      message: 'kustomization path not found',
+    });
   }
   const maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
   const lk: LoadedKustomization = findKustomizationFile(fs, root)
     ? loadKustomization(fs, root)
     : {
         dir: root,
-        file: joinPath(root, 'kustomization.yaml'),
+        file: shownPath(fs, joinPath(root, 'kustomization.yaml')),
         isComponent: false,
         k: {
           apiVersion: 'kustomize.config.k8s.io/v1beta1',

@@ -1,10 +1,12 @@
 /**
  * The filesystem the build reads from, behind an interface: the CLI reads a directory on disk, the GitOps loop builds
  * straight from in-memory artifacts. Paths are POSIX, relative to the filesystem's root ('' or '.' is the root);
- * nothing can be read outside it.
+ * nothing can be read outside it. Error messages name files through `shownPath`, so a filesystem can show them the
+ * way its user knows them (the CLI: as typed on the command line) while the engine keeps working in root-relative
+ * paths.
  */
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join, posix, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, parse, posix, relative, resolve, sep } from 'node:path';
 
 export type EntryKind = 'file' | 'dir';
 
@@ -14,6 +16,13 @@ export interface BuildFs {
   readFile(path: string): Uint8Array;
   /** Entry names (not paths) of a directory, sorted. */
   readDir(path: string): string[];
+  /** How messages name one of this filesystem's paths; without it they show the path itself. */
+  displayPath?(path: string): string;
+}
+
+/** A path as error messages show it: the filesystem's display form, else the path itself ('.' for the root). */
+export function shownPath(fs: BuildFs, path: string): string {
+  return fs.displayPath ? fs.displayPath(path) : path || '.';
 }
 
 /** Normalises a path relative to the root; returns undefined when it climbs out of the root. */
@@ -32,12 +41,22 @@ export function dirOf(path: string): string {
   return d === '.' ? '' : d;
 }
 
+export interface NodeFsOptions {
+  /** How messages show a file or directory, given its absolute path (default: relative to the root). */
+  display?: (absolutePath: string) => string;
+}
+
 /** Reads a directory on disk; symbolic links are followed only while they stay inside the root. */
 export class NodeFs implements BuildFs {
   readonly root: string;
+  readonly displayPath: ((path: string) => string) | undefined;
 
-  constructor(root: string) {
-    this.root = realpathSync(resolve(root));
+  constructor(root: string, options: NodeFsOptions = {}) {
+    const given = resolve(root);
+    this.root = realpathSync(given);
+    const { display } = options;
+    // Shown under the root as given, not its real path, so a symbolic link the user went through stays in messages.
+    this.displayPath = display && ((path) => display(join(given, path)));
   }
 
   private real(path: string): string | undefined {
@@ -76,6 +95,19 @@ export class NodeFs implements BuildFs {
     if (abs === undefined) throw new Error(`'${path}' is outside ${this.root}`);
     return readdirSync(abs).sort();
   }
+}
+
+/**
+ * Opens the directory a command line names, for `build(fs, path)`. With scope 'disk' the filesystem is rooted at the
+ * root of the directory's drive, so a kustomization reaches `../base` wherever it is (the load restrictor still
+ * confines files); with 'dir' nothing outside the directory can be read, as Flux confines a build to its source.
+ * Either way messages name paths the way the user did: relative to `cwd` when `dir` is relative, absolute otherwise.
+ */
+export function openDirectory(dir: string, cwd: string, scope: 'disk' | 'dir'): { fs: NodeFs; path: string } {
+  const target = resolve(cwd, dir);
+  const root = scope === 'disk' ? parse(target).root : target;
+  const display = isAbsolute(dir) ? (abs: string): string => abs : (abs: string): string => relative(cwd, abs) || '.';
+  return { fs: new NodeFs(root, { display }), path: relative(root, target) };
 }
 
 /** An in-memory tree over a map of file paths to contents; directories exist wherever a file path implies one. */

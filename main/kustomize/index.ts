@@ -3,7 +3,7 @@ export { build, type BuildOptions, type BuildResult } from './build.ts';
 export { buildInWorker, type WorkerBuildRequest, WorkerPool } from './build-pool.ts';
 export { KustomizeError, type KustomizeErrorInfo } from './errors.ts';
 export { fluxBuild, type FluxBuildOptions, type FluxKustomizationSpec, parseFluxKustomization } from './flux.ts';
-export { type BuildFs, MemoryFs, NodeFs } from './fs.ts';
+export { type BuildFs, MemoryFs, NodeFs, type NodeFsOptions, openDirectory } from './fs.ts';
 export { contentHash } from './hash.ts';
 export { strategicMerge } from './strategic-merge.ts';
 export { substitute, SUBSTITUTE_KEY, type SubstituteOptions } from './substitute.ts';

@@ -3,7 +3,7 @@
  * kustomize), and folding deprecated fields into their replacements the way `kustomize edit fix` would.
  */
 import { KustomizeError } from './errors.ts';
-import { type BuildFs, joinPath } from './fs.ts';
+import { type BuildFs, joinPath, shownPath } from './fs.ts';
 import { isMapValue } from './resource.ts';
 import type { Selector } from './selector.ts';
 import { parseYamlDocument } from './yaml-parse.ts';
@@ -122,8 +122,9 @@ const UNSUPPORTED_FIELDS = new Set([
 ]);
 
 export interface LoadedKustomization {
-  /** The directory (the kustomization root) and the file path inside the build filesystem. */
+  /** The directory (the kustomization root), a path inside the build filesystem. */
   dir: string;
+  /** The kustomization file as messages name it (see shownPath). */
   file: string;
   k: Kustomization;
   isComponent: boolean;
@@ -134,8 +135,8 @@ export function findKustomizationFile(fs: BuildFs, dir: string): string | undefi
   const found = KUSTOMIZATION_FILES.map((f) => joinPath(dir, f)).filter((p) => fs.kind(p) === 'file');
   if (found.length > 1) {
     throw new KustomizeError({
-      file: dir || '.',
-      message: `found multiple kustomization files (${found.join(', ')}); keep only one`,
+      file: shownPath(fs, dir),
+      message: `found multiple kustomization files (${found.map((p) => shownPath(fs, p)).join(', ')}); keep only one`,
     });
   }
   return found[0];
@@ -177,10 +178,11 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
 export function loadKustomization(fs: BuildFs, dir: string): LoadedKustomization {
   const file = findKustomizationFile(fs, dir);
   if (!file) {
+    const shown = shownPath(fs, dir);
     throw new KustomizeError({
-      file: dir || '.',
-      message: `unable to find one of ${KUSTOMIZATION_FILES.map((f) => `'${f}'`).join(', ')} in directory '${dir || '.'}'`,
+      file: shown,
+      message: `unable to find one of ${KUSTOMIZATION_FILES.map((f) => `'${f}'`).join(', ')} in directory '${shown}'`,
     });
   }
-  return parseKustomization(new TextDecoder().decode(fs.readFile(file)), file, dir);
+  return parseKustomization(new TextDecoder().decode(fs.readFile(file)), shownPath(fs, file), dir);
 }

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { build, fluxBuild, NodeFs, parseFluxKustomization, toYamlStream } from '../../kustomize/index.ts';
+import { build, fluxBuild, openDirectory, parseFluxKustomization, toYamlStream } from '../../kustomize/index.ts';
 import { type Command, UsageError } from '../command.ts';
 
 interface BuildArgs {
@@ -50,17 +49,15 @@ export const kustomizeCommand: Command = {
     'fluxdeck kustomize build DIR [--flux KUSTOMIZATION.yaml] [--load-restrictor LoadRestrictionsRootOnly|LoadRestrictionsNone]',
   run: (args, io) => {
     const { dir, fluxFile, restrictor } = parse(args);
-    const target = resolve(dir ?? '.');
     if (fluxFile !== undefined) {
       const spec = parseFluxKustomization(readFileSync(fluxFile, 'utf8'), fluxFile);
-      const fs = new NodeFs(target);
-      io.out(toYamlStream(fluxBuild(fs, '', spec)));
+      // Flux builds inside its source only, so DIR is the whole filesystem here.
+      const { fs, path } = openDirectory(dir ?? '.', process.cwd(), 'dir');
+      io.out(toYamlStream(fluxBuild(fs, path, spec)));
       return Promise.resolve(0);
     }
-    // The filesystem is rooted at the filesystem root so `../base` works; the restrictor still confines files.
-    const fs = new NodeFs('/');
-    const { objects } = build(fs, relative('/', target), { loadRestrictor: restrictor });
-    io.out(toYamlStream(objects));
+    const { fs, path } = openDirectory(dir ?? '.', process.cwd(), 'disk');
+    io.out(toYamlStream(build(fs, path, { loadRestrictor: restrictor }).objects));
     return Promise.resolve(0);
   },
 };

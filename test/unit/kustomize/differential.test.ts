@@ -3,23 +3,16 @@
 // cases listed as byte-exact, the same bytes. Cases named `error-*` must make both fail. A case builds its own
 // directory, or the sub-directory named in its BUILD file.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
-import { build, KustomizeError, NodeFs, toYamlStream } from '../../../main/kustomize/index.ts';
+import { build, KustomizeError, openDirectory, toYamlStream } from '../../../main/kustomize/index.ts';
+import { caseDir, cases, fixtures } from './corpus.ts';
 
 const run = promisify(execFile);
-const fixtures = join(import.meta.dirname, '../../fixtures/kustomize');
-const cases = readdirSync(fixtures).sort();
-
-function buildDir(name: string): string {
-  const marker = join(fixtures, name, 'BUILD');
-  return existsSync(marker) ? join(fixtures, name, readFileSync(marker, 'utf8').trim()) : join(fixtures, name);
-}
 
 /** kubectl's output, or its failure. The alias bomb would exhaust memory, so kubectl runs under limits. */
 async function kubectl(dir: string): Promise<{ ok: true; out: string } | { ok: false; err: string }> {
@@ -36,8 +29,8 @@ async function kubectl(dir: string): Promise<{ ok: true; out: string } | { ok: f
 
 function ours(dir: string): { ok: true; out: string } | { ok: false; err: unknown } {
   try {
-    const fs = new NodeFs('/');
-    return { ok: true, out: toYamlStream(build(fs, relative('/', dir)).objects) };
+    const { fs, path } = openDirectory(dir, fixtures, 'disk');
+    return { ok: true, out: toYamlStream(build(fs, path).objects) };
   } catch (err) {
     return { ok: false, err };
   }
@@ -53,7 +46,7 @@ describe('kustomize build matches kubectl kustomize', () => {
   });
 
   for (const name of cases) {
-    const dir = buildDir(name);
+    const dir = join(fixtures, caseDir(name));
     if (name.startsWith('error-')) {
       it(`${name}: both fail`, async () => {
         const ref = await kubectl(dir);
