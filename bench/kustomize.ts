@@ -4,9 +4,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 
-import { build, NodeFs, toYamlStream } from '../main/kustomize/index.ts';
+import { build, openDirectory, toYamlStream } from '../main/kustomize/index.ts';
 import { benchLine, median, timeRuns } from './report.ts';
 
 const APPS = 250; // 250 apps x 8 objects = 2,000 objects (plus generated ones)
@@ -174,9 +174,8 @@ const root = mkdtempSync(join(tmpdir(), 'fluxdeck-bench-kustomize-'));
 try {
   generate(root);
   const target = join(root, 'production');
-  const fs = new NodeFs('/');
-  const rel = relative('/', target);
-  const ours = (): string => toYamlStream(build(fs, rel).objects);
+  const { fs, path } = openDirectory(target, root, 'disk');
+  const ours = (): string => toYamlStream(build(fs, path).objects);
   const cli = join(import.meta.dirname, '..', 'bin', 'fluxdeck.mjs');
   const t0 = performance.now();
   const reference = execFileSync('kubectl', ['kustomize', target], { maxBuffer: 256 * 1024 * 1024 }).toString();
