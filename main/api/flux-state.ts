@@ -23,7 +23,8 @@ export function deriveFluxState(obj: FluxObjectData): FluxState {
     ...(ready?.message !== undefined && { message: ready.message }),
     ...(ready?.lastTransitionTime !== undefined && { since: ready.lastTransitionTime }),
   };
-  if (obj.suspended) return { ...base, status: 'suspended' };
+  // Nothing will happen while suspended, whatever the conditions say was in progress.
+  if (obj.suspended) return { ...base, reconciling: false, status: 'suspended' };
   if (stalled?.status === 'True')
     return {
       ...base,

@@ -7,6 +7,7 @@ import { type CliIO, type Command, UsageError } from './command.ts';
  */
 export const commandLoaders: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.ts')).runCommand,
+  serve: async () => (await import('./commands/serve.ts')).serveCommand,
   get: async () => (await import('./commands/get.ts')).getCommand,
   reconcile: async () => (await import('./commands/reconcile.ts')).reconcileCommand,
   suspend: async () => (await import('./commands/suspend.ts')).suspendCommand,

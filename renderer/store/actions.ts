@@ -43,7 +43,7 @@ let nextNotice = 1;
 
 export function notify(notice: Omit<Notice, 'id'>, autoDismissMs?: number): number {
   const id = nextNotice++;
-  set((s) => ({ notices: [...s.notices.slice(-4), { ...notice, id }] }));
+  set((s) => ({ notices: [...s.notices.slice(-2), { ...notice, id }] }));
   if (autoDismissMs !== undefined) setTimeout(() => dismissNotice(id), autoDismissMs);
   return id;
 }
@@ -157,7 +157,7 @@ async function runAction(nodeId: string, action: ActionName): Promise<void> {
           ? await api().invoke('flux:resume', { actionId, key })
           : await api().invoke('flux:reconcile', { actionId, key, withSource: action === 'reconcile-with-source' });
     finishAction(actionId, outcome.ok, outcome.message);
-    if (outcome.ok) notify({ tone: 'success', title: label, message: outcome.message }, 4000);
+    if (outcome.ok) notify({ tone: 'success', title: label, message: outcome.message }, 3000);
     else
       notify({
         tone: 'error',

@@ -93,6 +93,14 @@ async function seed(c: ClusterClient): Promise<void> {
   await installCrds(c);
   await ensureNamespace(c, NS);
   await ensureNamespace(c, APP_NS);
+  // Discovery cached before the install does not know the new kinds until it is refreshed.
+  await eventually('the Flux kinds to be served', async () => {
+    c.mapper.invalidate();
+    return c.mapper.resolve('source.toolkit.fluxcd.io/v1', 'GitRepository').then(
+      () => true,
+      () => undefined,
+    );
+  });
   await c.create(gitRepository(NS, 'podinfo', repoUrl, { interval: '1m' }));
   await c.create(
     kustomization(NS, 'podinfo', 'podinfo', {
@@ -243,7 +251,10 @@ describe('fluxdeck serve in a browser', () => {
     await ui.node('GitRepository', 'podinfo', cluster.name).waitFor();
     await expect.poll(() => browser.page.locator('[data-testid=cluster-section]').count()).toBe(2);
     await ui.search('');
+    await browser.page.keyboard.press('Escape');
+    await browser.page.keyboard.press('Escape');
     await browser.page.keyboard.press('f');
+    await browser.page.waitForTimeout(400);
     await ui.screenshot('06-two-clusters');
   });
 });

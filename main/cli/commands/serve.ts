@@ -1,117 +1,103 @@
-import { parseArgs } from 'node:util';
-
 import type { EnginePort } from '../../api/engine-port.ts';
+import { fluxdeckPort } from '../../api/fluxdeck-port.ts';
 import { defaultRendererDir, runHeadless } from '../../headless/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../../util/logger.ts';
-import { defaultDataDir } from '../../util/paths.ts';
-import { type Command, UsageError } from '../command.ts';
+import type { parseCommand } from '../cluster-flags.ts';
+import { type CliIO, type Command, UsageError } from '../command.ts';
+import { connectContexts, engineFromArgs, reportActivity, untilAborted } from './run.ts';
 
-export interface ServeEngineOptions {
-  dataDir: string;
+/** The flags `serve` adds to `fluxdeck run`'s. */
+export const serveFlagOptions = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'renderer-dir': { type: 'string' },
+} as const satisfies Parameters<typeof parseCommand>[1];
+
+export interface StartedEngine {
+  engine: EnginePort;
+  /** Every parsed flag, serve's own included. */
+  values: Record<string, unknown>;
   logger: Logger;
-  /** Kubeconfig files (like $KUBECONFIG); undefined means $KUBECONFIG or ~/.kube/config. */
-  kubeconfig?: string[];
+  /** Connects the contexts the flags name; returns how many connected (failures are printed). */
+  connect(): Promise<number>;
+  /** Stops printing engine activity. */
+  quiet(): void;
 }
 
 export interface ServeDeps {
-  /** Starts the engine with its controllers, as `fluxdeck run` does (main/create-fluxdeck.ts). */
-  createEngine(opts: ServeEngineOptions): Promise<EnginePort>;
+  /** Starts the engine as `fluxdeck run` does, from the same flags. */
+  startEngine(args: string[], io: CliIO): Promise<StartedEngine>;
 }
 
-const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
+/** The real engine: `fluxdeck run`'s flags and composition root, seen through the api's port. */
+async function startEngine(args: string[], io: CliIO): Promise<StartedEngine> {
+  const started = await engineFromArgs(args, io, serveFlagOptions);
+  const level = (started.values['log-level'] as LogLevel | undefined) ?? 'warn';
+  const logger = createLogger({ write: (line) => io.err(`${line}\n`) }, level).child({ command: 'serve' });
+  const stopReporting = reportActivity(started.fluxdeck, io);
+  return {
+    engine: fluxdeckPort(started.fluxdeck, { logger: logger.child({ part: 'port' }) }),
+    values: started.values,
+    logger,
+    connect: () => connectContexts(started, io),
+    quiet: stopReporting,
+  };
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
-function parse(args: string[]): {
-  host: string;
-  port: number;
-  kubeconfig: string[] | undefined;
-  connect: string[];
-  dataDir: string;
-  level: LogLevel;
-  rendererDir: string;
-} {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string', default: '0' },
-      kubeconfig: { type: 'string', multiple: true },
-      connect: { type: 'string', multiple: true },
-      'data-dir': { type: 'string' },
-      'log-level': { type: 'string', default: 'warn' },
-      'renderer-dir': { type: 'string' },
-    },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);
-  const port = Number(values.port);
+function serveFlags(values: Record<string, unknown>): { host: string; port: number; rendererDir: string } {
+  const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
+  const rawPort = typeof values.port === 'string' ? values.port : '0';
+  const port = Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be 0-65535, got '${values.port}'`);
-  const level = values['log-level'] as LogLevel;
-  if (!LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
-  if (values.host === '0.0.0.0' || values.host === '::')
+    throw new UsageError(`--port must be 0-65535, got '${rawPort}'`);
+  if (host === '0.0.0.0' || host === '::')
     throw new UsageError('--host must name one address (a wildcard would accept requests for any host name)');
-  return {
-    host: values.host,
-    port,
-    kubeconfig: values.kubeconfig,
-    connect: values.connect ?? [],
-    dataDir: values['data-dir'] ?? defaultDataDir(),
-    level,
-    rendererDir: values['renderer-dir'] ?? defaultRendererDir(),
-  };
+  const rendererDir = typeof values['renderer-dir'] === 'string' ? values['renderer-dir'] : defaultRendererDir();
+  return { host, port, rendererDir };
 }
 
 /**
  * `fluxdeck serve`: the desktop app's UI in a browser. It runs the engine and its controllers like `fluxdeck run`
- * and serves the built renderer plus the contract over a WebSocket, on loopback with a random token by default.
+ * (same flags; the kubeconfig's current context is connected unless --context names others) and serves the built
+ * renderer plus the contract over a WebSocket, on loopback with a random token by default.
  */
-export function serveCommand(deps: ServeDeps): Command {
+export function createServeCommand(deps: ServeDeps): Command {
   return {
     name: 'serve',
     summary: 'Run the controllers and serve the Fluxdeck UI to a browser',
     usage:
-      'fluxdeck serve [--host 127.0.0.1] [--port 0] [--kubeconfig FILE]... [--connect CONTEXT]... [--data-dir DIR] [--log-level warn]',
+      'fluxdeck serve [--host 127.0.0.1] [--port 0] [--kubeconfig F] [--context C ...|--all-contexts] [--data-dir D] [--read-only] [--log-level warn]',
     run: async (args, io) => {
-      const opts = parse(args);
-      const logger = createLogger({ write: (line) => io.err(line + '\n') }, opts.level).child({ command: 'serve' });
-      if (!LOOPBACK.has(opts.host))
-        io.err(
-          `fluxdeck serve: listening on ${opts.host}, not loopback: anyone who can reach it and has the token can act on your clusters.\n`,
-        );
-      const engine = await deps.createEngine({
-        dataDir: opts.dataDir,
-        logger: logger.child({ part: 'engine' }),
-        ...(opts.kubeconfig && { kubeconfig: opts.kubeconfig }),
-      });
+      const started = await deps.startEngine(args, io);
       try {
+        const flags = serveFlags(started.values);
+        if (!LOOPBACK.has(flags.host))
+          io.err(
+            `fluxdeck serve: listening on ${flags.host}, not loopback: anyone who can reach it and has the token can act on your clusters.\n`,
+          );
         const run = await runHeadless({
-          engine,
-          logger: logger.child({ part: 'api' }),
-          host: opts.host,
-          port: opts.port,
-          rendererDir: opts.rendererDir,
+          engine: started.engine,
+          logger: started.logger.child({ part: 'api' }),
+          ...flags,
         });
         try {
-          for (const context of opts.connect) {
-            await engine.connect(context).catch((err: unknown) => {
-              throw new Error(`could not connect context '${context}' given with --connect`, { cause: err });
-            });
-          }
+          await started.connect();
           io.out(`Fluxdeck is serving on ${run.server.url}\n`);
           io.out('Open that URL in a browser (the token changes at every start). Press Ctrl-C to stop.\n');
-          await new Promise<void>((resolve) => {
-            if (io.signal.aborted) resolve();
-            else io.signal.addEventListener('abort', () => resolve(), { once: true });
-          });
+          await untilAborted(io.signal);
           io.out('Stopping: closing connections, stopping controllers, releasing leases…\n');
         } finally {
           await run.close();
         }
       } finally {
-        await engine.close();
+        started.quiet();
+        await started.engine.close();
       }
       return 0;
     },
   };
 }
+
+export const serveCommand: Command = createServeCommand({ startEngine });

@@ -125,6 +125,20 @@ function ViewController(props: { layout: Layout; final: boolean; nodeCount: numb
       .catch(() => undefined);
   }, [flow, layout, final, nodeCount, pane, fitRequest, sources]);
 
+  // Keep the selected node in view when the object panel opens and narrows the graph.
+  const selected = useAppStore((s) => s.selected);
+  useEffect(() => {
+    const pos = selected === undefined ? undefined : layout.positions.get(selected);
+    if (!pos || pane.width === 0) return;
+    const { x, y, zoom } = flow.getViewport();
+    const left = pos.x * zoom + x;
+    const top = pos.y * zoom + y;
+    const inside = left >= 0 && top >= 0 && left + 240 * zoom <= pane.width && top + 60 * zoom <= pane.height;
+    if (!inside) settle(flow.setCenter(pos.x + 120, pos.y + 30, { zoom, duration: 200 }));
+    // Only selection and the pane's size move the view, not layout updates.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [flow, selected, pane.width, pane.height]);
+
   useEffect(() => {
     const id = useAppStore.getState().selected;
     const pos = id === undefined ? undefined : layout.positions.get(id);

@@ -22,8 +22,11 @@ export class FluxdeckPage {
     return this.page.locator(`[data-testid=cluster-row][data-cluster="${name}"]`);
   }
 
+  /** Connects a context from the sidebar (a no-op if `fluxdeck serve` already connected it at start). */
   async connect(name: string): Promise<void> {
-    await this.cluster(name).locator('[data-testid=connect]').click();
+    const row = this.cluster(name);
+    await row.waitFor();
+    if ((await row.getAttribute('data-state')) !== 'connected') await row.locator('[data-testid=connect]').click();
     await this.cluster(name).and(this.page.locator('[data-state=connected]')).waitFor({ timeout: 60_000 });
   }
 

@@ -1,0 +1,247 @@
+/**
+ * Pure translations from what the engine holds (Kubernetes objects, kubeconfig contexts, session status) into the
+ * contract's summaries. Nothing here talks to a cluster; fluxdeck-port.ts feeds it from the watch caches.
+ */
+import type {
+  AuthHealth as ContractAuthHealth,
+  ClusterInfo,
+  Condition,
+  FluxObjectData,
+  KubeEvent,
+  Workload,
+} from '../contract/index.ts';
+import type { ContextInfo } from '../engine/cluster-registry.ts';
+import { computeStatus } from '../kube/kstatus.ts';
+import { groupOf, type KubeObject, type ObjectRef, parseInventoryId } from '../util/kube-object.ts';
+
+type Json = Record<string, unknown>;
+
+const obj = (v: unknown): Json => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {});
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+
+function conditionsOf(status: Json): Condition[] {
+  const list = Array.isArray(status.conditions) ? (status.conditions as unknown[]) : [];
+  return list.flatMap((c) => {
+    const j = obj(c);
+    const type = str(j.type);
+    const s = str(j.status);
+    if (!type || (s !== 'True' && s !== 'False' && s !== 'Unknown')) return [];
+    return [
+      {
+        type,
+        status: s,
+        ...(str(j.reason) !== undefined && { reason: str(j.reason) }),
+        ...(str(j.message) !== undefined && { message: str(j.message) }),
+        ...(str(j.lastTransitionTime) !== undefined && { lastTransitionTime: str(j.lastTransitionTime) }),
+        ...(num(j.observedGeneration) !== undefined && { observedGeneration: num(j.observedGeneration) }),
+      },
+    ];
+  });
+}
+
+/** The source a Flux object reads: `spec.sourceRef`, a HelmRelease's `chartRef` or chart template source. */
+function sourceRefOf(kind: string, spec: Json, namespace: string): FluxObjectData['sourceRef'] {
+  const ref = obj(spec.sourceRef ?? spec.chartRef ?? obj(obj(obj(spec.chart).spec).sourceRef));
+  const refKind = str(ref.kind);
+  const name = str(ref.name);
+  if (!refKind || !name) return undefined;
+  const group =
+    refKind === 'HelmChart' || refKind.endsWith('Repository') || refKind === 'Bucket'
+      ? 'source.toolkit.fluxcd.io'
+      : kind === 'ImagePolicy'
+        ? 'image.toolkit.fluxcd.io'
+        : (str(ref.apiVersion)?.split('/')[0] ?? '');
+  return { group, kind: refKind, namespace: str(ref.namespace) ?? namespace, name };
+}
+
+function inventoryOf(status: Json): ObjectRef[] | undefined {
+  const inv = obj(status.inventory);
+  if (!Array.isArray(inv.entries)) return undefined;
+  return (inv.entries as unknown[]).flatMap((e) => {
+    const ref = parseInventoryId(str(obj(e).id) ?? '');
+    return ref ? [ref] : [];
+  });
+}
+
+/** A Flux object as the contract summarises it. Secrets never appear: only spec and status fields are read. */
+export function fluxSummary(cluster: string, o: KubeObject): FluxObjectData | undefined {
+  const { uid, name, namespace = '', resourceVersion = '' } = o.metadata;
+  if (!uid || !name) return undefined;
+  const spec = obj(o.spec);
+  const status = obj(o.status);
+  const artifact = obj(status.artifact);
+  const sourceRef = sourceRefOf(o.kind, spec, namespace);
+  const inventory = inventoryOf(status);
+  const slash = o.apiVersion.indexOf('/');
+  const pick = (k: string, v: string | undefined): Record<string, string> => (v === undefined ? {} : { [k]: v });
+  return {
+    uid,
+    cluster,
+    group: groupOf(o.apiVersion),
+    version: slash < 0 ? o.apiVersion : o.apiVersion.slice(slash + 1),
+    kind: o.kind,
+    namespace,
+    name,
+    resourceVersion,
+    generation: o.metadata.generation ?? 0,
+    ...(num(status.observedGeneration) !== undefined && { observedGeneration: num(status.observedGeneration) }),
+    suspended: spec.suspend === true,
+    conditions: conditionsOf(status),
+    ...(sourceRef && { sourceRef }),
+    dependsOn: (Array.isArray(spec.dependsOn) ? (spec.dependsOn as unknown[]) : []).flatMap((d) => {
+      const n = str(obj(d).name);
+      return n ? [{ namespace: str(obj(d).namespace) ?? namespace, name: n }] : [];
+    }),
+    ...(inventory && { inventory }),
+    revision: {
+      ...pick('artifact', str(artifact.revision)),
+      ...pick('lastApplied', str(status.lastAppliedRevision)),
+      ...pick('lastAttempted', str(status.lastAttemptedRevision)),
+    },
+    ...pick('interval', str(spec.interval)),
+    ...pick('url', str(spec.url)),
+    ...pick('path', str(spec.path)),
+    ...pick('lastHandledReconcileAt', str(status.lastHandledReconcileAt)),
+    ...pick('createdAt', o.metadata.creationTimestamp),
+  };
+}
+
+/** Replicas wanted and ready, for the kinds that have them. */
+function replicasOf(o: KubeObject): Workload['replicas'] {
+  const spec = obj(o.spec);
+  const status = obj(o.status);
+  if (o.kind === 'DaemonSet')
+    return { desired: num(status.desiredNumberScheduled) ?? 0, ready: num(status.numberReady) ?? 0 };
+  if (o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'ReplicaSet')
+    return { desired: num(spec.replicas) ?? 1, ready: num(status.readyReplicas) ?? 0 };
+  return undefined;
+}
+
+/** A workload with its kstatus health (the rules Flux's health checks use). */
+export function workloadSummary(cluster: string, o: KubeObject, now = Date.now()): Workload | undefined {
+  const { uid, name, namespace = '', resourceVersion = '' } = o.metadata;
+  if (!uid || !name) return undefined;
+  const health = computeStatus(o, now);
+  const replicas = replicasOf(o);
+  return {
+    uid,
+    cluster,
+    group: groupOf(o.apiVersion),
+    kind: o.kind,
+    namespace,
+    name,
+    resourceVersion,
+    health: health.status,
+    message: health.message,
+    ...(replicas && { replicas }),
+  };
+}
+
+const AUTH_METHODS: Record<string, ContractAuthHealth['method']> = {
+  'client-certificate': 'client-certificate',
+  token: 'token',
+  'token-file': 'token',
+  basic: 'basic',
+  exec: 'exec',
+  'auth-provider': 'oidc',
+  none: 'none',
+};
+
+/** Auth health in the contract's words: what failed, mapped from the client's reason, and the hint. */
+function authOf(ctx: ContextInfo): ContractAuthHealth {
+  const method = AUTH_METHODS[ctx.authMethod] ?? 'unknown';
+  const h = ctx.authHealth;
+  if (!h) return { method, status: 'unknown' };
+  const base = { method, ...(h.lastSuccess !== undefined && { lastSuccessAt: h.lastSuccess }) };
+  if (h.state !== 'failing') return { ...base, status: h.state };
+  const reason = h.lastError?.reason ?? '';
+  const hint = h.lastError?.hint ?? h.lastError?.message;
+  const status = /plugin|notfound|enoent/i.test(reason)
+    ? 'missing-plugin'
+    : /expired/i.test(reason)
+      ? 'expired'
+      : 'failing';
+  return { ...base, status, ...(hint !== undefined && { hint }) };
+}
+
+/** A kubeconfig context and Fluxdeck's connection to it. `connectError` is the last failed connect, if any. */
+export function clusterSummary(ctx: ContextInfo, current: string | undefined, connectError?: string): ClusterInfo {
+  const s = ctx.session;
+  const state: ClusterInfo['state'] = !s
+    ? connectError
+      ? 'error'
+      : 'disconnected'
+    : s.state === 'connected'
+      ? 'connected'
+      : s.state === 'connecting'
+        ? 'connecting'
+        : s.state === 'unreachable'
+          ? 'error'
+          : 'disconnected';
+  const role = s?.role;
+  const mode =
+    role === 'reconciling' || role === 'paused'
+      ? ('reconciling' as const)
+      : role === 'observing' || role === 'standby'
+        ? ('observing' as const)
+        : undefined;
+  const error =
+    state === 'error'
+      ? (s?.message ?? connectError)
+      : role === 'no-flux-crds'
+        ? 'The Flux CRDs are not installed in this cluster: run `fluxdeck install` (or `flux install`) to install them.'
+        : undefined;
+  return {
+    name: ctx.name,
+    server: ctx.server,
+    current: ctx.name === current,
+    defaultNamespace: ctx.namespace,
+    state,
+    auth: authOf(ctx),
+    ...(error !== undefined && { error }),
+    ...(mode && { mode }),
+  };
+}
+
+/** A core/v1 Event as the timeline shows it. */
+export function eventSummary(e: KubeObject): KubeEvent {
+  const j = e as unknown as Json;
+  const source = str(j.reportingComponent) || str(obj(j.source).component);
+  return {
+    type: j.type === 'Warning' ? 'Warning' : 'Normal',
+    reason: str(j.reason) ?? '',
+    message: str(j.message) ?? '',
+    count: num(j.count) ?? num(obj(j.series).count) ?? 1,
+    ...((str(j.firstTimestamp) ?? str(j.eventTime)) !== undefined && {
+      firstSeen: str(j.firstTimestamp) ?? str(j.eventTime),
+    }),
+    ...((str(j.lastTimestamp) ?? str(j.eventTime)) !== undefined && {
+      lastSeen: str(j.lastTimestamp) ?? str(j.eventTime),
+    }),
+    ...(source ? { source } : {}),
+  };
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * The object as the panel shows it: managedFields dropped (noise), and for Secrets every value replaced, so no
+ * secret leaves main even though the user asked for the YAML.
+ */
+export function redactedForDisplay(o: KubeObject): KubeObject {
+  const { managedFields: _managed, ...metadata } = o.metadata;
+  const out: KubeObject = { ...o, metadata };
+  if (o.kind === 'Secret' && groupOf(o.apiVersion) === '') {
+    // kubectl's last-applied annotation holds the whole Secret, values included.
+    const annotations = { ...metadata.annotations };
+    if (LAST_APPLIED in annotations) annotations[LAST_APPLIED] = '<redacted by Fluxdeck>';
+    out.metadata = { ...metadata, ...(metadata.annotations && { annotations }) };
+    for (const field of ['data', 'stringData'] as const) {
+      const values = obj(o[field]);
+      if (Object.keys(values).length > 0)
+        out[field] = Object.fromEntries(Object.keys(values).map((k) => [k, '<redacted by Fluxdeck>']));
+    }
+  }
+  return out;
+}

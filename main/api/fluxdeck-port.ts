@@ -1,0 +1,394 @@
+/**
+ * The engine port over the composition root (main/create-fluxdeck.ts): contexts from the cluster registry, Flux
+ * objects and the workloads in their inventories from each session's watch caches, and the `flux` CLI's verbs from
+ * main/controllers/actions. Changes are emitted as the caches report them; the api layer batches them per client.
+ */
+import { stringify } from 'yaml';
+
+import {
+  ERROR_CODES,
+  type ErrorCode,
+  FluxdeckError,
+  type FluxKey,
+  type FluxObjectData,
+  type KustomizationDiff,
+  type ObjectKey,
+  type Workload,
+} from '../contract/index.ts';
+import {
+  describeFluxRef,
+  type FluxObjectRef,
+  FluxRequestError,
+  type ReconcileOutcome,
+  requestReconcile,
+  resume,
+  setSuspended,
+} from '../controllers/actions/flux-requests.ts';
+import { fluxKind } from '../controllers/api/kinds.ts';
+import { WATCHED_KINDS } from '../controllers/flux-session.ts';
+import type { Fluxdeck } from '../create-fluxdeck.ts';
+import type { ClusterSession } from '../engine/cluster-session.ts';
+import type { CacheEvent } from '../engine/controller-manager.ts';
+import type { ClusterClient } from '../kube/cluster-client.ts';
+import { isKubeError } from '../kube/kube-error.ts';
+import { errorMessage } from '../util/errors.ts';
+import type { Logger } from '../util/logger.ts';
+import type { ActionOptions, EngineChange, EngineOutcome, EnginePort, ObjectLive } from './engine-port.ts';
+import { clusterSummary, eventSummary, fluxSummary, redactedForDisplay, workloadSummary } from './engine-summaries.ts';
+
+/** Workload kinds whose health the graph shows for inventory entries. */
+const WORKLOAD_TYPES = [
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  { apiVersion: 'apps/v1', kind: 'DaemonSet' },
+  { apiVersion: 'batch/v1', kind: 'Job' },
+  { apiVersion: 'batch/v1', kind: 'CronJob' },
+];
+
+/** How long an action waits for the controller's answer (the flux CLI's default timeout). */
+const ACTION_TIMEOUT_MS = 5 * 60_000;
+
+const refKey = (r: { group: string; kind: string; namespace: string; name: string }): string =>
+  `${r.group}|${r.kind}|${r.namespace}|${r.name}`;
+
+interface ClusterView {
+  session: ClusterSession;
+  objects: Map<string, FluxObjectData>;
+  /** Every watched workload of the cluster, by reference. */
+  workloads: Map<string, Workload>;
+  /** How many inventories list each reference: only referenced workloads reach the UI. */
+  references: Map<string, number>;
+  stops: (() => void)[];
+}
+
+/** Maps an engine failure onto the error envelope's codes, keeping the engine's message (it says what to do). */
+function asFluxdeckError(err: unknown, what: string): FluxdeckError {
+  if (err instanceof FluxdeckError) return err;
+  const message = errorMessage(err);
+  return new FluxdeckError(codeFor(err), `${what}: ${message}`, { cause: err });
+}
+
+/** The code of the first error in the cause chain that says what went wrong. */
+function codeFor(err: unknown): ErrorCode {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+    const code = ownCode(e);
+    if (code !== 'internal') return code;
+  }
+  return 'internal';
+}
+
+function ownCode(err: Error): ErrorCode {
+  const message = err.message;
+  let code: ErrorCode = 'internal';
+  if (err instanceof FluxRequestError) {
+    code = /is suspended/.test(message)
+      ? 'suspended'
+      : /not found/.test(message)
+        ? 'not-found'
+        : /timed out/.test(message)
+          ? 'timeout'
+          : 'internal';
+  } else if (isKubeError(err)) {
+    const byReason: Partial<Record<string, ErrorCode>> = {
+      NotFound: 'not-found',
+      Forbidden: 'forbidden',
+      Unauthorized: 'unauthorized',
+      AuthFailed: 'unauthorized',
+      Conflict: 'conflict',
+      Timeout: 'timeout',
+      Unreachable: 'unavailable',
+      Aborted: 'cancelled',
+    };
+    code = byReason[err.reason] ?? 'internal';
+  } else if (err.name === 'AbortError') code = 'cancelled';
+  return ERROR_CODES.includes(code) ? code : 'internal';
+}
+
+export function fluxdeckPort(fd: Fluxdeck, opts: { logger: Logger }): EnginePort {
+  const listeners = new Set<(c: EngineChange) => void>();
+  const views = new Map<string, ClusterView>();
+  const connectErrors = new Map<string, string>();
+  const lastInfo = new Map<string, string>();
+  let closed = false;
+
+  const emit = (c: EngineChange): void => {
+    for (const l of listeners) {
+      try {
+        l(c);
+      } catch (err) {
+        opts.logger.error('an engine change listener failed', { error: errorMessage(err) });
+      }
+    }
+  };
+
+  const infos = (): ReturnType<typeof clusterSummary>[] => {
+    const current = fd.kubeconfigs.current().config.currentContext;
+    return fd.registry.contexts().map((ctx) => clusterSummary(ctx, current, connectErrors.get(ctx.name)));
+  };
+
+  const emitClusterChanges = (): void => {
+    for (const info of infos()) {
+      const json = JSON.stringify(info);
+      if (lastInfo.get(info.name) === json) continue;
+      lastInfo.set(info.name, json);
+      emit({ type: 'cluster', cluster: info });
+    }
+  };
+
+  const reference = (view: ClusterView, key: string, delta: 1 | -1): void => {
+    const before = view.references.get(key) ?? 0;
+    const after = before + delta;
+    if (after <= 0) view.references.delete(key);
+    else view.references.set(key, after);
+    const w = view.workloads.get(key);
+    if (!w) return;
+    if (before === 0 && after > 0) emit({ type: 'workload', workload: w });
+    else if (before > 0 && after <= 0)
+      emit({ type: 'removed', what: 'workload', uid: w.uid, cluster: view.session.context });
+  };
+
+  const onFlux = (view: ClusterView, e: CacheEvent): void => {
+    const uid = e.object.metadata.uid ?? '';
+    const before = view.objects.get(uid);
+    for (const r of before?.inventory ?? []) reference(view, refKey(r), -1);
+    if (e.type === 'deleted') {
+      view.objects.delete(uid);
+      if (before) emit({ type: 'removed', what: 'object', uid, cluster: view.session.context });
+      return;
+    }
+    const next = fluxSummary(view.session.context, e.object);
+    if (!next) return;
+    view.objects.set(uid, next);
+    for (const r of next.inventory ?? []) reference(view, refKey(r), 1);
+    emit({ type: 'object', object: next });
+  };
+
+  const onWorkload = (view: ClusterView, e: CacheEvent): void => {
+    const w = workloadSummary(view.session.context, e.object);
+    if (!w) return;
+    const key = refKey(w);
+    const referenced = view.references.has(key);
+    if (e.type === 'deleted') {
+      view.workloads.delete(key);
+      if (referenced) emit({ type: 'removed', what: 'workload', uid: w.uid, cluster: w.cluster });
+      return;
+    }
+    view.workloads.set(key, w);
+    if (referenced) emit({ type: 'workload', workload: w });
+  };
+
+  const attach = (session: ClusterSession): void => {
+    const view: ClusterView = { session, objects: new Map(), workloads: new Map(), references: new Map(), stops: [] };
+    views.set(session.context, view);
+    // Without the Flux CRDs there is nothing to watch (and watching an unknown kind would fail).
+    if (session.status.role === 'no-flux-crds') return;
+    try {
+      for (const t of WATCHED_KINDS) view.stops.push(session.watch(t, (e) => onFlux(view, e)));
+      for (const t of WORKLOAD_TYPES) view.stops.push(session.watch(t, (e) => onWorkload(view, e)));
+    } catch (err) {
+      opts.logger.warn('could not watch a connected cluster', { cluster: session.context, error: errorMessage(err) });
+    }
+  };
+
+  const detach = (context: string): void => {
+    const view = views.get(context);
+    if (!view) return;
+    views.delete(context);
+    for (const stop of view.stops.splice(0)) stop();
+    for (const o of view.objects.values()) emit({ type: 'removed', what: 'object', uid: o.uid, cluster: context });
+    for (const [key, w] of view.workloads)
+      if (view.references.has(key)) emit({ type: 'removed', what: 'workload', uid: w.uid, cluster: context });
+  };
+
+  const sync = (): void => {
+    if (closed) return;
+    for (const [context, view] of views) if (fd.registry.session(context) !== view.session) detach(context);
+    for (const session of fd.registry.connected()) if (!views.has(session.context)) attach(session);
+    emitClusterChanges();
+  };
+  const offRegistry = fd.registry.onChange(sync);
+  sync();
+
+  const clientOf = (cluster: string): ClusterClient => {
+    const session = fd.registry.session(cluster);
+    if (!session)
+      throw new FluxdeckError('not-connected', `Cluster ${cluster} is not connected: connect it in the sidebar first.`);
+    return session.client;
+  };
+
+  const fluxRef = (key: FluxKey): FluxObjectRef => {
+    const kind = fluxKind(key.kind);
+    if (!kind) throw new FluxdeckError('invalid-request', `${key.kind} is not a Flux kind Fluxdeck knows.`);
+    return { kind, namespace: key.namespace, name: key.name };
+  };
+
+  const outcome = (r: ReconcileOutcome): EngineOutcome => {
+    const status = (r.object.status ?? {}) as { lastAppliedRevision?: string; artifact?: { revision?: string } };
+    const revision = status.lastAppliedRevision ?? status.artifact?.revision;
+    return { ok: r.ready, message: r.message, ...(revision !== undefined && { revision }) };
+  };
+
+  /** Progress messages of flux-requests, tagged with the phase they belong to. */
+  const progressFor = (key: FluxKey, o: ActionOptions): ((message: string) => void) => {
+    const self = `${key.kind} ${key.namespace}/${key.name}`;
+    return (message) =>
+      o.onProgress({
+        phase: !message.includes(self) ? 'source' : message.startsWith('waiting') ? 'waiting' : 'requested',
+        message,
+      });
+  };
+
+  return {
+    listClusters: () => Promise.resolve(infos()),
+
+    async connect(cluster) {
+      if (!fd.registry.contexts().some((c) => c.name === cluster))
+        throw new FluxdeckError('not-found', `There is no kubeconfig context named "${cluster}".`);
+      try {
+        await fd.connect(cluster);
+        connectErrors.delete(cluster);
+      } catch (err) {
+        connectErrors.set(cluster, errorMessage(err));
+        sync();
+        throw asFluxdeckError(err, `Could not connect ${cluster}`);
+      }
+      sync();
+      const info = infos().find((c) => c.name === cluster);
+      if (!info) throw new FluxdeckError('not-found', `The kubeconfig context "${cluster}" disappeared.`);
+      return info;
+    },
+
+    async disconnect(cluster) {
+      await fd.disconnect(cluster);
+      connectErrors.delete(cluster);
+      sync();
+      const info = infos().find((c) => c.name === cluster);
+      if (!info) throw new FluxdeckError('not-found', `There is no kubeconfig context named "${cluster}".`);
+      return info;
+    },
+
+    snapshot() {
+      const objects: FluxObjectData[] = [];
+      const workloads: Workload[] = [];
+      for (const view of views.values()) {
+        objects.push(...view.objects.values());
+        for (const [key, w] of view.workloads) if (view.references.has(key)) workloads.push(w);
+      }
+      return { objects, workloads };
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async reconcile(key, o) {
+      const client = clientOf(key.cluster);
+      const ref = fluxRef(key);
+      try {
+        return outcome(
+          await requestReconcile(client, ref, {
+            withSource: o.withSource,
+            signal: o.signal,
+            timeoutMs: ACTION_TIMEOUT_MS,
+            progress: progressFor(key, o),
+          }),
+        );
+      } catch (err) {
+        throw asFluxdeckError(err, `Reconcile of ${describeFluxRef(ref)} in ${key.cluster} failed`);
+      }
+    },
+
+    async suspend(key, o) {
+      const client = clientOf(key.cluster);
+      const ref = fluxRef(key);
+      try {
+        o.onProgress({ phase: 'requested', message: `setting spec.suspend on ${describeFluxRef(ref)}` });
+        await setSuspended(client, ref, true, {
+          signal: o.signal,
+          ...(o.reason !== undefined && { reason: o.reason }),
+        });
+        return { ok: true, message: `${describeFluxRef(ref)} suspended` };
+      } catch (err) {
+        throw asFluxdeckError(err, `Suspend of ${describeFluxRef(ref)} in ${key.cluster} failed`);
+      }
+    },
+
+    async resume(key, o) {
+      const client = clientOf(key.cluster);
+      const ref = fluxRef(key);
+      try {
+        return outcome(
+          await resume(client, ref, { signal: o.signal, timeoutMs: ACTION_TIMEOUT_MS, progress: progressFor(key, o) }),
+        );
+      } catch (err) {
+        throw asFluxdeckError(err, `Resume of ${describeFluxRef(ref)} in ${key.cluster} failed`);
+      }
+    },
+
+    async getObject(key: ObjectKey): Promise<ObjectLive> {
+      const client = clientOf(key.cluster);
+      try {
+        const info = await client.mapper.resolveGroupKind(key.group, key.kind);
+        const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
+        const live = await client.get({
+          apiVersion,
+          kind: key.kind,
+          namespace: key.namespace,
+          name: key.name,
+        });
+        const fields = [`involvedObject.kind=${key.kind}`, `involvedObject.name=${key.name}`];
+        if (key.namespace) fields.push(`involvedObject.namespace=${key.namespace}`);
+        const events = await client
+          .list(
+            { apiVersion: 'v1', kind: 'Event' },
+            { ...(key.namespace && { namespace: key.namespace }), fieldSelector: fields.join(',') },
+          )
+          .then((l) =>
+            l.items.filter(
+              (e) => (e as { involvedObject?: { uid?: string } }).involvedObject?.uid === live.metadata.uid,
+            ),
+          )
+          .catch((err: unknown) => {
+            opts.logger.warn('could not list events', { object: `${key.kind}/${key.name}`, error: errorMessage(err) });
+            return [];
+          });
+        const timeline = events.map(eventSummary).sort((a, b) => (a.lastSeen ?? '').localeCompare(b.lastSeen ?? ''));
+        return { yaml: stringify(redactedForDisplay(live)), events: timeline };
+      } catch (err) {
+        throw asFluxdeckError(
+          err,
+          `Could not read ${key.kind} ${key.namespace ? `${key.namespace}/` : ''}${key.name} in ${key.cluster}`,
+        );
+      }
+    },
+
+    diffKustomization(key: FluxKey): Promise<KustomizationDiff> {
+      clientOf(key.cluster);
+      return Promise.reject(
+        new FluxdeckError(
+          'unavailable',
+          `The diff of Kustomization ${key.namespace}/${key.name} needs its artifact built by the engine, which is not wired into the UI yet. Meanwhile: fluxdeck diff kustomization ${key.name} -n ${key.namespace} --path <dir>.`,
+        ),
+      );
+    },
+
+    setPaused(paused) {
+      fd.setPaused(paused);
+      emit({ type: 'engine', paused, unreadAlerts: 0 });
+      sync();
+      return Promise.resolve();
+    },
+    isPaused: () => fd.paused,
+    unreadAlerts: () => 0,
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      offRegistry();
+      for (const context of [...views.keys()]) detach(context);
+      listeners.clear();
+      await fd.stop();
+    },
+  };
+}
