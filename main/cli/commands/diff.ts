@@ -2,7 +2,7 @@ import { fluxKinds } from '../../controllers/api/kinds.ts';
 import type { Kustomization } from '../../controllers/api/kustomize.ts';
 import { substitutionVariables } from '../../controllers/kustomization/controller.ts';
 import { previewKustomization } from '../../controllers/kustomization/preview.ts';
-import { fluxBuild, NodeFs } from '../../kustomize/index.ts';
+import { fluxBuild, openDirectory } from '../../kustomize/index.ts';
 import { describeRef } from '../../util/kube-object.ts';
 import { namespaceOf, openFromFlags, parseCommand } from '../cluster-flags.ts';
 import { type Command, UsageError } from '../command.ts';
@@ -43,7 +43,8 @@ export const diffCommand: Command = {
       }
       const vars = await substitutionVariables(client, ks, io.signal);
       const { sourceRef: _s, path: _p, ...spec } = ks.spec;
-      const objects = fluxBuild(new NodeFs(path), '', spec, vars ? { substituteFrom: vars } : {});
+      const dir = openDirectory(path, process.cwd(), 'dir');
+      const objects = fluxBuild(dir.fs, dir.path, spec, vars ? { substituteFrom: vars } : {});
       const preview = await previewKustomization(client, ks, objects, io.signal);
       let changes = 0;
       for (const d of preview.diffs) {

@@ -26,7 +26,7 @@ function transport(): RestTransport {
   return new RestTransport({
     context: 'local',
     server: url,
-    authenticator: { method: 'none', credentials: () => Promise.resolve({ tls: {}, headers: {}, tlsIdentity: '' }), invalidate: () => false },
+    authenticator: { method: 'none', credentials: () => Promise.resolve({ tls: { rejectUnauthorized: true }, headers: {}, tlsIdentity: '' }), invalidate: () => false },
   });
 }
 
