@@ -23,64 +23,92 @@ export interface SshGit {
 
 const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
 
-export function sshGit(url: GitUrl, auth: SshAuth, signal: AbortSignal, secretName: string): SshGit {
-  const remote = `ssh://${encodeURIComponent(url.user)}@${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}${url.path}`;
-  const run = async (args: string[]): Promise<string> => {
-    const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-ssh-'));
-    try {
-      await chmod(dir, 0o700);
-      const identity = join(dir, 'identity');
-      const knownHosts = join(dir, 'known_hosts');
-      await writeFile(identity, auth.identity.endsWith('\n') ? auth.identity : `${auth.identity}\n`, { mode: 0o600 });
-      await writeFile(knownHosts, auth.knownHosts, { mode: 0o600 });
-      const ssh = [
-        'ssh',
-        `-i ${q(identity)}`,
-        '-o IdentitiesOnly=yes',
-        '-o IdentityAgent=none',
-        `-o UserKnownHostsFile=${q(knownHosts)}`,
-        '-o GlobalKnownHostsFile=/dev/null',
-        '-o StrictHostKeyChecking=yes',
-        '-o PasswordAuthentication=no',
-        '-o KbdInteractiveAuthentication=no',
-        '-o ConnectTimeout=30',
-        '-F /dev/null',
-      ];
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: dir,
-        GIT_TERMINAL_PROMPT: '0',
-        GIT_CONFIG_NOSYSTEM: '1',
-      };
-      if (auth.passphrase !== undefined) {
-        // OpenSSH reads a key passphrase only through SSH_ASKPASS when there is no terminal.
-        const askpass = join(dir, 'askpass');
-        await writeFile(askpass, '#!/bin/sh\nprintf "%s\\n" "$FLUXDECK_SSH_PASSPHRASE"\n', { mode: 0o700 });
-        Object.assign(env, {
-          SSH_ASKPASS: askpass,
-          SSH_ASKPASS_REQUIRE: 'force',
-          DISPLAY: ':0',
-          FLUXDECK_SSH_PASSPHRASE: auth.passphrase,
-        });
-      } else {
-        ssh.push('-o BatchMode=yes');
-      }
-      env.GIT_SSH_COMMAND = ssh.join(' ');
-      return await new Promise<string>((resolve, reject) => {
-        execFile('git', args, { env, signal, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-          if (err)
-            reject(
-              new Error(`git ${args[0] === '--git-dir' ? 'fetch' : args[0]} failed`, {
-                cause: Object.assign(err, { stderr }),
-              }),
-            );
-          else resolve(stdout);
-        });
+/** The `ssh://user@host:port/path` form git needs (IPv6 hosts in brackets). */
+export function sshRemote(url: GitUrl): string {
+  return `ssh://${encodeURIComponent(url.user)}@${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}${url.path}`;
+}
+
+/** What a git command printed; attached to the error (as `stdout`/`stderr`) when it fails. */
+export interface GitOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the system `git` with `args` against an ssh:// remote using only the given key and `known_hosts`, written to
+ * a private temporary directory that is removed afterwards. A failure rejects with execFile's error, with `stdout`
+ * and `stderr` on it (the caller classifies them). Also used by main/sources/workspace to push.
+ */
+export async function runGitOverSsh(
+  auth: SshAuth,
+  args: string[],
+  opts: { signal: AbortSignal; cwd?: string },
+): Promise<GitOutput> {
+  const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-ssh-'));
+  try {
+    await chmod(dir, 0o700);
+    const identity = join(dir, 'identity');
+    const knownHosts = join(dir, 'known_hosts');
+    await writeFile(identity, auth.identity.endsWith('\n') ? auth.identity : `${auth.identity}\n`, { mode: 0o600 });
+    await writeFile(knownHosts, auth.knownHosts, { mode: 0o600 });
+    const ssh = [
+      'ssh',
+      `-i ${q(identity)}`,
+      '-o IdentitiesOnly=yes',
+      '-o IdentityAgent=none',
+      `-o UserKnownHostsFile=${q(knownHosts)}`,
+      '-o GlobalKnownHostsFile=/dev/null',
+      '-o StrictHostKeyChecking=yes',
+      '-o PasswordAuthentication=no',
+      '-o KbdInteractiveAuthentication=no',
+      '-o ConnectTimeout=30',
+      '-F /dev/null',
+    ];
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_CONFIG_NOSYSTEM: '1',
+    };
+    if (auth.passphrase !== undefined) {
+      // OpenSSH reads a key passphrase only through SSH_ASKPASS when there is no terminal.
+      const askpass = join(dir, 'askpass');
+      await writeFile(askpass, '#!/bin/sh\nprintf "%s\\n" "$FLUXDECK_SSH_PASSPHRASE"\n', { mode: 0o700 });
+      Object.assign(env, {
+        SSH_ASKPASS: askpass,
+        SSH_ASKPASS_REQUIRE: 'force',
+        DISPLAY: ':0',
+        FLUXDECK_SSH_PASSPHRASE: auth.passphrase,
       });
+    } else {
+      ssh.push('-o BatchMode=yes');
+    }
+    env.GIT_SSH_COMMAND = ssh.join(' ');
+    return await new Promise<GitOutput>((resolve, reject) => {
+      execFile(
+        'git',
+        args,
+        { env, signal: opts.signal, maxBuffer: 64 * 1024 * 1024, ...(opts.cwd ? { cwd: opts.cwd } : {}) },
+        (err, stdout, stderr) => {
+          if (!err) return resolve({ stdout, stderr });
+          const failure: Error & GitOutput = Object.assign(err, { stdout, stderr });
+          reject(failure);
+        },
+      );
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function sshGit(url: GitUrl, auth: SshAuth, signal: AbortSignal, secretName: string): SshGit {
+  const remote = sshRemote(url);
+  const run = async (args: string[]): Promise<string> => {
+    try {
+      return (await runGitOverSsh(auth, args, { signal })).stdout;
     } catch (err) {
-      throw classifySsh(err, url, secretName);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+      const failed = new Error(`git ${args[0] === '--git-dir' ? 'fetch' : args[0]} failed`, { cause: err });
+      throw classifySsh(failed, url, secretName);
     }
   };
   return {
@@ -115,7 +143,7 @@ export function sshGit(url: GitUrl, auth: SshAuth, signal: AbortSignal, secretNa
   };
 }
 
-function classifySsh(err: unknown, url: GitUrl, secretName: string): Error {
+export function classifySsh(err: unknown, url: GitUrl, secretName: string): Error {
   const e = ((err as { cause?: unknown }).cause ?? err) as { code?: string | number; stderr?: string; name?: string };
   if (e.name === 'AbortError') return err as Error;
   if (e.code === 'ENOENT') {
