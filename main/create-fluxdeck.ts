@@ -16,6 +16,7 @@ import { WorkerPool } from './kustomize/build-pool.ts';
 import { type Inbox, type InboxFeed, openInbox, type RuleSettings, startInboxFeed } from './notify/index.ts';
 import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
 import { GitSource } from './sources/git-source.ts';
+import { Workspaces } from './sources/workspace/index.ts';
 import { errorMessage } from './util/errors.ts';
 import { type Logger, silentLogger } from './util/logger.ts';
 import { defaultDataDir } from './util/paths.ts';
@@ -73,6 +74,8 @@ export interface Fluxdeck {
   readonly inboxNotice?: string;
   /** Runs the inbox's time-based rules (suspended too long, source stale) now; a timer runs them every minute. */
   readonly inboxFeed: InboxFeed;
+  /** Writable clones for editing GitRepository files (`<dataDir>/workspaces`; main/sources/workspace/README.md). */
+  readonly workspaces: Workspaces;
   connect(context: string): Promise<ClusterSession>;
   disconnect(context: string): Promise<void>;
   /** Pause or resume reconciling in every cluster (watching goes on). */
@@ -149,6 +152,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     inbox,
     ...(inboxNotice ? { inboxNotice } : {}),
     inboxFeed,
+    workspaces: new Workspaces({ root: join(dataDir, 'workspaces') }),
     connect: (context) => registry.connect(context),
     disconnect: (context) => registry.disconnect(context),
     setPaused: (p) => {

@@ -1,0 +1,234 @@
+import * as fs from 'node:fs';
+
+import git from 'isomorphic-git';
+
+import type { GitAuth, HttpAuth, SshAuth } from '../git/git-auth.ts';
+import type { GitUrl } from '../git/git-url.ts';
+import { createHttpClient } from '../git/http-client.ts';
+import { classifySsh, runGitOverSsh, sshRemote } from '../git/ssh-transport.ts';
+import { WorkspaceError } from './workspace-error.ts';
+
+/**
+ * The network half of a work tree: clone, fetch and push of one branch. Over http(s) it is isomorphic-git with our
+ * HTTP client (credentials sent pre-emptively, custom CA, abortable). isomorphic-git has no SSH transport, so ssh://
+ * remotes use the system `git` and OpenSSH with only the given key and `known_hosts`, as the GitRepository fetch
+ * does (see "Git over SSH" in the top-level README). Pushes are never forced.
+ */
+
+export type PushOutcome =
+  | { status: 'pushed' }
+  /** The branch on the server is not an ancestor of ours: someone pushed first. */
+  | { status: 'remote-moved'; message: string }
+  /**
+   * The server refused: `auth` (credentials), `hook` (a pre-receive or update hook, branch protection), or
+   * `network` (unreachable, server error). Nothing changed on either side.
+   */
+  | { status: 'rejected'; reason: 'auth' | 'hook' | 'network'; message: string };
+
+export interface GitRemote {
+  clone(dir: string, branch: string, depth: number): Promise<void>;
+  /** Fetches the branch into `refs/remotes/origin/<branch>` and returns its commit. */
+  fetch(dir: string, branch: string): Promise<string>;
+  /** Pushes `oid` to the branch (fast-forward only). */
+  push(dir: string, oid: string, branch: string): Promise<PushOutcome>;
+}
+
+export interface RemoteOptions {
+  signal?: AbortSignal;
+  /** Per network operation (default 60 s). */
+  timeoutMs?: number;
+}
+
+const trackingRef = (branch: string): string => `refs/remotes/origin/${branch}`;
+
+export function gitRemote(url: GitUrl, auth: GitAuth | undefined, opts: RemoteOptions = {}): GitRemote {
+  if (url.protocol === 'ssh') {
+    if (auth?.kind !== 'ssh')
+      throw new WorkspaceError(
+        'auth',
+        `${url.display} is an ssh:// URL: give an SSH key (identity and known_hosts) to clone and push it`,
+      );
+    return sshRemoteOps(url, auth, opts);
+  }
+  if (auth?.kind === 'ssh')
+    throw new WorkspaceError('auth', `${url.display} is not an ssh:// URL, but the credentials given are an SSH key`);
+  return httpRemote(url, auth, opts);
+}
+
+const signalFor = (opts: RemoteOptions): AbortSignal => {
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 60_000);
+  return opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+};
+
+function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions): GitRemote {
+  const headers: Record<string, string> = auth?.authorization ? { authorization: auth.authorization } : {};
+  const client = (): ReturnType<typeof createHttpClient> =>
+    createHttpClient({
+      headers,
+      signal: signalFor(opts),
+      ...(auth?.caCert ? { caCert: auth.caCert } : {}),
+    });
+  const base = { fs, url: url.display, remote: 'origin' };
+  const fail = (what: string, err: unknown): WorkspaceError => classifyHttp(what, url, err);
+  return {
+    async clone(dir, branch, depth) {
+      try {
+        await git.clone({ ...base, http: client(), dir, ref: branch, singleBranch: true, depth, noTags: true });
+      } catch (err) {
+        throw fail(`cannot clone branch ${branch} of`, err);
+      }
+    },
+    async fetch(dir, branch) {
+      try {
+        const result = await git.fetch({ ...base, http: client(), dir, ref: branch, singleBranch: true, tags: false });
+        if (!result.fetchHead) throw new Error(`the server has no branch ${branch}`);
+        // isomorphic-git updates the tracking ref only when it moves forward; a force-pushed branch must win too.
+        await git.writeRef({ fs, dir, ref: trackingRef(branch), value: result.fetchHead, force: true });
+        return result.fetchHead;
+      } catch (err) {
+        throw fail(`cannot fetch branch ${branch} of`, err);
+      }
+    },
+    async push(dir, oid, branch) {
+      // What hooks print reaches us as side-band `remote:` messages: keep them for the rejection message.
+      const said: string[] = [];
+      try {
+        await git.push({
+          ...base,
+          http: client(),
+          dir,
+          ref: oid,
+          remoteRef: `refs/heads/${branch}`,
+          force: false,
+          onMessage: (m) => void said.push(m.trim()),
+        });
+        return { status: 'pushed' };
+      } catch (err) {
+        return pushFailure(url, branch, err, said.filter(Boolean).join(' '));
+      }
+    },
+  };
+}
+
+interface GitErrorLike {
+  code?: string;
+  data?: { statusCode?: number; reason?: string; result?: { refs?: Record<string, { ok: boolean; error?: string }> } };
+  message?: string;
+}
+
+const NON_FAST_FORWARD = /non-fast-forward|fetch first|stale info|cannot lock ref/i;
+
+function pushFailure(url: GitUrl, branch: string, err: unknown, said = ''): PushOutcome {
+  const e = err as GitErrorLike;
+  const moved = (): PushOutcome => ({
+    status: 'remote-moved',
+    message: `branch ${branch} of ${url.display} has commits you do not have yet: fetch them and re-apply your change, or abort it`,
+  });
+  if (e.code === 'PushRejectedError') return moved();
+  if (e.code === 'GitPushError') {
+    const refs = Object.values(e.data?.result?.refs ?? {});
+    const why = refs.find((r) => !r.ok)?.error ?? e.message ?? 'rejected';
+    if (NON_FAST_FORWARD.test(why)) return moved();
+    return {
+      status: 'rejected',
+      reason: 'hook',
+      message: `${url.display} refused the push to ${branch}: ${why.trim()}${said ? ` (${said})` : ''}; your commit is kept`,
+    };
+  }
+  const failure = classifyHttp(`cannot push to branch ${branch} of`, url, err);
+  return {
+    status: 'rejected',
+    reason: failure.code === 'auth' ? 'auth' : 'network',
+    message: `${failure.message}; your commit is kept`,
+  };
+}
+
+function classifyHttp(what: string, url: GitUrl, err: unknown): WorkspaceError {
+  if (err instanceof WorkspaceError) return err;
+  const e = err as GitErrorLike & { name?: string; cause?: { code?: string } };
+  const status = e.code === 'HttpError' ? e.data?.statusCode : undefined;
+  if (status === 401 || status === 403) {
+    return new WorkspaceError(
+      'auth',
+      `${what} ${url.display}: authentication failed (HTTP ${status}); check the username and password or token, and that they may write to the repository`,
+      { cause: err },
+    );
+  }
+  if (status !== undefined)
+    return new WorkspaceError('network', `${what} ${url.display}: the server answered HTTP ${status}`, { cause: err });
+  if (e.name === 'AbortError' || e.name === 'TimeoutError')
+    return new WorkspaceError('network', `${what} ${url.display}: timed out or was cancelled`, { cause: err });
+  const message = e.message ?? String(err);
+  const network = /ECONNREFUSED|ENOTFOUND|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|socket hang up/.test(message);
+  return new WorkspaceError(network ? 'network' : 'git', `${what} ${url.display}: ${message}`, { cause: err });
+}
+
+function sshRemoteOps(url: GitUrl, auth: SshAuth, opts: RemoteOptions): GitRemote {
+  const remote = sshRemote(url);
+  const run = (args: string[], cwd?: string): ReturnType<typeof runGitOverSsh> =>
+    runGitOverSsh(auth, args, { signal: signalFor(opts), ...(cwd ? { cwd } : {}) });
+  const fail = (err: unknown): WorkspaceError => {
+    const classified = classifySsh(err, url, 'the SSH key given') as Error & { reason?: string };
+    const code = classified.reason === 'AuthenticationFailed' ? 'auth' : 'network';
+    return new WorkspaceError(code, classified.message, { cause: err });
+  };
+  return {
+    async clone(dir, branch, depth) {
+      try {
+        await run([
+          'clone',
+          '--quiet',
+          '--no-tags',
+          '--single-branch',
+          `--branch=${branch}`,
+          `--depth=${depth}`,
+          remote,
+          dir,
+        ]);
+      } catch (err) {
+        throw fail(err);
+      }
+    },
+    async fetch(dir, branch) {
+      try {
+        await run(['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:${trackingRef(branch)}`], dir);
+      } catch (err) {
+        throw fail(err);
+      }
+      return git.resolveRef({ fs, dir, ref: trackingRef(branch) });
+    },
+    async push(dir, oid, branch) {
+      let out: { stdout: string; stderr: string };
+      try {
+        out = await run(['push', '--porcelain', remote, `${oid}:refs/heads/${branch}`], dir);
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string };
+        // --porcelain reports each ref as `!\t<src>:<dst>\t[rejected] (fetch first)` or `[remote rejected] (why)`.
+        const line = (e.stdout ?? '').split('\n').find((l) => l.startsWith('!'));
+        const why = line?.split('\t')[2] ?? '';
+        if (/\[rejected\]/.test(why) || NON_FAST_FORWARD.test(why))
+          return pushFailure(url, branch, { code: 'PushRejectedError' });
+        if (/\[remote rejected\]/.test(why)) {
+          const reason = /\((.*)\)/.exec(why)?.[1] ?? why;
+          const said = (e.stderr ?? '')
+            .split('\n')
+            .filter((l) => l.startsWith('remote: '))
+            .map((l) => l.slice(8).trim())
+            .filter(Boolean)
+            .join(' ');
+          const data = { result: { refs: { [branch]: { ok: false, error: reason } } } };
+          return pushFailure(url, branch, { code: 'GitPushError', data }, said);
+        }
+        const failure = fail(err);
+        return {
+          status: 'rejected',
+          reason: failure.code === 'auth' ? 'auth' : 'network',
+          message: `${failure.message}; your commit is kept`,
+        };
+      }
+      return out.stdout.split('\n').some((l) => l.startsWith('!'))
+        ? pushFailure(url, branch, { code: 'PushRejectedError' })
+        : { status: 'pushed' };
+    },
+  };
+}

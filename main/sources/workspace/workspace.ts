@@ -1,0 +1,539 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+import git, { type MergeDriverCallback } from 'isomorphic-git';
+
+import { errorMessage } from '../../util/errors.ts';
+import type { GitAuth } from '../git/git-auth.ts';
+import { type GitUrl, parseGitUrl } from '../git/git-url.ts';
+import { type GitIdentity, userGitIdentity } from './git-identity.ts';
+import { type GitRemote, gitRemote, type RemoteOptions } from './git-remote.ts';
+import { resolveInWorkTree } from './work-tree-path.ts';
+import { WorkspaceError } from './workspace-error.ts';
+import { workspaceDirName } from './workspace-name.ts';
+import { checkYaml, isYamlPath, type YamlProblem } from './yaml-check.ts';
+
+/**
+ * A writable clone of one branch of a GitRepository's URL, for editing: files are read and written inside the work
+ * tree only, YAML is checked before a commit, and pushes are fast-forward only. When the server has moved on, the
+ * caller chooses between `fetchAndReapply` (the local commits re-applied on the new head, or a conflict reported with
+ * the edits kept) and `abort` (back to the server's head, with a backup of the edits). Operations on one work tree
+ * run one at a time. The clone lives under `<dataDir>/workspaces`, apart from the controllers' git cache.
+ */
+
+export interface WorkspaceSpec {
+  /** The GitRepository's `spec.url` (http, https or ssh). */
+  url: string;
+  branch: string;
+}
+
+export interface WorkspaceOptions extends RemoteOptions {
+  /** The folder holding every work tree, e.g. `<dataDir>/workspaces`. */
+  root: string;
+  /** HTTPS basic or bearer auth, or an SSH key (main/sources/git/git-auth.ts shapes). Never logged. */
+  auth?: GitAuth;
+  /** Commits of history fetched on clone (default 1: the tip only). */
+  depth?: number;
+  /** Who commits when `commit` is given no author (default: the user's git config). */
+  identity?: () => Promise<GitIdentity | undefined>;
+}
+
+export interface FileChange {
+  path: string;
+  change: 'added' | 'modified' | 'deleted';
+}
+
+export interface WorkspaceStatus {
+  branch: string;
+  head: string;
+  /** The server's branch as last fetched. */
+  remoteHead: string;
+  /** Local commits the server does not have yet. */
+  ahead: number;
+  /** Uncommitted changes. */
+  changes: FileChange[];
+}
+
+export type CommitResult =
+  | { status: 'committed'; commit: string; files: FileChange[] }
+  /** Invalid YAML in a changed file blocks the commit. */
+  | { status: 'invalid'; problems: YamlProblem[] }
+  | { status: 'nothing-to-commit' };
+
+export type PushResult =
+  | { status: 'pushed'; commit: string }
+  | { status: 'up-to-date'; commit: string }
+  /** Someone pushed first: offer `fetchAndReapply` or `abort`. The local commit is kept. */
+  | { status: 'remote-moved'; commit: string; message: string }
+  /** The server refused (credentials, a hook, branch protection) or could not be reached. The local commit is kept. */
+  | { status: 'rejected'; commit: string; reason: 'auth' | 'hook' | 'network'; message: string };
+
+export type ReapplyResult =
+  /** The server had nothing new. */
+  | { status: 'up-to-date'; head: string }
+  /** There were no local commits: the work tree now matches the server. */
+  | { status: 'fast-forwarded'; head: string }
+  /** `overwritten`: files both sides changed where `keepMine` kept the local version (the server's edits dropped). */
+  | { status: 'reapplied'; head: string; onto: string; commits: number; overwritten: string[] }
+  /** The server changed the same lines: nothing moved, the local commits and edits are as they were. */
+  | { status: 'conflict'; head: string; onto: string; files: string[]; message: string };
+
+export interface WorkspaceBackup {
+  /** A folder with the edited files as they were, and `backup.json` describing them. */
+  dir: string;
+  files: FileChange[];
+  commits: { oid: string; message: string }[];
+  /** A ref in the work tree keeping the discarded commits (`git log <ref>` shows them). */
+  ref?: string;
+}
+
+export interface AbortResult {
+  status: 'aborted';
+  head: string;
+  /** Whether the server could be asked for its latest head (else the last one fetched is used). */
+  fetched: boolean;
+  /** Absent when there was nothing local to discard. */
+  backup?: WorkspaceBackup;
+}
+
+export type UpdateResult =
+  | { status: 'up-to-date' | 'fast-forwarded'; head: string }
+  /** Local commits or edits: nothing was moved (use `fetchAndReapply` after committing, or `abort`). */
+  | { status: 'local-changes'; head: string; remoteHead: string; ahead: number; changes: number };
+
+const BACKUP_REF_PREFIX = 'refs/fluxdeck/backups/';
+const REAPPLY_REF = 'refs/fluxdeck/before-reapply';
+const MAX_LOCAL_COMMITS = 1000;
+
+const stamp = (d = new Date()): string =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+
+export class Workspace {
+  readonly dir: string;
+  readonly branch: string;
+  /** The URL without credentials. */
+  readonly url: string;
+  readonly #gitUrl: GitUrl;
+  readonly #opts: WorkspaceOptions;
+  #remote: GitRemote;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #cache = {};
+
+  private constructor(dir: string, url: GitUrl, branch: string, opts: WorkspaceOptions) {
+    this.dir = dir;
+    this.branch = branch;
+    this.url = url.display;
+    this.#gitUrl = url;
+    this.#opts = opts;
+    this.#remote = gitRemote(url, opts.auth, opts);
+  }
+
+  /** Opens the work tree of `spec`, cloning it first if there is none yet (a partial clone never stays behind). */
+  static async open(spec: WorkspaceSpec, opts: WorkspaceOptions): Promise<Workspace> {
+    const url = parseGitUrl(spec.url);
+    if (!/^[^\s~^:?*[\\]+$/.test(spec.branch) || spec.branch.includes('..') || spec.branch.startsWith('-'))
+      throw new WorkspaceError('invalid-argument', `'${spec.branch}' is not a branch name`);
+    const dir = join(opts.root, workspaceDirName(url, spec.branch));
+    const ws = new Workspace(dir, url, spec.branch, opts);
+    await ws.#ensureClone();
+    return ws;
+  }
+
+  /** Replaces the credentials (e.g. after the user entered a new token). */
+  setAuth(auth: GitAuth | undefined): void {
+    this.#remote = gitRemote(this.#gitUrl, auth, this.#opts);
+  }
+
+  /** Every file in the work tree (tracked, and new ones not ignored by .gitignore), `/`-separated, sorted. */
+  files(): Promise<string[]> {
+    return this.#exclusive(async () =>
+      (await git.statusMatrix({ fs, dir: this.dir, cache: this.#cache }))
+        .filter(([, , workdir]) => workdir !== 0)
+        .map(([path]) => path)
+        .sort(),
+    );
+  }
+
+  readFile(path: string): Promise<string> {
+    return this.#exclusive(async () => {
+      const abs = await resolveInWorkTree(this.dir, path, 'read');
+      try {
+        return await readFile(abs, 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new WorkspaceError('not-found', `${path} does not exist in the work tree`);
+        if (code === 'EISDIR') throw new WorkspaceError('invalid-argument', `${path} is a directory`);
+        throw new WorkspaceError('git', `cannot read ${path}: ${errorMessage(err)}`, { cause: err });
+      }
+    });
+  }
+
+  /** Writes a file (creating its folders). Nothing is committed until `commit`. */
+  writeFile(path: string, content: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const abs = await resolveInWorkTree(this.dir, path, 'write');
+      if ((await stat(abs).catch(() => undefined))?.isDirectory())
+        throw new WorkspaceError('invalid-argument', `${path} is a directory`);
+      await mkdir(dirname(abs), { recursive: true });
+      // The folders just made may not lead elsewhere either (a symlink created meanwhile).
+      await resolveInWorkTree(this.dir, path, 'write');
+      await writeFile(abs, content);
+    });
+  }
+
+  deleteFile(path: string): Promise<void> {
+    return this.#exclusive(async () => {
+      const abs = await resolveInWorkTree(this.dir, path, 'write');
+      try {
+        await rm(abs);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+          throw new WorkspaceError('not-found', `${path} does not exist in the work tree`);
+        throw new WorkspaceError('git', `cannot delete ${path}: ${errorMessage(err)}`, { cause: err });
+      }
+    });
+  }
+
+  status(): Promise<WorkspaceStatus> {
+    return this.#exclusive(() => this.#status());
+  }
+
+  /** YAML errors in the changed `.yaml`/`.yml` files (or in `paths`), with line and column. */
+  validate(paths?: readonly string[]): Promise<YamlProblem[]> {
+    return this.#exclusive(async () => this.#validate(paths ?? (await this.#changes()).map((c) => c.path)));
+  }
+
+  /** Commits every change (new, edited and deleted files) after checking the YAML; the author defaults to git config. */
+  commit(opts: { message: string; author?: GitIdentity }): Promise<CommitResult> {
+    return this.#exclusive(async () => {
+      if (opts.message.trim() === '') throw new WorkspaceError('invalid-argument', 'a commit needs a message');
+      const changes = await this.#changes();
+      if (changes.length === 0) return { status: 'nothing-to-commit' };
+      const problems = await this.#validate(changes.map((c) => c.path));
+      if (problems.length > 0) return { status: 'invalid', problems };
+      const author = opts.author ?? (await this.#identity());
+      if (!author)
+        throw new WorkspaceError(
+          'no-identity',
+          'no commit author: set user.name and user.email in your git config (git config --global user.name ...), or give an author',
+        );
+      for (const c of changes) {
+        if (c.change === 'deleted') await git.remove({ fs, dir: this.dir, filepath: c.path, cache: this.#cache });
+        else await git.add({ fs, dir: this.dir, filepath: c.path, cache: this.#cache });
+      }
+      const commit = await git.commit({ fs, dir: this.dir, message: opts.message, author, committer: author });
+      return { status: 'committed', commit, files: changes };
+    });
+  }
+
+  /** Pushes the local commits (never forced). A refused push keeps the local commit and says why. */
+  push(): Promise<PushResult> {
+    return this.#exclusive(async () => {
+      const head = await this.#head();
+      if (head === (await this.#remoteHead())) return { status: 'up-to-date', commit: head };
+      const outcome = await this.#remote.push(this.dir, head, this.branch);
+      if (outcome.status !== 'pushed') return { ...outcome, commit: head };
+      await git.writeRef({ fs, dir: this.dir, ref: `refs/remotes/origin/${this.branch}`, value: head, force: true });
+      return { status: 'pushed', commit: head };
+    });
+  }
+
+  /**
+   * Fetches the server's branch and re-applies the local commits on top of it, one by one (a cherry-pick with a
+   * three-way merge per file). On a conflict everything is put back as it was and the files are named. With
+   * `keepMine`, a commit that conflicts is re-applied keeping the local version of every file both sides changed
+   * (listed in `overwritten`): the user's explicit "keep my version" after seeing the conflict.
+   */
+  fetchAndReapply(opts: { keepMine?: boolean } = {}): Promise<ReapplyResult> {
+    return this.#exclusive(async () => {
+      const dirty = await this.#changes();
+      if (dirty.length > 0)
+        throw new WorkspaceError(
+          'dirty',
+          `commit or discard the uncommitted edits first (${dirty.map((c) => c.path).join(', ')})`,
+        );
+      const local = await this.#head();
+      const remote = await this.#remote.fetch(this.dir, this.branch);
+      const base = await this.#mergeBase(local, remote);
+      if (base === remote) return { status: 'up-to-date', head: local };
+      const mine = await this.#commitsSince(base, local);
+      if (mine.length === 0) {
+        await this.#moveTo(remote);
+        return { status: 'fast-forwarded', head: remote };
+      }
+      await git.writeRef({ fs, dir: this.dir, ref: REAPPLY_REF, value: local, force: true });
+      await this.#moveTo(remote);
+      const overwritten = new Set<string>();
+      for (const commit of mine) {
+        try {
+          await this.#pick(commit.oid, opts.keepMine ? overwritten : undefined);
+        } catch (err) {
+          await this.#moveTo(local);
+          const e = err as { code?: string; data?: { filepaths?: string[] } };
+          if (e.code !== 'MergeConflictError') throw new WorkspaceError('git', errorMessage(err), { cause: err });
+          const files = e.data?.filepaths ?? [];
+          return {
+            status: 'conflict',
+            head: local,
+            onto: remote,
+            files,
+            message: `the server changed ${files.join(', ')} too, in a way that conflicts with "${commit.message}": your commits and edits are kept as they were; keep your version of these files, or abort to start from the server's version`,
+          };
+        }
+      }
+      return {
+        status: 'reapplied',
+        head: await this.#head(),
+        onto: remote,
+        commits: mine.length,
+        overwritten: [...overwritten].sort(),
+      };
+    });
+  }
+
+  /**
+   * Gives up the local commits and edits: the work tree goes back to the server's head (fetched first when
+   * possible). Nothing is lost: the edited files are copied to a backup folder and the commits kept under a ref.
+   */
+  abort(): Promise<AbortResult> {
+    return this.#exclusive(async () => {
+      let fetched = true;
+      const remote = await this.#remote.fetch(this.dir, this.branch).catch(async () => {
+        fetched = false;
+        return this.#remoteHead();
+      });
+      const local = await this.#head();
+      const base = await this.#mergeBase(local, remote);
+      const commits = base === local ? [] : await this.#commitsSince(base, local);
+      const dirty = await this.#changes();
+      const committed = commits.length > 0 ? await this.#changedPaths(base, local) : [];
+      const files = mergeChanges(committed, dirty);
+      const backup = files.length > 0 ? await this.#backUp(files, commits, local) : undefined;
+      await this.#moveTo(remote);
+      // Files only the local side had stay behind untracked after the checkout: remove them (they are backed up).
+      const ours = new Set(files.filter((f) => f.change === 'added').map((f) => f.path));
+      for (const c of await this.#changes())
+        if (c.change === 'added' && ours.has(c.path)) await rm(join(this.dir, c.path), { force: true });
+      return { status: 'aborted', head: remote, fetched, ...(backup ? { backup } : {}) };
+    });
+  }
+
+  /** Fetches and moves to the server's head when there is nothing local (call when opening the editor). */
+  update(): Promise<UpdateResult> {
+    return this.#exclusive(async () => {
+      const remote = await this.#remote.fetch(this.dir, this.branch);
+      const local = await this.#head();
+      if (local === remote) return { status: 'up-to-date', head: local };
+      const base = await this.#mergeBase(local, remote);
+      const ahead = base === local ? 0 : (await this.#commitsSince(base, local)).length;
+      const changes = (await this.#changes()).length;
+      if (ahead > 0 || changes > 0) return { status: 'local-changes', head: local, remoteHead: remote, ahead, changes };
+      await this.#moveTo(remote);
+      return { status: 'fast-forwarded', head: remote };
+    });
+  }
+
+  /** Runs `fn` after every operation queued before it. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #ensureClone(): Promise<void> {
+    if (await this.#isRepository()) return;
+    if (fs.existsSync(this.dir)) {
+      // Not a usable repository (damaged, or not ours): keep it for the user rather than deleting anything.
+      await rename(this.dir, `${this.dir}.broken-${stamp()}`);
+    }
+    const tmp = `${this.dir}.cloning-${randomBytes(4).toString('hex')}`;
+    await mkdir(dirname(tmp), { recursive: true });
+    try {
+      await this.#remote.clone(tmp, this.branch, this.#opts.depth ?? 1);
+      await rename(tmp, this.dir);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  async #isRepository(): Promise<boolean> {
+    try {
+      await git.resolveRef({ fs, dir: this.dir, ref: `refs/heads/${this.branch}` });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #head(): Promise<string> {
+    return git.resolveRef({ fs, dir: this.dir, ref: `refs/heads/${this.branch}` });
+  }
+
+  #remoteHead(): Promise<string> {
+    return git.resolveRef({ fs, dir: this.dir, ref: `refs/remotes/origin/${this.branch}` });
+  }
+
+  #identity(): Promise<GitIdentity | undefined> {
+    return (this.#opts.identity ?? (() => userGitIdentity(this.dir)))();
+  }
+
+  async #status(): Promise<WorkspaceStatus> {
+    const [head, remoteHead, changes] = await Promise.all([this.#head(), this.#remoteHead(), this.#changes()]);
+    const base = await this.#mergeBase(head, remoteHead);
+    const ahead = base === head ? 0 : (await this.#commitsSince(base, head)).length;
+    return { branch: this.branch, head, remoteHead, ahead, changes };
+  }
+
+  async #changes(): Promise<FileChange[]> {
+    const out: FileChange[] = [];
+    for (const [path, head, workdir] of await git.statusMatrix({ fs, dir: this.dir, cache: this.#cache })) {
+      if (head === 0 && workdir === 2) out.push({ path, change: 'added' });
+      else if (head === 1 && workdir === 0) out.push({ path, change: 'deleted' });
+      else if (head === 1 && workdir === 2) out.push({ path, change: 'modified' });
+    }
+    return out;
+  }
+
+  async #validate(paths: readonly string[]): Promise<YamlProblem[]> {
+    const problems: YamlProblem[] = [];
+    for (const path of paths.filter(isYamlPath)) {
+      const abs = await resolveInWorkTree(this.dir, path, 'read');
+      const text = await readFile(abs, 'utf8').catch(() => undefined);
+      if (text !== undefined) problems.push(...checkYaml(path, text));
+    }
+    return problems;
+  }
+
+  async #mergeBase(a: string, b: string): Promise<string> {
+    if (a === b) return a;
+    const [base] = (await git.findMergeBase({ fs, dir: this.dir, oids: [a, b], cache: this.#cache })) as string[];
+    if (!base)
+      throw new WorkspaceError(
+        'git',
+        `cannot tell which commits of ${this.branch} are local: the server's history no longer shares one with the work tree; abort to start again from the server's head`,
+      );
+    return base;
+  }
+
+  /** Commits after `base` up to `tip`, oldest first. */
+  async #commitsSince(base: string, tip: string): Promise<{ oid: string; message: string }[]> {
+    const log = await git.log({ fs, dir: this.dir, ref: tip, depth: MAX_LOCAL_COMMITS, cache: this.#cache });
+    const end = log.findIndex((c) => c.oid === base);
+    if (end < 0)
+      throw new WorkspaceError('git', `the local commits of ${this.branch} do not lead back to ${base.slice(0, 7)}`);
+    return log
+      .slice(0, end)
+      .reverse()
+      .map((c) => ({ oid: c.oid, message: c.commit.message.trim() }));
+  }
+
+  async #changedPaths(from: string, to: string): Promise<FileChange[]> {
+    const out: FileChange[] = [];
+    await git.walk({
+      fs,
+      dir: this.dir,
+      cache: this.#cache,
+      trees: [git.TREE({ ref: from }), git.TREE({ ref: to })],
+      map: async (path, [a, b]) => {
+        if (path === '.') return true;
+        const [oa, ob] = await Promise.all([a?.oid(), b?.oid()]);
+        if (oa === ob) return null;
+        const [ta, tb] = await Promise.all([a?.type(), b?.type()]);
+        if (ta === 'tree' || tb === 'tree') return true;
+        out.push({ path, change: !a ? 'added' : !b ? 'deleted' : 'modified' });
+        return true;
+      },
+    });
+    return out.sort((x, y) => x.path.localeCompare(y.path));
+  }
+
+  async #backUp(
+    files: FileChange[],
+    commits: { oid: string; message: string }[],
+    local: string,
+  ): Promise<WorkspaceBackup> {
+    const id = stamp();
+    const dir = join(this.#opts.root, '.backups', `${this.dir.split(/[\\/]/).pop() ?? 'workspace'}-${id}`);
+    for (const f of files) {
+      if (f.change === 'deleted') continue;
+      const target = join(dir, f.path);
+      await mkdir(dirname(target), { recursive: true });
+      await fs.promises.copyFile(await resolveInWorkTree(this.dir, f.path, 'read'), target);
+    }
+    let ref: string | undefined;
+    if (commits.length > 0) {
+      ref = `${BACKUP_REF_PREFIX}${id}`;
+      await git.writeRef({ fs, dir: this.dir, ref, value: local, force: true });
+    }
+    const record = {
+      url: this.url,
+      branch: this.branch,
+      createdAt: new Date().toISOString(),
+      head: local,
+      ref,
+      commits,
+      files,
+    };
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'backup.json'), `${JSON.stringify(record, null, 2)}\n`);
+    return { dir, files, commits, ...(ref ? { ref } : {}) };
+  }
+
+  /**
+   * Cherry-picks one commit onto HEAD. With `keepMine`, a conflict is retried with a merge driver that takes the
+   * picked (local) side of every file both sides changed, recording those files.
+   */
+  async #pick(oid: string, keepMine: Set<string> | undefined): Promise<void> {
+    const picked = await git.readCommit({ fs, dir: this.dir, oid, cache: this.#cache });
+    const committer = (await this.#identity()) ?? picked.commit.author;
+    const pick = (mergeDriver?: MergeDriverCallback): Promise<string> =>
+      git.cherryPick({
+        fs,
+        dir: this.dir,
+        oid,
+        committer,
+        cache: this.#cache,
+        ...(mergeDriver ? { mergeDriver } : {}),
+      });
+    try {
+      await pick();
+    } catch (err) {
+      if (!keepMine || (err as { code?: string }).code !== 'MergeConflictError') throw err;
+      // The driver runs for every file both sides changed (it is given only the file's name, so the paths are
+      // worked out here): the base, the server's head and the commit being re-applied all differ there.
+      const parent = picked.commit.parent[0] ?? '';
+      const head = await this.#head();
+      const paths = async (a: string, b: string): Promise<Set<string>> =>
+        new Set((await this.#changedPaths(a, b)).map((c) => c.path));
+      const [mine, theirs, differ] = await Promise.all([paths(parent, oid), paths(parent, head), paths(head, oid)]);
+      for (const path of mine) if (theirs.has(path) && differ.has(path)) keepMine.add(path);
+      // contents: [base, ours (the server's head), theirs (the commit being re-applied: the user's)].
+      await pick(({ contents }) => ({ cleanMerge: true, mergedText: contents[2] ?? '' }));
+    }
+  }
+
+  /** Points the branch at `oid` and makes the index and files match it. */
+  async #moveTo(oid: string): Promise<void> {
+    await git.writeRef({ fs, dir: this.dir, ref: `refs/heads/${this.branch}`, value: oid, force: true });
+    await git.checkout({ fs, dir: this.dir, ref: this.branch, force: true, cache: this.#cache });
+  }
+}
+
+/** Committed and uncommitted changes of one path combined (what the path looks like now versus the base). */
+function mergeChanges(committed: FileChange[], dirty: FileChange[]): FileChange[] {
+  const byPath = new Map(committed.map((c) => [c.path, c]));
+  for (const d of dirty) {
+    const c = byPath.get(d.path);
+    if (!c) byPath.set(d.path, d);
+    else if (d.change === 'deleted') {
+      if (c.change === 'added') byPath.delete(d.path);
+      else byPath.set(d.path, { path: d.path, change: 'deleted' });
+    } else if (c.change === 'deleted') byPath.set(d.path, { path: d.path, change: 'modified' });
+  }
+  return [...byPath.values()].sort((x, y) => x.path.localeCompare(y.path));
+}

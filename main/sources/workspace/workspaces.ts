@@ -1,0 +1,47 @@
+import type { GitAuth } from '../git/git-auth.ts';
+import type { GitIdentity } from './git-identity.ts';
+import { Workspace, type WorkspaceSpec } from './workspace.ts';
+
+/**
+ * Every open work tree, one `Workspace` per URL and branch, so that two callers (two windows, a window and the
+ * browser UI) share its queue instead of racing on the same files.
+ */
+export interface WorkspacesOptions {
+  /** `<dataDir>/workspaces`. */
+  root: string;
+  depth?: number;
+  timeoutMs?: number;
+  identity?: () => Promise<GitIdentity | undefined>;
+}
+
+export class Workspaces {
+  readonly #opts: WorkspacesOptions;
+  readonly #open = new Map<string, Promise<Workspace>>();
+
+  constructor(opts: WorkspacesOptions) {
+    this.#opts = opts;
+  }
+
+  /**
+   * The work tree of `spec`, cloned on first use. `auth` (if given) replaces the credentials the work tree uses for
+   * its fetches and pushes from now on.
+   */
+  async open(spec: WorkspaceSpec, opts: { auth?: GitAuth; signal?: AbortSignal } = {}): Promise<Workspace> {
+    const key = JSON.stringify([spec.url, spec.branch]);
+    let ws = this.#open.get(key);
+    if (!ws) {
+      ws = Workspace.open(spec, {
+        ...this.#opts,
+        ...(opts.auth ? { auth: opts.auth } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      this.#open.set(key, ws);
+      // A failed clone is not cached: the next open tries again (with, say, corrected credentials).
+      ws.catch(() => this.#open.delete(key));
+      return ws;
+    }
+    const opened = await ws;
+    if (opts.auth) opened.setAuth(opts.auth);
+    return opened;
+  }
+}
