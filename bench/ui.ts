@@ -1,27 +1,36 @@
-// `npm run bench -- ui [--runs 5] [--storm-kustomizations 200]`
+// `npm run bench -- ui [--runs 5] [--per-cluster 66] [--storm-kustomizations 200] [--storm engine|api]`
 //
-// The UI at scale: three clusters with ~2,000 graph nodes served by `fluxdeck serve`'s server in this process, driven
-// in Debian's Chromium. Measured with the renderer's performance marks and rAF timestamps:
-//   - time to first graph: navigation start → the first frame with all nodes placed (`fluxdeck:graph-rendered`),
-//     and → ELK's refined layout;
-//   - frame times while panning by mouse drag, at a readable zoom (0.5) and zoomed out to the overview (0.2);
-//   - main event-loop lag (p99, perf_hooks) while 200 Kustomizations reconcile at once and the api layer pushes the
-//     storm of changes to the browser.
-// The graph data comes from the in-memory engine port (test/support/memory-engine.ts) so the UI is measured on its
-// own; the storm therefore exercises the api and push path, not the controllers (see the report's note).
+// The UI at scale, in Debian's Chromium, measured with the renderer's performance marks and rAF timestamps:
+//   - time to first graph: navigation start → the first frame with all ~2,000 nodes of three clusters placed
+//     (`fluxdeck:graph-rendered`), and → the frame after ELK's refined layout;
+//   - frame times while panning by mouse drag, at a readable zoom (0.5) and zoomed out to an overview (0.2);
+//   - main event-loop lag (p99, perf_hooks) while 200 Kustomizations reconcile at once: the real engine (controllers,
+//     watch caches, the api and its WebSocket pushes to a browser showing the graph) in this process, on a local
+//     control plane and git server, as `fluxdeck serve` runs it. `--storm api` measures the api and push path alone
+//     over the in-memory port.
+// The graph for the first two comes from the in-memory engine port (test/support/memory-engine.ts): the UI measured
+// on its own, at a size the local control plane could not hold on a small machine.
 // Reference: the product's budgets (first graph 1.5 s, p99 frame 33 ms, event-loop lag p99 50 ms); the ratio is
 // fluxdeck / budget, so below 1 is within budget.
 import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 import type { Page } from 'playwright-core';
 
+import { fluxdeckPort } from '../main/api/fluxdeck-port.ts';
+import { createFluxdeck } from '../main/create-fluxdeck.ts';
+import { runHeadless } from '../main/headless/index.ts';
+import { silentLogger } from '../main/util/logger.ts';
 import { appRoot } from '../main/util/paths.ts';
+import { startCluster } from '../test/cluster/control-plane.ts';
 import { launchBrowser } from '../test/e2e/support/browser.ts';
-import { startFleetServer } from '../test/support/fleet-server.ts';
+import { type FleetServer, startFleetServer } from '../test/support/fleet-server.ts';
+import { clientFor, ensureNamespace, gitRepository, installCrds, kustomization } from '../test/support/flux-fixture.ts';
+import { commitFiles, startGitServer } from '../test/support/git-server.ts';
 import { benchLine, median } from './report.ts';
 
 const { values } = parseArgs({
@@ -29,11 +38,13 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     'per-cluster': { type: 'string', default: '66' },
     'storm-kustomizations': { type: 'string', default: '200' },
+    storm: { type: 'string', default: 'engine' },
   },
 });
 const runs = Number(values.runs);
 const perCluster = Number(values['per-cluster']);
 const stormSize = Number(values['storm-kustomizations']);
+const stormKind = values.storm === 'api' ? 'api' : 'engine';
 
 if (!existsSync(join(appRoot(), 'out', 'renderer', 'index.html'))) {
   console.error('bench ui needs the built renderer: run `npm run build` first.');
@@ -106,8 +117,9 @@ async function panFrames(page: Page, ms: number): Promise<number[]> {
     };
     requestAnimationFrame(tick);
   });
-  const cx = box.x + box.width / 2;
-  const cy = box.y + box.height / 2;
+  // Drag back and forth around a point a third into the pane, where the starting view has content.
+  const cx = box.x + box.width / 3;
+  const cy = box.y + box.height / 3;
   const started = Date.now();
   let dir = 1;
   while (Date.now() - started < ms) {
@@ -124,11 +136,17 @@ async function panFrames(page: Page, ms: number): Promise<number[]> {
   });
 }
 
+/**
+ * Starts from the app's own starting view ('f': the first cluster's top-left at a readable zoom) and zooms around a
+ * point a third into the pane, which keeps the graph's content in view whatever the zoom.
+ */
 async function setZoom(page: Page, zoom: number): Promise<void> {
-  // The pane listens to wheel events; ctrl+wheel zooms. Step until the viewport scale is near the target.
   const box = await page.getByTestId('graph').boundingBox();
   if (!box) return;
-  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('f');
+  await page.waitForTimeout(300);
+  await page.mouse.move(box.x + box.width / 3, box.y + box.height / 3);
   for (let i = 0; i < 40; i++) {
     const scale = await page.evaluate(() => {
       const t = document.querySelector<HTMLElement>('.react-flow__viewport')?.style.transform ?? '';
@@ -139,6 +157,141 @@ async function setZoom(page: Page, zoom: number): Promise<void> {
     await page.mouse.wheel(0, scale > zoom ? 120 : -120);
     await page.keyboard.up('Control');
     await page.waitForTimeout(50);
+  }
+}
+
+interface StormResult {
+  lagP99: number;
+  line: string;
+}
+
+function lagLine(what: string, lag: ReturnType<typeof monitorEventLoopDelay>): string {
+  const ms = (ns: number): string => (ns / 1e6).toFixed(1);
+  return `${what}; event-loop lag p50 ${ms(lag.percentile(50))} ms, p99 ${ms(lag.percentile(99))} ms, max ${ms(lag.max)} ms`;
+}
+
+/** The api and push path alone: reconcile requests through the router against the in-memory port. */
+async function apiStorm(server: FleetServer, page: Page): Promise<StormResult> {
+  const targets = server.engine
+    .snapshot()
+    .objects.filter((o) => o.kind === 'Kustomization' && !o.suspended)
+    .slice(0, stormSize);
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
+  const t0 = performance.now();
+  const outcomes = await Promise.all(
+    targets.map((o, i) =>
+      server.run.api.router.invoke(
+        'flux:reconcile',
+        {
+          actionId: `bench-storm-${String(i).padStart(4, '0')}`,
+          key: { cluster: o.cluster, kind: 'Kustomization', namespace: o.namespace, name: o.name },
+          withSource: false,
+        },
+        { signal: new AbortController().signal, client: 'bench' },
+      ),
+    ),
+  );
+  const ms = performance.now() - t0;
+  await page.waitForTimeout(500);
+  lag.disable();
+  const failed = outcomes.filter((o) => !o.ok).length;
+  return {
+    lagP99: lag.percentile(99) / 1e6,
+    line: lagLine(
+      `storm (api path, in-memory port): ${targets.length} reconciles in ${ms.toFixed(0)} ms, ${failed} errors`,
+      lag,
+    ),
+  };
+}
+
+async function waitFor(ok: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`bench ui: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * The real thing: a control plane (API only: Kustomizations of ConfigMaps need no scheduler), a git repository with
+ * one small app per Kustomization, the engine with its controllers, the api and a browser showing the graph, all in
+ * this process like `fluxdeck serve`. The Kustomizations are created while reconciling is paused and then released
+ * at once: the storm. Lag is measured from the release until every one is Ready.
+ */
+async function engineStorm(page: Page, count: number): Promise<StormResult> {
+  const work = await mkdtemp(join(tmpdir(), 'fluxdeck-bench-ui-'));
+  const cluster = await startCluster({
+    name: 'bench-ui',
+    dir: join(work, 'cluster'),
+    tier: 'api',
+    ownerPid: process.pid,
+  });
+  const git = await startGitServer();
+  const client = await clientFor(cluster.kubeconfig);
+  const fluxdeck = await createFluxdeck({
+    kubeconfigPaths: [cluster.kubeconfig],
+    dataDir: join(work, 'data'),
+    watchKubeconfigs: false,
+    identity: 'bench-ui',
+  });
+  const engine = fluxdeckPort(fluxdeck, { logger: silentLogger });
+  const run = await runHeadless({ engine, logger: silentLogger });
+  try {
+    await installCrds(client);
+    client.mapper.invalidate();
+    for (const ns of ['flux-system', 'storm']) await ensureNamespace(client, ns);
+    const names = Array.from({ length: count }, (_, i) => `app-${String(i).padStart(3, '0')}`);
+    const files: Record<string, string> = {};
+    for (const n of names)
+      files[`apps/${n}/config.yaml`] =
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${n}\n  namespace: storm\ndata:\n  app: ${n}\n`;
+    const url = await git.createRepo('storm');
+    await commitFiles(git.repoPath('storm'), files, { message: 'storm' });
+    await engine.connect(cluster.name);
+    await client.create(gitRepository('flux-system', 'storm', url, { interval: '10m' }));
+    const readyCount = (): number =>
+      engine
+        .snapshot()
+        .objects.filter(
+          (o) =>
+            o.conditions.some((c) => c.type === 'Ready' && c.status === 'True') &&
+            o.observedGeneration === o.generation,
+        ).length;
+    await waitFor(() => readyCount() >= 1, 120_000, 'the GitRepository to be Ready');
+    // A browser on the graph, so every change is also pushed over the WebSocket and drawn.
+    await page.goto(run.server.url);
+    await page.getByTestId('graph').waitFor();
+    await engine.setPaused(true);
+    await Promise.all(
+      names.map((n) =>
+        client.create(kustomization('flux-system', n, 'storm', { path: `./apps/${n}`, interval: '10m' })),
+      ),
+    );
+    await waitFor(() => engine.snapshot().objects.length >= count + 1, 60_000, 'the Kustomizations to be watched');
+    const lag = monitorEventLoopDelay({ resolution: 5 });
+    lag.enable();
+    const t0 = performance.now();
+    await engine.setPaused(false);
+    await waitFor(() => readyCount() >= count + 1, 900_000, `${count} Kustomizations to be Ready`);
+    const seconds = (performance.now() - t0) / 1000;
+    lag.disable();
+    const nodes = await page.getByTestId('graph').getAttribute('data-nodes');
+    return {
+      lagP99: lag.percentile(99) / 1e6,
+      line: lagLine(
+        `storm (real engine, api, browser attached): ${count} Kustomizations Ready in ${seconds.toFixed(1)} s, graph at ${nodes ?? '?'} nodes`,
+        lag,
+      ),
+    };
+  } finally {
+    await run.close();
+    await engine.close();
+    client.close();
+    await git.close();
+    await cluster.stop();
+    await rm(work, { recursive: true, force: true });
+    await rm(git.root, { recursive: true, force: true });
   }
 }
 
@@ -162,7 +315,7 @@ try {
   const first = median(loads.map((l) => l.firstGraphMs));
   const refined = median(loads.map((l) => l.refinedMs));
   console.log(
-    `graph: ${loads[0]?.nodes ?? 0} nodes in ${clusters.length} clusters; first graph ${loads.map((l) => l.firstGraphMs.toFixed(0)).join(', ')} ms; ELK-refined ${loads.map((l) => l.refinedMs.toFixed(0)).join(', ')} ms`,
+    `graph: ${loads[0]?.nodes ?? 0} nodes in ${clusters.length} clusters; first graph ${loads.map((l) => l.firstGraphMs.toFixed(0)).join(', ')} ms; ELK-refined ${loads.map((l) => l.refinedMs.toFixed(0)).join(', ')} ms (median ${refined.toFixed(0)} ms)`,
   );
 
   await setZoom(browser.page, 0.5);
@@ -177,36 +330,8 @@ try {
       `overview p50 ${percentile(overview, 50).toFixed(1)} ms, p99 ${percentile(overview, 99).toFixed(1)} ms (${visibleOverview} nodes in view); ${readable.length + overview.length} frames`,
   );
 
-  // The storm: every Kustomization of the first cluster(s), up to stormSize, reconciled at once through the api,
-  // while the browser stays connected and receives the batched deltas.
-  const targets = server.engine
-    .snapshot()
-    .objects.filter((o) => o.kind === 'Kustomization' && !o.suspended)
-    .slice(0, stormSize);
-  const lag = monitorEventLoopDelay({ resolution: 5 });
-  lag.enable();
-  const stormStart = performance.now();
-  const outcomes = await Promise.all(
-    targets.map((o, i) =>
-      server.run.api.router.invoke(
-        'flux:reconcile',
-        {
-          actionId: `bench-storm-${String(i).padStart(4, '0')}`,
-          key: { cluster: o.cluster, kind: 'Kustomization', namespace: o.namespace, name: o.name },
-          withSource: false,
-        },
-        { signal: new AbortController().signal, client: 'bench' },
-      ),
-    ),
-  );
-  const stormMs = performance.now() - stormStart;
-  await browser.page.waitForTimeout(500);
-  lag.disable();
-  const lagP99 = lag.percentile(99) / 1e6;
-  const failed = outcomes.filter((o) => !o.ok).length;
-  console.log(
-    `storm: ${targets.length} Kustomizations reconciled in ${stormMs.toFixed(0)} ms (${failed} errors); event-loop lag p50 ${(lag.percentile(50) / 1e6).toFixed(1)} ms, p99 ${lagP99.toFixed(1)} ms, max ${(lag.max / 1e6).toFixed(1)} ms`,
-  );
+  const storm = stormKind === 'api' ? await apiStorm(server, browser.page) : await engineStorm(browser.page, stormSize);
+  console.log(storm.line);
   console.log(
     `machine: ${process.platform}, load average ${loadavg()
       .map((l) => l.toFixed(1))
@@ -223,12 +348,11 @@ try {
   console.log(
     benchLine(
       'ui',
-      'event-loop lag p99 in a 200-Kustomization storm',
-      { value: lagP99, unit: 'ms' },
+      `event-loop lag p99, ${stormSize}-Kustomization storm (${stormKind === 'api' ? 'api path only' : 'real engine'})`,
+      { value: storm.lagP99, unit: 'ms' },
       { name: 'budget', value: 50, unit: 'ms' },
     ),
   );
-  console.log(`ELK-refined layout: median ${refined.toFixed(0)} ms after navigation start`);
   console.log(
     benchLine(
       'ui',

@@ -2,6 +2,9 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { fluxdeckPort } from '../api/fluxdeck-port.ts';
+import { createFluxdeck } from '../create-fluxdeck.ts';
+import { errorMessage } from '../util/errors.ts';
 import { resourcePath } from '../util/paths.ts';
 import { startDesktopApp } from './desktop-app.ts';
 
@@ -9,8 +12,20 @@ import { startDesktopApp } from './desktop-app.ts';
 const outDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 startDesktopApp({
-  // Interim until main/create-fluxdeck.ts lands: the window opens and says the engine is missing.
-  createEngine: () => Promise.reject(new Error('the engine is not wired in yet (main/create-fluxdeck.ts)')),
+  createEngine: async ({ dataDir, logger }) => {
+    const fluxdeck = await createFluxdeck({ dataDir, logger });
+    const engine = fluxdeckPort(fluxdeck, { logger: logger.child({ part: 'port' }) });
+    // Only the kubeconfig's current context connects by itself (as `fluxdeck run` does); the others wait for the
+    // user, so opening the app never triggers a login storm across every cloud context.
+    const current = fluxdeck.kubeconfigs.current().config.currentContext;
+    if (current)
+      engine
+        .connect(current)
+        .catch((err: unknown) =>
+          logger.warn('could not connect the current context', { context: current, error: errorMessage(err) }),
+        );
+    return engine;
+  },
   outDir,
   resourcesDir: resourcePath(),
   devServerUrl: process.env.ELECTRON_RENDERER_URL,

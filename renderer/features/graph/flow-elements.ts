@@ -34,8 +34,10 @@ function sizeOf(n: GraphNode): { width: number; height: number } {
 }
 
 /**
- * Handles declared up front (left middle in, right middle out). React Flow otherwise renders every new node once to
- * measure its handles, whether visible or not: two thousand DOM nodes built and thrown away on the first frame.
+ * Handles declared up front (left middle in, right middle out), with the node's size as already measured: React
+ * Flow otherwise renders every new node once to measure it and its handles, visible or not (two thousand DOM nodes
+ * built and thrown away on the first frame), and measures each node again as it scrolls into view. The node
+ * components therefore render no Handle elements; their CSS sizes are these sizes.
  */
 function handlesOf(n: GraphNode, width: number, height: number): NodeHandle[] {
   const target: NodeHandle = { type: 'target', position: Position.Left, x: 0, y: height / 2, width: 1, height: 1 };
@@ -94,6 +96,7 @@ export function toFlowNodes(
       data: { ...s, ...c },
       width: s.width,
       height: s.height,
+      measured: { width: s.width, height: s.height },
       handles: [],
       style: { width: s.width, height: s.height },
       selectable: false,
@@ -124,6 +127,8 @@ export function toFlowNodes(
       data: { ...n, selected: isSelected, dim },
       width,
       height,
+      // Declared as measured: with handles declared too, React Flow has nothing to measure in the DOM.
+      measured: { width, height },
       handles: handlesOf(n, width, height),
       draggable: false,
       connectable: false,

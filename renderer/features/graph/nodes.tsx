@@ -2,7 +2,7 @@
  * Node renderers for @xyflow/react. Each is memoised and reads only its own data; zoomed far out they draw a plain
  * coloured block (level of detail), which keeps thousands of visible nodes cheap.
  */
-import { Handle, type Node, type NodeProps, Position, useStore } from '@xyflow/react';
+import { type Node, type NodeProps, useStore } from '@xyflow/react';
 import { memo } from 'react';
 
 import { toggleCollapsed } from '../../store/actions.ts';
@@ -57,7 +57,6 @@ export const FluxNode = memo(function FluxNode({ data: d }: NodeProps<GraphFlowN
   const far = useStore(zoomedOut);
   return (
     <div className={classes(d, d.role === 'source' ? 'source' : 'flux')} title={tooltip(d)} {...testAttrs(d)}>
-      <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="gnode__bar" />
       {!far && (
         <div className="gnode__body">
@@ -86,7 +85,6 @@ export const FluxNode = memo(function FluxNode({ data: d }: NodeProps<GraphFlowN
           {d.collapsed ? `+${d.childCount}` : '−'}
         </button>
       )}
-      <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
 });
@@ -95,7 +93,6 @@ export const LeafNode = memo(function LeafNode({ data: d }: NodeProps<GraphFlowN
   const far = useStore(zoomedOut);
   return (
     <div className={classes(d, 'leaf')} title={tooltip(d)} {...testAttrs(d)}>
-      <Handle type="target" position={Position.Left} isConnectable={false} />
       <div className="gnode__bar" />
       {!far && (
         <div className="gnode__body">
@@ -114,7 +111,6 @@ export const MoreNode = memo(function MoreNode({ data: d }: NodeProps<GraphFlowN
   const far = useStore(zoomedOut);
   return (
     <div className={classes(d, 'more')} title={d.detail} data-testid="graph-more">
-      <Handle type="target" position={Position.Left} isConnectable={false} />
       {!far && (
         <div className="gnode__body">
           <div className="gnode__top gnode__name">{d.name}</div>
