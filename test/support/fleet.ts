@@ -41,6 +41,37 @@ function ready(
   ];
 }
 
+function kustomization(
+  uid: string,
+  cluster: string,
+  name: string,
+  rev: string,
+  source: string,
+  inventory: FluxObjectData['inventory'],
+  extra: Partial<FluxObjectData>,
+): FluxObjectData {
+  return {
+    uid,
+    cluster,
+    group: 'kustomize.toolkit.fluxcd.io',
+    version: 'v1',
+    kind: 'Kustomization',
+    namespace: 'flux-system',
+    name,
+    resourceVersion: '300',
+    generation: 1,
+    observedGeneration: 1,
+    suspended: false,
+    conditions: ready(true, `Applied revision: ${rev}`),
+    sourceRef: { group: 'source.toolkit.fluxcd.io', kind: 'GitRepository', namespace: 'flux-system', name: source },
+    dependsOn: [],
+    ...(inventory && { inventory }),
+    revision: { lastApplied: rev, lastAttempted: rev },
+    interval: '10m0s',
+    ...extra,
+  };
+}
+
 const APPS = [
   'podinfo',
   'frontend',
@@ -126,67 +157,28 @@ export function syntheticFleet(opts: FleetOptions): Fleet {
         inventory.push({ group: '', kind: o % 2 ? 'ConfigMap' : 'Service', namespace: ns, name: `${app}-${o}` });
       const name = `${ns}-${app}`;
       children.push({ group: 'kustomize.toolkit.fluxcd.io', kind: 'Kustomization', namespace: 'flux-system', name });
-      objects.push({
-        uid: nextUid(),
-        cluster,
-        group: 'kustomize.toolkit.fluxcd.io',
-        version: 'v1',
-        kind: 'Kustomization',
-        namespace: 'flux-system',
-        name,
-        resourceVersion: '300',
-        generation: 1,
-        observedGeneration: 1,
-        suspended,
-        conditions: failing
-          ? ready(false, `Deployment/${ns}/${app}-0 dry-run failed: spec.replicas: Invalid value: -1`, 'BuildFailed')
-          : ready(true, `Applied revision: ${rev}`),
-        sourceRef: {
-          group: 'source.toolkit.fluxcd.io',
-          kind: 'GitRepository',
-          namespace: 'flux-system',
-          name: ns === 'infra' ? 'platform' : 'apps',
-        },
-        dependsOn:
-          ns === 'apps' && k > 3
-            ? [
-                {
-                  namespace: 'flux-system',
-                  name: `infra-${APPS[(k - (k % 3)) % APPS.length]}-${Math.floor((k - (k % 3)) / APPS.length)}`,
-                },
-              ]
-            : [],
-        inventory,
-        revision: { lastApplied: rev, lastAttempted: rev },
-        interval: '10m0s',
-        path: `./${ns}/${app}`,
-      });
+      objects.push(
+        kustomization(nextUid(), cluster, name, rev, ns === 'infra' ? 'platform' : 'apps', inventory, {
+          suspended,
+          conditions: failing
+            ? ready(false, `Deployment/${ns}/${app}-0 dry-run failed: spec.replicas: Invalid value: -1`, 'BuildFailed')
+            : ready(true, `Applied revision: ${rev}`),
+          dependsOn:
+            ns === 'apps' && k > 3
+              ? [
+                  {
+                    namespace: 'flux-system',
+                    name: `infra-${APPS[(k - (k % 3)) % APPS.length]}-${Math.floor((k - (k % 3)) / APPS.length)}`,
+                  },
+                ]
+              : [],
+          path: `./${ns}/${app}`,
+        }),
+      );
     }
-    objects.push({
-      uid: nextUid(),
-      cluster,
-      group: 'kustomize.toolkit.fluxcd.io',
-      version: 'v1',
-      kind: 'Kustomization',
-      namespace: 'flux-system',
-      name: 'flux-system',
-      resourceVersion: '400',
-      generation: 1,
-      observedGeneration: 1,
-      suspended: false,
-      conditions: ready(true, `Applied revision: ${rev}`),
-      sourceRef: {
-        group: 'source.toolkit.fluxcd.io',
-        kind: 'GitRepository',
-        namespace: 'flux-system',
-        name: 'flux-system',
-      },
-      dependsOn: [],
-      inventory: children,
-      revision: { lastApplied: rev, lastAttempted: rev },
-      interval: '10m0s',
-      path: './clusters/' + cluster,
-    });
+    objects.push(
+      kustomization(nextUid(), cluster, 'flux-system', rev, 'flux-system', children, { path: `./clusters/${cluster}` }),
+    );
   }
   return { clusters, objects, workloads };
 }

@@ -96,7 +96,8 @@ export function shortRevision(rev: string | undefined): string {
   return ref ? `${ref}@${hash.slice(0, 7)}` : `${algo}:${hash.slice(0, 7)}`;
 }
 
-const HEALTH_STATUS: Record<Workload['health'], NodeStatus> = {
+/** kstatus health as a node status (shared by the graph and the object panel). */
+export const HEALTH_STATUS: Record<Workload['health'], NodeStatus> = {
   Current: 'ready',
   InProgress: 'progressing',
   Failed: 'failed',

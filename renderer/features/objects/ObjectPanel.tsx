@@ -13,7 +13,7 @@ import type { PanelTab } from '../../store/slices/ui.ts';
 import { kindAbbrev, timeAgo } from '../../ui/format.ts';
 import { StatusDot, statusLabel } from '../../ui/StatusDot.tsx';
 import { VirtualList } from '../../ui/VirtualList.tsx';
-import { type NodeStatus, shortRevision } from '../graph/projection.ts';
+import { HEALTH_STATUS, type NodeStatus, shortRevision } from '../graph/projection.ts';
 import { SyncControls } from './SyncControls.tsx';
 import { YamlView } from './YamlView.tsx';
 
@@ -23,15 +23,6 @@ const same = (a: Identity, b: Identity): boolean =>
   a.kind === b.kind &&
   a.namespace === b.namespace &&
   a.name === b.name;
-
-const HEALTH: Record<Workload['health'], NodeStatus> = {
-  Current: 'ready',
-  InProgress: 'progressing',
-  Failed: 'failed',
-  Terminating: 'progressing',
-  NotFound: 'missing',
-  Unknown: 'unknown',
-};
 
 function Fact(props: { label: string; children: React.ReactNode }): React.JSX.Element | null {
   const c = props.children;
@@ -88,7 +79,7 @@ function Inventory(props: { obj: FluxObject }): React.JSX.Element {
   if (entries.length === 0) return <p className="muted">The inventory is empty.</p>;
   const statusOf = (id: Identity): NodeStatus | undefined => {
     const w = Object.values(workloads).find((x) => same(x, id));
-    if (w) return HEALTH[w.health];
+    if (w) return HEALTH_STATUS[w.health];
     return Object.values(objects).find((o) => same(o, id))?.state.status;
   };
   const rows = entries.map((ref) => ({ ...ref, cluster: props.obj.cluster }));
@@ -288,7 +279,7 @@ export function ObjectPanel(): React.JSX.Element | null {
   const tab = useAppStore((s) => s.panelTab);
   const detail = useAppStore((s) => (s.detail?.nodeId === selected ? s.detail : undefined));
   if (selected === undefined || !id) return null;
-  const status: NodeStatus = flux ? flux.state.status : workload ? HEALTH[workload.health] : 'unknown';
+  const status: NodeStatus = flux ? flux.state.status : workload ? HEALTH_STATUS[workload.health] : 'unknown';
   const message = flux?.state.message ?? workload?.message;
   const tabs = TABS.filter((t) => t.id !== 'diff' || id.kind === 'Kustomization');
   const current = tabs.some((t) => t.id === tab) ? tab : 'overview';
