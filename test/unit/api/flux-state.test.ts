@@ -63,7 +63,12 @@ describe('the state derived from Flux conditions', () => {
       true,
     ],
     ['suspended, whatever Ready says', obj([ready('False')], { suspended: true }), 'suspended', false],
-    ['suspended with a generation not yet observed', obj([ready('True')], { suspended: true, generation: 3 }), 'suspended', false],
+    [
+      'suspended with a generation not yet observed',
+      obj([ready('True')], { suspended: true, generation: 3 }),
+      'suspended',
+      false,
+    ],
     ['no conditions yet', obj([]), 'unknown', false],
   ];
 
