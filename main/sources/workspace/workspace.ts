@@ -10,7 +10,7 @@ import type { GitAuth } from '../git/git-auth.ts';
 import { type GitUrl, parseGitUrl } from '../git/git-url.ts';
 import { type GitIdentity, userGitIdentity } from './git-identity.ts';
 import { type GitRemote, gitRemote, type RemoteOptions } from './git-remote.ts';
-import { resolveInWorkTree } from './work-tree-path.ts';
+import { resolveInWorkTree, workTreeSegments } from './work-tree-path.ts';
 import { WorkspaceError } from './workspace-error.ts';
 import { workspaceDirName } from './workspace-name.ts';
 import { checkYaml, isYamlPath, type YamlProblem } from './yaml-check.ts';
@@ -123,6 +123,12 @@ export class Workspace {
   #remote: GitRemote;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #cache = {};
+  /**
+   * Paths that may differ from HEAD: written or deleted through this object since the last full scan. Undefined
+   * means unknown (just opened, or a rescan was asked for): the next status scans the whole tree. With thousands of
+   * files a full scan costs most of a second in isomorphic-git; an edit cycle then only looks at what it touched.
+   */
+  #touched: Set<string> | undefined;
 
   private constructor(dir: string, url: GitUrl, branch: string, opts: WorkspaceOptions) {
     this.dir = dir;
@@ -151,12 +157,15 @@ export class Workspace {
 
   /** Every file in the work tree (tracked, and new ones not ignored by .gitignore), `/`-separated, sorted. */
   files(): Promise<string[]> {
-    return this.#exclusive(async () =>
-      (await git.statusMatrix({ fs, dir: this.dir, cache: this.#cache }))
-        .filter(([, , workdir]) => workdir !== 0)
-        .map(([path]) => path)
-        .sort(),
-    );
+    return this.#exclusive(async () => {
+      // The index holds HEAD's files (edits are staged only when committing); the changes add and remove the rest.
+      const files = new Set(await git.listFiles({ fs, dir: this.dir, cache: this.#cache }));
+      for (const c of await this.#changes()) {
+        if (c.change === 'deleted') files.delete(c.path);
+        else files.add(c.path);
+      }
+      return [...files].sort();
+    });
   }
 
   readFile(path: string): Promise<string> {
@@ -183,6 +192,7 @@ export class Workspace {
       // The folders just made may not lead elsewhere either (a symlink created meanwhile).
       await resolveInWorkTree(this.dir, path, 'write');
       await writeFile(abs, content);
+      this.#touched?.add(workTreeSegments(path).join('/'));
     });
   }
 
@@ -191,6 +201,7 @@ export class Workspace {
       const abs = await resolveInWorkTree(this.dir, path, 'write');
       try {
         await rm(abs);
+        this.#touched?.add(workTreeSegments(path).join('/'));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT')
           throw new WorkspaceError('not-found', `${path} does not exist in the work tree`);
@@ -199,8 +210,12 @@ export class Workspace {
     });
   }
 
-  status(): Promise<WorkspaceStatus> {
-    return this.#exclusive(() => this.#status());
+  /** `rescan` looks at every file, to see edits made outside this object (by another program). */
+  status(opts: { rescan?: boolean } = {}): Promise<WorkspaceStatus> {
+    return this.#exclusive(() => {
+      if (opts.rescan) this.#touched = undefined;
+      return this.#status();
+    });
   }
 
   /** YAML errors in the changed `.yaml`/`.yml` files (or in `paths`), with line and column. */
@@ -226,7 +241,15 @@ export class Workspace {
         if (c.change === 'deleted') await git.remove({ fs, dir: this.dir, filepath: c.path, cache: this.#cache });
         else await git.add({ fs, dir: this.dir, filepath: c.path, cache: this.#cache });
       }
-      const commit = await git.commit({ fs, dir: this.dir, message: opts.message, author, committer: author });
+      const commit = await git.commit({
+        fs,
+        dir: this.dir,
+        message: opts.message,
+        author,
+        committer: author,
+        cache: this.#cache,
+      });
+      this.#touched = new Set();
       return { status: 'committed', commit, files: changes };
     });
   }
@@ -390,12 +413,21 @@ export class Workspace {
   }
 
   async #changes(): Promise<FileChange[]> {
+    const filepaths = this.#touched ? [...this.#touched] : undefined;
+    if (filepaths?.length === 0) return [];
     const out: FileChange[] = [];
-    for (const [path, head, workdir] of await git.statusMatrix({ fs, dir: this.dir, cache: this.#cache })) {
+    const matrix = await git.statusMatrix({
+      fs,
+      dir: this.dir,
+      cache: this.#cache,
+      ...(filepaths ? { filepaths } : {}),
+    });
+    for (const [path, head, workdir] of matrix) {
       if (head === 0 && workdir === 2) out.push({ path, change: 'added' });
       else if (head === 1 && workdir === 0) out.push({ path, change: 'deleted' });
       else if (head === 1 && workdir === 2) out.push({ path, change: 'modified' });
     }
+    this.#touched = new Set(out.map((c) => c.path));
     return out;
   }
 
@@ -521,6 +553,8 @@ export class Workspace {
   async #moveTo(oid: string): Promise<void> {
     await git.writeRef({ fs, dir: this.dir, ref: `refs/heads/${this.branch}`, value: oid, force: true });
     await git.checkout({ fs, dir: this.dir, ref: this.branch, force: true, cache: this.#cache });
+    // Tracked files now match `oid`; only paths that already differed (say, new untracked files) still may. So the
+    // set of paths to look at stays what it was.
   }
 }
 

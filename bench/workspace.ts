@@ -1,0 +1,129 @@
+// `npm run bench -- workspace [files]`: the editor's Git work tree on a generated repository (default 5,000 YAML files
+// of about 2–8 kB each, in one commit) served by the local git server.
+//   (a) open: Workspace.open (isomorphic-git clone, depth 1) vs `git clone --depth 1 --single-branch`;
+//   (b) one edit cycle, the step users repeat: write one file, status, validate + commit, push —
+//       Fluxdeck's Workspace vs the git CLI (`git status --porcelain`, `git commit -a`, `git push`) in its own clone.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { Workspace } from '../main/sources/workspace/index.ts';
+import { startGitServer } from '../test/support/git-server.ts';
+import { benchLine, median } from './report.ts';
+
+const exec = promisify(execFile);
+const FILES = Number(process.argv[2] ?? 5000);
+const RUNS = 5;
+const AUTHOR = { name: 'Bench', email: 'bench@fluxdeck.local' };
+const git = (cwd: string, ...args: string[]): Promise<{ stdout: string }> =>
+  exec('git', ['-c', `user.name=${AUTHOR.name}`, '-c', `user.email=${AUTHOR.email}`, '-C', cwd, ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+
+const yaml = (i: number, v: number): string =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  version: "${v}"\n  blob: ${randomBytes(
+    Math.ceil((1500 + ((i * 7919) % 4500)) * 0.75),
+  ).toString('base64')}\n`;
+
+async function seed(bare: string): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'fluxdeck-bench-seed-'));
+  await git(work, 'init', '--quiet', '--initial-branch=main');
+  for (let i = 0; i < FILES; i++) {
+    const dir = join(work, `apps/dir${String(i % 50).padStart(2, '0')}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `cm-${i}.yaml`), yaml(i, 0));
+  }
+  await git(work, 'add', '--all');
+  await git(work, 'commit', '--quiet', '-m', 'seed');
+  await git(work, 'push', '--quiet', bare, 'HEAD:refs/heads/main');
+  await rm(work, { recursive: true, force: true });
+}
+
+const time = async (fn: () => Promise<unknown>): Promise<number> => {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+};
+
+const server = await startGitServer();
+const root = await mkdtemp(join(tmpdir(), 'fluxdeck-bench-ws-'));
+try {
+  const url = await server.createRepo('fleet');
+  await seed(server.repoPath('fleet'));
+  const path = (i: number): string => `apps/dir${String(i % 50).padStart(2, '0')}/cm-${i}.yaml`;
+
+  const oursOpen: number[] = [];
+  const gitOpen: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    oursOpen.push(await time(() => Workspace.open({ url, branch: 'main' }, { root: join(root, `ours-${r}`) })));
+    gitOpen.push(
+      await time(() =>
+        exec('git', ['clone', '--quiet', '--depth=1', '--single-branch', '--branch=main', url, join(root, `git-${r}`)]),
+      ),
+    );
+  }
+  console.log(
+    benchLine(
+      'workspace-open',
+      `clone of ${FILES} files`,
+      { value: median(oursOpen), unit: 'ms' },
+      {
+        name: 'git clone --depth 1',
+        value: median(gitOpen),
+        unit: 'ms',
+      },
+    ),
+  );
+
+  // Both sides push to the same branch in turn, each fetching the other's commit first, so every push is a real
+  // fast-forward of a moved server (as two people editing would).
+  const ws = await Workspace.open({ url, branch: 'main' }, { root: join(root, 'ours-0') });
+  const cli = join(root, 'git-0');
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let r = 1; r <= RUNS; r++) {
+    await ws.update();
+    ours.push(
+      await time(async () => {
+        await ws.writeFile(path(r), yaml(r, r));
+        await ws.status();
+        const c = await ws.commit({ message: `edit ${r}`, author: AUTHOR });
+        if (c.status !== 'committed') throw new Error(`commit: ${c.status}`);
+        const p = await ws.push();
+        if (p.status !== 'pushed') throw new Error(`push: ${p.status}`);
+      }),
+    );
+    await git(cli, 'pull', '--quiet', '--ff-only', 'origin', 'main');
+    theirs.push(
+      await time(async () => {
+        await writeFile(join(cli, path(r + 100)), yaml(r + 100, r));
+        await git(cli, 'status', '--porcelain');
+        await git(cli, 'commit', '--quiet', '-a', '-m', `edit ${r}`);
+        await git(cli, 'push', '--quiet', 'origin', 'HEAD:refs/heads/main');
+      }),
+    );
+  }
+  const rss = process.memoryUsage().rss / 2 ** 20;
+  console.log(
+    `edit cycles (ms): fluxdeck ${ours.map((t) => t.toFixed(0)).join(' ')}; git ${theirs.map((t) => t.toFixed(0)).join(' ')}; rss ${rss.toFixed(0)} MiB`,
+  );
+  console.log(
+    benchLine(
+      'workspace',
+      `edit, status, commit and push in a ${FILES}-file work tree`,
+      { value: median(ours), unit: 'ms' },
+      {
+        name: 'git CLI',
+        value: median(theirs),
+        unit: 'ms',
+      },
+    ),
+  );
+} finally {
+  await server.close();
+  await rm(root, { recursive: true, force: true });
+  await rm(server.root, { recursive: true, force: true });
+}
