@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type * as Sqlite from 'node:sqlite';
 
 import { errorMessage } from '../util/errors.ts';
 
@@ -10,6 +10,21 @@ import { errorMessage } from '../util/errors.ts';
  * was written by a newer Fluxdeck, or cannot be upgraded is renamed aside with a timestamp and a new one is started,
  * with a notice for the UI that says where the old file went.
  */
+
+type DatabaseSync = Sqlite.DatabaseSync;
+
+/**
+ * `node:sqlite`, loaded on first use rather than imported, so a runtime without it (Node before 22.13 needs a flag)
+ * fails here with a message that says so instead of failing to load the bundle.
+ */
+function sqlite(): typeof Sqlite {
+  const mod = process.getBuiltinModule('node:sqlite') as typeof Sqlite | undefined;
+  if (!mod)
+    throw new Error(
+      `the inbox needs Node's built-in SQLite (node:sqlite), which Node ${process.versions.node} does not provide without a flag; use Node 22.13 or later`,
+    );
+  return mod;
+}
 
 /** One schema step: from version `index` to `index + 1`. Each runs in its own transaction. */
 export type Migration = (db: DatabaseSync) => void;
@@ -114,7 +129,7 @@ function noticeFor(err: Unusable): string {
 function openChecked(path: string, migrations: readonly Migration[]): DatabaseSync {
   let db: DatabaseSync;
   try {
-    db = new DatabaseSync(path);
+    db = new (sqlite().DatabaseSync)(path);
   } catch (err) {
     if (isCorruption(err)) throw new Unusable('corrupt', errorMessage(err), { cause: err });
     throw err;
