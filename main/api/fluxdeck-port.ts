@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 
 import {
+  type DiffEntry,
   ERROR_CODES,
   type ErrorCode,
   FluxdeckError,
@@ -24,13 +25,20 @@ import {
   resume,
   setSuspended,
 } from '../controllers/actions/flux-requests.ts';
-import { fluxKind } from '../controllers/api/kinds.ts';
+import { fluxKind, fluxKinds } from '../controllers/api/kinds.ts';
+import type { Kustomization } from '../controllers/api/kustomize.ts';
+import type { GitRepository } from '../controllers/api/source.ts';
 import { WATCHED_KINDS } from '../controllers/flux-session.ts';
+import { substitutionVariables } from '../controllers/kustomization/controller.ts';
+import { previewKustomization } from '../controllers/kustomization/preview.ts';
 import type { Fluxdeck } from '../create-fluxdeck.ts';
 import type { ClusterSession } from '../engine/cluster-session.ts';
 import type { CacheEvent } from '../engine/controller-manager.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import { isKubeError } from '../kube/kube-error.ts';
+import type { FieldChange } from '../kube/object-diff.ts';
+import { buildInWorker } from '../kustomize/index.ts';
+import { openArtifact } from '../sources/artifacts/open-artifact.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import type { ActionOptions, EngineChange, EngineOutcome, EnginePort, ObjectLive } from './engine-port.ts';
@@ -102,6 +110,88 @@ function ownCode(err: Error): ErrorCode {
     code = byReason[err.reason] ?? 'internal';
   } else if (err.name === 'AbortError') code = 'cancelled';
   return ERROR_CODES.includes(code) ? code : 'internal';
+}
+
+const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** One line per changed field, as the panel shows it (and as `fluxdeck diff` prints it). */
+export function describeChanges(changes: FieldChange[]): string {
+  return changes
+    .map((c) => {
+      const who = c.manager ? `  (set by ${c.manager})` : '';
+      if (c.op === 'added') return `+ ${c.path}: ${show(c.desired)}`;
+      if (c.op === 'removed') return `- ${c.path}: ${show(c.live)}${who}`;
+      return `~ ${c.path}: ${show(c.live)} → ${show(c.desired)}${who}`;
+    })
+    .join('\n');
+}
+
+const DIFF_ACTIONS: Record<string, DiffEntry['action']> = {
+  created: 'create',
+  configured: 'update',
+  deleted: 'delete',
+};
+
+/**
+ * What applying the Kustomization's current source artifact would change: the build the controller would make
+ * (Flux overlay, post-build variables; in a worker thread), dry-run against the cluster, plus what prune would delete.
+ */
+async function previewAgainstArtifact(
+  fd: Fluxdeck,
+  client: ClusterClient,
+  key: FluxKey,
+  signal: AbortSignal,
+): Promise<Omit<KustomizationDiff, 'key'>> {
+  const kind = fluxKinds.Kustomization;
+  const ks = await client.get<Kustomization>(
+    { apiVersion: kind.apiVersion, kind: kind.kind, namespace: key.namespace, name: key.name },
+    { signal },
+  );
+  const ref = ks.spec.sourceRef;
+  const what = `${ref.kind} ${ref.namespace ?? key.namespace}/${ref.name}`;
+  if (ref.kind !== 'GitRepository')
+    throw new FluxdeckError(
+      'unavailable',
+      `Fluxdeck does not build artifacts of ${ref.kind} sources yet, so it cannot diff against ${what}.`,
+    );
+  const git = fluxKinds.GitRepository;
+  const source = await client.get<GitRepository>(
+    { apiVersion: git.apiVersion, kind: git.kind, namespace: ref.namespace ?? key.namespace, name: ref.name },
+    { signal },
+  );
+  const artifact = source.status?.artifact;
+  if (!artifact || !(await fd.store.exists(artifact)))
+    throw new FluxdeckError(
+      'unavailable',
+      `${what} has no artifact on this machine yet: reconcile the Kustomization with its source (Shift+S), then diff again.`,
+    );
+  const { files } = await openArtifact(fd.store, artifact);
+  const vars = await substitutionVariables(client, ks, signal);
+  const { sourceRef: _source, ...spec } = ks.spec;
+  const dir = (ks.spec.path ?? '')
+    .replace(/^\.?\/+/, '')
+    .replace(/\/+$/, '')
+    .replace(/^\.$/, '');
+  const objects = await buildInWorker({
+    files: files,
+    dir,
+    flux: spec,
+    fluxOptions: vars ? { substituteFrom: vars } : {},
+  });
+  const preview = await previewKustomization(client, ks, objects, signal);
+  const entries: DiffEntry[] = [
+    ...preview.diffs.map((d) => ({
+      ref: d.entry.ref,
+      action: DIFF_ACTIONS[d.entry.action] ?? ('unchanged' as const),
+      ...(d.changes.length > 0 && { diff: describeChanges(d.changes) }),
+    })),
+    ...preview.pruned.map((ref) => ({
+      ref: { group: ref.group, kind: ref.kind, namespace: ref.namespace, name: ref.name },
+      action: 'delete' as const,
+    })),
+    ...preview.errors.map((e) => ({ ref: e.ref, action: 'update' as const, error: e.message })),
+  ];
+  return { revision: artifact.revision, entries };
 }
 
 export function fluxdeckPort(fd: Fluxdeck, opts: { logger: Logger }): EnginePort {
@@ -363,14 +453,13 @@ export function fluxdeckPort(fd: Fluxdeck, opts: { logger: Logger }): EnginePort
       }
     },
 
-    diffKustomization(key: FluxKey): Promise<KustomizationDiff> {
-      clientOf(key.cluster);
-      return Promise.reject(
-        new FluxdeckError(
-          'unavailable',
-          `The diff of Kustomization ${key.namespace}/${key.name} needs its artifact built by the engine, which is not wired into the UI yet. Meanwhile: fluxdeck diff kustomization ${key.name} -n ${key.namespace} --path <dir>.`,
-        ),
-      );
+    async diffKustomization(key: FluxKey): Promise<KustomizationDiff> {
+      const client = clientOf(key.cluster);
+      try {
+        return { key, ...(await previewAgainstArtifact(fd, client, key, AbortSignal.timeout(ACTION_TIMEOUT_MS))) };
+      } catch (err) {
+        throw asFluxdeckError(err, `The diff of Kustomization ${key.namespace}/${key.name} in ${key.cluster} failed`);
+      }
     },
 
     setPaused(paused) {

@@ -234,9 +234,15 @@ export type ObjectDetail = z.infer<typeof ObjectDetail>;
 export const DiffEntry = z.object({
   ref: ObjectRef,
   action: z.enum(['create', 'update', 'delete', 'unchanged']),
-  /** A unified diff of live vs merged YAML, for `update`. */
+  /**
+   * For `update`: one line per field, `+ path: value` (added), `- path: value` (removed), `~ path: live → desired`,
+   * each with the field manager that set the live value when known.
+   */
   diff: z.string().optional(),
+  /** Why the server-side dry run refused this object. */
+  error: z.string().optional(),
 });
+export type DiffEntry = z.infer<typeof DiffEntry>;
 export const KustomizationDiff = z.object({
   key: FluxKey,
   revision: z.string().optional(),

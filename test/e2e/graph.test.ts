@@ -244,6 +244,31 @@ describe('fluxdeck serve in a browser', () => {
     expect((await getKs()).spec.suspend).toBe(false);
   });
 
+  it('diffs a suspended Kustomization against its source’s new revision', async () => {
+    await ui.select('Kustomization', 'podinfo', cluster.name);
+    await browser.page.getByTestId('suspend').click();
+    await ui
+      .node('Kustomization', 'podinfo', cluster.name)
+      .and(browser.page.locator('[data-suspended=true]'))
+      .waitFor({ timeout: 60_000 });
+    const commit = await commitFiles(bare, { 'deploy/deployment.yaml': deployment(3) }, { message: 'scale to 3' });
+    await ui.select('GitRepository', 'podinfo', cluster.name);
+    await browser.page.keyboard.press('Shift+R');
+    await ui.progress().and(browser.page.locator('[data-phase=succeeded]')).waitFor({ timeout: 120_000 });
+    await expect
+      .poll(() => ui.node('GitRepository', 'podinfo', cluster.name).textContent(), { timeout: 30_000 })
+      .toContain(commit.slice(0, 7));
+    await ui.select('Kustomization', 'podinfo', cluster.name);
+    await browser.page.keyboard.press('d');
+    const diff = browser.page.getByTestId('diff');
+    await diff.waitFor({ timeout: 120_000 });
+    await expect.poll(() => diff.textContent()).toContain('Deployment');
+    expect(await diff.textContent()).toMatch(/spec\.replicas: 2 → 3/);
+    await ui.screenshot('06-diff');
+    await browser.page.getByTestId('resume').click();
+    await ui.progress().and(browser.page.locator('[data-phase=succeeded]')).waitFor({ timeout: 120_000 });
+  });
+
   it('shows a second cluster in the same graph', async () => {
     await ui.connect('e2e-second');
     await ui.search('kind:git podinfo');
@@ -255,6 +280,6 @@ describe('fluxdeck serve in a browser', () => {
     await browser.page.keyboard.press('Escape');
     await browser.page.keyboard.press('f');
     await browser.page.waitForTimeout(400);
-    await ui.screenshot('06-two-clusters');
+    await ui.screenshot('07-two-clusters');
   });
 });

@@ -139,9 +139,15 @@ function DiffTab(props: { nodeId: string }): React.JSX.Element {
   if (!diff || diff.status === 'loading') return <p className="muted">Building and comparing with the cluster…</p>;
   if (diff.status === 'error') return <p className="error-text">{diff.error}</p>;
   const entries = diff.diff?.entries.filter((e) => e.action !== 'unchanged') ?? [];
-  if (entries.length === 0) return <p className="muted">In sync: applying now would change nothing.</p>;
+  if (entries.length === 0)
+    return (
+      <p className="muted" data-testid="diff-in-sync">
+        In sync with {diff.diff?.revision ?? 'the source'}: applying now would change nothing.
+      </p>
+    );
   return (
     <div className="diff" data-testid="diff">
+      {diff.diff?.revision && <p className="muted">Against {diff.diff.revision}</p>}
       {entries.map((e) => (
         <section key={`${e.ref.kind}/${e.ref.namespace}/${e.ref.name}`} className="diff__entry">
           <header className={`diff__head is-${e.action}`}>
