@@ -297,6 +297,10 @@ export function fluxdeckPort(fd: Fluxdeck, opts: { logger: Logger }): EnginePort
     emitClusterChanges();
   };
   const offRegistry = fd.registry.onChange(sync);
+  // The tray's badge: unread alerts change as the inbox records, reads and acknowledges them.
+  const offInbox = fd.inbox.onChange(() =>
+    emit({ type: 'engine', paused: fd.paused, unreadAlerts: fd.inbox.counts().unread }),
+  );
   sync();
 
   const clientOf = (cluster: string): ClusterClient => {
@@ -464,17 +468,18 @@ export function fluxdeckPort(fd: Fluxdeck, opts: { logger: Logger }): EnginePort
 
     setPaused(paused) {
       fd.setPaused(paused);
-      emit({ type: 'engine', paused, unreadAlerts: 0 });
+      emit({ type: 'engine', paused, unreadAlerts: fd.inbox.counts().unread });
       sync();
       return Promise.resolve();
     },
     isPaused: () => fd.paused,
-    unreadAlerts: () => 0,
+    unreadAlerts: () => fd.inbox.counts().unread,
 
     async close() {
       if (closed) return;
       closed = true;
       offRegistry();
+      offInbox();
       for (const context of [...views.keys()]) detach(context);
       listeners.clear();
       await fd.stop();
