@@ -39,36 +39,31 @@ export interface DriftedObject {
   changes?: FieldChange[];
 }
 
-/** What a rule reports; the store turns it into a new item or counts up a matching one. */
-export interface AlertInput {
+/** What an alert says, as a rule reports it and as the inbox keeps it. */
+export interface AlertFields {
   rule: AlertRule;
   severity: Severity;
   cluster: string;
   object?: AlertObject;
   reason: string;
+  /** For an item: the latest occurrence's message. */
   message: string;
   revision?: string;
   /** Who reported it: `kustomize-controller`, `source-controller`, `fluxdeck`. */
   source?: string;
   drift?: DriftedObject[];
+}
+
+/** What a rule reports; the store turns it into a new item or counts up a matching one. */
+export interface AlertInput extends AlertFields {
   /** What repeats must share besides cluster, object, rule and reason; default: the message without durations. */
   groupBy?: string;
   /** When it happened (epoch ms); default now. */
   at?: number;
 }
 
-export interface InboxItem {
+export interface InboxItem extends AlertFields {
   id: number;
-  rule: AlertRule;
-  severity: Severity;
-  cluster: string;
-  object?: AlertObject;
-  reason: string;
-  /** The latest occurrence's message. */
-  message: string;
-  revision?: string;
-  source?: string;
-  drift?: DriftedObject[];
   /** Occurrences grouped into this item. */
   count: number;
   firstSeen: string;

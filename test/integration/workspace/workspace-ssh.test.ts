@@ -10,7 +10,7 @@ import { authFromSecret } from '../../../main/sources/git/git-auth.ts';
 import { parseGitUrl } from '../../../main/sources/git/git-url.ts';
 import { Workspace } from '../../../main/sources/workspace/index.ts';
 import { commitFiles } from '../../support/git-server.ts';
-import { startSshGitServer } from './ssh-git-server.ts';
+import { startSshGitServer } from '../../support/ssh-git-server.ts';
 
 // isomorphic-git has no SSH transport: ssh:// work trees clone, fetch and push with the system git and OpenSSH.
 

@@ -6,7 +6,7 @@ import ssh2 from 'ssh2';
 /**
  * An SSH server on 127.0.0.1 (ssh2's server, public-key auth only) that runs the real `git-upload-pack` and
  * `git-receive-pack` for exec requests, so clone, fetch and push go through the system git and OpenSSH exactly as on
- * a user's machine. (test/integration/sources/git-ssh.test.ts has a fetch-only variant of this.)
+ * a user's machine. Repositories are paths under `root`.
  */
 export async function startSshGitServer(
   root: string,
