@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { groupOf } from '../util/kube-object.ts';
 import { errorFromResponse, KubeError } from './kube-error.ts';
 import type { RestTransport } from './rest-transport.ts';
@@ -83,8 +85,11 @@ export class RestMapper {
   async #lookup(get: (ix: Index) => ResourceInfo | undefined): Promise<ResourceInfo | undefined> {
     const ix = await this.#current();
     const hit = get(ix);
-    if (hit || Date.now() - ix.at < 1000) return hit;
-    // A miss on an older index: the kind may have been installed since. Ask again (shared by concurrent callers).
+    if (hit) return hit;
+    // A miss: the kind may have been installed since the index was read (a CRD established a moment ago shows up in
+    // discovery a little later). Ask again, at most once a second (shared by concurrent callers).
+    const age = Date.now() - ix.at;
+    if (age < 1000) await sleep(1000 - age);
     if (this.#index === ix) this.#index = undefined;
     return get(await this.#current());
   }

@@ -20,6 +20,7 @@ export async function installCrds(client: ClusterClient): Promise<void> {
   const results = await installFluxCrds(client);
   const failed = results.filter((r) => r.action === 'failed');
   if (failed.length > 0) throw new Error(`CRD install failed: ${failed.map((f) => `${f.name}: ${f.error?.message ?? ''}`).join('; ')}`);
+  client.mapper.invalidate();
 }
 
 export async function ensureNamespace(client: ClusterClient, name: string): Promise<void> {
