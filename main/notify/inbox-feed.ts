@@ -41,6 +41,7 @@ export interface FeedSession {
   readonly context: string;
   readonly client: Pick<ClusterClient, 'tryGet'>;
   cache(type: ResourceType): FeedCache;
+  cachedTypes(): ResourceType[];
 }
 
 /** The cluster registry, narrowed (main/engine's ClusterRegistry fits). */
@@ -98,6 +99,10 @@ export function startInboxFeed(opts: InboxFeedOptions): InboxFeed {
   const listSynced = async (session: FeedSession, types: readonly ResourceType[]): Promise<KubeObject[]> => {
     const out: KubeObject[] = [];
     for (const type of types) {
+      // Only what the session already watches: creating a watch here for a kind the cluster does not serve would
+      // make the session look unreachable.
+      if (!session.cachedTypes().some((t) => t.apiVersion === type.apiVersion && t.kind === type.kind))
+        throw new Error(`${session.context} does not watch ${type.kind}`);
       const cache = session.cache(type);
       const ready = await Promise.race([
         cache.synced().then(() => true),

@@ -34,6 +34,7 @@ export interface GitRemote {
 }
 
 export interface RemoteOptions {
+  /** Aborts every network operation from now on (an app-lifetime signal, not a per-request one). */
   signal?: AbortSignal;
   /** Per network operation (default 60 s). */
   timeoutMs?: number;

@@ -188,10 +188,17 @@ export class Workspace {
       const abs = await resolveInWorkTree(this.dir, path, 'write');
       if ((await stat(abs).catch(() => undefined))?.isDirectory())
         throw new WorkspaceError('invalid-argument', `${path} is a directory`);
-      await mkdir(dirname(abs), { recursive: true });
-      // The folders just made may not lead elsewhere either (a symlink created meanwhile).
-      await resolveInWorkTree(this.dir, path, 'write');
-      await writeFile(abs, content);
+      try {
+        await mkdir(dirname(abs), { recursive: true });
+        // The folders just made may not lead elsewhere either (a symlink created meanwhile).
+        await resolveInWorkTree(this.dir, path, 'write');
+        await writeFile(abs, content);
+      } catch (err) {
+        if (err instanceof WorkspaceError) throw err;
+        const why =
+          (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a part of the path is a file' : errorMessage(err);
+        throw new WorkspaceError('invalid-argument', `cannot write ${path}: ${why}`, { cause: err });
+      }
       this.#touched?.add(workTreeSegments(path).join('/'));
     });
   }

@@ -9,6 +9,8 @@ import { Workspace, type WorkspaceSpec } from './workspace.ts';
 export interface WorkspacesOptions {
   /** `<dataDir>/workspaces`. */
   root: string;
+  /** Aborts every network operation of every work tree (the app quitting); each is also bounded by `timeoutMs`. */
+  signal?: AbortSignal;
   depth?: number;
   timeoutMs?: number;
   identity?: () => Promise<GitIdentity | undefined>;
@@ -26,15 +28,11 @@ export class Workspaces {
    * The work tree of `spec`, cloned on first use. `auth` (if given) replaces the credentials the work tree uses for
    * its fetches and pushes from now on.
    */
-  async open(spec: WorkspaceSpec, opts: { auth?: GitAuth; signal?: AbortSignal } = {}): Promise<Workspace> {
+  async open(spec: WorkspaceSpec, opts: { auth?: GitAuth } = {}): Promise<Workspace> {
     const key = JSON.stringify([spec.url, spec.branch]);
     let ws = this.#open.get(key);
     if (!ws) {
-      ws = Workspace.open(spec, {
-        ...this.#opts,
-        ...(opts.auth ? { auth: opts.auth } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
+      ws = Workspace.open(spec, { ...this.#opts, ...(opts.auth ? { auth: opts.auth } : {}) });
       this.#open.set(key, ws);
       // A failed clone is not cached: the next open tries again (with, say, corrected credentials).
       ws.catch(() => this.#open.delete(key));

@@ -27,6 +27,7 @@ let bus: EventBus<Events>;
 let objects: Map<string, KubeObject[]>;
 let full: Map<string, KubeObject>;
 let synced: boolean;
+let watching: boolean;
 let health: Map<string, AuthHealth>;
 let listeners: Set<() => void>;
 let feed: InboxFeed;
@@ -36,6 +37,7 @@ const session: FeedSession = {
   client: {
     tryGet: <T extends KubeObject>(key: { name: string }) => Promise.resolve(full.get(key.name) as T | undefined),
   },
+  cachedTypes: () => (watching ? [KS, GIT] : [GIT]),
   cache: (type) => ({
     list: () => (synced ? (objects.get(type.kind) ?? []) : []),
     synced: () => (synced ? Promise.resolve() : new Promise<void>(() => undefined)),
@@ -64,6 +66,7 @@ beforeEach(() => {
   objects = new Map();
   full = new Map();
   synced = true;
+  watching = true;
   health = new Map();
   listeners = new Set();
   feed = startInboxFeed({
@@ -151,7 +154,7 @@ describe('inbox feed', () => {
     expect(inbox.list({ rule: 'suspended' }).total).toBe(1);
   });
 
-  it('leaves open conditions alone while a cache has not synced', async () => {
+  it('leaves open conditions alone while a cache has not synced, or a kind is not watched', async () => {
     objects.set('GitRepository', [
       {
         ...GIT,
@@ -167,6 +170,10 @@ describe('inbox feed', () => {
     await feed.evaluate();
     expect(inbox.list({ rule: 'source-stale', open: true }).total).toBe(1);
     synced = false;
+    await feed.evaluate();
+    expect(inbox.list({ rule: 'source-stale', open: true }).total).toBe(1);
+    synced = true;
+    watching = false;
     await feed.evaluate();
     expect(inbox.list({ rule: 'source-stale', open: true }).total).toBe(1);
   });
