@@ -104,10 +104,12 @@ export function startInboxFeed(opts: InboxFeedOptions): InboxFeed {
       if (!session.cachedTypes().some((t) => t.apiVersion === type.apiVersion && t.kind === type.kind))
         throw new Error(`${session.context} does not watch ${type.kind}`);
       const cache = session.cache(type);
+      const waiting = new AbortController();
       const ready = await Promise.race([
         cache.synced().then(() => true),
-        sleep(opts.syncWaitMs ?? 5000, false, { ref: false }),
+        sleep(opts.syncWaitMs ?? 5000, false, { ref: false, signal: waiting.signal }).catch(() => false),
       ]);
+      waiting.abort();
       // An unsynced cache lists nothing: evaluating it would resolve every open condition and raise them again.
       if (!ready) throw new Error(`${type.kind} cache of ${session.context} has not synced yet`);
       out.push(...cache.list());
