@@ -35,6 +35,8 @@ export type CacheProvider = (type: ResourceType) => ObjectCache;
 export interface ReconcileOutcome {
   /** Reconcile again after this delay (the object's interval, or a retry interval after a handled failure). */
   requeueAfterMs?: number;
+  /** A failure the controller recorded on the object (Ready=False); it is retried after `requeueAfterMs`. */
+  failure?: string;
   /** An unexpected failure: the queue retries with exponential backoff. */
   error?: unknown;
 }
@@ -102,6 +104,8 @@ export interface ManagerEvents {
     name: string;
     durationMs: number;
     error?: string;
+    /** Ready=False recorded on the object (e.g. a build error), as opposed to an unexpected `error`. */
+    failure?: string;
     requeueAfterMs?: number;
   };
 }
@@ -225,6 +229,7 @@ export class ControllerManager {
       name,
       durationMs: Math.round(performance.now() - started),
       ...(error !== undefined ? { error } : {}),
+      ...(outcome.failure !== undefined ? { failure: outcome.failure } : {}),
       ...(outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {}),
     });
     return outcome.requeueAfterMs === undefined

@@ -76,7 +76,7 @@ export function reportActivity(fluxdeck: Fluxdeck, io: CliIO): () => void {
   const offs = [
     fluxdeck.bus.on('reconcile.finished', (e) => {
       const what = `${e.cluster} ${e.kind} ${e.namespace}/${e.name}`;
-      if (e.error) io.err(`✗ ${what}: ${e.error}\n`);
+      if (e.error ?? e.failure) io.err(`✗ ${what}: ${e.error ?? e.failure ?? ''}\n`);
       else io.err(`✔ ${what} reconciled in ${(e.durationMs / 1000).toFixed(1)}s\n`);
     }),
     fluxdeck.bus.on('flux.event', (e) => {

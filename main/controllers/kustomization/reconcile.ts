@@ -34,6 +34,8 @@ import type { Applier, KustomizationPorts } from './ports.ts';
 export interface Outcome {
   requeueAfterMs?: number;
   error?: unknown;
+  /** The reconcile ended with Ready=False (recorded in status); retried after `requeueAfterMs`. */
+  failure?: string;
 }
 
 /** A failed step: the Ready reason to record and how soon to retry. */
@@ -282,7 +284,7 @@ class KustomizationRun {
       message,
       ...(this.status.lastAttemptedRevision ? { revision: this.status.lastAttemptedRevision } : {}),
     });
-    return { requeueAfterMs: retryAfterMs };
+    return { requeueAfterMs: retryAfterMs, failure: message };
   }
 
   /** Reconciling=True and Ready=Unknown with what is happening now, written at once so people can follow it. */

@@ -177,7 +177,10 @@ describe('Kustomization reconcile', () => {
       build: () => Promise.reject(new Error('apps/deploy.yaml:7:3: mapping values are not allowed here')),
     });
     const outcome = await reconcileKustomization(ks({ retryInterval: '1m' }, previous), h.ports, signal);
-    expect(outcome).toEqual({ requeueAfterMs: 60_000 });
+    expect(outcome).toEqual({
+      requeueAfterMs: 60_000,
+      failure: 'apps/deploy.yaml:7:3: mapping values are not allowed here',
+    });
     expect(h.applied).toEqual([]);
     expect(h.pruned).toEqual([]);
     const final = h.statuses.at(-1)!;
@@ -216,7 +219,7 @@ describe('Kustomization reconcile', () => {
     ],
   ])('reports a %s as ArtifactFailed', async (_n, source, message, requeue) => {
     const h = harness({ source });
-    expect(await reconcileKustomization(ks(), h.ports, signal)).toEqual({ requeueAfterMs: requeue });
+    expect(await reconcileKustomization(ks(), h.ports, signal)).toEqual({ requeueAfterMs: requeue, failure: message });
     expect(ready(h.statuses.at(-1))).toEqual({ status: 'False', reason: 'ArtifactFailed', message });
   });
 
@@ -232,8 +235,9 @@ describe('Kustomization reconcile', () => {
 
   it('waits for dependencies', async () => {
     const h = harness({ deps: [] });
-    expect(await reconcileKustomization(ks({ dependsOn: [{ name: 'infra' }] }), h.ports, signal)).toEqual({
+    expect(await reconcileKustomization(ks({ dependsOn: [{ name: 'infra' }] }), h.ports, signal)).toMatchObject({
       requeueAfterMs: 5000,
+      failure: expect.stringContaining('Dependencies do not meet ready condition'),
     });
     expect(ready(h.statuses.at(-1))).toMatchObject({
       reason: 'DependencyNotReady',
