@@ -80,7 +80,7 @@ export class LeaderElector {
     let lastRenew = 0;
     while (!signal.aborted) {
       const ok = await this.tryAcquireOrRenew().catch((err: unknown) => {
-        this.o.logger.warn('lease update failed', { identity: this.o.identity, error: errorMessage(err) });
+        this.o.logger.warn('lease update failed', { holder: this.o.identity, error: errorMessage(err) });
         return false;
       });
       const now = Date.now();
@@ -88,11 +88,11 @@ export class LeaderElector {
         lastRenew = now;
         if (!this.leading) {
           this.leading = true;
-          this.o.logger.info('became leader', { identity: this.o.identity });
+          this.o.logger.info('became leader', { holder: this.o.identity });
           this.o.onStartedLeading();
         }
       } else if (this.leading && now - lastRenew > this.o.renewDeadlineMs) {
-        this.stopLeading();
+        this.stopLeading('could not renew the lease in time');
       }
       await sleep(this.o.retryPeriodMs, signal);
     }
@@ -104,9 +104,11 @@ export class LeaderElector {
     }
   }
 
-  private stopLeading(): void {
+  /** `problem` is set when leadership was lost rather than given up on a clean stop. */
+  private stopLeading(problem?: string): void {
     this.leading = false;
-    this.o.logger.warn('stopped leading', { identity: this.o.identity });
+    if (problem) this.o.logger.warn('stopped leading', { holder: this.o.identity, problem });
+    else this.o.logger.info('stopped leading', { holder: this.o.identity });
     this.o.onStoppedLeading();
   }
 
