@@ -23,6 +23,7 @@ import {
   waitForReady,
 } from '../../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
+import { configMapYaml, deploymentYaml } from '../../support/manifests.ts';
 
 // The seed's main path, end to end on the real control plane and git server: a commit reaches the cluster, is kept
 // there, is pruned when removed, and every step shows in status.
@@ -32,29 +33,6 @@ const NS = 'flux-system';
 const KS = { apiVersion: fluxKinds.Kustomization.apiVersion, kind: 'Kustomization' };
 const GIT = { apiVersion: fluxKinds.GitRepository.apiVersion, kind: 'GitRepository' };
 
-const deployment = (replicas: number, image = 'nginx:1.27'): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: web }
-  template:
-    metadata:
-      labels: { app: web }
-    spec:
-      containers:
-        - name: web
-          image: ${image}
-`;
-const configMap = (name: string, value: string): string => `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: ${name}
-data:
-  value: "${value}"
-`;
 
 let git: GitServer;
 let bare: string;
@@ -84,7 +62,7 @@ beforeAll(async () => {
   bare = git.repoPath('fleet');
   await commitFiles(
     bare,
-    { 'apps/deploy.yaml': deployment(1), 'apps/settings.yaml': configMap('settings', 'one'), 'README.md': '# fleet\n' },
+    { 'apps/deploy.yaml': deploymentYaml(1), 'apps/settings.yaml': configMapYaml('settings', 'one'), 'README.md': '# fleet\n' },
     { message: 'first' },
   );
   client = await clientFor(cluster.kubeconfig);
@@ -151,7 +129,7 @@ describe('the GitOps loop', () => {
   it('applies a pushed change on the next source interval, without being asked', async () => {
     const commit = await commitFiles(
       bare,
-      { 'apps/settings.yaml': configMap('settings', 'two') },
+      { 'apps/settings.yaml': configMapYaml('settings', 'two') },
       { message: 'settings two' },
     );
     await waitForReady<Kustomization>(
@@ -167,7 +145,7 @@ describe('the GitOps loop', () => {
   });
 
   it('applies a change within seconds of a reconcile request, as `flux reconcile --with-source` asks', async () => {
-    const commit = await commitFiles(bare, { 'apps/deploy.yaml': deployment(2) }, { message: 'scale to 2' });
+    const commit = await commitFiles(bare, { 'apps/deploy.yaml': deploymentYaml(2) }, { message: 'scale to 2' });
     const result = await reconcileWithSource('apps');
     expect(result.ready).toBe(true);
     expect(result.message).toBe(`Applied revision: main@sha1:${commit}`);
@@ -210,7 +188,7 @@ describe('the GitOps loop', () => {
     expect(ks?.status?.lastAttemptedRevision).toBe(`main@sha1:${bad}`);
     expect(ks?.status?.inventory).toEqual(before?.status?.inventory);
     expect(await get('apps/v1', 'Deployment', 'apps', 'web')).toBeDefined();
-    const fixed = await commitFiles(bare, { 'apps/deploy.yaml': deployment(2, 'nginx:1.28') }, { message: 'fix it' });
+    const fixed = await commitFiles(bare, { 'apps/deploy.yaml': deploymentYaml(2, 'nginx:1.28') }, { message: 'fix it' });
     const recovered = await reconcileWithSource('apps');
     expect(recovered).toMatchObject({ ready: true, message: `Applied revision: main@sha1:${fixed}` });
   });
@@ -247,7 +225,7 @@ describe('the GitOps loop', () => {
       bare,
       {
         'infra/ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: chain\n',
-        'chain/app.yaml': configMap('app', 'after-infra'),
+        'chain/app.yaml': configMapYaml('app', 'after-infra'),
       },
       { message: 'chain' },
     );
@@ -285,7 +263,7 @@ describe('the GitOps loop', () => {
     await setSuspended(client, ref, true, { reason: 'maintenance' });
     const commit = await commitFiles(
       bare,
-      { 'apps/deploy.yaml': deployment(3, 'nginx:1.28') },
+      { 'apps/deploy.yaml': deploymentYaml(3, 'nginx:1.28') },
       { message: 'scale to 3' },
     );
     await requestReconcile(
@@ -329,8 +307,8 @@ describe('the GitOps loop', () => {
 
   it('previews a local change with `fluxdeck diff kustomization --path`, as `flux diff` does', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-diff-'));
-    await writeFile(join(dir, 'deploy.yaml'), deployment(7, 'nginx:1.28'));
-    await writeFile(join(dir, 'extra.yaml'), configMap('extra', 'new'));
+    await writeFile(join(dir, 'deploy.yaml'), deploymentYaml(7, 'nginx:1.28'));
+    await writeFile(join(dir, 'extra.yaml'), configMapYaml('extra', 'new'));
     const out: string[] = [];
     const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), signal: new AbortController().signal };
     const code = await diffCommand.run(['kustomization', 'apps', '--path', dir, '-n', NS, '--kubeconfig', cluster.kubeconfig], io);

@@ -21,6 +21,7 @@ import {
   waitForReady,
 } from '../../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
+import { deploymentYaml } from '../../support/manifests.ts';
 
 // The inbox fed by the real engine on the real control plane: a broken manifest becomes an error item, an
 // acknowledgement survives a restart, and a `kubectl edit` that the Kustomization puts back becomes a drift item that
@@ -31,22 +32,6 @@ const NS = 'flux-system';
 const TARGET = 'inbox-apps';
 const KS = { apiVersion: fluxKinds.Kustomization.apiVersion, kind: 'Kustomization' };
 
-const deployment = (replicas: number): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: web }
-  template:
-    metadata:
-      labels: { app: web }
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-`;
 
 let git: GitServer;
 let bare: string;
@@ -94,7 +79,7 @@ beforeAll(async () => {
   git = await startGitServer();
   const url = await git.createRepo('inbox-fleet');
   bare = git.repoPath('inbox-fleet');
-  await commitFiles(bare, { 'apps/deploy.yaml': deployment(1) }, { message: 'first' });
+  await commitFiles(bare, { 'apps/deploy.yaml': deploymentYaml(1) }, { message: 'first' });
   client = await clientFor(cluster.kubeconfig);
   await installCrds(client);
   await ensureNamespace(client, NS);
@@ -167,7 +152,7 @@ describe('the inbox on the real engine', () => {
   });
 
   it('shows a kubectl edit that the Kustomization put back as drift, naming the field and the manager', async () => {
-    await commitFiles(bare, { 'apps/deploy.yaml': deployment(2) }, { message: 'fix it' });
+    await commitFiles(bare, { 'apps/deploy.yaml': deploymentYaml(2) }, { message: 'fix it' });
     expect(await reconcile(true)).toMatchObject({ ready: true });
     await client.patch(
       { apiVersion: 'apps/v1', kind: 'Deployment', namespace: TARGET, name: 'web' },
