@@ -4,12 +4,15 @@
  */
 import type { AppCommand, Capabilities, ClusterInfo, HealthSummary } from '../contract/index.ts';
 import type { Logger } from '../util/logger.ts';
-import type { EngineChange, EnginePort } from './engine-port.ts';
+import type { EngineChange, EnginePort, InboxChange } from './engine-port.ts';
 import { withState } from './flux-state.ts';
 import { createHandlers } from './handlers.ts';
 import { createHealthMonitor } from './health-monitor.ts';
 import { type BatchLimits, createPushHub, type PushSink } from './push-hub.ts';
 import { createRouter, type Router } from './router.ts';
+
+/** Read/acknowledge changes of more items than this are pushed as "list again". */
+const MAX_STATE_ITEMS = 200;
 
 export interface ApiOptions {
   port: EnginePort;
@@ -27,8 +30,8 @@ export interface FluxdeckApiServer {
   attach(sink: PushSink): () => void;
   health(): HealthSummary;
   onHealth(listener: (h: HealthSummary) => void): () => void;
-  /** Forwards a menu or tray command to every window. */
-  command(command: AppCommand['command']): void;
+  /** Forwards a menu, tray or notification command to every window. */
+  command(command: AppCommand['command'], extra?: Omit<AppCommand, 'command'>): void;
   readonly clients: number;
   /** Stops listening to the engine and detaches every client. Does not stop the engine. */
   close(): void;
@@ -36,7 +39,11 @@ export interface FluxdeckApiServer {
 
 export function createApi(opts: ApiOptions): FluxdeckApiServer {
   const { port, logger } = opts;
-  const hub = createPushHub({ logger, ...(opts.limits && { limits: opts.limits }) });
+  const hub = createPushHub({
+    logger,
+    ...(opts.limits && { limits: opts.limits }),
+    inboxState: () => ({ counts: port.inbox.counts(), mutes: port.inbox.mutes() }),
+  });
   const clusters = new Map<string, ClusterInfo>();
   const connected = (): number => [...clusters.values()].filter((c) => c.state === 'connected').length;
   const health = createHealthMonitor(port, connected, opts.healthIntervalMs);
@@ -66,6 +73,26 @@ export function createApi(opts: ApiOptions): FluxdeckApiServer {
     health.invalidate();
   };
   const unsubscribe = port.subscribe(onChange);
+  const offInbox = port.inbox.onChange((change) => pushInbox(change));
+  function pushInbox(change: InboxChange): void {
+    switch (change.type) {
+      case 'added':
+      case 'repeated':
+      case 'resolved':
+        return hub.inbox({ type: 'item', item: change.item });
+      case 'state':
+        // "Mark all read" touches every item: past a page of them, clients list again instead.
+        if (change.ids.length > MAX_STATE_ITEMS) return hub.inbox({ type: 'refresh' });
+        for (const id of change.ids) {
+          const item = port.inbox.get(id);
+          if (item) hub.inbox({ type: 'item', item });
+        }
+        return;
+      case 'mutes':
+      case 'pruned':
+        return hub.inbox({ type: 'refresh' });
+    }
+  }
   const offHealth = health.onChange((h) => hub.broadcast('app:onHealth', h));
   port
     .listClusters()
@@ -86,12 +113,13 @@ export function createApi(opts: ApiOptions): FluxdeckApiServer {
     attach: (sink) => hub.attach(sink),
     health: () => health.current(),
     onHealth: (listener) => health.onChange(listener),
-    command: (command) => hub.broadcast('app:onCommand', { command }),
+    command: (command, extra) => hub.broadcast('app:onCommand', { ...extra, command }),
     get clients() {
       return hub.clients;
     },
     close() {
       unsubscribe();
+      offInbox();
       offHealth();
       health.dispose();
       hub.close();

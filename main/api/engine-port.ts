@@ -6,14 +6,34 @@
  * main/electron/index.ts) is where TypeScript checks it.
  */
 import type {
+  AbortResult,
   ActionPhase,
+  ApplyObjectResult,
   ClusterInfo,
+  CommitResult,
+  EditableObject,
   FluxKey,
   FluxObjectData,
+  GitAuthor,
+  GitCredentials,
+  GitRepositoryKey,
+  InboxCounts,
+  InboxFilter,
+  InboxItem,
+  InboxPage,
+  KindSchema,
   KustomizationDiff,
+  MuteRule,
+  MuteScope,
   ObjectDetail,
   ObjectKey,
+  PushResult,
+  ReapplyResult,
   Workload,
+  WorkTree,
+  WorkTreePreview,
+  WorkTreeStatus,
+  YamlProblem,
 } from '../contract/index.ts';
 
 /** What the engine reads from the cluster for the object panel (the api layer adds the summary it already has). */
@@ -57,6 +77,52 @@ export interface EngineOutcome {
   revision?: string;
 }
 
+/** A change in the inbox, as main/notify reports it. */
+export type InboxChange =
+  | { type: 'added' | 'repeated' | 'resolved'; item: InboxItem }
+  | { type: 'state'; ids: number[] }
+  | { type: 'mutes' }
+  | { type: 'pruned'; count: number };
+
+/** The alert inbox (main/notify's `Inbox`, in contract types). */
+export interface InboxPort {
+  list(filter?: InboxFilter): InboxPage;
+  get(id: number): InboxItem | undefined;
+  counts(): InboxCounts;
+  markRead(ids: readonly number[] | 'all', read?: boolean): number;
+  acknowledge(ids: readonly number[], acknowledged?: boolean): number;
+  mute(scope: MuteScope): MuteRule;
+  unmute(id: number): boolean;
+  mutes(): MuteRule[];
+  onChange(listener: (change: InboxChange) => void): () => void;
+}
+
+export interface PreviewStep {
+  message: string;
+  done: number;
+  total: number;
+}
+
+/**
+ * Writable work trees of GitRepositories (main/sources/workspace), named by an id main hands out. Credentials come
+ * from the GitRepository's `secretRef` or from what the user entered; neither ever leaves main.
+ */
+export interface WorkTreePort {
+  open(repo: GitRepositoryKey, signal: AbortSignal): Promise<WorkTree>;
+  read(id: string, path: string): Promise<string>;
+  write(id: string, path: string, text: string): Promise<WorkTreeStatus>;
+  status(id: string): Promise<WorkTreeStatus>;
+  validate(id: string): Promise<YamlProblem[]>;
+  /** Builds every Kustomization whose path holds a changed file, from the work tree, and dry-runs it. */
+  preview(id: string, opts: { signal: AbortSignal; onProgress(step: PreviewStep): void }): Promise<WorkTreePreview>;
+  commit(id: string, opts: { message: string; author?: GitAuthor }): Promise<CommitResult>;
+  push(id: string): Promise<PushResult>;
+  reapply(id: string, keepMine: boolean): Promise<ReapplyResult>;
+  abort(id: string): Promise<AbortResult>;
+  setCredentials(id: string, credentials: GitCredentials, remember: boolean): Promise<WorkTree>;
+  forgetCredentials(id: string): Promise<WorkTree>;
+}
+
 export interface EnginePort {
   /** Every context of the user's kubeconfigs, with connection state and auth health. Never connects. */
   listClusters(): Promise<ClusterInfo[]>;
@@ -94,6 +160,19 @@ export interface EnginePort {
   isPaused(): boolean;
   /** Unread alerts in the inbox (0 until the inbox exists). */
   unreadAlerts(): number;
+
+  readonly inbox: InboxPort;
+  /** Set when the inbox database was moved aside or kept in memory, until a client showed it. */
+  inboxNotice(): string | undefined;
+  dismissInboxNotice(): void;
+
+  readonly workTrees: WorkTreePort;
+  /** A Flux object as the editor shows it (no status, no server-set metadata). */
+  editableObject(key: FluxKey, signal: AbortSignal): Promise<EditableObject>;
+  /** Applies an edited Flux object (merge patch, field manager `flux-client-side-apply`, resourceVersion checked). */
+  applyObject(key: FluxKey, yaml: string, resourceVersion: string, signal: AbortSignal): Promise<ApplyObjectResult>;
+  /** The JSON schema of a kind, from the cluster's OpenAPI v3 (or the CRD), cached per cluster. */
+  kindSchema(cluster: string, apiVersion: string, kind: string, signal: AbortSignal): Promise<KindSchema>;
 
   /** Stops controllers and watches, releases leases, closes clients. Idempotent. */
   close(): Promise<void>;

@@ -7,8 +7,6 @@ import { stringify } from 'yaml';
 
 import {
   type DiffEntry,
-  ERROR_CODES,
-  type ErrorCode,
   FluxdeckError,
   type FluxKey,
   type FluxObjectData,
@@ -19,7 +17,6 @@ import {
 import {
   describeFluxRef,
   type FluxObjectRef,
-  FluxRequestError,
   type ReconcileOutcome,
   requestReconcile,
   resume,
@@ -27,22 +24,25 @@ import {
 } from '../controllers/actions/flux-requests.ts';
 import { fluxKind, fluxKinds } from '../controllers/api/kinds.ts';
 import type { Kustomization } from '../controllers/api/kustomize.ts';
+import { CLIENT_SIDE_APPLY_MANAGER } from '../controllers/api/meta.ts';
 import type { GitRepository } from '../controllers/api/source.ts';
 import { WATCHED_KINDS } from '../controllers/flux-session.ts';
-import { substitutionVariables } from '../controllers/kustomization/controller.ts';
-import { previewKustomization } from '../controllers/kustomization/preview.ts';
 import type { Fluxdeck } from '../create-fluxdeck.ts';
 import type { ClusterSession } from '../engine/cluster-session.ts';
 import type { CacheEvent } from '../engine/controller-manager.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
-import { isKubeError } from '../kube/kube-error.ts';
-import type { FieldChange } from '../kube/object-diff.ts';
-import { buildInWorker } from '../kustomize/index.ts';
 import { openArtifact } from '../sources/artifacts/open-artifact.ts';
 import { errorMessage } from '../util/errors.ts';
+import type { KubeObject } from '../util/kube-object.ts';
 import type { Logger } from '../util/logger.ts';
+import { type CredentialStore, memoryCredentialStore } from './credential-store.ts';
+import { asFluxdeckError } from './engine-errors.ts';
 import type { ActionOptions, EngineChange, EngineOutcome, EnginePort, ObjectLive } from './engine-port.ts';
 import { clusterSummary, eventSummary, fluxSummary, redactedForDisplay, workloadSummary } from './engine-summaries.ts';
+import { editableForm, mergePatch, parseEdit, patchedFields } from './flux-edit.ts';
+import { createKindSchemas } from './kind-schemas.ts';
+import { buildKustomization, diffEntries, previewObjects } from './kustomization-preview.ts';
+import { createWorkTrees } from './work-trees.ts';
 
 /** Workload kinds whose health the graph shows for inventory entries. */
 const WORKLOAD_TYPES = [
@@ -68,69 +68,6 @@ interface ClusterView {
   references: Map<string, number>;
   stops: (() => void)[];
 }
-
-/** Maps an engine failure onto the error envelope's codes, keeping the engine's message (it says what to do). */
-function asFluxdeckError(err: unknown, what: string): FluxdeckError {
-  if (err instanceof FluxdeckError) return err;
-  const message = errorMessage(err);
-  return new FluxdeckError(codeFor(err), `${what}: ${message}`, { cause: err });
-}
-
-/** The code of the first error in the cause chain that says what went wrong. */
-function codeFor(err: unknown): ErrorCode {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
-    const code = ownCode(e);
-    if (code !== 'internal') return code;
-  }
-  return 'internal';
-}
-
-function ownCode(err: Error): ErrorCode {
-  const message = err.message;
-  let code: ErrorCode = 'internal';
-  if (err instanceof FluxRequestError) {
-    code = /is suspended/.test(message)
-      ? 'suspended'
-      : /not found/.test(message)
-        ? 'not-found'
-        : /timed out/.test(message)
-          ? 'timeout'
-          : 'internal';
-  } else if (isKubeError(err)) {
-    const byReason: Partial<Record<string, ErrorCode>> = {
-      NotFound: 'not-found',
-      Forbidden: 'forbidden',
-      Unauthorized: 'unauthorized',
-      AuthFailed: 'unauthorized',
-      Conflict: 'conflict',
-      Timeout: 'timeout',
-      Unreachable: 'unavailable',
-      Aborted: 'cancelled',
-    };
-    code = byReason[err.reason] ?? 'internal';
-  } else if (err.name === 'AbortError') code = 'cancelled';
-  return ERROR_CODES.includes(code) ? code : 'internal';
-}
-
-const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
-
-/** One line per changed field, as the panel shows it (and as `fluxdeck diff` prints it). */
-export function describeChanges(changes: FieldChange[]): string {
-  return changes
-    .map((c) => {
-      const who = c.manager ? `  (set by ${c.manager})` : '';
-      if (c.op === 'added') return `+ ${c.path}: ${show(c.desired)}`;
-      if (c.op === 'removed') return `- ${c.path}: ${show(c.live)}${who}`;
-      return `~ ${c.path}: ${show(c.live)} → ${show(c.desired)}${who}`;
-    })
-    .join('\n');
-}
-
-const DIFF_ACTIONS: Record<string, DiffEntry['action']> = {
-  created: 'create',
-  configured: 'update',
-  deleted: 'delete',
-};
 
 /**
  * What applying the Kustomization's current source artifact would change: the build the controller would make
@@ -166,35 +103,22 @@ async function previewAgainstArtifact(
       `${what} has no artifact on this machine yet: reconcile the Kustomization with its source (Shift+S), then diff again.`,
     );
   const { files } = await openArtifact(fd.store, artifact);
-  const vars = await substitutionVariables(client, ks, signal);
-  const { sourceRef: _source, ...spec } = ks.spec;
-  const dir = (ks.spec.path ?? '')
-    .replace(/^\.?\/+/, '')
-    .replace(/\/+$/, '')
-    .replace(/^\.$/, '');
-  const objects = await buildInWorker({
-    files: files,
-    dir,
-    flux: spec,
-    fluxOptions: vars ? { substituteFrom: vars } : {},
-  });
-  const preview = await previewKustomization(client, ks, objects, signal);
-  const entries: DiffEntry[] = [
-    ...preview.diffs.map((d) => ({
-      ref: d.entry.ref,
-      action: DIFF_ACTIONS[d.entry.action] ?? ('unchanged' as const),
-      ...(d.changes.length > 0 && { diff: describeChanges(d.changes) }),
-    })),
-    ...preview.pruned.map((ref) => ({
-      ref: { group: ref.group, kind: ref.kind, namespace: ref.namespace, name: ref.name },
-      action: 'delete' as const,
-    })),
-    ...preview.errors.map((e) => ({ ref: e.ref, action: 'update' as const, error: e.message })),
-  ];
+  const objects = await buildKustomization(client, ks, { files }, signal);
+  const entries: DiffEntry[] = diffEntries(await previewObjects(client, ks, objects, signal));
   return { revision: artifact.revision, entries };
 }
 
-export function fluxdeckPort(fd: Fluxdeck, opts: { logger: Logger }): EnginePort {
+/** Labels kustomize-controller puts on what it applies: who would put an in-place edit back. */
+const KS_NAME = 'kustomize.toolkit.fluxcd.io/name';
+const KS_NAMESPACE = 'kustomize.toolkit.fluxcd.io/namespace';
+
+export interface FluxdeckPortOptions {
+  logger: Logger;
+  /** Where git credentials the user enters are kept (default: this process's memory, as `fluxdeck serve` does). */
+  credentials?: CredentialStore;
+}
+
+export function fluxdeckPort(fd: Fluxdeck, opts: FluxdeckPortOptions): EnginePort {
   const listeners = new Set<(c: EngineChange) => void>();
   const views = new Map<string, ClusterView>();
   const connectErrors = new Map<string, string>();
@@ -308,6 +232,22 @@ export function fluxdeckPort(fd: Fluxdeck, opts: { logger: Logger }): EnginePort
     if (!session)
       throw new FluxdeckError('not-connected', `Cluster ${cluster} is not connected: connect it in the sidebar first.`);
     return session.client;
+  };
+  let inboxNotice = fd.inboxNotice;
+  const schemas = createKindSchemas();
+  const workTrees = createWorkTrees({
+    workspaces: fd.workspaces,
+    registry: fd.registry,
+    clientOf,
+    credentials: opts.credentials ?? memoryCredentialStore(),
+  });
+
+  const readFlux = async (key: FluxKey, signal: AbortSignal): Promise<KubeObject> => {
+    const kind = fluxRef(key).kind;
+    return clientOf(key.cluster).get(
+      { apiVersion: kind.apiVersion, kind: kind.kind, namespace: key.namespace, name: key.name },
+      { signal },
+    );
   };
 
   const fluxRef = (key: FluxKey): FluxObjectRef => {
@@ -463,6 +403,68 @@ export function fluxdeckPort(fd: Fluxdeck, opts: { logger: Logger }): EnginePort
         return { key, ...(await previewAgainstArtifact(fd, client, key, AbortSignal.timeout(ACTION_TIMEOUT_MS))) };
       } catch (err) {
         throw asFluxdeckError(err, `The diff of Kustomization ${key.namespace}/${key.name} in ${key.cluster} failed`);
+      }
+    },
+
+    inbox: fd.inbox,
+    inboxNotice: () => inboxNotice,
+    dismissInboxNotice: () => {
+      inboxNotice = undefined;
+    },
+
+    workTrees,
+
+    async editableObject(key, signal) {
+      try {
+        const live = await readFlux(key, signal);
+        const labels = live.metadata.labels ?? {};
+        const by = labels[KS_NAME];
+        return {
+          key,
+          yaml: stringify(editableForm(live)),
+          resourceVersion: live.metadata.resourceVersion ?? '',
+          ...(by && { managedBy: { namespace: labels[KS_NAMESPACE] ?? '', name: by } }),
+        };
+      } catch (err) {
+        throw asFluxdeckError(err, `Could not read ${key.kind} ${key.namespace}/${key.name} in ${key.cluster}`);
+      }
+    },
+
+    async applyObject(key, yaml, resourceVersion, signal) {
+      const what = `${key.kind} ${key.namespace}/${key.name} in ${key.cluster}`;
+      try {
+        const live = await readFlux(key, signal);
+        const patch = mergePatch(editableForm(live), parseEdit(key, live.apiVersion, yaml));
+        if (patch === undefined)
+          return { key, resourceVersion: live.metadata.resourceVersion ?? '', changed: false, fields: [] };
+        const fields = patchedFields(patch);
+        // The resourceVersion the user started from makes the apiserver refuse (409) an edit of a stale copy.
+        const body = patch as { metadata?: Record<string, unknown> };
+        body.metadata = { ...body.metadata, resourceVersion };
+        const kind = fluxRef(key).kind;
+        const updated = await clientOf(key.cluster).patch(
+          { apiVersion: kind.apiVersion, kind: kind.kind, namespace: key.namespace, name: key.name },
+          body,
+          'merge',
+          { fieldManager: CLIENT_SIDE_APPLY_MANAGER, signal },
+        );
+        return { key, resourceVersion: updated.metadata.resourceVersion ?? '', changed: true, fields };
+      } catch (err) {
+        const e = asFluxdeckError(err, `Applying the edit of ${what} failed`);
+        if (e.code !== 'conflict') throw e;
+        throw new FluxdeckError(
+          'conflict',
+          `${what} changed since you opened it (someone else, or its controller, wrote it): reload it, then make your edit again.`,
+          { cause: err },
+        );
+      }
+    },
+
+    async kindSchema(cluster, apiVersion, kind, signal) {
+      try {
+        return await schemas.get(clientOf(cluster), apiVersion, kind, signal);
+      } catch (err) {
+        throw asFluxdeckError(err, `Could not read the schema of ${kind} (${apiVersion}) from ${cluster}`);
       }
     },
 

@@ -13,8 +13,10 @@ import type {
   FluxKey,
   HealthSummary,
 } from '../contract/index.ts';
+import { editingHandlers } from './editing-handlers.ts';
 import type { ActionOptions, EngineOutcome, EnginePort } from './engine-port.ts';
 import { withState } from './flux-state.ts';
+import { inboxHandlers } from './inbox-handlers.ts';
 import type { Handlers, RequestContext } from './router.ts';
 
 export interface HandlerDeps {
@@ -110,5 +112,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       await deps.port.setPaused(paused);
       return deps.health.refresh();
     },
+    ...inboxHandlers(deps.port),
+    ...editingHandlers(deps.port, (channel, payload) => deps.broadcast(channel, payload)),
   };
 }

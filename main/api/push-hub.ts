@@ -1,7 +1,8 @@
 /**
  * Pushes the engine's changes to every attached client (a window, a WebSocket connection), each through its own
  * batchers, so a slow or closed client never holds up another. Graph changes collapse per uid and cluster changes per
- * context name; action progress, health and menu commands are rare and go out at once.
+ * context name, inbox changes per item (with the counts as they are when the batch goes); action progress, health and
+ * menu commands are rare and go out at once.
  */
 import type {
   ClusterInfo,
@@ -9,6 +10,9 @@ import type {
   EventOf,
   FluxObject,
   GraphDelta,
+  InboxCounts,
+  InboxItem,
+  MuteRule,
   Removal,
   Workload,
 } from '../contract/index.ts';
@@ -27,6 +31,9 @@ export type GraphChange =
   | { type: 'workload'; workload: Workload }
   | { type: 'removed'; removal: Removal };
 
+/** An inbox item that is new or changed, or "too much changed: list again" (mute rules, retention). */
+export type InboxPush = { type: 'item'; item: InboxItem } | { type: 'refresh' };
+
 export interface BatchLimits {
   maxItems: number;
   maxDelayMs: number;
@@ -39,6 +46,7 @@ export interface PushHub {
   attach(sink: PushSink): () => void;
   graph(change: GraphChange): void;
   cluster(info: ClusterInfo): void;
+  inbox(change: InboxPush): void;
   /** Sends an unbatched event to every client. */
   broadcast<E extends EventChannel>(channel: E, payload: EventOf<E>): void;
   readonly clients: number;
@@ -63,9 +71,19 @@ interface Client {
   sink: PushSink;
   graph: Batcher<GraphChange>;
   clusters: Batcher<ClusterInfo>;
+  inbox: Batcher<InboxPush>;
 }
 
-export function createPushHub(opts: { logger: Logger; limits?: BatchLimits }): PushHub {
+export interface PushHubOptions {
+  logger: Logger;
+  limits?: BatchLimits;
+  /** The inbox's counts and mute rules now: every inbox delta carries the counts, a refresh the rules too. */
+  inboxState?: () => { counts: InboxCounts; mutes: MuteRule[] };
+}
+
+const NO_COUNTS: InboxCounts = { unread: 0, unreadErrors: 0, unreadByCluster: {} };
+
+export function createPushHub(opts: PushHubOptions): PushHub {
   const limits = opts.limits ?? DEFAULT_BATCH;
   const clients = new Map<PushSink, Client>();
 
@@ -75,6 +93,7 @@ export function createPushHub(opts: { logger: Logger; limits?: BatchLimits }): P
     clients.delete(sink);
     client.graph.dispose();
     client.clusters.dispose();
+    client.inbox.dispose();
     opts.logger.debug('push client detached', { client: sink.name });
   };
 
@@ -102,6 +121,20 @@ export function createPushHub(opts: { logger: Logger; limits?: BatchLimits }): P
           keyOf: (c) => c.name,
           flush: (items) => send(sink, 'clusters:onChanged', items),
         }),
+        inbox: createBatcher<InboxPush>({
+          ...limits,
+          keyOf: (c) => (c.type === 'item' ? `item:${c.item.id}` : 'refresh'),
+          flush: (changes) => {
+            const state = opts.inboxState?.() ?? { counts: NO_COUNTS, mutes: [] };
+            const refresh = changes.some((c) => c.type === 'refresh');
+            send(sink, 'inbox:onChanged', {
+              items: changes.flatMap((c) => (c.type === 'item' ? [c.item] : [])),
+              counts: state.counts,
+              refresh,
+              ...(refresh && { mutes: state.mutes }),
+            });
+          },
+        }),
       };
       clients.set(sink, client);
       return () => detach(sink);
@@ -111,6 +144,9 @@ export function createPushHub(opts: { logger: Logger; limits?: BatchLimits }): P
     },
     cluster(info) {
       for (const c of clients.values()) c.clusters.push(info);
+    },
+    inbox(change) {
+      for (const c of clients.values()) c.inbox.push(change);
     },
     broadcast(channel, payload) {
       for (const c of [...clients.values()]) {

@@ -18,6 +18,29 @@ export const requestChannels = [
   'flux:resume',
   'flux:diff',
   'engine:setPaused',
+  'inbox:list',
+  'inbox:state',
+  'inbox:markRead',
+  'inbox:acknowledge',
+  'inbox:mute',
+  'inbox:unmute',
+  'inbox:dismissNotice',
+  'inbox:drift',
+  'workspace:open',
+  'workspace:read',
+  'workspace:write',
+  'workspace:status',
+  'workspace:validate',
+  'workspace:preview',
+  'workspace:commit',
+  'workspace:push',
+  'workspace:reapply',
+  'workspace:abort',
+  'workspace:setCredentials',
+  'workspace:forgetCredentials',
+  'objects:editable',
+  'objects:apply',
+  'schemas:get',
 ] as const;
 
 export const eventChannels = [
@@ -26,6 +49,8 @@ export const eventChannels = [
   'actions:onProgress',
   'app:onHealth',
   'app:onCommand',
+  'inbox:onChanged',
+  'workspace:onPreviewProgress',
 ] as const;
 
 export type RequestChannel = (typeof requestChannels)[number];

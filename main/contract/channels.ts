@@ -7,6 +7,26 @@ import { z } from 'zod';
 
 import type { EventChannel, RequestChannel } from './channel-names.ts';
 import {
+  AbortResult,
+  ApplyObjectResult,
+  CommitResult,
+  EditableObject,
+  GitAuthor,
+  GitCredentials,
+  GitRepositoryKey,
+  KindSchema,
+  PreviewProgress,
+  PushResult,
+  ReapplyResult,
+  WorkTree,
+  WorkTreeId,
+  WorkTreePath,
+  WorkTreePreview,
+  WorkTreeStatus,
+  YamlProblem,
+} from './editing.ts';
+import { DriftRecord, InboxDelta, InboxFilter, InboxPage, InboxState, MuteRule, MuteScope } from './inbox.ts';
+import {
   ActionId,
   ActionOutcome,
   ActionProgress,
@@ -25,6 +45,11 @@ import {
 
 const none = z.strictObject({});
 const cluster = z.strictObject({ cluster: ClusterName });
+const workTree = z.strictObject({ id: WorkTreeId });
+const itemIds = z.array(z.number().int().nonnegative()).min(1).max(1000);
+const changed = z.object({ changed: z.number().int() });
+/** A file's text: bounded so one request cannot hold main's memory hostage (5 MiB; manifests are far smaller). */
+const FileText = z.string().max(5 * 1024 * 1024);
 
 export const requests = {
   'app:capabilities': { req: none, res: Capabilities },
@@ -48,6 +73,78 @@ export const requests = {
     res: KustomizationDiff,
   },
   'engine:setPaused': { req: z.strictObject({ paused: z.boolean() }), res: HealthSummary },
+
+  'inbox:list': { req: z.strictObject({ filter: InboxFilter }), res: InboxPage },
+  'inbox:state': { req: none, res: InboxState },
+  'inbox:markRead': {
+    req: z.strictObject({ ids: z.union([itemIds, z.literal('all')]), read: z.boolean() }),
+    res: changed,
+  },
+  'inbox:acknowledge': { req: z.strictObject({ ids: itemIds, acknowledged: z.boolean() }), res: changed },
+  'inbox:mute': { req: z.strictObject({ scope: MuteScope }), res: MuteRule },
+  'inbox:unmute': {
+    req: z.strictObject({ id: z.number().int().nonnegative() }),
+    res: z.object({ removed: z.boolean() }),
+  },
+  /** The notice was shown: do not give it to the next client. */
+  'inbox:dismissNotice': { req: none, res: none },
+  /** The corrected drifts of one object (a workload, or what a Kustomization put back), newest first. */
+  'inbox:drift': { req: z.strictObject({ key: ObjectKey }), res: z.array(DriftRecord) },
+
+  /** Opens (cloning on first use) the work tree of a GitRepository's URL and branch. */
+  'workspace:open': { req: z.strictObject({ repo: GitRepositoryKey }), res: WorkTree },
+  'workspace:read': {
+    req: z.strictObject({ id: WorkTreeId, path: WorkTreePath }),
+    res: z.object({ path: z.string(), text: z.string() }),
+  },
+  'workspace:write': {
+    req: z.strictObject({ id: WorkTreeId, path: WorkTreePath, text: FileText }),
+    res: WorkTreeStatus,
+  },
+  'workspace:status': { req: workTree, res: WorkTreeStatus },
+  'workspace:validate': { req: workTree, res: z.array(YamlProblem) },
+  /** Builds the affected Kustomizations from the work tree and dry-runs them; progress on `onPreviewProgress`. */
+  'workspace:preview': { req: z.strictObject({ id: WorkTreeId, previewId: ActionId }), res: WorkTreePreview },
+  'workspace:commit': {
+    req: z.strictObject({
+      id: WorkTreeId,
+      message: z
+        .string()
+        .trim()
+        .min(1)
+        .max(64 * 1024),
+      author: GitAuthor.optional(),
+    }),
+    res: CommitResult,
+  },
+  /** Never forced. */
+  'workspace:push': { req: workTree, res: PushResult },
+  'workspace:reapply': { req: z.strictObject({ id: WorkTreeId, keepMine: z.boolean() }), res: ReapplyResult },
+  'workspace:abort': { req: workTree, res: AbortResult },
+  /** Credentials the user typed for this repository; `remember` keeps them in the OS keychain where there is one. */
+  'workspace:setCredentials': {
+    req: z.strictObject({ id: WorkTreeId, credentials: GitCredentials, remember: z.boolean() }),
+    res: WorkTree,
+  },
+  'workspace:forgetCredentials': { req: workTree, res: WorkTree },
+
+  'objects:editable': { req: z.strictObject({ key: FluxKey }), res: EditableObject },
+  /**
+   * Applies an edited Flux object the way Flux's docs tell people to edit one: a merge patch with the field manager
+   * `flux-client-side-apply`, refused (`conflict`) if the object changed since `resourceVersion`.
+   */
+  'objects:apply': {
+    req: z.strictObject({ key: FluxKey, yaml: FileText, resourceVersion: z.string().min(1).max(64) }),
+    res: ApplyObjectResult,
+  },
+  'schemas:get': {
+    req: z.strictObject({
+      cluster: ClusterName,
+      apiVersion: z.string().min(1).max(317),
+      kind: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/),
+    }),
+    res: KindSchema,
+  },
 } as const satisfies Record<RequestChannel, { req: z.ZodType; res: z.ZodType }>;
 
 export const events = {
@@ -56,6 +153,8 @@ export const events = {
   'actions:onProgress': { payload: ActionProgress },
   'app:onHealth': { payload: HealthSummary },
   'app:onCommand': { payload: AppCommand },
+  'inbox:onChanged': { payload: InboxDelta },
+  'workspace:onPreviewProgress': { payload: PreviewProgress },
 } as const satisfies Record<EventChannel, { payload: z.ZodType }>;
 
 export type RequestOf<C extends RequestChannel> = z.input<(typeof requests)[C]['req']>;

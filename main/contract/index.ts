@@ -2,6 +2,8 @@
 export type { FluxdeckApi } from './api.ts';
 export * from './channel-names.ts';
 export * from './channels.ts';
+export * from './editing.ts';
 export * from './errors.ts';
+export * from './inbox.ts';
 export * from './model.ts';
 export * from './wire.ts';

@@ -318,6 +318,8 @@ export type HealthSummary = z.infer<typeof HealthSummary>;
 
 /** Menu and tray commands main forwards to the renderer. */
 export const AppCommand = z.object({
-  command: z.enum(['palette', 'search', 'fit', 'shortcuts', 'reconcile', 'suspend-toggle']),
+  command: z.enum(['palette', 'search', 'fit', 'shortcuts', 'reconcile', 'suspend-toggle', 'inbox']),
+  /** `inbox`: the items to show (an OS notification's items); the first is selected. */
+  itemIds: z.array(z.number().int()).max(1000).optional(),
 });
 export type AppCommand = z.infer<typeof AppCommand>;

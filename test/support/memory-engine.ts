@@ -4,7 +4,14 @@
  * (lastHandledReconcileAt, a new resourceVersion), so the UI's round trip can be exercised without a cluster.
  * Never used by integration or end-to-end tests, which run the real engine.
  */
-import type { ActionOptions, EngineChange, EngineOutcome, EnginePort, ObjectLive } from '../../main/api/engine-port.ts';
+import type {
+  ActionOptions,
+  EngineChange,
+  EngineOutcome,
+  EnginePort,
+  ObjectLive,
+  WorkTreePort,
+} from '../../main/api/engine-port.ts';
 import {
   type ClusterInfo,
   FluxdeckError,
@@ -14,6 +21,7 @@ import {
   type ObjectKey,
   type Workload,
 } from '../../main/contract/index.ts';
+import { openInbox } from '../../main/notify/index.ts';
 
 export interface MemoryEngine extends EnginePort {
   putCluster(info: ClusterInfo): void;
@@ -22,6 +30,8 @@ export interface MemoryEngine extends EnginePort {
   remove(what: 'object' | 'workload', uid: string): void;
   /** The next action on `key` ends with Ready=False and this message. */
   failNext(key: FluxKey, message: string): void;
+  /** The notice the next `inboxNotice()` returns (as if the database had been moved aside). */
+  setInboxNotice(notice: string | undefined): void;
   readonly calls: { method: string; key?: FluxKey | ObjectKey; cluster?: string }[];
   closed: boolean;
 }
@@ -43,7 +53,15 @@ function bump(rv: string): string {
 const keyMatches = (o: FluxObjectData, k: FluxKey): boolean =>
   o.cluster === k.cluster && o.kind === k.kind && o.namespace === k.namespace && o.name === k.name;
 
-export function createMemoryEngine(opts: { stepDelayMs?: number } = {}): MemoryEngine {
+/** Work trees need git and a cluster: the memory engine has none unless a test brings its own. */
+const noWorkTrees: WorkTreePort = new Proxy({} as WorkTreePort, {
+  get: () => () => Promise.reject(new FluxdeckError('unavailable', 'the memory engine has no work trees')),
+});
+
+export function createMemoryEngine(opts: { stepDelayMs?: number; workTrees?: WorkTreePort } = {}): MemoryEngine {
+  // A real inbox (node:sqlite in memory): the api's inbox requests and pushes run against the actual store.
+  const { inbox } = openInbox(':memory:');
+  let inboxNotice: string | undefined;
   const clusters = new Map<string, ClusterInfo>();
   const objects = new Map<string, FluxObjectData>();
   const workloads = new Map<string, Workload>();
@@ -108,6 +126,9 @@ export function createMemoryEngine(opts: { stepDelayMs?: number } = {}): MemoryE
     await delay(o.signal);
     return settle(key, working, requestedAt);
   };
+
+  // As the real port does: the tray's and status bar's unread count follows the inbox.
+  inbox.onChange(() => emit({ type: 'engine', paused, unreadAlerts: inbox.counts().unread }));
 
   const engine: MemoryEngine = {
     calls,
@@ -201,14 +222,41 @@ export function createMemoryEngine(opts: { stepDelayMs?: number } = {}): MemoryE
     },
     setPaused(p) {
       paused = p;
-      emit({ type: 'engine', paused: p, unreadAlerts: 0 });
+      emit({ type: 'engine', paused: p, unreadAlerts: inbox.counts().unread });
       return Promise.resolve();
     },
     isPaused: () => paused,
-    unreadAlerts: () => 0,
+    unreadAlerts: () => inbox.counts().unread,
+    inbox,
+    inboxNotice: () => inboxNotice,
+    dismissInboxNotice: () => {
+      inboxNotice = undefined;
+    },
+    setInboxNotice(notice) {
+      inboxNotice = notice;
+    },
+    workTrees: opts.workTrees ?? noWorkTrees,
+    editableObject(key) {
+      const obj = find(key);
+      return Promise.resolve({
+        key,
+        yaml: `apiVersion: ${obj.group}/${obj.version}\nkind: ${obj.kind}\nmetadata:\n  name: ${obj.name}\n  namespace: ${obj.namespace}\nspec: {}\n`,
+        resourceVersion: obj.resourceVersion,
+      });
+    },
+    applyObject(key, _yaml, resourceVersion) {
+      const obj = find(key);
+      if (obj.resourceVersion !== resourceVersion)
+        return Promise.reject(new FluxdeckError('conflict', `${key.kind} ${key.name} changed since it was read`));
+      const next = update(obj, {});
+      return Promise.resolve({ key, resourceVersion: next.resourceVersion, changed: true, fields: ['spec'] });
+    },
+    kindSchema: (_cluster, apiVersion, kind) =>
+      Promise.reject(new FluxdeckError('not-found', `no schema for ${kind} (${apiVersion}) in the memory engine`)),
     close() {
       engine.closed = true;
       listeners.clear();
+      inbox.close();
       return Promise.resolve();
     },
   };

@@ -1,0 +1,116 @@
+/**
+ * What applying a Kustomization would change, from a tree of files: its source's artifact (the panel's Diff tab) or
+ * a work tree on disk (the editor's preview before commit). The build is the controller's (Flux overlay, post-build
+ * variables; in a worker thread), the comparison a server-side dry run per object, plus what prune would delete.
+ * Objects leave main masked: managed fields and server-set metadata dropped, Secret values replaced.
+ */
+import { stringify } from 'yaml';
+
+import type { DiffEntry, FieldChange, PreviewObject } from '../contract/index.ts';
+import type { Kustomization } from '../controllers/api/kustomize.ts';
+import { substitutionVariables } from '../controllers/kustomization/controller.ts';
+import { previewKustomization } from '../controllers/kustomization/preview.ts';
+import type { ClusterClient } from '../kube/cluster-client.ts';
+import { apiVersionOf } from '../kube/inventory.ts';
+import { maskForDisplay } from '../kube/object-diff.ts';
+import { buildInWorker } from '../kustomize/index.ts';
+import { type KubeObject, type ObjectRef, refOf } from '../util/kube-object.ts';
+
+/** The files to build from: in memory (an artifact's) or a directory on disk (a work tree). */
+export type BuildTree = { files: Map<string, Uint8Array | string> } | { root: string };
+
+/** `spec.path` as the build takes it: relative to the tree, without `./` or a trailing slash ('' for the root). */
+export function kustomizationDir(path: string | undefined): string {
+  return (path ?? '')
+    .replace(/^\.?\/+/, '')
+    .replace(/\/+$/, '')
+    .replace(/^\.$/, '');
+}
+
+/** The controller's build of `ks` from `tree`, in a worker thread. */
+export async function buildKustomization(
+  client: ClusterClient,
+  ks: Kustomization,
+  tree: BuildTree,
+  signal: AbortSignal,
+): Promise<KubeObject[]> {
+  const vars = await substitutionVariables(client, ks, signal);
+  const { sourceRef: _source, ...spec } = ks.spec;
+  return buildInWorker({
+    ...tree,
+    dir: kustomizationDir(ks.spec.path),
+    flux: spec,
+    fluxOptions: vars ? { substituteFrom: vars } : {},
+  });
+}
+
+const plainRef = (r: ObjectRef): ObjectRef => ({ group: r.group, kind: r.kind, namespace: r.namespace, name: r.name });
+const yamlOf = (o: KubeObject): string => stringify(o);
+const sameRef = (a: ObjectRef, b: ObjectRef): boolean =>
+  a.group === b.group && a.kind === b.kind && a.namespace === b.namespace && a.name === b.name;
+
+const ACTIONS: Record<string, PreviewObject['action']> = {
+  created: 'create',
+  configured: 'update',
+  unchanged: 'unchanged',
+  skipped: 'skipped',
+};
+
+/**
+ * Dry-runs `objects` (a build of `ks`) and describes every object: created (with what it would be), updated (live
+ * and desired side by side, and the changed fields with who set each live value), unchanged or skipped, refused by
+ * the dry run, or deleted by prune (with the live object, when it can be read).
+ */
+export async function previewObjects(
+  client: ClusterClient,
+  ks: Kustomization,
+  objects: KubeObject[],
+  signal: AbortSignal,
+): Promise<PreviewObject[]> {
+  const preview = await previewKustomization(client, ks, objects, signal);
+  const built = (ref: ObjectRef): KubeObject | undefined => objects.find((o) => sameRef(refOf(o), ref));
+  const out: PreviewObject[] = preview.diffs.map((d) => {
+    const action = ACTIONS[d.entry.action] ?? 'unchanged';
+    const created = action === 'create' ? built(d.entry.ref) : undefined;
+    return {
+      ref: plainRef(d.entry.ref),
+      action,
+      ...(d.live && { live: yamlOf(d.live) }),
+      ...(d.merged && { desired: yamlOf(d.merged) }),
+      ...(created && { desired: yamlOf(maskForDisplay(created)) }),
+      ...(d.changes.length > 0 && { changes: d.changes }),
+    };
+  });
+  for (const ref of preview.pruned) {
+    const live = await client
+      .tryGet({ apiVersion: apiVersionOf(ref), kind: ref.kind, namespace: ref.namespace, name: ref.name }, { signal })
+      .catch(() => undefined);
+    out.push({ ref: plainRef(ref), action: 'delete', ...(live && { live: yamlOf(maskForDisplay(live)) }) });
+  }
+  for (const e of preview.errors) out.push({ ref: plainRef(e.ref), action: 'update', error: e.message });
+  return out;
+}
+
+const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** One line per changed field, as the panel's Diff tab shows it (and as `fluxdeck diff` prints it). */
+export function describeChanges(changes: readonly FieldChange[]): string {
+  return changes
+    .map((c) => {
+      const who = c.manager ? `  (set by ${c.manager})` : '';
+      if (c.op === 'added') return `+ ${c.path}: ${show(c.desired)}`;
+      if (c.op === 'removed') return `- ${c.path}: ${show(c.live)}${who}`;
+      return `~ ${c.path}: ${show(c.live)} → ${show(c.desired)}${who}`;
+    })
+    .join('\n');
+}
+
+/** The Diff tab's entries (one line per field) from the preview's objects. */
+export function diffEntries(objects: readonly PreviewObject[]): DiffEntry[] {
+  return objects.map((o) => ({
+    ref: o.ref,
+    action: o.action === 'skipped' ? 'unchanged' : o.action,
+    ...(o.changes && o.changes.length > 0 && { diff: describeChanges(o.changes) }),
+    ...(o.error !== undefined && { error: o.error }),
+  }));
+}

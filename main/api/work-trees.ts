@@ -1,0 +1,348 @@
+/**
+ * The editor's work trees over main/sources/workspace: opened from a GitRepository (its URL and branch), named by an
+ * id handed to the renderer, pushed with the repository's `secretRef` credentials unless the user entered their
+ * own, and previewed by building the affected Kustomizations from the work tree and dry-running them.
+ */
+import { randomUUID } from 'node:crypto';
+
+import {
+  FluxdeckError,
+  type GitCredentials,
+  type GitRepositoryKey,
+  type KustomizationPreview,
+  type WorkTree,
+  type WorkTreePreview,
+} from '../contract/index.ts';
+import { fluxKinds } from '../controllers/api/kinds.ts';
+import type { Kustomization } from '../controllers/api/kustomize.ts';
+import type { GitRepository, GitRepositoryRef } from '../controllers/api/source.ts';
+import { secretData } from '../controllers/gitrepository/controller.ts';
+import type { ClusterRegistry } from '../engine/cluster-registry.ts';
+import type { ClusterClient } from '../kube/cluster-client.ts';
+import { authFromSecret, type GitAuth } from '../sources/git/git-auth.ts';
+import { DEFAULT_BRANCH } from '../sources/git/git-reference.ts';
+import { parseGitUrl } from '../sources/git/git-url.ts';
+import { userGitIdentity, type Workspace, type Workspaces } from '../sources/workspace/index.ts';
+import { errorMessage } from '../util/errors.ts';
+import type { CredentialStore } from './credential-store.ts';
+import { asFluxdeckError } from './engine-errors.ts';
+import type { PreviewStep, WorkTreePort } from './engine-port.ts';
+import { buildKustomization, kustomizationDir, previewObjects } from './kustomization-preview.ts';
+
+export interface WorkTreeDeps {
+  workspaces: Pick<Workspaces, 'open'>;
+  registry: Pick<ClusterRegistry, 'connected'>;
+  /** The client of a connected cluster; throws FluxdeckError('not-connected') otherwise. */
+  clientOf(cluster: string): ClusterClient;
+  credentials: CredentialStore;
+}
+
+interface Entry {
+  id: string;
+  repo: GitRepositoryKey;
+  /** `spec.url` as written (the credential store's key). */
+  url: string;
+  branch: string;
+  ws: Workspace;
+  credentials: WorkTree['credentials'];
+  update: WorkTree['update'];
+}
+
+/** A Kustomization that reads a repository and branch, in any connected cluster. */
+interface Reader {
+  key: KustomizationPreview['key'];
+  path: string;
+  source: GitRepositoryKey;
+}
+
+const describeRepo = (r: GitRepositoryKey): string => `GitRepository ${r.namespace}/${r.name} in ${r.cluster}`;
+
+/** The branch a GitRepository follows, which is what its work tree edits; tags and semver ranges cannot be pushed to. */
+export function branchOf(ref: GitRepositoryRef | undefined): string | undefined {
+  if (ref?.name) return /^refs\/heads\/(.+)$/.exec(ref.name)?.[1];
+  if (ref?.commit) return ref.branch || undefined;
+  if (ref?.semver || ref?.tag) return undefined;
+  return ref?.branch || DEFAULT_BRANCH;
+}
+
+/** True if `file` (a work-tree path) is inside `dir` (a Kustomization's path, '' for the repository root). */
+export function insidePath(dir: string, file: string): boolean {
+  return dir === '' || file === dir || file.startsWith(`${dir}/`);
+}
+
+export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
+  const entries = new Map<string, Entry>();
+  const idsByRepo = new Map<string, string>();
+
+  const entry = (id: string): Entry => {
+    const e = entries.get(id);
+    if (!e)
+      throw new FluxdeckError('not-found', `There is no open work tree ${id}: open it again from the GitRepository.`);
+    return e;
+  };
+
+  const readRepo = (repo: GitRepositoryKey, signal: AbortSignal): Promise<GitRepository> =>
+    deps.clientOf(repo.cluster).get<GitRepository>(
+      {
+        apiVersion: fluxKinds.GitRepository.apiVersion,
+        kind: 'GitRepository',
+        namespace: repo.namespace,
+        name: repo.name,
+      },
+      { signal },
+    );
+
+  /** The user's credentials for the URL if they entered some, else the GitRepository's Secret, else none. */
+  const authFor = async (
+    repo: GitRepositoryKey,
+    obj: GitRepository,
+    signal: AbortSignal,
+  ): Promise<{ auth?: GitAuth; source: WorkTree['credentials'] }> => {
+    const url = parseGitUrl(obj.spec.url);
+    const client = deps.clientOf(repo.cluster);
+    const secretName = obj.spec.secretRef && `${repo.namespace}/${obj.spec.secretRef.name}`;
+    const secret = obj.spec.secretRef
+      ? await secretData(client, repo.namespace, obj.spec.secretRef.name, signal)
+      : undefined;
+    const stored = await deps.credentials.get(obj.spec.url);
+    if (stored && url.protocol !== 'ssh') {
+      // The Secret's CA still applies to credentials typed by the user.
+      const ca = secret?.['ca.crt'] ?? secret?.caFile;
+      return {
+        auth: authFromSecret(
+          url,
+          { ...stored.credentials, ...(ca && { 'ca.crt': ca }) },
+          'the credentials you entered',
+        ),
+        source: stored.kept,
+      };
+    }
+    if (secretName) return { auth: authFromSecret(url, secret, secretName), source: 'secret' };
+    return { source: 'none' };
+  };
+
+  /** Re-reads the GitRepository and its credentials before talking to the server (the Secret may have changed). */
+  const refreshAuth = async (e: Entry): Promise<void> => {
+    const signal = AbortSignal.timeout(30_000);
+    const obj = await readRepo(e.repo, signal);
+    const { auth, source } = await authFor(e.repo, obj, signal);
+    e.ws.setAuth(auth);
+    e.credentials = source;
+  };
+
+  /** Every Kustomization of every connected cluster whose GitRepository has this URL and branch. */
+  const readers = (url: string, branch: string): Reader[] => {
+    const out: Reader[] = [];
+    for (const session of deps.registry.connected()) {
+      if (session.status.role === 'no-flux-crds') continue;
+      const repos = (session.cache(fluxKinds.GitRepository).list() as GitRepository[]).filter(
+        (r) => r.spec.url === url && branchOf(r.spec.ref) === branch,
+      );
+      for (const ks of session.cache(fluxKinds.Kustomization).list() as Kustomization[]) {
+        const ref = ks.spec.sourceRef;
+        const ns = ks.metadata.namespace ?? '';
+        const repo = repos.find(
+          (r) =>
+            ref.kind === 'GitRepository' &&
+            r.metadata.name === ref.name &&
+            r.metadata.namespace === (ref.namespace ?? ns),
+        );
+        if (!repo) continue;
+        out.push({
+          key: { cluster: session.context, kind: 'Kustomization', namespace: ns, name: ks.metadata.name ?? '' },
+          path: ks.spec.path ?? './',
+          source: {
+            cluster: session.context,
+            kind: 'GitRepository',
+            namespace: repo.metadata.namespace ?? '',
+            name: repo.metadata.name ?? '',
+          },
+        });
+      }
+    }
+    return out.sort((a, b) =>
+      `${a.key.cluster}/${a.key.namespace}/${a.key.name}`.localeCompare(
+        `${b.key.cluster}/${b.key.namespace}/${b.key.name}`,
+      ),
+    );
+  };
+
+  const describe = async (e: Entry): Promise<WorkTree> => {
+    const [files, status, author] = await Promise.all([
+      e.ws.files(),
+      e.ws.status(),
+      userGitIdentity().catch(() => undefined),
+    ]);
+    return {
+      id: e.id,
+      repo: e.repo,
+      url: e.ws.url,
+      branch: e.branch,
+      files,
+      status,
+      update: e.update,
+      ...(author && { author }),
+      credentials: e.credentials,
+      credentialStorage: deps.credentials.kind,
+      kustomizations: readers(e.url, e.branch),
+    };
+  };
+
+  /** Runs a work-tree operation, naming the repository in what it throws. */
+  const op = async <T>(id: string, what: string, run: (e: Entry) => Promise<T>): Promise<T> => {
+    const e = entry(id);
+    try {
+      return await run(e);
+    } catch (err) {
+      throw asFluxdeckError(err, `${what} in the work tree of ${describeRepo(e.repo)} failed`);
+    }
+  };
+
+  const previewOne = async (
+    reader: Reader,
+    files: string[],
+    root: string,
+    signal: AbortSignal,
+    step: (message: string) => void,
+  ): Promise<KustomizationPreview> => {
+    const { key } = reader;
+    const base = { key, path: reader.path, files };
+    const what = `Kustomization ${key.namespace}/${key.name}`;
+    try {
+      const client = deps.clientOf(key.cluster);
+      const ks = await client.get<Kustomization>(
+        {
+          apiVersion: fluxKinds.Kustomization.apiVersion,
+          kind: 'Kustomization',
+          namespace: key.namespace,
+          name: key.name,
+        },
+        { signal },
+      );
+      step(`Building ${what} from the work tree`);
+      let objects;
+      try {
+        objects = await buildKustomization(client, ks, { root }, signal);
+      } catch (err) {
+        step(`The build of ${what} failed`);
+        return { ...base, objects: [], error: errorMessage(err) };
+      }
+      step(`Dry-running ${objects.length} objects of ${what} against ${key.cluster}`);
+      return { ...base, objects: await previewObjects(client, ks, objects, signal) };
+    } catch (err) {
+      return {
+        ...base,
+        objects: [],
+        error: asFluxdeckError(err, `The preview of ${what} in ${key.cluster} failed`).message,
+      };
+    }
+  };
+
+  return {
+    async open(repo, signal) {
+      try {
+        const obj = await readRepo(repo, signal);
+        const branch = branchOf(obj.spec.ref);
+        if (!branch)
+          throw new FluxdeckError(
+            'invalid-request',
+            `${describeRepo(repo)} follows a tag or a semver range, not a branch, so there is nothing to push to: edit the branch the tag is made from instead.`,
+          );
+        const { auth, source } = await authFor(repo, obj, signal);
+        const ws = await deps.workspaces.open({ url: obj.spec.url, branch }, auth ? { auth } : {});
+        if (!auth) ws.setAuth(undefined);
+        const update = await ws.update().catch(() => ({ status: 'up-to-date' as const }));
+        const repoKey = JSON.stringify([repo.cluster, repo.namespace, repo.name]);
+        const id = idsByRepo.get(repoKey) ?? randomUUID();
+        idsByRepo.set(repoKey, id);
+        const e: Entry = { id, repo, url: obj.spec.url, branch, ws, credentials: source, update: update.status };
+        entries.set(id, e);
+        return await describe(e);
+      } catch (err) {
+        throw asFluxdeckError(err, `Could not open the work tree of ${describeRepo(repo)}`);
+      }
+    },
+
+    read: (id, path) => op(id, `Reading ${path}`, (e) => e.ws.readFile(path)),
+    write: (id, path, text) =>
+      op(id, `Saving ${path}`, async (e) => {
+        await e.ws.writeFile(path, text);
+        return e.ws.status();
+      }),
+    status: (id) => op(id, 'Reading the status', (e) => e.ws.status()),
+    validate: (id) => op(id, 'Checking the YAML', (e) => e.ws.validate()),
+
+    preview: (id, opts) =>
+      op(id, 'The preview', async (e): Promise<WorkTreePreview> => {
+        const [status, problems] = [await e.ws.status(), await e.ws.validate()];
+        const changed = status.changes.map((c) => c.path);
+        const all = readers(e.url, e.branch);
+        // Committed but unpushed edits are in the work tree too: with nothing uncommitted, every reader is affected.
+        const affected =
+          changed.length === 0
+            ? status.ahead > 0
+              ? all
+              : []
+            : all.filter((r) => changed.some((f) => insidePath(kustomizationDir(r.path), f)));
+        const total = affected.length * 2;
+        let done = 0;
+        const report = (message: string): void => {
+          opts.onProgress({ message, done: Math.min(done, total), total } satisfies PreviewStep);
+          done++;
+        };
+        const kustomizations: KustomizationPreview[] = [];
+        for (const r of affected) {
+          if (opts.signal.aborted) break;
+          const dir = kustomizationDir(r.path);
+          kustomizations.push(
+            await previewOne(
+              r,
+              changed.filter((f) => insidePath(dir, f)),
+              e.ws.dir,
+              opts.signal,
+              report,
+            ),
+          );
+        }
+        opts.onProgress({ message: 'Preview ready', done: total, total });
+        return { id, changes: status.changes, problems, kustomizations };
+      }),
+
+    commit: (id, opts) =>
+      op(id, 'The commit', (e) => e.ws.commit({ message: opts.message, ...(opts.author && { author: opts.author }) })),
+    push: (id) =>
+      op(id, 'The push', async (e) => {
+        await refreshAuth(e);
+        return e.ws.push();
+      }),
+    reapply: (id, keepMine) =>
+      op(id, 'Fetching and re-applying', async (e) => {
+        await refreshAuth(e);
+        return e.ws.fetchAndReapply({ keepMine });
+      }),
+    abort: (id) =>
+      op(id, 'Aborting', async (e) => {
+        await refreshAuth(e).catch(() => undefined);
+        const r = await e.ws.abort();
+        return {
+          status: r.status,
+          head: r.head,
+          fetched: r.fetched,
+          ...(r.backup && { backup: { dir: r.backup.dir, files: r.backup.files, commits: r.backup.commits } }),
+        };
+      }),
+
+    setCredentials: (id, credentials: GitCredentials, remember) =>
+      op(id, 'Saving the credentials', async (e) => {
+        await deps.credentials.set(e.url, credentials, remember);
+        await refreshAuth(e);
+        return describe(e);
+      }),
+    forgetCredentials: (id) =>
+      op(id, 'Forgetting the credentials', async (e) => {
+        await deps.credentials.delete(e.url);
+        await refreshAuth(e);
+        return describe(e);
+      }),
+  };
+}
