@@ -46,6 +46,16 @@ export default defineConfig({
   renderer: {
     root: 'renderer',
     plugins: [react(), rendererCsp()],
+    // monaco-yaml's worker imports `monaco-editor/esm/vs/…`, a path monaco-editor 0.57's `exports` map no longer
+    // offers (it maps `./*` onto esm/vs/ itself); point it at the file.
+    resolve: {
+      alias: [
+        {
+          find: /^monaco-editor\/esm\/vs\/(.*)$/,
+          replacement: resolve(import.meta.dirname, 'node_modules/monaco-editor/esm/vs/$1'),
+        },
+      ],
+    },
     // Module workers (graph layout, Monaco) so they can import like the rest of the renderer.
     worker: { format: 'es' },
     build: {

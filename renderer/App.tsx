@@ -1,4 +1,7 @@
-/** The window: clusters on the left, the graph in the middle, the selected object on the right. */
+/**
+ * The window: clusters on the left; in the middle the graph with the selected object on the right, the editor, or
+ * the inbox. The graph stays mounted while another view shows, so coming back keeps its layout and viewport.
+ */
 import { ReactFlowProvider } from '@xyflow/react';
 
 import { ClustersSidebar } from './features/clusters/ClustersSidebar.tsx';
@@ -6,7 +9,9 @@ import { Notices } from './features/controls/Notices.tsx';
 import { ShortcutsHelp } from './features/controls/ShortcutsHelp.tsx';
 import { StatusBar } from './features/controls/StatusBar.tsx';
 import { Toolbar } from './features/controls/Toolbar.tsx';
+import { EditorView } from './features/editor/EditorView.tsx';
 import { GraphView } from './features/graph/GraphView.tsx';
+import { InboxView } from './features/inbox/InboxView.tsx';
 import { ObjectPanel } from './features/objects/ObjectPanel.tsx';
 import { CommandPalette } from './features/palette/CommandPalette.tsx';
 import { useAppStore } from './store/index.ts';
@@ -21,6 +26,30 @@ function Brand(): React.JSX.Element {
   );
 }
 
+function Views(): React.JSX.Element {
+  const view = useAppStore((s) => s.view);
+  // The editor mounts on first use (Monaco is large) and then stays, keeping its models and undo history.
+  const editorUsed = useAppStore((s) => s.view === 'editor' || s.tabs.length > 0 || s.openingRepo !== undefined);
+  return (
+    <>
+      <div className="app__work" hidden={view !== 'graph'}>
+        <GraphView />
+        <ObjectPanel />
+      </div>
+      {editorUsed && (
+        <div className="app__work" hidden={view !== 'editor'}>
+          <EditorView />
+        </div>
+      )}
+      {view === 'inbox' && (
+        <div className="app__work">
+          <InboxView />
+        </div>
+      )}
+    </>
+  );
+}
+
 export function App(): React.JSX.Element {
   return (
     <ReactFlowProvider>
@@ -31,10 +60,7 @@ export function App(): React.JSX.Element {
         </div>
         <main className="app__main">
           <Toolbar />
-          <div className="app__work">
-            <GraphView />
-            <ObjectPanel />
-          </div>
+          <Views />
         </main>
         <StatusBar />
       </div>

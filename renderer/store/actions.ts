@@ -5,10 +5,10 @@
  */
 import type { ErrorCode, FluxKey } from '../../main/contract/index.ts';
 import { ApiError, type Transport } from '../transport/transport.ts';
-import { fluxKeyOf, identityOf, nodeIdOf, nodeIdOfKey, objectKeyOf } from './ids.ts';
+import { fluxKeyOf, identityOf, isFluxGroup, nodeIdOf, nodeIdOfKey, objectKeyOf } from './ids.ts';
 import { type AppState, useAppStore } from './index.ts';
 import { applyProgress, pruneActions } from './reducers.ts';
-import type { Notice, PanelTab, StatusFilter } from './slices/ui.ts';
+import type { Notice, PanelTab, StatusFilter, View } from './slices/ui.ts';
 
 let transport: Transport | undefined;
 
@@ -16,7 +16,8 @@ export function setTransport(t: Transport | undefined): void {
   transport = t;
 }
 
-function api(): Transport {
+/** The transport the bridge started; the feature actions (editor, inbox) request through it too. */
+export function api(): Transport {
   if (!transport) throw new Error('the transport is not started (startBridge was not called)');
   return transport;
 }
@@ -70,7 +71,7 @@ export function fire(p: Promise<unknown>): void {
   );
 }
 
-function notifyFailure(title: string, err: unknown): void {
+export function notifyFailure(title: string, err: unknown): void {
   notify({ tone: 'error', title, ...describeFailure(err) });
 }
 
@@ -215,8 +216,38 @@ let detailSeq = 0;
 
 export function select(nodeId: string | undefined): void {
   if (nodeId === get().selected) return;
-  set({ selected: nodeId, detail: undefined, diff: undefined, ...(nodeId === undefined && { panelTab: 'overview' }) });
-  if (nodeId !== undefined) fire(loadDetail(nodeId));
+  set({
+    selected: nodeId,
+    detail: undefined,
+    diff: undefined,
+    drift: undefined,
+    ...(nodeId === undefined && { panelTab: 'overview' }),
+  });
+  if (nodeId !== undefined) {
+    fire(loadDetail(nodeId));
+    fire(loadDrift(nodeId));
+  }
+}
+
+/** True for the objects whose panel can show drift: Kustomizations (what they put back) and what they apply. */
+export function hasDriftView(nodeId: string): boolean {
+  const id = identityOf(nodeId);
+  if (!id) return false;
+  return id.kind === 'Kustomization' ? fluxKeyOf(id) !== undefined : !isFluxGroup(id.group);
+}
+
+/** The selected object's corrected drifts, from the inbox; a later selection wins over an earlier slow answer. */
+export async function loadDrift(nodeId: string, quiet = false): Promise<void> {
+  const id = identityOf(nodeId);
+  if (!id || !hasDriftView(nodeId)) return;
+  if (!quiet) set({ drift: { nodeId, status: 'loading', records: [] } });
+  try {
+    const records = await api().invoke('inbox:drift', { key: objectKeyOf(id) });
+    if (get().selected === nodeId) set({ drift: { nodeId, status: 'ready', records } });
+  } catch (err) {
+    if (get().selected === nodeId)
+      set({ drift: { nodeId, status: 'error', records: [], error: describeFailure(err).message } });
+  }
 }
 
 /** Selects a node and brings it into view (palette, links in the panel). Out-of-scope nodes widen the scope. */
@@ -271,9 +302,23 @@ export const setStatusFilter = (statusFilter: StatusFilter): void =>
 export const setScope = (scope: string): void => set({ scope, fitRequest: get().fitRequest + 1 });
 export const setShowAllKinds = (showAllKinds: boolean): void => set({ showAllKinds });
 export const requestFit = (): void => set((s) => ({ fitRequest: s.fitRequest + 1 }));
+export const setView = (view: View): void => set({ view });
 export const focusSearch = (): void => set((s) => ({ searchFocusRequest: s.searchFocusRequest + 1 }));
 export const setPaletteOpen = (paletteOpen: boolean): void => set({ paletteOpen });
 export const setShortcutsOpen = (shortcutsOpen: boolean): void => set({ shortcutsOpen });
+
+/**
+ * Shows an object in the graph from elsewhere (the inbox, the editor): the graph view, a filter that lets it through,
+ * and the node selected and centred.
+ */
+export function showInGraph(nodeId: string): void {
+  set((s) => ({
+    view: 'graph' as const,
+    ...(s.search !== '' && { search: '' }),
+    ...(s.statusFilter !== 'all' && { statusFilter: 'all' as const }),
+  }));
+  focusNode(nodeId);
+}
 
 export function toggleCollapsed(nodeId: string): void {
   set((s) => ({ collapsed: s.collapsed[nodeId] ? omit(s.collapsed, nodeId) : { ...s.collapsed, [nodeId]: true } }));

@@ -19,13 +19,17 @@ import {
   setTransport,
   toggleSuspend,
 } from './actions.ts';
+import { applyPreviewProgress } from './editor-reducers.ts';
 import { identityOf } from './ids.ts';
+import { loadInboxState, onInboxDelta, showInbox } from './inbox-actions.ts';
 import { useAppStore } from './index.ts';
 import { applyClusters, applyDelta, applySnapshot, dropCluster, orderClusters } from './reducers.ts';
 
-export function runCommand(command: AppCommand['command']): void {
+export function runCommand(command: AppCommand['command'], itemIds?: readonly number[]): void {
   const { selected } = useAppStore.getState();
   switch (command) {
+    case 'inbox':
+      return showInbox(itemIds);
     case 'palette':
       return setPaletteOpen(true);
     case 'search':
@@ -124,10 +128,17 @@ export function startBridge(transport: Transport, opts: { detailRefreshMs?: numb
     ),
     transport.subscribe('actions:onProgress', onProgress),
     transport.subscribe('app:onHealth', (health) => store.setState({ health })),
-    transport.subscribe('app:onCommand', ({ command }) => runCommand(command)),
+    transport.subscribe('app:onCommand', ({ command, itemIds }) => runCommand(command, itemIds)),
+    transport.subscribe('inbox:onChanged', onInboxDelta),
+    transport.subscribe('workspace:onPreviewProgress', (p) =>
+      store.setState((s) => ({ review: applyPreviewProgress(s.review, p) })),
+    ),
     transport.onStatus((connection) => {
       store.setState({ connection });
-      if (connection === 'open') fire(resync());
+      if (connection === 'open') {
+        fire(resync());
+        fire(loadInboxState());
+      }
     }),
   ];
 

@@ -7,10 +7,12 @@ import { create } from 'zustand';
 import { type ActionsSlice, createActionsSlice } from './slices/actions.ts';
 import { type AppSlice, createAppSlice } from './slices/app.ts';
 import { type ClustersSlice, createClustersSlice } from './slices/clusters.ts';
+import { createEditorSlice, type EditorSlice } from './slices/editor.ts';
 import { createGraphSlice, type GraphSlice } from './slices/graph.ts';
+import { createInboxSlice, type InboxSlice } from './slices/inbox.ts';
 import { createUiSlice, type UiSlice } from './slices/ui.ts';
 
-export type AppState = ClustersSlice & GraphSlice & ActionsSlice & UiSlice & AppSlice;
+export type AppState = ClustersSlice & GraphSlice & ActionsSlice & UiSlice & AppSlice & EditorSlice & InboxSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createClustersSlice(...a),
@@ -18,6 +20,8 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createActionsSlice(...a),
   ...createUiSlice(...a),
   ...createAppSlice(...a),
+  ...createEditorSlice(...a),
+  ...createInboxSlice(...a),
 }));
 
 /** The state a fresh window starts with (tests reset the store with it). */

@@ -11,6 +11,7 @@ import {
 } from '../../store/actions.ts';
 import { useAppStore } from '../../store/index.ts';
 import type { StatusFilter } from '../../store/slices/ui.ts';
+import { ViewTabs } from './ViewTabs.tsx';
 
 const FILTERS: { id: StatusFilter; label: string }[] = [
   { id: 'all', label: 'All' },
@@ -27,6 +28,7 @@ export function Toolbar(): React.JSX.Element {
   const focusRequest = useAppStore((s) => s.searchFocusRequest);
   const anyCollapsed = useAppStore((s) => Object.keys(s.collapsed).length > 0);
   const input = useRef<HTMLInputElement>(null);
+  const graph = useAppStore((s) => s.view === 'graph');
 
   useEffect(() => {
     if (focusRequest > 0) {
@@ -35,8 +37,19 @@ export function Toolbar(): React.JSX.Element {
     }
   }, [focusRequest]);
 
+  if (!graph)
+    return (
+      <div className="toolbar">
+        <ViewTabs />
+        <div className="toolbar__spacer" />
+        <button type="button" className="btn btn--ghost" onClick={() => setPaletteOpen(true)} title="Command palette">
+          Commands <kbd>Ctrl K</kbd>
+        </button>
+      </div>
+    );
   return (
     <div className="toolbar">
+      <ViewTabs />
       <div className="search">
         <span className="search__icon" aria-hidden>
           ⌕

@@ -23,7 +23,7 @@ export const SHORTCUTS: { keys: string; what: string }[] = [
   { keys: 'Shift R', what: 'Reconcile the selected object' },
   { keys: 'Shift S', what: 'Reconcile it with its source' },
   { keys: 'Shift T', what: 'Suspend or resume it' },
-  { keys: 'O  E  Y  D', what: 'Overview, Events, YAML, Diff tab' },
+  { keys: 'O  E  Y  D  X', what: 'Overview, Events, YAML, Diff, Drift tab' },
   { keys: 'C', what: 'Fold or unfold its inventory' },
   { keys: 'F', what: 'Fit the graph to the window' },
   { keys: 'Esc', what: 'Close, clear the filter, deselect' },
@@ -46,6 +46,8 @@ export function handleKey(
     return true;
   }
   if (s.paletteOpen || mod || e.altKey || typing(e.target)) return false;
+  // The rest act on the graph and its selection.
+  if (s.view !== 'graph' && e.key !== '?') return false;
   const sel = s.selected;
   if (e.shiftKey) {
     switch (e.key.toLowerCase()) {
@@ -80,7 +82,7 @@ export function handleKey(
       if (sel !== undefined) toggleCollapsed(sel);
       return sel !== undefined;
   }
-  const tab = ({ o: 'overview', e: 'events', y: 'yaml', d: 'diff' } as const)[e.key];
+  const tab = ({ o: 'overview', e: 'events', y: 'yaml', d: 'diff', x: 'drift' } as const)[e.key];
   if (tab && sel !== undefined) {
     setPanelTab(tab);
     return true;

@@ -6,14 +6,16 @@
 import { useShallow } from 'zustand/react/shallow';
 
 import type { FluxObject, KubeEvent, Workload } from '../../../main/contract/index.ts';
-import { focusNode, select, setPanelTab } from '../../store/actions.ts';
+import { fire, focusNode, hasDriftView, select, setPanelTab } from '../../store/actions.ts';
 import { type Identity, identityOf, nodeIdOf } from '../../store/ids.ts';
 import { useAppStore } from '../../store/index.ts';
 import type { PanelTab } from '../../store/slices/ui.ts';
 import { kindAbbrev, timeAgo } from '../../ui/format.ts';
 import { StatusDot, statusLabel } from '../../ui/StatusDot.tsx';
 import { VirtualList } from '../../ui/VirtualList.tsx';
+import { editObject, openWorkTreeFor, repoOfNode } from '../editor/actions.ts';
 import { HEALTH_STATUS, type NodeStatus, shortRevision } from '../graph/projection.ts';
+import { DriftTable } from '../inbox/FieldChanges.tsx';
 import { SyncControls } from './SyncControls.tsx';
 import { YamlView } from './YamlView.tsx';
 
@@ -174,6 +176,82 @@ function DiffTab(props: { nodeId: string }): React.JSX.Element {
   );
 }
 
+/**
+ * Drift explained: each time a Kustomization put this object back (or, for a Kustomization, every object it put
+ * back), which fields had changed, to what, by which field manager and when.
+ */
+function DriftTab(props: { nodeId: string }): React.JSX.Element {
+  const drift = useAppStore((s) => (s.drift?.nodeId === props.nodeId ? s.drift : undefined));
+  if (!drift || drift.status === 'loading') return <p className="muted">Reading the inbox…</p>;
+  if (drift.status === 'error') return <p className="error-text">{drift.error}</p>;
+  if (drift.records.length === 0)
+    return (
+      <p className="muted" data-testid="no-drift">
+        No corrected drift on record: nobody changed what Git declares here, or the inbox has not seen it (it keeps 30
+        days).
+      </p>
+    );
+  return (
+    <div className="drift-records" data-testid="drift-records">
+      {drift.records.map((r) => (
+        <section key={`${r.itemId}/${r.object.subject}`} className="drift-record">
+          <div className="drift-record__head">
+            <span title={r.at}>{timeAgo(r.at)} ago</span>
+            {r.count > 1 && <span className="tl__count">×{r.count}</span>}
+            <span className="muted">
+              put back by{' '}
+              <Link
+                id={{
+                  cluster: r.cluster,
+                  group: 'kustomize.toolkit.fluxcd.io',
+                  kind: 'Kustomization',
+                  namespace: r.by.namespace,
+                  name: r.by.name,
+                }}
+              />
+            </span>
+          </div>
+          <DriftTable objects={[r.object]} onJump={(o) => focusNode(nodeIdOf({ cluster: r.cluster, ...o.ref }))} />
+        </section>
+      ))}
+    </div>
+  );
+}
+
+/** Editing: the files in Git (the GitRepository's, or a Kustomization's source), or the Flux object itself. */
+function EditActions(props: { nodeId: string; flux: boolean }): React.JSX.Element | null {
+  const git = repoOfNode(props.nodeId) !== undefined;
+  const opening = useAppStore((s) => s.openingRepo === props.nodeId);
+  if (!git && !props.flux) return null;
+  return (
+    <div className="edit-actions">
+      {git && (
+        <button
+          type="button"
+          className="btn"
+          disabled={opening}
+          onClick={() => fire(openWorkTreeFor(props.nodeId))}
+          data-testid="edit-in-git"
+          title="Open the repository's files in the editor: change, preview, commit and push"
+        >
+          {opening ? 'Opening…' : 'Edit in Git'}
+        </button>
+      )}
+      {props.flux && (
+        <button
+          type="button"
+          className="btn btn--ghost"
+          onClick={() => fire(editObject(props.nodeId))}
+          data-testid="edit-object"
+          title="Edit this object's spec and apply it to the cluster"
+        >
+          Edit object
+        </button>
+      )}
+    </div>
+  );
+}
+
 function FluxOverview(props: { obj: FluxObject }): React.JSX.Element {
   const o = props.obj;
   const source = o.sourceRef && { cluster: o.cluster, ...o.sourceRef, namespace: o.sourceRef.namespace || o.namespace };
@@ -275,6 +353,7 @@ const TABS: { id: PanelTab; label: string; key: string }[] = [
   { id: 'events', label: 'Events', key: 'E' },
   { id: 'yaml', label: 'YAML', key: 'Y' },
   { id: 'diff', label: 'Diff', key: 'D' },
+  { id: 'drift', label: 'Drift', key: 'X' },
 ];
 
 export function ObjectPanel(): React.JSX.Element | null {
@@ -284,10 +363,15 @@ export function ObjectPanel(): React.JSX.Element | null {
   const workload = useAppStore((s) => (id ? Object.values(s.workloads).find((w) => same(w, id)) : undefined));
   const tab = useAppStore((s) => s.panelTab);
   const detail = useAppStore((s) => (s.detail?.nodeId === selected ? s.detail : undefined));
+  const driftCount = useAppStore((s) =>
+    s.drift !== undefined && s.drift.nodeId === selected ? s.drift.records.length : 0,
+  );
   if (selected === undefined || !id) return null;
   const status: NodeStatus = flux ? flux.state.status : workload ? HEALTH_STATUS[workload.health] : 'unknown';
   const message = flux?.state.message ?? workload?.message;
-  const tabs = TABS.filter((t) => t.id !== 'diff' || id.kind === 'Kustomization');
+  const tabs = TABS.filter(
+    (t) => (t.id !== 'diff' || id.kind === 'Kustomization') && (t.id !== 'drift' || hasDriftView(selected)),
+  );
   const current = tabs.some((t) => t.id === tab) ? tab : 'overview';
   return (
     <aside
@@ -324,6 +408,7 @@ export function ObjectPanel(): React.JSX.Element | null {
         {message && <p className={`panel__message is-${status}`}>{message}</p>}
       </header>
       {flux && <SyncControls nodeId={selected} suspended={flux.suspended} hasSource={flux.sourceRef !== undefined} />}
+      <EditActions nodeId={selected} flux={flux !== undefined} />
       <div className="tabs" role="tablist">
         {tabs.map((t) => (
           <button
@@ -337,6 +422,11 @@ export function ObjectPanel(): React.JSX.Element | null {
           >
             {t.label}
             {t.id === 'events' && detail?.detail && <span className="tab__count">{detail.detail.events.length}</span>}
+            {t.id === 'drift' && driftCount > 0 && (
+              <span className="tab__count tab__count--warn" data-testid="drift-count">
+                {driftCount}
+              </span>
+            )}
           </button>
         ))}
       </div>
@@ -347,6 +437,7 @@ export function ObjectPanel(): React.JSX.Element | null {
         {current === 'yaml' &&
           (detail?.detail ? <YamlView text={detail.detail.yaml} /> : <p className="muted">Loading YAML…</p>)}
         {current === 'diff' && <DiffTab nodeId={selected} />}
+        {current === 'drift' && <DriftTab nodeId={selected} />}
       </div>
     </aside>
   );

@@ -2,33 +2,9 @@
  * Live YAML in a read-only Monaco editor, loaded only when the YAML tab first opens (Monaco is large). The editor and
  * its model live here, never in the store (style guide practice 20); only the text comes from the store.
  */
-import type * as MonacoApi from 'monaco-editor/editor/editor.api.js';
 import { useEffect, useRef, useState } from 'react';
 
-type Monaco = typeof MonacoApi;
-
-let loading: Promise<Monaco> | undefined;
-
-function loadMonaco(): Promise<Monaco> {
-  loading ??= (async () => {
-    const { default: EditorWorker } = await import('monaco-editor/editor/editor.worker.js?worker');
-    self.MonacoEnvironment = { getWorker: () => new EditorWorker() };
-    const monaco = await import('monaco-editor/editor/editor.api.js');
-    await Promise.all([
-      import('monaco-editor/languages/definitions/yaml/register.js'),
-      import('monaco-editor/features/find/register.js'),
-      import('monaco-editor/features/folding/register.js'),
-    ]);
-    monaco.editor.defineTheme('fluxdeck', {
-      base: 'vs-dark',
-      inherit: true,
-      rules: [],
-      colors: { 'editor.background': '#0b0f14', 'editorGutter.background': '#0b0f14' },
-    });
-    return monaco;
-  })();
-  return loading;
-}
+import { loadMonaco, type Monaco } from '../editor/monaco.ts';
 
 export function YamlView(props: { text: string }): React.JSX.Element {
   const host = useRef<HTMLDivElement>(null);
@@ -38,7 +14,7 @@ export function YamlView(props: { text: string }): React.JSX.Element {
   useEffect(() => {
     let disposed = false;
     loadMonaco().then(
-      (monaco) => {
+      ({ monaco }) => {
         if (disposed || !host.current) return;
         editor.current = monaco.editor.create(host.current, {
           value: props.text,

@@ -3,7 +3,9 @@ import type { StateCreator } from 'zustand';
 import type { AppState } from '../index.ts';
 
 export type StatusFilter = 'all' | 'failing' | 'not-ready' | 'suspended';
-export type PanelTab = 'overview' | 'events' | 'yaml' | 'diff';
+export type PanelTab = 'overview' | 'events' | 'yaml' | 'diff' | 'drift';
+/** The main area: the graph (with the object panel), the editor, or the inbox. */
+export type View = 'graph' | 'editor' | 'inbox';
 
 export interface Notice {
   id: number;
@@ -15,6 +17,7 @@ export interface Notice {
 }
 
 export interface UiSlice {
+  view: View;
   selected: string | undefined;
   search: string;
   statusFilter: StatusFilter;
@@ -37,6 +40,7 @@ export interface UiSlice {
 }
 
 export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = () => ({
+  view: 'graph',
   selected: undefined,
   search: '',
   statusFilter: 'all',
