@@ -10,13 +10,17 @@ import { join } from 'node:path';
 import { app, type BrowserWindow, Menu, shell } from 'electron';
 
 import { createApi, type FluxdeckApiServer } from '../api/create-api.ts';
+import type { CredentialStore } from '../api/credential-store.ts';
 import type { EnginePort } from '../api/engine-port.ts';
 import type { AppCommand } from '../contract/index.ts';
+import type { Notifier } from '../notify/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/logger.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
+import { desktopCredentialStore } from './credential-store.ts';
 import { bindIpc, type IpcBinding } from './ipc.ts';
 import { openLogFile } from './log-file.ts';
 import { appMenuTemplate } from './menu.ts';
+import { startNotifications } from './notifications.ts';
 import { createTray, type FluxdeckTray } from './tray.ts';
 import { createMainWindow, lockDownSession } from './window.ts';
 
@@ -24,6 +28,8 @@ export interface EngineStartOptions {
   /** app.getPath('userData'): caches, artifacts, inbox, settings. */
   dataDir: string;
   logger: Logger;
+  /** Git credentials the user enters, kept with safeStorage (the OS keychain). */
+  credentials: CredentialStore;
 }
 
 export interface DesktopAppOptions {
@@ -62,6 +68,7 @@ export function startDesktopApp(opts: DesktopAppOptions): void {
   let api: FluxdeckApiServer | undefined;
   let ipc: IpcBinding | undefined;
   let tray: FluxdeckTray | undefined;
+  let notifier: Notifier | undefined;
   let win: BrowserWindow | undefined;
   let quitting = false;
 
@@ -91,6 +98,7 @@ export function startDesktopApp(opts: DesktopAppOptions): void {
 
   const shutdown = async (): Promise<void> => {
     logger.info('quitting: stopping controllers and releasing leases');
+    notifier?.stop();
     ipc?.dispose();
     api?.close();
     tray?.destroy();
@@ -122,7 +130,15 @@ export function startDesktopApp(opts: DesktopAppOptions): void {
     await app.whenReady();
     lockDownSession();
     serveRenderer(join(opts.outDir, 'renderer'), logger);
-    engine = await opts.createEngine({ dataDir: app.getPath('userData'), logger: logger.child({ part: 'engine' }) });
+    const dataDir = app.getPath('userData');
+    engine = await opts.createEngine({
+      dataDir,
+      logger: logger.child({ part: 'engine' }),
+      credentials: await desktopCredentialStore({
+        file: join(dataDir, 'git-credentials.json'),
+        logger: logger.child({ part: 'credentials' }),
+      }),
+    });
     api = createApi({
       port: engine,
       logger: logger.child({ part: 'api' }),
@@ -146,10 +162,20 @@ export function startDesktopApp(opts: DesktopAppOptions): void {
         Menu.buildFromTemplate(appMenuTemplate(menuActions, process.platform, opts.devServerUrl !== undefined)),
       );
     installMenu();
+    const openInbox = (itemIds?: number[]): void => {
+      openWindow();
+      running.command('inbox', itemIds ? { itemIds } : undefined);
+    };
     const trayRef = createTray(join(opts.resourcesDir, 'tray'), running.health(), {
       open: openWindow,
+      openInbox: () => openInbox(),
       setPaused,
       quit: () => app.quit(),
+    });
+    notifier = startNotifications({
+      inbox: engine.inbox,
+      onClick: (itemIds) => openInbox(itemIds),
+      logger: logger.child({ part: 'notifications' }),
     });
     tray = trayRef;
     let paused = running.health().paused;

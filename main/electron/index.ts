@@ -12,9 +12,9 @@ import { startDesktopApp } from './desktop-app.ts';
 const outDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 startDesktopApp({
-  createEngine: async ({ dataDir, logger }) => {
+  createEngine: async ({ dataDir, logger, credentials }) => {
     const fluxdeck = await createFluxdeck({ dataDir, logger });
-    const engine = fluxdeckPort(fluxdeck, { logger: logger.child({ part: 'port' }) });
+    const engine = fluxdeckPort(fluxdeck, { logger: logger.child({ part: 'port' }), credentials });
     // Only the kubeconfig's current context connects by itself (as `fluxdeck run` does); the others wait for the
     // user, so opening the app never triggers a login storm across every cloud context.
     const current = fluxdeck.kubeconfigs.current().config.currentContext;

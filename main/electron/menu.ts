@@ -41,6 +41,7 @@ export function appMenuTemplate(actions: MenuActions, platform: string, dev: boo
         { label: 'Command Palette…', accelerator: 'CmdOrCtrl+K', click: () => actions.command('palette') },
         { label: 'Search', click: () => actions.command('search') },
         { label: 'Fit Graph', click: () => actions.command('fit') },
+        { label: 'Inbox', accelerator: 'CmdOrCtrl+Shift+I', click: () => actions.command('inbox') },
         { type: 'separator' },
         { role: 'resetZoom' },
         { role: 'zoomIn' },

@@ -18,6 +18,7 @@ export interface TrayModel {
   title: string;
   status: string;
   paused: boolean;
+  unread: number;
 }
 
 function plural(n: number, word: string): string {
@@ -46,11 +47,14 @@ export function trayModel(h: HealthSummary): TrayModel {
     title: unread ? String(h.unreadAlerts) : '',
     status,
     paused: h.paused,
+    unread: h.unreadAlerts,
   };
 }
 
 export interface TrayActions {
   open(): void;
+  /** Opens the window on the inbox. */
+  openInbox(): void;
   setPaused(paused: boolean): void;
   quit(): void;
 }
@@ -60,6 +64,10 @@ export function trayMenu(model: TrayModel, actions: TrayActions): MenuItemConstr
     { label: model.status, enabled: false },
     { type: 'separator' },
     { label: 'Open Fluxdeck', click: () => actions.open() },
+    {
+      label: model.unread > 0 ? `Open Inbox (${model.unread} unread)` : 'Open Inbox',
+      click: () => actions.openInbox(),
+    },
     {
       label: 'Pause all reconciling',
       type: 'checkbox',

@@ -92,6 +92,42 @@ export class FakeTray extends Emitter {
   }
 }
 
+export class FakeNotification extends Emitter {
+  static created: FakeNotification[] = [];
+  static supported = true;
+  static isSupported(): boolean {
+    return FakeNotification.supported;
+  }
+  readonly options: { title: string; body: string; urgency?: string };
+  shown = false;
+  constructor(options: { title: string; body: string; urgency?: string }) {
+    super();
+    this.options = options;
+    FakeNotification.created.push(this);
+  }
+  show(): void {
+    this.shown = true;
+  }
+}
+
+/**
+ * safeStorage with a toy cipher (base64 of the reversed bytes behind a marker) so tests can tell sealed from plain
+ * text; `backend` and `available` play the Linux keychain's presence.
+ */
+export const fakeSafeStorage = {
+  available: true,
+  backend: 'gnome_libsecret' as string,
+  isAsyncEncryptionAvailable: (): Promise<boolean> => Promise.resolve(fakeSafeStorage.available),
+  getSelectedStorageBackend: (): string => fakeSafeStorage.backend,
+  encryptStringAsync: (text: string): Promise<Buffer> =>
+    Promise.resolve(Buffer.from(`sealed:${Buffer.from(text).reverse().toString('base64')}`)),
+  decryptStringAsync: (data: Buffer): Promise<{ result: string; shouldReEncrypt: boolean }> => {
+    const s = data.toString();
+    if (!s.startsWith('sealed:')) return Promise.reject(new Error('Error while decrypting the ciphertext'));
+    return Promise.resolve({ result: Buffer.from(s.slice(7), 'base64').reverse().toString(), shouldReEncrypt: false });
+  },
+};
+
 export const handlers = new Map<string, (event: unknown, payload: unknown) => Promise<unknown>>();
 
 type Fn = Mock<(...args: unknown[]) => unknown>;
@@ -111,6 +147,8 @@ export interface ElectronStub {
   };
   contextBridge: { exposeInMainWorld: Fn };
   ipcRenderer: { invoke: Fn; on: Fn; removeListener: Fn };
+  Notification: typeof FakeNotification;
+  safeStorage: typeof fakeSafeStorage;
 }
 
 export const electronStub: ElectronStub = {
@@ -132,4 +170,6 @@ export const electronStub: ElectronStub = {
   },
   contextBridge: { exposeInMainWorld: vi.fn() },
   ipcRenderer: { invoke: vi.fn(), on: vi.fn(), removeListener: vi.fn() },
+  Notification: FakeNotification,
+  safeStorage: fakeSafeStorage,
 };

@@ -48,15 +48,19 @@ describe('the tray model', () => {
     expect(trayModel(health()).status).toBe('2 clusters · all ready');
   });
 
-  it('offers open, pause all reconciling and quit', () => {
-    const actions = { open: vi.fn(), setPaused: vi.fn(), quit: vi.fn() };
+  it('offers open, the inbox, pause all reconciling and quit', () => {
+    const actions = { open: vi.fn(), openInbox: vi.fn(), setPaused: vi.fn(), quit: vi.fn() };
     const items = trayMenu(trayModel(health()), actions) as Item[];
     expect(items.filter((i) => i.label).map((i) => i.label)).toEqual([
       '2 clusters · all ready',
       'Open Fluxdeck',
+      'Open Inbox',
       'Pause all reconciling',
       'Quit Fluxdeck',
     ]);
+    const unread = trayMenu(trayModel(health({ unreadAlerts: 3 })), actions) as Item[];
+    unread.find((i) => i.label === 'Open Inbox (3 unread)')?.click?.();
+    expect(actions.openInbox).toHaveBeenCalledTimes(1);
     items.find((i) => i.label === 'Pause all reconciling')?.click?.();
     items.find((i) => i.label === 'Quit Fluxdeck')?.click?.();
     items.find((i) => i.label === 'Open Fluxdeck')?.click?.();
@@ -75,7 +79,12 @@ describe('the tray icon', () => {
   beforeEach(() => (FakeTray.created = []));
 
   it('shows the health icon from resources/tray and updates it when health changes', () => {
-    const tray = createTray('/res/tray', health(), { open: vi.fn(), setPaused: vi.fn(), quit: vi.fn() });
+    const tray = createTray('/res/tray', health(), {
+      open: vi.fn(),
+      openInbox: vi.fn(),
+      setPaused: vi.fn(),
+      quit: vi.fn(),
+    });
     const fake = FakeTray.created[0]!;
     expect(fake.image).toEqual({ path: '/res/tray/healthy.png' });
     tray.update(health({ overall: 'degraded', failing: 1, unreadAlerts: 4 }));
@@ -90,7 +99,7 @@ describe('the tray icon', () => {
 
   it('opens the window on click', () => {
     const open = vi.fn();
-    createTray('/res/tray', health(), { open, setPaused: vi.fn(), quit: vi.fn() });
+    createTray('/res/tray', health(), { open, openInbox: vi.fn(), setPaused: vi.fn(), quit: vi.fn() });
     FakeTray.created[0]!.emit('click');
     expect(open).toHaveBeenCalled();
   });
