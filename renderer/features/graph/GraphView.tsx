@@ -19,6 +19,7 @@ import { useShallow } from 'zustand/react/shallow';
 
 import { notify, select, toggleCollapsed } from '../../store/actions.ts';
 import { useAppStore } from '../../store/index.ts';
+import { fitViewport } from './fit.ts';
 import { newElementCache, toFlowEdges, toFlowNodes } from './flow-elements.ts';
 import { createLayoutClient, type LayoutClient, workerRunner } from './layout-client.ts';
 import type { Layout } from './layout-model.ts';
@@ -54,56 +55,37 @@ function settle(p: Promise<unknown>): void {
   p.catch(() => undefined);
 }
 
-/** Below this zoom names are unreadable, so "fit" shows the top-left of the graph at a readable zoom instead. */
-const READABLE_ZOOM = 0.45;
-
-/**
- * Fits the graph into the pane when it is small enough to stay readable. A large graph starts at a readable zoom at
- * the left edge of the first cluster, at the height of its top-most source, so what the user sees first is a source
- * and what it feeds; zooming out gives the overview.
- */
 function fitSmart(
   flow: ReactFlowInstance,
   layout: Layout,
-  sources: string[],
   pane: { width: number; height: number },
   duration: number,
 ): Promise<unknown> {
-  if (layout.sections.length === 0 || pane.width === 0) return Promise.resolve();
-  const minX = Math.min(...layout.sections.map((s) => s.x));
-  const minY = Math.min(...layout.sections.map((s) => s.y));
-  const maxX = Math.max(...layout.sections.map((s) => s.x + s.width));
-  const maxY = Math.max(...layout.sections.map((s) => s.y + s.height));
-  const zoom = Math.min(pane.width / (maxX - minX), pane.height / (maxY - minY)) * 0.94;
-  // The viewport is computed from the layout, not with fitView: React Flow may not have the new nodes yet.
-  if (zoom >= READABLE_ZOOM) {
-    const z = Math.min(zoom, 1);
-    const x = (pane.width - (maxX - minX) * z) / 2 - minX * z;
-    const y = (pane.height - (maxY - minY) * z) / 2 - minY * z;
-    return flow.setViewport({ x, y, zoom: z }, { duration });
-  }
-  const first = layout.sections[0];
-  let top: number | undefined;
-  for (const id of sources) {
-    const p = layout.positions.get(id);
-    if (p && first && p.x <= first.x + first.width && (top === undefined || p.y < top)) top = p.y;
-  }
-  const z = 0.8;
-  const at = { x: minX, y: top ?? minY };
-  return flow.setViewport({ x: 40 - at.x * z, y: 60 - at.y * z, zoom: z }, { duration });
+  const viewport = fitViewport(layout, pane);
+  return viewport ? flow.setViewport(viewport, { duration }) : Promise.resolve();
+}
+
+interface FitRecord {
+  request: number;
+  final: boolean;
+  /** The pane's size when fitted. */
+  width: number;
+  height: number;
+  /** The viewport the fit produced: while the view is still there, the user has not moved it. */
+  viewport?: Viewport;
 }
 
 /**
  * Fits the view on the first layout and on request (a scope change asks for it), and centres the selected node when
  * asked. When ELK's layout replaces the provisional one, the view fits again, unless the user has moved it meanwhile.
  */
-function ViewController(props: { layout: Layout; final: boolean; nodeCount: number; sources: string[] }): null {
+function ViewController(props: { layout: Layout; final: boolean; nodeCount: number }): null {
   const flow = useReactFlow();
   const pane = useStore(useShallow((s) => ({ width: s.width, height: s.height })));
   const fitRequest = useAppStore((s) => s.fitRequest);
   const centerRequest = useAppStore((s) => s.centerRequest);
-  const fitted = useRef<{ request: number; final: boolean; viewport?: Viewport }>({ request: -1, final: false });
-  const { layout, final, nodeCount, sources } = props;
+  const fitted = useRef<FitRecord>({ request: -1, final: false, width: 0, height: 0 });
+  const { layout, final, nodeCount } = props;
 
   useEffect(() => {
     if (nodeCount === 0 || pane.width === 0) return;
@@ -114,16 +96,19 @@ function ViewController(props: { layout: Layout; final: boolean; nodeCount: numb
       done.viewport.x === v.x &&
       done.viewport.y === v.y &&
       done.viewport.zoom === v.zoom;
-    const refit = done.request === fitRequest && final && !done.final && untouched;
+    // Until the user moves the view, it follows ELK's final layout and the visible area (the object panel opening
+    // or closing, the window resizing), so what "fit" showed stays fitted.
+    const resized = done.width !== pane.width || done.height !== pane.height;
+    const refit = done.request === fitRequest && untouched && ((final && !done.final) || resized);
     if (done.request === fitRequest && !refit) return;
-    const record: { request: number; final: boolean; viewport?: Viewport } = { request: fitRequest, final };
+    const record: FitRecord = { request: fitRequest, final, width: pane.width, height: pane.height };
     fitted.current = record;
-    fitSmart(flow, layout, sources, pane, done.request < 0 || refit ? 0 : 200)
+    fitSmart(flow, layout, pane, done.request < 0 || refit ? 0 : 200)
       .then(() => {
         if (fitted.current === record) record.viewport = flow.getViewport();
       })
       .catch(() => undefined);
-  }, [flow, layout, final, nodeCount, pane, fitRequest, sources]);
+  }, [flow, layout, final, nodeCount, pane, fitRequest]);
 
   // Keep the selected node in view when the object panel opens and narrows the graph.
   const selected = useAppStore((s) => s.selected);
@@ -243,7 +228,6 @@ export function GraphView(): React.JSX.Element {
       );
   }, [projection, provisional]);
 
-  const sources = useMemo(() => projection.nodes.filter((n) => n.role === 'source').map((n) => n.id), [projection]);
   const filtering = input.search.trim() !== '' || input.statusFilter !== 'all';
   const nodes = useMemo(() => {
     const n = toFlowNodes(projection, layout, selected, filtering, cache);
@@ -301,7 +285,7 @@ export function GraphView(): React.JSX.Element {
             nodeClassName={(n) => (n.type === 'section' ? 'mm mm--section' : `mm mm--${(n.data as GNodeData).status}`)}
           />
         )}
-        <ViewController layout={layout} final={laidOut.final} nodeCount={graphNodes} sources={sources} />
+        <ViewController layout={layout} final={laidOut.final} nodeCount={graphNodes} />
       </ReactFlow>
       {graphNodes === 0 && <EmptyState total={projection.total} />}
     </div>
