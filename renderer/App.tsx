@@ -26,27 +26,33 @@ function Brand(): React.JSX.Element {
   );
 }
 
+/**
+ * The three views. A view that is not shown stays laid out at its size, only invisible (not display:none): React
+ * Flow and Monaco keep their measurements, so the graph's edges, layout and viewport, and the editor's models and
+ * scroll positions, are as they were when the user comes back.
+ */
 function Views(): React.JSX.Element {
   const view = useAppStore((s) => s.view);
   // The editor mounts on first use (Monaco is large) and then stays, keeping its models and undo history.
   const editorUsed = useAppStore((s) => s.view === 'editor' || s.tabs.length > 0 || s.openingRepo !== undefined);
+  const cls = (shown: boolean): string => `app__work${shown ? '' : ' is-hidden'}`;
   return (
-    <>
-      <div className="app__work" hidden={view !== 'graph'}>
+    <div className="app__views">
+      <div className={cls(view === 'graph')} aria-hidden={view !== 'graph'}>
         <GraphView />
         <ObjectPanel />
       </div>
       {editorUsed && (
-        <div className="app__work" hidden={view !== 'editor'}>
+        <div className={cls(view === 'editor')} aria-hidden={view !== 'editor'}>
           <EditorView />
         </div>
       )}
       {view === 'inbox' && (
-        <div className="app__work">
+        <div className={cls(true)}>
           <InboxView />
         </div>
       )}
-    </>
+    </div>
   );
 }
 

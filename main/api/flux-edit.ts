@@ -4,7 +4,7 @@
  * (RFC 7386) of exactly what changed, with the field manager `flux-client-side-apply`. Pure: the port reads the live
  * object and sends the patch.
  */
-import { isMap as isYamlMap, parseDocument } from 'yaml';
+import { isMap as isYamlMap, LineCounter, parseDocument } from 'yaml';
 
 import { FluxdeckError, type FluxKey } from '../contract/index.ts';
 import type { KubeObject } from '../util/kube-object.ts';
@@ -75,14 +75,15 @@ const where = (key: FluxKey): string => `${key.kind} ${key.namespace}/${key.name
  * name the line and column, and say what to fix.
  */
 export function parseEdit(key: FluxKey, apiVersion: string, text: string): Json {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const problem = doc.errors[0];
   if (problem) {
-    const at = problem.linePos?.[0];
+    const at = lineCounter.linePos(problem.pos[0]);
     throw new FluxdeckError(
       'invalid-request',
-      `The edited ${where(key)} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}: ${problem.message.split('\n')[0]}. Fix it, then apply again.`,
-      { details: at ? { line: at.line, column: at.col } : {} },
+      `The edited ${where(key)} is not valid YAML (line ${at.line}, column ${at.col}): ${problem.message.split('\n')[0]}. Fix it, then apply again.`,
+      { details: { line: at.line, column: at.col } },
     );
   }
   if (!isYamlMap(doc.contents))

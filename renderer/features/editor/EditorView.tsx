@@ -10,6 +10,7 @@ import { fire, showInGraph } from '../../store/actions.ts';
 import { nodeIdOfKey } from '../../store/ids.ts';
 import { useAppStore } from '../../store/index.ts';
 import { REVIEW_TAB } from '../../store/slices/editor.ts';
+import { plural } from '../../ui/format.ts';
 import {
   activateTab,
   applyObjectTab,
@@ -149,7 +150,13 @@ function WorkTreePanel(): React.JSX.Element {
           title="Preview what the changes would do in the cluster, then commit and push"
         >
           Review changes
-          {pending > 0 ? ` (${status.changes.length} files${status.ahead ? `, ${status.ahead} commits` : ''})` : ''}
+          {pending > 0 &&
+            ` (${[
+              status.changes.length > 0 && plural(status.changes.length, 'file'),
+              status.ahead > 0 && plural(status.ahead, 'commit'),
+            ]
+              .filter(Boolean)
+              .join(', ')})`}
         </button>
       </div>
       <FileList tree={tree} />

@@ -33,6 +33,7 @@ import {
   revealProblem,
   runPreview,
   selectPreviewObject,
+  setCommitDraft,
 } from './actions.ts';
 import { DiffEditor } from './DiffEditor.tsx';
 
@@ -416,9 +417,8 @@ function CommitBox(props: { tree: WorkTree }): React.JSX.Element {
   const { tree } = props;
   const flow = useAppStore((s) => s.review?.commit ?? ({ step: 'edit' } as const));
   const problems = useAppStore((s) => s.review?.preview?.result?.problems.length ?? 0);
-  const [message, setMessage] = useState('');
-  const [name, setName] = useState(tree.author?.name ?? '');
-  const [email, setEmail] = useState(tree.author?.email ?? '');
+  const draft = useAppStore(useShallow((s) => s.review?.draft ?? { message: '', name: '', email: '' }));
+  const { message, name, email } = draft;
   const busy = flow.step === 'busy';
   const canCommit = flow.step === 'edit' || flow.step === 'nothing' || flow.step === 'invalid' || flow.step === 'error';
   const author: GitAuthor | undefined =
@@ -437,7 +437,7 @@ function CommitBox(props: { tree: WorkTree }): React.JSX.Element {
           <textarea
             placeholder="Commit message: what and why"
             value={message}
-            onChange={(e) => setMessage(e.target.value)}
+            onChange={(e) => setCommitDraft({ message: e.target.value })}
             rows={3}
             aria-label="Commit message"
             data-testid="commit-message"
@@ -446,14 +446,14 @@ function CommitBox(props: { tree: WorkTree }): React.JSX.Element {
             <input
               placeholder="Author name"
               value={name}
-              onChange={(e) => setName(e.target.value)}
+              onChange={(e) => setCommitDraft({ name: e.target.value })}
               aria-label="Author name"
               data-testid="author-name"
             />
             <input
               placeholder="Author email"
               value={email}
-              onChange={(e) => setEmail(e.target.value)}
+              onChange={(e) => setCommitDraft({ email: e.target.value })}
               aria-label="Author email"
               data-testid="author-email"
             />
@@ -482,6 +482,7 @@ function CommitBox(props: { tree: WorkTree }): React.JSX.Element {
 export function ReviewPanel(): React.JSX.Element | null {
   const workTreeId = useAppStore((s) => s.review?.workTreeId);
   const tree = useAppStore((s) => (workTreeId === undefined ? undefined : s.workTrees[workTreeId]));
+  const pushed = useAppStore((s) => s.review?.commit.step === 'pushed');
   if (!tree) return null;
   return (
     <div className="review" data-testid="review">
@@ -510,10 +511,12 @@ export function ReviewPanel(): React.JSX.Element | null {
             ))}
           </ul>
         )}
-        <h3 className="section-title">What it would change in the cluster</h3>
+        <h3 className="section-title">
+          {pushed ? 'What the pushed commit changes' : 'What it would change in the cluster'}
+        </h3>
         <Preview workTreeId={tree.id} />
         <h3 className="section-title">Commit and push</h3>
-        <CommitBox key={tree.id} tree={tree} />
+        <CommitBox tree={tree} />
       </div>
       <div className="review__right">
         <ObjectDiff />

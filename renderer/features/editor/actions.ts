@@ -26,7 +26,13 @@ import {
 } from '../../store/editor-reducers.ts';
 import { fluxKeyOf, identityOf, nodeIdOfKey } from '../../store/ids.ts';
 import { type AppState, useAppStore } from '../../store/index.ts';
-import { type CommitFlow, type EditorTab, REVIEW_TAB, type ReviewState } from '../../store/slices/editor.ts';
+import {
+  type CommitDraft,
+  type CommitFlow,
+  type EditorTab,
+  REVIEW_TAB,
+  type ReviewState,
+} from '../../store/slices/editor.ts';
 import { ApiError } from '../../transport/transport.ts';
 import { createModel, disposeModel, markSaved, modelOf, replaceText, requestReveal, textOf } from './models.ts';
 
@@ -271,7 +277,12 @@ export async function reloadObjectTab(tabId: string): Promise<void> {
 
 /** Shows the review of a work tree's changes and starts a preview. */
 export function openReview(workTreeId: string): void {
-  const review: ReviewState = { workTreeId, commit: { step: 'edit' } };
+  const author = get().workTrees[workTreeId]?.author;
+  const review: ReviewState = {
+    workTreeId,
+    draft: { message: '', name: author?.name ?? '', email: author?.email ?? '' },
+    commit: { step: 'edit' },
+  };
   set((s) => ({ activeTab: REVIEW_TAB, review: s.review?.workTreeId === workTreeId ? s.review : review }));
   fire(runPreview());
 }
@@ -282,7 +293,14 @@ export async function runPreview(): Promise<void> {
   if (!review) return;
   const { workTreeId } = review;
   const previewId = crypto.randomUUID();
-  set((s) => ({ review: s.review && { ...s.review, preview: { previewId, status: 'running' } } }));
+  // A new preview checks the YAML again: an earlier "commit blocked" no longer says anything.
+  set((s) => ({
+    review: s.review && {
+      ...s.review,
+      preview: { previewId, status: 'running' },
+      ...(s.review.commit.step === 'invalid' && { commit: { step: 'edit' } }),
+    },
+  }));
   const mine = (s: AppState): boolean => s.review?.preview?.previewId === previewId;
   try {
     if (!(await saveAll(workTreeId))) throw new Error('an edited file could not be saved');
@@ -297,6 +315,10 @@ export async function runPreview(): Promise<void> {
       mine(s) && s.review ? { review: { ...s.review, preview: { previewId, status: 'error', error } } } : {},
     );
   }
+}
+
+export function setCommitDraft(patch: Partial<CommitDraft>): void {
+  set((s) => (s.review ? { review: { ...s.review, draft: { ...s.review.draft, ...patch } } } : {}));
 }
 
 export function selectPreviewObject(key: string | undefined): void {

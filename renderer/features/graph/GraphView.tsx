@@ -42,6 +42,8 @@ const MINIMAP_MAX_NODES = 600;
  */
 const FAR_ZOOM = 0.3;
 const NO_EDGES: Edge[] = [];
+/** How long centring waits for the pane to take its new size (two frames and a little). */
+const CENTER_AFTER_MS = 60;
 
 function runningNodes(actions: Record<string, { nodeId: string; finishedAt?: number }>): string[] {
   return Object.values(actions)
@@ -127,8 +129,14 @@ function ViewController(props: { layout: Layout; final: boolean; nodeCount: numb
   useEffect(() => {
     const id = useAppStore.getState().selected;
     const pos = id === undefined ? undefined : layout.positions.get(id);
-    if (centerRequest > 0 && pos)
-      settle(flow.setCenter(pos.x + 120, pos.y + 30, { zoom: Math.max(flow.getZoom(), 0.8), duration: 250 }));
+    if (centerRequest <= 0 || !pos) return;
+    // The request usually opens the object panel too: centre once the pane has its new width (React Flow measures
+    // it on the next frame), or the node lands under the panel.
+    const timer = setTimeout(
+      () => settle(flow.setCenter(pos.x + 120, pos.y + 30, { zoom: Math.max(flow.getZoom(), 0.8), duration: 250 })),
+      CENTER_AFTER_MS,
+    );
+    return () => clearTimeout(timer);
     // Only a new request moves the view; a later layout must not yank it back.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [flow, centerRequest]);

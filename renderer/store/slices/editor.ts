@@ -63,8 +63,16 @@ export type CommitFlow =
   | { step: 'pushed'; commit: string; reconciles: ReconcileAfterPush[] }
   | { step: 'error'; message: string; hint?: string };
 
+/** The commit form as the user typed it: kept here so switching tabs to fix a problem does not lose it. */
+export interface CommitDraft {
+  message: string;
+  name: string;
+  email: string;
+}
+
 export interface ReviewState {
   workTreeId: string;
+  draft: CommitDraft;
   preview?: PreviewState;
   /** The object whose live/desired diff is shown: `<ks key>|<group>|<kind>|<namespace>|<name>`. */
   selected?: string;
