@@ -19,7 +19,7 @@ import {
 } from '../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../support/git-server.ts';
 import { type Browser, launchBrowser } from './support/browser.ts';
-import { FluxdeckPage, screenshot, SCREENSHOTS } from './support/fluxdeck-page.ts';
+import { clearScreenshots, FluxdeckPage, screenshot } from './support/fluxdeck-page.ts';
 import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
 import { mergeKubeconfigs } from './support/kubeconfig-merge.ts';
 
@@ -113,8 +113,8 @@ async function seed(c: ClusterClient): Promise<void> {
 }
 
 beforeAll(async () => {
-  // Screenshots of this run only (they are the run's artifacts).
-  await rm(SCREENSHOTS, { recursive: true, force: true });
+  // Screenshots of this run only (they are the run's artifacts); the other suites clear their own.
+  await clearScreenshots(/^0\d-/);
   work = await mkdtemp(join(tmpdir(), 'fluxdeck-e2e-'));
   cleanup.push(() => rm(work, { recursive: true, force: true }));
   git = await startGitServer();

@@ -21,7 +21,7 @@ import {
   type ObjectKey,
   type Workload,
 } from '../../main/contract/index.ts';
-import { openInbox } from '../../main/notify/index.ts';
+import { type Inbox, openInbox } from '../../main/notify/index.ts';
 
 export interface MemoryEngine extends EnginePort {
   putCluster(info: ClusterInfo): void;
@@ -30,6 +30,8 @@ export interface MemoryEngine extends EnginePort {
   remove(what: 'object' | 'workload', uid: string): void;
   /** The next action on `key` ends with Ready=False and this message. */
   failNext(key: FluxKey, message: string): void;
+  /** A real inbox (node:sqlite in memory): tests record alerts into it as the feed would. */
+  readonly inbox: Inbox;
   /** The notice the next `inboxNotice()` returns (as if the database had been moved aside). */
   setInboxNotice(notice: string | undefined): void;
   readonly calls: { method: string; key?: FluxKey | ObjectKey; cluster?: string }[];

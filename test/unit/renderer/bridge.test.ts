@@ -10,6 +10,7 @@ import type {
 import { reconcile, select, toggleSuspend } from '../../../renderer/store/actions.ts';
 import { startBridge } from '../../../renderer/store/bridge.ts';
 import { nodeIdOf } from '../../../renderer/store/ids.ts';
+import { showInbox } from '../../../renderer/store/inbox-actions.ts';
 import { initialState, useAppStore } from '../../../renderer/store/index.ts';
 import { ApiError, type Transport, type TransportStatus } from '../../../renderer/transport/transport.ts';
 import { clusterInfo } from '../../support/memory-engine.ts';
@@ -81,7 +82,10 @@ function answerBoot(
   t.answer('clusters:list', () => Promise.resolve(clusters));
   t.answer('app:health', () => Promise.resolve(health));
   t.answer('graph:snapshot', snapshot);
+  t.answer('inbox:state', () => Promise.resolve({ counts: noCounts, mutes: [] }));
 }
+
+const noCounts = { unread: 0, unreadErrors: 0, unreadByCluster: {} };
 
 const a1 = fluxObject('Kustomization', 'apps', {
   resourceVersion: '5',
@@ -224,5 +228,58 @@ describe('the bridge between transport and store', () => {
     await vi.waitFor(() => expect(useAppStore.getState().detail?.detail?.yaml).toBe('v1'));
     t.emit('graph:onDelta', delta({ objects: [{ ...a1, resourceVersion: '9' }] }));
     await vi.waitFor(() => expect(useAppStore.getState().detail?.detail?.yaml).toBe('v2'));
+  });
+
+  it('shows a moved-aside inbox database once, and tells main it was shown', async () => {
+    const t = fakeTransport();
+    answerBoot(t, () => Promise.resolve({ objects: [], workloads: [] }));
+    t.answer('inbox:state', () =>
+      Promise.resolve({ counts: noCounts, mutes: [], notice: 'inbox.db was moved to inbox.db.newer-20260101T000000Z' }),
+    );
+    t.answer('inbox:dismissNotice', () => Promise.resolve({}));
+    stop = startBridge(t);
+    t.setStatus('open');
+    await vi.waitFor(() => expect(t.calls.some((c) => c.channel === 'inbox:dismissNotice')).toBe(true));
+    const notices = useAppStore.getState().notices;
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.message).toContain('inbox.db.newer');
+  });
+
+  it('follows pushed inbox deltas: the badge count, the list, and a re-list when main asks for one', async () => {
+    const t = fakeTransport();
+    answerBoot(t, () => Promise.resolve({ objects: [], workloads: [] }));
+    const item = {
+      id: 7,
+      rule: 'reconcile-failed',
+      severity: 'error',
+      cluster: 'prod',
+      object: { kind: 'Kustomization', namespace: 'flux-system', name: 'apps' },
+      reason: 'BuildFailed',
+      message: 'missing.yaml',
+      count: 1,
+      firstSeen: '2026-01-01T00:00:00Z',
+      lastSeen: '2026-01-01T00:00:00Z',
+      read: false,
+      acknowledged: false,
+      muted: false,
+    } as const;
+    let lists = 0;
+    t.answer('inbox:list', () => {
+      lists++;
+      return Promise.resolve({ items: [], total: 0 });
+    });
+    stop = startBridge(t);
+    t.setStatus('open');
+    await vi.waitFor(() => expect(useAppStore.getState().synced).toBe(true));
+    showInbox();
+    await vi.waitFor(() => expect(useAppStore.getState().inboxStatus).toBe('ready'));
+    expect(lists).toBe(1);
+    const counts = { unread: 1, unreadErrors: 1, unreadByCluster: { prod: 1 } };
+    t.emit('inbox:onChanged', { items: [item], counts, refresh: false });
+    expect(useAppStore.getState().inboxCounts.unread).toBe(1);
+    expect(useAppStore.getState().inboxOrder).toEqual([7]);
+    expect(lists).toBe(1);
+    t.emit('inbox:onChanged', { items: [], counts: noCounts, refresh: true, mutes: [] });
+    await vi.waitFor(() => expect(lists).toBe(2));
   });
 });
