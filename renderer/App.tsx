@@ -3,15 +3,14 @@
  * the inbox. The graph stays mounted while another view shows, so coming back keeps its layout and viewport.
  */
 import { ReactFlowProvider } from '@xyflow/react';
+import { lazy, Suspense } from 'react';
 
 import { ClustersSidebar } from './features/clusters/ClustersSidebar.tsx';
 import { Notices } from './features/controls/Notices.tsx';
 import { ShortcutsHelp } from './features/controls/ShortcutsHelp.tsx';
 import { StatusBar } from './features/controls/StatusBar.tsx';
 import { Toolbar } from './features/controls/Toolbar.tsx';
-import { EditorView } from './features/editor/EditorView.tsx';
 import { GraphView } from './features/graph/GraphView.tsx';
-import { InboxView } from './features/inbox/InboxView.tsx';
 import { ObjectPanel } from './features/objects/ObjectPanel.tsx';
 import { CommandPalette } from './features/palette/CommandPalette.tsx';
 import { useAppStore } from './store/index.ts';
@@ -23,6 +22,18 @@ function Brand(): React.JSX.Element {
       <span className={`brand__mark is-${overall}`} aria-hidden />
       <span className="brand__name">Fluxdeck</span>
     </div>
+  );
+}
+
+// The editor and the inbox load on first use: the first graph is what the window must show fast (bench/ui.ts).
+const EditorView = lazy(() => import('./features/editor/EditorView.tsx').then((m) => ({ default: m.EditorView })));
+const InboxView = lazy(() => import('./features/inbox/InboxView.tsx').then((m) => ({ default: m.InboxView })));
+
+function Loading(): React.JSX.Element {
+  return (
+    <p className="muted editor__empty">
+      <span className="spinner" /> Loading…
+    </p>
   );
 }
 
@@ -44,12 +55,16 @@ function Views(): React.JSX.Element {
       </div>
       {editorUsed && (
         <div className={cls(view === 'editor')} aria-hidden={view !== 'editor'}>
-          <EditorView />
+          <Suspense fallback={<Loading />}>
+            <EditorView />
+          </Suspense>
         </div>
       )}
       {view === 'inbox' && (
         <div className={cls(true)}>
-          <InboxView />
+          <Suspense fallback={<Loading />}>
+            <InboxView />
+          </Suspense>
         </div>
       )}
     </div>

@@ -25,7 +25,8 @@ import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
 // real engine, the real control plane and a real git server: edit a Deployment in the editor, see the dry-run diff,
 // commit and push (through a server that moved meanwhile), follow the reconcile to the new revision; a broken
 // manifest becomes an inbox error whose acknowledgement survives a restart; a kubectl-edit the Kustomization puts
-// back shows as drift naming the field and the field manager.
+// back shows as drift naming the field and the field manager; a Flux object edited in place is patched the way Flux's
+// docs tell people to.
 
 const exec = promisify(execFile);
 const cluster = inject('cluster');
@@ -309,6 +310,35 @@ describe('the inbox', () => {
     const panelRow = page.locator('[data-testid=drift-records] [data-path="spec.replicas"]').first();
     await panelRow.waitFor({ timeout: 30_000 });
     expect(await panelRow.getAttribute('data-manager')).toBe('kubectl-edit');
+    // Let the graph finish centring the node before the picture.
+    await page.waitForTimeout(500);
     await ui.screenshot('31-panel-drift');
+  });
+});
+
+describe('editing a Flux object in place', () => {
+  it('applies an edited Kustomization as a merge patch with the field manager Flux tells people to use', async () => {
+    const page = browser.page;
+    await ui.select('Kustomization', NAME, cluster.name);
+    await page.getByTestId('edit-object').click();
+    const tab = ui.tab(`Kustomization ${NAME}`);
+    await tab.and(page.locator('[aria-selected=true]')).waitFor();
+    await ui.editorLine('interval: 10m').click();
+    await page.keyboard.press('End');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Backspace');
+    await page.keyboard.type('15m');
+    await expect.poll(() => tab.getAttribute('data-dirty')).toBe('true');
+    await page.getByTestId('apply-object').click();
+    await expect.poll(() => tab.getAttribute('data-dirty'), { timeout: 30_000 }).toBe('false');
+    const ks = await client.get<KubeObject & { spec: { interval: string } }>({
+      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+      kind: 'Kustomization',
+      namespace: NS,
+      name: NAME,
+    });
+    expect(ks.spec.interval).toBe('15m');
+    const managers = (ks.metadata.managedFields ?? []).map((m) => (m as { manager?: string }).manager);
+    expect(managers).toContain('flux-client-side-apply');
+    await ui.screenshot('40-object-applied');
   });
 });

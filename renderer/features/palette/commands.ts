@@ -17,10 +17,13 @@ import {
   setShortcutsOpen,
   setShowAllKinds,
   setStatusFilter,
+  setView,
   toggleSuspend,
 } from '../../store/actions.ts';
 import { nodeIdOf } from '../../store/ids.ts';
+import { showInbox } from '../../store/inbox-actions.ts';
 import type { AppState } from '../../store/index.ts';
+import { editObject, openWorkTreeFor, repoOfNode } from '../editor/actions.ts';
 
 export interface PaletteItem {
   id: string;
@@ -82,6 +85,19 @@ function selectionCommands(s: AppState): PaletteItem[] {
       keys: 'D',
       run: () => setPanelTab('diff'),
     });
+  if (repoOfNode(sel))
+    out.push({
+      id: 'edit-git',
+      group: 'Selection',
+      label: `Edit the Git files of ${name}`,
+      run: () => fire(openWorkTreeFor(sel)),
+    });
+  out.push({
+    id: 'edit-object',
+    group: 'Selection',
+    label: `Edit ${name} in the cluster`,
+    run: () => fire(editObject(sel)),
+  });
   return out;
 }
 
@@ -128,6 +144,15 @@ export function buildCommands(s: AppState): PaletteItem[] {
     { id: 'collapse', group: 'View', label: 'Collapse all inventories', run: () => setAllCollapsed(true) },
     { id: 'expand', group: 'View', label: 'Expand all inventories', run: () => setAllCollapsed(false) },
     { id: 'fit', group: 'View', label: 'Fit the graph', keys: 'F', run: requestFit },
+    { id: 'view:graph', group: 'View', label: 'Show the graph', run: () => setView('graph') },
+    { id: 'view:editor', group: 'View', label: 'Show the editor', run: () => setView('editor') },
+    {
+      id: 'view:inbox',
+      group: 'View',
+      label: 'Show the inbox',
+      hint: s.inboxCounts.unread > 0 ? `${s.inboxCounts.unread} unread` : undefined,
+      run: () => showInbox(),
+    },
     { id: 'shortcuts', group: 'View', label: 'Keyboard shortcuts', keys: '?', run: () => setShortcutsOpen(true) },
   );
   if (s.health)

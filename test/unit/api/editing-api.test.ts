@@ -1,0 +1,123 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { createApi, type FluxdeckApiServer } from '../../../main/api/create-api.ts';
+import type { WorkTreePort } from '../../../main/api/engine-port.ts';
+import type { PushSink } from '../../../main/api/push-hub.ts';
+import { type EventChannel, FluxdeckError, type WorkTreeStatus } from '../../../main/contract/index.ts';
+import { silentLogger } from '../../../main/util/logger.ts';
+import { clusterInfo, createMemoryEngine, type MemoryEngine } from '../../support/memory-engine.ts';
+
+// The editor's requests through the api: a preview's steps reach every client as events tagged with the preview's
+// id, work-tree failures keep their code, and an edited object applies only from the version it started from.
+
+const capabilities = {
+  shell: 'browser',
+  version: '0.0.0',
+  platform: 'linux',
+  tray: false,
+  notifications: false,
+} as const;
+const ctx = { signal: new AbortController().signal, client: 'test' };
+const id = '5f0c1d6e-5b7a-4a0e-9d1e-2f4b8c9a0d11';
+const previewId = '0f8fad5b-d9cb-469f-a165-70867728950e';
+const status: WorkTreeStatus = { branch: 'main', head: 'a', remoteHead: 'a', ahead: 0, changes: [] };
+
+function workTrees(): WorkTreePort {
+  const refuse = (): Promise<never> => Promise.reject(new Error('not used here'));
+  return {
+    open: refuse,
+    read: (_id, path) =>
+      path.startsWith('..')
+        ? Promise.reject(new FluxdeckError('invalid-request', `${path} is outside the work tree`))
+        : Promise.resolve('kind: Deployment\n'),
+    write: () => Promise.resolve(status),
+    status: () => Promise.resolve(status),
+    validate: () => Promise.resolve([]),
+    preview: (treeId, opts) => {
+      opts.onProgress({ message: 'Building Kustomization flux-system/apps from the work tree', done: 0, total: 2 });
+      opts.onProgress({ message: 'Dry-running 3 objects of Kustomization flux-system/apps', done: 1, total: 2 });
+      return Promise.resolve({ id: treeId, changes: [], problems: [], kustomizations: [] });
+    },
+    commit: refuse,
+    push: () =>
+      Promise.resolve({
+        status: 'rejected',
+        commit: 'abc',
+        reason: 'auth',
+        message: 'HTTP 403: push refused',
+      } as const),
+    reapply: refuse,
+    abort: refuse,
+    setCredentials: refuse,
+    forgetCredentials: refuse,
+  };
+}
+
+describe('the editor through the api', () => {
+  let engine: MemoryEngine;
+  let api: FluxdeckApiServer;
+  const events: { channel: EventChannel; payload: unknown }[] = [];
+  const sink: PushSink = {
+    name: 'test',
+    isOpen: () => true,
+    send: (channel, payload) => void events.push({ channel, payload }),
+  };
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    events.length = 0;
+    engine = createMemoryEngine({ workTrees: workTrees() });
+    engine.putCluster(clusterInfo('prod', 'connected'));
+    api = createApi({ port: engine, capabilities, logger: silentLogger, checkResponses: true });
+    api.attach(sink);
+  });
+  afterEach(async () => {
+    api.close();
+    await engine.close();
+    vi.useRealTimers();
+  });
+
+  it("reports a preview's steps to every client, tagged with its id, before the result", async () => {
+    const result = await api.router.invoke('workspace:preview', { id, previewId }, ctx);
+    expect(result.ok).toBe(true);
+    const steps = events.filter((e) => e.channel === 'workspace:onPreviewProgress').map((e) => e.payload);
+    expect(steps).toEqual([
+      { previewId, message: 'Building Kustomization flux-system/apps from the work tree', done: 0, total: 2 },
+      { previewId, message: 'Dry-running 3 objects of Kustomization flux-system/apps', done: 1, total: 2 },
+    ]);
+  });
+
+  it('answers a refused push as an outcome, and a refused path with its code', async () => {
+    expect(await api.router.invoke('workspace:push', { id }, ctx)).toEqual({
+      ok: true,
+      value: { status: 'rejected', commit: 'abc', reason: 'auth', message: 'HTTP 403: push refused' },
+    });
+    const refused = await api.router.invoke('workspace:read', { id, path: '../secrets.yaml' }, ctx);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+  });
+
+  it('applies an edited object only from the version it was read at', async () => {
+    engine.putObject({
+      uid: 'u-1',
+      cluster: 'prod',
+      group: 'kustomize.toolkit.fluxcd.io',
+      version: 'v1',
+      kind: 'Kustomization',
+      namespace: 'flux-system',
+      name: 'apps',
+      resourceVersion: '10',
+      generation: 1,
+      suspended: false,
+      conditions: [],
+      dependsOn: [],
+      revision: {},
+    });
+    const key = { cluster: 'prod', kind: 'Kustomization', namespace: 'flux-system', name: 'apps' } as const;
+    const read = await api.router.invoke('objects:editable', { key }, ctx);
+    expect(read).toMatchObject({ ok: true, value: { resourceVersion: '10' } });
+    const applied = await api.router.invoke('objects:apply', { key, yaml: 'spec: {}\n', resourceVersion: '10' }, ctx);
+    expect(applied).toMatchObject({ ok: true, value: { changed: true } });
+    const stale = await api.router.invoke('objects:apply', { key, yaml: 'spec: {}\n', resourceVersion: '10' }, ctx);
+    expect(stale).toMatchObject({ ok: false, error: { code: 'conflict' } });
+  });
+});
