@@ -43,7 +43,8 @@ function app(name: string, ns: string, rev: string): Record<string, string> {
 /** 50 objects: ten apps of five. */
 function bigApp(rev: string): Record<string, string> {
   const files: Record<string, string> = {};
-  for (let i = 0; i < 10; i++) for (const [f, c] of Object.entries(app(`lat-${i}`, 'latency', rev))) files[`single/${i}-${f}`] = c;
+  for (let i = 0; i < 10; i++)
+    for (const [f, c] of Object.entries(app(`lat-${i}`, 'latency', rev))) files[`single/${i}-${f}`] = c;
   return files;
 }
 
@@ -55,7 +56,21 @@ function rssSampler(): { peakMb: () => number; stop: () => void } {
 
 async function kubectlApply(kubeconfig: string, path: string): Promise<number> {
   const t0 = performance.now();
-  await exec('kubectl', ['--kubeconfig', kubeconfig, 'apply', '--server-side', '--force-conflicts', '--field-manager=bench', '-R', '-f', path], { maxBuffer: 64 * 1024 * 1024 });
+  await exec(
+    'kubectl',
+    [
+      '--kubeconfig',
+      kubeconfig,
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=bench',
+      '-R',
+      '-f',
+      path,
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
   return performance.now() - t0;
 }
 
@@ -78,7 +93,8 @@ async function main(): Promise<void> {
     const bare = git.repoPath('bench');
     const apps: Record<string, string> = {};
     for (let i = 0; i < APPS; i++) {
-      for (const [f, c] of Object.entries(app(`app-${i}`, 'fleet', 'r0'))) apps[`apps/app-${String(i).padStart(3, '0')}/${f}`] = c;
+      for (const [f, c] of Object.entries(app(`app-${i}`, 'fleet', 'r0')))
+        apps[`apps/app-${String(i).padStart(3, '0')}/${f}`] = c;
     }
     await commitFiles(bare, { ...apps, ...bigApp('r0') }, { message: 'initial' });
     await fluxdeck.connect(cluster.name);
@@ -91,24 +107,34 @@ async function main(): Promise<void> {
     for (let round = 1; round <= 3; round++) {
       await commitFiles(bare, bigApp(`r${round}`), { message: `round ${round}` });
       const t0 = performance.now();
-      const result = await requestReconcile(client, { kind: fluxKinds.Kustomization, namespace: NS, name: 'latency' }, { withSource: true, pollMs: 50, timeoutMs: 120_000 });
+      const result = await requestReconcile(
+        client,
+        { kind: fluxKinds.Kustomization, namespace: NS, name: 'latency' },
+        { withSource: true, pollMs: 50, timeoutMs: 120_000 },
+      );
       latencies.push(performance.now() - t0);
       if (!result.ready) throw new Error(`latency round ${round} failed: ${result.message}`);
     }
     const fluxLatency = median(latencies);
     const refDir = join(work, 'kubectl-single');
     await mkdir(refDir, { recursive: true });
-    for (const [f, c] of Object.entries(bigApp('k1'))) await writeFile(join(refDir, f.replace('/', '_')), c.replaceAll('namespace: latency', 'namespace: kubectl-a'));
+    for (const [f, c] of Object.entries(bigApp('k1')))
+      await writeFile(join(refDir, f.replace('/', '_')), c.replaceAll('namespace: latency', 'namespace: kubectl-a'));
     await kubectlApply(cluster.kubeconfig, refDir);
-    for (const [f, c] of Object.entries(bigApp('k2'))) await writeFile(join(refDir, f.replace('/', '_')), c.replaceAll('namespace: latency', 'namespace: kubectl-a'));
+    for (const [f, c] of Object.entries(bigApp('k2')))
+      await writeFile(join(refDir, f.replace('/', '_')), c.replaceAll('namespace: latency', 'namespace: kubectl-a'));
     const kubectlLatency = await kubectlApply(cluster.kubeconfig, refDir);
-    console.log(`(a) commit → Ready after a reconcile request, 50 objects: fluxdeck ${latencies.map((l) => l.toFixed(0)).join('/')} ms (median ${fluxLatency.toFixed(0)} ms); kubectl apply --server-side of the same change ${kubectlLatency.toFixed(0)} ms`);
+    console.log(
+      `(a) commit → Ready after a reconcile request, 50 objects: fluxdeck ${latencies.map((l) => l.toFixed(0)).join('/')} ms (median ${fluxLatency.toFixed(0)} ms); kubectl apply --server-side of the same change ${kubectlLatency.toFixed(0)} ms`,
+    );
 
     // (b) 200 Kustomizations at once
     const names = Array.from({ length: APPS }, (_, i) => `app-${String(i).padStart(3, '0')}`);
     const mem = rssSampler();
     const t0 = performance.now();
-    await Promise.all(names.map((n) => client.create(kustomization(NS, n, 'bench', { path: `./apps/${n}`, interval: '10m' }))));
+    await Promise.all(
+      names.map((n) => client.create(kustomization(NS, n, 'bench', { path: `./apps/${n}`, interval: '10m' }))),
+    );
     await waitAllReady(client, names, 600_000);
     const fluxStorm = performance.now() - t0;
     mem.stop();
@@ -118,9 +144,25 @@ async function main(): Promise<void> {
       await writeFile(join(appsDir, f), c.replaceAll('namespace: fleet', 'namespace: kubectl-b'));
     }
     const kubectlStorm = await kubectlApply(cluster.kubeconfig, appsDir);
-    console.log(`(b) ${APPS} Kustomizations x 5 objects, all Ready: fluxdeck ${(fluxStorm / 1000).toFixed(1)} s (${(APPS / (fluxStorm / 1000)).toFixed(1)} Kustomizations/s, concurrency ${CONCURRENCY}, peak RSS ${mem.peakMb().toFixed(0)} MB); kubectl apply --server-side -R of the same ${APPS * 5} objects ${(kubectlStorm / 1000).toFixed(1)} s`);
-    console.log(benchLine('loop', 'commit-to-Ready (50 objects, after a reconcile request)', { value: fluxLatency, unit: 'ms' }, { name: 'kubectl apply --server-side', value: kubectlLatency, unit: 'ms' }));
-    console.log(benchLine('loop', `${APPS} Kustomizations until all Ready (concurrency ${CONCURRENCY}, peak RSS ${mem.peakMb().toFixed(0)} MB)`, { value: fluxStorm / 1000, unit: 's' }, { name: `kubectl apply --server-side -R (${APPS * 5} objects)`, value: kubectlStorm / 1000, unit: 's' }));
+    console.log(
+      `(b) ${APPS} Kustomizations x 5 objects, all Ready: fluxdeck ${(fluxStorm / 1000).toFixed(1)} s (${(APPS / (fluxStorm / 1000)).toFixed(1)} Kustomizations/s, concurrency ${CONCURRENCY}, peak RSS ${mem.peakMb().toFixed(0)} MB); kubectl apply --server-side -R of the same ${APPS * 5} objects ${(kubectlStorm / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      benchLine(
+        'loop',
+        'commit-to-Ready (50 objects, after a reconcile request)',
+        { value: fluxLatency, unit: 'ms' },
+        { name: 'kubectl apply --server-side', value: kubectlLatency, unit: 'ms' },
+      ),
+    );
+    console.log(
+      benchLine(
+        'loop',
+        `${APPS} Kustomizations until all Ready (concurrency ${CONCURRENCY}, peak RSS ${mem.peakMb().toFixed(0)} MB)`,
+        { value: fluxStorm / 1000, unit: 's' },
+        { name: `kubectl apply --server-side -R (${APPS * 5} objects)`, value: kubectlStorm / 1000, unit: 's' },
+      ),
+    );
   } finally {
     await fluxdeck.stop();
     client.close();
@@ -131,14 +173,24 @@ async function main(): Promise<void> {
   }
 }
 
-async function waitAllReady(client: Awaited<ReturnType<typeof clientFor>>, names: string[], timeoutMs: number): Promise<void> {
+async function waitAllReady(
+  client: Awaited<ReturnType<typeof clientFor>>,
+  names: string[],
+  timeoutMs: number,
+): Promise<void> {
   const want = new Set(names);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const list = await client.list<Kustomization>(KS, { namespace: NS });
-    const ready = list.items.filter((k) => want.has(k.metadata.name ?? '') && isReady(k.status?.conditions) && k.status?.observedGeneration === k.metadata.generation);
+    const ready = list.items.filter(
+      (k) =>
+        want.has(k.metadata.name ?? '') &&
+        isReady(k.status?.conditions) &&
+        k.status?.observedGeneration === k.metadata.generation,
+    );
     if (ready.length === want.size) return;
-    if (Date.now() > deadline) throw new Error(`only ${ready.length} of ${want.size} Kustomizations became Ready within ${timeoutMs / 1000}s`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${ready.length} of ${want.size} Kustomizations became Ready within ${timeoutMs / 1000}s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

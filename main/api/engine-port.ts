@@ -1,5 +1,6 @@
 /**
- * The port between the contract's handlers and the engine: everything the api layer needs, in contract types only.
+ * The port between the contract's handlers and the engine: everything the api layer needs, in contract types (and
+ * main/notify's inbox, whose items are the contract's).
  * The composition root (main/create-fluxdeck.ts) implements it; unit tests use an in-memory implementation
  * (test/support/memory-engine.ts). main/create-fluxdeck.ts sits below main/api and may not import this file, so it
  * returns a structurally compatible object and the assignment to `EnginePort` (main/cli/commands/serve.ts,
@@ -17,14 +18,8 @@ import type {
   GitAuthor,
   GitCredentials,
   GitRepositoryKey,
-  InboxCounts,
-  InboxFilter,
-  InboxItem,
-  InboxPage,
   KindSchema,
   KustomizationDiff,
-  MuteRule,
-  MuteScope,
   ObjectDetail,
   ObjectKey,
   PushResult,
@@ -35,6 +30,7 @@ import type {
   WorkTreeStatus,
   YamlProblem,
 } from '../contract/index.ts';
+import type { Inbox, InboxChange } from '../notify/index.ts';
 
 /** What the engine reads from the cluster for the object panel (the api layer adds the summary it already has). */
 export type ObjectLive = Pick<ObjectDetail, 'yaml' | 'events'>;
@@ -77,25 +73,12 @@ export interface EngineOutcome {
   revision?: string;
 }
 
-/** A change in the inbox, as main/notify reports it. */
-export type InboxChange =
-  | { type: 'added' | 'repeated' | 'resolved'; item: InboxItem }
-  | { type: 'state'; ids: number[] }
-  | { type: 'mutes' }
-  | { type: 'pruned'; count: number };
-
-/** The alert inbox (main/notify's `Inbox`, in contract types). */
-export interface InboxPort {
-  list(filter?: InboxFilter): InboxPage;
-  get(id: number): InboxItem | undefined;
-  counts(): InboxCounts;
-  markRead(ids: readonly number[] | 'all', read?: boolean): number;
-  acknowledge(ids: readonly number[], acknowledged?: boolean): number;
-  mute(scope: MuteScope): MuteRule;
-  unmute(id: number): boolean;
-  mutes(): MuteRule[];
-  onChange(listener: (change: InboxChange) => void): () => void;
-}
+/** The alert inbox, as main/notify keeps it (its items are the contract's InboxItem). */
+export type InboxPort = Pick<
+  Inbox,
+  'list' | 'get' | 'counts' | 'markRead' | 'acknowledge' | 'mute' | 'unmute' | 'mutes' | 'onChange'
+>;
+export type { InboxChange };
 
 export interface PreviewStep {
   message: string;

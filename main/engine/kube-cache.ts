@@ -11,7 +11,9 @@ export const kubeCacheFactory: CacheFactory = (client, type, hooks) => {
   const off = cache.onStatus((s) => {
     if (s.state === 'unreachable') {
       wasUnreachable = true;
-      hooks.onUnreachable(new Error(s.error?.hint ? `${s.error.message} (${s.error.hint})` : (s.error?.message ?? 'unreachable')));
+      hooks.onUnreachable(
+        new Error(s.error?.hint ? `${s.error.message} (${s.error.hint})` : (s.error?.message ?? 'unreachable')),
+      );
     } else if (s.state === 'synced' && wasUnreachable) {
       wasUnreachable = false;
       hooks.onRecovered();

@@ -17,7 +17,12 @@ export function kubeLeaseStore(client: ClusterClient, namespace: string, name: s
     return {
       apiVersion: key.apiVersion,
       kind: key.kind,
-      metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}), labels: { 'app.kubernetes.io/managed-by': 'fluxdeck' } },
+      metadata: {
+        name,
+        namespace,
+        ...(resourceVersion ? { resourceVersion } : {}),
+        labels: { 'app.kubernetes.io/managed-by': 'fluxdeck' },
+      },
       spec,
     };
   };

@@ -8,16 +8,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import type { ClusterClient } from '../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../main/util/kube-object.ts';
-import {
-  clientFor,
-  ensureNamespace,
-  eventually,
-  gitRepository,
-  installCrds,
-  kustomization,
-} from '../support/flux-fixture.ts';
+import { clientFor, eventually } from '../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../support/git-server.ts';
 import { type Browser, launchBrowser } from './support/browser.ts';
+import { Cleanup, deploymentYaml, seedFlux, serviceYaml, stopServe } from './support/flux-seed.ts';
 import { clearScreenshots, FluxdeckPage } from './support/fluxdeck-page.ts';
 import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
 
@@ -34,30 +28,7 @@ const NS = 'flux-system';
 const APP_NS = 'editor-apps';
 const NAME = 'editor';
 
-const deployment = (replicas: number): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: web }
-  template:
-    metadata:
-      labels: { app: web }
-    spec:
-      containers:
-        - name: web
-          image: ghcr.io/stefanprodan/podinfo:6.7.0
-`;
-const service = `apiVersion: v1
-kind: Service
-metadata:
-  name: web
-spec:
-  selector: { app: web }
-  ports: [{ port: 9898 }]
-`;
+const service = serviceYaml('web');
 
 let git: GitServer;
 let bare: string;
@@ -67,7 +38,7 @@ let dataDir: string;
 let serve: ServeProcess;
 let browser: Browser;
 let ui: FluxdeckPage;
-const cleanup: (() => Promise<unknown>)[] = [];
+const cleanup = new Cleanup();
 
 const gitLog = async (format: string): Promise<string> =>
   (await exec('git', ['--git-dir', bare, 'log', '-1', `--format=${format}`, 'main'])).stdout.trim();
@@ -86,8 +57,7 @@ async function replicas(): Promise<number | undefined> {
 
 /** Restarts `fluxdeck serve` on the same data directory and opens the new URL (the token changes at every start). */
 async function restartServe(): Promise<void> {
-  const code = await serve.stop();
-  expect(code, `fluxdeck serve did not stop cleanly on SIGINT:\n${serve.output()}`).toBe(0);
+  await stopServe(serve);
   serve = await startServe({ kubeconfig: cluster.kubeconfig, dataDir });
   await browser.page.goto(serve.url);
   await ui.connect(cluster.name);
@@ -104,30 +74,14 @@ beforeAll(async () => {
   bare = git.repoPath(NAME);
   await commitFiles(
     bare,
-    { 'deploy/deployment.yaml': deployment(1), 'deploy/service.yaml': service },
+    { 'deploy/deployment.yaml': deploymentYaml('web', 1), 'deploy/service.yaml': service },
     { message: 'web' },
   );
   client = await clientFor(cluster.kubeconfig);
   cleanup.push(() => Promise.resolve(client.close()));
-  await installCrds(client);
-  await ensureNamespace(client, NS);
-  await ensureNamespace(client, APP_NS);
-  await eventually('the Flux kinds to be served', async () => {
-    client.mapper.invalidate();
-    return client.mapper.resolve('source.toolkit.fluxcd.io/v1', 'GitRepository').then(
-      () => true,
-      () => undefined,
-    );
-  });
-  await client.create(gitRepository(NS, NAME, url, { interval: '10m' }));
-  await client.create(
-    kustomization(NS, NAME, NAME, { path: './deploy', targetNamespace: APP_NS, interval: '10m', prune: true }),
-  );
+  await seedFlux(client, { namespace: NS, name: NAME, url, targetNamespace: APP_NS, sourceInterval: '10m' });
   serve = await startServe({ kubeconfig: cluster.kubeconfig, dataDir });
-  cleanup.push(async () => {
-    const code = await serve.stop();
-    expect(code, `fluxdeck serve did not stop cleanly on SIGINT:\n${serve.output()}`).toBe(0);
-  });
+  cleanup.push(() => stopServe(serve));
   browser = await launchBrowser();
   cleanup.push(() => browser.close());
   ui = new FluxdeckPage(browser.page);
@@ -140,11 +94,7 @@ beforeAll(async () => {
     .waitFor({ timeout: 120_000 });
 });
 
-afterAll(async () => {
-  const errors: unknown[] = [];
-  for (const undo of cleanup.reverse()) await undo().catch((err: unknown) => errors.push(err));
-  if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
-});
+afterAll(() => cleanup.run());
 
 describe('editing what is in Git', () => {
   it('blocks a commit with invalid YAML and says where, previews the diff, pushes through a moved server, and follows the reconcile to the new revision', async () => {

@@ -9,16 +9,10 @@ import { fluxKinds } from '../../main/controllers/api/kinds.ts';
 import type { ClusterClient } from '../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../main/util/kube-object.ts';
 import { type RunningCluster, startCluster } from '../cluster/control-plane.ts';
-import {
-  clientFor,
-  ensureNamespace,
-  eventually,
-  gitRepository,
-  installCrds,
-  kustomization,
-} from '../support/flux-fixture.ts';
+import { clientFor, eventually } from '../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../support/git-server.ts';
 import { type Browser, launchBrowser } from './support/browser.ts';
+import { Cleanup, deploymentYaml, seedFlux, serviceYaml, stopServe } from './support/flux-seed.ts';
 import { clearScreenshots, FluxdeckPage, screenshot } from './support/fluxdeck-page.ts';
 import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
 import { mergeKubeconfigs } from './support/kubeconfig-merge.ts';
@@ -30,30 +24,7 @@ const cluster = inject('cluster');
 const NS = 'flux-system';
 const APP_NS = 'podinfo';
 
-const deployment = (replicas: number): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: podinfo
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: podinfo }
-  template:
-    metadata:
-      labels: { app: podinfo }
-    spec:
-      containers:
-        - name: podinfo
-          image: ghcr.io/stefanprodan/podinfo:6.7.0
-`;
-const service = `apiVersion: v1
-kind: Service
-metadata:
-  name: podinfo
-spec:
-  selector: { app: podinfo }
-  ports: [{ port: 9898 }]
-`;
+const deployment = (replicas: number): string => deploymentYaml('podinfo', replicas);
 
 let git: GitServer;
 let bare: string;
@@ -65,8 +36,7 @@ let work: string;
 let serve: ServeProcess;
 let browser: Browser;
 let ui: FluxdeckPage;
-/** Undone in reverse order after the tests, whatever got started. */
-const cleanup: (() => Promise<unknown>)[] = [];
+const cleanup = new Cleanup();
 
 const ids = {
   git: (c: string) => `${c}|source.toolkit.fluxcd.io|GitRepository|${NS}|podinfo`,
@@ -89,28 +59,8 @@ async function getKs(
   return obj;
 }
 
-async function seed(c: ClusterClient): Promise<void> {
-  await installCrds(c);
-  await ensureNamespace(c, NS);
-  await ensureNamespace(c, APP_NS);
-  // Discovery cached before the install does not know the new kinds until it is refreshed.
-  await eventually('the Flux kinds to be served', async () => {
-    c.mapper.invalidate();
-    return c.mapper.resolve('source.toolkit.fluxcd.io/v1', 'GitRepository').then(
-      () => true,
-      () => undefined,
-    );
-  });
-  await c.create(gitRepository(NS, 'podinfo', repoUrl, { interval: '1m' }));
-  await c.create(
-    kustomization(NS, 'podinfo', 'podinfo', {
-      path: './deploy',
-      targetNamespace: APP_NS,
-      interval: '10m',
-      prune: true,
-    }),
-  );
-}
+const seed = (c: ClusterClient): Promise<void> =>
+  seedFlux(c, { namespace: NS, name: 'podinfo', url: repoUrl, targetNamespace: APP_NS, sourceInterval: '1m' });
 
 beforeAll(async () => {
   // Screenshots of this run only (they are the run's artifacts); the other suites clear their own.
@@ -123,7 +73,7 @@ beforeAll(async () => {
   bare = git.repoPath('podinfo');
   await commitFiles(
     bare,
-    { 'deploy/deployment.yaml': deployment(1), 'deploy/service.yaml': service },
+    { 'deploy/deployment.yaml': deployment(1), 'deploy/service.yaml': serviceYaml('podinfo') },
     { message: 'podinfo' },
   );
   // A second, API-only cluster: enough for its Flux objects to appear next to the first one's.
@@ -138,20 +88,13 @@ beforeAll(async () => {
   const kubeconfig = join(work, 'kubeconfig');
   await mergeKubeconfigs([cluster.kubeconfig, second.kubeconfig], kubeconfig);
   serve = await startServe({ kubeconfig, dataDir: join(work, 'data') });
-  cleanup.push(async () => {
-    const code = await serve.stop();
-    expect(code, `fluxdeck serve did not stop cleanly on SIGINT:\n${serve.output()}`).toBe(0);
-  });
+  cleanup.push(() => stopServe(serve));
   browser = await launchBrowser();
   cleanup.push(() => browser.close());
   ui = new FluxdeckPage(browser.page);
 });
 
-afterAll(async () => {
-  const errors: unknown[] = [];
-  for (const undo of cleanup.reverse()) await undo().catch((err: unknown) => errors.push(err));
-  if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
-});
+afterAll(() => cleanup.run());
 
 describe('fluxdeck serve in a browser', () => {
   it('refuses a wrong token, on the page and on the socket', async () => {

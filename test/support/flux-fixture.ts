@@ -19,15 +19,24 @@ export async function clientFor(kubeconfig: string, context?: string): Promise<C
 export async function installCrds(client: ClusterClient): Promise<void> {
   const results = await installFluxCrds(client);
   const failed = results.filter((r) => r.action === 'failed');
-  if (failed.length > 0) throw new Error(`CRD install failed: ${failed.map((f) => `${f.name}: ${f.error?.message ?? ''}`).join('; ')}`);
+  if (failed.length > 0)
+    throw new Error(`CRD install failed: ${failed.map((f) => `${f.name}: ${f.error?.message ?? ''}`).join('; ')}`);
   client.mapper.invalidate();
 }
 
 export async function ensureNamespace(client: ClusterClient, name: string): Promise<void> {
-  await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: 'test', force: true });
+  await client.apply(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    { fieldManager: 'test', force: true },
+  );
 }
 
-export function gitRepository(namespace: string, name: string, url: string, spec: Partial<GitRepository['spec']> = {}): GitRepository {
+export function gitRepository(
+  namespace: string,
+  name: string,
+  url: string,
+  spec: Partial<GitRepository['spec']> = {},
+): GitRepository {
   return {
     apiVersion: fluxKinds.GitRepository.apiVersion,
     kind: 'GitRepository',
@@ -36,7 +45,12 @@ export function gitRepository(namespace: string, name: string, url: string, spec
   };
 }
 
-export function kustomization(namespace: string, name: string, source: string, spec: Partial<Kustomization['spec']> = {}): Kustomization {
+export function kustomization(
+  namespace: string,
+  name: string,
+  source: string,
+  spec: Partial<Kustomization['spec']> = {},
+): Kustomization {
   return {
     apiVersion: fluxKinds.Kustomization.apiVersion,
     kind: 'Kustomization',
@@ -46,12 +60,20 @@ export function kustomization(namespace: string, name: string, source: string, s
 }
 
 /** Polls until `fn` returns a value (not undefined), or fails naming what it waited for and the last value seen. */
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000, describeLast?: () => Promise<string>): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  describeLast?: () => Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${describeLast ? `; last seen: ${await describeLast()}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs / 1000}s waiting for ${what}${describeLast ? `; last seen: ${await describeLast()}` : ''}`,
+      );
     await sleep(250);
   }
 }
@@ -78,6 +100,9 @@ export async function waitForReady<T extends KubeObject>(
       return last && ready && test(ready, last) ? last : undefined;
     },
     timeoutMs,
-    () => Promise.resolve(JSON.stringify((last?.status as { conditions?: unknown } | undefined)?.conditions ?? 'no status')),
+    () =>
+      Promise.resolve(
+        JSON.stringify((last?.status as { conditions?: unknown } | undefined)?.conditions ?? 'no status'),
+      ),
   );
 }

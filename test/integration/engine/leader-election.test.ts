@@ -22,7 +22,11 @@ afterAll(() => {
   for (const c of clients) c.close();
 });
 
-function elector(c: ClusterClient, identity: string, name: string): { e: LeaderElector; stop: AbortController; done: Promise<void> } {
+function elector(
+  c: ClusterClient,
+  identity: string,
+  name: string,
+): { e: LeaderElector; stop: AbortController; done: Promise<void> } {
   const stop = new AbortController();
   const e = new LeaderElector({
     store: kubeLeaseStore(c, 'kube-system', name),

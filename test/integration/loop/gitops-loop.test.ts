@@ -33,7 +33,6 @@ const NS = 'flux-system';
 const KS = { apiVersion: fluxKinds.Kustomization.apiVersion, kind: 'Kustomization' };
 const GIT = { apiVersion: fluxKinds.GitRepository.apiVersion, kind: 'GitRepository' };
 
-
 let git: GitServer;
 let bare: string;
 let url: string;
@@ -62,7 +61,11 @@ beforeAll(async () => {
   bare = git.repoPath('fleet');
   await commitFiles(
     bare,
-    { 'apps/deploy.yaml': deploymentYaml(1), 'apps/settings.yaml': configMapYaml('settings', 'one'), 'README.md': '# fleet\n' },
+    {
+      'apps/deploy.yaml': deploymentYaml(1),
+      'apps/settings.yaml': configMapYaml('settings', 'one'),
+      'README.md': '# fleet\n',
+    },
     { message: 'first' },
   );
   client = await clientFor(cluster.kubeconfig);
@@ -188,7 +191,11 @@ describe('the GitOps loop', () => {
     expect(ks?.status?.lastAttemptedRevision).toBe(`main@sha1:${bad}`);
     expect(ks?.status?.inventory).toEqual(before?.status?.inventory);
     expect(await get('apps/v1', 'Deployment', 'apps', 'web')).toBeDefined();
-    const fixed = await commitFiles(bare, { 'apps/deploy.yaml': deploymentYaml(2, 'nginx:1.28') }, { message: 'fix it' });
+    const fixed = await commitFiles(
+      bare,
+      { 'apps/deploy.yaml': deploymentYaml(2, 'nginx:1.28') },
+      { message: 'fix it' },
+    );
     const recovered = await reconcileWithSource('apps');
     expect(recovered).toMatchObject({ ready: true, message: `Applied revision: main@sha1:${fixed}` });
   });
@@ -310,8 +317,15 @@ describe('the GitOps loop', () => {
     await writeFile(join(dir, 'deploy.yaml'), deploymentYaml(7, 'nginx:1.28'));
     await writeFile(join(dir, 'extra.yaml'), configMapYaml('extra', 'new'));
     const out: string[] = [];
-    const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), signal: new AbortController().signal };
-    const code = await diffCommand.run(['kustomization', 'apps', '--path', dir, '-n', NS, '--kubeconfig', cluster.kubeconfig], io);
+    const io = {
+      out: (t: string) => out.push(t),
+      err: (t: string) => out.push(t),
+      signal: new AbortController().signal,
+    };
+    const code = await diffCommand.run(
+      ['kustomization', 'apps', '--path', dir, '-n', NS, '--kubeconfig', cluster.kubeconfig],
+      io,
+    );
     const text = out.join('');
     expect(code).toBe(1);
     expect(text).toContain('► ConfigMap/apps/extra created');

@@ -9,7 +9,15 @@ import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts'
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { type RunningCluster, startCluster } from '../../cluster/control-plane.ts';
-import { clientFor, ensureNamespace, eventually, gitRepository, installCrds, kustomization, waitForReady } from '../../support/flux-fixture.ts';
+import {
+  clientFor,
+  ensureNamespace,
+  eventually,
+  gitRepository,
+  installCrds,
+  kustomization,
+  waitForReady,
+} from '../../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
 
 // The Kustomization fields that change how and where things are applied: postBuild substitution from a ConfigMap,
@@ -26,8 +34,12 @@ let fluxdeck: Fluxdeck;
 let dataDir: string;
 let url: string;
 
-const get = <T extends KubeObject = KubeObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> =>
-  client.tryGet<T>({ apiVersion, kind, namespace, name });
+const get = <T extends KubeObject = KubeObject>(
+  apiVersion: string,
+  kind: string,
+  namespace: string,
+  name: string,
+): Promise<T | undefined> => client.tryGet<T>({ apiVersion, kind, namespace, name });
 
 beforeAll(async () => {
   git = await startGitServer();
@@ -42,7 +54,12 @@ beforeAll(async () => {
   await installCrds(client);
   for (const ns of [NS, 'sa-allowed', 'sa-denied']) await ensureNamespace(client, ns);
   dataDir = await mkdtemp(join(tmpdir(), 'fluxdeck-features-'));
-  fluxdeck = await createFluxdeck({ kubeconfigPaths: [cluster.kubeconfig], dataDir, watchKubeconfigs: false, identity: 'features' });
+  fluxdeck = await createFluxdeck({
+    kubeconfigPaths: [cluster.kubeconfig],
+    dataDir,
+    watchKubeconfigs: false,
+    identity: 'features',
+  });
   await fluxdeck.connect(cluster.name);
   await client.create(gitRepository(NS, 'features', url));
 });
@@ -57,7 +74,12 @@ afterAll(async () => {
 
 describe('Kustomization spec features', () => {
   it('substitutes variables from postBuild.substitute and a ConfigMap, and applies the overlay fields', async () => {
-    await client.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cluster-vars', namespace: NS }, data: { cluster_env: 'staging', greeting: 'from-configmap' } });
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cluster-vars', namespace: NS },
+      data: { cluster_env: 'staging', greeting: 'from-configmap' },
+    });
     await client.create(
       kustomization(NS, 'app', 'features', {
         path: './app',
@@ -65,21 +87,47 @@ describe('Kustomization spec features', () => {
         namePrefix: 'team-',
         images: [{ name: 'nginx', newTag: '1.27' }],
         commonMetadata: { labels: { team: 'platform' } },
-        postBuild: { substitute: { greeting: 'inline-wins' }, substituteFrom: [{ kind: 'ConfigMap', name: 'cluster-vars' }] },
+        postBuild: {
+          substitute: { greeting: 'inline-wins' },
+          substituteFrom: [{ kind: 'ConfigMap', name: 'cluster-vars' }],
+        },
       }),
     );
     await waitForReady(client, KS, NS, 'app', (r) => r.status === 'True');
     const cm = await get<KubeObject & { data: Record<string, string> }>('v1', 'ConfigMap', NS, 'team-settings');
     expect(cm?.data).toEqual({ env: 'staging', region: 'eu-west-1', greeting: 'inline-wins' });
     expect(cm?.metadata.labels?.team).toBe('platform');
-    const deploy = await get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>('apps/v1', 'Deployment', NS, 'team-web');
+    const deploy = await get<KubeObject & { spec: { template: { spec: { containers: { image: string }[] } } } }>(
+      'apps/v1',
+      'Deployment',
+      NS,
+      'team-web',
+    );
     expect(deploy?.spec.template.spec.containers[0]?.image).toBe('nginx:1.27');
   });
 
   it('reports a missing substituteFrom ConfigMap as BuildFailed, unless optional', async () => {
-    await client.create(kustomization(NS, 'novars', 'features', { path: './app', targetNamespace: NS, namePrefix: 'nv-', postBuild: { substituteFrom: [{ kind: 'ConfigMap', name: 'missing' }] } }));
-    await waitForReady(client, KS, NS, 'novars', (r) => r.status === 'False' && r.reason === 'BuildFailed' && r.message.includes("substitute from 'ConfigMap/missing'"));
-    await client.patch({ ...KS, namespace: NS, name: 'novars' }, { spec: { postBuild: { substituteFrom: [{ kind: 'ConfigMap', name: 'missing', optional: true }] } } }, 'merge');
+    await client.create(
+      kustomization(NS, 'novars', 'features', {
+        path: './app',
+        targetNamespace: NS,
+        namePrefix: 'nv-',
+        postBuild: { substituteFrom: [{ kind: 'ConfigMap', name: 'missing' }] },
+      }),
+    );
+    await waitForReady(
+      client,
+      KS,
+      NS,
+      'novars',
+      (r) =>
+        r.status === 'False' && r.reason === 'BuildFailed' && r.message.includes("substitute from 'ConfigMap/missing'"),
+    );
+    await client.patch(
+      { ...KS, namespace: NS, name: 'novars' },
+      { spec: { postBuild: { substituteFrom: [{ kind: 'ConfigMap', name: 'missing', optional: true }] } } },
+      'merge',
+    );
     await waitForReady(client, KS, NS, 'novars', (r) => r.status === 'True');
   });
 
@@ -89,7 +137,13 @@ describe('Kustomization spec features', () => {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name: 'cm-writer', namespace: 'sa-allowed' },
-      rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }],
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+        },
+      ],
     });
     await client.create({
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -98,9 +152,13 @@ describe('Kustomization spec features', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'cm-writer' },
       subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: NS }],
     });
-    await client.create(kustomization(NS, 'limited', 'features', { path: './limited', serviceAccountName: 'deployer' }));
+    await client.create(
+      kustomization(NS, 'limited', 'features', { path: './limited', serviceAccountName: 'deployer' }),
+    );
     const ks = await waitForReady(client, KS, NS, 'limited', (r) => r.status === 'False');
-    const ready = (ks.status as { conditions: { type: string; message: string }[] }).conditions.find((c) => c.type === 'Ready');
+    const ready = (ks.status as { conditions: { type: string; message: string }[] }).conditions.find(
+      (c) => c.type === 'Ready',
+    );
     expect(ready?.message).toMatch(/sa-denied|forbidden/i);
     expect(await get('v1', 'ConfigMap', 'sa-denied', 'denied')).toBeUndefined();
   });
@@ -111,16 +169,33 @@ describe('Kustomization spec features', () => {
     try {
       remote = await startCluster({ name: 'remote', dir: remoteDir, tier: 'api', ownerPid: process.pid });
       const kubeconfig = await readFile(remote.kubeconfig, 'utf8');
-      await client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'remote-kubeconfig', namespace: NS }, stringData: { value: kubeconfig } });
-      await client.create(kustomization(NS, 'remote', 'features', { path: './remote', kubeConfig: { secretRef: { name: 'remote-kubeconfig' } } }));
+      await client.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'remote-kubeconfig', namespace: NS },
+        stringData: { value: kubeconfig },
+      });
+      await client.create(
+        kustomization(NS, 'remote', 'features', {
+          path: './remote',
+          kubeConfig: { secretRef: { name: 'remote-kubeconfig' } },
+        }),
+      );
       await waitForReady(client, KS, NS, 'remote', (r) => r.status === 'True');
       const remoteClient = await clientFor(remote.kubeconfig);
-      const cm = await remoteClient.tryGet<KubeObject & { data: Record<string, string> }>({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'from-afar' });
+      const cm = await remoteClient.tryGet<KubeObject & { data: Record<string, string> }>({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: 'default',
+        name: 'from-afar',
+      });
       remoteClient.close();
       expect(cm?.data.where).toBe('remote');
       expect(await get('v1', 'ConfigMap', 'default', 'from-afar')).toBeUndefined();
       await client.delete({ ...KS, namespace: NS, name: 'remote' });
-      await eventually('remote Kustomization gone', async () => ((await get(KS.apiVersion, 'Kustomization', NS, 'remote')) ? undefined : true));
+      await eventually('remote Kustomization gone', async () =>
+        (await get(KS.apiVersion, 'Kustomization', NS, 'remote')) ? undefined : true,
+      );
     } finally {
       await remote?.stop();
       await rm(remoteDir, { recursive: true, force: true });

@@ -32,7 +32,6 @@ const NS = 'flux-system';
 const TARGET = 'inbox-apps';
 const KS = { apiVersion: fluxKinds.Kustomization.apiVersion, kind: 'Kustomization' };
 
-
 let git: GitServer;
 let bare: string;
 let client: ClusterClient;

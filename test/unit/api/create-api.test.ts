@@ -1,19 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createApi, type FluxdeckApiServer } from '../../../main/api/create-api.ts';
-import type { PushSink } from '../../../main/api/push-hub.ts';
-import type { EventChannel, FluxObjectData, GraphDelta } from '../../../main/contract/index.ts';
+import type { FluxObjectData, GraphDelta } from '../../../main/contract/index.ts';
 import { silentLogger } from '../../../main/util/logger.ts';
 import { clusterInfo, createMemoryEngine, type MemoryEngine } from '../../support/memory-engine.ts';
+import { capabilities, ctx, recordingSink } from './api-fixtures.ts';
 
-const capabilities = {
-  shell: 'browser',
-  version: '0.0.0',
-  platform: 'linux',
-  tray: false,
-  notifications: false,
-} as const;
-const ctx = { signal: new AbortController().signal, client: 'test' };
 const actionId = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
 function ks(name: string, extra: Partial<FluxObjectData> = {}): FluxObjectData {
@@ -44,21 +36,7 @@ function ks(name: string, extra: Partial<FluxObjectData> = {}): FluxObjectData {
   };
 }
 
-interface Recorded {
-  channel: EventChannel;
-  payload: unknown;
-}
-
-function sink(name = 'test-client'): PushSink & { events: Recorded[]; open: boolean } {
-  const s = {
-    name,
-    events: [] as Recorded[],
-    open: true,
-    isOpen: () => s.open,
-    send: (channel: EventChannel, payload: unknown) => void s.events.push({ channel, payload }),
-  };
-  return s;
-}
+const sink = recordingSink;
 
 describe('the api over an engine port', () => {
   let engine: MemoryEngine;

@@ -2,22 +2,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createApi, type FluxdeckApiServer } from '../../../main/api/create-api.ts';
 import type { WorkTreePort } from '../../../main/api/engine-port.ts';
-import type { PushSink } from '../../../main/api/push-hub.ts';
-import { type EventChannel, FluxdeckError, type WorkTreeStatus } from '../../../main/contract/index.ts';
+import { FluxdeckError, type WorkTreeStatus } from '../../../main/contract/index.ts';
 import { silentLogger } from '../../../main/util/logger.ts';
 import { clusterInfo, createMemoryEngine, type MemoryEngine } from '../../support/memory-engine.ts';
+import { capabilities, ctx, recordingSink } from './api-fixtures.ts';
 
 // The editor's requests through the api: a preview's steps reach every client as events tagged with the preview's
 // id, work-tree failures keep their code, and an edited object applies only from the version it started from.
 
-const capabilities = {
-  shell: 'browser',
-  version: '0.0.0',
-  platform: 'linux',
-  tray: false,
-  notifications: false,
-} as const;
-const ctx = { signal: new AbortController().signal, client: 'test' };
 const id = '5f0c1d6e-5b7a-4a0e-9d1e-2f4b8c9a0d11';
 const previewId = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const status: WorkTreeStatus = { branch: 'main', head: 'a', remoteHead: 'a', ahead: 0, changes: [] };
@@ -56,16 +48,11 @@ function workTrees(): WorkTreePort {
 describe('the editor through the api', () => {
   let engine: MemoryEngine;
   let api: FluxdeckApiServer;
-  const events: { channel: EventChannel; payload: unknown }[] = [];
-  const sink: PushSink = {
-    name: 'test',
-    isOpen: () => true,
-    send: (channel, payload) => void events.push({ channel, payload }),
-  };
+  let sink = recordingSink();
 
   beforeEach(() => {
     vi.useFakeTimers();
-    events.length = 0;
+    sink = recordingSink();
     engine = createMemoryEngine({ workTrees: workTrees() });
     engine.putCluster(clusterInfo('prod', 'connected'));
     api = createApi({ port: engine, capabilities, logger: silentLogger, checkResponses: true });
@@ -80,7 +67,7 @@ describe('the editor through the api', () => {
   it("reports a preview's steps to every client, tagged with its id, before the result", async () => {
     const result = await api.router.invoke('workspace:preview', { id, previewId }, ctx);
     expect(result.ok).toBe(true);
-    const steps = events.filter((e) => e.channel === 'workspace:onPreviewProgress').map((e) => e.payload);
+    const steps = sink.events.filter((e) => e.channel === 'workspace:onPreviewProgress').map((e) => e.payload);
     expect(steps).toEqual([
       { previewId, message: 'Building Kustomization flux-system/apps from the work tree', done: 0, total: 2 },
       { previewId, message: 'Dry-running 3 objects of Kustomization flux-system/apps', done: 1, total: 2 },

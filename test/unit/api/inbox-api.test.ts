@@ -2,33 +2,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createApi, type FluxdeckApiServer } from '../../../main/api/create-api.ts';
 import { driftRecords } from '../../../main/api/inbox-handlers.ts';
-import type { PushSink } from '../../../main/api/push-hub.ts';
-import type { EventChannel, InboxDelta, InboxItem } from '../../../main/contract/index.ts';
+import type { InboxDelta, InboxItem } from '../../../main/contract/index.ts';
 import type { AlertInput } from '../../../main/notify/index.ts';
 import { silentLogger } from '../../../main/util/logger.ts';
 import { clusterInfo, createMemoryEngine, type MemoryEngine } from '../../support/memory-engine.ts';
+import { capabilities, ctx, recordingSink as sink } from './api-fixtures.ts';
 
 // The inbox through the api, on a real (in-memory SQLite) inbox: requests change it, and every client is told what
 // changed as batched deltas carrying the counts, without asking.
-
-const capabilities = {
-  shell: 'browser',
-  version: '0.0.0',
-  platform: 'linux',
-  tray: false,
-  notifications: false,
-} as const;
-const ctx = { signal: new AbortController().signal, client: 'test' };
-
-function sink(): PushSink & { events: { channel: EventChannel; payload: unknown }[] } {
-  const s = {
-    name: 'test',
-    events: [] as { channel: EventChannel; payload: unknown }[],
-    isOpen: () => true,
-    send: (channel: EventChannel, payload: unknown) => void s.events.push({ channel, payload }),
-  };
-  return s;
-}
 
 const failure = (name: string, cluster = 'prod'): AlertInput => ({
   rule: 'reconcile-failed',

@@ -10,7 +10,12 @@ let seen = 0;
 const server = createServer((_req, res) => {
   seen++;
   const status = answers.shift() ?? 200;
-  res.writeHead(status, status === 429 ? { 'retry-after': '0.05', 'content-type': 'application/json' } : { 'content-type': 'application/json' });
+  res.writeHead(
+    status,
+    status === 429
+      ? { 'retry-after': '0.05', 'content-type': 'application/json' }
+      : { 'content-type': 'application/json' },
+  );
   res.end(status === 429 ? '{"kind":"Status","code":429,"reason":"TooManyRequests"}' : '{"ok":true}');
 });
 let url = '';
@@ -26,7 +31,11 @@ function transport(): RestTransport {
   return new RestTransport({
     context: 'local',
     server: url,
-    authenticator: { method: 'none', credentials: () => Promise.resolve({ tls: { rejectUnauthorized: true }, headers: {}, tlsIdentity: '' }), invalidate: () => false },
+    authenticator: {
+      method: 'none',
+      credentials: () => Promise.resolve({ tls: { rejectUnauthorized: true }, headers: {}, tlsIdentity: '' }),
+      invalidate: () => false,
+    },
   });
 }
 
