@@ -28,6 +28,24 @@ interface Ctx {
   budget: number;
   limits: ParseLimits;
   aliasDepth: number;
+  /** Per document, as go-yaml counts them: every value decoded, and those decoded through an alias. */
+  decoded: number;
+  viaAlias: number;
+  /** Alias.resolve searches the whole document each time; a bomb would make that quadratic. */
+  anchors: Map<Alias, Node | undefined>;
+}
+
+/**
+ * go-yaml v3's "excessive aliasing" rule (decode.go allowedAliasRatio): past 100 aliased values and 1,000 values in
+ * all, refuse when aliased values outnumber this share. Documents that merely reuse anchors stay far below it; a
+ * "billion laughs" document crosses it within its first few thousand values instead of after millions.
+ */
+function allowedAliasRatio(decoded: number): number {
+  const low = 400_000;
+  const high = 4_000_000;
+  if (decoded <= low) return 0.99;
+  if (decoded >= high) return 0.1;
+  return 0.99 - 0.89 * ((decoded - low) / (high - low));
 }
 
 function position(
@@ -93,10 +111,16 @@ function convert(ctx: Ctx, node: unknown): unknown {
   if (--ctx.budget < 0) {
     return fail(ctx, node as Node, `document expands to more than ${ctx.limits.maxNodes} values (excessive aliasing?)`);
   }
+  ctx.decoded++;
+  if (ctx.aliasDepth > 0) ctx.viaAlias++;
+  if (ctx.viaAlias > 100 && ctx.decoded > 1000 && ctx.viaAlias / ctx.decoded > allowedAliasRatio(ctx.decoded)) {
+    return fail(ctx, node as Node, 'document contains excessive aliasing');
+  }
   if (node === null || node === undefined) return null;
   if (isScalar(node)) return scalarValue(ctx, node);
   if (isAlias(node)) {
-    const target = node.resolve(ctx.doc);
+    if (!ctx.anchors.has(node)) ctx.anchors.set(node, node.resolve(ctx.doc));
+    const target = ctx.anchors.get(node);
     if (!target) return fail(ctx, node, `unknown anchor '${node.source}'`);
     if (++ctx.aliasDepth > 64) return fail(ctx, node, 'aliases nested too deeply');
     try {
@@ -151,6 +175,9 @@ export function parseYamlStream(text: string, file: string, limits: ParseLimits 
     budget: limits.maxNodes,
     limits,
     aliasDepth: 0,
+    decoded: 0,
+    viaAlias: 0,
+    anchors: new Map(),
   };
   const out: unknown[] = [];
   for (const doc of list) {
@@ -165,6 +192,8 @@ export function parseYamlStream(text: string, file: string, limits: ParseLimits 
       });
     }
     ctx.doc = doc;
+    ctx.decoded = 0;
+    ctx.viaAlias = 0;
     out.push(convert(ctx, doc.contents));
   }
   return out;

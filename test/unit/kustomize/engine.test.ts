@@ -221,6 +221,45 @@ describe('bad input', () => {
     }
   });
 
+  it('refuses a billion-laughs document as go-yaml does, after a few thousand values', () => {
+    const levels = 'abcdefghi'.split('');
+    const lines = levels.map((l, i) =>
+      i === 0
+        ? `  a: &a [${Array(9).fill('"lol"').join(',')}]`
+        : `  ${l}: &${l} [${Array(9)
+            .fill(`*${levels[i - 1]}`)
+            .join(',')}]`,
+    );
+    const fs = new MemoryFs({
+      'kustomization.yaml': 'resources: [bomb.yaml]\n',
+      'bomb.yaml': `kind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n${lines.join('\n')}\n`,
+    });
+    expect(() => build(fs, '')).toThrow(/bomb\.yaml:\d+:\d+: document contains excessive aliasing/);
+  });
+
+  it('keeps documents that reuse anchors below the aliasing ratio', () => {
+    // 300 containers sharing one anchored env list: 300 aliases, 2,700 values through them, 4,500 in all.
+    const containers = Array.from({ length: 300 }, (_, i) => `      - { name: c${i}, image: x, env: *env }`);
+    const fs = new MemoryFs({
+      'kustomization.yaml': 'resources: [d.yaml]\n',
+      'd.yaml': [
+        'kind: Pod',
+        'metadata: { name: p }',
+        'x-env: &env [{ name: A, value: "1" }, { name: B, value: "2" }]',
+        'spec:',
+        '  containers:',
+        ...containers,
+      ].join('\n'),
+    });
+    const [pod] = build(fs, '').objects;
+    const list = (pod?.spec as { containers: { env: unknown[] }[] }).containers;
+    expect(list).toHaveLength(300);
+    expect(list[299]?.env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'B', value: '2' },
+    ]);
+  });
+
   it('refuses files above the size limit', () => {
     const fs = new MemoryFs({ 'kustomization.yaml': 'resources: [a.yaml]\n', 'a.yaml': `# ${'x'.repeat(2000)}\n` });
     expect(() => build(fs, '', { maxFileBytes: 1000 })).toThrow(/limit/);
