@@ -10,8 +10,9 @@ import type { ClusterClient } from '../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../main/util/kube-object.ts';
 import { clientFor, eventually } from '../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../support/git-server.ts';
+import { deploymentYaml, serviceYaml } from '../support/manifests.ts';
 import { type Browser, launchBrowser } from './support/browser.ts';
-import { Cleanup, deploymentYaml, seedFlux, serviceYaml, stopServe } from './support/flux-seed.ts';
+import { Cleanup, seedFlux, stopServe } from './support/flux-seed.ts';
 import { clearScreenshots, FluxdeckPage } from './support/fluxdeck-page.ts';
 import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
 
@@ -74,7 +75,7 @@ beforeAll(async () => {
   bare = git.repoPath(NAME);
   await commitFiles(
     bare,
-    { 'deploy/deployment.yaml': deploymentYaml('web', 1), 'deploy/service.yaml': service },
+    { 'deploy/deployment.yaml': deploymentYaml(1), 'deploy/service.yaml': service },
     { message: 'web' },
   );
   client = await clientFor(cluster.kubeconfig);

@@ -11,8 +11,9 @@ import type { KubeObject } from '../../main/util/kube-object.ts';
 import { type RunningCluster, startCluster } from '../cluster/control-plane.ts';
 import { clientFor, eventually } from '../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../support/git-server.ts';
+import { deploymentYaml, serviceYaml } from '../support/manifests.ts';
 import { type Browser, launchBrowser } from './support/browser.ts';
-import { Cleanup, deploymentYaml, seedFlux, serviceYaml, stopServe } from './support/flux-seed.ts';
+import { Cleanup, seedFlux, stopServe } from './support/flux-seed.ts';
 import { clearScreenshots, FluxdeckPage, screenshot } from './support/fluxdeck-page.ts';
 import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
 import { mergeKubeconfigs } from './support/kubeconfig-merge.ts';
@@ -24,7 +25,8 @@ const cluster = inject('cluster');
 const NS = 'flux-system';
 const APP_NS = 'podinfo';
 
-const deployment = (replicas: number): string => deploymentYaml('podinfo', replicas);
+const deployment = (replicas: number): string =>
+  deploymentYaml(replicas, 'ghcr.io/stefanprodan/podinfo:6.7.0', 'podinfo');
 
 let git: GitServer;
 let bare: string;

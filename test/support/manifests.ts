@@ -30,3 +30,15 @@ data:
   value: "${value}"
 `;
 }
+
+/** A Service selecting `app: name` on port 9898. */
+export function serviceYaml(name: string): string {
+  return `apiVersion: v1
+kind: Service
+metadata:
+  name: ${name}
+spec:
+  selector: { app: ${name} }
+  ports: [{ port: 9898 }]
+`;
+}

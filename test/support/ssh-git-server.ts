@@ -1,7 +1,14 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import ssh2 from 'ssh2';
+
+import { commitFiles } from './git-server.ts';
+
+const exec = promisify(execFile);
 
 /**
  * An SSH server on 127.0.0.1 (ssh2's server, public-key auth only) that runs the real `git-upload-pack` and
@@ -57,4 +64,66 @@ export async function startSshGitServer(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { port: (server.address() as { port: number }).port, close: () => server.close() };
+}
+
+export interface SshGitFixture {
+  /** A temporary directory the fixture owns; tests may put their caches and work trees below it. */
+  dir: string;
+  /** `ssh://git@127.0.0.1:PORT/app.git`, the one repository, with `files` committed on `main`. */
+  url: string;
+  port: number;
+  /** The bare repository behind `url`, for commits made "on the server". */
+  bare: string;
+  /** The first commit. */
+  commit: string;
+  /** A known_hosts line for the server's host key. */
+  knownHosts: string;
+  /** The private keys by name: `client` is authorized, the others are not. */
+  keys: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * An SSH git server with one repository and fresh ed25519 keys: `host`, the authorized `client`, and `extraKeys`
+ * (name → passphrase, '' for none) that the server does not know.
+ */
+export async function startSshGitFixture(
+  files: Record<string, string>,
+  extraKeys: Record<string, string> = {},
+): Promise<SshGitFixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-ssh-'));
+  try {
+    const keygen = (name: string, pass = ''): Promise<unknown> =>
+      exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', pass, '-C', 'test', '-f', join(dir, name)]);
+    const names = ['client', ...Object.keys(extraKeys)];
+    await Promise.all([keygen('host'), ...names.map((n) => keygen(n, extraKeys[n]))]);
+    const keys = Object.fromEntries(
+      await Promise.all(names.map(async (n) => [n, await readFile(join(dir, n), 'utf8')])),
+    );
+    const bare = join(dir, 'repos', 'app.git');
+    await exec('git', ['init', '--bare', '--quiet', '--initial-branch=main', bare]);
+    const commit = await commitFiles(bare, files, { message: 'first' });
+    const server = await startSshGitServer(
+      join(dir, 'repos'),
+      await readFile(join(dir, 'host'), 'utf8'),
+      await readFile(join(dir, 'client.pub'), 'utf8'),
+    );
+    const hostPub = (await readFile(join(dir, 'host.pub'), 'utf8')).split(' ').slice(0, 2).join(' ');
+    return {
+      dir,
+      port: server.port,
+      url: `ssh://git@127.0.0.1:${server.port}/app.git`,
+      bare,
+      commit,
+      knownHosts: `[127.0.0.1]:${server.port} ${hostPub}\n`,
+      keys,
+      close: async () => {
+        server.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
 }

@@ -1,38 +1,11 @@
 /**
- * What the browser suites put in Git and in the cluster before they start: a Deployment and a Service to deploy, and
- * a GitRepository with a Kustomization applying its `./deploy` path, plus the cleanup stack every suite unwinds.
+ * What the browser suites put in Git and in the cluster before they start: a GitRepository with a Kustomization applying its `./deploy` path, plus the cleanup stack every suite unwinds.
  */
 import { expect } from 'vitest';
 
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import { ensureNamespace, eventually, gitRepository, installCrds, kustomization } from '../../support/flux-fixture.ts';
 import type { ServeProcess } from './fluxdeck-serve.ts';
-
-export const deploymentYaml = (name: string, replicas: number): string => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${name}
-spec:
-  replicas: ${replicas}
-  selector:
-    matchLabels: { app: ${name} }
-  template:
-    metadata:
-      labels: { app: ${name} }
-    spec:
-      containers:
-        - name: ${name}
-          image: ghcr.io/stefanprodan/podinfo:6.7.0
-`;
-
-export const serviceYaml = (name: string): string => `apiVersion: v1
-kind: Service
-metadata:
-  name: ${name}
-spec:
-  selector: { app: ${name} }
-  ports: [{ port: 9898 }]
-`;
 
 /**
  * The Flux CRDs, the namespaces, and `GitRepository <namespace>/<name>` with `Kustomization <namespace>/<name>`

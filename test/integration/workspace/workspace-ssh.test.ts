@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -10,7 +8,7 @@ import { authFromSecret } from '../../../main/sources/git/git-auth.ts';
 import { parseGitUrl } from '../../../main/sources/git/git-url.ts';
 import { Workspace } from '../../../main/sources/workspace/index.ts';
 import { commitFiles } from '../../support/git-server.ts';
-import { startSshGitServer } from '../../support/ssh-git-server.ts';
+import { type SshGitFixture, startSshGitFixture } from '../../support/ssh-git-server.ts';
 
 // isomorphic-git has no SSH transport: ssh:// work trees clone, fetch and push with the system git and OpenSSH.
 
@@ -18,8 +16,8 @@ const exec = promisify(execFile);
 const AUTHOR = { name: 'Ada Editor', email: 'ada@example.test' };
 
 describe('a work tree over ssh:// (system git + OpenSSH)', () => {
+  let ssh: SshGitFixture;
   let dir: string;
-  let server: { port: number; close: () => void };
   let identity: string;
   let other: string;
   let knownHosts: string;
@@ -27,29 +25,12 @@ describe('a work tree over ssh:// (system git + OpenSSH)', () => {
   let bare: string;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'fluxdeck-ws-ssh-'));
-    const keygen = (file: string): Promise<unknown> =>
-      exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', join(dir, file)]);
-    await Promise.all([keygen('host'), keygen('client'), keygen('other')]);
-    identity = await readFile(join(dir, 'client'), 'utf8');
-    other = await readFile(join(dir, 'other'), 'utf8');
-    const repos = join(dir, 'repos');
-    bare = join(repos, 'app.git');
-    await exec('git', ['init', '--bare', '--quiet', '--initial-branch=main', bare]);
-    await commitFiles(bare, { 'deploy/cm.yaml': 'kind: ConfigMap\n' }, { message: 'first' });
-    server = await startSshGitServer(
-      repos,
-      await readFile(join(dir, 'host'), 'utf8'),
-      await readFile(join(dir, 'client.pub'), 'utf8'),
-    );
-    const hostPub = (await readFile(join(dir, 'host.pub'), 'utf8')).split(' ').slice(0, 2).join(' ');
-    knownHosts = `[127.0.0.1]:${server.port} ${hostPub}\n`;
-    url = `ssh://git@127.0.0.1:${server.port}/app.git`;
+    ssh = await startSshGitFixture({ 'deploy/cm.yaml': 'kind: ConfigMap\n' }, { other: '' });
+    ({ dir, url, knownHosts, bare } = ssh);
+    identity = ssh.keys.client ?? '';
+    other = ssh.keys.other ?? '';
   });
-  afterAll(async () => {
-    server.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => ssh.close());
 
   it('clones, commits and pushes; a moved server is detected and the commit re-applied; a wrong key is refused', async () => {
     const auth = authFromSecret(parseGitUrl(url), { identity, known_hosts: knownHosts });
