@@ -11,6 +11,7 @@ import {
 } from '../../store/actions.ts';
 import { useAppStore } from '../../store/index.ts';
 import type { StatusFilter } from '../../store/slices/ui.ts';
+import { Segmented } from '../../ui/Segmented.tsx';
 import { ViewTabs } from './ViewTabs.tsx';
 
 const FILTERS: { id: StatusFilter; label: string }[] = [
@@ -72,20 +73,7 @@ export function Toolbar(): React.JSX.Element {
         />
         <kbd className="search__key">/</kbd>
       </div>
-      <div className="segmented" role="radiogroup" aria-label="Status filter">
-        {FILTERS.map((f) => (
-          <button
-            key={f.id}
-            type="button"
-            role="radio"
-            aria-checked={filter === f.id}
-            className={filter === f.id ? 'is-active' : ''}
-            onClick={() => setStatusFilter(f.id)}
-          >
-            {f.label}
-          </button>
-        ))}
-      </div>
+      <Segmented label="Status filter" options={FILTERS} value={filter} onChange={setStatusFilter} />
       {scope !== 'all' && (
         <span
           className="scope-chip"

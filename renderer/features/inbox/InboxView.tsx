@@ -20,6 +20,7 @@ import {
 import { useAppStore } from '../../store/index.ts';
 import type { InboxViewFilter } from '../../store/slices/inbox.ts';
 import { kindAbbrev, plural, timeAgo } from '../../ui/format.ts';
+import { Segmented } from '../../ui/Segmented.tsx';
 import { VirtualList } from '../../ui/VirtualList.tsx';
 import { DriftTable } from './FieldChanges.tsx';
 
@@ -96,36 +97,19 @@ function Filters(): React.JSX.Element {
           </option>
         ))}
       </select>
-      <div className="segmented" role="radiogroup" aria-label="Severity">
-        {SEVERITIES.map((s) => (
-          <button
-            key={s.id}
-            type="button"
-            role="radio"
-            aria-checked={f.severity === s.id}
-            className={f.severity === s.id ? 'is-active' : ''}
-            onClick={() => setInboxFilter({ severity: s.id })}
-          >
-            {s.label}
-          </button>
-        ))}
-      </div>
-      <div className="segmented" role="radiogroup" aria-label="State">
-        {STATES.map((s) => (
-          <button
-            key={s.id}
-            type="button"
-            role="radio"
-            title={s.title}
-            aria-checked={f.state === s.id}
-            className={f.state === s.id ? 'is-active' : ''}
-            onClick={() => setInboxFilter({ state: s.id })}
-            data-testid={`inbox-state-${s.id}`}
-          >
-            {s.label}
-          </button>
-        ))}
-      </div>
+      <Segmented
+        label="Severity"
+        options={SEVERITIES}
+        value={f.severity}
+        onChange={(severity) => setInboxFilter({ severity })}
+      />
+      <Segmented
+        label="State"
+        options={STATES}
+        value={f.state}
+        onChange={(state) => setInboxFilter({ state })}
+        testIdPrefix="inbox-state-"
+      />
       <div className="toolbar__spacer" />
       <button
         type="button"
