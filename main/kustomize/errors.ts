@@ -13,6 +13,8 @@ export class KustomizeError extends Error {
   readonly file: string | undefined;
   readonly line: number | undefined;
   readonly column: number | undefined;
+  /** The message without the location prefix, so `new KustomizeError(err.toJSON())` does not prefix it twice. */
+  readonly #reason: string;
 
   constructor(info: KustomizeErrorInfo, options?: { cause?: unknown }) {
     super(formatMessage(info), options);
@@ -20,10 +22,12 @@ export class KustomizeError extends Error {
     this.file = info.file;
     this.line = info.line;
     this.column = info.column;
+    this.#reason = info.message;
   }
 
+  /** The fields the constructor takes (for a worker's reply); `message` is the reason without the location. */
   toJSON(): KustomizeErrorInfo & { name: string } {
-    return { name: this.name, message: this.message, file: this.file, line: this.line, column: this.column };
+    return { name: this.name, message: this.#reason, file: this.file, line: this.line, column: this.column };
   }
 }
 

@@ -275,5 +275,23 @@ describe('buildInWorker', () => {
     const objects = await buildInWorker({ files, dir: 'k' });
     expect(toYamlStream(objects)).toBe('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: w\n');
     await expect(buildInWorker({ files, dir: 'missing' })).rejects.toBeInstanceOf(KustomizeError);
+    // The location is said once, as the same error thrown in-process says it.
+    files.set('bad/kustomization.yaml', 'resources: [missing.yaml]\n');
+    const inProcess = (() => {
+      try {
+        build(new MemoryFs(Object.fromEntries(files)), 'bad');
+      } catch (err) {
+        return err as KustomizeError;
+      }
+      return undefined;
+    })();
+    const fromWorker: unknown = await buildInWorker({ files, dir: 'bad' }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(inProcess?.file).toBe('bad/kustomization.yaml');
+    expect(fromWorker).toBeInstanceOf(KustomizeError);
+    expect((fromWorker as KustomizeError).message).toBe(inProcess?.message);
+    expect((fromWorker as KustomizeError).file).toBe(inProcess?.file);
   });
 });
