@@ -14,17 +14,28 @@ const set = (partial: Partial<AppState> | ((s: AppState) => Partial<AppState>)):
 const get = (): AppState => useAppStore.getState();
 
 let listSeq = 0;
+/** Deltas pushed since the newest list read was sent: its page may be older than they are. */
+let sinceRead: InboxDelta[] | undefined;
 
 /** Reads the list for the current filter; a later read wins over an earlier slow one. */
 export async function loadInbox(quiet = false): Promise<void> {
   const seq = ++listSeq;
+  const pushed: InboxDelta[] = [];
+  sinceRead = pushed;
   if (!quiet) set({ inboxStatus: 'loading' });
   try {
     const page = await api().invoke('inbox:list', { filter: toInboxFilter(get().inboxFilter) });
     if (seq !== listSeq) return;
-    set((s) => ({ ...applyInboxPage(s, page), inboxStatus: 'ready', inboxError: undefined }));
+    sinceRead = undefined;
+    set((s) => ({
+      ...applyInboxPage(s, page, { deltas: pushed, filter: s.inboxFilter }),
+      inboxStatus: 'ready',
+      inboxError: undefined,
+    }));
   } catch (err) {
-    if (seq === listSeq) set({ inboxStatus: 'error', inboxError: describeFailure(err).message });
+    if (seq !== listSeq) return;
+    sinceRead = undefined;
+    set({ inboxStatus: 'error', inboxError: describeFailure(err).message });
   }
 }
 
@@ -131,6 +142,7 @@ export function jumpTo(cluster: string, object: InboxItem['object'] | ObjectRef,
 
 /** Applies a pushed delta; re-lists when main says so, and refreshes the panel's drift when new drift arrived. */
 export function onInboxDelta(delta: InboxDelta): void {
+  sinceRead?.push(delta);
   set((s) => ({
     ...applyInboxDelta(s, delta, s.inboxFilter),
     inboxCounts: delta.counts,

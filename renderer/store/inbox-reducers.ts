@@ -50,11 +50,21 @@ const newestFirst =
   (a: number, b: number): number =>
     (items[b]?.lastSeen ?? '').localeCompare(items[a]?.lastSeen ?? '') || b - a;
 
-/** A page read from main replaces the list (items already known for other reasons are kept). */
-export function applyInboxPage(state: InboxListState, page: InboxPage): InboxListState {
+/**
+ * A page read from main replaces the list (items already known for other reasons are kept). Deltas pushed while the
+ * read was in flight may be newer than the page's copies of their items (a repeat's message, an acknowledgement), so
+ * they are applied again on top of it.
+ */
+export function applyInboxPage(
+  state: InboxListState,
+  page: InboxPage,
+  later?: { deltas: readonly InboxDelta[]; filter: InboxViewFilter },
+): InboxListState {
   const inboxItems = { ...state.inboxItems };
   for (const item of page.items) inboxItems[item.id] = item;
-  return { inboxItems, inboxOrder: page.items.map((i) => i.id), inboxTotal: page.total };
+  const listed: InboxListState = { inboxItems, inboxOrder: page.items.map((i) => i.id), inboxTotal: page.total };
+  if (!later) return listed;
+  return later.deltas.reduce((next, delta) => applyInboxDelta(next, delta, later.filter), listed);
 }
 
 /**

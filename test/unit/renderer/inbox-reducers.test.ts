@@ -91,6 +91,19 @@ describe('the inbox list', () => {
     expect(repeated.inboxOrder).toEqual([1, 4, 2]);
   });
 
+  it("keeps what was pushed while a page was being read over the page's older copies", () => {
+    const empty = { inboxItems: {}, inboxOrder: [], inboxTotal: 0 };
+    const repeat = item(1, { count: 2, message: 'deploy/kustomization.yaml: missing.yaml does not exist' });
+    const acked = item(2, { acknowledged: true, read: true });
+    const stalePage = { items: [item(2), item(1, { message: 'Source artifact not found' })], total: 2 };
+    const state = applyInboxPage(empty, stalePage, { deltas: [delta([repeat]), delta([acked])], filter: filter() });
+    expect(state.inboxItems[1]?.message).toBe(repeat.message);
+    expect(state.inboxItems[1]?.count).toBe(2);
+    // Acknowledged meanwhile: it leaves the Open list the page still had it in.
+    expect(state.inboxOrder).toEqual([1]);
+    expect(state.inboxTotal).toBe(1);
+  });
+
   it('returns the same state for a delta without items', () => {
     const state = { inboxItems: {}, inboxOrder: [], inboxTotal: 0 };
     expect(applyInboxDelta(state, delta([], true), filter())).toBe(state);
