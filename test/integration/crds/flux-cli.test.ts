@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +13,9 @@ import { type ClusterClient, openCluster } from '../../../main/kube/cluster-clie
 import { loadKubeconfig } from '../../../main/kube/kubeconfig.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { type RunningCluster, startCluster } from '../../cluster/control-plane.ts';
+import { ensureTool } from '../../tools/tools.ts';
 
-// The real `flux` CLI (2.9.5, built from the Go module proxy by test/cluster/go/flux/build.sh) against Fluxdeck's
+// The real `flux` CLI (2.9.5, built from the Go module proxy by test/tools/build.sh) against Fluxdeck's
 // CRDs: it must list, suspend and walk objects stored through them exactly as it does with Flux's own CRDs.
 
 const run = promisify(execFile);
@@ -23,23 +24,6 @@ const REVISION = 'main@sha1:0123456789abcdef0123456789abcdef01234567';
 let flux: string;
 let cluster: RunningCluster;
 let client: ClusterClient;
-
-/** Builds the flux CLI once per machine (a few minutes the first time) and returns its path. */
-function buildFlux(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [join(import.meta.dirname, '../../cluster/go/flux/build.sh')], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const path = out.trim().split('\n').pop();
-      if (code === 0 && path) resolve(path);
-      else reject(new Error(`building the flux CLI failed (exit ${String(code)}); see the messages above`));
-    });
-  });
-}
 
 async function fluxCli(...args: string[]): Promise<string> {
   const { stdout, stderr } = await run(flux, ['--kubeconfig', cluster.kubeconfig, '--context', cluster.name, ...args]);
@@ -74,7 +58,7 @@ async function markReady(
 }
 
 beforeAll(async () => {
-  flux = await buildFlux();
+  flux = await ensureTool('flux');
   cluster = await startCluster({
     name: 'crds-flux-cli',
     dir: join(tmpdir(), `fluxdeck-crds-flux-cli-${process.pid}`),
