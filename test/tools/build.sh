@@ -8,8 +8,8 @@
 # Each tool is built as the main module from a copy of its own module source, so its go.mod and go.sum (replace
 # directives included) apply exactly as in its own release build. Builds share Go's module and build caches, so tools
 # released together (flux CLI and controllers, say) compile their common packages once. A lock per tool lets parallel
-# test processes ask for the same tool; the cache key is the recipe's line plus this script, so changing a version
-# rebuilds only that tool.
+# test processes ask for the same tool; the cache key is the recipe's line, its prepare hook and the build function, so
+# adding a tool or changing one version rebuilds only that tool.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -43,7 +43,7 @@ build_tool() { # name
     return 2
   fi
   IFS='|' read -r _ module version pkg binary ldflags <<<"$line"
-  key=$( (echo "$line"; declare -f "prepare_$name" 2>/dev/null || true; cat "$0") | sha256sum | cut -c1-16)
+  key=$( (echo "$line"; declare -f "prepare_$name" 2>/dev/null || true; declare -f build_tool) | sha256sum | cut -c1-16)
   dir="$cache/tools/$name/$key"
   out="$dir/$binary"
   mkdir -p "$cache/tools/$name"
