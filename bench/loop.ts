@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { requestReconcile } from '../main/controllers/actions/flux-requests.ts';
-import { isReady } from '../main/controllers/api/conditions.ts';
-import { fluxKinds } from '../main/controllers/api/kinds.ts';
-import type { Kustomization } from '../main/controllers/api/kustomize.ts';
+import { requestReconcile } from '../main/controllers/requests/flux-requests.ts';
 import { createFluxdeck } from '../main/create-fluxdeck.ts';
+import { isReady } from '../main/flux/conditions.ts';
+import { fluxKinds } from '../main/flux/kinds.ts';
+import type { Kustomization } from '../main/flux/kustomize.ts';
 import { startCluster } from '../test/cluster/control-plane.ts';
 import { clientFor, ensureNamespace, gitRepository, installCrds, kustomization } from '../test/support/flux-fixture.ts';
 import { commitFiles, startGitServer } from '../test/support/git-server.ts';

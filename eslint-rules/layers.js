@@ -1,15 +1,16 @@
 // A local ESLint rule enforcing ARCHITECTURE.md rule 0 (dependencies point down) on resolved paths, not import
-// strings: `../api/x.ts` means main/controllers/api from main/controllers/kustomization/ but main/api from
-// main/controllers/, and only resolving the path tells them apart.
+// strings, so a relative import is judged by the folder it lands in.
 import { dirname, relative, resolve, sep } from 'node:path';
 
 /** Layers of main/, lowest first. A folder may import its own layer's folder and any folder of a lower layer. */
 export const mainLayers = [
   ['contract'],
   ['util'],
-  ['kube', 'sources', 'kustomize', 'helm', 'images'],
+  ['kube', 'sources', 'kustomize', 'helm', 'images', 'registry'],
+  ['flux'],
   ['engine'],
   ['controllers', 'notify'],
+  ['workbench'],
   ['create-fluxdeck'],
   ['api', 'cli', 'headless', 'electron'],
 ];

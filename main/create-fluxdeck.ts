@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
-import { fluxKinds } from './controllers/api/kinds.ts';
-import { type FluxEvent, fluxEventSink } from './controllers/flux-events.ts';
+import { fluxEventSink } from './controllers/flux-events.ts';
 import { type FluxSessionPlugin, fluxSessionPlugin } from './controllers/flux-session.ts';
 import { ClusterRegistry } from './engine/cluster-registry.ts';
 import type { ClusterSession } from './engine/cluster-session.ts';
 import type { ManagerEvents } from './engine/controller-manager.ts';
 import { EventBus } from './engine/event-bus.ts';
 import { kubeCacheFactory } from './engine/kube-cache.ts';
+import type { FluxEvent } from './flux/events.ts';
+import { fluxKinds } from './flux/kinds.ts';
 import { AuthHealthRegistry } from './kube/auth-health.ts';
 import { type KubeconfigStore, openKubeconfigStore } from './kube/kubeconfig-store.ts';
 import { WorkerPool } from './kustomize/build-pool.ts';

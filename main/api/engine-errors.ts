@@ -3,7 +3,7 @@
  * first error in the cause chain that says what went wrong decides the code.
  */
 import { ERROR_CODES, type ErrorCode, FluxdeckError } from '../contract/index.ts';
-import { FluxRequestError } from '../controllers/actions/flux-requests.ts';
+import { FluxRequestError } from '../controllers/requests/flux-requests.ts';
 import { isKubeError } from '../kube/kube-error.ts';
 import { SourceError, SourceReason } from '../sources/source-error.ts';
 import { WorkspaceError, type WorkspaceErrorCode } from '../sources/workspace/index.ts';

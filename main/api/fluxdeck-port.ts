@@ -14,22 +14,22 @@ import {
   type ObjectKey,
   type Workload,
 } from '../contract/index.ts';
+import { WATCHED_KINDS } from '../controllers/flux-session.ts';
 import {
   describeFluxRef,
   type FluxObjectRef,
-  type ReconcileOutcome,
   requestReconcile,
+  type RequestResult,
   resume,
   setSuspended,
-} from '../controllers/actions/flux-requests.ts';
-import { fluxKind, fluxKinds } from '../controllers/api/kinds.ts';
-import type { Kustomization } from '../controllers/api/kustomize.ts';
-import { CLIENT_SIDE_APPLY_MANAGER } from '../controllers/api/meta.ts';
-import type { GitRepository } from '../controllers/api/source.ts';
-import { WATCHED_KINDS } from '../controllers/flux-session.ts';
+} from '../controllers/requests/flux-requests.ts';
 import type { Fluxdeck } from '../create-fluxdeck.ts';
 import type { ClusterSession } from '../engine/cluster-session.ts';
 import type { CacheEvent } from '../engine/controller-manager.ts';
+import { fluxKind, fluxKinds } from '../flux/kinds.ts';
+import type { Kustomization } from '../flux/kustomize.ts';
+import { CLIENT_SIDE_APPLY_MANAGER } from '../flux/meta.ts';
+import type { GitRepository } from '../flux/source.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import { openArtifact } from '../sources/artifacts/open-artifact.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -256,7 +256,7 @@ export function fluxdeckPort(fd: Fluxdeck, opts: FluxdeckPortOptions): EnginePor
     return { kind, namespace: key.namespace, name: key.name };
   };
 
-  const outcome = (r: ReconcileOutcome): EngineOutcome => {
+  const outcome = (r: RequestResult): EngineOutcome => {
     const status = (r.object.status ?? {}) as { lastAppliedRevision?: string; artifact?: { revision?: string } };
     const revision = status.lastAppliedRevision ?? status.artifact?.revision;
     return { ok: r.ready, message: r.message, ...(revision !== undefined && { revision }) };

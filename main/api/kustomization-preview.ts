@@ -7,9 +7,9 @@
 import { stringify } from 'yaml';
 
 import type { DiffEntry, FieldChange, PreviewObject } from '../contract/index.ts';
-import type { Kustomization } from '../controllers/api/kustomize.ts';
 import { substitutionVariables } from '../controllers/kustomization/controller.ts';
 import { previewKustomization } from '../controllers/kustomization/preview.ts';
+import type { Kustomization } from '../flux/kustomize.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import { apiVersionOf } from '../kube/inventory.ts';
 import { maskForDisplay } from '../kube/object-diff.ts';

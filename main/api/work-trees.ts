@@ -13,11 +13,11 @@ import {
   type WorkTree,
   type WorkTreePreview,
 } from '../contract/index.ts';
-import { fluxKinds } from '../controllers/api/kinds.ts';
-import type { Kustomization } from '../controllers/api/kustomize.ts';
-import type { GitRepository, GitRepositoryRef } from '../controllers/api/source.ts';
 import { secretData } from '../controllers/gitrepository/controller.ts';
 import type { ClusterRegistry } from '../engine/cluster-registry.ts';
+import { fluxKinds } from '../flux/kinds.ts';
+import type { Kustomization } from '../flux/kustomize.ts';
+import type { GitRepository, GitRepositoryRef } from '../flux/source.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import { authFromSecret, type GitAuth } from '../sources/git/git-auth.ts';
 import { DEFAULT_BRANCH } from '../sources/git/git-reference.ts';

@@ -1,4 +1,4 @@
-import { type FluxKindDescriptor, fluxKinds } from '../controllers/api/kinds.ts';
+import { type FluxKindDescriptor, fluxKinds } from '../flux/kinds.ts';
 import { UsageError } from './command.ts';
 
 /**

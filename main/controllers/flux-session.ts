@@ -1,16 +1,23 @@
 import type { SessionPlugin } from '../engine/cluster-registry.ts';
 import type { ClusterSession } from '../engine/cluster-session.ts';
-import { type Controller, ControllerManager, type ManagerEvents } from '../engine/controller-manager.ts';
+import {
+  type CacheEvent,
+  type Controller,
+  ControllerManager,
+  type ManagerEvents,
+  needsReconcile,
+} from '../engine/controller-manager.ts';
 import type { EventSink } from '../engine/event-bus.ts';
 import { LeaderElector } from '../engine/leader-election.ts';
 import { kubeLeaseStore } from '../engine/lease-store.ts';
+import { fluxKinds } from '../flux/kinds.ts';
+import { Annotation } from '../flux/meta.ts';
 import { isKubeError } from '../kube/kube-error.ts';
 import type { WorkerPool } from '../kustomize/build-pool.ts';
 import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
 import { openArtifact } from '../sources/artifacts/open-artifact.ts';
 import type { GitSource } from '../sources/git-source.ts';
 import { errorMessage } from '../util/errors.ts';
-import { fluxKinds } from './api/kinds.ts';
 import { detectFluxControllers, type FluxDetection } from './crds/detect-flux.ts';
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
@@ -21,6 +28,9 @@ import { kustomizationController, RemoteClients } from './kustomization/controll
  * them only when (a) Flux's own controllers do not run there (observe mode otherwise), and (b) this instance holds the
  * cluster's `fluxdeck-controllers` Lease (another Fluxdeck instance may). Both are re-checked while connected.
  */
+
+/** Flux's predicates: the engine's, with `reconcile.fluxcd.io/requestedAt` as the request annotation. */
+const fluxPredicate = (e: CacheEvent): boolean => needsReconcile(e, Annotation.ReconcileRequestedAt);
 
 export type ClusterRole = 'reconciling' | 'standby' | 'observing' | 'no-flux-crds' | 'paused';
 
@@ -193,7 +203,7 @@ class SessionRun {
     ];
     const manager = new ControllerManager({
       cluster: session.context,
-      controllers,
+      controllers: controllers.map((c) => ({ shouldReconcile: fluxPredicate, ...c })),
       caches: (t) => session.cache(t),
       bus: deps.bus,
       logger: session.logger,

@@ -1,6 +1,6 @@
+import { FLUX_FINALIZER } from '../flux/meta.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import type { KubeObject } from '../util/kube-object.ts';
-import { FLUX_FINALIZER } from './api/meta.ts';
 
 /**
  * Writing status and finalizers the way Flux's patch helper does: only what changed goes out (an unchanged status is

@@ -63,25 +63,26 @@ export interface Controller {
   reconcile(object: KubeObject, request: ReconcileRequest): Promise<ReconcileOutcome>;
   /** Other kinds whose changes requeue objects of this kind (sources, dependencies). */
   watches?: Watch[];
-  /** Whether a change of the object itself needs a reconcile; defaults to {@link needsReconcile}. */
+  /** Whether a change of the object itself needs a reconcile; defaults to {@link needsReconcile} without a request annotation. */
   shouldReconcile?: (event: CacheEvent) => boolean;
 }
 
-export const RECONCILE_REQUEST_ANNOTATION = 'reconcile.fluxcd.io/requestedAt';
-
 /**
- * Flux's predicates: a new object, a new generation (spec change), a changed reconcile request annotation or a
- * deletion in progress. Status-only updates (which the controllers write themselves) do not trigger a reconcile.
+ * The default predicate (controller-runtime's, as Flux uses them): a new object, a new generation (spec change), a
+ * deletion in progress, or a changed value of the request annotation when the controller has one (Flux's
+ * `reconcile.fluxcd.io/requestedAt`: the engine does not know Flux, so the controllers name it). Status-only updates
+ * (which the controllers write themselves) do not trigger a reconcile.
  */
-export function needsReconcile(event: CacheEvent): boolean {
+export function needsReconcile(event: CacheEvent, requestAnnotation?: string): boolean {
   if (event.type === 'added') return true;
   if (event.type === 'deleted') return false;
   const { object, old } = event;
   if (!old) return true;
   if (object.metadata.generation !== old.metadata.generation) return true;
   if (object.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) return true;
-  const now = object.metadata.annotations?.[RECONCILE_REQUEST_ANNOTATION];
-  return now !== undefined && now !== old.metadata.annotations?.[RECONCILE_REQUEST_ANNOTATION];
+  if (requestAnnotation === undefined) return false;
+  const now = object.metadata.annotations?.[requestAnnotation];
+  return now !== undefined && now !== old.metadata.annotations?.[requestAnnotation];
 }
 
 /** `cluster/kind/namespace/name`: the work-queue key (ARCHITECTURE.md rule 6). */
@@ -150,7 +151,7 @@ export class ControllerManager {
     const { caches, cluster } = this.opts;
     for (const c of this.opts.controllers) {
       const own = caches(c.type);
-      const should = c.shouldReconcile ?? needsReconcile;
+      const should = c.shouldReconcile ?? ((e: CacheEvent) => needsReconcile(e));
       this.unsubscribe.push(
         own.subscribe((event) => {
           const key = objectKey(

@@ -1,3 +1,5 @@
+import type { ManagerEvents } from '../engine/controller-manager.ts';
+import type { FluxEvent } from '../flux/events.ts';
 import type { AuthHealth } from '../kube/auth-health.ts';
 import type { ChangeSetEntry } from '../kube/change-set.ts';
 import { ownersOf } from '../kube/managed-fields.ts';
@@ -9,27 +11,14 @@ import type { AlertInput, AlertObject, DriftedObject } from './inbox-types.ts';
  * objects, auth health) to alerts. The feed (inbox-feed.ts) calls them and hands the result to the store.
  */
 
-/** A controller's event as the engine bus carries it (main/controllers/flux-events.ts `FluxEvent`). */
-export interface FluxEventLike {
-  cluster: string;
-  object: { apiVersion: string; kind: string; namespace: string; name: string };
-  type: 'Normal' | 'Warning';
-  reason: string;
-  message: string;
-  revision?: string;
-  controller: string;
-  drifted?: ChangeSetEntry[];
-  timestamp: string;
-}
+/** A controller's event as the engine bus carries it. */
+export type { FluxEvent };
 
-/** The work queue's `reconcile.finished` (main/engine/controller-manager.ts). */
-export interface ReconcileFinishedLike {
-  cluster: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  error?: string;
-}
+/** The fields of the work queue's `reconcile.finished` the rules read. */
+export type ReconcileFinished = Pick<
+  ManagerEvents['reconcile.finished'],
+  'cluster' | 'kind' | 'namespace' | 'name' | 'error'
+>;
 
 export interface RuleSettings {
   /** Raise "suspended" when an object has been suspended longer than this (default 24 h). */
@@ -59,7 +48,7 @@ const objectOf = (o: { apiVersion?: string; kind: string; namespace?: string; na
 const describeObject = (o: AlertObject): string => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
 
 /** Every Warning event is an alert (reconcile failed, or a warning when it only waits); a corrected drift is one too. */
-export function alertsFromFluxEvent(e: FluxEventLike): AlertInput[] {
+export function alertsFromFluxEvent(e: FluxEvent): AlertInput[] {
   const base = {
     cluster: e.cluster,
     object: objectOf(e.object),
@@ -126,7 +115,7 @@ function driftSignature(entries: readonly ChangeSetEntry[]): string {
 }
 
 /** A reconcile that ended in an error no event reported (status not writable, a crash in the reconciler). */
-export function alertFromReconcileError(e: ReconcileFinishedLike): AlertInput | undefined {
+export function alertFromReconcileError(e: ReconcileFinished): AlertInput | undefined {
   // Shutdown and disconnect abort reconciles in flight: not a failure of the object.
   if (e.error === undefined || /\babort/i.test(e.error)) return undefined;
   return {

@@ -11,8 +11,8 @@ import {
   alertsFromFluxEvent,
   authAlert,
   DEFAULT_RULE_SETTINGS,
-  type FluxEventLike,
-  type ReconcileFinishedLike,
+  type FluxEvent,
+  type ReconcileFinished,
   type RuleSettings,
   staleSourceAlerts,
   suspendedAlerts,
@@ -27,8 +27,8 @@ import type { Inbox } from './inbox-types.ts';
 
 /** The engine bus, narrowed to what the feed reads (an `EventBus<FluxdeckEvents>` fits). */
 export interface FeedEvents {
-  on(type: 'flux.event', listener: (e: FluxEventLike) => void): () => void;
-  on(type: 'reconcile.finished', listener: (e: ReconcileFinishedLike) => void): () => void;
+  on(type: 'flux.event', listener: (e: FluxEvent) => void): () => void;
+  on(type: 'reconcile.finished', listener: (e: ReconcileFinished) => void): () => void;
 }
 
 interface FeedCache {

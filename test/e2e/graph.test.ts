@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebSocket } from 'ws';
 
-import { fluxKinds } from '../../main/controllers/api/kinds.ts';
+import { fluxKinds } from '../../main/flux/kinds.ts';
 import type { ClusterClient } from '../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../main/util/kube-object.ts';
 import { type RunningCluster, startCluster } from '../cluster/control-plane.ts';

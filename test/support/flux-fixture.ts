@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { fluxKinds } from '../../main/controllers/api/kinds.ts';
-import type { Kustomization } from '../../main/controllers/api/kustomize.ts';
-import type { Condition } from '../../main/controllers/api/meta.ts';
-import type { GitRepository } from '../../main/controllers/api/source.ts';
 import { installFluxCrds } from '../../main/controllers/crds/install-flux-crds.ts';
+import { fluxKinds } from '../../main/flux/kinds.ts';
+import type { Kustomization } from '../../main/flux/kustomize.ts';
+import type { Condition } from '../../main/flux/meta.ts';
+import type { GitRepository } from '../../main/flux/source.ts';
 import { type ClusterClient, openCluster } from '../../main/kube/cluster-client.ts';
 import { loadKubeconfig } from '../../main/kube/kubeconfig.ts';
 import type { KubeObject } from '../../main/util/kube-object.ts';

@@ -1,7 +1,7 @@
-import { fluxKinds } from '../../controllers/api/kinds.ts';
-import type { Kustomization } from '../../controllers/api/kustomize.ts';
 import { substitutionVariables } from '../../controllers/kustomization/controller.ts';
 import { previewKustomization } from '../../controllers/kustomization/preview.ts';
+import { fluxKinds } from '../../flux/kinds.ts';
+import type { Kustomization } from '../../flux/kustomize.ts';
 import { fluxBuild, openDirectory } from '../../kustomize/index.ts';
 import { describeRef } from '../../util/kube-object.ts';
 import { namespaceOf, openFromFlags, parseCommand } from '../cluster-flags.ts';

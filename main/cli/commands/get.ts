@@ -1,5 +1,5 @@
-import { getCondition } from '../../controllers/api/conditions.ts';
-import type { FluxStatus } from '../../controllers/api/meta.ts';
+import { getCondition } from '../../flux/conditions.ts';
+import type { FluxStatus } from '../../flux/meta.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
 import { namespaceOf, openFromFlags, parseCommand } from '../cluster-flags.ts';
 import type { Command } from '../command.ts';

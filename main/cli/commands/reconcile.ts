@@ -1,4 +1,4 @@
-import { describeFluxRef, requestReconcile } from '../../controllers/actions/flux-requests.ts';
+import { describeFluxRef, requestReconcile } from '../../controllers/requests/flux-requests.ts';
 import { namespaceOf, openFromFlags, parseCommand } from '../cluster-flags.ts';
 import { type Command, UsageError } from '../command.ts';
 import { kindFromWords } from '../kind-words.ts';

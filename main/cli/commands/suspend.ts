@@ -1,4 +1,4 @@
-import { describeFluxRef, resume, setSuspended } from '../../controllers/actions/flux-requests.ts';
+import { describeFluxRef, resume, setSuspended } from '../../controllers/requests/flux-requests.ts';
 import { namespaceOf, openFromFlags, parseCommand } from '../cluster-flags.ts';
 import { type Command, UsageError } from '../command.ts';
 import { kindFromWords } from '../kind-words.ts';

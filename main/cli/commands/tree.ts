@@ -1,4 +1,4 @@
-import { inventoryTree, renderTree } from '../../controllers/actions/inventory-tree.ts';
+import { inventoryTree, renderTree } from '../../controllers/requests/inventory-tree.ts';
 import { namespaceOf, openFromFlags, parseCommand } from '../cluster-flags.ts';
 import { type Command, UsageError } from '../command.ts';
 import { kindFromWords } from '../kind-words.ts';

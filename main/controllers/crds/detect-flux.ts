@@ -2,8 +2,8 @@
  * Finds Flux's own controllers in a cluster, so the engine can switch to observe mode there: when Flux reconciles a
  * kind, Fluxdeck shows and controls it but does not reconcile it too.
  */
+import type { FluxKindName } from '../../flux/kinds.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
-import type { FluxKindName } from '../api/kinds.ts';
 
 /** Flux's controllers and the kinds each reconciles. */
 export const FLUX_CONTROLLERS = {

@@ -1,5 +1,8 @@
 import type { ClusterSession } from '../../engine/cluster-session.ts';
 import type { Controller, ResourceType } from '../../engine/controller-manager.ts';
+import { parseDuration } from '../../flux/duration.ts';
+import { fluxKinds } from '../../flux/kinds.ts';
+import { DEFAULT_SOURCE_TIMEOUT, type GitRepository, type GitRepositoryStatus } from '../../flux/source.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
 import { authFromSecret } from '../../sources/git/git-auth.ts';
@@ -7,9 +10,6 @@ import type { GitFetchResult } from '../../sources/git/git-fetch.ts';
 import { parseGitUrl } from '../../sources/git/git-url.ts';
 import type { GitSource } from '../../sources/git-source.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
-import { parseDuration } from '../api/duration.ts';
-import { fluxKinds } from '../api/kinds.ts';
-import { DEFAULT_SOURCE_TIMEOUT, type GitRepository, type GitRepositoryStatus } from '../api/source.ts';
 import type { FluxEventSink } from '../flux-events.ts';
 import { setFinalizer, StatusWriter } from '../status-writer.ts';
 import type { GitRepositoryPorts } from './ports.ts';

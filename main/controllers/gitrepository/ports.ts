@@ -1,4 +1,4 @@
-import type { Artifact, GitRepository, GitRepositoryInclude, GitRepositoryStatus } from '../api/source.ts';
+import type { Artifact, GitRepository, GitRepositoryInclude, GitRepositoryStatus } from '../../flux/source.ts';
 
 /**
  * What the GitRepository reconciler needs from the world. create-fluxdeck wires these to main/sources (git fetching,

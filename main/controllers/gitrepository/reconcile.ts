@@ -1,4 +1,3 @@
-import { errorChain } from '../../util/errors.ts';
 import {
   type ConditionContext,
   deleteCondition,
@@ -7,9 +6,9 @@ import {
   markReconciling,
   markTrue,
   markUnknown,
-} from '../api/conditions.ts';
-import { parseDuration } from '../api/duration.ts';
-import { ConditionType, FLUX_FINALIZER, Reason } from '../api/meta.ts';
+} from '../../flux/conditions.ts';
+import { parseDuration } from '../../flux/duration.ts';
+import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
 import {
   type Artifact,
   type GitRepository,
@@ -17,7 +16,8 @@ import {
   type GitRepositoryStatus,
   SourceCondition,
   SourceReason,
-} from '../api/source.ts';
+} from '../../flux/source.ts';
+import { errorChain } from '../../util/errors.ts';
 import type { FetchedRevision, GitRepositoryPorts, ResolvedInclude } from './ports.ts';
 
 /**

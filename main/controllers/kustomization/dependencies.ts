@@ -1,5 +1,5 @@
-import { isReady } from '../api/conditions.ts';
-import type { Kustomization } from '../api/kustomize.ts';
+import { isReady } from '../../flux/conditions.ts';
+import type { Kustomization } from '../../flux/kustomize.ts';
 
 /**
  * `dependsOn` for Kustomizations, as kustomize-controller's `checkDependencies` does it (flux-behaviour.md §2.3), plus

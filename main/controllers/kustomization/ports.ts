@@ -1,8 +1,8 @@
+import type { Kustomization, KustomizationStatus } from '../../flux/kustomize.ts';
+import type { Artifact } from '../../flux/source.ts';
 import type { ChangeSetEntry } from '../../kube/change-set.ts';
 import type { InventoryRef } from '../../kube/inventory.ts';
 import type { KubeObject, ObjectRef } from '../../util/kube-object.ts';
-import type { Kustomization, KustomizationStatus } from '../api/kustomize.ts';
-import type { Artifact } from '../api/source.ts';
 
 /**
  * What the Kustomization reconciler needs from the world, as small interfaces (ARCHITECTURE.md rule 5: planning is

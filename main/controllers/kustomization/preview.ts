@@ -1,8 +1,8 @@
+import type { Kustomization } from '../../flux/kustomize.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { type InventoryRef, inventoryRefs } from '../../kube/inventory.ts';
 import { type ObjectDiff, ResourceManager } from '../../kube/resource-manager.ts';
 import { inventoryId, type KubeObject, type ObjectRef, refOf } from '../../util/kube-object.ts';
-import type { Kustomization } from '../api/kustomize.ts';
 import { KUSTOMIZE_OWNER, RemoteClients, targetClient } from './controller.ts';
 
 /**

@@ -1,6 +1,3 @@
-import { changed, type ChangeSetEntry, changeSetMessage } from '../../kube/change-set.ts';
-import { inventoryFromChangeSet, inventoryRefs, staleObjects } from '../../kube/inventory.ts';
-import { errorChain } from '../../util/errors.ts';
 import {
   type ConditionContext,
   deleteCondition,
@@ -10,17 +7,20 @@ import {
   markReconciling,
   markTrue,
   markUnknown,
-} from '../api/conditions.ts';
-import { formatDuration, parseDuration } from '../api/duration.ts';
+} from '../../flux/conditions.ts';
+import { formatDuration, parseDuration } from '../../flux/duration.ts';
 import {
   deletesOnFinalize,
   type Kustomization,
   kustomizationRetryIntervalMs,
   type KustomizationStatus,
   kustomizationTimeoutMs,
-} from '../api/kustomize.ts';
-import { ConditionType, FLUX_FINALIZER, Reason } from '../api/meta.ts';
-import type { Artifact } from '../api/source.ts';
+} from '../../flux/kustomize.ts';
+import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
+import type { Artifact } from '../../flux/source.ts';
+import { changed, type ChangeSetEntry, changeSetMessage } from '../../kube/change-set.ts';
+import { inventoryFromChangeSet, inventoryRefs, staleObjects } from '../../kube/inventory.ts';
+import { errorChain } from '../../util/errors.ts';
 import { checkDependencies } from './dependencies.ts';
 import type { Applier, KustomizationPorts } from './ports.ts';
 

@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { markTrue } from '../../../main/controllers/api/conditions.ts';
-import { type FluxKindName, fluxKinds } from '../../../main/controllers/api/kinds.ts';
 import { installFluxCrds } from '../../../main/controllers/crds/install-flux-crds.ts';
+import { markTrue } from '../../../main/flux/conditions.ts';
+import { type FluxKindName, fluxKinds } from '../../../main/flux/kinds.ts';
 import { type ClusterClient, openCluster } from '../../../main/kube/cluster-client.ts';
 import { loadKubeconfig } from '../../../main/kube/kubeconfig.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';

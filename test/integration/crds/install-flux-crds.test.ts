@@ -8,10 +8,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../../../main/cli/run.ts';
-import { fluxKindList, fluxKinds, fluxResourcePath } from '../../../main/controllers/api/kinds.ts';
 import { type CustomResourceDefinition, loadCrdManifests } from '../../../main/controllers/crds/crd-manifests.ts';
 import { detectFluxControllers } from '../../../main/controllers/crds/detect-flux.ts';
 import { installFluxCrds, isEstablished } from '../../../main/controllers/crds/install-flux-crds.ts';
+import { fluxKindList, fluxKinds, fluxResourcePath } from '../../../main/flux/kinds.ts';
 import { type ClusterClient, openCluster } from '../../../main/kube/cluster-client.ts';
 import { isKubeError } from '../../../main/kube/kube-error.ts';
 import { loadKubeconfig } from '../../../main/kube/kubeconfig.ts';

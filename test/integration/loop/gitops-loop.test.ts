@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { diffCommand } from '../../../main/cli/commands/diff.ts';
-import { requestReconcile, resume, setSuspended } from '../../../main/controllers/actions/flux-requests.ts';
-import { fluxKinds } from '../../../main/controllers/api/kinds.ts';
-import type { Kustomization } from '../../../main/controllers/api/kustomize.ts';
-import type { GitRepository } from '../../../main/controllers/api/source.ts';
+import { requestReconcile, resume, setSuspended } from '../../../main/controllers/requests/flux-requests.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
+import { fluxKinds } from '../../../main/flux/kinds.ts';
+import type { Kustomization } from '../../../main/flux/kustomize.ts';
+import type { GitRepository } from '../../../main/flux/source.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
 import {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { fluxKinds } from '../../../main/controllers/api/kinds.ts';
-import type { Kustomization } from '../../../main/controllers/api/kustomize.ts';
+import { fluxKinds } from '../../../main/flux/kinds.ts';
+import type { Kustomization } from '../../../main/flux/kustomize.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { type CliProcess, runCli, startCli } from '../../support/cli-process.ts';

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { fluxKinds } from '../../../main/controllers/api/kinds.ts';
-import type { Kustomization } from '../../../main/controllers/api/kustomize.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
+import { fluxKinds } from '../../../main/flux/kinds.ts';
+import type { Kustomization } from '../../../main/flux/kustomize.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { type RunningCluster, startCluster } from '../../cluster/control-plane.ts';

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { requestReconcile, setSuspended } from '../../../main/controllers/actions/flux-requests.ts';
-import { fluxKinds } from '../../../main/controllers/api/kinds.ts';
-import type { Kustomization } from '../../../main/controllers/api/kustomize.ts';
+import { requestReconcile, setSuspended } from '../../../main/controllers/requests/flux-requests.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
+import { fluxKinds } from '../../../main/flux/kinds.ts';
+import type { Kustomization } from '../../../main/flux/kustomize.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { InboxFilter, InboxItem } from '../../../main/notify/index.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';

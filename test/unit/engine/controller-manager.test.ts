@@ -75,6 +75,8 @@ function setup(controllerExtra: Partial<Controller> = {}): {
       reconciled.push(o.metadata.name ?? '');
       return Promise.resolve({});
     },
+    // As Flux's controllers do (main/controllers/flux-session.ts): a new request annotation value asks for a reconcile.
+    shouldReconcile: (e) => needsReconcile(e, 'reconcile.fluxcd.io/requestedAt'),
     watches: [
       {
         type: GIT,
@@ -165,7 +167,7 @@ describe('ControllerManager', () => {
   });
 });
 
-describe('needsReconcile (Flux predicates)', () => {
+describe('needsReconcile (the predicates Flux uses)', () => {
   const base = obj(KS, 'a');
   it.each<[string, CacheEvent, boolean]>([
     ['added', { type: 'added', object: base }, true],
@@ -192,7 +194,12 @@ describe('needsReconcile (Flux predicates)', () => {
       false,
     ],
   ])('%s → %s', (_name, event, expected) => {
-    expect(needsReconcile(event)).toBe(expected);
+    expect(needsReconcile(event, 'reconcile.fluxcd.io/requestedAt')).toBe(expected);
+  });
+
+  it('ignores annotations when the controller names no request annotation', () => {
+    const annotated = obj(KS, 'a', { annotations: { 'reconcile.fluxcd.io/requestedAt': '1' } });
+    expect(needsReconcile({ type: 'modified', object: annotated, old: base })).toBe(false);
   });
 });
 

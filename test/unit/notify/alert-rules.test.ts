@@ -7,7 +7,7 @@ import {
   alertsFromFluxEvent,
   authAlert,
   DEFAULT_RULE_SETTINGS,
-  type FluxEventLike,
+  type FluxEvent,
   staleSourceAlerts,
   suspendedAlerts,
   suspendedSince,
@@ -17,7 +17,7 @@ import type { KubeObject } from '../../../main/util/kube-object.ts';
 const HOUR = 3600_000;
 const now = Date.parse('2025-03-10T12:00:00Z');
 
-const event = (over: Partial<FluxEventLike> = {}): FluxEventLike => ({
+const event = (over: Partial<FluxEvent> = {}): FluxEvent => ({
   cluster: 'prod',
   object: {
     apiVersion: 'kustomize.toolkit.fluxcd.io/v1',

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { EventBus } from '../../../main/engine/event-bus.ts';
 import type { AuthHealth } from '../../../main/kube/auth-health.ts';
-import type { FluxEventLike, ReconcileFinishedLike } from '../../../main/notify/alert-rules.ts';
+import type { FluxEvent, ReconcileFinished } from '../../../main/notify/alert-rules.ts';
 import {
   type FeedClusters,
   type FeedSession,
@@ -17,8 +17,8 @@ const KS = { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization'
 const GIT = { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository' };
 
 interface Events {
-  'flux.event': FluxEventLike;
-  'reconcile.finished': ReconcileFinishedLike;
+  'flux.event': FluxEvent;
+  'reconcile.finished': ReconcileFinished;
 }
 
 let clock: number;

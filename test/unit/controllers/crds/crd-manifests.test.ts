@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { fluxKindList } from '../../../../main/controllers/api/kinds.ts';
 import {
   type CustomResourceDefinition,
   loadCrdManifests,
   parseCrdManifests,
 } from '../../../../main/controllers/crds/crd-manifests.ts';
 import { storageVersion } from '../../../../main/controllers/crds/install-flux-crds.ts';
+import { fluxKindList } from '../../../../main/flux/kinds.ts';
 
 const crds = await loadCrdManifests();
 const byName = new Map(crds.map((c) => [c.metadata.name, c]));

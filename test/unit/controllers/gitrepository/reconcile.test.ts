@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import type { Artifact, GitRepository, GitRepositoryStatus } from '../../../../main/controllers/api/source.ts';
 import type { FetchedRevision, GitRepositoryPorts } from '../../../../main/controllers/gitrepository/ports.ts';
 import { reconcileGitRepository } from '../../../../main/controllers/gitrepository/reconcile.ts';
+import type { Artifact, GitRepository, GitRepositoryStatus } from '../../../../main/flux/source.ts';
 
 const HASH = 'a'.repeat(40);
 const REV = `main@sha1:${HASH}`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import type { Kustomization } from '../../../../main/controllers/api/kustomize.ts';
 import { checkDependencies, dependentsOf, findCycle } from '../../../../main/controllers/kustomization/dependencies.ts';
+import type { Kustomization } from '../../../../main/flux/kustomize.ts';
 
 function ks(
   name: string,

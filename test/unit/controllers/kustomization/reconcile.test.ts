@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 
-import type { Kustomization, KustomizationStatus } from '../../../../main/controllers/api/kustomize.ts';
 import type {
   Applier,
   KustomizationEvent,
@@ -8,6 +7,7 @@ import type {
   SourceLookup,
 } from '../../../../main/controllers/kustomization/ports.ts';
 import { healthCheckRefs, reconcileKustomization } from '../../../../main/controllers/kustomization/reconcile.ts';
+import type { Kustomization, KustomizationStatus } from '../../../../main/flux/kustomize.ts';
 import { changeEntry, type ChangeSetEntry } from '../../../../main/kube/change-set.ts';
 import type { InventoryRef } from '../../../../main/kube/inventory.ts';
 import type { KubeObject } from '../../../../main/util/kube-object.ts';

@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-import { fluxKindList } from '../../../../main/controllers/api/kinds.ts';
-import { type CustomResourceDefinition, loadCrdManifests } from '../../../../main/controllers/crds/crd-manifests.ts';
-import { storageVersion } from '../../../../main/controllers/crds/install-flux-crds.ts';
+import { type CustomResourceDefinition, loadCrdManifests } from '../../../main/controllers/crds/crd-manifests.ts';
+import { storageVersion } from '../../../main/controllers/crds/install-flux-crds.ts';
+import { fluxKindList } from '../../../main/flux/kinds.ts';
 
-// The TypeScript types of main/controllers/api and the CRD schemas in resources/crds are written by hand from the same
+// The TypeScript types of main/flux and the CRD schemas in resources/crds are written by hand from the same
 // Flux API reference. This test walks both with the TypeScript checker and reports every difference: a field on one
 // side only, a required field typed optional (or the reverse), a list typed as a scalar, an enum whose values differ.
 
-const API_DIR = join(import.meta.dirname, '../../../../main/controllers/api');
+const API_DIR = join(import.meta.dirname, '../../../main/flux');
 const FILES: Record<string, string> = {
   'source.toolkit.fluxcd.io': 'source.ts',
   'kustomize.toolkit.fluxcd.io': 'kustomize.ts',

@@ -1,8 +1,8 @@
+import { getCondition } from '../../flux/conditions.ts';
+import { fluxKind, type FluxKindDescriptor } from '../../flux/kinds.ts';
+import { Annotation, CLIENT_SIDE_APPLY_MANAGER, type Condition, type FluxStatus } from '../../flux/meta.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
-import { getCondition } from '../api/conditions.ts';
-import { fluxKind, type FluxKindDescriptor } from '../api/kinds.ts';
-import { Annotation, CLIENT_SIDE_APPLY_MANAGER, type Condition, type FluxStatus } from '../api/meta.ts';
 
 /**
  * The `flux` CLI's verbs, done the way the CLI does them (flux-behaviour.md §7) so they work the same whether
@@ -23,7 +23,7 @@ type FluxLike = KubeObject & {
 
 export type Progress = (message: string) => void;
 
-export interface ReconcileOutcome {
+export interface RequestResult {
   object: FluxLike;
   ready: boolean;
   /** The Ready condition's message (e.g. `Applied revision: main@sha1:...`), or why it failed. */
@@ -64,7 +64,7 @@ export async function requestReconcile(
   client: ClusterClient,
   ref: FluxObjectRef,
   opts: { withSource?: boolean; timeoutMs?: number; signal?: AbortSignal; progress?: Progress; pollMs?: number } = {},
-): Promise<ReconcileOutcome> {
+): Promise<RequestResult> {
   const progress = opts.progress ?? (() => undefined);
   const current = await getFlux(client, ref, opts.signal);
   if (current.spec?.suspend) throw new FluxRequestError(`${describeFluxRef(ref)} is suspended; resume it first`);
@@ -97,7 +97,7 @@ export async function waitForHandled(
   ref: FluxObjectRef,
   requestedAt: string,
   opts: { timeoutMs?: number; signal?: AbortSignal; pollMs?: number } = {},
-): Promise<ReconcileOutcome> {
+): Promise<RequestResult> {
   const deadline = Date.now() + (opts.timeoutMs ?? 5 * 60_000);
   for (;;) {
     const obj = await getFlux(client, ref, opts.signal);
@@ -157,7 +157,7 @@ export async function resume(
   client: ClusterClient,
   ref: FluxObjectRef,
   opts: { timeoutMs?: number; signal?: AbortSignal; progress?: Progress; pollMs?: number } = {},
-): Promise<ReconcileOutcome> {
+): Promise<RequestResult> {
   await setSuspended(client, ref, false, opts);
   opts.progress?.(`resumed ${describeFluxRef(ref)}`);
   return requestReconcile(client, ref, opts);

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  formatDuration,
-  isDuration,
-  parseDuration,
-  TIMEOUT_PATTERN,
-} from '../../../../main/controllers/api/duration.ts';
+import { formatDuration, isDuration, parseDuration, TIMEOUT_PATTERN } from '../../../main/flux/duration.ts';
 
 describe('Go durations', () => {
   it.each([

@@ -1,7 +1,7 @@
+import { fluxKinds } from '../../flux/kinds.ts';
+import type { Kustomization } from '../../flux/kustomize.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { describeRef, type ObjectRef, parseInventoryId } from '../../util/kube-object.ts';
-import { fluxKinds } from '../api/kinds.ts';
-import type { Kustomization } from '../api/kustomize.ts';
 
 /** One node of `flux tree`: an object and, for Kustomizations, what its inventory holds. */
 export interface TreeNode {

@@ -17,8 +17,8 @@ import {
   setCondition,
   summarize,
   trimConditionMessage,
-} from '../../../../main/controllers/api/conditions.ts';
-import type { Condition, ConditionStatus, FluxStatus } from '../../../../main/controllers/api/meta.ts';
+} from '../../../main/flux/conditions.ts';
+import type { Condition, ConditionStatus, FluxStatus } from '../../../main/flux/meta.ts';
 
 const T0 = new Date('2024-05-01T10:00:00.789Z');
 const T1 = new Date('2024-05-01T10:05:00.123Z');

@@ -3,7 +3,7 @@
  * reconcile-request annotation, the finalizer, common reasons. Field names and string values are Flux's, because
  * Fluxdeck reads and writes the same objects as the `flux` CLI and Flux's own controllers.
  */
-import type { KubeObject, ObjectMeta } from '../../util/kube-object.ts';
+import type { KubeObject, ObjectMeta } from '../util/kube-object.ts';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -83,7 +83,7 @@ export interface ValuesReference {
 }
 
 /** kustomize's resource selector, used by patches and drift-ignore rules; the same as main/kustomize's. */
-export type { Selector } from '../../kustomize/selector.ts';
+export type { Selector } from '../kustomize/selector.ts';
 
 /** One entry of `status.history` (`meta.History`), newest first. */
 export interface Snapshot {

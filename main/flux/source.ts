@@ -2,12 +2,12 @@
  * `source.toolkit.fluxcd.io/v1`: GitRepository, HelmRepository, HelmChart, OCIRepository, Bucket
  * (source-controller `api/v1/*_types.go`).
  */
-import type { Artifact } from '../../sources/artifacts/artifact.ts';
+import type { Artifact } from '../sources/artifacts/artifact.ts';
 import { parseDuration } from './duration.ts';
 import type { FluxObject, FluxStatus, LocalObjectReference, NamespacedObjectKindReference } from './meta.ts';
 
 /** `.status.artifact` is the one main/sources produces: written to status as it is. */
-export type { Artifact } from '../../sources/artifacts/artifact.ts';
+export type { Artifact } from '../sources/artifacts/artifact.ts';
 
 /** The status shared by every source kind. */
 export interface SourceStatus extends FluxStatus {

@@ -2,7 +2,7 @@
  * `notification.toolkit.fluxcd.io`: Provider and Alert (v1beta3, configuration without status) and Receiver (v1)
  * (notification-controller `api/v1beta3`, `api/v1`).
  */
-import type { KubeObject, ObjectMeta } from '../../util/kube-object.ts';
+import type { KubeObject, ObjectMeta } from '../util/kube-object.ts';
 import type { FluxObject, FluxStatus, LocalObjectReference } from './meta.ts';
 
 export const PROVIDER_TYPES = [
