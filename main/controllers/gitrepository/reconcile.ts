@@ -1,3 +1,4 @@
+import type { ReconcileOutcome } from '../../engine/controller-manager.ts';
 import {
   type ConditionContext,
   deleteCondition,
@@ -26,11 +27,6 @@ import type { FetchedRevision, GitRepositoryPorts, ResolvedInclude } from './por
  * condition (FetchFailed, IncludeUnavailable, StorageOperationFailed) with Ready=False, and the previous artifact
  * stays in status and in storage, so Kustomizations keep applying the last good revision.
  */
-
-export interface Outcome {
-  requeueAfterMs?: number;
-  error?: unknown;
-}
 
 const FAILURE_CONDITIONS = [
   SourceCondition.FetchFailed,
@@ -67,7 +63,7 @@ export async function reconcileGitRepository(
   repo: GitRepository,
   ports: GitRepositoryPorts,
   signal: AbortSignal,
-): Promise<Outcome> {
+): Promise<ReconcileOutcome> {
   if (repo.metadata.deletionTimestamp) {
     if ((repo.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) {
       await ports.deleteArtifacts(repo);
@@ -101,7 +97,7 @@ class GitRepositoryRun {
     return this.repo.metadata.namespace ?? '';
   }
 
-  async execute(): Promise<Outcome> {
+  async execute(): Promise<ReconcileOutcome> {
     try {
       await this.announce();
       const auth = await this.auth();
@@ -225,7 +221,7 @@ class GitRepositoryRun {
     });
   }
 
-  private async succeed(): Promise<Outcome> {
+  private async succeed(): Promise<ReconcileOutcome> {
     const revision = this.status.artifact?.revision ?? '';
     for (const c of FAILURE_CONDITIONS) this.status.conditions = deleteCondition(this.status.conditions, c);
     const message = `stored artifact for revision '${revision}'`;
@@ -243,7 +239,7 @@ class GitRepositoryRun {
     return { requeueAfterMs: parseDuration(this.repo.spec.interval) };
   }
 
-  private async fail(err: SourceError): Promise<Outcome> {
+  private async fail(err: SourceError): Promise<ReconcileOutcome> {
     this.status.conditions = markTrue(
       this.status.conditions,
       { type: err.condition, reason: err.reason, message: err.message },

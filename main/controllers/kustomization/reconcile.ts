@@ -1,3 +1,4 @@
+import type { ReconcileOutcome } from '../../engine/controller-manager.ts';
 import {
   type ConditionContext,
   deleteCondition,
@@ -31,13 +32,6 @@ import type { Applier, KustomizationPorts } from './ports.ts';
  * last good state stays in the cluster.
  */
 
-export interface Outcome {
-  requeueAfterMs?: number;
-  error?: unknown;
-  /** The reconcile ended with Ready=False (recorded in status); retried after `requeueAfterMs`. */
-  failure?: string;
-}
-
 /** A failed step: the Ready reason to record and how soon to retry. */
 class StepError extends Error {
   readonly reason: string;
@@ -62,7 +56,7 @@ export async function reconcileKustomization(
   ks: Kustomization,
   ports: KustomizationPorts,
   signal: AbortSignal,
-): Promise<Outcome> {
+): Promise<ReconcileOutcome> {
   if (ks.metadata.deletionTimestamp) return finalize(ks, ports, signal);
   if (ks.spec.suspend) return {};
   if (!(ks.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(ks, true);
@@ -70,7 +64,7 @@ export async function reconcileKustomization(
 }
 
 /** Deletion: garbage-collect the inventory when the deletion policy says so, then release the finalizer. */
-async function finalize(ks: Kustomization, ports: KustomizationPorts, signal: AbortSignal): Promise<Outcome> {
+async function finalize(ks: Kustomization, ports: KustomizationPorts, signal: AbortSignal): Promise<ReconcileOutcome> {
   if (!(ks.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) return {};
   const inventory = ks.status?.inventory;
   if (deletesOnFinalize(ks.spec) && inventory && inventory.entries.length > 0 && !ks.spec.suspend) {
@@ -115,7 +109,7 @@ class KustomizationRun {
     return { generation: this.ks.metadata.generation ?? 0, now: this.ports.now() };
   }
 
-  async execute(): Promise<Outcome> {
+  async execute(): Promise<ReconcileOutcome> {
     const source = this.ports.source(this.ks);
     const ref = this.ks.spec.sourceRef;
     const sourceId = `${ref.kind}/${ref.namespace ?? this.ks.metadata.namespace ?? ''}/${ref.name}`;
@@ -149,7 +143,7 @@ class KustomizationRun {
     }
   }
 
-  private async applyRevision(artifact: Artifact): Promise<Outcome> {
+  private async applyRevision(artifact: Artifact): Promise<ReconcileOutcome> {
     const revision = artifact.revision;
     const timeout = formatDuration(this.timeoutMs);
     await this.progress(`Fetching manifests for revision ${revision} with a timeout of ${timeout}`);
@@ -236,7 +230,7 @@ class KustomizationRun {
     );
   }
 
-  private async succeed(revision: string): Promise<Outcome> {
+  private async succeed(revision: string): Promise<ReconcileOutcome> {
     const wasFailing = getCondition(this.ks.status?.conditions, ConditionType.Ready)?.status === 'False';
     this.status.lastAppliedRevision = revision;
     this.status.conditions = markTrue(
@@ -258,7 +252,7 @@ class KustomizationRun {
     return { requeueAfterMs: interval };
   }
 
-  private async fail(reason: string, message: string, retryAfterMs: number): Promise<Outcome> {
+  private async fail(reason: string, message: string, retryAfterMs: number): Promise<ReconcileOutcome> {
     this.status.conditions = markFalse(
       this.status.conditions,
       { type: ConditionType.Ready, reason, message },
