@@ -136,7 +136,8 @@ export default tseslint.config(
               message: 'The renderer may import from main/ only main/contract.',
             },
             {
-              group: ['**/main/contract', '**/main/contract/**'],
+              // Pure helpers without dependencies (flux-paths.ts) are the exception: main and the renderer share them.
+              group: ['**/main/contract/*', '!**/main/contract/flux-paths.ts'],
               allowTypeImports: true,
               message: 'The renderer imports only types from main/contract (values stay in main and preload).',
             },

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { ArtifactStore, GitSource } from '../main/sources/index.ts';
+import { ArtifactStore } from '../main/sources/artifacts/artifact-store.ts';
+import { GitSource } from '../main/sources/git-source.ts';
 import { commitFiles, startGitServer } from '../test/support/git-server.ts';
 import { benchLine, median } from './report.ts';
 

@@ -21,7 +21,6 @@ import { parseArgs } from 'node:util';
 
 import type { Page } from 'playwright-core';
 
-import { fluxdeckPort } from '../main/api/fluxdeck-port.ts';
 import { createFluxdeck } from '../main/create-fluxdeck.ts';
 import { runHeadless } from '../main/headless/index.ts';
 import { silentLogger } from '../main/util/logger.ts';
@@ -235,7 +234,7 @@ async function engineStorm(page: Page, count: number): Promise<StormResult> {
     watchKubeconfigs: false,
     identity: 'bench-ui',
   });
-  const engine = fluxdeckPort(fluxdeck, { logger: silentLogger });
+  const engine = fluxdeck.workbench;
   const run = await runHeadless({ engine, logger: silentLogger });
   try {
     await installCrds(client);

@@ -18,6 +18,15 @@ export const mainLayers = [
 /** Libraries of this layer index are independent of each other (they share code through main/util). */
 const INDEPENDENT_LAYER = 2;
 
+/**
+ * Folders that may import only these (narrower than "any lower layer"): the api binds the contract to the workbench
+ * and must not grow engine logic again (issue 12), so it cannot reach the engine's layers at all.
+ */
+export const onlyFrom = { api: ['contract', 'util', 'workbench'] };
+
+/** Folders whose index.ts is the only way in from outside: their other modules are private. */
+export const barrels = ['contract', 'kustomize', 'notify', 'workbench'];
+
 function layerOf(folder) {
   return mainLayers.findIndex((l) => l.includes(folder));
 }
@@ -47,7 +56,19 @@ export default {
       if (to === undefined || to === from) return;
       const toLayer = layerOf(to);
       if (toLayer < 0) return;
-      if (toLayer > fromLayer) {
+      const target = resolve(dirname(context.filename), source);
+      if (barrels.includes(to) && relative(resolve(root, 'main', to), target) !== 'index.ts') {
+        context.report({
+          node,
+          message: `import main/${to} through main/${to}/index.ts: its other modules are private to it.`,
+        });
+      }
+      if (onlyFrom[from] && !onlyFrom[from].includes(to)) {
+        context.report({
+          node,
+          message: `main/${from} may import only ${onlyFrom[from].map((f) => `main/${f}`).join(', ')}.`,
+        });
+      } else if (toLayer > fromLayer) {
         context.report({
           node,
           message: `main/${from} must not import main/${to}: dependencies point down (ARCHITECTURE.md rule 0).`,

@@ -13,7 +13,7 @@ import type { FluxEvent } from './flux/events.ts';
 import { fluxKinds } from './flux/kinds.ts';
 import { AuthHealthRegistry } from './kube/auth-health.ts';
 import { type KubeconfigStore, openKubeconfigStore } from './kube/kubeconfig-store.ts';
-import { WorkerPool } from './kustomize/build-pool.ts';
+import { WorkerPool } from './kustomize/index.ts';
 import { type Inbox, type InboxFeed, openInbox, type RuleSettings, startInboxFeed } from './notify/index.ts';
 import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
 import { GitSource } from './sources/git-source.ts';
@@ -21,6 +21,9 @@ import { Workspaces } from './sources/workspace/index.ts';
 import { errorMessage } from './util/errors.ts';
 import { type Logger, silentLogger } from './util/logger.ts';
 import { defaultDataDir } from './util/paths.ts';
+import type { CredentialStore } from './workbench/index.ts';
+import type { Workbench } from './workbench/index.ts';
+import { createWorkbench } from './workbench/index.ts';
 
 /**
  * The composition root (ARCHITECTURE.md): one engine with every controller, store and notifier, built the same way
@@ -51,6 +54,8 @@ export interface FluxdeckOptions {
   /** Worker threads for kustomize builds and for git fetch/archive work. */
   workers?: { builds?: number; git?: number };
   concurrency?: { GitRepository?: number; Kustomization?: number };
+  /** Where git credentials the user enters in the editor are kept (default: memory; the desktop app: the keychain). */
+  credentials?: CredentialStore;
   /** The alert inbox (main/notify/README.md); the database is `<dataDir>/inbox.db` unless `path` says otherwise. */
   inbox?: {
     path?: string;
@@ -77,6 +82,10 @@ export interface Fluxdeck {
   readonly inboxFeed: InboxFeed;
   /** Writable clones for editing GitRepository files (`<dataDir>/workspaces`; main/sources/workspace/README.md). */
   readonly workspaces: Workspaces;
+  /** The bounded kustomize build pool: reconciles, previews and diffs all build here. */
+  readonly builds: WorkerPool;
+  /** What the UI and the CLI ask of the engine (main/workbench): the api layer binds to this. */
+  readonly workbench: Workbench;
   connect(context: string): Promise<ClusterSession>;
   disconnect(context: string): Promise<void>;
   /** Pause or resume reconciling in every cluster (watching goes on). */
@@ -141,39 +150,64 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     ...(opts.inbox?.rules ? { settings: opts.inbox.rules } : {}),
     ...(opts.inbox?.evaluateEveryMs ? { evaluateEveryMs: opts.inbox.evaluateEveryMs } : {}),
   });
-  let stopping: Promise<void> | undefined;
+  const workspaces = new Workspaces({ root: join(dataDir, 'workspaces') });
+  const setPaused = (p: boolean): void => {
+    paused = p;
+    flux.setPaused(p);
+    for (const s of registry.connected()) {
+      if (s.status.role === 'reconciling' || s.status.role === 'paused')
+        s.setStatus({ role: p ? 'paused' : 'reconciling' });
+    }
+  };
+  const stopEngine = async (): Promise<void> => {
+    inboxFeed.stop();
+    await registry.close();
+    kubeconfigs.close();
+    await Promise.all([builds.close(), git.close()]);
+    inbox.close();
+  };
+  const connect = (context: string): Promise<ClusterSession> => registry.connect(context);
+  const disconnect = (context: string): Promise<void> => registry.disconnect(context);
+  const workbench = createWorkbench(
+    {
+      registry,
+      kubeconfigs,
+      store,
+      builds,
+      inbox,
+      ...(inboxNotice ? { inboxNotice } : {}),
+      workspaces,
+      connect,
+      disconnect,
+      setPaused,
+      get paused() {
+        return paused;
+      },
+      stop: stopEngine,
+    },
+    { logger: logger.child({ part: 'workbench' }), ...(opts.credentials && { credentials: opts.credentials }) },
+  );
   return {
     registry,
     bus,
     kubeconfigs,
     store,
+    builds,
     flux,
     identity,
     dataDir,
     inbox,
     ...(inboxNotice ? { inboxNotice } : {}),
     inboxFeed,
-    workspaces: new Workspaces({ root: join(dataDir, 'workspaces') }),
-    connect: (context) => registry.connect(context),
-    disconnect: (context) => registry.disconnect(context),
-    setPaused: (p) => {
-      paused = p;
-      flux.setPaused(p);
-      for (const s of registry.connected()) {
-        if (s.status.role === 'reconciling' || s.status.role === 'paused')
-          s.setStatus({ role: p ? 'paused' : 'reconciling' });
-      }
-    },
+    workspaces,
+    workbench,
+    connect,
+    disconnect,
+    setPaused,
     get paused() {
       return paused;
     },
-    stop: () =>
-      (stopping ??= (async () => {
-        inboxFeed.stop();
-        await registry.close();
-        kubeconfigs.close();
-        await Promise.all([builds.close(), git.close()]);
-        inbox.close();
-      })()),
+    // The workbench stops its views, then the engine; closing either way is the same (and idempotent).
+    stop: () => workbench.close(),
   };
 }

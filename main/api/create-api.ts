@@ -4,7 +4,7 @@
  */
 import type { AppCommand, Capabilities, ClusterInfo, HealthSummary } from '../contract/index.ts';
 import type { Logger } from '../util/logger.ts';
-import type { EngineChange, EnginePort, InboxChange } from './engine-port.ts';
+import type { EngineChange, InboxChange, Workbench } from '../workbench/index.ts';
 import { withState } from './flux-state.ts';
 import { createHandlers } from './handlers.ts';
 import { createHealthMonitor } from './health-monitor.ts';
@@ -15,7 +15,7 @@ import { createRouter, type Router } from './router.ts';
 const MAX_STATE_ITEMS = 200;
 
 export interface ApiOptions {
-  port: EnginePort;
+  port: Workbench;
   capabilities: Capabilities;
   logger: Logger;
   limits?: BatchLimits;

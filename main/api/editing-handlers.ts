@@ -3,7 +3,7 @@
  * place, and the cluster's schemas. A preview reports its steps as `workspace:onPreviewProgress` events.
  */
 import type { EventChannel, EventOf } from '../contract/index.ts';
-import type { EnginePort } from './engine-port.ts';
+import type { Workbench } from '../workbench/index.ts';
 import type { Handlers } from './router.ts';
 
 type EditingHandlers = Pick<
@@ -12,7 +12,7 @@ type EditingHandlers = Pick<
 >;
 
 export function editingHandlers(
-  port: EnginePort,
+  port: Workbench,
   broadcast: <E extends EventChannel>(channel: E, payload: EventOf<E>) => void,
 ): EditingHandlers {
   const trees = port.workTrees;

@@ -13,14 +13,14 @@ import type {
   FluxKey,
   HealthSummary,
 } from '../contract/index.ts';
+import type { ActionOptions, EngineOutcome, Workbench } from '../workbench/index.ts';
 import { editingHandlers } from './editing-handlers.ts';
-import type { ActionOptions, EngineOutcome, EnginePort } from './engine-port.ts';
 import { withState } from './flux-state.ts';
 import { inboxHandlers } from './inbox-handlers.ts';
 import type { Handlers, RequestContext } from './router.ts';
 
 export interface HandlerDeps {
-  port: EnginePort;
+  port: Workbench;
   capabilities: Capabilities;
   health: { current(): HealthSummary; refresh(): HealthSummary };
   /** Records what the engine said about contexts (the health summary counts connected ones). */

@@ -3,7 +3,7 @@
  * engine changes, and announced only when it actually changed.
  */
 import type { HealthSummary } from '../contract/index.ts';
-import type { EnginePort } from './engine-port.ts';
+import type { Workbench } from '../workbench/index.ts';
 import { sameHealth, summarizeHealth } from './health-summary.ts';
 
 export interface HealthMonitor {
@@ -16,11 +16,7 @@ export interface HealthMonitor {
   dispose(): void;
 }
 
-export function createHealthMonitor(
-  port: EnginePort,
-  connectedClusters: () => number,
-  intervalMs = 250,
-): HealthMonitor {
+export function createHealthMonitor(port: Workbench, connectedClusters: () => number, intervalMs = 250): HealthMonitor {
   const compute = (): HealthSummary =>
     summarizeHealth({
       snapshot: port.snapshot(),

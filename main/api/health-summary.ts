@@ -1,5 +1,5 @@
 import type { HealthSummary, OverallHealth } from '../contract/index.ts';
-import type { EngineSnapshot } from './engine-port.ts';
+import type { EngineSnapshot } from '../workbench/index.ts';
 import { deriveFluxState } from './flux-state.ts';
 
 export interface HealthInputs {

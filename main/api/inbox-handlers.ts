@@ -3,7 +3,7 @@
  * drift an object had corrected (for its panel).
  */
 import type { DriftRecord, InboxItem, ObjectKey } from '../contract/index.ts';
-import type { EnginePort } from './engine-port.ts';
+import type { Workbench } from '../workbench/index.ts';
 import type { Handlers } from './router.ts';
 
 type InboxHandlers = Pick<
@@ -54,7 +54,7 @@ export function driftRecords(items: readonly InboxItem[], key: ObjectKey): Drift
   return out.sort((a, b) => b.at.localeCompare(a.at));
 }
 
-export function inboxHandlers(port: EnginePort): InboxHandlers {
+export function inboxHandlers(port: Workbench): InboxHandlers {
   const { inbox } = port;
   return {
     'inbox:list': ({ filter }) => Promise.resolve(inbox.list(filter)),

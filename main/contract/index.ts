@@ -4,6 +4,7 @@ export * from './channel-names.ts';
 export * from './channels.ts';
 export * from './editing.ts';
 export * from './errors.ts';
+export * from './flux-paths.ts';
 export * from './inbox.ts';
 export * from './model.ts';
 export * from './wire.ts';

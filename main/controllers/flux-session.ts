@@ -13,7 +13,7 @@ import { kubeLeaseStore } from '../engine/lease-store.ts';
 import { fluxKinds } from '../flux/kinds.ts';
 import { Annotation } from '../flux/meta.ts';
 import { isKubeError } from '../kube/kube-error.ts';
-import type { WorkerPool } from '../kustomize/build-pool.ts';
+import type { WorkerPool } from '../kustomize/index.ts';
 import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
 import { openArtifact } from '../sources/artifacts/open-artifact.ts';
 import type { GitSource } from '../sources/git-source.ts';
@@ -21,7 +21,8 @@ import { errorMessage } from '../util/errors.ts';
 import { detectFluxControllers, type FluxDetection } from './crds/detect-flux.ts';
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
-import { kustomizationController, RemoteClients } from './kustomization/controller.ts';
+import { kustomizationController } from './kustomization/controller.ts';
+import { RemoteClients } from './kustomization/target-client.ts';
 
 /**
  * What Fluxdeck does in each connected cluster: watch the Flux objects (always: the UI shows them), and reconcile

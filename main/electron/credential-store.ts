@@ -9,9 +9,9 @@ import { dirname } from 'node:path';
 
 import { safeStorage } from 'electron';
 
-import { type CredentialStore, layeredCredentialStore, memoryCredentialStore } from '../api/credential-store.ts';
 import { GitCredentials } from '../contract/index.ts';
 import type { Logger } from '../util/logger.ts';
+import { type CredentialStore, layeredCredentialStore, memoryCredentialStore } from '../workbench/index.ts';
 
 interface StoreFile {
   version: 1;

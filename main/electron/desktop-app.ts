@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { app, type BrowserWindow, Menu, shell } from 'electron';
 
 import { createApi, type FluxdeckApiServer } from '../api/create-api.ts';
-import type { CredentialStore } from '../api/credential-store.ts';
-import type { EnginePort } from '../api/engine-port.ts';
 import type { AppCommand } from '../contract/index.ts';
 import type { Notifier } from '../notify/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/logger.ts';
+import type { CredentialStore } from '../workbench/index.ts';
+import type { Workbench } from '../workbench/index.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { desktopCredentialStore } from './credential-store.ts';
 import { bindIpc, type IpcBinding } from './ipc.ts';
@@ -33,7 +33,7 @@ export interface EngineStartOptions {
 }
 
 export interface DesktopAppOptions {
-  createEngine(opts: EngineStartOptions): Promise<EnginePort>;
+  createEngine(opts: EngineStartOptions): Promise<Workbench>;
   /** out/ of the bundle: preload/ and renderer/ are inside. */
   outDir: string;
   /** resources/ (tray icons). */
@@ -64,7 +64,7 @@ export function startDesktopApp(opts: DesktopAppOptions): void {
   const version = (JSON.parse(readFileSync(join(app.getAppPath(), 'package.json'), 'utf8')) as { version: string })
     .version;
 
-  let engine: EnginePort | undefined;
+  let engine: Workbench | undefined;
   let api: FluxdeckApiServer | undefined;
   let ipc: IpcBinding | undefined;
   let tray: FluxdeckTray | undefined;

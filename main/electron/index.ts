@@ -2,7 +2,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { fluxdeckPort } from '../api/fluxdeck-port.ts';
 import { createFluxdeck } from '../create-fluxdeck.ts';
 import { errorMessage } from '../util/errors.ts';
 import { resourcePath } from '../util/paths.ts';
@@ -13,8 +12,8 @@ const outDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 startDesktopApp({
   createEngine: async ({ dataDir, logger, credentials }) => {
-    const fluxdeck = await createFluxdeck({ dataDir, logger });
-    const engine = fluxdeckPort(fluxdeck, { logger: logger.child({ part: 'port' }), credentials });
+    const fluxdeck = await createFluxdeck({ dataDir, logger, credentials });
+    const engine = fluxdeck.workbench;
     // Only the kubeconfig's current context connects by itself (as `fluxdeck run` does); the others wait for the
     // user, so opening the app never triggers a login storm across every cloud context.
     const current = fluxdeck.kubeconfigs.current().config.currentContext;

@@ -4,9 +4,9 @@
  */
 import { Notification } from 'electron';
 
-import type { InboxPort } from '../api/engine-port.ts';
 import { createNotifier, type Notifier, type OsNotification } from '../notify/index.ts';
 import type { Logger } from '../util/logger.ts';
+import type { InboxPort } from '../workbench/index.ts';
 
 export interface NotificationOptions {
   inbox: Pick<InboxPort, 'onChange'>;

@@ -178,3 +178,6 @@ export function deletesOnFinalize(spec: Pick<KustomizationSpec, 'deletionPolicy'
   if (policy === 'MirrorPrune') return spec.prune;
   return policy !== 'Orphan';
 }
+
+/** The identity kustomize-controller applies with; keeping it means Flux and Fluxdeck own the same fields. */
+export const KUSTOMIZE_OWNER = { field: 'kustomize-controller', group: 'kustomize.toolkit.fluxcd.io' };

@@ -83,7 +83,7 @@ export interface ValuesReference {
 }
 
 /** kustomize's resource selector, used by patches and drift-ignore rules; the same as main/kustomize's. */
-export type { Selector } from '../kustomize/selector.ts';
+export type { Selector } from '../kustomize/index.ts';
 
 /** One entry of `status.history` (`meta.History`), newest first. */
 export interface Snapshot {

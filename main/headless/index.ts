@@ -7,14 +7,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { createApi, type FluxdeckApiServer } from '../api/create-api.ts';
-import type { EnginePort } from '../api/engine-port.ts';
 import type { BatchLimits } from '../api/push-hub.ts';
 import type { Logger } from '../util/logger.ts';
 import { appRoot } from '../util/paths.ts';
+import type { Workbench } from '../workbench/index.ts';
 import { type HeadlessServer, startHeadlessServer } from './ws-server.ts';
 
 export interface HeadlessRunOptions {
-  engine: EnginePort;
+  engine: Workbench;
   logger: Logger;
   host?: string;
   port?: number;

@@ -2,14 +2,15 @@
  * Pure state changes of the editor: tabs (open, close, flags), and where committing and pushing stands after each
  * answer from main. Kept apart from the actions so they are unit-tested without a transport.
  */
-import type {
-  CommitResult,
-  KustomizationKey,
-  PreviewProgress,
-  PushResult,
-  ReapplyResult,
-  WorkTree,
-  YamlProblem,
+import { insidePath } from '../../main/contract/flux-paths.ts';
+import {
+  type CommitResult,
+  type KustomizationKey,
+  type PreviewProgress,
+  type PushResult,
+  type ReapplyResult,
+  type WorkTree,
+  type YamlProblem,
 } from '../../main/contract/index.ts';
 import type { CommitFlow, EditorTab, ReviewState } from './slices/editor.ts';
 
@@ -47,15 +48,6 @@ export function updateTab(tabs: readonly EditorTab[], id: string, patch: Partial
 /** The dirty tabs of one work tree (saved before a preview or a commit). */
 export function dirtyTabs(tabs: readonly EditorTab[], workTreeId: string): EditorTab[] {
   return tabs.filter((t) => t.kind === 'file' && t.workTreeId === workTreeId && t.dirty);
-}
-
-/** True if `file` is inside a Kustomization's `spec.path` (`./apps/` and `apps` alike; `./` is everything). */
-export function insidePath(path: string, file: string): boolean {
-  const dir = path
-    .replace(/^\.?\/+/, '')
-    .replace(/\/+$/, '')
-    .replace(/^\.$/, '');
-  return dir === '' || file === dir || file.startsWith(`${dir}/`);
 }
 
 /** The Kustomizations a commit of `files` changes (in every connected cluster), the repository's own cluster first. */

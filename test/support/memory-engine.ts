@@ -1,17 +1,9 @@
 /**
- * An in-memory EnginePort for unit tests and the UI benchmark: it holds objects and workloads in maps and emits
+ * An in-memory Workbench for unit tests and the UI benchmark: it holds objects and workloads in maps and emits
  * changes the way the real engine's watch caches do. Actions change the stored objects the way a reconcile would
  * (lastHandledReconcileAt, a new resourceVersion), so the UI's round trip can be exercised without a cluster.
  * Never used by integration or end-to-end tests, which run the real engine.
  */
-import type {
-  ActionOptions,
-  EngineChange,
-  EngineOutcome,
-  EnginePort,
-  ObjectLive,
-  WorkTreePort,
-} from '../../main/api/engine-port.ts';
 import {
   type ClusterInfo,
   FluxdeckError,
@@ -22,8 +14,16 @@ import {
   type Workload,
 } from '../../main/contract/index.ts';
 import { type Inbox, openInbox } from '../../main/notify/index.ts';
+import type {
+  ActionOptions,
+  EngineChange,
+  EngineOutcome,
+  ObjectLive,
+  Workbench,
+  WorkTreePort,
+} from '../../main/workbench/workbench.ts';
 
-export interface MemoryEngine extends EnginePort {
+export interface MemoryEngine extends Workbench {
   putCluster(info: ClusterInfo): void;
   putObject(obj: FluxObjectData): void;
   putWorkload(w: Workload): void;

@@ -1,8 +1,11 @@
-import { substitutionVariables } from '../../controllers/kustomization/controller.ts';
+import { resolve } from 'node:path';
+
+import { buildKustomization } from '../../controllers/kustomization/build.ts';
 import { previewKustomization } from '../../controllers/kustomization/preview.ts';
+import { substitutionVariables } from '../../controllers/kustomization/variables.ts';
 import { fluxKinds } from '../../flux/kinds.ts';
 import type { Kustomization } from '../../flux/kustomize.ts';
-import { fluxBuild, openDirectory } from '../../kustomize/index.ts';
+import { WorkerPool } from '../../kustomize/index.ts';
 import { describeRef } from '../../util/kube-object.ts';
 import { namespaceOf, openFromFlags, parseCommand } from '../cluster-flags.ts';
 import { type Command, UsageError } from '../command.ts';
@@ -29,6 +32,7 @@ export const diffCommand: Command = {
         'diff kustomization: --path DIR is required (the local directory that would be the Kustomization path)',
       );
     const client = await openFromFlags(flags);
+    const builds = new WorkerPool({ size: 1 });
     try {
       const key = {
         apiVersion: fluxKinds.Kustomization.apiVersion,
@@ -42,9 +46,17 @@ export const diffCommand: Command = {
         return 1;
       }
       const vars = await substitutionVariables(client, ks, io.signal);
-      const { sourceRef: _s, path: _p, ...spec } = ks.spec;
-      const dir = openDirectory(path, process.cwd(), 'dir');
-      const objects = fluxBuild(dir.fs, dir.path, spec, vars ? { substituteFrom: vars } : {});
+      // DIR is the Kustomization's path itself: the build's root, with spec.path pointing at it.
+      const local = { ...ks, spec: { ...ks.spec, path: './' } };
+      const objects = await buildKustomization(
+        builds,
+        local,
+        { root: resolve(path) },
+        {
+          ...(vars && { vars }),
+          signal: io.signal,
+        },
+      );
       const preview = await previewKustomization(client, ks, objects, io.signal);
       let changes = 0;
       for (const d of preview.diffs) {
@@ -62,6 +74,7 @@ export const diffCommand: Command = {
       return changes > 0 || preview.errors.length > 0 ? 1 : 0;
     } finally {
       client.close();
+      await builds.close();
     }
   },
 };

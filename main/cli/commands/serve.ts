@@ -1,7 +1,6 @@
-import type { EnginePort } from '../../api/engine-port.ts';
-import { fluxdeckPort } from '../../api/fluxdeck-port.ts';
 import { defaultRendererDir, runHeadless } from '../../headless/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../../util/logger.ts';
+import type { Workbench } from '../../workbench/index.ts';
 import type { parseCommand } from '../cluster-flags.ts';
 import { type CliIO, type Command, UsageError } from '../command.ts';
 import { connectContexts, engineFromArgs, reportActivity, untilAborted } from './run.ts';
@@ -14,7 +13,7 @@ export const serveFlagOptions = {
 } as const satisfies Parameters<typeof parseCommand>[1];
 
 export interface StartedEngine {
-  engine: EnginePort;
+  engine: Workbench;
   /** Every parsed flag, serve's own included. */
   values: Record<string, unknown>;
   logger: Logger;
@@ -29,14 +28,14 @@ export interface ServeDeps {
   startEngine(args: string[], io: CliIO): Promise<StartedEngine>;
 }
 
-/** The real engine: `fluxdeck run`'s flags and composition root, seen through the api's port. */
+/** The real engine: `fluxdeck run`'s flags and composition root, seen through its workbench. */
 async function startEngine(args: string[], io: CliIO): Promise<StartedEngine> {
   const started = await engineFromArgs(args, io, serveFlagOptions);
   const level = (started.values['log-level'] as LogLevel | undefined) ?? 'warn';
   const logger = createLogger({ write: (line) => io.err(`${line}\n`) }, level).child({ command: 'serve' });
   const stopReporting = reportActivity(started.fluxdeck, io);
   return {
-    engine: fluxdeckPort(started.fluxdeck, { logger: logger.child({ part: 'port' }) }),
+    engine: started.fluxdeck.workbench,
     values: started.values,
     logger,
     connect: () => connectContexts(started, io),

@@ -3,7 +3,7 @@ import type { Controller, ResourceType } from '../../engine/controller-manager.t
 import { parseDuration } from '../../flux/duration.ts';
 import { fluxKinds } from '../../flux/kinds.ts';
 import { DEFAULT_SOURCE_TIMEOUT, type GitRepository, type GitRepositoryStatus } from '../../flux/source.ts';
-import type { ClusterClient } from '../../kube/cluster-client.ts';
+import { secretData } from '../../kube/secrets.ts';
 import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
 import { authFromSecret } from '../../sources/git/git-auth.ts';
 import type { GitFetchResult } from '../../sources/git/git-fetch.ts';
@@ -52,23 +52,6 @@ export function gitRepositoryController(deps: GitRepositoryControllerDeps): Cont
       },
     ],
   };
-}
-
-/** The decoded data of a Secret, or undefined when it does not exist. */
-export async function secretData(
-  client: ClusterClient,
-  namespace: string,
-  name: string,
-  signal: AbortSignal,
-): Promise<Record<string, string> | undefined> {
-  const secret = await client.tryGet<KubeObject & { data?: Record<string, string> }>(
-    { apiVersion: 'v1', kind: 'Secret', namespace, name },
-    { signal },
-  );
-  if (!secret) return undefined;
-  return Object.fromEntries(
-    Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
-  );
 }
 
 export function gitRepositoryPorts(repo: GitRepository, deps: GitRepositoryControllerDeps): GitRepositoryPorts {

@@ -5,23 +5,23 @@ import type { CacheEvent, Controller, ReconcileRequest, ResourceType } from '../
 import { isReady } from '../../flux/conditions.ts';
 import { fluxKinds } from '../../flux/kinds.ts';
 import type { Kustomization, KustomizationStatus } from '../../flux/kustomize.ts';
+import { KUSTOMIZE_OWNER } from '../../flux/kustomize.ts';
 import type { Artifact, GitRepository } from '../../flux/source.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
-import { clusterFromKubeconfigYaml } from '../../kube/cluster-client.ts';
 import { isKubeError } from '../../kube/kube-error.ts';
 import { ResourceManager } from '../../kube/resource-manager.ts';
 import { WaitError } from '../../kube/status-poller.ts';
-import type { WorkerPool } from '../../kustomize/build-pool.ts';
+import type { WorkerPool } from '../../kustomize/index.ts';
 import { errorChain } from '../../util/errors.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
 import type { FluxEventSink } from '../flux-events.ts';
 import { setFinalizer, StatusWriter } from '../status-writer.ts';
+import { buildKustomization, hasDirectory } from './build.ts';
 import { dependentsOf } from './dependencies.ts';
-import type { Applier, BuildInput, KustomizationPorts } from './ports.ts';
+import type { Applier, KustomizationPorts } from './ports.ts';
 import { reconcileKustomization } from './reconcile.ts';
-
-/** The identity kustomize-controller applies with; keeping it means Flux and Fluxdeck own the same fields. */
-export const KUSTOMIZE_OWNER = { field: 'kustomize-controller', group: 'kustomize.toolkit.fluxcd.io' };
+import { type RemoteClients, targetClient } from './target-client.ts';
+import { substitutionVariables } from './variables.ts';
 
 const KS: ResourceType = { apiVersion: fluxKinds.Kustomization.apiVersion, kind: 'Kustomization' };
 const GIT: ResourceType = { apiVersion: fluxKinds.GitRepository.apiVersion, kind: 'GitRepository' };
@@ -129,7 +129,16 @@ export function kustomizationPorts(
       return deps.openArtifact(artifact, signal);
     },
     hasPath: (files, path) => hasDirectory(files as Map<string, Uint8Array>, path),
-    build: (input, signal) => runBuild(deps.builds, input, signal),
+    build: (input, signal) =>
+      buildKustomization(
+        deps.builds,
+        input.kustomization,
+        { files: input.files as Map<string, Uint8Array> },
+        {
+          ...(input.vars && { vars: input.vars }),
+          signal,
+        },
+      ),
     variables: (k, signal) => substitutionVariables(client, k, signal),
     applier: (k, signal) => applierFor(client, k, deps.remotes, signal),
     writeStatus: (_k, s) => status.write(s),
@@ -164,116 +173,6 @@ async function awaitRebuild(
       throw new Error(`artifact ${artifact.path} is not in local storage and the source did not rebuild it within 60s`);
     await sleep(250, undefined, { signal });
   }
-}
-
-/** True if some file lies under `path` (artifacts hold files only, like Flux's tarballs). */
-export function hasDirectory(files: Map<string, Uint8Array>, path: string): boolean {
-  const dir = path
-    .replace(/^\.?\/+/, '')
-    .replace(/\/+$/, '')
-    .replace(/^\.$/, '');
-  if (dir === '') return files.size > 0;
-  for (const f of files.keys()) if (f.startsWith(`${dir}/`)) return true;
-  return false;
-}
-
-async function runBuild(pool: WorkerPool, input: BuildInput, signal: AbortSignal): Promise<KubeObject[]> {
-  signal.throwIfAborted();
-  const { files, path, kustomization: ks, vars } = input;
-  const dir = path
-    .replace(/^\.?\/+/, '')
-    .replace(/\/+$/, '')
-    .replace(/^\.$/, '');
-  const { sourceRef: _s, ...spec } = ks.spec;
-  return pool.run({
-    files: files as Map<string, Uint8Array>,
-    dir,
-    flux: spec,
-    fluxOptions: vars ? { substituteFrom: vars } : {},
-  });
-}
-
-/**
- * `postBuild.substituteFrom`: ConfigMaps and Secrets of the Kustomization's namespace, read in list order (later
- * ones win); a missing one is an error unless `optional`. Undefined when there is no postBuild (no substitution).
- */
-export async function substitutionVariables(
-  client: ClusterClient,
-  ks: Kustomization,
-  signal: AbortSignal,
-): Promise<Record<string, string> | undefined> {
-  const post = ks.spec.postBuild;
-  if (!post) return undefined;
-  const vars: Record<string, string> = {};
-  for (const ref of post.substituteFrom ?? []) {
-    const key = { apiVersion: 'v1', kind: ref.kind, namespace: ks.metadata.namespace ?? '', name: ref.name };
-    const obj = await client.tryGet<KubeObject & { data?: Record<string, string> }>(key, { signal });
-    if (!obj) {
-      if (ref.optional) continue;
-      throw new Error(
-        `substitute from '${ref.kind}/${ref.name}' error: ${ref.kind.toLowerCase()}s "${ref.name}" not found`,
-      );
-    }
-    for (const [k, v] of Object.entries(obj.data ?? {}))
-      vars[k] = ref.kind === 'Secret' ? Buffer.from(v, 'base64').toString('utf8') : v;
-  }
-  return vars;
-}
-
-/**
- * Clients for remote clusters (`kubeConfig.secretRef`), kept per Secret version: building one per reconcile would
- * leak keep-alive sockets and start every apply with an empty in-sync memo. Closed when the session ends, or when
- * the Secret changes.
- */
-export class RemoteClients {
-  private readonly clients = new Map<string, { version: string; client: ClusterClient }>();
-
-  get(key: string, version: string, create: () => ClusterClient): ClusterClient {
-    const cached = this.clients.get(key);
-    if (cached?.version === version) return cached.client;
-    cached?.client.close();
-    const client = create();
-    this.clients.set(key, { version, client });
-    return client;
-  }
-
-  close(): void {
-    for (const c of this.clients.values()) c.client.close();
-    this.clients.clear();
-  }
-}
-
-/**
- * The client that applies for this Kustomization: the session's, impersonating `serviceAccountName`, or one built
- * from the `kubeConfig.secretRef` Secret for a remote cluster (exec plugins refused, as Flux does).
- */
-export async function targetClient(
-  client: ClusterClient,
-  ks: Kustomization,
-  remotes: RemoteClients,
-  signal: AbortSignal,
-): Promise<ClusterClient> {
-  const ns = ks.metadata.namespace ?? '';
-  const secretRef = ks.spec.kubeConfig?.secretRef;
-  let target = client;
-  if (secretRef) {
-    const secret = await client.tryGet<KubeObject & { data?: Record<string, string> }>(
-      { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: secretRef.name },
-      { signal },
-    );
-    if (!secret) throw new Error(`kubeConfig secret '${ns}/${secretRef.name}' not found`);
-    const keyName = secretRef.key ?? (secret.data?.value !== undefined ? 'value' : 'value.yaml');
-    const value = secret.data?.[keyName];
-    if (value === undefined) throw new Error(`kubeConfig secret '${ns}/${secretRef.name}' has no key '${keyName}'`);
-    target = remotes.get(`${ns}/${secretRef.name}/${keyName}`, secret.metadata.resourceVersion ?? '', () =>
-      clusterFromKubeconfigYaml(Buffer.from(value, 'base64').toString('utf8'), {
-        label: `Secret ${ns}/${secretRef.name}`,
-      }),
-    );
-  }
-  if (ks.spec.serviceAccountName)
-    target = target.impersonate({ serviceAccount: { namespace: ns, name: ks.spec.serviceAccountName } });
-  return target;
 }
 
 async function applierFor(

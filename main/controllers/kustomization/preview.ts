@@ -1,9 +1,9 @@
-import type { Kustomization } from '../../flux/kustomize.ts';
+import { type Kustomization, KUSTOMIZE_OWNER } from '../../flux/kustomize.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { type InventoryRef, inventoryRefs } from '../../kube/inventory.ts';
 import { type ObjectDiff, ResourceManager } from '../../kube/resource-manager.ts';
 import { inventoryId, type KubeObject, type ObjectRef, refOf } from '../../util/kube-object.ts';
-import { KUSTOMIZE_OWNER, RemoteClients, targetClient } from './controller.ts';
+import { RemoteClients, targetClient } from './target-client.ts';
 
 /**
  * What applying a build of a Kustomization would change, without changing anything (`flux diff kustomization`, and

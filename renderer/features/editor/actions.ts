@@ -3,12 +3,13 @@
  * object in place and apply it, preview the work tree's changes, commit and push them (and the choices when the
  * server moved or refused), then reconcile what the push changed and follow it to Ready.
  */
-import type {
-  GitAuthor,
-  GitCredentials,
-  GitRepositoryKey,
-  KustomizationKey,
-  WorkTree,
+import { insidePath } from '../../../main/contract/flux-paths.ts';
+import {
+  type GitAuthor,
+  type GitCredentials,
+  type GitRepositoryKey,
+  type KustomizationKey,
+  type WorkTree,
 } from '../../../main/contract/index.ts';
 import { api, describeFailure, fire, notify, notifyFailure, reconcile } from '../../store/actions.ts';
 import {
@@ -19,7 +20,6 @@ import {
   flowAfterCommit,
   flowAfterPush,
   flowAfterReapply,
-  insidePath,
   objectTabId,
   openTab,
   updateTab,

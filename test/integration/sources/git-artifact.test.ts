@@ -6,7 +6,10 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ArtifactStore, GitSource, openArtifact, SourceError } from '../../../main/sources/index.ts';
+import { ArtifactStore } from '../../../main/sources/artifacts/artifact-store.ts';
+import { openArtifact } from '../../../main/sources/artifacts/open-artifact.ts';
+import { GitSource } from '../../../main/sources/git-source.ts';
+import { SourceError } from '../../../main/sources/source-error.ts';
 import { type GitServer, startGitServer } from '../../support/git-server.ts';
 import { workingCopy } from './git-fixture.ts';
 

@@ -7,7 +7,10 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { authFromSecret, fetchGit, parseGitUrl, SourceError } from '../../../main/sources/index.ts';
+import { authFromSecret } from '../../../main/sources/git/git-auth.ts';
+import { fetchGit } from '../../../main/sources/git/git-fetch.ts';
+import { parseGitUrl } from '../../../main/sources/git/git-url.ts';
+import { SourceError } from '../../../main/sources/source-error.ts';
 import { type GitServer, startGitServer } from '../../support/git-server.ts';
 import { workingCopy } from './git-fixture.ts';
 

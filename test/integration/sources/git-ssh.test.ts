@@ -2,7 +2,10 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { authFromSecret, fetchGit, parseGitUrl, SourceError } from '../../../main/sources/index.ts';
+import { authFromSecret } from '../../../main/sources/git/git-auth.ts';
+import { fetchGit } from '../../../main/sources/git/git-fetch.ts';
+import { parseGitUrl } from '../../../main/sources/git/git-url.ts';
+import { SourceError } from '../../../main/sources/source-error.ts';
 import { type SshGitFixture, startSshGitFixture } from '../../support/ssh-git-server.ts';
 
 describe('ssh:// GitRepositories (system git + OpenSSH)', () => {

@@ -14,7 +14,11 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ArtifactStore, authFromSecret, fetchGit, GitSource, parseGitUrl } from '../../../main/sources/index.ts';
+import { ArtifactStore } from '../../../main/sources/artifacts/artifact-store.ts';
+import { authFromSecret } from '../../../main/sources/git/git-auth.ts';
+import { fetchGit } from '../../../main/sources/git/git-fetch.ts';
+import { parseGitUrl } from '../../../main/sources/git/git-url.ts';
+import { GitSource } from '../../../main/sources/git-source.ts';
 import { type GitServer, startGitServer } from '../../support/git-server.ts';
 import { workingCopy } from './git-fixture.ts';
 

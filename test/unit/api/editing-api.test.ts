@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createApi, type FluxdeckApiServer } from '../../../main/api/create-api.ts';
-import type { WorkTreePort } from '../../../main/api/engine-port.ts';
 import { FluxdeckError, type WorkTreeStatus } from '../../../main/contract/index.ts';
 import { silentLogger } from '../../../main/util/logger.ts';
+import type { WorkTreePort } from '../../../main/workbench/workbench.ts';
 import { clusterInfo, createMemoryEngine, type MemoryEngine } from '../../support/memory-engine.ts';
 import { capabilities, ctx, recordingSink } from './api-fixtures.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { hasDirectory } from '../../../main/controllers/kustomization/controller.ts';
+import { hasDirectory } from '../../../main/controllers/kustomization/build.ts';
 import { deepEqual, mergePatch } from '../../../main/controllers/status-writer.ts';
 
 describe('mergePatch', () => {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import type { InboxChange } from '../../../main/api/engine-port.ts';
 import type { InboxItem } from '../../../main/contract/index.ts';
 import { silentLogger } from '../../../main/util/logger.ts';
+import type { InboxChange } from '../../../main/workbench/workbench.ts';
 import { electronStub, FakeNotification } from './electron-stub.ts';
 
 vi.mock('electron', () => electronStub);

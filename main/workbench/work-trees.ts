@@ -9,25 +9,27 @@ import {
   FluxdeckError,
   type GitCredentials,
   type GitRepositoryKey,
+  insidePath,
   type KustomizationPreview,
   type WorkTree,
   type WorkTreePreview,
 } from '../contract/index.ts';
-import { secretData } from '../controllers/gitrepository/controller.ts';
+import type { BuildWorkers } from '../controllers/kustomization/build.ts';
 import type { ClusterRegistry } from '../engine/cluster-registry.ts';
 import { fluxKinds } from '../flux/kinds.ts';
 import type { Kustomization } from '../flux/kustomize.ts';
 import type { GitRepository, GitRepositoryRef } from '../flux/source.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
+import { secretData } from '../kube/secrets.ts';
 import { authFromSecret, type GitAuth } from '../sources/git/git-auth.ts';
 import { DEFAULT_BRANCH } from '../sources/git/git-reference.ts';
 import { parseGitUrl } from '../sources/git/git-url.ts';
 import { userGitIdentity, type Workspace, type Workspaces } from '../sources/workspace/index.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { CredentialStore } from './credential-store.ts';
-import { asFluxdeckError } from './engine-errors.ts';
-import type { PreviewStep, WorkTreePort } from './engine-port.ts';
-import { buildKustomization, kustomizationDir, previewObjects } from './kustomization-preview.ts';
+import { asFluxdeckError } from './errors.ts';
+import { buildForPreview, previewObjects } from './previews.ts';
+import type { PreviewStep, WorkTreePort } from './workbench.ts';
 
 export interface WorkTreeDeps {
   workspaces: Pick<Workspaces, 'open'>;
@@ -35,6 +37,8 @@ export interface WorkTreeDeps {
   /** The client of a connected cluster; throws FluxdeckError('not-connected') otherwise. */
   clientOf(cluster: string): ClusterClient;
   credentials: CredentialStore;
+  /** The engine's build pool: previews build like the reconciler, without a thread of their own. */
+  builds: BuildWorkers;
 }
 
 interface Entry {
@@ -63,11 +67,6 @@ export function branchOf(ref: GitRepositoryRef | undefined): string | undefined 
   if (ref?.commit) return ref.branch || undefined;
   if (ref?.semver || ref?.tag) return undefined;
   return ref?.branch || DEFAULT_BRANCH;
-}
-
-/** True if `file` (a work-tree path) is inside `dir` (a Kustomization's path, '' for the repository root). */
-export function insidePath(dir: string, file: string): boolean {
-  return dir === '' || file === dir || file.startsWith(`${dir}/`);
 }
 
 export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
@@ -222,7 +221,7 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
       step(`Building ${what} from the work tree`);
       let objects;
       try {
-        objects = await buildKustomization(client, ks, { root }, signal);
+        objects = await buildForPreview(deps.builds, client, ks, { root }, signal);
       } catch (err) {
         step(`The build of ${what} failed`);
         return { ...base, objects: [], error: errorMessage(err) };
@@ -283,7 +282,7 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
             ? status.ahead > 0
               ? all
               : []
-            : all.filter((r) => changed.some((f) => insidePath(kustomizationDir(r.path), f)));
+            : all.filter((r) => changed.some((f) => insidePath(r.path, f)));
         const total = affected.length * 2;
         let done = 0;
         const report = (message: string): void => {
@@ -293,11 +292,10 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
         const kustomizations: KustomizationPreview[] = [];
         for (const r of affected) {
           if (opts.signal.aborted) break;
-          const dir = kustomizationDir(r.path);
           kustomizations.push(
             await previewOne(
               r,
-              changed.filter((f) => insidePath(dir, f)),
+              changed.filter((f) => insidePath(r.path, f)),
               e.ws.dir,
               opts.signal,
               report,

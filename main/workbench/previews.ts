@@ -1,47 +1,45 @@
 /**
  * What applying a Kustomization would change, from a tree of files: its source's artifact (the panel's Diff tab) or
- * a work tree on disk (the editor's preview before commit). The build is the controller's (Flux overlay, post-build
- * variables; in a worker thread), the comparison a server-side dry run per object, plus what prune would delete.
+ * a work tree on disk (the editor's preview before commit). The build is the controller's (the same function, on the
+ * same bounded worker pool), the comparison a server-side dry run per object, plus what prune would delete.
  * Objects leave main masked: managed fields and server-set metadata dropped, Secret values replaced.
  */
 import { stringify } from 'yaml';
 
-import type { DiffEntry, FieldChange, PreviewObject } from '../contract/index.ts';
-import { substitutionVariables } from '../controllers/kustomization/controller.ts';
+import {
+  type DiffEntry,
+  type FieldChange,
+  FluxdeckError,
+  type FluxKey,
+  type KustomizationDiff,
+  type PreviewObject,
+} from '../contract/index.ts';
+import { buildKustomization, type BuildTree, type BuildWorkers } from '../controllers/kustomization/build.ts';
 import { previewKustomization } from '../controllers/kustomization/preview.ts';
+import { substitutionVariables } from '../controllers/kustomization/variables.ts';
+import { fluxKinds } from '../flux/kinds.ts';
 import type { Kustomization } from '../flux/kustomize.ts';
+import type { GitRepository } from '../flux/source.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import { apiVersionOf } from '../kube/inventory.ts';
 import { maskForDisplay } from '../kube/object-diff.ts';
-import { buildInWorker } from '../kustomize/index.ts';
+import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
+import { openArtifact } from '../sources/artifacts/open-artifact.ts';
 import { type KubeObject, type ObjectRef, refOf } from '../util/kube-object.ts';
 
-/** The files to build from: in memory (an artifact's) or a directory on disk (a work tree). */
-export type BuildTree = { files: Map<string, Uint8Array | string> } | { root: string };
-
-/** `spec.path` as the build takes it: relative to the tree, without `./` or a trailing slash ('' for the root). */
-export function kustomizationDir(path: string | undefined): string {
-  return (path ?? '')
-    .replace(/^\.?\/+/, '')
-    .replace(/\/+$/, '')
-    .replace(/^\.$/, '');
-}
-
-/** The controller's build of `ks` from `tree`, in a worker thread. */
-export async function buildKustomization(
+/**
+ * The controller's build of `ks` from `tree` (controllers/kustomization/build.ts), with the post-build variables
+ * read from the cluster as the reconciler reads them, on the engine's bounded build pool.
+ */
+export async function buildForPreview(
+  workers: BuildWorkers,
   client: ClusterClient,
   ks: Kustomization,
   tree: BuildTree,
   signal: AbortSignal,
 ): Promise<KubeObject[]> {
   const vars = await substitutionVariables(client, ks, signal);
-  const { sourceRef: _source, ...spec } = ks.spec;
-  return buildInWorker({
-    ...tree,
-    dir: kustomizationDir(ks.spec.path),
-    flux: spec,
-    fluxOptions: vars ? { substituteFrom: vars } : {},
-  });
+  return buildKustomization(workers, ks, tree, { ...(vars && { vars }), signal });
 }
 
 const plainRef = (r: ObjectRef): ObjectRef => ({ group: r.group, kind: r.kind, namespace: r.namespace, name: r.name });
@@ -113,4 +111,43 @@ export function diffEntries(objects: readonly PreviewObject[]): DiffEntry[] {
     ...(o.changes && o.changes.length > 0 && { diff: describeChanges(o.changes) }),
     ...(o.error !== undefined && { error: o.error }),
   }));
+}
+
+/**
+ * What applying the Kustomization's current source artifact would change (the panel's Diff tab, like
+ * `flux diff kustomization`): the reconciler's build of the artifact in this machine's store, dry-run against the
+ * cluster, plus what prune would delete.
+ */
+export async function previewAgainstArtifact(
+  deps: { store: ArtifactStore; builds: BuildWorkers },
+  client: ClusterClient,
+  key: FluxKey,
+  signal: AbortSignal,
+): Promise<Omit<KustomizationDiff, 'key'>> {
+  const kind = fluxKinds.Kustomization;
+  const ks = await client.get<Kustomization>(
+    { apiVersion: kind.apiVersion, kind: kind.kind, namespace: key.namespace, name: key.name },
+    { signal },
+  );
+  const ref = ks.spec.sourceRef;
+  const what = `${ref.kind} ${ref.namespace ?? key.namespace}/${ref.name}`;
+  if (ref.kind !== 'GitRepository')
+    throw new FluxdeckError(
+      'unavailable',
+      `Fluxdeck does not build artifacts of ${ref.kind} sources yet, so it cannot diff against ${what}.`,
+    );
+  const git = fluxKinds.GitRepository;
+  const source = await client.get<GitRepository>(
+    { apiVersion: git.apiVersion, kind: git.kind, namespace: ref.namespace ?? key.namespace, name: ref.name },
+    { signal },
+  );
+  const artifact = source.status?.artifact;
+  if (!artifact || !(await deps.store.exists(artifact)))
+    throw new FluxdeckError(
+      'unavailable',
+      `${what} has no artifact on this machine yet: reconcile the Kustomization with its source (Shift+S), then diff again.`,
+    );
+  const { files } = await openArtifact(deps.store, artifact);
+  const objects = await buildForPreview(deps.builds, client, ks, { files }, signal);
+  return { revision: artifact.revision, entries: diffEntries(await previewObjects(client, ks, objects, signal)) };
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { createKindSchemas } from '../../../main/api/kind-schemas.ts';
 import { FluxdeckError } from '../../../main/contract/index.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { RestRequest } from '../../../main/kube/rest-transport.ts';
+import { createKindSchemas } from '../../../main/workbench/kind-schemas.ts';
 
 // Schemas come from the cluster: which documents are read, when they are read again, and the CRD fallback. The
 // client is a stand-in that serves an /openapi/v3 index and documents, and counts what it was asked.

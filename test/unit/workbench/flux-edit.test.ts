@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { editableForm, mergePatch, parseEdit, patchedFields } from '../../../main/api/flux-edit.ts';
 import { FluxdeckError } from '../../../main/contract/index.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
+import { editableForm, mergePatch, parseEdit, patchedFields } from '../../../main/workbench/flux-edit.ts';
 
 const key = { cluster: 'prod', kind: 'Kustomization', namespace: 'flux-system', name: 'apps' } as const;
 const API = 'kustomize.toolkit.fluxcd.io/v1';

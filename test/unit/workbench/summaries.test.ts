@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
+import type { ContextInfo } from '../../../main/engine/cluster-registry.ts';
+import type { KubeObject } from '../../../main/util/kube-object.ts';
 import {
   clusterSummary,
   eventSummary,
   fluxSummary,
   redactedForDisplay,
   workloadSummary,
-} from '../../../main/api/engine-summaries.ts';
-import type { ContextInfo } from '../../../main/engine/cluster-registry.ts';
-import type { KubeObject } from '../../../main/util/kube-object.ts';
+} from '../../../main/workbench/summaries.ts';
 
 const kustomization: KubeObject = {
   apiVersion: 'kustomize.toolkit.fluxcd.io/v1',

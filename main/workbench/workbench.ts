@@ -3,7 +3,7 @@
  * main/notify's inbox, whose items are the contract's).
  * The composition root (main/create-fluxdeck.ts) implements it; unit tests use an in-memory implementation
  * (test/support/memory-engine.ts). main/create-fluxdeck.ts sits below main/api and may not import this file, so it
- * returns a structurally compatible object and the assignment to `EnginePort` (main/cli/commands/serve.ts,
+ * returns a structurally compatible object and the assignment to `Workbench` (main/cli/commands/serve.ts,
  * main/electron/index.ts) is where TypeScript checks it.
  */
 import type {
@@ -106,7 +106,7 @@ export interface WorkTreePort {
   forgetCredentials(id: string): Promise<WorkTree>;
 }
 
-export interface EnginePort {
+export interface Workbench {
   /** Every context of the user's kubeconfigs, with connection state and auth health. Never connects. */
   listClusters(): Promise<ClusterInfo[]>;
   /** Connects a context (lazily: only when asked), starts its watches and, unless observing, its controllers. */

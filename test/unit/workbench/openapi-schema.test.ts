@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { componentFor, openApiPath, schemaFromCrd, schemaFromOpenApi } from '../../../main/api/openapi-schema.ts';
+import { componentFor, openApiPath, schemaFromCrd, schemaFromOpenApi } from '../../../main/workbench/openapi-schema.ts';
 
 // A trimmed OpenAPI v3 document in the shape kube-apiserver serves at /openapi/v3/apis/apps/v1.
 const doc = {

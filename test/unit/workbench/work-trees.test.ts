@@ -4,9 +4,8 @@ import {
   type CredentialStore,
   layeredCredentialStore,
   memoryCredentialStore,
-} from '../../../main/api/credential-store.ts';
-import { kustomizationDir } from '../../../main/api/kustomization-preview.ts';
-import { branchOf, insidePath } from '../../../main/api/work-trees.ts';
+} from '../../../main/workbench/credential-store.ts';
+import { branchOf } from '../../../main/workbench/work-trees.ts';
 
 describe('the branch a work tree edits', () => {
   it('follows the GitRepository: its branch, master by default, a refs/heads name, a pinned commit on a branch', () => {
@@ -22,19 +21,6 @@ describe('the branch a work tree edits', () => {
     expect(branchOf({ semver: '>=1.0.0' })).toBeUndefined();
     expect(branchOf({ commit: 'a'.repeat(40) })).toBeUndefined();
     expect(branchOf({ name: 'refs/pull/42/head' })).toBeUndefined();
-  });
-});
-
-describe('which Kustomizations a change touches', () => {
-  it('matches files under the path however spec.path is written', () => {
-    for (const path of ['./apps', 'apps', './apps/', '/apps']) {
-      const dir = kustomizationDir(path);
-      expect(insidePath(dir, 'apps/web/deploy.yaml')).toBe(true);
-      expect(insidePath(dir, 'apps-old/deploy.yaml')).toBe(false);
-      expect(insidePath(dir, 'infra/apps/deploy.yaml')).toBe(false);
-    }
-    expect(insidePath(kustomizationDir('./'), 'anything/at/all.yaml')).toBe(true);
-    expect(insidePath(kustomizationDir(undefined), 'README.md')).toBe(true);
   });
 });
 

@@ -1,0 +1,21 @@
+// The workbench's surface for the bindings (main/api, main/cli, main/headless, main/electron); see README.md.
+export { createWorkbench,type WorkbenchEngine, type WorkbenchOptions } from './create-workbench.ts';
+export {
+  type CredentialStore,
+  layeredCredentialStore,
+  memoryCredentialStore,
+  type StoredCredentials,
+} from './credential-store.ts';
+export type {
+  ActionOptions,
+  EngineChange,
+  EngineOutcome,
+  EngineSnapshot,
+  InboxChange,
+  InboxPort,
+  ObjectLive,
+  PreviewStep,
+  ProgressStep,
+  Workbench,
+  WorkTreePort,
+} from './workbench.ts';
