@@ -75,8 +75,40 @@ export default tseslint.config(
     },
   },
   {
+    // Caps for all of main/: a function past them is doing several things (issue 12). Optional chains and `??`
+    // fallbacks count towards complexity, so data mappers get more room than the controllers' decision code below.
+    files: ['main/**/*.ts'],
+    rules: {
+      complexity: ['error', 20],
+      'max-depth': ['error', 4],
+      'max-params': ['error', 4],
+      'max-lines-per-function': ['error', { max: 120, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Debt, not design: these files predate the caps and are split as they are next changed (remove a line when its
+    // file passes). The caps here are their current maxima, so they cannot grow worse meanwhile.
+    files: [
+      'main/electron/desktop-app.ts',
+      'main/headless/ws-server.ts',
+      'main/kube/kstatus.ts',
+      'main/kube/resource-manager.ts',
+      'main/kube/watch-cache.ts',
+      'main/kustomize/*.ts',
+      'main/sources/git/http-client.ts',
+      'main/sources/git/object-store.ts',
+      'main/sources/git/upload-pack-v2.ts',
+    ],
+    rules: {
+      complexity: ['error', 39],
+      'max-depth': ['error', 5],
+      'max-params': ['error', 5],
+      'max-lines-per-function': ['error', { max: 210, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     files: ['main/controllers/**/*.ts'],
-    rules: { complexity: ['error', 12], 'max-depth': ['error', 3], 'max-params': ['error', 4] },
+    rules: { complexity: ['error', 12], 'max-depth': ['error', 3] },
   },
   electronRule(),
   {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import { fluxEventSink } from './controllers/flux-events.ts';
-import { type FluxSessionPlugin, fluxSessionPlugin } from './controllers/flux-session.ts';
+import { type FluxSessionDeps, type FluxSessionPlugin, fluxSessionPlugin } from './controllers/flux-session.ts';
 import { ClusterRegistry } from './engine/cluster-registry.ts';
 import type { ClusterSession } from './engine/cluster-session.ts';
 import type { ManagerEvents } from './engine/controller-manager.ts';
@@ -110,20 +110,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
   const git = new GitSource({ cacheDir: join(dataDir, 'cache', 'git'), store, workers: opts.workers?.git ?? 1 });
   const builds = new WorkerPool({ size: opts.workers?.builds ?? 2 });
   let paused = false;
-  const flux = fluxSessionPlugin({
-    git,
-    store,
-    builds,
-    events: fluxEventSink((e) => bus.emit('flux.event', e)),
-    bus,
-    identity,
-    leaseNamespace: opts.leaseNamespace ?? 'kube-system',
-    reconcile: opts.reconcile ?? true,
-    isPaused: () => paused,
-    ...(opts.leaseDurationMs ? { leaseDurationMs: opts.leaseDurationMs } : {}),
-    ...(opts.observeCheckMs ? { observeCheckMs: opts.observeCheckMs } : {}),
-    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
-  });
+  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, isPaused: () => paused });
   const registry = new ClusterRegistry({
     kubeconfigs,
     createCache: kubeCacheFactory,
@@ -131,25 +118,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     logger,
     plugins: [flux],
   });
-  const { inbox, notice: inboxNotice } = openInbox(opts.inbox?.path ?? join(dataDir, 'inbox.db'), {
-    logger,
-    fallbackToMemory: true,
-    ...(opts.inbox?.groupWindowMs ? { groupWindowMs: opts.inbox.groupWindowMs } : {}),
-    ...(opts.inbox?.retention ? { retention: opts.inbox.retention } : {}),
-  });
-  if (inboxNotice) logger.warn(inboxNotice);
-  const inboxFeed = startInboxFeed({
-    inbox,
-    events: bus,
-    clusters: registry,
-    kinds: {
-      sources: [fluxKinds.GitRepository],
-      suspendable: [fluxKinds.GitRepository, fluxKinds.Kustomization],
-    },
-    logger,
-    ...(opts.inbox?.rules ? { settings: opts.inbox.rules } : {}),
-    ...(opts.inbox?.evaluateEveryMs ? { evaluateEveryMs: opts.inbox.evaluateEveryMs } : {}),
-  });
+  const { inbox, inboxNotice, inboxFeed } = startInbox(opts, { dataDir, logger, bus, registry });
   const workspaces = new Workspaces({ root: join(dataDir, 'workspaces') });
   const setPaused = (p: boolean): void => {
     paused = p;
@@ -210,4 +179,51 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     // The workbench stops its views, then the engine; closing either way is the same (and idempotent).
     stop: () => workbench.close(),
   };
+}
+
+/** The Flux controllers' plugin for every cluster session, from the options and the engine's shared parts. */
+function fluxPlugin(
+  opts: FluxdeckOptions,
+  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'builds' | 'identity' | 'isPaused'> & {
+    bus: EventBus<FluxdeckEvents>;
+  },
+): FluxSessionPlugin {
+  const { bus } = parts;
+  return fluxSessionPlugin({
+    ...parts,
+    events: fluxEventSink((e) => bus.emit('flux.event', e)),
+    leaseNamespace: opts.leaseNamespace ?? 'kube-system',
+    reconcile: opts.reconcile ?? true,
+    ...(opts.leaseDurationMs ? { leaseDurationMs: opts.leaseDurationMs } : {}),
+    ...(opts.observeCheckMs ? { observeCheckMs: opts.observeCheckMs } : {}),
+    ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+  });
+}
+
+/** The alert inbox (`<dataDir>/inbox.db`, or memory when it cannot be opened) and the feed that fills it. */
+function startInbox(
+  opts: FluxdeckOptions,
+  parts: { dataDir: string; logger: Logger; bus: EventBus<FluxdeckEvents>; registry: ClusterRegistry },
+): { inbox: Inbox; inboxNotice?: string; inboxFeed: InboxFeed } {
+  const { dataDir, logger, bus, registry } = parts;
+  const { inbox, notice: inboxNotice } = openInbox(opts.inbox?.path ?? join(dataDir, 'inbox.db'), {
+    logger,
+    fallbackToMemory: true,
+    ...(opts.inbox?.groupWindowMs ? { groupWindowMs: opts.inbox.groupWindowMs } : {}),
+    ...(opts.inbox?.retention ? { retention: opts.inbox.retention } : {}),
+  });
+  if (inboxNotice) logger.warn(inboxNotice);
+  const inboxFeed = startInboxFeed({
+    inbox,
+    events: bus,
+    clusters: registry,
+    kinds: {
+      sources: [fluxKinds.GitRepository],
+      suspendable: [fluxKinds.GitRepository, fluxKinds.Kustomization],
+    },
+    logger,
+    ...(opts.inbox?.rules ? { settings: opts.inbox.rules } : {}),
+    ...(opts.inbox?.evaluateEveryMs ? { evaluateEveryMs: opts.inbox.evaluateEveryMs } : {}),
+  });
+  return { inbox, ...(inboxNotice ? { inboxNotice } : {}), inboxFeed };
 }

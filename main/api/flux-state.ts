@@ -4,6 +4,15 @@ function find(conditions: Condition[], type: string): Condition | undefined {
   return conditions.find((c) => c.type === type);
 }
 
+/** Work in progress: Reconciling=True, an unobserved generation, or Ready=Unknown. */
+function isReconciling(obj: FluxObjectData, ready: Condition | undefined): boolean {
+  const cond = find(obj.conditions, 'Reconciling');
+  const unobserved = obj.observedGeneration !== undefined && obj.observedGeneration < obj.generation;
+  // After a failure Flux keeps Reconciling=True with reason ProgressingWithRetry: that means "will retry", not "working".
+  const working = cond?.status === 'True' && cond.reason !== 'ProgressingWithRetry';
+  return working || unobserved || ready?.status === 'Unknown';
+}
+
 /**
  * Derives what a Flux object is doing from its conditions, following the kstatus contract Flux implements
  * (flux-behaviour.md §0.3): Stalled=True or Ready=False means failed, Reconciling=True, Ready=Unknown or an
@@ -11,12 +20,8 @@ function find(conditions: Condition[], type: string): Condition | undefined {
  */
 export function deriveFluxState(obj: FluxObjectData): FluxState {
   const ready = find(obj.conditions, 'Ready');
-  const reconcilingCond = find(obj.conditions, 'Reconciling');
   const stalled = find(obj.conditions, 'Stalled');
-  const unobserved = obj.observedGeneration !== undefined && obj.observedGeneration < obj.generation;
-  // After a failure Flux keeps Reconciling=True with reason ProgressingWithRetry: that means "will retry", not "working".
-  const working = reconcilingCond?.status === 'True' && reconcilingCond.reason !== 'ProgressingWithRetry';
-  const reconciling = working || unobserved || ready?.status === 'Unknown';
+  const reconciling = isReconciling(obj, ready);
   const base = {
     reconciling,
     ...(ready?.reason !== undefined && { reason: ready.reason }),

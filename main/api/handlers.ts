@@ -35,10 +35,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
   const progress = (actionId: string, key: FluxKey, phase: ActionPhase, message: string): void =>
     deps.broadcast('actions:onProgress', { actionId, key, phase, message, at: now().toISOString() });
 
+  /** One action request: what it is, the id the renderer gave it and the object it acts on. */
+  interface ActionRequest {
+    action: ActionKind;
+    actionId: string;
+    key: FluxKey;
+  }
+
   async function runAction(
-    action: ActionKind,
-    actionId: string,
-    key: FluxKey,
+    { action, actionId, key }: ActionRequest,
     ctx: RequestContext,
     run: (opts: ActionOptions) => Promise<EngineOutcome>,
   ): Promise<ActionOutcome> {
@@ -98,15 +103,15 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       return { key, ...live, ...(flux && { flux: withState(flux) }), ...(workload && { workload }) };
     },
     'flux:reconcile': ({ actionId, key, withSource }, ctx) =>
-      runAction(withSource ? 'reconcile-with-source' : 'reconcile', actionId, key, ctx, (opts) =>
+      runAction({ action: withSource ? 'reconcile-with-source' : 'reconcile', actionId, key }, ctx, (opts) =>
         deps.port.reconcile(key, { ...opts, withSource }),
       ),
     'flux:suspend': ({ actionId, key, reason }, ctx) =>
-      runAction('suspend', actionId, key, ctx, (opts) =>
+      runAction({ action: 'suspend', actionId, key }, ctx, (opts) =>
         deps.port.suspend(key, { ...opts, ...(reason !== undefined && { reason }) }),
       ),
     'flux:resume': ({ actionId, key }, ctx) =>
-      runAction('resume', actionId, key, ctx, (opts) => deps.port.resume(key, opts)),
+      runAction({ action: 'resume', actionId, key }, ctx, (opts) => deps.port.resume(key, opts)),
     'flux:diff': ({ key }) => deps.port.diffKustomization(key),
     'engine:setPaused': async ({ paused }) => {
       await deps.port.setPaused(paused);

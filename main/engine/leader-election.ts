@@ -45,10 +45,9 @@ export interface LeaderElectionOptions {
 export function canAcquire(
   record: LeaseRecord | undefined,
   identity: string,
-  observedAtMs: number,
-  nowMs: number,
-  leaseDurationMs: number,
+  time: { observedAtMs: number; nowMs: number; leaseDurationMs: number },
 ): boolean {
+  const { observedAtMs, nowMs, leaseDurationMs } = time;
   if (!record?.holderIdentity) return true;
   if (record.holderIdentity === identity) return true;
   const duration = (record.leaseDurationSeconds ?? leaseDurationMs / 1000) * 1000;
@@ -128,7 +127,8 @@ export class LeaderElector {
       return true;
     }
     this.observe(current, now);
-    if (!canAcquire(current, this.o.identity, this.observed?.at ?? now, now, this.o.leaseDurationMs)) return false;
+    const time = { observedAtMs: this.observed?.at ?? now, nowMs: now, leaseDurationMs: this.o.leaseDurationMs };
+    if (!canAcquire(current, this.o.identity, time)) return false;
     if (current.holderIdentity === this.o.identity) {
       desired.acquireTime = current.acquireTime;
       desired.leaseTransitions = current.leaseTransitions;

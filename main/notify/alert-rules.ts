@@ -27,6 +27,12 @@ export interface RuleSettings {
   sourceStaleForMs: number;
 }
 
+/** When the time-based rules run (ms since the epoch) and with which settings. */
+export interface RuleTime {
+  now: number;
+  settings: RuleSettings;
+}
+
 export const DEFAULT_RULE_SETTINGS: RuleSettings = {
   suspendedForMs: 24 * 60 * 60_000,
   sourceStaleForMs: 30 * 60_000,
@@ -159,8 +165,7 @@ export function suspendedAlerts(
   cluster: string,
   objects: readonly KubeObject[],
   since: (obj: KubeObject) => number | undefined,
-  now: number,
-  settings: RuleSettings,
+  { now, settings }: RuleTime,
 ): AlertInput[] {
   const alerts: AlertInput[] = [];
   for (const obj of objects as readonly FluxObject[]) {
@@ -190,8 +195,7 @@ export function suspendedAlerts(
 export function staleSourceAlerts(
   cluster: string,
   sources: readonly KubeObject[],
-  now: number,
-  settings: RuleSettings,
+  { now, settings }: RuleTime,
 ): AlertInput[] {
   const alerts: AlertInput[] = [];
   for (const src of sources as readonly FluxObject[]) {

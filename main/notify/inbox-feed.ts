@@ -72,11 +72,35 @@ export interface InboxFeed {
   stop(): void;
 }
 
+/**
+ * The objects of `types` in a session's caches, once synced. Only what the session already watches: creating a
+ * watch here for a kind the cluster does not serve would make the session look unreachable.
+ */
+async function listSynced(session: FeedSession, types: readonly ResourceType[], waitMs: number): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  for (const type of types) {
+    if (!session.cachedTypes().some((t) => t.apiVersion === type.apiVersion && t.kind === type.kind))
+      throw new Error(`${session.context} does not watch ${type.kind}`);
+    const cache = session.cache(type);
+    const waiting = new AbortController();
+    const ready = await Promise.race([
+      cache.synced().then(() => true),
+      sleep(waitMs, false, { ref: false, signal: waiting.signal }).catch(() => false),
+    ]);
+    waiting.abort();
+    // An unsynced cache lists nothing: evaluating it would resolve every open condition and raise them again.
+    if (!ready) throw new Error(`${type.kind} cache of ${session.context} has not synced yet`);
+    out.push(...cache.list());
+  }
+  return out;
+}
+
 export function startInboxFeed(opts: InboxFeedOptions): InboxFeed {
   const { inbox, clusters } = opts;
   const logger = opts.logger ?? silentLogger;
   const now = opts.now ?? Date.now;
   const settings = { ...DEFAULT_RULE_SETTINGS, ...opts.settings };
+  const syncWaitMs = opts.syncWaitMs ?? 5000;
   const guard = (what: string, fn: () => void) => (): void => {
     try {
       fn();
@@ -95,27 +119,6 @@ export function startInboxFeed(opts: InboxFeedOptions): InboxFeed {
       inbox.syncConditions('cluster-auth', ctx.name, alert ? [alert] : []);
     }
   });
-
-  const listSynced = async (session: FeedSession, types: readonly ResourceType[]): Promise<KubeObject[]> => {
-    const out: KubeObject[] = [];
-    for (const type of types) {
-      // Only what the session already watches: creating a watch here for a kind the cluster does not serve would
-      // make the session look unreachable.
-      if (!session.cachedTypes().some((t) => t.apiVersion === type.apiVersion && t.kind === type.kind))
-        throw new Error(`${session.context} does not watch ${type.kind}`);
-      const cache = session.cache(type);
-      const waiting = new AbortController();
-      const ready = await Promise.race([
-        cache.synced().then(() => true),
-        sleep(opts.syncWaitMs ?? 5000, false, { ref: false, signal: waiting.signal }).catch(() => false),
-      ]);
-      waiting.abort();
-      // An unsynced cache lists nothing: evaluating it would resolve every open condition and raise them again.
-      if (!ready) throw new Error(`${type.kind} cache of ${session.context} has not synced yet`);
-      out.push(...cache.list());
-    }
-    return out;
-  };
 
   const lookUpSuspension = (session: FeedSession, obj: KubeObject, uid: string): void => {
     if (lookups.has(uid)) return;
@@ -141,8 +144,8 @@ export function startInboxFeed(opts: InboxFeedOptions): InboxFeed {
   /** Runs the time-based rules for one cluster; returns the uids of the objects suspended there. */
   const evaluateSession = async (session: FeedSession): Promise<string[]> => {
     const t = now();
-    const suspendable = await listSynced(session, opts.kinds.suspendable);
-    const sources = await listSynced(session, opts.kinds.sources);
+    const suspendable = await listSynced(session, opts.kinds.suspendable, syncWaitMs);
+    const sources = await listSynced(session, opts.kinds.sources, syncWaitMs);
     const suspended: string[] = [];
     for (const obj of suspendable) {
       const uid = obj.metadata.uid;
@@ -157,9 +160,13 @@ export function startInboxFeed(opts: InboxFeedOptions): InboxFeed {
     inbox.syncConditions(
       'suspended',
       session.context,
-      suspendedAlerts(session.context, suspendable, since, t, settings),
+      suspendedAlerts(session.context, suspendable, since, { now: t, settings }),
     );
-    inbox.syncConditions('source-stale', session.context, staleSourceAlerts(session.context, sources, t, settings));
+    inbox.syncConditions(
+      'source-stale',
+      session.context,
+      staleSourceAlerts(session.context, sources, { now: t, settings }),
+    );
     return suspended;
   };
 

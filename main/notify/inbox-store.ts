@@ -373,6 +373,11 @@ export class SqliteInbox implements Inbox {
       if (!condition || existing.message !== input.message) changes.push({ type: 'repeated', item });
       return item;
     }
+    return this.#insert(input, { ...values, key }, changes);
+  }
+
+  /** A new item (no open one to group with). */
+  #insert(input: AlertInput, values: Params, changes: InboxChange[]): InboxItem {
     const { lastInsertRowid } = this.#prepare(
       `INSERT INTO items (group_key, rule, severity, cluster, api_version, kind, namespace, name, reason, message,
            revision, source, drift, search, first_seen, last_seen)
@@ -380,7 +385,6 @@ export class SqliteInbox implements Inbox {
            $revision, $source, $drift, $search, $at, $at)`,
     ).run({
       ...values,
-      key,
       rule: input.rule,
       severity: input.severity,
       cluster: input.cluster,

@@ -1,5 +1,5 @@
 // The workbench's surface for the bindings (main/api, main/cli, main/headless, main/electron); see README.md.
-export { createWorkbench,type WorkbenchEngine, type WorkbenchOptions } from './create-workbench.ts';
+export { createWorkbench, type WorkbenchEngine, type WorkbenchOptions } from './create-workbench.ts';
 export {
   type CredentialStore,
   layeredCredentialStore,

@@ -60,6 +60,12 @@ function convert(node: unknown, refs: Set<string>): unknown {
         : value;
     } else out[key] = convert(value, refs);
   }
+  applyKubernetesExtensions(node, out);
+  return out;
+}
+
+/** What the `x-kubernetes-*` extensions and `nullable` mean, in plain JSON schema (which the editor understands). */
+function applyKubernetesExtensions(node: Json, out: Json): void {
   if (node.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
   if (node['x-kubernetes-int-or-string'] === true && out.anyOf === undefined && out.oneOf === undefined) {
     delete out.type;
@@ -68,7 +74,6 @@ function convert(node: unknown, refs: Set<string>): unknown {
   if (node['x-kubernetes-preserve-unknown-fields'] === true) {
     if (out.additionalProperties === undefined) out.additionalProperties = true;
   } else if (isMap(out.properties) && out.additionalProperties === undefined) out.additionalProperties = false;
-  return out;
 }
 
 /** The root of a kind's schema: apiVersion and kind fixed to the only values that fit (completion offers them). */

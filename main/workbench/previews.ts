@@ -32,12 +32,11 @@ import { type KubeObject, type ObjectRef, refOf } from '../util/kube-object.ts';
  * read from the cluster as the reconciler reads them, on the engine's bounded build pool.
  */
 export async function buildForPreview(
-  workers: BuildWorkers,
-  client: ClusterClient,
+  ctx: { workers: BuildWorkers; client: ClusterClient; signal: AbortSignal },
   ks: Kustomization,
   tree: BuildTree,
-  signal: AbortSignal,
 ): Promise<KubeObject[]> {
+  const { workers, client, signal } = ctx;
   const vars = await substitutionVariables(client, ks, signal);
   return buildKustomization(workers, ks, tree, { ...(vars && { vars }), signal });
 }
@@ -148,6 +147,6 @@ export async function previewAgainstArtifact(
       `${what} has no artifact on this machine yet: reconcile the Kustomization with its source (Shift+S), then diff again.`,
     );
   const { files } = await openArtifact(deps.store, artifact);
-  const objects = await buildForPreview(deps.builds, client, ks, { files }, signal);
+  const objects = await buildForPreview({ workers: deps.builds, client, signal }, ks, { files });
   return { revision: artifact.revision, entries: diffEntries(await previewObjects(client, ks, objects, signal)) };
 }

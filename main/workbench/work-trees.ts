@@ -69,6 +69,156 @@ export function branchOf(ref: GitRepositoryRef | undefined): string | undefined 
   return ref?.branch || DEFAULT_BRANCH;
 }
 
+/** Every Kustomization of every connected cluster whose GitRepository has this URL and branch. */
+export function readersOf(registry: Pick<ClusterRegistry, 'connected'>, url: string, branch: string): Reader[] {
+  const out: Reader[] = [];
+  for (const session of registry.connected()) {
+    if (session.status.role === 'no-flux-crds') continue;
+    const repos = (session.cache(fluxKinds.GitRepository).list() as GitRepository[]).filter(
+      (r) => r.spec.url === url && branchOf(r.spec.ref) === branch,
+    );
+    for (const ks of session.cache(fluxKinds.Kustomization).list() as Kustomization[]) {
+      const ref = ks.spec.sourceRef;
+      const ns = ks.metadata.namespace ?? '';
+      const repo = repos.find(
+        (r) =>
+          ref.kind === 'GitRepository' &&
+          r.metadata.name === ref.name &&
+          r.metadata.namespace === (ref.namespace ?? ns),
+      );
+      if (!repo) continue;
+      out.push({
+        key: { cluster: session.context, kind: 'Kustomization', namespace: ns, name: ks.metadata.name ?? '' },
+        path: ks.spec.path ?? './',
+        source: {
+          cluster: session.context,
+          kind: 'GitRepository',
+          namespace: repo.metadata.namespace ?? '',
+          name: repo.metadata.name ?? '',
+        },
+      });
+    }
+  }
+  return out.sort((a, b) =>
+    `${a.key.cluster}/${a.key.namespace}/${a.key.name}`.localeCompare(
+      `${b.key.cluster}/${b.key.namespace}/${b.key.name}`,
+    ),
+  );
+}
+
+/** The user's credentials for the URL if they entered some, else the GitRepository's Secret, else none. */
+export async function workTreeAuth(
+  deps: Pick<WorkTreeDeps, 'clientOf' | 'credentials'>,
+  repo: GitRepositoryKey,
+  obj: GitRepository,
+  signal: AbortSignal,
+): Promise<{ auth?: GitAuth; source: WorkTree['credentials'] }> {
+  const url = parseGitUrl(obj.spec.url);
+  const client = deps.clientOf(repo.cluster);
+  const secretName = obj.spec.secretRef && `${repo.namespace}/${obj.spec.secretRef.name}`;
+  const secret = obj.spec.secretRef
+    ? await secretData(client, repo.namespace, obj.spec.secretRef.name, signal)
+    : undefined;
+  const stored = await deps.credentials.get(obj.spec.url);
+  if (stored && url.protocol !== 'ssh') {
+    // The Secret's CA still applies to credentials typed by the user.
+    const ca = secret?.['ca.crt'] ?? secret?.caFile;
+    return {
+      auth: authFromSecret(url, { ...stored.credentials, ...(ca && { 'ca.crt': ca }) }, 'the credentials you entered'),
+      source: stored.kept,
+    };
+  }
+  if (secretName) return { auth: authFromSecret(url, secret, secretName), source: 'secret' };
+  return { source: 'none' };
+}
+
+/** Builds one Kustomization from the work tree and dry-runs it; a failure is reported in the result, not thrown. */
+export async function previewReader(
+  deps: Pick<WorkTreeDeps, 'clientOf' | 'builds'>,
+  reader: Reader,
+  run: { files: string[]; root: string; signal: AbortSignal; step: (message: string) => void },
+): Promise<KustomizationPreview> {
+  const { files, root, signal, step } = run;
+  const { key } = reader;
+  const base = { key, path: reader.path, files };
+  const what = `Kustomization ${key.namespace}/${key.name}`;
+  try {
+    const client = deps.clientOf(key.cluster);
+    const ks = await client.get<Kustomization>(
+      {
+        apiVersion: fluxKinds.Kustomization.apiVersion,
+        kind: 'Kustomization',
+        namespace: key.namespace,
+        name: key.name,
+      },
+      { signal },
+    );
+    step(`Building ${what} from the work tree`);
+    let objects;
+    try {
+      objects = await buildForPreview({ workers: deps.builds, client, signal }, ks, { root });
+    } catch (err) {
+      step(`The build of ${what} failed`);
+      return { ...base, objects: [], error: errorMessage(err) };
+    }
+    step(`Dry-running ${objects.length} objects of ${what} against ${key.cluster}`);
+    return { ...base, objects: await previewObjects(client, ks, objects, signal) };
+  } catch (err) {
+    return {
+      ...base,
+      objects: [],
+      error: asFluxdeckError(err, `The preview of ${what} in ${key.cluster} failed`).message,
+    };
+  }
+}
+
+function readRepo(
+  deps: Pick<WorkTreeDeps, 'clientOf'>,
+  repo: GitRepositoryKey,
+  signal: AbortSignal,
+): Promise<GitRepository> {
+  return deps.clientOf(repo.cluster).get<GitRepository>(
+    {
+      apiVersion: fluxKinds.GitRepository.apiVersion,
+      kind: 'GitRepository',
+      namespace: repo.namespace,
+      name: repo.name,
+    },
+    { signal },
+  );
+}
+
+/** Re-reads the GitRepository and its credentials before talking to the server (the Secret may have changed). */
+async function refreshAuth(deps: WorkTreeDeps, e: Entry): Promise<void> {
+  const signal = AbortSignal.timeout(30_000);
+  const obj = await readRepo(deps, e.repo, signal);
+  const { auth, source } = await workTreeAuth(deps, e.repo, obj, signal);
+  e.ws.setAuth(auth);
+  e.credentials = source;
+}
+
+/** The work tree as the renderer shows it. */
+async function describe(deps: WorkTreeDeps, e: Entry): Promise<WorkTree> {
+  const [files, status, author] = await Promise.all([
+    e.ws.files(),
+    e.ws.status(),
+    userGitIdentity().catch(() => undefined),
+  ]);
+  return {
+    id: e.id,
+    repo: e.repo,
+    url: e.ws.url,
+    branch: e.branch,
+    files,
+    status,
+    update: e.update,
+    ...(author && { author }),
+    credentials: e.credentials,
+    credentialStorage: deps.credentials.kind,
+    kustomizations: readersOf(deps.registry, e.url, e.branch),
+  };
+}
+
 export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
   const entries = new Map<string, Entry>();
   const idsByRepo = new Map<string, string>();
@@ -78,113 +228,6 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
     if (!e)
       throw new FluxdeckError('not-found', `There is no open work tree ${id}: open it again from the GitRepository.`);
     return e;
-  };
-
-  const readRepo = (repo: GitRepositoryKey, signal: AbortSignal): Promise<GitRepository> =>
-    deps.clientOf(repo.cluster).get<GitRepository>(
-      {
-        apiVersion: fluxKinds.GitRepository.apiVersion,
-        kind: 'GitRepository',
-        namespace: repo.namespace,
-        name: repo.name,
-      },
-      { signal },
-    );
-
-  /** The user's credentials for the URL if they entered some, else the GitRepository's Secret, else none. */
-  const authFor = async (
-    repo: GitRepositoryKey,
-    obj: GitRepository,
-    signal: AbortSignal,
-  ): Promise<{ auth?: GitAuth; source: WorkTree['credentials'] }> => {
-    const url = parseGitUrl(obj.spec.url);
-    const client = deps.clientOf(repo.cluster);
-    const secretName = obj.spec.secretRef && `${repo.namespace}/${obj.spec.secretRef.name}`;
-    const secret = obj.spec.secretRef
-      ? await secretData(client, repo.namespace, obj.spec.secretRef.name, signal)
-      : undefined;
-    const stored = await deps.credentials.get(obj.spec.url);
-    if (stored && url.protocol !== 'ssh') {
-      // The Secret's CA still applies to credentials typed by the user.
-      const ca = secret?.['ca.crt'] ?? secret?.caFile;
-      return {
-        auth: authFromSecret(
-          url,
-          { ...stored.credentials, ...(ca && { 'ca.crt': ca }) },
-          'the credentials you entered',
-        ),
-        source: stored.kept,
-      };
-    }
-    if (secretName) return { auth: authFromSecret(url, secret, secretName), source: 'secret' };
-    return { source: 'none' };
-  };
-
-  /** Re-reads the GitRepository and its credentials before talking to the server (the Secret may have changed). */
-  const refreshAuth = async (e: Entry): Promise<void> => {
-    const signal = AbortSignal.timeout(30_000);
-    const obj = await readRepo(e.repo, signal);
-    const { auth, source } = await authFor(e.repo, obj, signal);
-    e.ws.setAuth(auth);
-    e.credentials = source;
-  };
-
-  /** Every Kustomization of every connected cluster whose GitRepository has this URL and branch. */
-  const readers = (url: string, branch: string): Reader[] => {
-    const out: Reader[] = [];
-    for (const session of deps.registry.connected()) {
-      if (session.status.role === 'no-flux-crds') continue;
-      const repos = (session.cache(fluxKinds.GitRepository).list() as GitRepository[]).filter(
-        (r) => r.spec.url === url && branchOf(r.spec.ref) === branch,
-      );
-      for (const ks of session.cache(fluxKinds.Kustomization).list() as Kustomization[]) {
-        const ref = ks.spec.sourceRef;
-        const ns = ks.metadata.namespace ?? '';
-        const repo = repos.find(
-          (r) =>
-            ref.kind === 'GitRepository' &&
-            r.metadata.name === ref.name &&
-            r.metadata.namespace === (ref.namespace ?? ns),
-        );
-        if (!repo) continue;
-        out.push({
-          key: { cluster: session.context, kind: 'Kustomization', namespace: ns, name: ks.metadata.name ?? '' },
-          path: ks.spec.path ?? './',
-          source: {
-            cluster: session.context,
-            kind: 'GitRepository',
-            namespace: repo.metadata.namespace ?? '',
-            name: repo.metadata.name ?? '',
-          },
-        });
-      }
-    }
-    return out.sort((a, b) =>
-      `${a.key.cluster}/${a.key.namespace}/${a.key.name}`.localeCompare(
-        `${b.key.cluster}/${b.key.namespace}/${b.key.name}`,
-      ),
-    );
-  };
-
-  const describe = async (e: Entry): Promise<WorkTree> => {
-    const [files, status, author] = await Promise.all([
-      e.ws.files(),
-      e.ws.status(),
-      userGitIdentity().catch(() => undefined),
-    ]);
-    return {
-      id: e.id,
-      repo: e.repo,
-      url: e.ws.url,
-      branch: e.branch,
-      files,
-      status,
-      update: e.update,
-      ...(author && { author }),
-      credentials: e.credentials,
-      credentialStorage: deps.credentials.kind,
-      kustomizations: readers(e.url, e.branch),
-    };
   };
 
   /** Runs a work-tree operation, naming the repository in what it throws. */
@@ -197,57 +240,17 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
     }
   };
 
-  const previewOne = async (
-    reader: Reader,
-    files: string[],
-    root: string,
-    signal: AbortSignal,
-    step: (message: string) => void,
-  ): Promise<KustomizationPreview> => {
-    const { key } = reader;
-    const base = { key, path: reader.path, files };
-    const what = `Kustomization ${key.namespace}/${key.name}`;
-    try {
-      const client = deps.clientOf(key.cluster);
-      const ks = await client.get<Kustomization>(
-        {
-          apiVersion: fluxKinds.Kustomization.apiVersion,
-          kind: 'Kustomization',
-          namespace: key.namespace,
-          name: key.name,
-        },
-        { signal },
-      );
-      step(`Building ${what} from the work tree`);
-      let objects;
-      try {
-        objects = await buildForPreview(deps.builds, client, ks, { root }, signal);
-      } catch (err) {
-        step(`The build of ${what} failed`);
-        return { ...base, objects: [], error: errorMessage(err) };
-      }
-      step(`Dry-running ${objects.length} objects of ${what} against ${key.cluster}`);
-      return { ...base, objects: await previewObjects(client, ks, objects, signal) };
-    } catch (err) {
-      return {
-        ...base,
-        objects: [],
-        error: asFluxdeckError(err, `The preview of ${what} in ${key.cluster} failed`).message,
-      };
-    }
-  };
-
   return {
     async open(repo, signal) {
       try {
-        const obj = await readRepo(repo, signal);
+        const obj = await readRepo(deps, repo, signal);
         const branch = branchOf(obj.spec.ref);
         if (!branch)
           throw new FluxdeckError(
             'invalid-request',
             `${describeRepo(repo)} follows a tag or a semver range, not a branch, so there is nothing to push to: edit the branch the tag is made from instead.`,
           );
-        const { auth, source } = await authFor(repo, obj, signal);
+        const { auth, source } = await workTreeAuth(deps, repo, obj, signal);
         const ws = await deps.workspaces.open({ url: obj.spec.url, branch }, auth ? { auth } : {});
         if (!auth) ws.setAuth(undefined);
         const update = await ws.update().catch(() => ({ status: 'up-to-date' as const }));
@@ -256,7 +259,7 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
         idsByRepo.set(repoKey, id);
         const e: Entry = { id, repo, url: obj.spec.url, branch, ws, credentials: source, update: update.status };
         entries.set(id, e);
-        return await describe(e);
+        return await describe(deps, e);
       } catch (err) {
         throw asFluxdeckError(err, `Could not open the work tree of ${describeRepo(repo)}`);
       }
@@ -275,7 +278,7 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
       op(id, 'The preview', async (e): Promise<WorkTreePreview> => {
         const [status, problems] = [await e.ws.status(), await e.ws.validate()];
         const changed = status.changes.map((c) => c.path);
-        const all = readers(e.url, e.branch);
+        const all = readersOf(deps.registry, e.url, e.branch);
         // Committed but unpushed edits are in the work tree too: with nothing uncommitted, every reader is affected.
         const affected =
           changed.length === 0
@@ -293,13 +296,12 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
         for (const r of affected) {
           if (opts.signal.aborted) break;
           kustomizations.push(
-            await previewOne(
-              r,
-              changed.filter((f) => insidePath(r.path, f)),
-              e.ws.dir,
-              opts.signal,
-              report,
-            ),
+            await previewReader(deps, r, {
+              files: changed.filter((f) => insidePath(r.path, f)),
+              root: e.ws.dir,
+              signal: opts.signal,
+              step: report,
+            }),
           );
         }
         opts.onProgress({ message: 'Preview ready', done: total, total });
@@ -310,17 +312,17 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
       op(id, 'The commit', (e) => e.ws.commit({ message: opts.message, ...(opts.author && { author: opts.author }) })),
     push: (id) =>
       op(id, 'The push', async (e) => {
-        await refreshAuth(e);
+        await refreshAuth(deps, e);
         return e.ws.push();
       }),
     reapply: (id, keepMine) =>
       op(id, 'Fetching and re-applying', async (e) => {
-        await refreshAuth(e);
+        await refreshAuth(deps, e);
         return e.ws.fetchAndReapply({ keepMine });
       }),
     abort: (id) =>
       op(id, 'Aborting', async (e) => {
-        await refreshAuth(e).catch(() => undefined);
+        await refreshAuth(deps, e).catch(() => undefined);
         const r = await e.ws.abort();
         return {
           status: r.status,
@@ -333,14 +335,14 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
     setCredentials: (id, credentials: GitCredentials, remember) =>
       op(id, 'Saving the credentials', async (e) => {
         await deps.credentials.set(e.url, credentials, remember);
-        await refreshAuth(e);
-        return describe(e);
+        await refreshAuth(deps, e);
+        return describe(deps, e);
       }),
     forgetCredentials: (id) =>
       op(id, 'Forgetting the credentials', async (e) => {
         await deps.credentials.delete(e.url);
-        await refreshAuth(e);
-        return describe(e);
+        await refreshAuth(deps, e);
+        return describe(deps, e);
       }),
   };
 }

@@ -112,6 +112,8 @@ describe('canAcquire', () => {
     ['fresh foreign lease', { holderIdentity: 'other', leaseDurationSeconds: 15 }, 14_000, false],
     ['expired foreign lease', { holderIdentity: 'other', leaseDurationSeconds: 15 }, 15_001, true],
   ])('%s', (_n, record, elapsed, expected) => {
-    expect(canAcquire(record, 'me', 1_000_000, 1_000_000 + elapsed, 15_000)).toBe(expected);
+    expect(
+      canAcquire(record, 'me', { observedAtMs: 1_000_000, nowMs: 1_000_000 + elapsed, leaseDurationMs: 15_000 }),
+    ).toBe(expected);
   });
 });

@@ -199,7 +199,7 @@ describe('suspended longer than the setting', () => {
     ];
     const since = (o: KubeObject): number | undefined =>
       ({ old: now - 25 * HOUR, recent: now - HOUR, running: now - 100 * HOUR })[o.metadata.name ?? ''];
-    const alerts = suspendedAlerts('prod', objects, since, now, DEFAULT_RULE_SETTINGS);
+    const alerts = suspendedAlerts('prod', objects, since, { now, settings: DEFAULT_RULE_SETTINGS });
     expect(alerts).toEqual([
       expect.objectContaining({
         rule: 'suspended',
@@ -215,7 +215,10 @@ describe('suspended longer than the setting', () => {
       }),
     ]);
     expect(
-      suspendedAlerts('prod', objects, since, now, { ...DEFAULT_RULE_SETTINGS, suspendedForMs: HOUR / 2 }),
+      suspendedAlerts('prod', objects, since, {
+        now,
+        settings: { ...DEFAULT_RULE_SETTINGS, suspendedForMs: HOUR / 2 },
+      }),
     ).toHaveLength(2);
   });
 
@@ -270,7 +273,7 @@ describe('source not fetched for a while', () => {
       repo('suspended', { status: 'False', lastTransitionTime: '2025-03-01T00:00:00Z' }, { suspend: true }),
       repo('never-ready', undefined, {}, '2025-03-10T10:00:00Z'),
     ];
-    const alerts = staleSourceAlerts('prod', sources, now, DEFAULT_RULE_SETTINGS);
+    const alerts = staleSourceAlerts('prod', sources, { now, settings: DEFAULT_RULE_SETTINGS });
     expect(alerts.map((a) => a.object?.name)).toEqual(['failing', 'never-ready']);
     expect(alerts[0]?.message).toBe(
       'GitRepository flux-system/failing has not fetched successfully since 2025-03-10T11:00:00Z; the cluster still gets revision main@sha1:abc from 2025-03-01T00:00:00Z. Last error: authentication required',
