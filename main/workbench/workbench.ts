@@ -1,10 +1,8 @@
 /**
- * The port between the contract's handlers and the engine: everything the api layer needs, in contract types (and
- * main/notify's inbox, whose items are the contract's).
- * The composition root (main/create-fluxdeck.ts) implements it; unit tests use an in-memory implementation
- * (test/support/memory-engine.ts). main/create-fluxdeck.ts sits below main/api and may not import this file, so it
- * returns a structurally compatible object and the assignment to `Workbench` (main/cli/commands/serve.ts,
- * main/electron/index.ts) is where TypeScript checks it.
+ * The workbench: everything the bindings (main/api, main/headless, main/electron, `fluxdeck serve`) ask of the
+ * engine, in contract types (and main/notify's inbox, whose items are the contract's). create-workbench.ts implements
+ * it over the engine and main/create-fluxdeck.ts returns it as `fluxdeck.workbench`; unit tests of the api use an
+ * in-memory implementation (test/support/memory-engine.ts).
  */
 import type {
   AbortResult,

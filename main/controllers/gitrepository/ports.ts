@@ -1,7 +1,7 @@
 import type { Artifact, GitRepository, GitRepositoryInclude, GitRepositoryStatus } from '../../flux/source.ts';
 
 /**
- * What the GitRepository reconciler needs from the world. create-fluxdeck wires these to main/sources (git fetching,
+ * What the GitRepository reconciler needs from the world. controller.ts wires these to main/sources (git fetching,
  * the artifact store) and main/kube (Secrets, status, events).
  */
 

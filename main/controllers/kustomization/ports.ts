@@ -6,7 +6,7 @@ import type { KubeObject, ObjectRef } from '../../util/kube-object.ts';
 
 /**
  * What the Kustomization reconciler needs from the world, as small interfaces (ARCHITECTURE.md rule 5: planning is
- * pure, effects sit at the edges). create-fluxdeck wires them to main/kube, main/sources and main/kustomize; unit
+ * pure, effects sit at the edges). controller.ts wires them to main/kube, main/sources and main/kustomize; unit
  * tests can wire them to fakes.
  */
 
