@@ -25,6 +25,17 @@ function electronRule() {
   };
 }
 
+/** The renderer's plain import limits, plus `extra` patterns for a part of it. */
+function rendererImports(extra) {
+  return {
+    paths: [{ name: 'electron', message: 'The renderer talks to main only through the transport.' }],
+    patterns: [
+      { group: nodeBuiltins, message: 'The renderer runs in a browser sandbox: no Node built-ins.' },
+      ...extra,
+    ],
+  };
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -152,13 +163,7 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [{ name: 'electron', message: 'The renderer talks to main only through the transport.' }],
-          patterns: [{ group: nodeBuiltins, message: 'The renderer runs in a browser sandbox: no Node built-ins.' }],
-        },
-      ],
+      'no-restricted-imports': ['error', rendererImports([])],
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
@@ -175,6 +180,16 @@ export default tseslint.config(
             },
           ],
         },
+      ],
+    },
+  },
+  {
+    // ui/ holds the shared components every feature uses: it must not depend on any one feature.
+    files: ['renderer/ui/**/*.ts', 'renderer/ui/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        rendererImports([{ group: ['**/features/**'], message: 'renderer/ui/ must not import from features/.' }]),
       ],
     },
   },

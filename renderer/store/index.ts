@@ -4,12 +4,12 @@
  */
 import { create } from 'zustand';
 
-import { type ActionsSlice, createActionsSlice } from './slices/actions.ts';
 import { type AppSlice, createAppSlice } from './slices/app.ts';
 import { type ClustersSlice, createClustersSlice } from './slices/clusters.ts';
 import { createEditorSlice, type EditorSlice } from './slices/editor.ts';
 import { createGraphSlice, type GraphSlice } from './slices/graph.ts';
 import { createInboxSlice, type InboxSlice } from './slices/inbox.ts';
+import { type ActionsSlice, createActionsSlice } from './slices/running-actions.ts';
 import { createUiSlice, type UiSlice } from './slices/ui.ts';
 
 export type AppState = ClustersSlice & GraphSlice & ActionsSlice & UiSlice & AppSlice & EditorSlice & InboxSlice;

@@ -1,4 +1,4 @@
-import type { NodeStatus } from '../features/graph/projection.ts';
+import type { NodeStatus } from './node-status.ts';
 
 const LABEL: Record<NodeStatus, string> = {
   ready: 'Ready',

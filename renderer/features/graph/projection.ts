@@ -9,7 +9,8 @@ import { nodeIdOf } from '../../store/ids.ts';
 import type { StatusFilter } from '../../store/slices/ui.ts';
 
 export type NodeRole = 'source' | 'flux' | 'leaf' | 'more';
-export type NodeStatus = 'ready' | 'progressing' | 'failed' | 'suspended' | 'unknown' | 'missing';
+export type { NodeStatus } from '../../ui/node-status.ts';
+import type { NodeStatus } from '../../ui/node-status.ts';
 export type EdgeRole = 'source' | 'inventory' | 'depends';
 
 export interface GraphNode {
