@@ -1,0 +1,36 @@
+import type { ReconcileOutcome } from '../../engine/controller-manager.ts';
+import { type OCIRepository, SourceReason } from '../../flux/source.ts';
+import type { SourceKind } from '../source/ports.ts';
+import { reconcileSource } from '../source/reconcile.ts';
+import type { OCIInputs, OCIRepositoryPorts, ResolvedArtifact } from './ports.ts';
+
+/**
+ * The OCIRepository reconciler (flux-behaviour.md §1.8): the shared source reconcile (../source) with the registry's
+ * resolve and pull. A new artifact is stored when the manifest digest, the layer selector or the ignore rules change.
+ */
+export function reconcileOCIRepository(
+  repo: OCIRepository,
+  ports: OCIRepositoryPorts,
+  signal: AbortSignal,
+): Promise<ReconcileOutcome> {
+  return reconcileSource(repo, ociKind(ports), ports, signal);
+}
+
+function ociKind(ports: OCIRepositoryPorts): SourceKind<OCIRepository, ResolvedArtifact, OCIInputs> {
+  return {
+    fetchFailedReason: SourceReason.OCIPullFailed,
+    fetch: (repo, auth, signal) => ports.resolve(repo, auth, signal),
+    inputs: (repo) => ({
+      ...(repo.spec.layerSelector && { layerSelector: repo.spec.layerSelector }),
+      ...(repo.spec.ignore !== undefined && { ignore: repo.spec.ignore }),
+    }),
+    sameInputs: (_repo, s, inputs) =>
+      (s.observedIgnore ?? undefined) === inputs.ignore &&
+      JSON.stringify(s.observedLayerSelector ?? {}) === JSON.stringify(inputs.layerSelector ?? {}),
+    store: (repo, resolved, inputs, signal) => ports.storeArtifact(repo, resolved, inputs, signal),
+    observe: (_repo, s, inputs) => {
+      s.observedIgnore = inputs.ignore;
+      s.observedLayerSelector = inputs.layerSelector;
+    },
+  };
+}
