@@ -6,11 +6,11 @@ import {
   ControllerManager,
   type ManagerEvents,
   needsReconcile,
+  type ResourceType,
 } from '../engine/controller-manager.ts';
 import type { EventSink } from '../engine/event-bus.ts';
 import { LeaderElector } from '../engine/leader-election.ts';
 import { kubeLeaseStore } from '../engine/lease-store.ts';
-import { fluxKinds } from '../flux/kinds.ts';
 import { Annotation } from '../flux/meta.ts';
 import { isKubeError } from '../kube/kube-error.ts';
 import type { WorkerPool } from '../kustomize/index.ts';
@@ -23,6 +23,7 @@ import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
 import { kustomizationController } from './kustomization/controller.ts';
 import { RemoteClients } from './kustomization/target-client.ts';
+import { OPTIONAL_KINDS, REQUIRED_KINDS } from './watched-kinds.ts';
 
 /**
  * What Fluxdeck does in each connected cluster: watch the Flux objects (always: the UI shows them), and reconcile
@@ -53,12 +54,6 @@ export interface FluxSessionDeps {
   isPaused(): boolean;
 }
 
-/** The Flux kinds whose watch caches every session keeps, for the controllers and the UI. */
-export const WATCHED_KINDS = [fluxKinds.GitRepository, fluxKinds.Kustomization].map((k) => ({
-  apiVersion: k.apiVersion,
-  kind: k.kind,
-}));
-
 export interface FluxSessionPlugin extends SessionPlugin {
   /** Pauses or resumes reconciling in every session (the tray's "pause all reconciling"). */
   setPaused(paused: boolean): void;
@@ -76,7 +71,8 @@ export function fluxSessionPlugin(deps: FluxSessionDeps): FluxSessionPlugin {
     manager: (context) => managers.get(context),
     start: async (session) => {
       if (!(await fluxCrdsInstalled(session))) return undefined;
-      for (const t of WATCHED_KINDS) session.cache(t);
+      for (const t of REQUIRED_KINDS) session.cache(t);
+      for (const t of await servedOptionalKinds(session)) session.cache(t);
       if (!deps.reconcile) {
         session.setStatus({ role: 'observing', message: 'read-only: Fluxdeck does not reconcile in this session' });
         return undefined;
@@ -88,9 +84,25 @@ export function fluxSessionPlugin(deps: FluxSessionDeps): FluxSessionPlugin {
   };
 }
 
+async function servedOptionalKinds(session: ClusterSession): Promise<ResourceType[]> {
+  const served: ResourceType[] = [];
+  for (const t of OPTIONAL_KINDS) {
+    try {
+      await session.client.mapper.resolve(t.apiVersion, t.kind);
+      served.push(t);
+    } catch (err) {
+      if (!isKubeError(err, 'UnknownKind')) throw err;
+      session.logger.info('the cluster does not serve this Flux kind; not watching it', {
+        kind: `${t.kind} (${t.apiVersion})`,
+      });
+    }
+  }
+  return served;
+}
+
 async function fluxCrdsInstalled(session: ClusterSession): Promise<boolean> {
   try {
-    for (const t of WATCHED_KINDS) await session.client.mapper.resolve(t.apiVersion, t.kind);
+    for (const t of REQUIRED_KINDS) await session.client.mapper.resolve(t.apiVersion, t.kind);
     return true;
   } catch (err) {
     if (!isKubeError(err, 'UnknownKind')) throw err;

@@ -6,7 +6,7 @@
  * `fluxdeck run`) does not watch workloads nobody shows.
  */
 import type { ClusterInfo, FluxObjectData, Workload } from '../contract/index.ts';
-import { WATCHED_KINDS } from '../controllers/flux-session.ts';
+import { watchedFluxTypes } from '../controllers/watched-kinds.ts';
 import type { ClusterRegistry } from '../engine/cluster-registry.ts';
 import type { ClusterSession } from '../engine/cluster-session.ts';
 import type { CacheEvent } from '../engine/controller-manager.ts';
@@ -136,7 +136,7 @@ export class ClusterViews {
     // Without the Flux CRDs there is nothing to watch (and watching an unknown kind would fail).
     if (session.status.role === 'no-flux-crds') return;
     try {
-      for (const t of WATCHED_KINDS) view.stops.push(session.watch(t, (e) => this.onFlux(view, e)));
+      for (const t of watchedFluxTypes(session)) view.stops.push(session.watch(t, (e) => this.onFlux(view, e)));
       for (const t of WORKLOAD_TYPES) view.stops.push(session.watch(t, (e) => this.onWorkload(view, e)));
     } catch (err) {
       this.deps.logger.warn('could not watch a connected cluster', {
