@@ -18,6 +18,7 @@ export type HelmErrorCode =
   | 'Timeout'
   | 'Unauthorized'
   | 'KubeUnreachable'
+  | 'Forbidden'
   | 'Canceled'
   | 'PostRenderFailed'
   | 'TooLarge'
@@ -288,6 +289,7 @@ const CODES = new Set<string>([
   'Timeout',
   'Unauthorized',
   'KubeUnreachable',
+  'Forbidden',
   'Canceled',
   'PostRenderFailed',
   'TooLarge',

@@ -23,6 +23,7 @@ const (
 	CodeTimeout          = "Timeout"          // waiting for readiness, hooks or tests ran out of time
 	CodeUnauthorized     = "Unauthorized"     // a chart repository or registry refused the credentials
 	CodeKubeUnreachable  = "KubeUnreachable"  // the cluster could not be reached or the kubeconfig is unusable
+	CodeForbidden        = "Forbidden"        // the cluster refused the (impersonated) identity
 	CodeCanceled         = "Canceled"         // the client cancelled the request
 	CodePostRenderFailed = "PostRenderFailed" // the client's post-renderer callback failed
 	CodeTooLarge         = "TooLarge"         // a chart or download exceeds the size limit
@@ -49,7 +50,7 @@ func wrap(code string, err error, prefix string) *HelmError {
 }
 
 var (
-	templateLocation = regexp.MustCompile(`template: ([^:\s]+):(\d+)(?::(\d+))?`)
+	templateLocation = regexp.MustCompile(`(?:template: |execution error at \(|parse error at \()([^:\s()]+):(\d+)(?::(\d+))?`)
 	failingResource  = regexp.MustCompile(`(?i)resource ([A-Za-z0-9]+/[a-z0-9.\-]+(?:/[a-z0-9.\-]+)?)`)
 )
 
@@ -61,33 +62,14 @@ func classify(ctx context.Context, err error) *HelmError {
 		return &HelmError{Code: CodeCanceled, Message: "request cancelled: " + err.Error()}
 	}
 	var he *HelmError
-	if errors.As(err, &he) && he.Code != CodeReleaseFailed && he.Code != CodeInternal {
-		return he
-	}
 	msg := err.Error()
 	out := &HelmError{Code: CodeInternal, Message: msg}
-	if he != nil {
+	if errors.As(err, &he) {
 		out.Code = he.Code
 		out.Details = he.Details
 	}
-	switch {
-	case errors.Is(err, driver.ErrReleaseNotFound) || strings.Contains(msg, "release: not found"):
-		out.Code = CodeReleaseNotFound
-	case strings.Contains(msg, "another operation (install/upgrade/rollback) is in progress"):
-		out.Code = CodeReleaseLocked
-	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "timed out waiting") ||
-		strings.Contains(msg, "context deadline exceeded"):
-		out.Code = CodeTimeout
-	case strings.Contains(msg, "values don't meet the specifications of the schema"):
-		out.Code = CodeValuesInvalid
-	case strings.Contains(msg, "execution error at") || strings.Contains(msg, "parse error at") ||
-		templateLocation.MatchString(msg):
-		out.Code = CodeRenderFailed
-	case errors.Is(err, os.ErrNotExist):
-		out.Code = CodeChartNotFound
-	case strings.Contains(msg, "cluster reachability check failed") || strings.Contains(msg, "connection refused") ||
-		strings.Contains(msg, "Kubernetes cluster unreachable"):
-		out.Code = CodeKubeUnreachable
+	if out.Code == CodeInternal || out.Code == CodeReleaseFailed {
+		out.Code = codeFromMessage(err, msg, out.Code)
 	}
 	if m := templateLocation.FindStringSubmatch(msg); m != nil {
 		out.details()["template"] = m[1]
@@ -97,6 +79,31 @@ func classify(ctx context.Context, err error) *HelmError {
 		out.details()["resource"] = m[1]
 	}
 	return out
+}
+
+// codeFromMessage recognises Helm's failures by the phrases Helm uses, keeping fallback when none matches.
+func codeFromMessage(err error, msg, fallback string) string {
+	switch {
+	case errors.Is(err, driver.ErrReleaseNotFound) || strings.Contains(msg, "release: not found"):
+		return CodeReleaseNotFound
+	case strings.Contains(msg, "another operation (install/upgrade/rollback) is in progress"):
+		return CodeReleaseLocked
+	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "timed out waiting") ||
+		strings.Contains(msg, "context deadline exceeded"):
+		return CodeTimeout
+	case strings.Contains(msg, "is forbidden: User"):
+		return CodeForbidden
+	case strings.Contains(msg, "values don't meet the specifications of the schema"):
+		return CodeValuesInvalid
+	case strings.Contains(msg, "execution error at") || strings.Contains(msg, "parse error at"):
+		return CodeRenderFailed
+	case errors.Is(err, os.ErrNotExist):
+		return CodeChartNotFound
+	case strings.Contains(msg, "cluster reachability check failed") || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "Kubernetes cluster unreachable"):
+		return CodeKubeUnreachable
+	}
+	return fallback
 }
 
 func (e *HelmError) details() map[string]string {
