@@ -50,7 +50,7 @@ func wrap(code string, err error, prefix string) *HelmError {
 }
 
 var (
-	templateLocation = regexp.MustCompile(`(?:template: |execution error at \(|parse error at \()([^:\s()]+):(\d+)(?::(\d+))?`)
+	templateLocation = regexp.MustCompile(`(?m)(?:template: |execution error at \(|parse error at \(|^)([^:\s()]+):(\d+)(?::(\d+))?`)
 	failingResource  = regexp.MustCompile(`(?i)resource ([A-Za-z0-9]+/[a-z0-9.\-]+(?:/[a-z0-9.\-]+)?)`)
 )
 
