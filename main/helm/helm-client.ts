@@ -36,6 +36,8 @@ export interface HelmClientOptions {
   startTimeoutMs?: number;
   /** Default client-side limit for renders and other calls without a Helm timeout. */
   defaultTimeoutMs?: number;
+  /** Extra environment for the helper (FLUXDECK_HELM_DEBUG=1 sends Helm's own logs to its stderr). */
+  env?: Record<string, string>;
 }
 
 interface Pending {
@@ -86,9 +88,10 @@ export class HelmClient {
     opts: CallOptions = {},
   ): Promise<HelmOps[O]['result']> {
     if (this.disposed) throw new HelmError('HelperUnavailable', 'the Helm client was disposed');
-    opts.signal?.throwIfAborted();
     const run = this.start();
-    await run.ready;
+    // The signal may fire while the helper starts; check it on both sides of the wait.
+    if (!opts.signal?.aborted) await run.ready;
+    if (opts.signal?.aborted) throw new HelmError('Canceled', `helm ${op} was cancelled`);
     const id = this.nextId++;
     const wire = opts.postRenderer ? { ...params, postRender: true } : params;
     const started = performance.now();
@@ -165,7 +168,10 @@ export class HelmClient {
     if (this.running) return this.running;
     const path = this.options.path ?? findHelper();
     // The helper gets no inherited secrets it does not need; HOME and TMPDIR stay for Helm's caches and temp files.
-    const child = spawn(path, [], { stdio: ['pipe', 'pipe', 'pipe'], env: helperEnv(process.env) });
+    const child = spawn(path, [], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: helperEnv({ ...process.env, ...this.options.env }),
+    });
     let resolveReady: (i: HelperInfo) => void = () => undefined;
     let rejectReady: (e: Error) => void = () => undefined;
     const run: Running = {
