@@ -76,6 +76,11 @@ export class HelmClient {
     this.log = (options.logger ?? silentLogger).child({ component: 'helm-helper' });
   }
 
+  /** The running helper's process id, for diagnostics and memory figures; undefined when none runs. */
+  get pid(): number | undefined {
+    return this.running?.child.pid;
+  }
+
   /** The helper's protocol, Helm and Go versions (starts the helper if needed). */
   async info(): Promise<HelperInfo> {
     return this.start().ready;

@@ -1,0 +1,83 @@
+// `npm run bench -- helm [N]`: renders the fixture app chart (subchart, library, hooks, CRDs) N times (default 50)
+// under N release names, through the long-lived Helm helper (concurrent requests to one process) and through
+// `helm template` (one CLI process per chart, one after another, as a controller shelling out would), in the same
+// run. Checks first that both print the same bytes. Prints the ratio and the helper's peak RSS.
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { HelmClient } from '../main/helm/index.ts';
+import { ensureHelmHelper } from '../test/support/helm-helper.ts';
+import { ensureTool } from '../test/tools/tools.ts';
+import { benchLine, median } from './report.ts';
+
+const exec = promisify(execFile);
+const N = Number(process.argv[2] ?? 50);
+const RUNS = 3;
+
+async function peakRssMiB(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? Number(kb) / 1024 : 0;
+}
+
+async function main(): Promise<void> {
+  const [helm, helperPath] = await Promise.all([ensureTool('helm'), ensureHelmHelper()]);
+  const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-bench-helm-'));
+  const client = new HelmClient({ path: helperPath });
+  try {
+    await cp(join(import.meta.dirname, '..', 'test', 'fixtures', 'helm'), join(dir, 'charts'), { recursive: true });
+    const chart = join(dir, 'charts', 'app');
+    await client.call('dependencies', { path: chart });
+    const env = { ...process.env, HELM_CACHE_HOME: join(dir, 'cache'), HELM_CONFIG_HOME: join(dir, 'config') };
+    const cli = (name: string): Promise<{ stdout: string }> =>
+      exec(helm, ['template', name, chart, '-n', 'bench', '--include-crds'], { env, maxBuffer: 64 << 20 });
+    const ours = (name: string): Promise<{ output: string }> =>
+      client.call('template', { chart: { path: chart }, releaseName: name, namespace: 'bench', includeCRDs: true });
+
+    // Cold start: spawn to hello line.
+    const helperStart = performance.now();
+    await client.info();
+    const startMs = performance.now() - helperStart;
+    const [a, b] = await Promise.all([ours('check'), cli('check')]);
+    if (a.output !== b.stdout) throw new Error('helper and helm template disagree on the fixture chart');
+
+    const names = Array.from({ length: N }, (_, i) => `app-${i}`);
+    const helperRuns: number[] = [];
+    const helperSeqRuns: number[] = [];
+    const cliRuns: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      let t = performance.now();
+      await Promise.all(names.map((n) => ours(n)));
+      helperRuns.push(performance.now() - t);
+      t = performance.now();
+      for (const n of names) await ours(n);
+      helperSeqRuns.push(performance.now() - t);
+      t = performance.now();
+      for (const n of names) await cli(n);
+      cliRuns.push(performance.now() - t);
+    }
+    const rss = await peakRssMiB(client.pid);
+    console.log(
+      `helm: ${N} renders, median of ${RUNS}: helper concurrent ${median(helperRuns).toFixed(0)} ms, ` +
+        `helper sequential ${median(helperSeqRuns).toFixed(0)} ms, helm template ${median(cliRuns).toFixed(0)} ms; ` +
+        `helper cold start ${startMs.toFixed(0)} ms, helper peak RSS ${rss.toFixed(0)} MiB`,
+    );
+    console.log(
+      benchLine(
+        'helm',
+        `render ${N} charts`,
+        { value: median(helperRuns), unit: 'ms' },
+        { name: 'helm template', value: median(cliRuns), unit: 'ms' },
+      ),
+    );
+  } finally {
+    await client.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
