@@ -115,6 +115,26 @@ describe('release lifecycle', () => {
     expect((cm as { data?: Record<string, string> } | undefined)?.data?.color).toBe('purple');
   });
 
+  it('applies what the post-renderer made of the manifest, and stores it in the release', async () => {
+    const rel = await helper.call(
+      'upgrade',
+      {
+        ...target(),
+        chart: { path: chart },
+        values: { greeting: 'welcome', sub: { color: 'purple' } },
+        timeoutMs: 90_000,
+      },
+      {
+        postRenderer: (m) =>
+          m.replaceAll('app.kubernetes.io/managed-by: Helm', 'app.kubernetes.io/managed-by: Helm\n    team: payments'),
+      },
+    );
+    expect(rel.version).toBe(3);
+    expect(rel.manifest).toContain('team: payments');
+    const svc = await cluster.tryGet({ apiVersion: 'v1', kind: 'Service', name: 'shop', namespace: ns });
+    expect(svc?.metadata.labels?.team).toBe('payments');
+  });
+
   it('runs the test hooks and records their result', async () => {
     const rel = await helper.call('test', { ...target(), timeoutMs: 90_000 });
     const smoke = rel.hooks.find((h) => h.name === 'shop-smoke');
@@ -124,12 +144,12 @@ describe('release lifecycle', () => {
 
   it('rolls back to the first revision as a new revision', async () => {
     const rel = await helper.call('rollback', { ...target(), version: 1, timeoutMs: 90_000 });
-    expect(rel).toMatchObject({ version: 3, status: 'deployed' });
+    expect(rel).toMatchObject({ version: 4, status: 'deployed' });
     expect(rel.config?.greeting).toBeUndefined();
     const status = await helper.call('status', target());
-    expect(status.version).toBe(3);
+    expect(status.version).toBe(4);
     const history = await helper.call('history', target());
-    expect(history.releases.map((r) => r.status)).toEqual(['superseded', 'superseded', 'deployed']);
+    expect(history.releases.map((r) => r.status)).toEqual(['superseded', 'superseded', 'superseded', 'deployed']);
   });
 
   it('uninstalls: objects and records are gone, and the release is then not found', async () => {
