@@ -51,6 +51,11 @@ export interface KubeAccess {
   impersonate?: string;
   qps?: number;
   burst?: number;
+  /**
+   * Allows exec plugins, auth providers and local file references: set for the user's own kubeconfig, never for one
+   * read from a Secret (HelmRelease kubeConfig.secretRef), which, as in Flux, must not run or read anything locally.
+   */
+  trusted?: boolean;
 }
 
 export interface ChartRef {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // KubeParams is how a request reaches a cluster. The kubeconfig is the YAML text itself, held in memory only: it is
@@ -29,6 +31,10 @@ type KubeParams struct {
 	// QPS/Burst default higher than client-go's 5/10: Helm lists and watches every resource of a release.
 	QPS   float32 `json:"qps,omitempty"`
 	Burst int     `json:"burst,omitempty"`
+	// Trusted allows exec plugins, auth providers and local file references: true for the user's own kubeconfig,
+	// false for one read from a cluster Secret (HelmRelease kubeConfig.secretRef), which, as in Flux, must not run
+	// commands or read files on this machine.
+	Trusted bool `json:"trusted,omitempty"`
 }
 
 // getter implements Helm's (and kubectl's) RESTClientGetter from an in-memory kubeconfig, with discovery cached per
@@ -91,6 +97,11 @@ func buildGetter(p *KubeParams) (*kubeGetter, error) {
 		// The parse error can quote the document; say only that it is not a kubeconfig.
 		return nil, &HelmError{Code: CodeKubeUnreachable, Message: "kube.kubeconfig is not a valid kubeconfig"}
 	}
+	if !p.Trusted {
+		if err := refuseLocalAccess(raw); err != nil {
+			return nil, err
+		}
+	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: p.Context}
 	if p.Namespace != "" {
 		overrides.Context.Namespace = p.Namespace
@@ -124,4 +135,24 @@ func buildGetter(p *KubeParams) (*kubeGetter, error) {
 	cached := memory.NewMemCacheClient(dc)
 	mapper := restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, nil)
 	return &kubeGetter{clientConfig: cc, rest: rc, discovery: cached, mapper: mapper}, nil
+}
+
+// refuseLocalAccess rejects what an untrusted kubeconfig could use to run programs or read files on this machine.
+func refuseLocalAccess(c *clientcmdapi.Config) error {
+	for name, a := range c.AuthInfos {
+		switch {
+		case a.Exec != nil:
+			return &HelmError{Code: CodeBadRequest, Message: fmt.Sprintf("kubeconfig user %q uses an exec plugin, which is refused for a kubeconfig from a Secret", name)}
+		case a.AuthProvider != nil:
+			return &HelmError{Code: CodeBadRequest, Message: fmt.Sprintf("kubeconfig user %q uses an auth provider, which is refused for a kubeconfig from a Secret", name)}
+		case a.TokenFile != "" || a.ClientCertificate != "" || a.ClientKey != "":
+			return &HelmError{Code: CodeBadRequest, Message: fmt.Sprintf("kubeconfig user %q refers to local files, which is refused for a kubeconfig from a Secret", name)}
+		}
+	}
+	for name, cl := range c.Clusters {
+		if cl.CertificateAuthority != "" {
+			return &HelmError{Code: CodeBadRequest, Message: fmt.Sprintf("kubeconfig cluster %q refers to a local CA file, which is refused for a kubeconfig from a Secret", name)}
+		}
+	}
+	return nil
 }

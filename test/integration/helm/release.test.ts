@@ -213,6 +213,22 @@ describe('failures', () => {
     expect(err.message).toContain('system:serviceaccount:' + ns + ':nobody');
   });
 
+  it('refuses exec plugins in a kubeconfig that is not trusted (one from a Secret), as Flux does', async () => {
+    const execConfig = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+      'users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/touch, args: [/tmp/pwned]}}}]',
+      'contexts: [{name: x, context: {cluster: c, user: u}}]',
+      'current-context: x',
+    ].join('\n');
+    const err = await failure(
+      helper.call('status', { kube: { kubeconfig: execConfig }, releaseName: 'x', namespace: ns }),
+    );
+    expect(err.code).toBe('BadRequest');
+    expect(err.message).toContain('exec plugin');
+  });
+
   it('rejects a kubeconfig that is not one without quoting it', async () => {
     const err = await failure(
       helper.call('status', { kube: { kubeconfig: 'token: s3cr3t-value\n' }, releaseName: 'x', namespace: ns }),
