@@ -1,14 +1,20 @@
 // Pulls charts through the Helm helper from a real HTTP chart repository (index.yaml + packaged charts, basic auth).
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { HelmClient, type HelmError } from '../../../main/helm/index.ts';
 import { type ChartRepo, startChartRepo } from '../../support/chart-repo-server.ts';
 import { ensureHelmHelper } from '../../support/helm-helper.ts';
+import { type OciRegistry, startOciRegistry } from '../../support/oci-registry-server.ts';
+import { ensureTool } from '../../tools/tools.ts';
+
+const exec = promisify(execFile);
 
 const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'helm');
 const auth = { username: 'reader', password: 'chart-pass' };
@@ -88,5 +94,82 @@ describe('pull from an HTTP chart repository', () => {
     );
     expect(version.code).toBe('ChartNotFound');
     expect(version.message).toContain('>=2.0.0');
+  });
+});
+
+describe('pull from an OCI registry', () => {
+  let registry: OciRegistry;
+
+  beforeAll(async () => {
+    const helm = await ensureTool('helm');
+    registry = await startOciRegistry({ basic: auth });
+    const env = { ...process.env, HELM_REGISTRY_CONFIG: join(dir, 'registry.json'), HELM_CACHE_HOME: join(dir, 'c') };
+    for (const version of ['0.1.0', '0.2.0']) {
+      const tgz = join(dir, 'pkg', `sub-${version}.tgz`);
+      await exec(
+        helm,
+        [
+          'push',
+          tgz,
+          `oci://${registry.host}/charts`,
+          '--plain-http',
+          '--username',
+          auth.username,
+          '--password',
+          auth.password,
+        ],
+        { env },
+      );
+    }
+  }, 600_000);
+
+  afterAll(async () => {
+    await registry.close();
+  });
+
+  it('pulls a chart pushed by helm, by exact version and by range', async () => {
+    const url = `oci://${registry.host}/charts`;
+    const exact = await helper.call('pull', {
+      url,
+      chart: 'sub',
+      version: '0.1.0',
+      auth: { ...auth, plainHTTP: true },
+      destDir: join(dir, 'o1'),
+    });
+    expect(exact).toMatchObject({ name: 'sub', version: '0.1.0', url: `${url}/sub:0.1.0` });
+    const data = await readFile(exact.path);
+    expect(exact.digest).toBe(`sha256:${createHash('sha256').update(data).digest('hex')}`);
+    const ranged = await helper.call('pull', {
+      url,
+      chart: 'sub',
+      version: '~0.2',
+      auth: { ...auth, plainHTTP: true },
+      destDir: join(dir, 'o2'),
+    });
+    expect(ranged.version).toBe('0.2.0');
+  });
+
+  it('says the registry refused wrong credentials, and that a missing tag is not found', async () => {
+    const url = `oci://${registry.host}/charts`;
+    const wrong = await failure(
+      helper.call('pull', {
+        url,
+        chart: 'sub',
+        version: '0.1.0',
+        auth: { username: 'reader', password: 'bad', plainHTTP: true },
+        destDir: join(dir, 'o3'),
+      }),
+    );
+    expect(wrong.code).toBe('Unauthorized');
+    const missing = await failure(
+      helper.call('pull', {
+        url,
+        chart: 'sub',
+        version: '9.9.9',
+        auth: { ...auth, plainHTTP: true },
+        destDir: join(dir, 'o3'),
+      }),
+    );
+    expect(missing.code).toBe('ChartNotFound');
   });
 });
