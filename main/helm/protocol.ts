@@ -17,6 +17,7 @@ export type HelmErrorCode =
   | 'ReleaseFailed'
   | 'Timeout'
   | 'Unauthorized'
+  | 'RepoUnreachable'
   | 'KubeUnreachable'
   | 'Forbidden'
   | 'Canceled'
@@ -293,6 +294,7 @@ const CODES = new Set<string>([
   'ReleaseFailed',
   'Timeout',
   'Unauthorized',
+  'RepoUnreachable',
   'KubeUnreachable',
   'Forbidden',
   'Canceled',

@@ -58,5 +58,7 @@ build_one() { # goos/goarch
 }
 
 for t in $targets; do build_one "$t"; done
-# Builds of older sources are no longer needed.
-find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -exec rm -rf {} +
+# Builds of other sources unused for a week go; recent ones stay, since worktrees and branches with different helper
+# sources share this cache and would otherwise delete each other's builds (even one in progress).
+touch "$cache/$key"
+find "$cache" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -mtime +7 -exec rm -rf {} +

@@ -22,6 +22,7 @@ const (
 	CodeReleaseFailed    = "ReleaseFailed"    // the action ran and failed (a resource, a hook, a test)
 	CodeTimeout          = "Timeout"          // waiting for readiness, hooks or tests ran out of time
 	CodeUnauthorized     = "Unauthorized"     // a chart repository or registry refused the credentials
+	CodeRepoUnreachable  = "RepoUnreachable"  // a chart repository or registry could not be reached
 	CodeKubeUnreachable  = "KubeUnreachable"  // the cluster could not be reached or the kubeconfig is unusable
 	CodeForbidden        = "Forbidden"        // the cluster refused the (impersonated) identity
 	CodeCanceled         = "Canceled"         // the client cancelled the request

@@ -139,7 +139,9 @@ func fetchError(err error, url string) error {
 	case strings.Contains(msg, "404") || strings.Contains(strings.ToLower(msg), "not found"):
 		return &HelmError{Code: CodeChartNotFound, Message: fmt.Sprintf("%s: %s", url, msg), cause: err}
 	}
-	return wrap(CodeInternal, err, "fetching "+url)
+	// Anything else (refused connection, DNS, TLS, timeout) means the repository could not be reached; saying so
+	// keeps it from being mistaken for the cluster being unreachable.
+	return wrap(CodeRepoUnreachable, err, "fetching "+url)
 }
 
 func pullHTTP(p *PullParams) (*PullResult, error) {

@@ -86,6 +86,14 @@ describe('pull from an HTTP chart repository', () => {
     expect(none.code).toBe('Unauthorized');
   });
 
+  it('says a repository that does not answer is unreachable, not the cluster', async () => {
+    const err = await failure(
+      helper.call('pull', { url: 'http://127.0.0.1:1', chart: 'sub', destDir: join(dir, 'e'), timeoutMs: 5000 }),
+    );
+    expect(err.code).toBe('RepoUnreachable');
+    expect(err.message).toContain('http://127.0.0.1:1/index.yaml');
+  });
+
   it('reports a chart or version the index does not have as ChartNotFound', async () => {
     const name = await failure(helper.call('pull', { url: repo.url, chart: 'nope', auth, destDir: join(dir, 'd') }));
     expect(name.code).toBe('ChartNotFound');
