@@ -135,7 +135,8 @@ export interface InstallRequest extends ReleaseTarget, ValuesInput {
   disableOpenAPIValidation?: boolean;
   skipSchemaValidation?: boolean;
   createNamespace?: boolean;
-  crds?: 'Skip' | 'Create';
+  /** Flux's CRD policies: Create (install default) creates missing CRDs, CreateReplace also updates existing ones. */
+  crds?: 'Skip' | 'Create' | 'CreateReplace';
   force?: boolean;
   cleanupOnFail?: boolean;
   maxHistory?: number;

@@ -33,7 +33,7 @@ type ActionOptions struct {
 	DisableOpenAPIValidation bool              `json:"disableOpenAPIValidation,omitempty"`
 	SkipSchemaValidation     bool              `json:"skipSchemaValidation,omitempty"`
 	CreateNamespace          bool              `json:"createNamespace,omitempty"`
-	CRDs                     string            `json:"crds,omitempty"` // Skip | Create (CreateReplace: not yet)
+	CRDs                     string            `json:"crds,omitempty"` // Skip | Create | CreateReplace (Flux's policies)
 	Force                    bool              `json:"force,omitempty"`
 	CleanupOnFail            bool              `json:"cleanupOnFail,omitempty"`
 	MaxHistory               int               `json:"maxHistory,omitempty"`
@@ -137,20 +137,28 @@ func (t *ReleaseTarget) timeout() time.Duration {
 // config builds Helm's action configuration for a target: kube client on the request's kubeconfig, the Secret
 // storage driver in the storage namespace (so `helm ls -n <storageNamespace>` sees the releases).
 func (t *ReleaseTarget) config() (*action.Configuration, error) {
+	cfg, _, err := t.configAndGetter()
+	return cfg, err
+}
+
+func (t *ReleaseTarget) configAndGetter() (*action.Configuration, *kubeGetter, error) {
 	if err := t.validate(); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if t.Kube == nil {
+		return nil, nil, &HelmError{Code: CodeBadRequest, Message: "this operation needs kube.kubeconfig"}
 	}
 	kp := *t.Kube
 	kp.Namespace = t.Namespace
 	g, err := newGetter(&kp)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := action.NewConfiguration()
 	if err := cfg.Init(g, t.StorageNamespace, "secret"); err != nil {
-		return nil, wrap(CodeKubeUnreachable, err, "")
+		return nil, nil, wrap(CodeKubeUnreachable, err, "")
 	}
-	return cfg, nil
+	return cfg, g, nil
 }
 
 func waitStrategy(disable bool) kube.WaitStrategy {
@@ -174,7 +182,7 @@ func installOrUpgrade(ctx context.Context, c *call, upgrade bool) (any, error) {
 	if err := c.decode(&p); err != nil {
 		return nil, err
 	}
-	cfg, err := p.config()
+	cfg, g, err := p.configAndGetter()
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +208,11 @@ func installOrUpgrade(ctx context.Context, c *call, upgrade bool) (any, error) {
 			upgrade = false
 		}
 	}
+	ownCRDs, err := applyCRDs(cfg, g, ch, p.CRDs, upgrade)
+	if err != nil {
+		return nil, err
+	}
+	skipCRDs := p.CRDs == "Skip" || ownCRDs
 	var rel ri.Releaser
 	if upgrade {
 		u := action.NewUpgrade(cfg)
@@ -215,7 +228,7 @@ func installOrUpgrade(ctx context.Context, c *call, upgrade bool) (any, error) {
 		u.MaxHistory = p.MaxHistory
 		u.Description = p.Description
 		u.Labels = p.Labels
-		u.SkipCRDs = p.CRDs == "Skip"
+		u.SkipCRDs = skipCRDs
 		if p.ServerSideApply != "" {
 			u.ServerSideApply = p.ServerSideApply
 		}
@@ -235,7 +248,7 @@ func installOrUpgrade(ctx context.Context, c *call, upgrade bool) (any, error) {
 		i.DisableOpenAPIValidation = p.DisableOpenAPIValidation
 		i.SkipSchemaValidation = p.SkipSchemaValidation
 		i.CreateNamespace = p.CreateNamespace
-		i.SkipCRDs = p.CRDs == "Skip"
+		i.SkipCRDs = skipCRDs
 		i.Description = p.Description
 		i.Labels = p.Labels
 		i.ForceReplace = p.Force

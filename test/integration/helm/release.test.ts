@@ -2,7 +2,7 @@
 // the results back with the `helm` CLI: our releases are ordinary Helm releases.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { HelmClient, type HelmError, type KubeAccess } from '../../../main/helm/index.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
+import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { clientFor, ensureNamespace } from '../../support/flux-fixture.ts';
 import { ensureHelmHelper } from '../../support/helm-helper.ts';
 import { ensureTool } from '../../tools/tools.ts';
@@ -135,6 +136,30 @@ describe('release lifecycle', () => {
     expect(svc?.metadata.labels?.team).toBe('payments');
   });
 
+  it('replaces CRDs on upgrade with the CreateReplace policy, which Helm alone never does', async () => {
+    const copy = join(dir, 'charts', 'app-crd');
+    await cp(chart, copy, { recursive: true });
+    const crdFile = join(copy, 'crds', 'widgets.yaml');
+    await writeFile(
+      crdFile,
+      (await readFile(crdFile, 'utf8')).replace('singular: widget }', 'singular: widget, shortNames: [wdg] }'),
+    );
+    const rel = await helper.call('upgrade', {
+      ...target(),
+      chart: { path: copy },
+      values: { greeting: 'welcome', sub: { color: 'purple' } },
+      crds: 'CreateReplace',
+      timeoutMs: 90_000,
+    });
+    expect(rel.status).toBe('deployed');
+    const crd = await cluster.tryGet<{ spec: { names: { shortNames?: string[] } } } & KubeObject>({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      name: 'widgets.test.fluxdeck.dev',
+    });
+    expect(crd?.spec.names.shortNames).toEqual(['wdg']);
+  });
+
   it('runs the test hooks and records their result', async () => {
     const rel = await helper.call('test', { ...target(), timeoutMs: 90_000 });
     const smoke = rel.hooks.find((h) => h.name === 'shop-smoke');
@@ -144,12 +169,18 @@ describe('release lifecycle', () => {
 
   it('rolls back to the first revision as a new revision', async () => {
     const rel = await helper.call('rollback', { ...target(), version: 1, timeoutMs: 90_000 });
-    expect(rel).toMatchObject({ version: 4, status: 'deployed' });
+    expect(rel).toMatchObject({ version: 5, status: 'deployed' });
     expect(rel.config?.greeting).toBeUndefined();
     const status = await helper.call('status', target());
-    expect(status.version).toBe(4);
+    expect(status.version).toBe(5);
     const history = await helper.call('history', target());
-    expect(history.releases.map((r) => r.status)).toEqual(['superseded', 'superseded', 'superseded', 'deployed']);
+    expect(history.releases.map((r) => r.status)).toEqual([
+      'superseded',
+      'superseded',
+      'superseded',
+      'superseded',
+      'deployed',
+    ]);
   });
 
   it('uninstalls: objects and records are gone, and the release is then not found', async () => {
