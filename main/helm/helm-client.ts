@@ -57,6 +57,8 @@ interface Running {
 /** Room beyond Helm's own wait timeout, so Helm reports which resource was not ready before the client gives up. */
 const GRACE_MS = 60_000;
 
+const WAITING_OPS = new Set(['install', 'upgrade', 'rollback', 'uninstall', 'test']);
+
 /**
  * The client of the Helm helper: one long-lived child process serving many concurrent requests. It starts the
  * helper on first use, restarts it on the next call after a crash (requests in flight fail with HelperUnavailable),
@@ -101,7 +103,7 @@ export class HelmClient {
     const wire = opts.postRenderer ? { ...params, postRender: true } : params;
     const started = performance.now();
     return new Promise<HelmOps[O]['result']>((resolve, reject) => {
-      const timeoutMs = opts.timeoutMs ?? this.defaultTimeout(params);
+      const timeoutMs = opts.timeoutMs ?? this.defaultTimeout(op, params);
       const timer = setTimeout(() => {
         this.abandon(id, new HelmError('Timeout', `helm ${op} did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
@@ -141,11 +143,14 @@ export class HelmClient {
     clearTimeout(killer);
   }
 
-  /** Render and cluster calls get Helm's own timeout plus grace; calls without one get the client default. */
-  private defaultTimeout(params: unknown): number {
+  /**
+   * Calls that wait in Helm (install, upgrade, rollback, uninstall, test) get Helm's timeout (default 5 minutes) plus
+   * grace; the others (renders, pulls, queries) get the client default.
+   */
+  private defaultTimeout(op: string, params: unknown): number {
     const helmTimeout = (params as { timeoutMs?: number }).timeoutMs;
-    const base = this.options.defaultTimeoutMs ?? 120_000;
-    return helmTimeout !== undefined ? helmTimeout + GRACE_MS : Math.max(base, 5 * 60_000 + GRACE_MS);
+    if (WAITING_OPS.has(op)) return (helmTimeout ?? 5 * 60_000) + GRACE_MS;
+    return Math.max(this.options.defaultTimeoutMs ?? 120_000, (helmTimeout ?? 0) + GRACE_MS);
   }
 
   private abandon(id: number, err: HelmError): void {
