@@ -207,7 +207,8 @@ describe('release lifecycle', () => {
 });
 
 describe('failures', () => {
-  it('times out waiting for readiness and names the release failed', async () => {
+  it('times out waiting for readiness, naming the resource that was not ready and the failed revision', async () => {
+    await ensureNamespace(cluster, ns);
     const err = await failure(
       helper.call('install', {
         kube,
@@ -218,15 +219,16 @@ describe('failures', () => {
         timeoutMs: 4000,
       }),
     );
-    expect(['Timeout', 'ReleaseFailed']).toContain(err.code);
-    expect(err.details.status).toBe('failed');
-    expect(err.message).toMatch(/stuck/);
+    expect(err.code).toBe('Timeout');
+    expect(err.details).toMatchObject({ status: 'failed', revision: '1', resource: `Deployment/${ns}/stuck` });
+    expect(err.message).toContain('not ready');
     const history = await helper.call('history', { kube, releaseName: 'stuck', namespace: ns });
     expect(history.releases.map((r) => r.status)).toEqual(['failed']);
     await helper.call('uninstall', { kube, releaseName: 'stuck', namespace: ns, disableWait: true });
   });
 
   it('acts as the impersonated service account, which may be refused', async () => {
+    await ensureNamespace(cluster, ns);
     await cluster.apply(
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'nobody', namespace: ns } },
       { fieldManager: 'test', force: true },
