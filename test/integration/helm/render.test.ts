@@ -188,6 +188,15 @@ describe('typed errors for bad input', () => {
     expect(badValues.message).toContain('bad.yaml');
   });
 
+  it('refuses a chart over the size limit as TooLarge', async () => {
+    const big = join(dir, 'charts', 'big');
+    await cp(join(fixtures, 'sub'), big, { recursive: true });
+    await writeFile(join(big, 'files-huge.bin'), Buffer.alloc(60 << 20));
+    const err = await failure(client.call('template', { chart: { path: big } }));
+    expect(err.code).toBe('TooLarge');
+    await rm(big, { recursive: true, force: true });
+  });
+
   it('rejects an unknown operation and a bad kube version as BadRequest', async () => {
     const unknown = await failure(client.call('frobnicate' as 'version', {}));
     expect(unknown.code).toBe('BadRequest');
