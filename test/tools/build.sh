@@ -17,6 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # Add a tool by adding a line; a prepare_<name> function (below) may patch the source copy before the build.
 RECIPES='
 flux|github.com/fluxcd/flux2/v2|2.9.5|./cmd/flux|flux|-X main.VERSION=VERSION
+helm|helm.sh/helm/v4|4.3.2|./cmd/helm|helm|-X helm.sh/helm/v4/internal/version.version=vVERSION
 '
 
 # The release build of flux embeds install manifests that `make` generates from GitHub release assets; embed a
