@@ -218,8 +218,8 @@ function startInbox(
     events: bus,
     clusters: registry,
     kinds: {
-      sources: [fluxKinds.GitRepository],
-      suspendable: [fluxKinds.GitRepository, fluxKinds.Kustomization],
+      sources: [fluxKinds.GitRepository, fluxKinds.OCIRepository, fluxKinds.Bucket],
+      suspendable: [fluxKinds.GitRepository, fluxKinds.OCIRepository, fluxKinds.Bucket, fluxKinds.Kustomization],
     },
     logger,
     ...(opts.inbox?.rules ? { settings: opts.inbox.rules } : {}),

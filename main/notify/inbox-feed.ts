@@ -79,8 +79,8 @@ export interface InboxFeed {
 async function listSynced(session: FeedSession, types: readonly ResourceType[], waitMs: number): Promise<KubeObject[]> {
   const out: KubeObject[] = [];
   for (const type of types) {
-    if (!session.cachedTypes().some((t) => t.apiVersion === type.apiVersion && t.kind === type.kind))
-      throw new Error(`${session.context} does not watch ${type.kind}`);
+    // A kind the cluster does not serve (an older Flux without OCIRepository v1, say) has nothing to evaluate.
+    if (!session.cachedTypes().some((t) => t.apiVersion === type.apiVersion && t.kind === type.kind)) continue;
     const cache = session.cache(type);
     const waiting = new AbortController();
     const ready = await Promise.race([

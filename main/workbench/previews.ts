@@ -17,9 +17,9 @@ import {
 import { buildKustomization, type BuildTree, type BuildWorkers } from '../controllers/kustomization/build.ts';
 import { previewKustomization } from '../controllers/kustomization/preview.ts';
 import { substitutionVariables } from '../controllers/kustomization/variables.ts';
-import { fluxKinds } from '../flux/kinds.ts';
+import type { SourceObject } from '../controllers/source/ports.ts';
+import { fluxKind, fluxKinds } from '../flux/kinds.ts';
 import type { Kustomization } from '../flux/kustomize.ts';
-import type { GitRepository } from '../flux/source.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import { apiVersionOf } from '../kube/inventory.ts';
 import { maskForDisplay } from '../kube/object-diff.ts';
@@ -40,6 +40,9 @@ export async function buildForPreview(
   const vars = await substitutionVariables(client, ks, signal);
   return buildKustomization(workers, ks, tree, { ...(vars && { vars }), signal });
 }
+
+/** The kinds whose artifacts a Kustomization builds from. */
+const ARTIFACT_SOURCES = new Set(['GitRepository', 'OCIRepository', 'Bucket']);
 
 const plainRef = (r: ObjectRef): ObjectRef => ({ group: r.group, kind: r.kind, namespace: r.namespace, name: r.name });
 const yamlOf = (o: KubeObject): string => stringify(o);
@@ -130,14 +133,14 @@ export async function previewAgainstArtifact(
   );
   const ref = ks.spec.sourceRef;
   const what = `${ref.kind} ${ref.namespace ?? key.namespace}/${ref.name}`;
-  if (ref.kind !== 'GitRepository')
+  const sourceKind = ARTIFACT_SOURCES.has(ref.kind) ? fluxKind(ref.kind) : undefined;
+  if (!sourceKind)
     throw new FluxdeckError(
       'unavailable',
-      `Fluxdeck does not build artifacts of ${ref.kind} sources yet, so it cannot diff against ${what}.`,
+      `${ref.kind} is not a source Fluxdeck builds from, so it cannot diff against ${what}.`,
     );
-  const git = fluxKinds.GitRepository;
-  const source = await client.get<GitRepository>(
-    { apiVersion: git.apiVersion, kind: git.kind, namespace: ref.namespace ?? key.namespace, name: ref.name },
+  const source = await client.get<SourceObject>(
+    { apiVersion: sourceKind.apiVersion, kind: ref.kind, namespace: ref.namespace ?? key.namespace, name: ref.name },
     { signal },
   );
   const artifact = source.status?.artifact;

@@ -6,7 +6,7 @@ import { isReady } from '../../flux/conditions.ts';
 import { fluxKinds } from '../../flux/kinds.ts';
 import type { Kustomization, KustomizationStatus } from '../../flux/kustomize.ts';
 import { KUSTOMIZE_OWNER } from '../../flux/kustomize.ts';
-import type { Artifact, GitRepository } from '../../flux/source.ts';
+import type { Artifact } from '../../flux/source.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { isKubeError } from '../../kube/kube-error.ts';
 import { ResourceManager } from '../../kube/resource-manager.ts';
@@ -15,7 +15,9 @@ import type { WorkerPool } from '../../kustomize/index.ts';
 import { errorChain } from '../../util/errors.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
 import type { FluxEventSink } from '../flux-events.ts';
+import type { SourceObject } from '../source/ports.ts';
 import { setFinalizer, StatusWriter } from '../status-writer.ts';
+import { watchedSourceTypes } from '../watched-kinds.ts';
 import { buildKustomization, hasDirectory } from './build.ts';
 import { dependentsOf } from './dependencies.ts';
 import type { Applier, KustomizationPorts } from './ports.ts';
@@ -24,7 +26,6 @@ import { type RemoteClients, targetClient } from './target-client.ts';
 import { substitutionVariables } from './variables.ts';
 
 const KS: ResourceType = { apiVersion: fluxKinds.Kustomization.apiVersion, kind: 'Kustomization' };
-const GIT: ResourceType = { apiVersion: fluxKinds.GitRepository.apiVersion, kind: 'GitRepository' };
 
 export interface KustomizationControllerDeps {
   session: ClusterSession;
@@ -50,7 +51,10 @@ export function kustomizationController(deps: KustomizationControllerDeps): Cont
       reconcileKustomization(obj as Kustomization, kustomizationPorts(obj as Kustomization, deps, req), req.signal),
     watches: [
       // A source's new artifact requeues the Kustomizations that use it.
-      { type: GIT, map: (e) => (artifactChanged(e) ? usersOf(e.object, session) : []) },
+      ...watchedSourceTypes(session).map((type) => ({
+        type,
+        map: (e: CacheEvent) => (artifactChanged(e) ? usersOf(e.object, session) : []),
+      })),
       // A Kustomization becoming ready requeues those that depend on it (Flux polls; this is immediate).
       {
         type: KS,
@@ -74,7 +78,7 @@ const nsName = (o: KubeObject): { namespace: string; name: string } => ({
  */
 function artifactChanged(e: CacheEvent): boolean {
   const stamp = (o: KubeObject | undefined): string | undefined => {
-    const a = (o as GitRepository | undefined)?.status?.artifact;
+    const a = (o as SourceObject | undefined)?.status?.artifact;
     return a && `${a.revision}|${a.lastUpdateTime}`;
   };
   return e.type !== 'deleted' && stamp(e.object) !== undefined && stamp(e.object) !== stamp(e.old);
@@ -111,9 +115,10 @@ export function kustomizationPorts(
   return {
     source: (k) => {
       const ref = k.spec.sourceRef;
-      if (ref.kind !== 'GitRepository') return { found: true, kind: ref.kind, supported: false, ready: false };
-      const src = session.cache(GIT).get(ref.namespace ?? k.metadata.namespace ?? '', ref.name) as
-        GitRepository | undefined;
+      const type = watchedSourceTypes(session).find((t) => t.kind === ref.kind);
+      if (!type) return { found: true, kind: ref.kind, supported: false, ready: false };
+      const src = session.cache(type).get(ref.namespace ?? k.metadata.namespace ?? '', ref.name) as
+        SourceObject | undefined;
       if (!src) return { found: false };
       return {
         found: true,
@@ -166,7 +171,8 @@ async function awaitRebuild(
 ): Promise<void> {
   const { deps, req } = ctx;
   const ref = ks.spec.sourceRef;
-  req.enqueue(GIT, { namespace: ref.namespace ?? ks.metadata.namespace ?? '', name: ref.name });
+  const type = watchedSourceTypes(deps.session).find((t) => t.kind === ref.kind);
+  if (type) req.enqueue(type, { namespace: ref.namespace ?? ks.metadata.namespace ?? '', name: ref.name });
   const deadline = Date.now() + 60_000;
   while (!(await deps.artifactExists(artifact))) {
     if (Date.now() > deadline)

@@ -117,7 +117,7 @@ class KustomizationRun {
     if (!source.supported) {
       return this.fail(
         Reason.ArtifactFailed,
-        `Source kind ${ref.kind} is not reconciled by Fluxdeck yet; use a GitRepository`,
+        `Source kind ${ref.kind} is not served by this cluster or not a Kustomization source; use a GitRepository, an OCIRepository or a Bucket`,
         this.retryMs(),
       );
     }
