@@ -1,10 +1,10 @@
 // The one contract between main and the renderer (ARCHITECTURE.md rule 2). Imports only zod.
-export type { FluxdeckApi } from './api.ts';
 export * from './channel-names.ts';
 export * from './channels.ts';
 export * from './editing.ts';
 export * from './errors.ts';
 export * from './flux-paths.ts';
+export type { FluxdeckApi } from './fluxdeck-api.ts';
 export * from './inbox.ts';
 export * from './model.ts';
 export * from './wire.ts';

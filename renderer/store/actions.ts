@@ -10,16 +10,16 @@ import { type AppState, useAppStore } from './index.ts';
 import { applyProgress, pruneActions } from './reducers.ts';
 import type { Notice, PanelTab, StatusFilter, View } from './slices/ui.ts';
 
-let transport: Transport | undefined;
+let started: Transport | undefined;
 
 export function setTransport(t: Transport | undefined): void {
-  transport = t;
+  started = t;
 }
 
 /** The transport the bridge started; the feature actions (editor, inbox) request through it too. */
-export function api(): Transport {
-  if (!transport) throw new Error('the transport is not started (startBridge was not called)');
-  return transport;
+export function transport(): Transport {
+  if (!started) throw new Error('the transport is not started (startBridge was not called)');
+  return started;
 }
 
 const set = (partial: Partial<AppState> | ((s: AppState) => Partial<AppState>)): void => useAppStore.setState(partial);
@@ -81,7 +81,7 @@ export function notifyFailure(title: string, err: unknown): void {
 export async function connectCluster(name: string): Promise<void> {
   set((s) => ({ clusterBusy: { ...s.clusterBusy, [name]: 'connecting' } }));
   try {
-    await api().invoke('clusters:connect', { cluster: name });
+    await transport().invoke('clusters:connect', { cluster: name });
   } catch (err) {
     notifyFailure(`Could not connect ${name}`, err);
   } finally {
@@ -92,7 +92,7 @@ export async function connectCluster(name: string): Promise<void> {
 export async function disconnectCluster(name: string): Promise<void> {
   set((s) => ({ clusterBusy: { ...s.clusterBusy, [name]: 'disconnecting' } }));
   try {
-    await api().invoke('clusters:disconnect', { cluster: name });
+    await transport().invoke('clusters:disconnect', { cluster: name });
   } catch (err) {
     notifyFailure(`Could not disconnect ${name}`, err);
   } finally {
@@ -153,10 +153,14 @@ async function runAction(nodeId: string, action: ActionName): Promise<void> {
   try {
     const outcome =
       action === 'suspend'
-        ? await api().invoke('flux:suspend', { actionId, key })
+        ? await transport().invoke('flux:suspend', { actionId, key })
         : action === 'resume'
-          ? await api().invoke('flux:resume', { actionId, key })
-          : await api().invoke('flux:reconcile', { actionId, key, withSource: action === 'reconcile-with-source' });
+          ? await transport().invoke('flux:resume', { actionId, key })
+          : await transport().invoke('flux:reconcile', {
+              actionId,
+              key,
+              withSource: action === 'reconcile-with-source',
+            });
     finishAction(actionId, outcome.ok, outcome.message);
     if (outcome.ok) notify({ tone: 'success', title: label, message: outcome.message }, 3000);
     else
@@ -202,7 +206,7 @@ export function toggleSuspend(nodeId: string): Promise<void> {
 
 export async function setPaused(paused: boolean): Promise<void> {
   try {
-    const health = await api().invoke('engine:setPaused', { paused });
+    const health = await transport().invoke('engine:setPaused', { paused });
     set({ health });
   } catch (err) {
     notifyFailure(paused ? 'Could not pause reconciling' : 'Could not resume reconciling', err);
@@ -242,7 +246,7 @@ export async function loadDrift(nodeId: string, quiet = false): Promise<void> {
   if (!id || !hasDriftView(nodeId)) return;
   if (!quiet) set({ drift: { nodeId, status: 'loading', records: [] } });
   try {
-    const records = await api().invoke('inbox:drift', { key: objectKeyOf(id) });
+    const records = await transport().invoke('inbox:drift', { key: objectKeyOf(id) });
     if (get().selected === nodeId) set({ drift: { nodeId, status: 'ready', records } });
   } catch (err) {
     if (get().selected === nodeId)
@@ -265,7 +269,7 @@ export async function loadDetail(nodeId: string, quiet = false): Promise<void> {
   const seq = ++detailSeq;
   if (!quiet) set({ detail: { nodeId, status: 'loading' } });
   try {
-    const detail = await api().invoke('objects:get', { key: objectKeyOf(id) });
+    const detail = await transport().invoke('objects:get', { key: objectKeyOf(id) });
     if (seq === detailSeq && get().selected === nodeId) set({ detail: { nodeId, status: 'ready', detail } });
   } catch (err) {
     if (seq === detailSeq && get().selected === nodeId)
@@ -279,7 +283,7 @@ export async function loadDiff(nodeId: string): Promise<void> {
   if (key?.kind !== 'Kustomization') return;
   set({ diff: { nodeId, status: 'loading' } });
   try {
-    const diff = await api().invoke('flux:diff', { key: { ...key, kind: 'Kustomization' } });
+    const diff = await transport().invoke('flux:diff', { key: { ...key, kind: 'Kustomization' } });
     if (get().selected === nodeId) set({ diff: { nodeId, status: 'ready', diff } });
   } catch (err) {
     if (get().selected === nodeId) set({ diff: { nodeId, status: 'error', error: describeFailure(err).message } });

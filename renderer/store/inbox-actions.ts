@@ -4,7 +4,7 @@
  * the pushed deltas (re-read only when main says too much changed to list).
  */
 import type { InboxDelta, InboxItem, ObjectRef } from '../../main/contract/index.ts';
-import { api, describeFailure, fire, loadDrift, notify, notifyFailure, showInGraph } from './actions.ts';
+import { describeFailure, fire, loadDrift, notify, notifyFailure, showInGraph, transport } from './actions.ts';
 import { FLUX_KIND_GROUPS, nodeIdOf } from './ids.ts';
 import { applyInboxDelta, applyInboxPage, toInboxFilter } from './inbox-reducers.ts';
 import { type AppState, useAppStore } from './index.ts';
@@ -24,7 +24,7 @@ export async function loadInbox(quiet = false): Promise<void> {
   sinceRead = pushed;
   if (!quiet) set({ inboxStatus: 'loading' });
   try {
-    const page = await api().invoke('inbox:list', { filter: toInboxFilter(get().inboxFilter) });
+    const page = await transport().invoke('inbox:list', { filter: toInboxFilter(get().inboxFilter) });
     if (seq !== listSeq) return;
     sinceRead = undefined;
     set((s) => ({
@@ -41,11 +41,11 @@ export async function loadInbox(quiet = false): Promise<void> {
 
 /** Counts, mute rules and the notice of a moved-aside database (shown once, then dismissed in main). */
 export async function loadInboxState(): Promise<void> {
-  const state = await api().invoke('inbox:state', {});
+  const state = await transport().invoke('inbox:state', {});
   set({ inboxCounts: state.counts, inboxMutes: state.mutes });
   if (state.notice !== undefined) {
     notify({ tone: 'error', title: 'The alert inbox was reset', message: state.notice });
-    await api().invoke('inbox:dismissNotice', {});
+    await transport().invoke('inbox:dismissNotice', {});
   }
   if (get().inboxStatus !== 'idle') await loadInbox(true);
 }
@@ -93,24 +93,24 @@ async function request(title: string, run: () => Promise<unknown>): Promise<void
 
 export const markRead = (ids: readonly number[] | 'all', read: boolean): Promise<void> =>
   request('Could not change the read state', () =>
-    api().invoke('inbox:markRead', { ids: ids === 'all' ? 'all' : [...ids], read }),
+    transport().invoke('inbox:markRead', { ids: ids === 'all' ? 'all' : [...ids], read }),
   );
 
 export const acknowledge = (ids: readonly number[], acknowledged: boolean): Promise<void> =>
-  request('Could not acknowledge', () => api().invoke('inbox:acknowledge', { ids: [...ids], acknowledged }));
+  request('Could not acknowledge', () => transport().invoke('inbox:acknowledge', { ids: [...ids], acknowledged }));
 
 export const muteObject = (item: InboxItem): Promise<void> =>
   request('Could not mute', async () => {
     if (!item.object) return;
     const { kind, namespace, name } = item.object;
-    await api().invoke('inbox:mute', { scope: { cluster: item.cluster, object: { kind, namespace, name } } });
+    await transport().invoke('inbox:mute', { scope: { cluster: item.cluster, object: { kind, namespace, name } } });
   });
 
 export const muteCluster = (cluster: string): Promise<void> =>
-  request('Could not mute', () => api().invoke('inbox:mute', { scope: { cluster } }));
+  request('Could not mute', () => transport().invoke('inbox:mute', { scope: { cluster } }));
 
 export const unmute = (id: number): Promise<void> =>
-  request('Could not unmute', () => api().invoke('inbox:unmute', { id }));
+  request('Could not unmute', () => transport().invoke('inbox:unmute', { id }));
 
 function groupOfAlert(object: NonNullable<InboxItem['object']> | ObjectRef): string {
   if ('group' in object) return object.group;

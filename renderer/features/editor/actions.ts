@@ -11,7 +11,7 @@ import {
   type KustomizationKey,
   type WorkTree,
 } from '../../../main/contract/index.ts';
-import { api, describeFailure, fire, notify, notifyFailure, reconcile } from '../../store/actions.ts';
+import { describeFailure, fire, notify, notifyFailure, reconcile, transport } from '../../store/actions.ts';
 import {
   affectedKustomizations,
   closeTab,
@@ -75,7 +75,7 @@ export async function openWorkTreeFor(nodeId: string): Promise<void> {
   if (!target) return;
   set({ openingRepo: nodeId, view: 'editor' });
   try {
-    const tree = await api().invoke('workspace:open', { repo: target.repo });
+    const tree = await transport().invoke('workspace:open', { repo: target.repo });
     putTree(tree);
     set({ activeWorkTree: tree.id });
     if (tree.update === 'local-changes')
@@ -120,7 +120,7 @@ export async function openFile(workTreeId: string, path: string): Promise<void> 
   }));
   if (modelOf(id)) return setTab(id, { state: 'ready' });
   try {
-    const { text } = await api().invoke('workspace:read', { id: workTreeId, path });
+    const { text } = await transport().invoke('workspace:read', { id: workTreeId, path });
     await createModel(id, text, baseName(path), tree.repo.cluster);
     setTab(id, { state: 'ready', error: undefined });
   } catch (err) {
@@ -149,7 +149,7 @@ export async function saveTab(id: string): Promise<boolean> {
   if (!tab.workTreeId || tab.path === undefined) return false;
   setTab(id, { state: 'saving' });
   try {
-    const status = await api().invoke('workspace:write', { id: tab.workTreeId, path: tab.path, text });
+    const status = await transport().invoke('workspace:write', { id: tab.workTreeId, path: tab.path, text });
     markSaved(id, text);
     setTab(id, { state: 'ready', error: undefined });
     const tree = get().workTrees[tab.workTreeId];
@@ -178,7 +178,7 @@ export async function refreshWorkTree(workTreeId: string): Promise<void> {
   const tree = get().workTrees[workTreeId];
   if (!tree) return;
   try {
-    putTree({ ...tree, status: await api().invoke('workspace:status', { id: workTreeId }) });
+    putTree({ ...tree, status: await transport().invoke('workspace:status', { id: workTreeId }) });
   } catch (err) {
     notifyFailure('Could not read the work tree status', err);
   }
@@ -215,7 +215,7 @@ export async function editObject(nodeId: string): Promise<void> {
   }));
   if (modelOf(tabId)) return setTab(tabId, { state: 'ready' });
   try {
-    const obj = await api().invoke('objects:editable', { key });
+    const obj = await transport().invoke('objects:editable', { key });
     await createModel(tabId, obj.yaml, `${key.kind}-${key.name}.yaml`, key.cluster);
     setTab(tabId, {
       state: 'ready',
@@ -234,7 +234,11 @@ export async function applyObjectTab(tabId: string): Promise<boolean> {
   if (!tab?.key || text === undefined || tab.resourceVersion === undefined) return false;
   setTab(tabId, { state: 'saving' });
   try {
-    const r = await api().invoke('objects:apply', { key: tab.key, yaml: text, resourceVersion: tab.resourceVersion });
+    const r = await transport().invoke('objects:apply', {
+      key: tab.key,
+      yaml: text,
+      resourceVersion: tab.resourceVersion,
+    });
     markSaved(tabId, text);
     setTab(tabId, { state: 'ready', resourceVersion: r.resourceVersion });
     notify(
@@ -264,7 +268,7 @@ export async function reloadObjectTab(tabId: string): Promise<void> {
   const tab = get().tabs.find((t) => t.id === tabId);
   if (!tab?.key) return;
   try {
-    const obj = await api().invoke('objects:editable', { key: tab.key });
+    const obj = await transport().invoke('objects:editable', { key: tab.key });
     replaceText(tabId, obj.yaml);
     setTab(tabId, { resourceVersion: obj.resourceVersion });
   } catch (err) {
@@ -304,7 +308,7 @@ export async function runPreview(): Promise<void> {
   const mine = (s: AppState): boolean => s.review?.preview?.previewId === previewId;
   try {
     if (!(await saveAll(workTreeId))) throw new Error('an edited file could not be saved');
-    const result = await api().invoke('workspace:preview', { id: workTreeId, previewId });
+    const result = await transport().invoke('workspace:preview', { id: workTreeId, previewId });
     set((s) =>
       mine(s) && s.review ? { review: { ...s.review, preview: { previewId, status: 'ready', result } } } : {},
     );
@@ -343,7 +347,7 @@ export async function commitAndPush(message: string, author: GitAuthor | undefin
     setFlow({ step: 'busy', doing: 'saving' });
     if (!(await saveAll(workTreeId))) return setFlow({ step: 'edit' });
     setFlow({ step: 'busy', doing: 'committing' });
-    const result = await api().invoke('workspace:commit', { id: workTreeId, message, ...(author && { author }) });
+    const result = await transport().invoke('workspace:commit', { id: workTreeId, message, ...(author && { author }) });
     const next = flowAfterCommit(result);
     if (next !== 'push') return setFlow(next);
     lastCommitFiles = result.status === 'committed' ? result.files.map((f) => f.path) : [];
@@ -361,7 +365,7 @@ export async function push(): Promise<void> {
   const { workTreeId } = review;
   try {
     setFlow({ step: 'busy', doing: 'pushing' });
-    const result = await api().invoke('workspace:push', { id: workTreeId });
+    const result = await transport().invoke('workspace:push', { id: workTreeId });
     const flow = flowAfterPush(result, toReconcile(workTreeId, lastCommitFiles));
     setFlow(flow);
     await refreshWorkTree(workTreeId);
@@ -377,7 +381,7 @@ export async function reapply(keepMine: boolean): Promise<void> {
   if (!review) return;
   try {
     setFlow({ step: 'busy', doing: 'reapplying' });
-    const next = flowAfterReapply(await api().invoke('workspace:reapply', { id: review.workTreeId, keepMine }));
+    const next = flowAfterReapply(await transport().invoke('workspace:reapply', { id: review.workTreeId, keepMine }));
     if (next !== 'push') return setFlow(next);
     await push();
   } catch (err) {
@@ -392,10 +396,10 @@ export async function abortEdits(): Promise<void> {
   const { workTreeId } = review;
   try {
     setFlow({ step: 'busy', doing: 'aborting' });
-    const result = await api().invoke('workspace:abort', { id: workTreeId });
+    const result = await transport().invoke('workspace:abort', { id: workTreeId });
     for (const tab of get().tabs.filter((t) => t.workTreeId === workTreeId && t.path !== undefined)) {
       const path = tab.path ?? '';
-      const text = await api()
+      const text = await transport()
         .invoke('workspace:read', { id: workTreeId, path })
         .then((r) => r.text)
         .catch(() => undefined);
@@ -415,7 +419,7 @@ export async function pushWithCredentials(credentials: GitCredentials, remember:
   const review = get().review;
   if (!review) return;
   try {
-    putTree(await api().invoke('workspace:setCredentials', { id: review.workTreeId, credentials, remember }));
+    putTree(await transport().invoke('workspace:setCredentials', { id: review.workTreeId, credentials, remember }));
   } catch (err) {
     return setFlow({ step: 'error', ...describeFailure(err) });
   }
@@ -424,7 +428,7 @@ export async function pushWithCredentials(credentials: GitCredentials, remember:
 
 export async function forgetCredentials(workTreeId: string): Promise<void> {
   try {
-    putTree(await api().invoke('workspace:forgetCredentials', { id: workTreeId }));
+    putTree(await transport().invoke('workspace:forgetCredentials', { id: workTreeId }));
   } catch (err) {
     notifyFailure('Could not forget the credentials', err);
   }

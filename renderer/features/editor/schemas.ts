@@ -8,7 +8,7 @@ import type * as MonacoApi from 'monaco-editor/editor/editor.api.js';
 import type { JSONSchema, SchemasSettings } from 'monaco-yaml';
 
 import type { KindSchema } from '../../../main/contract/index.ts';
-import { api } from '../../store/actions.ts';
+import { transport } from '../../store/actions.ts';
 import { loadMonaco } from './monaco.ts';
 
 type TextModel = MonacoApi.editor.ITextModel;
@@ -71,7 +71,7 @@ function schemaOf(cluster: string, k: KindRef): Promise<KindSchema | undefined> 
   if (!p) {
     // A kind the cluster does not serve simply has no schema (YAML syntax is still checked); a failed request is
     // tried again on the next edit.
-    p = api()
+    p = transport()
       .invoke('schemas:get', { cluster, apiVersion: k.apiVersion, kind: k.kind })
       .catch((err: unknown) => {
         if ((err as { code?: string }).code !== 'not-found') fetched.delete(key);
