@@ -25,12 +25,23 @@ export function cookieName(port: number): string {
   return `fluxdeck_${TOKEN_PARAM}_${port}`;
 }
 
-export function cookieFrom(headers: IncomingHttpHeaders, name: string): string | undefined {
+/**
+ * Every value of the cookie `name`, in header order. Another service on 127.0.0.1 can set a cookie of the same name
+ * (cookies ignore ports), so callers must accept any value that matches, not the first one; a value that is not
+ * valid %-encoding is skipped (it can only be planted, never ours), never thrown: the request is not yet authenticated.
+ */
+export function cookiesFrom(headers: IncomingHttpHeaders, name: string): string[] {
+  const out: string[] = [];
   for (const part of (headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq <= 0 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      out.push(decodeURIComponent(part.slice(eq + 1).trim()));
+    } catch {
+      // URIError: malformed %-encoding.
+    }
   }
-  return undefined;
+  return out;
 }
 
 export function bearerFrom(headers: IncomingHttpHeaders): string | undefined {
@@ -82,6 +93,6 @@ export function authenticate(
 ): Credential | undefined {
   if (tokensEqual(bearerFrom(headers), policy.token)) return 'bearer';
   if (tokensEqual(query.get(TOKEN_PARAM) ?? undefined, policy.token)) return 'query';
-  if (tokensEqual(cookieFrom(headers, cookieName(policy.port)), policy.token)) return 'cookie';
+  if (cookiesFrom(headers, cookieName(policy.port)).some((c) => tokensEqual(c, policy.token))) return 'cookie';
   return undefined;
 }

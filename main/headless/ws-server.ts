@@ -122,13 +122,24 @@ export async function startHeadlessServer(opts: HeadlessOptions): Promise<Headle
 
   const server: Server = createServer((req, res) => {
     handleHttp(req, res).catch((err: unknown) => {
-      logger.error('HTTP request failed', { path: req.url, error: err });
+      // The path only: the query may carry the token.
+      logger.error('HTTP request failed', { path: pathOf(req.url), error: err });
       if (!res.headersSent) res.writeHead(500, SECURITY_HEADERS);
       res.end();
     });
   });
 
   server.on('upgrade', (req, socket, head) => {
+    // Nothing a client sends before authentication may take the server down: any failure is a 400 for this socket.
+    try {
+      upgrade(req, socket, head);
+    } catch (err) {
+      logger.warn('WebSocket upgrade refused', { path: pathOf(req.url), error: err });
+      refuse(socket, 400, 'Bad Request');
+    }
+  });
+
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== WS_PATH) return refuse(socket, 404, 'Not Found');
     if (!hostAllowed(req.headers, policy)) return refuse(socket, 421, 'Misdirected Request');
@@ -143,7 +154,7 @@ export async function startHeadlessServer(opts: HeadlessOptions): Promise<Headle
     wss.handleUpgrade(req, socket, head, (ws) =>
       onConnection(ws, `ws:${req.socket.remotePort ?? 0}#${nextConnection++}`),
     );
-  });
+  };
 
   const onConnection = (ws: WebSocket, name: string): void => {
     connections.add(ws);
@@ -230,4 +241,9 @@ function parseFrame(text: string): ClientFrame | undefined {
   }
   const parsed = ClientFrame.safeParse(json);
   return parsed.success ? parsed.data : undefined;
+}
+
+/** A request's path without its query (which may carry the token), for logs. */
+function pathOf(url: string | undefined): string {
+  return (url ?? '/').split('?')[0] ?? '/';
 }

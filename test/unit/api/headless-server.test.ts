@@ -171,6 +171,25 @@ describe('fluxdeck serve over HTTP and WebSocket', () => {
     ).toBe(403);
   });
 
+  it('stays up after a malformed cookie before authentication, on the socket and over HTTP', async () => {
+    const bad = { cookie: `${cookieName(port)}=%E0%A4%A`, origin: `http://127.0.0.1:${port}` };
+    expect((await connect(`ws://127.0.0.1:${port}/api/ws`, bad)).status).toBe(401);
+    expect((await get(port, '/', { cookie: bad.cookie })).status).toBe(401);
+    // Still serving: the real token still works.
+    expect((await get(port, '/', { cookie: `${cookieName(port)}=${token}` })).status).toBe(200);
+  });
+
+  it('accepts its cookie when another service on the host planted one of the same name first', async () => {
+    const cookie = `${cookieName(port)}=planted; ${cookieName(port)}=%E0%A4%A; ${cookieName(port)}=${token}`;
+    expect((await get(port, '/', { cookie })).status).toBe(200);
+    const { status, ws } = await connect(`ws://127.0.0.1:${port}/api/ws`, {
+      cookie,
+      origin: `http://127.0.0.1:${port}`,
+    });
+    expect(status).toBe(101);
+    ws?.close();
+  });
+
   it('accepts its own page’s socket and answers requests with Results', async () => {
     const { status, ws } = await connect(`ws://127.0.0.1:${port}/api/ws`, {
       cookie: `${cookieName(port)}=${token}`,
