@@ -1,6 +1,7 @@
 import type { KubeObject } from '../util/kube-object.ts';
 import { isCrd } from './apply-order.ts';
 import { ownersOf, type PathSegment } from './managed-fields.ts';
+import { redactSecret } from './secret-redaction.ts';
 
 /**
  * Drift between a live object and what applying the desired object would make of it (the server-side dry-run result,
@@ -64,7 +65,8 @@ export function hasDrifted(existing: KubeObject | undefined, dryRun: KubeObject)
 }
 
 /**
- * A copy safe to show: managed fields, status and server-set metadata removed; Secret values replaced by `***`.
+ * A copy safe to show: managed fields, status and server-set metadata removed; Secret values (and kubectl's
+ * last-applied annotation, which holds them) replaced by `***` (secret-redaction.ts).
  * For the new side of a comparison pass the old side as `before`: values that differ from it become `*** (changed)`,
  * so a changed Secret value still shows as a change without revealing either value.
  */
@@ -72,16 +74,7 @@ export function maskForDisplay(obj: KubeObject, before?: KubeObject): KubeObject
   const copy = structuredClone(obj);
   copy.metadata = Object.fromEntries(Object.entries(copy.metadata).filter(([k]) => !SERVER_METADATA.includes(k)));
   if (!isCrd(copy)) delete copy.status;
-  if (copy.kind === 'Secret' && copy.apiVersion === 'v1') {
-    for (const field of ['data', 'stringData']) {
-      const values = copy[field];
-      if (!isMap(values)) continue;
-      const old = before?.[field];
-      for (const key of Object.keys(values))
-        values[key] = isMap(old) && key in old && old[key] !== values[key] ? '*** (changed)' : '***';
-    }
-  }
-  return copy;
+  return redactSecret(copy, before);
 }
 
 /** Chooses how to match elements of two lists: by a key every element has once (e.g. `name`), or by position. */

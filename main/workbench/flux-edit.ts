@@ -11,7 +11,7 @@ import type { KubeObject } from '../util/kube-object.ts';
 
 type Json = Record<string, unknown>;
 
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+import { LAST_APPLIED } from '../kube/secret-redaction.ts';
 const isMap = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The object as the editor shows it: no status, no server-set metadata, no kubectl's last-applied copy. */

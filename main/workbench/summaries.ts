@@ -12,6 +12,7 @@ import type {
 } from '../contract/index.ts';
 import type { ContextInfo } from '../engine/cluster-registry.ts';
 import { computeStatus } from '../kube/kstatus.ts';
+import { redactSecret } from '../kube/secret-redaction.ts';
 import { groupOf, type KubeObject, type ObjectRef, parseInventoryId } from '../util/kube-object.ts';
 
 type Json = Record<string, unknown>;
@@ -223,25 +224,11 @@ export function eventSummary(e: KubeObject): KubeEvent {
   };
 }
 
-const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-
 /**
  * The object as the panel shows it: managedFields dropped (noise), and for Secrets every value replaced, so no
  * secret leaves main even though the user asked for the YAML.
  */
 export function redactedForDisplay(o: KubeObject): KubeObject {
   const { managedFields: _managed, ...metadata } = o.metadata;
-  const out: KubeObject = { ...o, metadata };
-  if (o.kind === 'Secret' && groupOf(o.apiVersion) === '') {
-    // kubectl's last-applied annotation holds the whole Secret, values included.
-    const annotations = { ...metadata.annotations };
-    if (LAST_APPLIED in annotations) annotations[LAST_APPLIED] = '<redacted by Fluxdeck>';
-    out.metadata = { ...metadata, ...(metadata.annotations && { annotations }) };
-    for (const field of ['data', 'stringData'] as const) {
-      const values = obj(o[field]);
-      if (Object.keys(values).length > 0)
-        out[field] = Object.fromEntries(Object.keys(values).map((k) => [k, '<redacted by Fluxdeck>']));
-    }
-  }
-  return out;
+  return redactSecret(structuredClone({ ...o, metadata }));
 }

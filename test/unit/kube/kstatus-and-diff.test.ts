@@ -265,6 +265,33 @@ describe('drift and diff', () => {
     expect(JSON.stringify(maskForDisplay(secret({ a: 'c2VjcmV0' })))).not.toContain('c2VjcmV0');
   });
 
+  it('masks the last-applied annotation of a Secret, which holds every value', () => {
+    const applied = (value: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 's',
+        resourceVersion: '1',
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ kind: 'Secret', data: { pw: value } }),
+          team: 'web',
+        },
+      },
+      data: { pw: value },
+    });
+    const live = applied('aHVudGVyMg==');
+    const desired = applied('c3dvcmRmaXNo');
+    for (const shown of [maskForDisplay(live), maskForDisplay(desired, live)])
+      expect(JSON.stringify(shown)).not.toMatch(/aHVudGVyMg|c3dvcmRmaXNo/);
+    expect(maskForDisplay(live).metadata.annotations).toEqual({
+      'kubectl.kubernetes.io/last-applied-configuration': '***',
+      team: 'web',
+    });
+    const changes = diffObjects(live, desired);
+    expect(JSON.stringify(changes)).not.toMatch(/aHVudGVyMg|c3dvcmRmaXNo/);
+    expect(changes).toContainEqual(expect.objectContaining({ path: 'data.pw', live: '***', desired: '*** (changed)' }));
+  });
+
   it('treats null, empty maps and empty lists alike, as apimachinery does', () => {
     expect(semanticEqual({ a: null }, { a: {} })).toBe(true);
     expect(semanticEqual({ a: [] }, { a: null })).toBe(true);
