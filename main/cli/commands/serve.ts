@@ -43,16 +43,39 @@ async function startEngine(args: string[], io: CliIO): Promise<StartedEngine> {
   };
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+/**
+ * The host as the network stack reads it (`127.1` is 127.0.0.1, `0` is 0.0.0.0, `::0` is `::`), so checks cannot be
+ * dodged by spelling; UsageError for something that is not a host name or address.
+ */
+export function canonicalHost(host: string): string {
+  const bracketed = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  try {
+    return new URL(`http://${bracketed}/`).hostname;
+  } catch {
+    throw new UsageError(`--host '${host}' is not a host name or an IP address`);
+  }
+}
+
+/** Loopback in every spelling: localhost, 127.0.0.0/8 and ::1. */
+export function isLoopback(host: string): boolean {
+  const h = canonicalHost(host);
+  return h === 'localhost' || h === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+const UNSPECIFIED = new Set(['0.0.0.0', '[::]']);
 
 function serveFlags(values: Record<string, unknown>): { host: string; port: number; rendererDir: string } {
-  const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
+  const given = typeof values.host === 'string' ? values.host : '127.0.0.1';
+  // Bind (and check Host headers against) the address as browsers will write it: `127.1` is sent as 127.0.0.1.
+  const host = canonicalHost(given).replace(/^\[(.*)\]$/, '$1');
   const rawPort = typeof values.port === 'string' ? values.port : '0';
   const port = Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0-65535, got '${rawPort}'`);
-  if (host === '0.0.0.0' || host === '::')
-    throw new UsageError('--host must name one address (a wildcard would accept requests for any host name)');
+  if (UNSPECIFIED.has(canonicalHost(host)))
+    throw new UsageError(
+      `--host ${given} listens on every address of this machine; name one address (a wildcard would accept requests for any host name)`,
+    );
   const rendererDir = typeof values['renderer-dir'] === 'string' ? values['renderer-dir'] : defaultRendererDir();
   return { host, port, rendererDir };
 }
@@ -72,7 +95,7 @@ export function createServeCommand(deps: ServeDeps): Command {
       const started = await deps.startEngine(args, io);
       try {
         const flags = serveFlags(started.values);
-        if (!LOOPBACK.has(flags.host))
+        if (!isLoopback(flags.host))
           io.err(
             `fluxdeck serve: listening on ${flags.host}, not loopback: anyone who can reach it and has the token can act on your clusters.\n`,
           );
@@ -82,9 +105,11 @@ export function createServeCommand(deps: ServeDeps): Command {
           ...flags,
         });
         try {
-          await started.connect();
+          // The URL first: connecting a context can take long (an exec plugin asking for a login), and Ctrl-C must
+          // work meanwhile.
           io.out(`Fluxdeck is serving on ${run.server.url}\n`);
           io.out('Open that URL in a browser (the token changes at every start). Press Ctrl-C to stop.\n');
+          await Promise.race([started.connect(), untilAborted(io.signal)]);
           await untilAborted(io.signal);
           io.out('Stopping: closing connections, stopping controllers, releasing leases…\n');
         } finally {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseCommand } from '../../../main/cli/cluster-flags.ts';
 import { UsageError } from '../../../main/cli/command.ts';
-import { createServeCommand, serveFlagOptions } from '../../../main/cli/commands/serve.ts';
+import { createServeCommand, isLoopback, serveFlagOptions } from '../../../main/cli/commands/serve.ts';
 import { silentLogger } from '../../../main/util/logger.ts';
 import { clusterInfo, createMemoryEngine, type MemoryEngine } from '../../support/memory-engine.ts';
 
@@ -78,8 +78,17 @@ describe('fluxdeck serve', () => {
     expect(s.engine.closed).toBe(true);
   });
 
-  it('refuses a wildcard bind and a bad port', async () => {
-    await expect(start(['--host', '0.0.0.0']).done).rejects.toBeInstanceOf(UsageError);
+  it('refuses a wildcard bind in any spelling, and a bad port', async () => {
+    for (const host of ['0.0.0.0', '0', '::', '::0', '[::]', '0:0:0:0:0:0:0:0'])
+      await expect(start(['--host', host]).done).rejects.toBeInstanceOf(UsageError);
     await expect(start(['--port', '70000']).done).rejects.toBeInstanceOf(UsageError);
+  });
+});
+
+describe('serve hosts', () => {
+  it('recognises loopback however it is written, and nothing else', () => {
+    for (const h of ['127.0.0.1', '127.1', 'localhost', '::1', '[::1]', '127.0.0.2', '0x7f.1'])
+      expect(isLoopback(h), h).toBe(true);
+    for (const h of ['192.168.1.2', 'example.com', '::ffff:8.8.8.8', '10.0.0.1']) expect(isLoopback(h), h).toBe(false);
   });
 });
