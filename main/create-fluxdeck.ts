@@ -20,7 +20,7 @@ import { GitSource } from './sources/git-source.ts';
 import { Workspaces } from './sources/workspace/index.ts';
 import { errorMessage } from './util/errors.ts';
 import { type Logger, silentLogger } from './util/logger.ts';
-import { defaultDataDir } from './util/paths.ts';
+import { defaultDataDir, privateDir } from './util/paths.ts';
 import type { CredentialStore } from './workbench/index.ts';
 import type { Workbench } from './workbench/index.ts';
 import { createWorkbench } from './workbench/index.ts';
@@ -97,7 +97,7 @@ export interface Fluxdeck {
 
 export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxdeck> {
   const logger = opts.logger ?? silentLogger;
-  const dataDir = opts.dataDir ?? defaultDataDir();
+  const dataDir = privateDir(opts.dataDir ?? defaultDataDir());
   const identity = opts.identity ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const bus = new EventBus<FluxdeckEvents>((err) =>
     logger.error('event listener failed', { error: errorMessage(err) }),

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type * as Sqlite from 'node:sqlite';
 
@@ -89,7 +89,7 @@ const SQLITE_CORRUPT = 11;
 const SQLITE_NOTADB = 26;
 
 class Unusable extends Error {
-  readonly kind: 'corrupt' | 'newer' | 'unmigratable';
+  readonly kind: 'corrupt' | 'newer' | 'unmigratable' | 'foreign';
   constructor(kind: Unusable['kind'], message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'Unusable';
@@ -106,21 +106,29 @@ export function openInboxDatabase(path: string, opts: OpenDatabaseOptions = {}):
   const migrations = opts.migrations ?? INBOX_MIGRATIONS;
   const fail = (err: unknown): Error => new Error(`cannot open the inbox database ${path}`, { cause: err });
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    return { db: openChecked(path, migrations) };
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    return { db: ownerOnly(path, openChecked(path, migrations)) };
   } catch (err) {
     if (!(err instanceof Unusable) || path === ':memory:') throw fail(err);
     const movedTo = moveAside(path, err.kind, (opts.now ?? (() => new Date()))());
     const notice = `${noticeFor(err)}. It was moved to ${movedTo} and a new, empty inbox was started.`;
     try {
-      return { db: openChecked(path, migrations), notice, movedTo };
+      return { db: ownerOnly(path, openChecked(path, migrations)), notice, movedTo };
     } catch (again) {
       throw fail(again);
     }
   }
 }
 
+/** The inbox holds cluster names, object names and messages: readable by this user only (with its WAL files). */
+function ownerOnly(path: string, db: DatabaseSync): DatabaseSync {
+  if (path === ':memory:') return db;
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  return db;
+}
+
 function noticeFor(err: Unusable): string {
+  if (err.kind === 'foreign') return `The inbox database is not one Fluxdeck wrote (${err.message})`;
   if (err.kind === 'newer') return `The inbox database was written by a newer version of Fluxdeck (${err.message})`;
   if (err.kind === 'corrupt') return `The inbox database is damaged (${err.message})`;
   return `The inbox database could not be upgraded (${err.message})`;
@@ -170,6 +178,47 @@ function prepare(db: DatabaseSync, migrations: readonly Migration[]): void {
       if (isCorruption(err)) throw err;
       throw new Unusable('unmigratable', `step ${v} → ${v + 1} failed: ${errorMessage(err)}`, { cause: err });
     }
+  }
+  checkSchema(db, migrations);
+}
+
+/** Table → columns, as the migrations create them on an empty database (computed once per migration list). */
+const expectedSchemas = new WeakMap<readonly Migration[], Map<string, string[]>>();
+
+function schemaOf(db: DatabaseSync): Map<string, string[]> {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+  return new Map(
+    tables.map((t) => [
+      t.name,
+      (db.prepare(`PRAGMA table_info("${t.name.replaceAll('"', '""')}")`).all() as { name: string }[]).map(
+        (c) => c.name,
+      ),
+    ]),
+  );
+}
+
+/**
+ * A file with SQLite's header and a plausible user_version may still be someone else's database: after migrating,
+ * every table and column the migrations make must be there, or the file is moved aside like a damaged one.
+ */
+function checkSchema(db: DatabaseSync, migrations: readonly Migration[]): void {
+  let expected = expectedSchemas.get(migrations);
+  if (!expected) {
+    const fresh = new (sqlite().DatabaseSync)(':memory:');
+    try {
+      for (const m of migrations) m(fresh);
+      expected = schemaOf(fresh);
+    } finally {
+      fresh.close();
+    }
+    expectedSchemas.set(migrations, expected);
+  }
+  const actual = schemaOf(db);
+  for (const [table, columns] of expected) {
+    const have = actual.get(table);
+    if (!have) throw new Unusable('foreign', `no table ${table}`);
+    const missing = columns.filter((c) => !have.includes(c));
+    if (missing.length > 0) throw new Unusable('foreign', `table ${table} lacks ${missing.join(', ')}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -36,4 +36,15 @@ export function defaultDataDir(): string {
   if (process.platform === 'win32')
     return join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Fluxdeck');
   return join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'fluxdeck');
+}
+
+/**
+ * Creates `dir` if needed and makes it readable by this user only: the data directory holds git caches, artifacts,
+ * work trees and the inbox, which name clusters and may contain manifests. An existing directory (from an older
+ * version, made 0755) is tightened too. No-op on Windows, where the profile directory is already private.
+ */
+export function privateDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (process.platform !== 'win32') chmodSync(dir, 0o700);
+  return dir;
 }

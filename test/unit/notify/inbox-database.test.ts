@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -78,6 +78,31 @@ describe('inbox database', () => {
     expect(opened.inbox.list().total).toBe(0);
     opened.inbox.close();
     expect(version(path)).toBe(INBOX_MIGRATIONS.length);
+  });
+
+  it("moves aside a database with our schema version but someone else's tables", () => {
+    const db = new DatabaseSync(path);
+    db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)');
+    db.exec(`PRAGMA user_version = ${INBOX_MIGRATIONS.length}`);
+    db.close();
+    const opened = openInbox(path, { now: () => at.getTime() });
+    expect(opened.notice).toMatch(
+      /^The inbox database is not one Fluxdeck wrote \(no table \w+\)\. It was moved to .*inbox\.db\.foreign-20250301T102030Z/,
+    );
+    expect(opened.inbox.list().total).toBe(0);
+    opened.inbox.close();
+    const moved = new DatabaseSync(join(dir, 'inbox.db.foreign-20250301T102030Z'));
+    expect(moved.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 'notes' }]);
+    moved.close();
+  });
+
+  it('keeps the inbox readable by this user only', async () => {
+    const nested = join(dir, 'data');
+    const opened = openInbox(join(nested, 'inbox.db'));
+    opened.inbox.close();
+    if (process.platform === 'win32') return;
+    expect((await stat(nested)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(nested, 'inbox.db'))).mode & 0o777).toBe(0o600);
   });
 
   it('moves a file that is not a database aside with a message', async () => {
