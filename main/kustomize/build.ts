@@ -85,7 +85,35 @@ class Builder {
         message: `security; file '${this.show(path)}' is not in or below the root`,
       });
     }
+    if (this.restrict) this.checkRealPath(lk, path);
     return path;
+  }
+
+  /** Why nothing is at `path`: a symbolic link that leads out of the root says so, instead of "does not exist". */
+  private missing(noun: string, path: string): string {
+    const what = `${noun ? `${noun} ` : ''}'${this.show(path)}'`;
+    if (this.fs.realPath && this.fs.realPath(path) === undefined)
+      return `${what} is outside the root: a symbolic link leads out of it`;
+    return `${what} does not exist`;
+  }
+
+  /** The load restrictor on real paths: a symbolic link must not lead out of the kustomization directory. */
+  private checkRealPath(lk: LoadedKustomization, path: string): void {
+    if (!this.fs.realPath) return;
+    const real = this.fs.realPath(path);
+    const realDir = this.fs.realPath(lk.dir);
+    if (real === undefined || realDir === undefined) {
+      throw new KustomizeError({
+        file: lk.file,
+        message: `security; file '${this.show(path)}' is outside the root: a symbolic link leads out of it`,
+      });
+    }
+    if (realDir !== '' && real !== realDir && !real.startsWith(`${realDir}/`)) {
+      throw new KustomizeError({
+        file: lk.file,
+        message: `security; file '${this.show(path)}' is not in or below '${this.show(lk.dir)}': it is a symbolic link to '${this.show(real)}' (the load restrictor allows only files inside the kustomization directory)`,
+      });
+    }
   }
 
   readText(path: string, from: string): string {
@@ -96,7 +124,7 @@ class Builder {
         message:
           kind === 'dir'
             ? `'${this.show(path)}' is a directory, expected a file`
-            : `file '${this.show(path)}' does not exist`,
+            : this.missing('file', path),
       });
     }
     const bytes = this.fs.readFile(path);
@@ -203,7 +231,7 @@ class Builder {
       if (kind === undefined) {
         throw new KustomizeError({
           file: lk.file,
-          message: `accumulating resources: '${this.show(path)}' does not exist`,
+          message: `accumulating resources: ${this.missing('', path)}`,
         });
       }
       if (kind === 'file') {

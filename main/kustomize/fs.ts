@@ -5,7 +5,7 @@
  * way its user knows them (the CLI: as typed on the command line) while the engine keeps working in root-relative
  * paths.
  */
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, parse, posix, relative, resolve, sep } from 'node:path';
 
 export type EntryKind = 'file' | 'dir';
@@ -18,6 +18,12 @@ export interface BuildFs {
   readDir(path: string): string[];
   /** How messages name one of this filesystem's paths; without it they show the path itself. */
   displayPath?(path: string): string;
+  /**
+   * Where a path really is, root-relative, once symbolic links are followed (undefined when that leaves the root).
+   * Filesystems without links (in-memory artifacts) leave it out. The load restrictor compares these, as kustomize
+   * compares real paths, so a link cannot bring in a file from outside the kustomization.
+   */
+  realPath?(path: string): string | undefined;
 }
 
 /** A path as error messages show it: the filesystem's display form, else the path itself ('.' for the root). */
@@ -59,18 +65,27 @@ export class NodeFs implements BuildFs {
     this.displayPath = display && ((path) => display(join(given, path)));
   }
 
+  /** The absolute real path of a root-relative path, or undefined when it (or a link on the way) leaves the root. */
   private real(path: string): string | undefined {
     const p = cleanPath(path);
     if (p === undefined) return undefined;
     const abs = join(this.root, p);
+    let target: string;
     try {
-      if (!lstatSync(abs).isSymbolicLink()) return abs;
-      const target = realpathSync(abs);
-      const rel = relative(this.root, target);
-      return rel.startsWith('..') || rel.startsWith(sep) ? undefined : target;
+      target = realpathSync(abs);
     } catch {
-      return abs;
+      // Nothing there (or a dangling link): the caller reports it missing; a parent that is a link still counts.
+      if (p === '') return undefined;
+      const parent = this.real(dirOf(p));
+      return parent === undefined ? undefined : join(parent, posix.basename(p));
     }
+    const rel = relative(this.root, target);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? target : undefined;
+  }
+
+  realPath(path: string): string | undefined {
+    const abs = this.real(path);
+    return abs === undefined ? undefined : relative(this.root, abs).split(sep).join('/');
   }
 
   kind(path: string): EntryKind | undefined {
@@ -86,13 +101,13 @@ export class NodeFs implements BuildFs {
 
   readFile(path: string): Uint8Array {
     const abs = this.real(path);
-    if (abs === undefined) throw new Error(`'${path}' is outside ${this.root}`);
+    if (abs === undefined) throw new Error(`'${path}' is outside the root ${this.root} (a symbolic link leads out)`);
     return readFileSync(abs);
   }
 
   readDir(path: string): string[] {
     const abs = this.real(path);
-    if (abs === undefined) throw new Error(`'${path}' is outside ${this.root}`);
+    if (abs === undefined) throw new Error(`'${path}' is outside the root ${this.root} (a symbolic link leads out)`);
     return readdirSync(abs).sort();
   }
 }
