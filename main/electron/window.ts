@@ -9,7 +9,10 @@ import type { Logger } from '../util/logger.ts';
 import { APP_ORIGIN } from './app-protocol.ts';
 
 /** The only web preferences Fluxdeck windows get. */
-export function secureWebPreferences(preload: string): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
+export function secureWebPreferences(
+  preload: string,
+  opts: { development: boolean },
+): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {
   return {
     preload,
     contextIsolation: true,
@@ -23,7 +26,9 @@ export function secureWebPreferences(preload: string): NonNullable<BrowserWindow
     experimentalFeatures: false,
     navigateOnDragDrop: false,
     spellcheck: false,
-    devTools: true,
+    // Developer tools are for developing Fluxdeck: in the shipped app they would hand anyone at the keyboard the
+    // renderer's session (and the preload bridge).
+    devTools: opts.development,
   };
 }
 
@@ -72,7 +77,7 @@ export function createMainWindow(opts: MainWindowOptions): BrowserWindow {
     title: 'Fluxdeck',
     backgroundColor: '#0d1117',
     autoHideMenuBar: false,
-    webPreferences: secureWebPreferences(opts.preload),
+    webPreferences: secureWebPreferences(opts.preload, { development: opts.devServerUrl !== undefined }),
   });
   const contents = win.webContents;
   contents.setWindowOpenHandler(({ url }) => {

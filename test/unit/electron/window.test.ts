@@ -32,7 +32,15 @@ describe('the main window', () => {
       allowRunningInsecureContent: false,
       webviewTag: false,
     });
-    expect(secureWebPreferences('/app/out/preload/index.cjs')).toEqual(prefs);
+    expect(secureWebPreferences('/app/out/preload/index.cjs', { development: false })).toEqual(prefs);
+  });
+
+  it('opens developer tools only while developing (with the dev server)', () => {
+    const prefsOf = (devServerUrl: string | undefined): Record<string, unknown> =>
+      (createMainWindow({ preload: 'p', devServerUrl, logger: silentLogger }) as unknown as FakeBrowserWindow).options
+        .webPreferences as Record<string, unknown>;
+    expect(prefsOf(undefined).devTools).toBe(false);
+    expect(prefsOf('http://localhost:5173').devTools).toBe(true);
   });
 
   it('loads the built renderer from the app origin, or the dev server while developing', () => {
