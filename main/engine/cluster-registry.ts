@@ -5,6 +5,7 @@ import { authMethodOf, type Kubeconfig, type LoadedKubeconfig, resolveContext } 
 import type { KubeconfigStore } from '../kube/kubeconfig-store.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
+import { displayUrl } from '../util/redact.ts';
 import { type CacheFactory, ClusterSession, type SessionStatus } from './cluster-session.ts';
 import type { Disposer } from './disposables.ts';
 
@@ -157,7 +158,7 @@ export class ClusterRegistry {
     }
     this.sessions.set(context, session);
     this.changed();
-    logger.info('connected', { server: client.server });
+    logger.info('connected', { server: displayUrl(client.server) });
     return session;
   }
 

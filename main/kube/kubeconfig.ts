@@ -4,6 +4,8 @@ import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 
 import { parseDocument } from 'yaml';
 
+import { displayUrl } from '../util/redact.ts';
+
 /**
  * Kubeconfig files, parsed and merged exactly as kubectl does (client-go `clientcmd.ClientConfigLoadingRules`):
  * `KUBECONFIG` is a list of files, the first file to define a cluster, user or context name wins, the first file to set
@@ -308,7 +310,7 @@ export function listContexts(config: Kubeconfig): ContextSummary[] {
     return {
       name: ctx.name,
       cluster: ctx.cluster,
-      server: config.clusters.get(ctx.cluster)?.server ?? '',
+      server: displayUrl(config.clusters.get(ctx.cluster)?.server ?? ''),
       user: ctx.user,
       namespace: ctx.namespace ?? 'default',
       authMethod: method,

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 
+import { displayUrl } from '../util/redact.ts';
 import type { AuthHealthRegistry } from './auth-health.ts';
 import type { Authenticator, Credentials } from './authenticator.ts';
 import { errorFromNetwork, errorFromResponse, KubeError } from './kube-error.ts';
@@ -104,7 +105,7 @@ export class RestTransport {
     this.#hostname = this.#url.hostname.replace(/^\[|\]$/g, '');
     this.#basePath = this.#url.pathname.replace(/\/$/, '');
     if (this.#url.protocol !== 'https:' && this.#url.protocol !== 'http:')
-      throw new KubeError(`context "${opts.context}": unsupported server URL ${opts.server}`, {
+      throw new KubeError(`context "${opts.context}": unsupported server URL ${displayUrl(opts.server)}`, {
         reason: 'Unreachable',
       });
   }
@@ -315,7 +316,7 @@ export class RestTransport {
   }
 
   #networkError(req: RestRequest, err: unknown): KubeError {
-    return err instanceof KubeError ? err : errorFromNetwork(describe(req), this.server, err);
+    return err instanceof KubeError ? err : errorFromNetwork(describe(req), displayUrl(this.server), err);
   }
 }
 

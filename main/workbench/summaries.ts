@@ -14,6 +14,7 @@ import type { ContextInfo } from '../engine/cluster-registry.ts';
 import { computeStatus } from '../kube/kstatus.ts';
 import { redactSecret } from '../kube/secret-redaction.ts';
 import { groupOf, type KubeObject, type ObjectRef, parseInventoryId } from '../util/kube-object.ts';
+import { displayUrl, scrubText } from '../util/redact.ts';
 
 type Json = Record<string, unknown>;
 
@@ -195,12 +196,13 @@ export function clusterSummary(ctx: ContextInfo, current: string | undefined, co
         : undefined;
   return {
     name: ctx.name,
-    server: ctx.server,
+    server: displayUrl(ctx.server),
     current: ctx.name === current,
     defaultNamespace: ctx.namespace,
     state,
     auth: authOf(ctx),
-    ...(error !== undefined && { error }),
+    // Connection errors quote the server URL and sometimes a plugin's output: no credentials in either.
+    ...(error !== undefined && { error: scrubText(error) }),
     ...(mode && { mode }),
   };
 }

@@ -199,6 +199,13 @@ describe('engine summaries', () => {
       state: 'error',
       error: 'dial tcp: connection refused',
     });
+    const leaky = clusterSummary(
+      ctx({ server: 'https://admin:pw-123@10.0.0.1:6443/?token=tok-456' }),
+      'prod',
+      'GET https://admin:pw-123@10.0.0.1:6443/version?token=tok-456: connection refused',
+    );
+    expect(leaky.server).toBe('https://10.0.0.1:6443/');
+    expect(JSON.stringify(leaky)).not.toMatch(/pw-123|tok-456/);
     const connected = clusterSummary(
       ctx({ session: { context: 'prod', state: 'connected', role: 'observing', since: 't' } }),
       undefined,
