@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 
+import { scrubText } from '../util/redact.ts';
 import { KubeError } from './kube-error.ts';
 import type { ExecConfig, KubeCluster } from './kubeconfig.ts';
 import { execSearchPath, findExecutable } from './login-shell-path.ts';
@@ -72,9 +73,16 @@ export class ExecCredentialProvider {
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: searchPath };
     for (const e of exec.env) env[e.name] = e.value;
     env.KUBERNETES_EXEC_INFO = JSON.stringify(execInfo(exec, cluster));
-    const { code, stdout, stderr } = await runProcess(file, exec.args, env, this.#opts.timeoutMs ?? 60_000);
+    const timeoutMs = this.#opts.timeoutMs ?? 60_000;
+    const { code, stdout, stderr, timedOut } = await runProcess(file, exec.args, env, timeoutMs);
+    if (timedOut) {
+      throw new KubeError(`exec plugin \`${exec.command}\` timed out after ${Math.round(timeoutMs / 1000)} s`, {
+        reason: 'AuthFailed',
+        hint: `it may be waiting for a login: run \`${exec.command}\` in a terminal once, then connect again`,
+      });
+    }
     if (code !== 0) {
-      const detail = stderr.trim().split('\n').slice(-5).join(' ').slice(0, 500);
+      const detail = stderrSummary(stderr);
       throw new KubeError(`exec plugin \`${exec.command}\` failed (exit ${code})${detail ? `: ${detail}` : ''}`, {
         reason: 'AuthFailed',
         hint:
@@ -134,21 +142,64 @@ export function parseExecCredential(stdout: string, exec: ExecConfig): ExecCrede
   return status;
 }
 
-function runProcess(
+/**
+ * What of a plugin's stderr may be shown and stored (it ends up in the inbox and the UI): its first non-empty line,
+ * scrubbed of tokens and URL credentials, at most 200 characters. Plugins print tokens there more often than one
+ * would hope.
+ */
+export function stderrSummary(stderr: string): string {
+  const first = stderr.split('\n').find((l) => l.trim() !== '') ?? '';
+  const line = scrubText(first.trim());
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+/** Output kept from a plugin (a credential is a few kilobytes; anything far larger is not one). */
+const MAX_OUTPUT = 1 << 20;
+
+/**
+ * Runs a plugin in its own process group, so that on timeout the whole group (a plugin that forked a browser or a
+ * helper) is killed, not only the process we started; it resolves when the plugin exits, even if a child it left
+ * behind still holds the pipes.
+ */
+export function runProcess(
   file: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs: number,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): Promise<{ code: number; stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (err) =>
-      reject(new KubeError(`exec plugin \`${file}\` could not start`, { reason: 'AuthFailed', cause: err })),
-    );
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout = (stdout + d).slice(0, MAX_OUTPUT)));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(0, MAX_OUTPUT)));
+    const killGroup = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup('SIGTERM');
+      setTimeout(() => killGroup('SIGKILL'), 2000).unref();
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new KubeError(`exec plugin \`${file}\` could not start`, { reason: 'AuthFailed', cause: err }));
+    });
+    let done = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, timedOut });
+    };
+    // 'close' waits for the pipes; a child the plugin left behind may hold them open, so 'exit' ends it soon after.
+    child.on('close', finish);
+    child.on('exit', (code, signal) => setTimeout(() => finish(code, signal), 1000).unref());
   });
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,15 @@ async function plugin(output: string, exitCode = 0): Promise<ExecConfig> {
   );
   await chmod(file, 0o755);
   return { apiVersion: 'client.authentication.k8s.io/v1', command: file, args: [], env: [], provideClusterInfo: true };
+}
+
+/** Whether a process runs (a zombie waiting for a reaper, as in containers without an init, does not). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 const runs = async (): Promise<string[]> => (await readFile(join(dir, 'runs'), 'utf8')).trim().split('\n');
@@ -89,6 +99,42 @@ describe('exec credential plugins', () => {
     expect(err.reason).toBe('AuthFailed');
     expect(err.message).toBe('exec plugin `gke-gcloud-auth-plugin` not found on PATH');
     expect(err.hint).toMatch(/install `gke-gcloud-auth-plugin`/);
+  });
+
+  it.skipIf(process.platform !== 'linux')(
+    'kills a plugin that hangs, with the children it forked, and says it timed out',
+    async () => {
+      const file = join(dir, 'hang');
+      const pidFile = join(dir, 'grandchild.pid');
+      // A plugin that forks a sleeper (as a login helper would) and then waits forever itself.
+      await writeFile(file, `#!/bin/sh\n/bin/sleep 300 &\necho $! > "${pidFile}"\n/bin/sleep 300\n`);
+      await chmod(file, 0o755);
+      const provider = new ExecCredentialProvider({ searchPath: () => Promise.resolve(dir), timeoutMs: 1500 });
+      const hang: ExecConfig = { ...(await plugin('')), command: 'hang' };
+      const started = Date.now();
+      await expect(provider.get('hang', hang, cluster)).rejects.toThrow(/exec plugin `hang` timed out after 2 s/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const grandchild = Number((await readFile(pidFile, 'utf8')).trim());
+      await new Promise((r) => setTimeout(r, 300));
+      expect(running(grandchild)).toBe(false);
+    },
+  );
+
+  it("keeps only a short, scrubbed first line of a failing plugin's stderr", async () => {
+    const file = join(dir, 'leaky');
+    await writeFile(
+      file,
+      `#!/bin/sh\necho 'error: refresh failed for token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtZSJ9.c2lnbmF0dXJlMTIz' >&2\necho 'debug: Authorization: Bearer abcdef123456789' >&2\nexit 1\n`,
+    );
+    await chmod(file, 0o755);
+    const provider = new ExecCredentialProvider({ searchPath: () => Promise.resolve(dir) });
+    const err = (await provider
+      .get('leaky', { ...(await plugin('')), command: 'leaky' }, cluster)
+      .catch((e: unknown) => e)) as KubeError;
+    expect(err.message).toMatch(
+      /^exec plugin `leaky` failed \(exit 1\): error: refresh failed for token \[redacted\]$/,
+    );
+    expect(err.message).not.toMatch(/eyJ|abcdef/);
   });
 
   it('finds plugins on the login shell PATH', async () => {
