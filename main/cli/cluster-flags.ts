@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import { type ClusterClient, openCluster } from '../kube/cluster-client.ts';
 import { kubeconfigPaths, loadKubeconfig } from '../kube/kubeconfig.ts';
+import { errorMessage } from '../util/errors.ts';
 import { UsageError } from './command.ts';
 
 /** Flags every cluster command takes, as the `flux` CLI names them. */
@@ -58,10 +60,26 @@ function parseTimeout(text: string): number {
 }
 
 /** Opens the cluster the flags name: --kubeconfig (or $KUBECONFIG, ~/.kube/config) and --context. */
-export async function openFromFlags(flags: ClusterFlags): Promise<ClusterClient> {
-  const paths = flags.kubeconfig ? flags.kubeconfig.split(':') : kubeconfigPaths();
-  const { config } = await loadKubeconfig(paths);
-  return openCluster(flags.context, { kubeconfig: config });
+export async function openFromFlags(flags: Pick<ClusterFlags, 'kubeconfig' | 'context'>): Promise<ClusterClient> {
+  const { config, problems } = await loadKubeconfig(kubeconfigFlagPaths(flags));
+  try {
+    return await openCluster(flags.context, { kubeconfig: config });
+  } catch (err) {
+    // "No current-context" is rarely the real story when a file could not be read: say what was wrong with it.
+    if (problems.length === 0) throw err;
+    throw new Error(`${problems.map((p) => p.message).join('\n')}\n(${errorMessage(err)})`, { cause: err });
+  }
+}
+
+/**
+ * The kubeconfig files to read: `--kubeconfig` (which must exist, as kubectl requires) or $KUBECONFIG / ~/.kube/config
+ * (missing ones skipped, as kubectl does).
+ */
+export function kubeconfigFlagPaths(flags: Pick<ClusterFlags, 'kubeconfig'>): string[] {
+  if (!flags.kubeconfig) return kubeconfigPaths();
+  const paths = flags.kubeconfig.split(':').filter((p) => p !== '');
+  for (const p of paths) if (!existsSync(p)) throw new UsageError(`--kubeconfig ${p}: no such file`);
+  return paths;
 }
 
 /** The namespace a command acts in: -n, else flux-system, as the flux CLI defaults. */

@@ -17,8 +17,8 @@ export interface Command {
 
 /** A usage error: the CLI prints the message and the command's usage, and exits 2. */
 export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'UsageError';
   }
 }

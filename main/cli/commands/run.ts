@@ -1,7 +1,7 @@
 import { createFluxdeck, type Fluxdeck } from '../../create-fluxdeck.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { createLogger, type LogLevel } from '../../util/logger.ts';
-import { parseCommand } from '../cluster-flags.ts';
+import { kubeconfigFlagPaths, parseCommand } from '../cluster-flags.ts';
 import { type CliIO, type Command, UsageError } from '../command.ts';
 
 /** Flags shared by `run` and `serve`: which clusters, where data goes, how this instance identifies itself. */
@@ -36,19 +36,20 @@ export async function engineFromArgs(
   if (!['debug', 'info', 'warn', 'error'].includes(level))
     throw new UsageError(`--log-level ${level}: use debug, info, warn or error`);
   const fluxdeck = await createFluxdeck({
-    ...(flags.kubeconfig ? { kubeconfigPaths: flags.kubeconfig.split(':') } : {}),
+    ...(flags.kubeconfig ? { kubeconfigPaths: kubeconfigFlagPaths(flags) } : {}),
     ...(typeof values['data-dir'] === 'string' ? { dataDir: values['data-dir'] } : {}),
     ...(typeof values.identity === 'string' ? { identity: values.identity } : {}),
     ...(typeof values['lease-namespace'] === 'string' ? { leaseNamespace: values['lease-namespace'] } : {}),
     reconcile: values['read-only'] !== true,
     logger: createLogger({ write: (line) => io.err(`${line}\n`) }, level as LogLevel),
   });
+  for (const p of fluxdeck.kubeconfigs.current().problems) io.err(`! kubeconfig: ${p.message}\n`);
   const contexts = (values.context as string[] | undefined) ?? [];
   return { fluxdeck, contexts, allContexts: values['all-contexts'] === true, values };
 }
 
 /** Connects the contexts the flags name (default: the kubeconfig's current context); failures are reported, not fatal. */
-export async function connectContexts(e: EngineFlags, io: CliIO): Promise<number> {
+export async function connectContexts(e: EngineFlags, io: CliIO, opts: { noneIsFine?: boolean } = {}): Promise<number> {
   const { config } = e.fluxdeck.kubeconfigs.current();
   const names = e.allContexts
     ? [...config.contexts.keys()]
@@ -57,6 +58,10 @@ export async function connectContexts(e: EngineFlags, io: CliIO): Promise<number
       : config.currentContext
         ? [config.currentContext]
         : [];
+  if (names.length === 0 && opts.noneIsFine) {
+    io.err('No kubeconfig context to connect yet: the UI shows how to add one.\n');
+    return 0;
+  }
   if (names.length === 0)
     throw new UsageError('no context to connect: pass --context NAME or set a current context in your kubeconfig');
   let connected = 0;

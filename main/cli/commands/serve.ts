@@ -38,7 +38,8 @@ async function startEngine(args: string[], io: CliIO): Promise<StartedEngine> {
     engine: started.fluxdeck.workbench,
     values: started.values,
     logger,
-    connect: () => connectContexts(started, io),
+    // A new user without a cluster still gets the UI, whose empty state says how to add one.
+    connect: () => connectContexts(started, io, { noneIsFine: true }),
     quiet: stopReporting,
   };
 }

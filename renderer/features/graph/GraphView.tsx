@@ -155,7 +155,11 @@ function EmptyState(props: { total: number }): React.JSX.Element | null {
     return (
       <div className="graph-empty">
         <strong>No kubeconfig contexts found.</strong>
-        <span>Fluxdeck reads $KUBECONFIG or ~/.kube/config. Add a context there and it appears in the sidebar.</span>
+        <span>
+          Fluxdeck reads $KUBECONFIG or ~/.kube/config. Add a context there (your cloud CLI does it, e.g.{' '}
+          <code>aws eks update-kubeconfig</code>), or start a local cluster with <code>kind create cluster</code> or{' '}
+          <code>k3d cluster create</code>: it appears in the sidebar as soon as the file changes.
+        </span>
       </div>
     );
   if (connected === 0)
