@@ -154,11 +154,61 @@ function convert(ctx: Ctx, node: unknown): unknown {
   return fail(ctx, node as Node, 'unsupported YAML node');
 }
 
+/** Deeper than any manifest needs, well below where the YAML parser's recursion would exhaust the stack (~780). */
+export const MAX_NESTING = 256;
+
+/**
+ * Refuses a document nested deeper than {@link MAX_NESTING} before parsing it, with its own message (the parser would
+ * die with "Maximum call stack size exceeded"). Counts flow brackets outside quotes and block indentation levels;
+ * an over-count is harmless at this limit.
+ */
+function checkNesting(text: string, file: string): void {
+  let flow = 0;
+  let quote: string | undefined;
+  const indents: number[] = [];
+  let line = 1;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      line++;
+      lineStart = true;
+      indent = 0;
+      if (quote === "'") quote = undefined;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ' || c === '-') {
+        indent++;
+        continue;
+      }
+      lineStart = false;
+      if (c !== '#') {
+        while (indents.length > 0 && (indents.at(-1) ?? 0) >= indent) indents.pop();
+        indents.push(indent);
+      }
+    }
+    if (quote) {
+      if (c === quote && text[i - 1] !== '\\') quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '[' || c === '{') flow++;
+    else if (c === ']' || c === '}') flow = Math.max(0, flow - 1);
+    if (flow + indents.length > MAX_NESTING)
+      throw new KustomizeError({
+        file,
+        line,
+        message: `YAML nested deeper than ${MAX_NESTING} levels: no manifest needs that; refusing it before parsing`,
+      });
+  }
+}
+
 /**
  * Every document of a YAML stream as plain values; empty documents come back as null. Throws a KustomizeError with
  * the file, line and column of the first syntax error.
  */
 export function parseYamlStream(text: string, file: string, limits: ParseLimits = DEFAULT_LIMITS): unknown[] {
+  checkNesting(text, file);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     schema: 'failsafe',

@@ -10,6 +10,7 @@ import {
   KustomizeError,
   MemoryFs,
   strategicMerge,
+  parseYamlStream,
   substitute,
   toYamlStream,
 } from '../../../main/kustomize/index.ts';
@@ -293,5 +294,19 @@ describe('buildInWorker', () => {
     expect(fromWorker).toBeInstanceOf(KustomizeError);
     expect((fromWorker as KustomizeError).message).toBe(inProcess?.message);
     expect((fromWorker as KustomizeError).file).toBe(inProcess?.file);
+  });
+});
+
+describe('YAML nesting', () => {
+  it('refuses deep nesting with its own message instead of exhausting the stack, flow or block', () => {
+    const flow = `x: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    let block = '';
+    for (let i = 0; i < 1000; i++) block += `${' '.repeat(i)}a:\n`;
+    for (const text of [flow, block])
+      expect(() => parseYamlStream(text, 'deep.yaml')).toThrow(
+        /deep\.yaml:\d+:\d+: YAML nested deeper than 256 levels/,
+      );
+    // Real manifests nest a few dozen levels at most, and quoted brackets do not count.
+    expect(parseYamlStream(`a: "${'['.repeat(400)}"\nb: [[1, 2], {c: [3]}]\n`, 'ok.yaml')).toHaveLength(1);
   });
 });
