@@ -9,8 +9,8 @@ import {
   fluxBuild,
   KustomizeError,
   MemoryFs,
-  strategicMerge,
   parseYamlStream,
+  strategicMerge,
   substitute,
   toYamlStream,
 } from '../../../main/kustomize/index.ts';
