@@ -42,7 +42,14 @@ export function parseGitUrl(raw: string): GitUrl {
   }
   if (parsed.hostname === '') throw invalid(url, 'it has no host');
   const port = parsed.port === '' ? DEFAULT_PORT[protocol] : Number(parsed.port);
-  const user = decodeURIComponent(parsed.username) || (protocol === 'ssh' ? 'git' : '');
+  const decode = (part: string, what: string): string => {
+    try {
+      return decodeURIComponent(part);
+    } catch (err) {
+      throw invalid(url, `its ${what} has a malformed %-escape (write a literal % as %25)`, err);
+    }
+  };
+  const user = decode(parsed.username, 'user name') || (protocol === 'ssh' ? 'git' : '');
   const clean = new URL(parsed.href);
   clean.password = '';
   if (protocol !== 'ssh') clean.username = '';
@@ -50,7 +57,7 @@ export function parseGitUrl(raw: string): GitUrl {
     protocol,
     host: parsed.hostname,
     port,
-    path: decodeURIComponent(parsed.pathname) || '/',
+    path: decode(parsed.pathname, 'path') || '/',
     user,
     display: clean.href,
   };

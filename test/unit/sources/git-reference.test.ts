@@ -107,6 +107,10 @@ describe('URLs and secrets', () => {
     expect(parseGitUrl('https://user:pw@example.com/r.git').display).toBe('https://example.com/r.git');
     expect(() => parseGitUrl('git@example.com:org/repo.git')).toThrow('ssh://git@example.com/org/repo.git');
     expect(() => parseGitUrl('ftp://example.com/r')).toThrow(/scheme 'ftp'/);
+    // A malformed %-escape names the URL (without its credentials) instead of "URI malformed".
+    expect(() => parseGitUrl('https://u:pw@example.com/re%E0%A4%Apo.git')).toThrow(
+      "invalid spec.url 'https://example.com/re%E0%A4%Apo.git': its path has a malformed %-escape",
+    );
   });
 
   it('reads Flux secret keys: basic wins over bearer, legacy caFile, no CA over plain http', () => {
