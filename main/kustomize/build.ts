@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from '../util/kube-object.ts';
 import { KustomizeError } from './errors.ts';
-import { type BuildFs, cleanPath, joinPath, shownPath } from './fs.ts';
+import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, withReadBudget } from './fs.ts';
 import { type FileReader, generate, mergeGenerated } from './generators.ts';
 import { contentHash } from './hash.ts';
 import {
@@ -41,6 +41,21 @@ export interface BuildOptions {
   maxFileBytes?: number;
   /** Most resources a build may produce (default 100,000). */
   maxResources?: number;
+  /** Most bytes all the files a build reads may add up to (default 64 MiB). */
+  maxTotalBytes?: number;
+}
+
+/** The build's filesystem with its total read budget (withReadBudget), failing as a KustomizeError. */
+export function budgeted(fs: BuildFs, maxTotalBytes = DEFAULT_MAX_TOTAL_BYTES): BuildFs {
+  return withReadBudget(
+    fs,
+    maxTotalBytes,
+    (path, total) =>
+      new KustomizeError({
+        file: shownPath(fs, path),
+        message: `the build has read ${total} bytes, more than its ${maxTotalBytes}-byte budget: build a smaller path (spec.path), or exclude large files with .sourceignore or spec.ignore`,
+      }),
+  );
 }
 
 export interface BuildResult {
@@ -121,10 +136,7 @@ class Builder {
     if (kind !== 'file') {
       throw new KustomizeError({
         file: from,
-        message:
-          kind === 'dir'
-            ? `'${this.show(path)}' is a directory, expected a file`
-            : this.missing('file', path),
+        message: kind === 'dir' ? `'${this.show(path)}' is a directory, expected a file` : this.missing('file', path),
       });
     }
     const bytes = this.fs.readFile(path);
@@ -396,7 +408,8 @@ export function build(fs: BuildFs, dir: string, options: BuildOptions = {}): Bui
   const root = cleanPath(dir);
   if (root === undefined) throw new KustomizeError({ message: `'${dir}' is outside the build root` });
   if (fs.kind(root) !== 'dir') throw new KustomizeError({ file: shownPath(fs, root), message: 'not a directory' });
-  return { objects: buildLoaded(fs, loadKustomization(fs, root), options) };
+  const limited = budgeted(fs, options.maxTotalBytes);
+  return { objects: buildLoaded(limited, loadKustomization(limited, root), options) };
 }
 
 export type { Selector };

@@ -5,7 +5,7 @@
  * post-build substitution apply to every object.
  */
 import type { KubeObject } from '../util/kube-object.ts';
-import { buildLoaded } from './build.ts';
+import { budgeted, buildLoaded } from './build.ts';
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, cleanPath, joinPath, shownPath } from './fs.ts';
 import {
@@ -47,6 +47,8 @@ export interface FluxBuildOptions {
   /** Flux's StrictPostBuildSubstitutions feature gate. */
   strictSubstitution?: boolean;
   maxFileBytes?: number;
+  /** Most bytes all the files of the build may add up to (default 64 MiB). */
+  maxTotalBytes?: number;
 }
 
 /** Reads the spec out of a Flux Kustomization manifest (the `--flux` file of the CLI). */
@@ -127,11 +129,12 @@ function applyCommonMetadata(objects: KubeObject[], meta: FluxKustomizationSpec[
 
 /** What kustomize-controller builds for a Kustomization whose path is `dir` inside `fs`. */
 export function fluxBuild(
-  fs: BuildFs,
+  unlimited: BuildFs,
   dir: string,
   spec: FluxKustomizationSpec,
   options: FluxBuildOptions = {},
 ): KubeObject[] {
+  const fs = budgeted(unlimited, options.maxTotalBytes);
   const root = cleanPath(dir);
   if (root === undefined || fs.kind(root) !== 'dir') {
     throw new KustomizeError({

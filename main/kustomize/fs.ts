@@ -169,3 +169,30 @@ export class MemoryFs implements BuildFs {
     return [...d].sort();
   }
 }
+
+/** Total bytes one build may read (default for {@link withReadBudget}): a repository is untrusted input. */
+export const DEFAULT_MAX_TOTAL_BYTES = 64 * 1024 * 1024;
+
+/**
+ * `fs` with a budget on the bytes all its reads return together: past it, the build stops with a message naming the
+ * file that crossed it, instead of growing to gigabytes of memory (the per-file limit alone lets many files through).
+ */
+export function withReadBudget(
+  fs: BuildFs,
+  maxTotalBytes: number,
+  onExceeded: (path: string, total: number) => Error,
+): BuildFs {
+  let total = 0;
+  return {
+    kind: (path) => fs.kind(path),
+    readDir: (path) => fs.readDir(path),
+    readFile: (path) => {
+      const bytes = fs.readFile(path);
+      total += bytes.byteLength;
+      if (total > maxTotalBytes) throw onExceeded(path, total);
+      return bytes;
+    },
+    ...(fs.displayPath && { displayPath: (path: string) => fs.displayPath?.(path) ?? path }),
+    ...(fs.realPath && { realPath: (path: string) => fs.realPath?.(path) }),
+  };
+}

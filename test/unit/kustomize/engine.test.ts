@@ -310,3 +310,18 @@ describe('YAML nesting', () => {
     expect(parseYamlStream(`a: "${'['.repeat(400)}"\nb: [[1, 2], {c: [3]}]\n`, 'ok.yaml')).toHaveLength(1);
   });
 });
+
+describe('read budget', () => {
+  it('stops a build that reads more than its total budget, naming the file that crossed it', () => {
+    const files: Record<string, string> = { 'kustomization.yaml': 'resources:\n- a.yaml\n- b.yaml\n- c.yaml\n' };
+    for (const n of ['a', 'b', 'c'])
+      files[`${n}.yaml`] =
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${n}\ndata:\n  v: "${'x'.repeat(400)}"\n`;
+    const fs = new MemoryFs(files);
+    expect(build(fs, '', { maxTotalBytes: 100_000 }).objects).toHaveLength(3);
+    expect(() => build(fs, '', { maxTotalBytes: 1000 })).toThrow(
+      /^c\.yaml: the build has read \d+ bytes, more than its 1000-byte budget/,
+    );
+    expect(() => fluxBuild(fs, '', {}, { maxTotalBytes: 1000 })).toThrow(/more than its 1000-byte budget/);
+  });
+});
