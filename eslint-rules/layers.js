@@ -7,7 +7,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 export const mainLayers = [
   ['contract'],
   ['util'],
-  ['kube', 'sources', 'kustomize', 'helm', 'images'],
+  ['kube', 'sources', 'kustomize', 'helm', 'images', 'registry'],
   ['engine'],
   ['controllers', 'notify'],
   ['create-fluxdeck'],
