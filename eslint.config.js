@@ -106,6 +106,7 @@ export default tseslint.config(
       'main/kube/resource-manager.ts',
       'main/kube/watch-cache.ts',
       'main/kustomize/*.ts',
+      'main/registry/reference.ts',
       'main/sources/git/http-client.ts',
       'main/sources/git/object-store.ts',
       'main/sources/git/upload-pack-v2.ts',

@@ -18,6 +18,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 RECIPES='
 flux|github.com/fluxcd/flux2/v2|2.9.5|./cmd/flux|flux|-X main.VERSION=VERSION
 helm|helm.sh/helm/v4|4.3.2|./cmd/helm|helm|-X helm.sh/helm/v4/internal/version.version=vVERSION
+registry|github.com/distribution/distribution/v3|3.1.2|./cmd/registry|registry|
+crane|github.com/google/go-containerregistry|0.22.1|./cmd/crane|crane|
+gofakes3|github.com/johannesboyne/gofakes3|1.2.0|./cmd/gofakes3|gofakes3|
 '
 
 # The release build of flux embeds install manifests that `make` generates from GitHub release assets; embed a

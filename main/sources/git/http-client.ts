@@ -8,6 +8,8 @@ import { request as httpsRequest } from 'node:https';
 
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 
+import { isRedirect, type NextRequest, nextRequest } from '../../util/http-redirect.ts';
+
 export interface HttpClientOptions {
   /** Sent with every request (Authorization, ...). */
   headers?: Record<string, string>;
@@ -20,7 +22,6 @@ export interface CountingHttpClient extends HttpClient {
   bytesReceived(): number;
 }
 
-const MAX_REDIRECTS = 5;
 const USER_AGENT = 'fluxdeck-source (isomorphic-git)';
 
 export function createHttpClient(opts: HttpClientOptions): CountingHttpClient {
@@ -33,19 +34,27 @@ export function createHttpClient(opts: HttpClientOptions): CountingHttpClient {
   };
   const request = async (req: GitHttpRequest): Promise<GitHttpResponse> => {
     const body = req.body ? Buffer.concat(await collect(req.body)) : undefined;
-    let url = req.url;
-    for (let hop = 0; ; hop++) {
-      const res = await send(url, req.method ?? 'GET', { ...req.headers, ...opts.headers }, body, opts);
-      const location = res.headers.location;
-      if (res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && location && hop < MAX_REDIRECTS) {
+    // Redirects follow the shared rule (main/util/http-redirect.ts): credentials stay with the origin they were
+    // given for, https never falls back to http, and the chain is capped.
+    let next: NextRequest = {
+      url: new URL(req.url),
+      method: req.method ?? 'GET',
+      headers: { ...req.headers, ...opts.headers },
+      credentials: true,
+      keepBody: true,
+    };
+    for (let hops = 0; ; hops++) {
+      const res = await send(next.url, next.method, next.headers, next.keepBody ? body : undefined, opts);
+      const status = res.statusCode ?? 0;
+      if (isRedirect(status)) {
         res.resume();
-        url = new URL(location, url).href;
+        next = nextRequest(next, status, res.headers.location, hops);
         continue;
       }
       return {
-        url,
-        method: req.method ?? 'GET',
-        statusCode: res.statusCode ?? 0,
+        url: next.url.href,
+        method: next.method,
+        statusCode: status,
         statusMessage: res.statusMessage ?? '',
         headers: flattenHeaders(res.headers),
         body: count(res),
@@ -56,13 +65,12 @@ export function createHttpClient(opts: HttpClientOptions): CountingHttpClient {
 }
 
 function send(
-  url: string,
+  u: URL,
   method: string,
   headers: Record<string, string>,
   body: Buffer | undefined,
   opts: HttpClientOptions,
 ): Promise<IncomingMessage> {
-  const u = new URL(url);
   const all: Record<string, string> = { 'user-agent': USER_AGENT, ...headers };
   if (body) all['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
