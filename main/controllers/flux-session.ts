@@ -23,7 +23,8 @@ import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
 import { kustomizationController } from './kustomization/controller.ts';
 import { RemoteClients } from './kustomization/target-client.ts';
-import { OPTIONAL_KINDS, REQUIRED_KINDS } from './watched-kinds.ts';
+import { ociRepositoryController } from './ocirepository/controller.ts';
+import { OPTIONAL_KINDS, REQUIRED_KINDS, watchedFluxTypes } from './watched-kinds.ts';
 
 /**
  * What Fluxdeck does in each connected cluster: watch the Flux objects (always: the UI shows them), and reconcile
@@ -196,7 +197,11 @@ class SessionRun {
 
   private lead(): void {
     const { session, deps } = this;
+    const served = new Set(watchedFluxTypes(session).map((t) => t.kind));
     const controllers: Controller[] = [
+      ...(served.has('OCIRepository')
+        ? [ociRepositoryController({ session, store: deps.store, events: deps.events })]
+        : []),
       gitRepositoryController({
         session,
         git: deps.git,
