@@ -2,8 +2,7 @@ import type { ClusterSession } from '../../engine/cluster-session.ts';
 import type { Controller, ResourceType } from '../../engine/controller-manager.ts';
 import { parseDuration } from '../../flux/duration.ts';
 import { fluxKinds } from '../../flux/kinds.ts';
-import { DEFAULT_SOURCE_TIMEOUT, type GitRepository, type GitRepositoryStatus } from '../../flux/source.ts';
-import { secretData } from '../../kube/secrets.ts';
+import { DEFAULT_SOURCE_TIMEOUT, type GitRepository } from '../../flux/source.ts';
 import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
 import { authFromSecret } from '../../sources/git/git-auth.ts';
 import type { GitFetchResult } from '../../sources/git/git-fetch.ts';
@@ -11,12 +10,11 @@ import { parseGitUrl } from '../../sources/git/git-url.ts';
 import type { GitSource } from '../../sources/git-source.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
 import type { FluxEventSink } from '../flux-events.ts';
-import { setFinalizer, StatusWriter } from '../status-writer.ts';
+import { sourcePorts } from '../source/source-ports.ts';
 import type { GitRepositoryPorts } from './ports.ts';
 import { reconcileGitRepository } from './reconcile.ts';
 
 const GIT: ResourceType = { apiVersion: fluxKinds.GitRepository.apiVersion, kind: 'GitRepository' };
-const SOURCE_CONTROLLER = 'source-controller';
 
 export interface GitRepositoryControllerDeps {
   session: ClusterSession;
@@ -55,12 +53,11 @@ export function gitRepositoryController(deps: GitRepositoryControllerDeps): Cont
 }
 
 export function gitRepositoryPorts(repo: GitRepository, deps: GitRepositoryControllerDeps): GitRepositoryPorts {
-  const { session, git, store } = deps;
-  const client = session.client;
-  const status = new StatusWriter<GitRepositoryStatus>(client, repo, SOURCE_CONTROLLER);
-  const owner = { kind: 'GitRepository', namespace: repo.metadata.namespace ?? '', name: repo.metadata.name ?? '' };
+  const { session, git } = deps;
+  const base = sourcePorts(repo, deps);
+  const { owner } = base;
   return {
-    secret: (ns, name, signal) => secretData(client, ns, name, signal),
+    ...base,
     fetch: async (r, auth, signal) => {
       const secretName = r.spec.secretRef ? `${owner.namespace}/${r.spec.secretRef.name}` : undefined;
       const gitAuth = auth || r.spec.secretRef ? authFromSecret(parseGitUrl(r.spec.url), auth, secretName) : undefined;
@@ -78,7 +75,6 @@ export function gitRepositoryPorts(repo: GitRepository, deps: GitRepositoryContr
       };
     },
     includedArtifact: (ns, name) => (session.cache(GIT).get(ns, name) as GitRepository | undefined)?.status?.artifact,
-    artifactExists: (artifact) => store.exists(artifact),
     storeArtifact: async (r, fetched, includes, signal) => {
       const built = await git.buildArtifact(
         {
@@ -96,15 +92,5 @@ export function gitRepositoryPorts(repo: GitRepository, deps: GitRepositoryContr
       );
       return built.artifact;
     },
-    deleteArtifacts: () => store.removeAll(owner),
-    writeStatus: (_r, s) => status.write(s),
-    setFinalizer: (r, present) => setFinalizer(client, r, present, SOURCE_CONTROLLER),
-    event: (r, e) =>
-      deps.events.emit(session, r, {
-        ...e,
-        controller: SOURCE_CONTROLLER,
-        revisionKey: 'source.toolkit.fluxcd.io/revision',
-      }),
-    now: () => new Date(),
   };
 }

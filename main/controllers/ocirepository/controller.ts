@@ -1,19 +1,18 @@
 import type { ClusterSession } from '../../engine/cluster-session.ts';
 import type { Controller, ResourceType } from '../../engine/controller-manager.ts';
 import { fluxKinds } from '../../flux/kinds.ts';
-import { type OCIRepository, type OCIRepositoryStatus, SourceReason, sourceTimeoutMs } from '../../flux/source.ts';
+import { type OCIRepository, SourceReason, sourceTimeoutMs } from '../../flux/source.ts';
 import { secretData } from '../../kube/secrets.ts';
 import { type Descriptor, type Manifest, RegistryError } from '../../registry/index.ts';
 import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
 import { storeLayerArtifact } from '../../sources/oci/layer-artifact.ts';
 import type { FluxEventSink } from '../flux-events.ts';
-import { setFinalizer, StatusWriter } from '../status-writer.ts';
+import { sourcePorts } from '../source/source-ports.ts';
 import type { OCIRepositoryPorts } from './ports.ts';
 import { reconcileOCIRepository } from './reconcile.ts';
 import { clientFor, FLUX_CONTENT_MEDIA_TYPE, MAX_LAYER_BYTES, OciFailure, resolveRef } from './resolve.ts';
 
 const OCI: ResourceType = { apiVersion: fluxKinds.OCIRepository.apiVersion, kind: 'OCIRepository' };
-const SOURCE_CONTROLLER = 'source-controller';
 
 export interface OCIRepositoryControllerDeps {
   session: ClusterSession;
@@ -60,12 +59,12 @@ function selectLayer(manifest: Manifest, mediaType: string | undefined, what: st
 export function ociRepositoryPorts(repo: OCIRepository, deps: OCIRepositoryControllerDeps): OCIRepositoryPorts {
   const { session, store } = deps;
   const client = session.client;
-  const status = new StatusWriter<OCIRepositoryStatus>(client, repo, SOURCE_CONTROLLER);
-  const owner = { kind: 'OCIRepository', namespace: repo.metadata.namespace ?? '', name: repo.metadata.name ?? '' };
+  const base = sourcePorts(repo, deps);
+  const { owner } = base;
   const timeout = (signal: AbortSignal): AbortSignal =>
     AbortSignal.any([signal, AbortSignal.timeout(sourceTimeoutMs(repo))]);
   return {
-    secret: (ns, name, signal) => secretData(client, ns, name, signal),
+    ...base,
     resolve: async (r, auth, signal) => {
       const { client: registry, ref } = clientFor(r, auth, timeout(signal));
       try {
@@ -106,16 +105,5 @@ export function ociRepositoryPorts(repo: OCIRepository, deps: OCIRepositoryContr
         registry.close();
       }
     },
-    artifactExists: (artifact) => store.exists(artifact),
-    deleteArtifacts: () => store.removeAll(owner),
-    writeStatus: (_r, s) => status.write(s),
-    setFinalizer: (r, present) => setFinalizer(client, r, present, SOURCE_CONTROLLER),
-    event: (r, e) =>
-      deps.events.emit(session, r, {
-        ...e,
-        controller: SOURCE_CONTROLLER,
-        revisionKey: 'source.toolkit.fluxcd.io/revision',
-      }),
-    now: () => new Date(),
   };
 }
