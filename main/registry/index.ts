@@ -20,6 +20,16 @@ export {
 export { algorithmOf, DigestVerifier, hashOf } from './digest-stream.ts';
 export { RegistryError, type RegistryErrorCode } from './errors.ts';
 export {
+  contentLayer,
+  FLUX_CONFIG_BYTES,
+  FLUX_CONFIG_MEDIA_TYPE,
+  FLUX_CONTENT_MEDIA_TYPE,
+  FluxAnnotation,
+  fluxArtifactManifest,
+  type FluxArtifactMeta,
+  fluxArtifactMeta,
+} from './flux-artifact.ts';
+export {
   type Descriptor,
   hostPlatform,
   type ImageIndex,

@@ -6,6 +6,22 @@ export {
   memoryCredentialStore,
   type StoredCredentials,
 } from './credential-store.ts';
+export {
+  type ArtifactDiff,
+  ArtifactError,
+  credentialsFor,
+  DEFAULT_IGNORE_PATHS,
+  diffArtifact,
+  listArtifacts,
+  type ListedArtifact,
+  parseArtifactUrl,
+  pullArtifact,
+  type PulledArtifact,
+  pushArtifact,
+  type PushedArtifact,
+  type RegistryAccess,
+  tagArtifact,
+} from './oci-artifacts.ts';
 export type {
   ActionOptions,
   EngineChange,

@@ -9,6 +9,7 @@ import { WorkerPool } from '../../kustomize/index.ts';
 import { describeRef } from '../../util/kube-object.ts';
 import { namespaceOf, openFromFlags, parseCommand } from '../cluster-flags.ts';
 import { type Command, UsageError } from '../command.ts';
+import { runDiffArtifact } from './artifact.ts';
 import { formatChange } from './diff-objects.ts';
 
 /**
@@ -18,13 +19,15 @@ import { formatChange } from './diff-objects.ts';
  */
 export const diffCommand: Command = {
   name: 'diff',
-  summary: 'Show what applying a local directory would change for a Kustomization (flux diff)',
-  usage: 'fluxdeck diff kustomization NAME --path DIR [-n NS] [--kubeconfig F] [--context C]',
+  summary: 'Show what a local directory would change for a Kustomization or an OCI artifact (flux diff)',
+  usage:
+    'fluxdeck diff kustomization NAME --path DIR [-n NS] [--kubeconfig F] [--context C]\n       fluxdeck diff artifact oci://REGISTRY/REPO:TAG --path DIR [--ignore-paths P,...] [--creds USER:PASS] [--insecure-registry]',
   run: async (args, io) => {
+    if (args[0] === 'artifact') return runDiffArtifact(args, io);
     const { flags, values, positionals } = parseCommand(args, { path: { type: 'string' } });
     const [kind, name] = positionals;
     if (kind !== 'kustomization' && kind !== 'ks')
-      throw new UsageError('diff: only `diff kustomization NAME` is supported');
+      throw new UsageError('diff: use `diff kustomization NAME` or `diff artifact URL`');
     if (!name) throw new UsageError('diff kustomization: NAME is required');
     const path = values.path as string | undefined;
     if (!path)

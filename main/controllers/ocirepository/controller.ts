@@ -3,14 +3,14 @@ import type { Controller, ResourceType } from '../../engine/controller-manager.t
 import { fluxKinds } from '../../flux/kinds.ts';
 import { type OCIRepository, SourceReason, sourceTimeoutMs } from '../../flux/source.ts';
 import { secretData } from '../../kube/secrets.ts';
-import { type Descriptor, type Manifest, RegistryError } from '../../registry/index.ts';
+import { type Descriptor, FLUX_CONTENT_MEDIA_TYPE, type Manifest, RegistryError } from '../../registry/index.ts';
 import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
 import { storeLayerArtifact } from '../../sources/oci/layer-artifact.ts';
 import type { FluxEventSink } from '../flux-events.ts';
 import { sourcePorts } from '../source/source-ports.ts';
 import type { OCIRepositoryPorts } from './ports.ts';
 import { reconcileOCIRepository } from './reconcile.ts';
-import { clientFor, FLUX_CONTENT_MEDIA_TYPE, MAX_LAYER_BYTES, OciFailure, resolveRef } from './resolve.ts';
+import { clientFor, MAX_LAYER_BYTES, OciFailure, resolveRef } from './resolve.ts';
 
 const OCI: ResourceType = { apiVersion: fluxKinds.OCIRepository.apiVersion, kind: 'OCIRepository' };
 

@@ -10,9 +10,6 @@ import {
 import { parseTagVersion, SemverRange } from '../../sources/git/semver-range.ts';
 import type { ResolvedArtifact } from './ports.ts';
 
-/** Flux's media type for the content layer of `flux push artifact`. */
-export const FLUX_CONTENT_MEDIA_TYPE = 'application/vnd.cncf.flux.content.v1.tar+gzip';
-
 /** Largest layer an OCIRepository pulls (the artifact is held in memory while it is unpacked). */
 export const MAX_LAYER_BYTES = 256 << 20;
 

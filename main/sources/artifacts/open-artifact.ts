@@ -107,7 +107,11 @@ export async function extractArtifact(
   artifact: Pick<Artifact, 'path' | 'digest'>,
   dir: string,
 ): Promise<number> {
-  const mem = await openArtifact(store, artifact);
+  return writeArtifactFiles(await openArtifact(store, artifact), dir);
+}
+
+/** Writes unpacked files under `dir`, refusing any entry that would land outside it; returns the file count. */
+export async function writeArtifactFiles(mem: MemoryArtifact, dir: string): Promise<number> {
   const root = resolve(dir);
   for (const [path, data] of mem.files) {
     const abs = resolve(root, path);

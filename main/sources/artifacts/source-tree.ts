@@ -195,8 +195,14 @@ export type ArchiveItem =
  * Walks the tree in Go's filepath.Walk order (byte order of names, directories before their contents), applying the
  * ignore rules. Throws for links that leave the tree or loop, unless the rules exclude them.
  */
-export function archiveItems(root: DirNode, specIgnore: string | undefined): ArchiveItem[] {
-  const matcher = sourceIgnoreMatcher(loadIgnorePatterns(ignoreTree(root)), specIgnore);
+export function archiveItems(
+  root: DirNode,
+  specIgnore: string | undefined,
+  opts: { sourceIgnoreFiles?: boolean } = {},
+): ArchiveItem[] {
+  // `flux push artifact` applies only its --ignore-paths; sources also read the tree's .sourceignore files.
+  const filePatterns = opts.sourceIgnoreFiles === false ? [] : loadIgnorePatterns(ignoreTree(root));
+  const matcher = sourceIgnoreMatcher(filePatterns, specIgnore);
   const out: ArchiveItem[] = [];
   const walk = (dir: DirNode, path: string[], onStack: Set<DirNode>): void => {
     if (onStack.has(dir)) {

@@ -17,6 +17,7 @@ import { isKubeError } from '../../../main/kube/kube-error.ts';
 import { loadKubeconfig } from '../../../main/kube/kubeconfig.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { type RunningCluster, startCluster } from '../../cluster/control-plane.ts';
+import { cliIO } from '../../support/cli-io.ts';
 
 // Installs Fluxdeck's CRDs into fresh real clusters and checks them the way users will: through kubectl's printer
 // columns and short names, the apiserver's validation and defaulting, and a second install that must write nothing.
@@ -79,16 +80,6 @@ async function create(obj: KubeObject): Promise<KubeObject | string> {
     if (isKubeError(err)) return err.message;
     throw err;
   }
-}
-
-function cliIO(): { io: Parameters<typeof runCli>[1]; out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    io: { out: (t) => (out += t), err: (t) => (err += t), signal: new AbortController().signal },
-    out: () => out,
-    err: () => err,
-  };
 }
 
 const gitRepository = (name: string, spec: Record<string, unknown>): KubeObject => ({
