@@ -79,14 +79,18 @@ export async function openArtifact(
   return unpackArtifact(gz, artifact.path);
 }
 
-/** Unpacks tar.gz bytes (already verified) into memory. */
-export async function unpackArtifact(gz: Uint8Array, name = 'artifact'): Promise<MemoryArtifact> {
-  let tar: Buffer;
+/** The tar inside gzip bytes, or a ReadOperationFailed naming `name` when they are not gzip. */
+export async function gunzipArtifact(gz: Uint8Array, name: string): Promise<Buffer> {
   try {
-    tar = await gunzipAsync(gz);
+    return await gunzipAsync(gz);
   } catch (err) {
     throw storageFailed(SourceReason.ReadOperationFailed, `${name} is not a valid gzip file: ${messageOf(err)}`, err);
   }
+}
+
+/** Unpacks tar.gz bytes (already verified) into memory. */
+export async function unpackArtifact(gz: Uint8Array, name = 'artifact'): Promise<MemoryArtifact> {
+  const tar = await gunzipArtifact(gz, name);
   const files = new Map<string, Uint8Array>();
   const exec = new Set<string>();
   try {

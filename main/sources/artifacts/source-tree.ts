@@ -114,6 +114,22 @@ function putFile(root: DirNode, path: string, node: FileNode, includeName: strin
   dir.children.set(parts.at(-1) ?? path, node);
 }
 
+/** Puts a node at a slash-separated path, creating (or replacing files by) the directories on the way. */
+export function addNode(root: DirNode, path: string, node: SourceNode): void {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  let dir = root;
+  for (const part of parts.slice(0, -1)) {
+    let next = dir.children.get(part);
+    if (next?.kind !== 'dir') {
+      next = newDir();
+      dir.children.set(part, next);
+    }
+    dir = next;
+  }
+  const name = parts.at(-1);
+  if (name) dir.children.set(name, node);
+}
+
 /** Resolves every link in place; returns the paths of broken links that were left out. */
 export function resolveLinks(root: DirNode): string[] {
   const broken: string[] = [];

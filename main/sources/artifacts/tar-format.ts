@@ -106,13 +106,22 @@ export interface TarFile {
   executable: boolean;
 }
 
-/**
- * Reads an uncompressed tar: regular files only (directories are implied by paths; links and devices are skipped).
- * Paths are normalised; an entry that would land outside the root (absolute, or climbing with '..') is an error.
- */
-export function readTar(tar: Uint8Array): TarFile[] {
+/** One tar entry with its long name (pax `path` or GNU `L`) applied; metadata entries are not yielded. */
+export interface RawTarEntry {
+  name: string;
+  typeflag: string;
+  mode: number;
+  data: Buffer;
+}
+
+const FILE_TYPES = new Set(['0', '\0', '7']);
+
+/** True for a regular-file entry (the only kind an artifact's content is read from). */
+export const isFileEntry = (e: RawTarEntry): boolean => FILE_TYPES.has(e.typeflag);
+
+/** Walks an uncompressed tar's entries; data are views into `tar`, not copies. */
+export function* tarEntries(tar: Uint8Array): Generator<RawTarEntry> {
   const buf = Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength);
-  const files: TarFile[] = [];
   let offset = 0;
   let longName: string | undefined;
   while (offset + BLOCK <= buf.length) {
@@ -135,10 +144,19 @@ export function readTar(tar: Uint8Array): TarFile[] {
     if (typeflag === 'g') continue;
     const name = longName ?? ustarName(h);
     longName = undefined;
-    if (typeflag !== '0' && typeflag !== '\0' && typeflag !== '7') continue;
-    const path = safeRelative(name);
-    const mode = parseOctal(h.subarray(100, 108));
-    files.push({ path, data, executable: (mode & 0o111) !== 0 });
+    yield { name, typeflag, mode: parseOctal(h.subarray(100, 108)), data };
+  }
+}
+
+/**
+ * Reads an uncompressed tar: regular files only (directories are implied by paths; links and devices are skipped).
+ * Paths are normalised; an entry that would land outside the root (absolute, or climbing with '..') is an error.
+ */
+export function readTar(tar: Uint8Array): TarFile[] {
+  const files: TarFile[] = [];
+  for (const e of tarEntries(tar)) {
+    if (!isFileEntry(e)) continue;
+    files.push({ path: safeRelative(e.name), data: e.data, executable: (e.mode & 0o111) !== 0 });
   }
   return files;
 }

@@ -6,8 +6,10 @@
 import { writeArchive } from '../artifacts/archive-writer.ts';
 import type { Artifact, ArtifactOwner } from '../artifacts/artifact.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
-import { unpackArtifact } from '../artifacts/open-artifact.ts';
-import { archiveItems, type DirNode, newDir } from '../artifacts/source-tree.ts';
+import { gunzipArtifact } from '../artifacts/open-artifact.ts';
+import { addNode, archiveItems, type DirNode, newDir } from '../artifacts/source-tree.ts';
+import { isFileEntry, safeRelative, tarEntries } from '../artifacts/tar-format.ts';
+import { messageOf, SourceReason, storageFailed } from '../source-error.ts';
 
 export interface LayerArtifactInput {
   owner: ArtifactOwner;
@@ -18,16 +20,23 @@ export interface LayerArtifactInput {
   revision: string;
   operation: 'extract' | 'copy';
   ignore?: string;
+  /** The layer already gunzipped (while it downloaded); gunzipped here when absent. */
+  tar?: Uint8Array;
   signal?: AbortSignal;
 }
+
+const DIR_TYPE = '5';
 
 export async function storeLayerArtifact(store: ArtifactStore, input: LayerArtifactInput): Promise<Artifact> {
   const name = input.digest.replace(/^sha256:/, '');
   if (input.operation === 'copy') return store.put(input.owner, `${name}.tgz`, input.layer, input.revision);
-  const files = await unpackArtifact(input.layer, `layer of ${input.revision}`);
-  const root = newDir();
-  for (const [path, data] of files.files) addFile(root, path, data, files.executables.has(path));
-  const items = archiveItems(root, input.ignore);
+  const what = `layer of ${input.revision}`;
+  const layer = layerTree(input.tar ?? (await gunzipArtifact(input.layer, what)), what);
+  const items = archiveItems(layer.root, input.ignore);
+  // A layer of plain files and directories that the ignore rules leave whole already is the artifact: its bytes are
+  // stored as they are instead of archiving the same files again, which is most of the cost of a large pull.
+  if (layer.plain && items.filter((i) => i.type === 'file').length === layer.files)
+    return store.put(input.owner, `${name}.tar.gz`, input.layer, input.revision);
   const r = await store.reserve(input.owner, `${name}.tar.gz`);
   try {
     const out = await writeArchive(items, r.tmpPath, input.signal);
@@ -38,17 +47,25 @@ export async function storeLayerArtifact(store: ArtifactStore, input: LayerArtif
   }
 }
 
-function addFile(root: DirNode, path: string, data: Uint8Array, executable: boolean): void {
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  let dir = root;
-  for (const part of parts.slice(0, -1)) {
-    let next = dir.children.get(part);
-    if (next?.kind !== 'dir') {
-      next = newDir();
-      dir.children.set(part, next);
+/**
+ * The layer's files as a tree; `plain` when it holds nothing but regular files and directories with safe names (links,
+ * devices and hard links would be dropped by a rebuild, so such a layer is never stored as is).
+ */
+function layerTree(tar: Uint8Array, what: string): { root: DirNode; files: number; plain: boolean } {
+  const root = newDir();
+  let files = 0;
+  let plain = true;
+  try {
+    for (const e of tarEntries(tar)) {
+      const path = safeRelative(e.name);
+      if (isFileEntry(e)) {
+        const data = e.data;
+        addNode(root, path, { kind: 'file', executable: (e.mode & 0o111) !== 0, read: () => data });
+        files++;
+      } else if (e.typeflag !== DIR_TYPE) plain = false;
     }
-    dir = next;
+  } catch (err) {
+    throw storageFailed(SourceReason.ReadOperationFailed, `${what} is not a valid tar archive: ${messageOf(err)}`, err);
   }
-  const file = parts.at(-1);
-  if (file) dir.children.set(file, { kind: 'file', executable, read: () => data });
+  return { root, files, plain };
 }

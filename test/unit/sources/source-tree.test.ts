@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  addNode,
   applyInclude,
   archiveItems,
   type DirNode,
@@ -14,21 +15,11 @@ import { readTar, safeRelative, tarEntryBlocks, tarTrailer } from '../../../main
 function tree(entries: Record<string, string | { symlink: string }>): DirNode {
   const root = newDir();
   for (const [path, v] of Object.entries(entries)) {
-    const parts = path.split('/');
-    let dir = root;
-    for (const part of parts.slice(0, -1)) {
-      let next = dir.children.get(part);
-      if (next?.kind !== 'dir') {
-        next = newDir();
-        dir.children.set(part, next);
-      }
-      dir = next;
-    }
     const node: SourceNode =
       typeof v === 'string'
         ? { kind: 'file', executable: false, read: () => Buffer.from(v) }
         : { kind: 'link', target: v.symlink };
-    dir.children.set(parts.at(-1)!, node);
+    addNode(root, path, node);
   }
   return root;
 }

@@ -1,0 +1,20 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unpackArtifact } from './main/sources/artifacts/open-artifact.ts';
+import { storeLayerArtifact } from './main/sources/oci/layer-artifact.ts';
+import { ArtifactStore } from './main/sources/artifacts/artifact-store.ts';
+import { tarEntryBlocks, tarTrailer } from './main/sources/artifacts/tar-format.ts';
+const blocks: Buffer[] = [];
+for (let i = 0; i < 5000; i++) { const d = Buffer.from(randomBytes(7800).toString('base64')); blocks.push(...tarEntryBlocks({ path: `d${i%50}/f${i}.yaml`, type: 'file', executable: false }, d)); }
+blocks.push(tarTrailer());
+const gz = gzipSync(Buffer.concat(blocks));
+console.log('gz', gz.length);
+let t = performance.now();
+const m = await unpackArtifact(gz); console.log('unpack', performance.now() - t, m.files.size);
+const store = new ArtifactStore({ root: await mkdtemp(join(tmpdir(), 'p-')) });
+t = performance.now();
+await storeLayerArtifact(store, { owner: { kind: 'OCIRepository', namespace: 'a', name: 'b' }, layer: gz, digest: 'sha256:' + 'a'.repeat(64), revision: 'x', operation: 'extract' });
+console.log('store total', performance.now() - t);
