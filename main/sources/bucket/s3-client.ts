@@ -9,7 +9,7 @@ import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 import { type ListedObject, parseErrorBody, parseListPage } from './s3-xml.ts';
-import { EMPTY_PAYLOAD_SHA256, type SigningKeys,signRequest } from './sigv4.ts';
+import { EMPTY_PAYLOAD_SHA256, type SigningKeys, signRequest } from './sigv4.ts';
 
 export type S3ErrorCode =
   'auth' | 'bucket-not-found' | 'object-not-found' | 'unreachable' | 'timeout' | 'too-large' | 'changed' | 'protocol';
@@ -199,7 +199,8 @@ export class S3Client {
 
   private statusError(status: number, body: string | undefined, what: string): S3Error {
     const parsed = body ? parseErrorBody(body) : undefined;
-    const detail = parsed ? `${parsed.code}: ${parsed.message}` : `HTTP ${status}`;
+    // HEAD answers carry no body, so a 403 there only says "Forbidden".
+    const detail = parsed ? `${parsed.code}: ${parsed.message}` : `HTTP ${status}${status === 403 ? ' Forbidden' : ''}`;
     if ((parsed && AUTH_CODES.has(parsed.code)) || status === 401 || status === 403)
       return new S3Error('auth', `${what}: ${detail}; check the accesskey and secretkey of spec.secretRef`, { status });
     if (parsed?.code === 'NoSuchBucket') return new S3Error('bucket-not-found', `${what}: ${detail}`, { status });
