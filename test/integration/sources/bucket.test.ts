@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { runCli } from '../../../main/cli/run.ts';
 import { requestReconcile } from '../../../main/controllers/requests/flux-requests.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
 import { fluxKinds } from '../../../main/flux/kinds.ts';
@@ -160,6 +161,17 @@ describe('Bucket', () => {
       name: 'from-bucket',
     });
     expect(cm.data?.value).toBe('two');
+  });
+
+  it('fluxdeck get sources bucket and reconcile source bucket show and drive it', async () => {
+    let out = '';
+    const io = { out: (t: string) => (out += t), err: (t: string) => (out += t), signal: new AbortController().signal };
+    const flags = ['-n', NS, '--kubeconfig', cluster.kubeconfig, '--context', cluster.name];
+    expect(await runCli(['get', 'sources', 'bucket', 'app', ...flags], io)).toBe(0);
+    expect(out).toMatch(new RegExp(`app\\s+${expectedRevision(objects)}\\s+false\\s+True`));
+    out = '';
+    expect(await runCli(['reconcile', 'source', 'bucket', 'app', ...flags], io)).toBe(0);
+    expect(out).toContain(expectedRevision(objects));
   });
 
   it('wrong credentials: Ready=False AuthenticationFailed, and the last artifact stays', async () => {
