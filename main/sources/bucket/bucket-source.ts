@@ -103,8 +103,8 @@ export class BucketSource {
   ): Promise<StoredBucket> {
     const cache = new ObjectCache(cacheDirOf(this.opts.cacheDir, owner));
     const objects = [...listing.objects.values()];
-    const missing: ListedObject[] = [];
-    for (const o of objects) if (!(await cache.has(o.key, o.etag, o.size))) missing.push(o);
+    const cached = await Promise.all(objects.map((o) => cache.has(o.key, o.etag, o.size)));
+    const missing = objects.filter((_o, i) => !cached[i]);
     const client = this.client(loc, signal);
     try {
       await inParallel(missing, this.concurrency(), async (o) => {
