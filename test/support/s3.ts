@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 import { signRequest } from '../../main/sources/bucket/sigv4.ts';
 import { ensureTool } from '../tools/tools.ts';
@@ -24,17 +25,21 @@ export interface S3Keys {
   secretKey: string;
 }
 
-export async function startS3(opts: { bucket?: string; keys?: S3Keys } = {}): Promise<S3Server> {
+/** With `tls` (and `keys`), the server speaks HTTPS with that certificate; `alive` then skips verification. */
+export async function startS3(
+  opts: { bucket?: string; keys?: S3Keys; tls?: { certFile: string; keyFile: string } } = {},
+): Promise<S3Server> {
   const bin = await ensureTool(opts.keys ? 'gofakes3-auth' : 'gofakes3');
   const port = await freePort();
   const args = opts.keys
     ? ['-host', `127.0.0.1:${port}`, '-accesskey', opts.keys.accessKey, '-secretkey', opts.keys.secretKey]
     : ['-host', `127.0.0.1:${port}`, '-backend', 'memory', '-quiet'];
   if (opts.bucket) args.push('-initialbucket', opts.bucket);
+  if (opts.tls) args.push('-tlscert', opts.tls.certFile, '-tlskey', opts.tls.keyFile);
   const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (log += d));
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
@@ -52,7 +57,8 @@ export async function startS3(opts: { bucket?: string; keys?: S3Keys } = {}): Pr
 
 function alive(url: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(url, (res) => {
+    const send = url.startsWith('https:') ? httpsRequest : request;
+    const req = send(url, { rejectUnauthorized: false }, (res) => {
       res.resume();
       resolve(true);
     });

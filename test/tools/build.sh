@@ -108,6 +108,8 @@ func main() {
 	bucket := flag.String("initialbucket", "", "bucket to create")
 	accessKey := flag.String("accesskey", "", "access key id")
 	secretKey := flag.String("secretkey", "", "secret access key")
+	tlsCert := flag.String("tlscert", "", "serve HTTPS with this certificate (PEM file)")
+	tlsKey := flag.String("tlskey", "", "key of -tlscert (PEM file)")
 	flag.Parse()
 	backend := s3mem.New()
 	if *bucket != "" {
@@ -123,6 +125,9 @@ func main() {
 		}
 		s3.ServeHTTP(w, r)
 	})
+	if *tlsCert != "" {
+		log.Fatal(http.ListenAndServeTLS(*host, *tlsCert, *tlsKey, handler))
+	}
 	log.Fatal(http.ListenAndServe(*host, handler))
 }
 GO

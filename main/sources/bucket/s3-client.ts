@@ -60,6 +60,13 @@ const AUTH_CODES = new Set([
   'ExpiredToken',
   'AuthorizationHeaderMalformed',
 ]);
+const CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
 
 export class S3Client {
@@ -193,7 +200,12 @@ export class S3Client {
         cause: err,
       });
     }
-    const hint = err.code && NETWORK_CODES.has(err.code) ? ' (is the endpoint right and the server up?)' : '';
+    const hint =
+      err.code && NETWORK_CODES.has(err.code)
+        ? ' (is the endpoint right and the server up?)'
+        : err.code && CERT_CODES.has(err.code)
+          ? " (add the server's CA as 'ca.crt' to a Secret and name it in spec.certSecretRef)"
+          : '';
     return new S3Error('unreachable', `${what}: ${err.message}${hint}`, { cause: err });
   }
 

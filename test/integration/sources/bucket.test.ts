@@ -21,6 +21,7 @@ import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { clientFor, ensureNamespace, installCrds, kustomization, waitForReady } from '../../support/flux-fixture.ts';
 import { freePort } from '../../support/ports.ts';
 import { type CountingProxy, countingProxy, putObject, s3Request, type S3Server, startS3 } from '../../support/s3.ts';
+import { makeTestPki } from '../../support/tls.ts';
 
 const cluster = inject('cluster');
 const NS = 'bucket';
@@ -219,6 +220,26 @@ describe('Bucket', () => {
       reason: 'BucketOperationFailed',
       message: expect.stringMatching(/blob\.yaml.*over the limit of 2048 bytes/),
     });
+  });
+
+  it('HTTPS: trusts the CA of certSecretRef, and without it says to add one', async () => {
+    const pki = await makeTestPki(await mkdtemp(join(work, 'pki-')));
+    const tls = await startS3({ bucket: 'secure', keys: KEYS, tls: pki });
+    try {
+      await secret('s3-ca', { 'ca.crt': pki.ca });
+      const spec = { bucketName: 'secure', endpoint: tls.host, insecure: false };
+      await client.create(bucket('tls', { ...spec, certSecretRef: { name: 's3-ca' } }));
+      const ok = await waitForReady<Bucket>(client, BUCKET, NS, 'tls', (c) => c.status === 'True');
+      expect(ok.status?.artifact?.revision).toBe(expectedRevision({}));
+      await client.create(bucket('untrusted', spec));
+      const bad = await waitForReady<Bucket>(client, BUCKET, NS, 'untrusted', (c) => c.status === 'False');
+      expect(readyCondition(bad)).toMatchObject({
+        reason: 'BucketOperationFailed',
+        message: expect.stringContaining("add the server's CA as 'ca.crt'"),
+      });
+    } finally {
+      await tls.stop();
+    }
   });
 
   it('gcp and azure providers and aws without keys fail with a condition that says why', async () => {
