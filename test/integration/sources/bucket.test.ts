@@ -2,7 +2,7 @@
 // behind a SigV4 check by the AWS SDK's signer) with access keys, seen through a proxy that records what was
 // downloaded, and a Kustomization applying from the Bucket's artifact.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,7 +18,14 @@ import type { Bucket } from '../../../main/flux/source.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import { openArtifact } from '../../../main/sources/artifacts/open-artifact.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
-import { clientFor, ensureNamespace, installCrds, kustomization, waitForReady } from '../../support/flux-fixture.ts';
+import {
+  clientFor,
+  ensureNamespace,
+  eventually,
+  installCrds,
+  kustomization,
+  waitForReady,
+} from '../../support/flux-fixture.ts';
 import { freePort } from '../../support/ports.ts';
 import { type CountingProxy, countingProxy, putObject, s3Request, type S3Server, startS3 } from '../../support/s3.ts';
 import { makeTestPki } from '../../support/tls.ts';
@@ -281,5 +288,18 @@ describe('Bucket', () => {
       (c, b) => c.status === 'True' && b.status?.artifact?.revision === expectedRevision(objects),
     );
     expect(resumed.status?.artifact?.revision).toBe(expectedRevision(objects));
+  });
+
+  it('deleting a Bucket removes its artifacts and its object cache, then the finalizer', async () => {
+    const b = await client.get<Bucket>({ ...BUCKET, namespace: NS, name: 'app' });
+    const artifact = b.status!.artifact!;
+    const cacheDir = join(work, 'data', 'cache', 'bucket', 'bucket', NS, 'app');
+    expect((await readdir(cacheDir)).length).toBe(Object.keys(objects).length);
+    await client.delete({ ...BUCKET, namespace: NS, name: 'app' });
+    await eventually('Bucket app to be gone', async () =>
+      (await client.tryGet({ ...BUCKET, namespace: NS, name: 'app' })) ? undefined : true,
+    );
+    expect(await fluxdeck.store.exists(artifact)).toBe(false);
+    await expect(readdir(cacheDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
