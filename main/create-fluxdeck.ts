@@ -54,6 +54,8 @@ export interface FluxdeckOptions {
   /** Worker threads for kustomize builds and for git fetch/archive work. */
   workers?: { builds?: number; git?: number };
   concurrency?: { GitRepository?: number; Kustomization?: number };
+  /** Largest object a Bucket source may hold, in bytes (default 64 MiB). */
+  bucketMaxObjectBytes?: number;
   /** Where git credentials the user enters in the editor are kept (default: memory; the desktop app: the keychain). */
   credentials?: CredentialStore;
   /** The alert inbox (main/notify/README.md); the database is `<dataDir>/inbox.db` unless `path` says otherwise. */
@@ -197,6 +199,7 @@ function fluxPlugin(
     ...(opts.leaseDurationMs ? { leaseDurationMs: opts.leaseDurationMs } : {}),
     ...(opts.observeCheckMs ? { observeCheckMs: opts.observeCheckMs } : {}),
     ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+    ...(opts.bucketMaxObjectBytes ? { bucketMaxObjectBytes: opts.bucketMaxObjectBytes } : {}),
   });
 }
 

@@ -18,6 +18,7 @@ import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
 import { openArtifact } from '../sources/artifacts/open-artifact.ts';
 import type { GitSource } from '../sources/git-source.ts';
 import { errorMessage } from '../util/errors.ts';
+import { bucketController } from './bucket/controller.ts';
 import { detectFluxControllers, type FluxDetection } from './crds/detect-flux.ts';
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
@@ -52,6 +53,8 @@ export interface FluxSessionDeps {
   /** False: never reconcile, only watch (e.g. a read-only session). */
   reconcile: boolean;
   concurrency?: { GitRepository?: number; Kustomization?: number };
+  /** Largest object a Bucket source may hold (bytes). */
+  bucketMaxObjectBytes?: number;
   isPaused(): boolean;
 }
 
@@ -201,6 +204,16 @@ class SessionRun {
     const controllers: Controller[] = [
       ...(served.has('OCIRepository')
         ? [ociRepositoryController({ session, store: deps.store, events: deps.events })]
+        : []),
+      ...(served.has('Bucket')
+        ? [
+            bucketController({
+              session,
+              store: deps.store,
+              events: deps.events,
+              ...(deps.bucketMaxObjectBytes !== undefined && { maxObjectBytes: deps.bucketMaxObjectBytes }),
+            }),
+          ]
         : []),
       gitRepositoryController({
         session,

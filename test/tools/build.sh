@@ -21,6 +21,7 @@ helm|helm.sh/helm/v4|4.3.2|./cmd/helm|helm|-X helm.sh/helm/v4/internal/version.v
 registry|github.com/distribution/distribution/v3|3.1.2|./cmd/registry|registry|
 crane|github.com/google/go-containerregistry|0.22.1|./cmd/crane|crane|
 gofakes3|github.com/johannesboyne/gofakes3|1.2.0|./cmd/gofakes3|gofakes3|
+gofakes3-auth|github.com/johannesboyne/gofakes3|1.2.0|./cmd/gofakes3auth|gofakes3-auth|
 '
 
 # The release build of flux embeds install manifests that `make` generates from GitHub release assets; embed a
@@ -29,6 +30,107 @@ gofakes3|github.com/johannesboyne/gofakes3|1.2.0|./cmd/gofakes3|gofakes3|
 prepare_flux() {
   mkdir -p "$1/cmd/flux/manifests"
   echo "# flux CLI built for Fluxdeck's tests: no install manifests embedded" >"$1/cmd/flux/manifests/placeholder.yaml"
+}
+
+# gofakes3 checks no signatures. This variant puts a check in front of it: every request must carry an AWS SigV4
+# Authorization header whose signature the AWS SDK for Go's own signer (aws-sdk-go-v2, already in gofakes3's go.mod)
+# reproduces with the configured secret key, so Fluxdeck's signing is verified by an independent implementation and
+# wrong credentials get S3's real 403 answers (InvalidAccessKeyId, SignatureDoesNotMatch).
+prepare_gofakes3-auth() {
+  mkdir -p "$1/cmd/gofakes3auth"
+  cat >"$1/cmd/gofakes3auth/main.go" <<'GO'
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+func s3Error(w http.ResponseWriter, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusForbidden)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message></Error>`, code, msg)
+}
+
+// verify re-signs the request with only the headers it says it signed and compares the signatures.
+func verify(r *http.Request, accessKey, secretKey string) (string, string) {
+	auth := r.Header.Get("Authorization")
+	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") {
+		return "AccessDenied", "Access Denied"
+	}
+	fields := map[string]string{}
+	for _, part := range strings.Split(strings.TrimPrefix(auth, "AWS4-HMAC-SHA256 "), ",") {
+		kv := strings.SplitN(strings.TrimSpace(part), "=", 2)
+		if len(kv) == 2 {
+			fields[kv[0]] = kv[1]
+		}
+	}
+	scope := strings.Split(fields["Credential"], "/")
+	if len(scope) != 5 || scope[0] != accessKey {
+		return "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+	}
+	when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return "AccessDenied", "missing or malformed X-Amz-Date"
+	}
+	check, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
+	check.Host = r.Host
+	for _, h := range strings.Split(fields["SignedHeaders"], ";") {
+		if h != "host" {
+			check.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
+		}
+	}
+	payload := r.Header.Get("X-Amz-Content-Sha256")
+	if payload == "" {
+		payload = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	}
+	creds := aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey}
+	err = v4.NewSigner().SignHTTP(context.Background(), creds, check, payload, scope[3], scope[2], when,
+		func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	if err != nil || check.Header.Get("Authorization") != auth {
+		return "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided."
+	}
+	return "", ""
+}
+
+func main() {
+	host := flag.String("host", "127.0.0.1:9000", "listen address")
+	bucket := flag.String("initialbucket", "", "bucket to create")
+	accessKey := flag.String("accesskey", "", "access key id")
+	secretKey := flag.String("secretkey", "", "secret access key")
+	tlsCert := flag.String("tlscert", "", "serve HTTPS with this certificate (PEM file)")
+	tlsKey := flag.String("tlskey", "", "key of -tlscert (PEM file)")
+	flag.Parse()
+	backend := s3mem.New()
+	if *bucket != "" {
+		if err := backend.CreateBucket(*bucket); err != nil {
+			log.Fatal(err)
+		}
+	}
+	s3 := gofakes3.New(backend).Server()
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if code, msg := verify(r, *accessKey, *secretKey); code != "" {
+			s3Error(w, code, msg)
+			return
+		}
+		s3.ServeHTTP(w, r)
+	})
+	if *tlsCert != "" {
+		log.Fatal(http.ListenAndServeTLS(*host, *tlsCert, *tlsKey, handler))
+	}
+	log.Fatal(http.ListenAndServe(*host, handler))
+}
+GO
 }
 
 if ! command -v go >/dev/null 2>&1; then
