@@ -12,6 +12,7 @@ import type { EventSink } from '../engine/event-bus.ts';
 import { LeaderElector } from '../engine/leader-election.ts';
 import { kubeLeaseStore } from '../engine/lease-store.ts';
 import { Annotation } from '../flux/meta.ts';
+import type { HelmClient } from '../helm/index.ts';
 import { isKubeError } from '../kube/kube-error.ts';
 import type { WorkerPool } from '../kustomize/index.ts';
 import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
@@ -21,6 +22,8 @@ import { errorMessage } from '../util/errors.ts';
 import { detectFluxControllers, type FluxDetection } from './crds/detect-flux.ts';
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
+import { helmChartController } from './helmchart/controller.ts';
+import { helmRepositoryController } from './helmrepository/controller.ts';
 import { kustomizationController } from './kustomization/controller.ts';
 import { RemoteClients } from './kustomization/target-client.ts';
 import { ociRepositoryController } from './ocirepository/controller.ts';
@@ -53,6 +56,8 @@ export interface FluxSessionDeps {
   reconcile: boolean;
   concurrency?: { GitRepository?: number; Kustomization?: number };
   isPaused(): boolean;
+  /** The Helm helper client, shared by every cluster: started on first call, disposed when Fluxdeck stops. */
+  helm: () => HelmClient;
 }
 
 export interface FluxSessionPlugin extends SessionPlugin {
@@ -201,6 +206,12 @@ class SessionRun {
     const controllers: Controller[] = [
       ...(served.has('OCIRepository')
         ? [ociRepositoryController({ session, store: deps.store, events: deps.events })]
+        : []),
+      ...(served.has('HelmRepository')
+        ? [helmRepositoryController({ session, store: deps.store, events: deps.events })]
+        : []),
+      ...(served.has('HelmChart')
+        ? [helmChartController({ session, store: deps.store, events: deps.events, helm: deps.helm })]
         : []),
       gitRepositoryController({
         session,
