@@ -1,11 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { type HelmRepository, sourceTimeoutMs } from '../../flux/source.ts';
-import { isHelmError, type RepoAuth } from '../../helm/index.ts';
+import { type HelmChart, type HelmRepository, SourceReason, sourceTimeoutMs } from '../../flux/source.ts';
+import { isHelmError, type PullResult, type RepoAuth } from '../../helm/index.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import type { SecretObject } from '../../kube/secrets.ts';
-import { credentialsFromDockerConfig } from '../../registry/index.ts';
+import {
+  credentialsFromDockerConfig,
+  parseReference,
+  type Reference,
+  RegistryClient,
+  RegistryError,
+} from '../../registry/index.ts';
+import { selectChartVersion } from '../../sources/helm/chart-index.ts';
 import { versionMetadata } from '../../sources/helm/chart-values.ts';
 import { repoAuthFrom, repositoryAuth } from '../helmrepository/repository-auth.ts';
 import { type BuildDeps, inScratch, patchedVersion, storeChart } from './chart-package.ts';
@@ -37,60 +44,128 @@ async function ociAuth(deps: OciDeps, repo: HelmRepository, signal: AbortSignal)
   return { ...auth, username: creds.username, password: creds.password };
 }
 
-function pullError(err: unknown, repo: HelmRepository): ChartBuildError {
-  if (isHelmError(err, 'ChartNotFound'))
-    return new ChartBuildError(
-      BuildReason.ChartPull,
-      `failed to get chart version for remote reference: ${err.message}`,
-      { cause: err },
+/** The registry reference of `<url>/<chart>` (Helm's OCI chart layout). */
+function chartReference(repo: HelmRepository, chart: string): Reference {
+  const url = repo.spec.url;
+  if (!url.startsWith('oci://'))
+    throw new ChartBuildError(BuildReason.ChartReference, `invalid OCI registry URL: ${url}`, {
+      fetchReason: SourceReason.URLInvalid,
+    });
+  try {
+    return parseReference(`${url.slice('oci://'.length).replace(/\/+$/, '')}/${chart}`);
+  } catch (err) {
+    throw new ChartBuildError(
+      BuildReason.ChartReference,
+      `invalid OCI registry URL ${url}: ${(err as Error).message}`,
+      {
+        cause: err,
+        fetchReason: SourceReason.URLInvalid,
+      },
     );
-  const fetchReason =
-    isHelmError(err, 'Unauthorized') || isHelmError(err, 'Forbidden') ? 'AuthenticationFailed' : undefined;
-  return new ChartBuildError(
-    BuildReason.ChartPull,
-    `failed to download chart from ${repo.spec.url}: ${(err as Error).message}`,
-    { cause: err, ...(fetchReason && { fetchReason }) },
-  );
+  }
 }
 
 /**
- * A chart from an OCI HelmRepository: the Helm helper resolves `spec.version` over the registry's tags and pulls
- * `<url>/<chart>`. Flux decides whether to download by the resolved tag; here the pull answers that, and nothing new
- * is stored when the name and version are the cached ones.
+ * The version `spec.version` selects among the chart's tags, as Flux's OCIChartRepository: an exact tag first, else
+ * the highest tag in the range (Helm writes `+` in versions as `_` in tags).
  */
-export async function buildFromRegistry(deps: OciDeps, input: BuildInput<HelmRepository>): Promise<ChartBuild> {
-  const { chart, cached, signal } = input;
-  const repo = input.source;
-  const auth = await ociAuth(deps, repo, signal);
-  return inScratch(async (dir) => {
-    const pulled = await deps
+async function resolveVersion(
+  repo: HelmRepository,
+  chart: HelmChart,
+  auth: RepoAuth,
+  signal: AbortSignal,
+): Promise<string> {
+  const ref = chartReference(repo, chart.spec.chart);
+  const registry = new RegistryClient(ref.registry, {
+    signal: AbortSignal.any([signal, AbortSignal.timeout(sourceTimeoutMs(repo))]),
+    ...(auth.username !== undefined && {
+      credentials: { kind: 'basic', username: auth.username, password: auth.password ?? '' },
+    }),
+    ...(auth.plainHTTP && { plainHttp: true }),
+    tls: {
+      ...(auth.caPEM && { ca: auth.caPEM }),
+      ...(auth.certPEM && { cert: auth.certPEM }),
+      ...(auth.keyPEM && { key: auth.keyPEM }),
+    },
+  });
+  try {
+    const tags = await registry.tags(ref.repository);
+    const versions = tags.map((t) => ({ name: chart.spec.chart, version: t.replace(/_/g, '+'), urls: [t] }));
+    return selectChartVersion(
+      { apiVersion: 'v1', entries: { [chart.spec.chart]: versions } },
+      chart.spec.chart,
+      chart.spec.version,
+    ).version;
+  } catch (err) {
+    const fetchReason =
+      err instanceof RegistryError && (err.code === 'unauthorized' || err.code === 'denied')
+        ? SourceReason.AuthenticationFailed
+        : undefined;
+    throw new ChartBuildError(
+      BuildReason.ChartPull,
+      `failed to get chart version for remote reference: ${ref.registry}/${ref.repository}: ${(err as Error).message}`,
+      { cause: err, ...(fetchReason && { fetchReason }) },
+    );
+  } finally {
+    registry.close();
+  }
+}
+
+async function pull(
+  deps: OciDeps,
+  input: { repo: HelmRepository; chart: HelmChart; version: string; auth: RepoAuth; dir: string; signal: AbortSignal },
+): Promise<PullResult> {
+  const { repo, chart, version, auth, dir, signal } = input;
+  try {
+    return await deps
       .helm()
       .call(
         'pull',
         {
           url: repo.spec.url,
           chart: chart.spec.chart,
-          ...(chart.spec.version && chart.spec.version !== '*' ? { version: chart.spec.version } : {}),
+          version,
           auth,
           destDir: join(dir, 'pull'),
           timeoutMs: sourceTimeoutMs(repo),
         },
         { signal },
-      )
-      .catch((err: unknown) => {
-        throw pullError(err, repo);
-      });
-    const valuesFiles = chart.spec.valuesFiles ?? [];
-    const metadata = versionMetadata({
-      strategy: chart.spec.reconcileStrategy,
-      sourceKind: 'HelmRepository',
-      generation: chart.metadata.generation ?? 0,
-      hasValuesFiles: valuesFiles.length > 0,
-    });
-    const version = patchedVersion(pulled.version, metadata);
-    const packaged = metadata !== '';
-    if (cached && cached.name === pulled.name && cached.artifact.revision === version)
-      return { name: pulled.name, version, packaged, valuesFiles: chart.status?.observedValuesFiles ?? valuesFiles };
+      );
+  } catch (err) {
+    const fetchReason =
+      isHelmError(err, 'Unauthorized') || isHelmError(err, 'Forbidden') ? SourceReason.AuthenticationFailed : undefined;
+    throw new ChartBuildError(
+      BuildReason.ChartPull,
+      `failed to download chart for remote reference: ${(err as Error).message}`,
+      { cause: err, ...(fetchReason && { fetchReason }) },
+    );
+  }
+}
+
+/**
+ * A chart from an OCI HelmRepository (Flux's remote builder over an OCIChartRepository): the version is resolved
+ * over the registry's tags, the chart is pulled through the Helm helper only when name or version differ from the
+ * cached one, and stored as pulled unless values files ask for a repackaged chart.
+ */
+export async function buildFromRegistry(deps: OciDeps, input: BuildInput<HelmRepository>): Promise<ChartBuild> {
+  const { chart, cached, signal } = input;
+  const repo = input.source;
+  const auth = await ociAuth(deps, repo, signal);
+  const resolved = await resolveVersion(repo, chart, auth, signal);
+  const valuesFiles = chart.spec.valuesFiles ?? [];
+  const metadata = versionMetadata({
+    strategy: chart.spec.reconcileStrategy,
+    sourceKind: 'HelmRepository',
+    generation: chart.metadata.generation ?? 0,
+    hasValuesFiles: valuesFiles.length > 0,
+  });
+  const version = patchedVersion(resolved, metadata);
+  const packaged = metadata !== '';
+  const name = chart.spec.chart;
+  if (cached && cached.name === name && cached.artifact.revision === version)
+    return { name, version, packaged, valuesFiles: chart.status?.observedValuesFiles ?? valuesFiles };
+  return inScratch(async (dir) => {
+    const pulled = await pull(deps, { repo, chart, version: resolved, auth, dir, signal });
     const data = await readFile(pulled.path);
     if (!packaged)
       return {
