@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   chartDownloadURL,
-  ChartIndexError,
+  type ChartIndexError,
   indexRevision,
   parseIndex,
   selectChartVersion,
