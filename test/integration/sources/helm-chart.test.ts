@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 
+import { runCli } from '../../../main/cli/run.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
 import { fluxKinds } from '../../../main/flux/kinds.ts';
 import type { GitRepository, HelmChart, HelmRepository } from '../../../main/flux/source.ts';
@@ -217,6 +218,17 @@ describe('HelmChart from a GitRepository', () => {
     };
     for (const f of ['Chart.yaml', 'values.yaml', 'templates/configmap.yaml'])
       files[`charts/sub/${f}`] = await readFile(join(fixtures, 'sub', f), 'utf8');
+    files['charts/parent/Chart.yaml'] = [
+      'apiVersion: v2',
+      'name: parent',
+      'version: 2.0.0',
+      'dependencies:',
+      '  - name: sub',
+      '    version: 0.1.0',
+      '    repository: file://../sub',
+      '',
+    ].join('\n');
+    files['charts/parent/values.yaml'] = 'sub:\n  color: green\n';
     commit = await commitFiles(git.repoPath('charts'), files);
     await client.create(gitRepository(NS, 'charts-git', `${git.url}/charts.git`));
   });
@@ -246,6 +258,40 @@ describe('HelmChart from a GitRepository', () => {
     expect(chart.status?.observedSourceArtifactRevision).toBe(gitRepo?.status?.artifact?.revision);
     const values = parse(Buffer.from((await chartFiles(chart)).get('sub/values.yaml')!).toString('utf8')) as unknown;
     expect(values).toEqual({ color: 'blue', global: { env: 'prod' } });
+  });
+
+  it('packages a chart with its file:// dependency as a subchart', async () => {
+    await client.create(
+      helmChart('parent', { chart: 'charts/parent', sourceRef: { kind: 'GitRepository', name: 'charts-git' } }),
+    );
+    const chart = await waitForReady<HelmChart>(client, CHART, NS, 'parent', (c) => c.status === 'True');
+    expect(chart.status?.artifact?.revision).toBe('2.0.0');
+    expect(chart.status?.observedChartName).toBe('parent');
+    expect([...(await chartFiles(chart)).keys()]).toContain('parent/charts/sub/Chart.yaml');
+  });
+
+  it('builds a new version when the source moves, with reconcileStrategy Revision', async () => {
+    const before = await waitForReady<HelmChart>(client, CHART, NS, 'from-git', (c) => c.status === 'True');
+    const next = await commitFiles(git.repoPath('charts'), { 'values-prod.yaml': 'color: purple\n' });
+    await client.patch(
+      { ...GIT, namespace: NS, name: 'charts-git' },
+      { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': String(Date.now()) } } },
+      'merge',
+    );
+    const version = `0.1.0+${next.slice(0, 12)}.1`;
+    const after = await waitForReady<HelmChart>(
+      client,
+      CHART,
+      NS,
+      'from-git',
+      (c, o) => c.status === 'True' && o.status?.artifact?.revision === version,
+    );
+    expect(after.status?.artifact?.revision).not.toBe(before.status?.artifact?.revision);
+    const values = parse(Buffer.from((await chartFiles(after)).get('sub/values.yaml')!).toString('utf8')) as unknown;
+    expect(values).toEqual({ color: 'purple', global: {} });
+    // ChartVersion strategy: the same chart version from a new commit is not a new artifact.
+    const parent = await client.tryGet<HelmChart>({ ...CHART, namespace: NS, name: 'parent' });
+    expect(parent?.status?.artifact?.revision).toBe('2.0.0');
   });
 
   it('says the chart path holds no chart', async () => {
@@ -294,5 +340,27 @@ describe('HelmChart from an OCI HelmRepository', () => {
     expect(chart.status?.artifact?.digest).toBe(sha256(await readFile(packaged.get('0.2.0')!)));
     const repo = await client.tryGet<HelmRepository>({ ...REPO, namespace: NS, name: 'oci' });
     expect(repo?.status?.artifact).toBeUndefined();
+  });
+});
+
+describe('fluxdeck CLI', () => {
+  const io = (): { out: string[]; err: string[]; io: Parameters<typeof runCli>[1] } => {
+    const out: string[] = [];
+    const err: string[] = [];
+    return { out, err, io: { out: (t) => out.push(t), err: (t) => err.push(t), signal: new AbortController().signal } };
+  };
+  const flags = (): string[] => ['--kubeconfig', cluster.kubeconfig, '-n', NS];
+
+  it('lists charts and repositories, and reconciles a chart', async () => {
+    await waitForReady<HelmChart>(client, CHART, NS, 'ranged', (c) => c.status === 'True');
+    const charts = io();
+    expect(await runCli(['get', 'sources', 'chart', ...flags()], charts.io)).toBe(0);
+    expect(charts.out.join('')).toMatch(/ranged\s+0\.2\.0\s+false\s+True\s+pulled 'sub' chart with version '0\.2\.0'/);
+    const repos = io();
+    expect(await runCli(['get', 'sources', 'helm', 'charts', ...flags()], repos.io)).toBe(0);
+    expect(repos.out.join('')).toMatch(/charts\s+sha256:[0-9a-f]{64}\s+false\s+True/);
+    const rec = io();
+    expect(await runCli(['reconcile', 'source', 'chart', 'ranged', '--with-source', ...flags()], rec.io)).toBe(0);
+    expect(rec.err.join('')).toContain("pulled 'sub' chart with version '0.2.0'");
   });
 });
