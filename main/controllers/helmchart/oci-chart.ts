@@ -117,20 +117,18 @@ async function pull(
 ): Promise<PullResult> {
   const { repo, chart, version, auth, dir, signal } = input;
   try {
-    return await deps
-      .helm()
-      .call(
-        'pull',
-        {
-          url: repo.spec.url,
-          chart: chart.spec.chart,
-          version,
-          auth,
-          destDir: join(dir, 'pull'),
-          timeoutMs: sourceTimeoutMs(repo),
-        },
-        { signal },
-      );
+    return await deps.helm().call(
+      'pull',
+      {
+        url: repo.spec.url,
+        chart: chart.spec.chart,
+        version,
+        auth,
+        destDir: join(dir, 'pull'),
+        timeoutMs: sourceTimeoutMs(repo),
+      },
+      { signal },
+    );
   } catch (err) {
     const fetchReason =
       isHelmError(err, 'Unauthorized') || isHelmError(err, 'Forbidden') ? SourceReason.AuthenticationFailed : undefined;

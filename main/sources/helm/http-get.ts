@@ -4,7 +4,7 @@
  * origin. A private CA and a client certificate come from the repository's Secret. The body is bounded, because an
  * index or a chart that grows without end must not take the app's memory with it.
  */
-import { type IncomingMessage,request as httpRequest } from 'node:http';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 import { isRedirect, nextRequest, type RedirectRequest, withoutUserinfo } from '../../util/http-redirect.ts';
