@@ -4,6 +4,9 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { Server } from 'node:https';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +26,7 @@ import { clientFor, ensureNamespace, gitRepository, installCrds, waitForReady } 
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
 import { ensureHelmHelper } from '../../support/helm-helper.ts';
 import { type RegistryServer, startRegistry } from '../../support/registry.ts';
+import { makeTestPki } from '../../support/tls.ts';
 import { ensureTool } from '../../tools/tools.ts';
 
 const exec = promisify(execFile);
@@ -149,6 +153,51 @@ describe('HelmRepository (HTTP)', () => {
     const ready = repo.status!.conditions!.find((c) => c.type === 'Ready')!;
     expect(ready.reason).toBe('Failed');
     expect(ready.message).toContain('http://127.0.0.1:1/charts/index.yaml');
+  });
+});
+
+describe('HelmRepository over TLS with a private CA', () => {
+  let server: Server;
+  let url: string;
+
+  beforeAll(async () => {
+    const pki = await makeTestPki(await mkdtemp(join(work, 'pki-')));
+    // An HTTPS front for the chart repository, so the same index and charts come over TLS.
+    server = createHttpsServer({ cert: await readFile(pki.certFile), key: await readFile(pki.keyFile) }, (req, res) => {
+      fetch(`${charts.url}${req.url ?? '/'}`, {
+        headers: req.headers.authorization ? { authorization: req.headers.authorization } : {},
+      })
+        .then(async (r) => {
+          res.writeHead(r.status).end(Buffer.from(await r.arrayBuffer()));
+        })
+        .catch(() => res.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await secret('chart-ca', { 'ca.crt': pki.ca });
+  });
+
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it('trusts the CA from certSecretRef, for the index and the chart', async () => {
+    await client.create(helmRepository('tls', { url, certSecretRef: { name: 'chart-ca' } }));
+    const repo = await waitForReady<HelmRepository>(client, REPO, NS, 'tls', (c) => c.status === 'True');
+    const plain = await waitForReady<HelmRepository>(client, REPO, NS, 'charts', (c) => c.status === 'True');
+    expect(repo.status?.artifact?.revision).toBe(plain.status?.artifact?.revision);
+    await client.create(
+      helmChart('over-tls', { sourceRef: { kind: 'HelmRepository', name: 'tls' }, version: '1.0.0' }),
+    );
+    const chart = await waitForReady<HelmChart>(client, CHART, NS, 'over-tls', (c) => c.status === 'True');
+    expect(chart.status?.artifact?.revision).toBe('1.0.0');
+  });
+
+  it('refuses the server without the CA', async () => {
+    await client.create(helmRepository('tls-untrusted', { url }));
+    const repo = await waitForReady<HelmRepository>(client, REPO, NS, 'tls-untrusted', (c) => c.status === 'False');
+    expect(repo.status?.conditions?.find((c) => c.type === 'Ready')?.message).toMatch(/certificate/);
   });
 });
 
