@@ -258,9 +258,13 @@ describe('HelmChart from an HTTP HelmRepository', () => {
 describe('HelmChart from a GitRepository', () => {
   let git: GitServer;
   let commit: string;
+  let open: ChartRepo;
 
   beforeAll(async () => {
     git = await startGitServer();
+    // A repository without credentials for a dependency resolved through its index.
+    open = await startChartRepo();
+    await open.add({ name: 'sub', version: '0.2.0', path: packaged.get('0.2.0')! });
     await git.createRepo('charts');
     const files: Record<string, string> = {
       'values-prod.yaml': 'color: blue\nglobal:\n  env: prod\n',
@@ -278,12 +282,23 @@ describe('HelmChart from a GitRepository', () => {
       '',
     ].join('\n');
     files['charts/parent/values.yaml'] = 'sub:\n  color: green\n';
+    files['charts/remote/Chart.yaml'] = [
+      'apiVersion: v2',
+      'name: remote',
+      'version: 3.0.0',
+      'dependencies:',
+      '  - name: sub',
+      '    version: ~0.2.0',
+      `    repository: ${open.url}`,
+      '',
+    ].join('\n');
     commit = await commitFiles(git.repoPath('charts'), files);
     await client.create(gitRepository(NS, 'charts-git', `${git.url}/charts.git`));
   });
 
   afterAll(async () => {
     await git.close();
+    await open.close();
   });
 
   it('packages the chart with the merged values files and the commit as version metadata', async () => {
@@ -317,6 +332,18 @@ describe('HelmChart from a GitRepository', () => {
     expect(chart.status?.artifact?.revision).toBe('2.0.0');
     expect(chart.status?.observedChartName).toBe('parent');
     expect([...(await chartFiles(chart)).keys()]).toContain('parent/charts/sub/Chart.yaml');
+  });
+
+  it('packages a chart with a dependency from a repository index', async () => {
+    await client.create(
+      helmChart('remote-dep', { chart: 'charts/remote', sourceRef: { kind: 'GitRepository', name: 'charts-git' } }),
+    );
+    const chart = await waitForReady<HelmChart>(client, CHART, NS, 'remote-dep', (c) => c.status === 'True');
+    expect(chart.status?.artifact?.revision).toBe('3.0.0');
+    const files = await chartFiles(chart);
+    const sub = [...files.keys()].find((k) => k.startsWith('remote/charts/sub'));
+    expect(sub).toBeDefined();
+    expect(open.requests.some((r) => r.path === '/charts/sub-0.2.0.tgz')).toBe(true);
   });
 
   it('builds a new version when the source moves, with reconcileStrategy Revision', async () => {
@@ -389,6 +416,16 @@ describe('HelmChart from an OCI HelmRepository', () => {
     expect(chart.status?.artifact?.digest).toBe(sha256(await readFile(packaged.get('0.2.0')!)));
     const repo = await client.tryGet<HelmRepository>({ ...REPO, namespace: NS, name: 'oci' });
     expect(repo?.status?.artifact).toBeUndefined();
+  });
+
+  it('says no tag matches the version', async () => {
+    await client.create(
+      helmChart('oci-missing', { sourceRef: { kind: 'HelmRepository', name: 'oci' }, version: '>=9.0.0' }),
+    );
+    const chart = await waitForReady<HelmChart>(client, CHART, NS, 'oci-missing', (c) => c.status === 'False');
+    const ready = chart.status!.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready.reason).toBe('ChartPullError');
+    expect(ready.message).toContain('>=9.0.0');
   });
 });
 
