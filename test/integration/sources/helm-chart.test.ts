@@ -22,7 +22,14 @@ import { HelmClient } from '../../../main/helm/index.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import { unpackArtifact } from '../../../main/sources/artifacts/open-artifact.ts';
 import { type ChartRepo, startChartRepo } from '../../support/chart-repo-server.ts';
-import { clientFor, ensureNamespace, gitRepository, installCrds, waitForReady } from '../../support/flux-fixture.ts';
+import {
+  clientFor,
+  ensureNamespace,
+  eventually,
+  gitRepository,
+  installCrds,
+  waitForReady,
+} from '../../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
 import { ensureHelmHelper } from '../../support/helm-helper.ts';
 import { type RegistryServer, startRegistry } from '../../support/registry.ts';
@@ -227,6 +234,17 @@ describe('HelmChart from an HTTP HelmRepository', () => {
     expect(ready.message).toContain('>=5.0.0');
     expect(failed.status?.artifact?.revision).toBe('0.1.0');
     expect(await fluxdeck.store.exists(failed.status!.artifact!)).toBe(true);
+  });
+
+  it('removes the stored chart and its finalizer when the HelmChart is deleted', async () => {
+    await client.create(helmChart('doomed', { version: '0.1.0' }));
+    const chart = await waitForReady<HelmChart>(client, CHART, NS, 'doomed', (c) => c.status === 'True');
+    expect(chart.metadata.finalizers).toContain('finalizers.fluxcd.io');
+    await client.delete({ ...CHART, namespace: NS, name: 'doomed' });
+    await eventually('HelmChart doomed to be gone', async () =>
+      (await client.tryGet({ ...CHART, namespace: NS, name: 'doomed' })) ? undefined : true,
+    );
+    expect(await fluxdeck.store.exists(chart.status!.artifact!)).toBe(false);
   });
 
   it('says which chart is missing from the index', async () => {
