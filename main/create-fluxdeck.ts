@@ -11,6 +11,7 @@ import { EventBus } from './engine/event-bus.ts';
 import { kubeCacheFactory } from './engine/kube-cache.ts';
 import type { FluxEvent } from './flux/events.ts';
 import { fluxKinds } from './flux/kinds.ts';
+import { HelmClient } from './helm/index.ts';
 import { AuthHealthRegistry } from './kube/auth-health.ts';
 import { type KubeconfigStore, openKubeconfigStore } from './kube/kubeconfig-store.ts';
 import { WorkerPool } from './kustomize/index.ts';
@@ -112,7 +113,10 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
   const git = new GitSource({ cacheDir: join(dataDir, 'cache', 'git'), store, workers: opts.workers?.git ?? 1 });
   const builds = new WorkerPool({ size: opts.workers?.builds ?? 2 });
   let paused = false;
-  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, isPaused: () => paused });
+  // One Helm helper process for the app, started by the first chart or release that needs it.
+  let helmClient: HelmClient | undefined;
+  const helm = (): HelmClient => (helmClient ??= new HelmClient({ logger: logger.child({ part: 'helm' }) }));
+  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, isPaused: () => paused, helm });
   const registry = new ClusterRegistry({
     kubeconfigs,
     createCache: kubeCacheFactory,
@@ -134,7 +138,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     inboxFeed.stop();
     await registry.close();
     kubeconfigs.close();
-    await Promise.all([builds.close(), git.close()]);
+    await Promise.all([builds.close(), git.close(), helmClient?.dispose()]);
     inbox.close();
   };
   const connect = (context: string): Promise<ClusterSession> => registry.connect(context);
@@ -186,7 +190,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
 /** The Flux controllers' plugin for every cluster session, from the options and the engine's shared parts. */
 function fluxPlugin(
   opts: FluxdeckOptions,
-  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'builds' | 'identity' | 'isPaused'> & {
+  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'builds' | 'identity' | 'isPaused' | 'helm'> & {
     bus: EventBus<FluxdeckEvents>;
   },
 ): FluxSessionPlugin {

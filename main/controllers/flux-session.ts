@@ -12,6 +12,7 @@ import type { EventSink } from '../engine/event-bus.ts';
 import { LeaderElector } from '../engine/leader-election.ts';
 import { kubeLeaseStore } from '../engine/lease-store.ts';
 import { Annotation } from '../flux/meta.ts';
+import type { HelmClient } from '../helm/index.ts';
 import { isKubeError } from '../kube/kube-error.ts';
 import type { WorkerPool } from '../kustomize/index.ts';
 import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
@@ -22,6 +23,8 @@ import { bucketController } from './bucket/controller.ts';
 import { detectFluxControllers, type FluxDetection } from './crds/detect-flux.ts';
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
+import { helmChartController } from './helmchart/controller.ts';
+import { helmRepositoryController } from './helmrepository/controller.ts';
 import { kustomizationController } from './kustomization/controller.ts';
 import { RemoteClients } from './kustomization/target-client.ts';
 import { ociRepositoryController } from './ocirepository/controller.ts';
@@ -56,6 +59,8 @@ export interface FluxSessionDeps {
   /** Largest object a Bucket source may hold (bytes). */
   bucketMaxObjectBytes?: number;
   isPaused(): boolean;
+  /** The Helm helper client, shared by every cluster: started on first call, disposed when Fluxdeck stops. */
+  helm: () => HelmClient;
 }
 
 export interface FluxSessionPlugin extends SessionPlugin {
@@ -214,6 +219,12 @@ class SessionRun {
               ...(deps.bucketMaxObjectBytes !== undefined && { maxObjectBytes: deps.bucketMaxObjectBytes }),
             }),
           ]
+        : []),
+      ...(served.has('HelmRepository')
+        ? [helmRepositoryController({ session, store: deps.store, events: deps.events })]
+        : []),
+      ...(served.has('HelmChart')
+        ? [helmChartController({ session, store: deps.store, events: deps.events, helm: deps.helm })]
         : []),
       gitRepositoryController({
         session,

@@ -17,7 +17,7 @@ export interface FluxObjectRef {
 }
 
 type FluxLike = KubeObject & {
-  spec?: { suspend?: boolean; sourceRef?: { kind: string; name: string; namespace?: string } };
+  spec?: { suspend?: boolean; sourceRef?: { kind: string; name: string; namespace?: string }; type?: string };
   status?: FluxStatus;
 };
 
@@ -68,6 +68,9 @@ export async function requestReconcile(
   const progress = opts.progress ?? (() => undefined);
   const current = await getFlux(client, ref, opts.signal);
   if (current.spec?.suspend) throw new FluxRequestError(`${describeFluxRef(ref)} is suspended; resume it first`);
+  // An OCI HelmRepository is a static object nobody reconciles (the flux CLI's `isStatic`): nothing to wait for.
+  if (current.kind === 'HelmRepository' && current.spec?.type === 'oci')
+    return { object: current, ready: true, message: 'reconciliation not supported by the object', reason: '' };
   if (opts.withSource) {
     const source = sourceOf(current);
     if (source) {
