@@ -335,7 +335,7 @@ class Builder {
   private applyPatch(lk: LoadedKustomization, list: Res[], p: PatchEntry): Res[] {
     const { text, file } = this.patchText(lk, p);
     const parsed = parsePatch(text, file);
-    if (p.target) return applyTargetedPatch(list, parsed, p.target, file, p.options?.allowNameChange === true);
+    if (p.target) return applyTargetedPatch(list, parsed, p.target, file, p.options ?? {});
     if (parsed.type === 'json6902') {
       throw new KustomizeError({ file, message: 'a JSON 6902 patch needs a target' });
     }

@@ -4,10 +4,21 @@
  */
 import { groupOf, type KubeObject } from '../util/kube-object.ts';
 
+/**
+ * One earlier identity of a resource: kustomize's previous ResId (build annotations `config.kubernetes.io/
+ * previousKinds`, `previousNames`, `previousNamespaces`). The group and version are always the current ones, as in
+ * kustomize.
+ */
+export interface PrevId {
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
 export interface Res {
   obj: KubeObject;
-  /** Every name and namespace this resource had before the current one, oldest first. */
-  history: { name: string; namespace: string }[];
+  /** Every kind, name and namespace this resource had before the current one, oldest first. */
+  history: PrevId[];
   /** Prefixes and suffixes applied so far, innermost first (used to pick among same-named referral targets). */
   prefixes: string[];
   suffixes: string[];
@@ -94,11 +105,38 @@ export function describeRes(r: Res): string {
   return `${r.obj.kind}${g ? `.${g}` : ''}/${nameOf(r)}${ns ? `.${ns}` : ''}`;
 }
 
-/** Records the current name and namespace before a transformer changes them. */
+/** The current kind, name and namespace. */
+export function currentId(r: Res): PrevId {
+  return { kind: r.obj.kind, name: nameOf(r), namespace: namespaceOf(r) };
+}
+
+/** Every identity the resource has had, the current one last (kustomize's PrevIds + CurId). */
+export function allIds(r: Res): PrevId[] {
+  return [...r.history, currentId(r)];
+}
+
+/** The identity it was loaded or generated with (kustomize's OrgId). */
+export function originalId(r: Res): PrevId {
+  return r.history[0] ?? currentId(r);
+}
+
+/** Records the current kind, name and namespace before a transformer or patch changes them. */
 export function rememberName(r: Res): void {
-  const cur = { name: nameOf(r), namespace: namespaceOf(r) };
+  const cur = currentId(r);
   const last = r.history[r.history.length - 1];
-  if (!last || last.name !== cur.name || last.namespace !== cur.namespace) r.history.push(cur);
+  if (!last || last.name !== cur.name || last.namespace !== cur.namespace || last.kind !== cur.kind) {
+    r.history.push(cur);
+  }
+}
+
+/** Records `before` as an earlier identity when a patch changed the kind, name or namespace. */
+export function rememberChange(r: Res, before: PrevId): void {
+  const cur = currentId(r);
+  if (before.kind === cur.kind && before.name === cur.name && before.namespace === cur.namespace) return;
+  const last = r.history[r.history.length - 1];
+  if (!last || last.name !== before.name || last.namespace !== before.namespace || last.kind !== before.kind) {
+    r.history.push(before);
+  }
 }
 
 export function cloneRes(r: Res): Res {

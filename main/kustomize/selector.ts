@@ -1,11 +1,12 @@
 /**
- * Resource selection for patch and replacement targets: group, version and kind exactly; name and namespace as
- * anchored regular expressions matched against the original or the current value; Kubernetes label and annotation
- * selector expressions (`a=b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`).
+ * Resource selection for patch targets (kustomize's SelectorRegex): group, version, kind, name and namespace are
+ * anchored regular expressions; the group, version and kind are matched against the current ones, the name and
+ * namespace against the original or the current value; Kubernetes label and annotation selector expressions
+ * (`a=b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`).
  */
+import { groupOf } from '../util/kube-object.ts';
 import { KustomizeError } from './errors.ts';
-import { gvkMatches } from './field-specs.ts';
-import { isNamespaced, nameOf, namespaceOf, type Res } from './resource.ts';
+import { isNamespaced, nameOf, namespaceOf, originalId, type Res, versionOf } from './resource.ts';
 
 export interface Selector {
   group?: string;
@@ -81,15 +82,25 @@ function effectiveNs(r: Res, ns: string): string {
   return isNamespaced(r.obj.kind) ? ns || 'default' : '';
 }
 
+/** An anchored pattern for a non-empty selector field; an empty or absent one matches everything. */
+function optional(pattern: unknown): RegExp | undefined {
+  return typeof pattern === 'string' && pattern !== '' ? anchored(pattern) : undefined;
+}
+
 /** Builds a predicate for the selector, compiled once. */
 export function compileSelector(sel: Selector): (r: Res) => boolean {
-  const name = sel.name ? anchored(sel.name) : undefined;
-  const ns = sel.namespace ? anchored(sel.namespace) : undefined;
+  const group = optional(sel.group);
+  const version = optional(sel.version);
+  const kind = optional(sel.kind);
+  const name = optional(sel.name);
+  const ns = optional(sel.namespace);
   const labels = sel.labelSelector ? parseLabelSelector(sel.labelSelector) : undefined;
   const annotations = sel.annotationSelector ? parseLabelSelector(sel.annotationSelector) : undefined;
   return (r) => {
-    if (!gvkMatches(r.obj, sel)) return false;
-    const org = r.history[0] ?? { name: nameOf(r), namespace: namespaceOf(r) };
+    if (group && !group.test(groupOf(r.obj.apiVersion))) return false;
+    if (version && !version.test(versionOf(r.obj.apiVersion))) return false;
+    if (kind && !kind.test(r.obj.kind)) return false;
+    const org = originalId(r);
     if (name && !name.test(org.name) && !name.test(nameOf(r))) return false;
     if (ns && !ns.test(effectiveNs(r, org.namespace)) && !ns.test(effectiveNs(r, namespaceOf(r)))) return false;
     if (labels && !labels(r.obj.metadata.labels ?? {})) return false;
