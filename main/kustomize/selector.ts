@@ -6,7 +6,7 @@
  */
 import { groupOf } from '../util/kube-object.ts';
 import { KustomizeError } from './errors.ts';
-import { isNamespaced, nameOf, namespaceOf, originalId, type Res, versionOf } from './resource.ts';
+import { allIds, isNamespaced, nameOf, namespaceOf, originalId, type PrevId, type Res, versionOf } from './resource.ts';
 
 export interface Selector {
   group?: string;
@@ -106,5 +106,41 @@ export function compileSelector(sel: Selector): (r: Res) => boolean {
     if (labels && !labels(r.obj.metadata.labels ?? {})) return false;
     if (annotations && !annotations(r.obj.metadata.annotations ?? {})) return false;
     return true;
+  };
+}
+
+/** Kustomize's Gvk.IsSelected plus name and namespace equality: ResId.IsSelectedBy, exact, empty fields match all. */
+function idSelectedBy(r: Res, id: PrevId, sel: Selector): boolean {
+  if (sel.name && sel.name !== id.name) return false;
+  if (sel.namespace && effectiveNs(r, sel.namespace) !== effectiveNs(r, id.namespace)) return false;
+  if (sel.kind && sel.kind !== id.kind) return false;
+  if (sel.group && sel.group !== groupOf(r.obj.apiVersion)) return false;
+  return !sel.version || sel.version === versionOf(r.obj.apiVersion);
+}
+
+function hasId(sel: Selector): boolean {
+  return Boolean(sel.name || sel.namespace || sel.kind || sel.group || sel.version);
+}
+
+/**
+ * Selection for replacements (kustomize's replacement filter): exact group, version, kind, name and namespace
+ * matched against any id the resource has had (current or earlier, before prefixes, suffixes and kind changes),
+ * plus the label and annotation selectors. A resource is rejected when any reject selector names one of its ids or
+ * matches its labels and annotations.
+ */
+export function compileIdSelector(sel: Selector, rejects: readonly Selector[] = []): (r: Res) => boolean {
+  const labels = sel.labelSelector ? parseLabelSelector(sel.labelSelector) : undefined;
+  const annotations = sel.annotationSelector ? parseLabelSelector(sel.annotationSelector) : undefined;
+  const rejectMeta = rejects
+    .filter((rej) => rej.labelSelector || rej.annotationSelector)
+    .map((rej) => compileSelector({ labelSelector: rej.labelSelector, annotationSelector: rej.annotationSelector }));
+  const rejectIds = rejects.filter(hasId);
+  return (r) => {
+    if (labels && !labels(r.obj.metadata.labels ?? {})) return false;
+    if (annotations && !annotations(r.obj.metadata.annotations ?? {})) return false;
+    if (rejectMeta.some((rej) => rej(r))) return false;
+    const ids = allIds(r);
+    if (rejectIds.some((rej) => ids.some((id) => idSelectedBy(r, id, rej)))) return false;
+    return ids.some((id) => idSelectedBy(r, id, sel));
   };
 }
