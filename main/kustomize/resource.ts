@@ -28,7 +28,10 @@ export interface Res {
   source: string;
 }
 
-/** Kinds kustomize treats as cluster-scoped: it never gives them a namespace. */
+/**
+ * Kinds kustomize treats as cluster-scoped: it never gives them a namespace. The list is its built-in OpenAPI
+ * schema's, so kinds newer than that schema (ValidatingAdmissionPolicy and its binding) count as namespaced.
+ */
 const CLUSTER_SCOPED = new Set([
   'APIService',
   'CSIDriver',
@@ -53,8 +56,6 @@ const CLUSTER_SCOPED = new Set([
   'StorageClass',
   'SubjectAccessReview',
   'TokenReview',
-  'ValidatingAdmissionPolicy',
-  'ValidatingAdmissionPolicyBinding',
   'ValidatingWebhookConfiguration',
   'VolumeAttachment',
 ]);
