@@ -198,8 +198,11 @@ class Builder {
           throw new KustomizeError({ file, message: `a ${doc.kind} is missing metadata.name` });
         }
       }
-      if (typeof doc.apiVersion !== 'string') doc.apiVersion = '';
-      out.push(newRes(doc as unknown as KubeObject, file));
+      const missing = typeof doc.apiVersion !== 'string';
+      if (missing) doc.apiVersion = '';
+      const res = newRes(doc as unknown as KubeObject, file);
+      res.apiVersionMissing = missing;
+      out.push(res);
     };
     for (const d of docs) add(d);
     return out;
@@ -400,7 +403,14 @@ export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: Build
     sort?.order === 'fifo'
       ? list
       : legacySort(list, sort?.legacySortOptions?.orderFirst, sort?.legacySortOptions?.orderLast);
-  return sorted.map((r) => r.obj);
+  return sorted.map(withoutAddedApiVersion);
+}
+
+/** The engine gives every object an apiVersion while it works; one the input did not have is not output. */
+function withoutAddedApiVersion(r: Res): KubeObject {
+  if (!r.apiVersionMissing || r.obj.apiVersion !== '') return r.obj;
+  const { apiVersion: _dropped, ...rest } = r.obj;
+  return rest as KubeObject;
 }
 
 /** `kustomize build DIR`: the objects in output order. Throws KustomizeError on bad input. */

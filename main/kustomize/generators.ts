@@ -140,7 +140,8 @@ export function generate(
     obj.type = args.type ?? 'Opaque';
     const encoded: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...data, ...binary })) encoded[k] = b64(v);
-    if (Object.keys(encoded).length) obj.data = encoded;
+    // Kustomize's Secret generator always writes `data`, empty or not.
+    obj.data = encoded;
   } else {
     if (Object.keys(data).length) obj.data = data;
     if (Object.keys(binary).length) {

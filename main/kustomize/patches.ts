@@ -89,7 +89,7 @@ function findById(list: Res[], patch: Record<string, unknown>, file: string): Re
   }
   // Kustomize's GetById matches any of the resource's ids, current or earlier (a kind or name a patch or prefix
   // changed), with the group and version always the current ones.
-  const eff = (r: Res, ns: string | undefined): string => (isNamespaced(r.obj.kind) ? ns || 'default' : '');
+  const eff = (r: Res, ns: string | undefined): string => (isNamespaced(r.obj) ? ns || 'default' : '');
   let matches = list.filter(
     (r) =>
       groupOf(r.obj.apiVersion) === groupOf(apiVersion) &&

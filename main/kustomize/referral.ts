@@ -25,7 +25,7 @@ export interface ReferralQuery {
 }
 
 function effectiveNs(r: Res, ns: string): string {
-  return isNamespaced(r.obj.kind) ? ns || 'default' : '';
+  return isNamespaced(r.obj) ? ns || 'default' : '';
 }
 
 /**
@@ -34,7 +34,7 @@ function effectiveNs(r: Res, ns: string): string {
  * RoleBinding those in the namespaces its ServiceAccount subjects name.
  */
 export function referableBy(all: readonly Res[], referrer: Res): Res[] {
-  if (!isNamespaced(referrer.obj.kind)) return [...all];
+  if (!isNamespaced(referrer.obj)) return [...all];
   const ns = effectiveNs(referrer, namespaceOf(referrer));
   const subjectNs = new Set<string>();
   if (referrer.obj.kind === 'RoleBinding' && Array.isArray(referrer.obj.subjects)) {
@@ -43,7 +43,7 @@ export function referableBy(all: readonly Res[], referrer: Res): Res[] {
     }
   }
   return all.filter(
-    (t) => !isNamespaced(t.obj.kind) || effectiveNs(t, namespaceOf(t)) === ns || subjectNs.has(namespaceOf(t)),
+    (t) => !isNamespaced(t.obj) || effectiveNs(t, namespaceOf(t)) === ns || subjectNs.has(namespaceOf(t)),
   );
 }
 
@@ -74,10 +74,10 @@ function sameAffixes(r: Res, o: Res, allowEmpty: boolean): boolean {
 }
 
 function sameNamespaceAsReferrer(referrer: Res): (t: Res) => boolean {
-  if (!isNamespaced(referrer.obj.kind)) return () => true;
+  if (!isNamespaced(referrer.obj)) return () => true;
   const ns = effectiveNs(referrer, namespaceOf(referrer));
   // Service accounts pass: a binding in another namespace may name them.
-  return (t) => !isNamespaced(t.obj.kind) || t.obj.kind === 'ServiceAccount' || effectiveNs(t, namespaceOf(t)) === ns;
+  return (t) => !isNamespaced(t.obj) || t.obj.kind === 'ServiceAccount' || effectiveNs(t, namespaceOf(t)) === ns;
 }
 
 function allSame(list: readonly Res[], withNamespace: boolean): boolean {

@@ -26,42 +26,50 @@ export interface Res {
   behavior?: 'create' | 'merge' | 'replace';
   /** The file it came from, for messages. */
   source: string;
+  /** The input had no apiVersion (the engine works with '' and leaves it out of the output). */
+  apiVersionMissing?: boolean;
 }
 
 /**
  * Kinds kustomize treats as cluster-scoped: it never gives them a namespace. The list is its built-in OpenAPI
  * schema's, so kinds newer than that schema (ValidatingAdmissionPolicy and its binding) count as namespaced.
  */
-const CLUSTER_SCOPED = new Set([
-  'APIService',
-  'CSIDriver',
-  'CSINode',
-  'CertificateSigningRequest',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'ComponentStatus',
-  'CustomResourceDefinition',
-  'FlowSchema',
-  'IngressClass',
-  'MutatingWebhookConfiguration',
-  'Namespace',
-  'Node',
-  'PersistentVolume',
-  'PodSecurityPolicy',
-  'PriorityClass',
-  'PriorityLevelConfiguration',
-  'RuntimeClass',
-  'SelfSubjectAccessReview',
-  'SelfSubjectRulesReview',
-  'StorageClass',
-  'SubjectAccessReview',
-  'TokenReview',
-  'ValidatingWebhookConfiguration',
-  'VolumeAttachment',
+const CLUSTER_SCOPED = new Map<string, readonly string[]>([
+  ['APIService', ['apiregistration.k8s.io']],
+  ['CSIDriver', ['storage.k8s.io']],
+  ['CSINode', ['storage.k8s.io']],
+  ['CertificateSigningRequest', ['certificates.k8s.io']],
+  ['ClusterRole', ['rbac.authorization.k8s.io']],
+  ['ClusterRoleBinding', ['rbac.authorization.k8s.io']],
+  ['ComponentStatus', ['']],
+  ['CustomResourceDefinition', ['apiextensions.k8s.io']],
+  ['FlowSchema', ['flowcontrol.apiserver.k8s.io']],
+  ['IngressClass', ['networking.k8s.io']],
+  ['MutatingWebhookConfiguration', ['admissionregistration.k8s.io']],
+  ['Namespace', ['']],
+  ['Node', ['']],
+  ['PersistentVolume', ['']],
+  ['PodSecurityPolicy', ['policy', 'extensions']],
+  ['PriorityClass', ['scheduling.k8s.io']],
+  ['PriorityLevelConfiguration', ['flowcontrol.apiserver.k8s.io']],
+  ['RuntimeClass', ['node.k8s.io']],
+  ['SelfSubjectAccessReview', ['authorization.k8s.io']],
+  ['SelfSubjectRulesReview', ['authorization.k8s.io']],
+  ['StorageClass', ['storage.k8s.io']],
+  ['SubjectAccessReview', ['authorization.k8s.io']],
+  ['TokenReview', ['authentication.k8s.io']],
+  ['ValidatingWebhookConfiguration', ['admissionregistration.k8s.io']],
+  ['VolumeAttachment', ['storage.k8s.io']],
 ]);
 
-export function isNamespaced(kind: string): boolean {
-  return !CLUSTER_SCOPED.has(kind);
+/**
+ * Whether kustomize would give the object a namespace. Its schema knows kinds by group, so a CRD's own `Namespace`
+ * or `ClusterRole` kind (another group) is namespaced, as is an object without an apiVersion.
+ */
+export function isNamespaced(obj: { kind: string; apiVersion?: string }): boolean {
+  const groups = CLUSTER_SCOPED.get(obj.kind);
+  if (!groups || typeof obj.apiVersion !== 'string' || obj.apiVersion === '') return true;
+  return !groups.includes(groupOf(obj.apiVersion));
 }
 
 export function newRes(obj: KubeObject, source: string): Res {
@@ -95,7 +103,7 @@ export function idString(r: Res): string {
 
 /** The identity two resources may not share: group, kind, namespace and name (kustomize ignores the version). */
 export function identity(r: Res): string {
-  const ns = isNamespaced(r.obj.kind) ? namespaceOf(r) || 'default' : '';
+  const ns = isNamespaced(r.obj) ? namespaceOf(r) || 'default' : '';
   return `${groupOf(r.obj.apiVersion)}|${r.obj.kind}|${ns}|${nameOf(r)}`;
 }
 
@@ -195,6 +203,11 @@ export function legacySort(list: Res[], orderFirst = ORDER_FIRST, orderLast = OR
   keyed.sort((a, b) => {
     if (a.gvk !== b.gvk) {
       if (a.rank !== b.rank) return a.rank - b.rank;
+      // Kustomize puts the core Namespace before any other group's Namespace kind, whatever the strings say.
+      if (a.r.obj.kind === 'Namespace' && b.r.obj.kind === 'Namespace') {
+        const ca = groupOf(a.r.obj.apiVersion) === '';
+        if (ca !== (groupOf(b.r.obj.apiVersion) === '')) return ca ? -1 : 1;
+      }
       return a.gvk < b.gvk ? -1 : 1;
     }
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;

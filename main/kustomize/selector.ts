@@ -79,7 +79,7 @@ function anchored(pattern: string): RegExp {
 }
 
 function effectiveNs(r: Res, ns: string): string {
-  return isNamespaced(r.obj.kind) ? ns || 'default' : '';
+  return isNamespaced(r.obj) ? ns || 'default' : '';
 }
 
 /** An anchored pattern for a non-empty selector field; an empty or absent one matches everything. */

@@ -1,0 +1,56 @@
+// Smaller fidelity items of issue 14, each checked against `kubectl kustomize` (fixtures empty-generators,
+// no-apiversion, namespace-kind-group, error-label-values-not-strings): empty generators, objects without an
+// apiVersion, the group of kind Namespace, and label maps that must hold strings.
+import { describe, expect, it } from 'vitest';
+
+import { build, KustomizeError, MemoryFs } from '../../../main/kustomize/index.ts';
+import type { KubeObject } from '../../../main/util/kube-object.ts';
+
+function run(files: Record<string, string>): KubeObject[] {
+  return build(new MemoryFs(files), '.').objects;
+}
+
+describe('kustomize decoding and output details', () => {
+  it('hashes an empty ConfigMap as kustomize does and gives an empty Secret `data: {}`', () => {
+    const out = run({ 'kustomization.yaml': 'configMapGenerator: [{name: e}]\nsecretGenerator: [{name: s}]\n' });
+    expect(out.map((o) => o.metadata.name)).toEqual(['e-6ct58987ht', 's-46f8b28mk5']);
+    expect(out[0]).not.toHaveProperty('data');
+    expect(out[1]?.data).toEqual({});
+  });
+
+  it('does not add an apiVersion the input did not have', () => {
+    const out = run({
+      'r.yaml': 'kind: Thing\nmetadata: {name: t}\n',
+      'kustomization.yaml': 'resources: [r.yaml]\nnamePrefix: p-\n',
+    });
+    expect(out).toEqual([{ kind: 'Thing', metadata: { name: 'p-t' } }]);
+  });
+
+  it('renames only the core Namespace; a Namespace kind of another group is namespaced, and sorts after it', () => {
+    const out = run({
+      'r.yaml': `
+apiVersion: example.com/v1
+kind: Namespace
+metadata: {name: custom}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: old}
+`,
+      'kustomization.yaml': 'resources: [r.yaml]\nnamespace: target\n',
+    });
+    expect(out.map((o) => o.metadata)).toEqual([{ name: 'target' }, { name: 'custom', namespace: 'target' }]);
+  });
+
+  it('refuses numbers and booleans as label or annotation values in the kustomization', () => {
+    for (const k of [
+      'commonLabels: {port: 8080}',
+      'commonAnnotations: {enabled: true}',
+      'labels: [{pairs: {tier: 2}}]',
+    ]) {
+      expect(() =>
+        run({ 'r.yaml': 'kind: A\nmetadata: {name: a}\n', 'kustomization.yaml': `resources: [r.yaml]\n${k}\n` }),
+      ).toThrow(KustomizeError);
+    }
+  });
+});
