@@ -294,17 +294,25 @@ class Builder {
     ];
     for (const [kind, args] of gens) {
       const res = generate(kind, args, k.generatorOptions, this.reader(lk));
-      if (res.behavior === 'create') {
-        this.append(list, [res], lk);
-        continue;
-      }
       const ns = namespaceOf(res);
+      // Kustomize looks the generated id up among every id a resource has had (a base's ConfigMap `cm` that is
+      // now `b-cm` still answers to `cm`).
       const existing = list.find(
         (r) =>
           r.obj.kind === kind &&
           (nameOf(r) === nameOf(res) || r.history.some((h) => h.name === nameOf(res))) &&
           (ns === '' || namespaceOf(r) === ns || r.history.some((h) => h.namespace === ns)),
       );
+      if (res.behavior === 'create') {
+        if (existing) {
+          throw new KustomizeError({
+            file: lk.file,
+            message: `${kind} generator '${nameOf(res)}': ${describeRes(existing)} already answers to that name; behavior must be merge or replace`,
+          });
+        }
+        this.append(list, [res], lk);
+        continue;
+      }
       if (!existing) {
         throw new KustomizeError({
           file: lk.file,
@@ -393,7 +401,27 @@ function addHashSuffixes(list: Res[]): void {
 }
 
 /** Builds the resources of an already-loaded kustomization (fluxBuild passes a generated one). */
+/** Kustomize's sortOptions validation: a known order, and legacy options only with the legacy order. */
+function checkSortOptions(lk: LoadedKustomization): void {
+  // Read as plain YAML: the file may hold any value, whatever the Kustomization type says.
+  const sort: unknown = lk.k.sortOptions;
+  if (!isMapValue(sort)) return;
+  if (sort.order !== undefined && sort.order !== 'legacy' && sort.order !== 'fifo') {
+    throw new KustomizeError({
+      file: lk.file,
+      message: `the field 'sortOptions.order' must be one of [legacy, fifo], not ${JSON.stringify(sort.order)}`,
+    });
+  }
+  if (sort.order === 'fifo' && sort.legacySortOptions !== undefined) {
+    throw new KustomizeError({
+      file: lk.file,
+      message: "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'",
+    });
+  }
+}
+
 export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: BuildOptions = {}): KubeObject[] {
+  checkSortOptions(lk);
   const b = new Builder(fs, options);
   const list = b.accumulate(lk);
   addHashSuffixes(list);

@@ -121,6 +121,18 @@ const UNSUPPORTED_FIELDS = new Set([
   'imageTags',
 ]);
 
+const CANONICAL = new Map([...KNOWN_FIELDS, ...UNSUPPORTED_FIELDS].map((f) => [f.toLowerCase(), f]));
+
+/**
+ * Kustomize decodes a kustomization through encoding/json, which matches field names case-insensitively
+ * (`nameprefix`, `patchesJSON6902`); when two spellings of one field appear, the later one wins.
+ */
+function canonicalFields(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) out[CANONICAL.get(key.toLowerCase()) ?? key] = value;
+  return out;
+}
+
 export interface LoadedKustomization {
   /** The directory (the kustomization root), a path inside the build filesystem. */
   dir: string;
@@ -143,8 +155,9 @@ export function findKustomizationFile(fs: BuildFs, dir: string): string | undefi
 }
 
 export function parseKustomization(text: string, file: string, dir: string): LoadedKustomization {
-  const raw = parseYamlDocument(text, file) ?? {};
-  if (!isMapValue(raw)) throw new KustomizeError({ file, message: 'a kustomization must be a YAML mapping' });
+  const parsed = parseYamlDocument(text, file) ?? {};
+  if (!isMapValue(parsed)) throw new KustomizeError({ file, message: 'a kustomization must be a YAML mapping' });
+  const raw = canonicalFields(parsed);
   for (const key of Object.keys(raw)) {
     if (UNSUPPORTED_FIELDS.has(key)) {
       throw new KustomizeError({ file, message: `the '${key}' field is not supported by Fluxdeck's kustomize engine` });

@@ -25,6 +25,13 @@ export type ParsedPatch = { type: 'json6902'; ops: JsonPatchOp[] } | { type: 'sm
 /** Reads patch text: a YAML/JSON list is a JSON 6902 patch, anything else one or more strategic merge patches. */
 export function parsePatch(text: string, file: string): ParsedPatch {
   const docs = parseYamlStream(text, file).filter((d) => d !== null);
+  if (docs.length === 0) {
+    // Kustomize cannot tell an empty (or comment-only) patch from either kind and refuses it.
+    throw new KustomizeError({
+      file,
+      message: 'the patch is empty: it is neither a strategic merge nor a JSON 6902 patch',
+    });
+  }
   if (docs.length === 1 && Array.isArray(docs[0])) {
     const ops = docs[0] as unknown[];
     for (const op of ops) {

@@ -54,3 +54,42 @@ metadata: {name: old}
     }
   });
 });
+
+describe('kustomization decoding and validation', () => {
+  const R = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n';
+
+  it('matches field names case-insensitively and lets a repeated key take its last value', () => {
+    const out = run({
+      'r.yaml': R,
+      'kustomization.yaml': 'Resources: [r.yaml]\nnameprefix: p-\nnamespace: a\nnamespace: b\n',
+    });
+    expect(out[0]?.metadata).toEqual({ name: 'p-cm', namespace: 'b' });
+  });
+
+  it('refuses a generator whose name a resource already answers to, even after a prefix', () => {
+    expect(() =>
+      run({
+        'b/r.yaml': R,
+        'b/kustomization.yaml': 'namePrefix: b-\nresources: [r.yaml]\n',
+        'kustomization.yaml': 'resources: [b]\nconfigMapGenerator: [{name: cm, literals: [x=y]}]\n',
+      }),
+    ).toThrow(/behavior must be merge or replace/);
+  });
+
+  it('refuses an empty or comment-only patch and legacy sort options with the fifo order', () => {
+    expect(() =>
+      run({
+        'r.yaml': R,
+        'p.yaml': '# nothing\n',
+        'kustomization.yaml': 'resources: [r.yaml]\npatches: [{path: p.yaml}]\n',
+      }),
+    ).toThrow(KustomizeError);
+    expect(() =>
+      run({
+        'r.yaml': R,
+        'kustomization.yaml':
+          'resources: [r.yaml]\nsortOptions: {order: fifo, legacySortOptions: {orderFirst: [ConfigMap]}}\n',
+      }),
+    ).toThrow(/fifo/);
+  });
+});
