@@ -93,3 +93,13 @@ describe('kustomization decoding and validation', () => {
     ).toThrow(/fifo/);
   });
 });
+
+describe('env files', () => {
+  it('give a bare KEY line an empty value instead of reading the environment', () => {
+    const out = run({
+      'e.env': 'A=1\nHOME\n',
+      'kustomization.yaml': 'configMapGenerator: [{name: c, envs: [e.env], options: {disableNameSuffixHash: true}}]\n',
+    });
+    expect(out[0]?.data).toEqual({ A: '1', HOME: '' });
+  });
+});
