@@ -5,7 +5,7 @@
  * kustomize's sieve (referral.ts).
  */
 import { applyFieldSpecs, type FieldSpec } from './field-specs.ts';
-import { inNamespace, referableBy, type ReferralGvk, selectReferral } from './referral.ts';
+import { inNamespace, referableBy, referableKey, type ReferralGvk, selectReferral } from './referral.ts';
 import { isMapValue, nameOf, namespaceOf, type Res } from './resource.ts';
 
 interface Referral {
@@ -239,20 +239,23 @@ function updateNamedMap(ref: Record<string, unknown>, ctx: FieldContext): void {
 
 /** Points every reference in `all` at the current names of the resources it names. */
 export function fixNameReferences(all: Res[]): void {
-  const referable = new Map<Res, Res[]>();
-  const candidatesFor = (r: Res): Res[] => {
-    let c = referable.get(r);
-    if (!c) {
-      c = referableBy(all, r);
-      referable.set(r, c);
-    }
-    return c;
-  };
-  const renamed = all.filter((r) => r.history.length > 0);
   for (const referral of NAME_REFERENCES) {
     const target = { kind: referral.kind, group: referral.group };
-    // Only resources with an earlier id of the referral's kind can need a reference updated.
-    if (!renamed.some((r) => r.history.some((id) => id.kind === referral.kind))) continue;
+    // Only resources with an earlier id of the referral's kind can need a reference updated (kustomize's sieve
+    // drops the rest), so the candidates start from those, in build order.
+    const ofKind = all.filter((r) => r.history.some((id) => id.kind === referral.kind));
+    if (ofKind.length === 0) continue;
+    // What a referrer may see depends only on its namespace (and a RoleBinding's subjects), so cache by that.
+    const referable = new Map<string, Res[]>();
+    const candidatesFor = (r: Res): Res[] => {
+      const key = referableKey(r);
+      let c = referable.get(key);
+      if (!c) {
+        c = referableBy(ofKind, r);
+        referable.set(key, c);
+      }
+      return c;
+    };
     for (const referrer of all) {
       applyFieldSpecs(referrer.obj, referral.specs, (parent, key, spec) =>
         updateField(parent, key, { referrer, candidates: candidatesFor(referrer), target, spec }),

@@ -28,6 +28,16 @@ function effectiveNs(r: Res, ns: string): string {
   return isNamespaced(r.obj) ? ns || 'default' : '';
 }
 
+/** The namespaces a RoleBinding's ServiceAccount subjects name (kustomize's getNamespacesForRoleBinding). */
+function subjectNamespaces(referrer: Res): Set<string> {
+  const out = new Set<string>();
+  if (referrer.obj.kind !== 'RoleBinding' || !Array.isArray(referrer.obj.subjects)) return out;
+  for (const s of referrer.obj.subjects as unknown[]) {
+    if (isMapValue(s) && s.kind === 'ServiceAccount' && typeof s.namespace === 'string') out.add(s.namespace);
+  }
+  return out;
+}
+
 /**
  * The resources a referrer may refer to (kustomize's SubsetThatCouldBeReferencedByResource): anything for a
  * cluster-scoped referrer; otherwise cluster-scoped resources, those in the referrer's namespace, and for a
@@ -36,15 +46,17 @@ function effectiveNs(r: Res, ns: string): string {
 export function referableBy(all: readonly Res[], referrer: Res): Res[] {
   if (!isNamespaced(referrer.obj)) return [...all];
   const ns = effectiveNs(referrer, namespaceOf(referrer));
-  const subjectNs = new Set<string>();
-  if (referrer.obj.kind === 'RoleBinding' && Array.isArray(referrer.obj.subjects)) {
-    for (const s of referrer.obj.subjects as unknown[]) {
-      if (isMapValue(s) && s.kind === 'ServiceAccount' && typeof s.namespace === 'string') subjectNs.add(s.namespace);
-    }
-  }
+  const subjectNs = subjectNamespaces(referrer);
   return all.filter(
     (t) => !isNamespaced(t.obj) || effectiveNs(t, namespaceOf(t)) === ns || subjectNs.has(namespaceOf(t)),
   );
+}
+
+/** A key such that referrers with the same key see the same candidates (the cache key for referableBy). */
+export function referableKey(referrer: Res): string {
+  if (!isNamespaced(referrer.obj)) return '';
+  const ns = `ns\0${effectiveNs(referrer, namespaceOf(referrer))}`;
+  return referrer.obj.kind === 'RoleBinding' ? `${ns}\0${[...subjectNamespaces(referrer)].sort().join('\0')}` : ns;
 }
 
 /** Candidates for a reference that names its namespace: by original namespace, else by current namespace. */
