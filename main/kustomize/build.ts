@@ -198,8 +198,11 @@ class Builder {
           throw new KustomizeError({ file, message: `a ${doc.kind} is missing metadata.name` });
         }
       }
-      if (typeof doc.apiVersion !== 'string') doc.apiVersion = '';
-      out.push(newRes(doc as unknown as KubeObject, file));
+      const missing = typeof doc.apiVersion !== 'string';
+      if (missing) doc.apiVersion = '';
+      const res = newRes(doc as unknown as KubeObject, file);
+      res.apiVersionMissing = missing;
+      out.push(res);
     };
     for (const d of docs) add(d);
     return out;
@@ -291,17 +294,25 @@ class Builder {
     ];
     for (const [kind, args] of gens) {
       const res = generate(kind, args, k.generatorOptions, this.reader(lk));
-      if (res.behavior === 'create') {
-        this.append(list, [res], lk);
-        continue;
-      }
       const ns = namespaceOf(res);
+      // Kustomize looks the generated id up among every id a resource has had (a base's ConfigMap `cm` that is
+      // now `b-cm` still answers to `cm`).
       const existing = list.find(
         (r) =>
           r.obj.kind === kind &&
           (nameOf(r) === nameOf(res) || r.history.some((h) => h.name === nameOf(res))) &&
           (ns === '' || namespaceOf(r) === ns || r.history.some((h) => h.namespace === ns)),
       );
+      if (res.behavior === 'create') {
+        if (existing) {
+          throw new KustomizeError({
+            file: lk.file,
+            message: `${kind} generator '${nameOf(res)}': ${describeRes(existing)} already answers to that name; behavior must be merge or replace`,
+          });
+        }
+        this.append(list, [res], lk);
+        continue;
+      }
       if (!existing) {
         throw new KustomizeError({
           file: lk.file,
@@ -335,7 +346,7 @@ class Builder {
   private applyPatch(lk: LoadedKustomization, list: Res[], p: PatchEntry): Res[] {
     const { text, file } = this.patchText(lk, p);
     const parsed = parsePatch(text, file);
-    if (p.target) return applyTargetedPatch(list, parsed, p.target, file, p.options?.allowNameChange === true);
+    if (p.target) return applyTargetedPatch(list, parsed, p.target, file, p.options ?? {});
     if (parsed.type === 'json6902') {
       throw new KustomizeError({ file, message: 'a JSON 6902 patch needs a target' });
     }
@@ -390,7 +401,27 @@ function addHashSuffixes(list: Res[]): void {
 }
 
 /** Builds the resources of an already-loaded kustomization (fluxBuild passes a generated one). */
+/** Kustomize's sortOptions validation: a known order, and legacy options only with the legacy order. */
+function checkSortOptions(lk: LoadedKustomization): void {
+  // Read as plain YAML: the file may hold any value, whatever the Kustomization type says.
+  const sort: unknown = lk.k.sortOptions;
+  if (!isMapValue(sort)) return;
+  if (sort.order !== undefined && sort.order !== 'legacy' && sort.order !== 'fifo') {
+    throw new KustomizeError({
+      file: lk.file,
+      message: `the field 'sortOptions.order' must be one of [legacy, fifo], not ${JSON.stringify(sort.order)}`,
+    });
+  }
+  if (sort.order === 'fifo' && sort.legacySortOptions !== undefined) {
+    throw new KustomizeError({
+      file: lk.file,
+      message: "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'",
+    });
+  }
+}
+
 export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: BuildOptions = {}): KubeObject[] {
+  checkSortOptions(lk);
   const b = new Builder(fs, options);
   const list = b.accumulate(lk);
   addHashSuffixes(list);
@@ -400,7 +431,14 @@ export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: Build
     sort?.order === 'fifo'
       ? list
       : legacySort(list, sort?.legacySortOptions?.orderFirst, sort?.legacySortOptions?.orderLast);
-  return sorted.map((r) => r.obj);
+  return sorted.map(withoutAddedApiVersion);
+}
+
+/** The engine gives every object an apiVersion while it works; one the input did not have is not output. */
+function withoutAddedApiVersion(r: Res): KubeObject {
+  if (!r.apiVersionMissing || r.obj.apiVersion !== '') return r.obj;
+  const { apiVersion: _dropped, ...rest } = r.obj;
+  return rest as KubeObject;
 }
 
 /** `kustomize build DIR`: the objects in output order. Throws KustomizeError on bad input. */

@@ -37,19 +37,14 @@ function parseEnvFile(text: string, file: string, path: string): [string, string
   lines.forEach((rawLine, i) => {
     const line = rawLine.replace(/\r$/, '').replace(/^\s+/, '');
     if (line === '' || line.startsWith('#')) return;
+    // A bare `KEY` asks kustomize for the variable from its own environment. The engine is pure and must not leak
+    // the desktop's environment into manifests, so the value is empty: what kubectl prints with an empty environment.
     const eq = line.indexOf('=');
-    if (eq < 0) {
-      throw new KustomizeError({
-        file: path,
-        line: i + 1,
-        message: `env file line '${line}' has no '=' (from ${file})`,
-      });
-    }
-    const key = line.slice(0, eq);
+    const key = eq < 0 ? line.replace(/\s+$/, '') : line.slice(0, eq);
     if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(key)) {
       throw new KustomizeError({ file: path, line: i + 1, message: `invalid environment variable name '${key}'` });
     }
-    out.push([key, line.slice(eq + 1)]);
+    out.push([key, eq < 0 ? '' : line.slice(eq + 1)]);
   });
   return out;
 }
@@ -140,7 +135,8 @@ export function generate(
     obj.type = args.type ?? 'Opaque';
     const encoded: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...data, ...binary })) encoded[k] = b64(v);
-    if (Object.keys(encoded).length) obj.data = encoded;
+    // Kustomize's Secret generator always writes `data`, empty or not.
+    obj.data = encoded;
   } else {
     if (Object.keys(data).length) obj.data = data;
     if (Object.keys(binary).length) {

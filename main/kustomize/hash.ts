@@ -58,7 +58,8 @@ function nonEmpty(v: unknown): boolean {
 export function contentHash(obj: KubeObject): string {
   // kustomize's encoder never fills in the name (it reads it from a path that is not there), so the hash covers the
   // content only and stays the same when prefixes or suffixes change the name.
-  const m: Record<string, unknown> = { kind: obj.kind, name: '', data: obj.data ?? {} };
+  // Without a data field kustomize's encoder hashes `"data":""` (the empty string it reads for a missing field).
+  const m: Record<string, unknown> = { kind: obj.kind, name: '', data: obj.data ?? '' };
   if (obj.kind === 'Secret') {
     m.type = obj.type ?? '';
     if (nonEmpty(obj.stringData)) m.stringData = obj.stringData;

@@ -121,6 +121,18 @@ const UNSUPPORTED_FIELDS = new Set([
   'imageTags',
 ]);
 
+const CANONICAL = new Map([...KNOWN_FIELDS, ...UNSUPPORTED_FIELDS].map((f) => [f.toLowerCase(), f]));
+
+/**
+ * Kustomize decodes a kustomization through encoding/json, which matches field names case-insensitively
+ * (`nameprefix`, `patchesJSON6902`); when two spellings of one field appear, the later one wins.
+ */
+function canonicalFields(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) out[CANONICAL.get(key.toLowerCase()) ?? key] = value;
+  return out;
+}
+
 export interface LoadedKustomization {
   /** The directory (the kustomization root), a path inside the build filesystem. */
   dir: string;
@@ -143,8 +155,9 @@ export function findKustomizationFile(fs: BuildFs, dir: string): string | undefi
 }
 
 export function parseKustomization(text: string, file: string, dir: string): LoadedKustomization {
-  const raw = parseYamlDocument(text, file) ?? {};
-  if (!isMapValue(raw)) throw new KustomizeError({ file, message: 'a kustomization must be a YAML mapping' });
+  const parsed = parseYamlDocument(text, file) ?? {};
+  if (!isMapValue(parsed)) throw new KustomizeError({ file, message: 'a kustomization must be a YAML mapping' });
+  const raw = canonicalFields(parsed);
   for (const key of Object.keys(raw)) {
     if (UNSUPPORTED_FIELDS.has(key)) {
       throw new KustomizeError({ file, message: `the '${key}' field is not supported by Fluxdeck's kustomize engine` });
@@ -164,6 +177,7 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
     k.resources = [...(k.resources ?? []), ...k.bases];
     delete k.bases;
   }
+  checkStringMaps(raw, file);
   for (const field of ['resources', 'components', 'patchesStrategicMerge'] as const) {
     // Not validated yet: the file may hold anything YAML can, whatever the Kustomization type says.
     const v: unknown = k[field];
@@ -172,6 +186,43 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
     }
   }
   return { dir, file, k, isComponent: kind === 'Component' };
+}
+
+function goTypeOf(v: unknown): string {
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'bool';
+  return Array.isArray(v) ? 'array' : 'object';
+}
+
+/** A map kustomize decodes as map[string]string: a number, bool or nested value in it fails the decode. */
+function checkStringMap(map: unknown, field: string, file: string): void {
+  if (!isMapValue(map)) return;
+  for (const v of Object.values(map)) {
+    if (typeof v === 'string' || v === null) continue;
+    throw new KustomizeError({
+      file,
+      message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${field} of type string (quote the value)`,
+    });
+  }
+}
+
+/** Labels and annotations must be strings in the kustomization file itself, as kustomize's typed decode demands. */
+function checkStringMaps(raw: Record<string, unknown>, file: string): void {
+  checkStringMap(raw.commonLabels, 'Kustomization.commonLabels', file);
+  checkStringMap(raw.commonAnnotations, 'Kustomization.commonAnnotations', file);
+  for (const l of Array.isArray(raw.labels) ? (raw.labels as unknown[]) : []) {
+    if (isMapValue(l)) checkStringMap(l.pairs, 'Label.labels.pairs', file);
+  }
+  const options = [raw.generatorOptions];
+  for (const g of ['configMapGenerator', 'secretGenerator']) {
+    const list = raw[g];
+    if (Array.isArray(list)) for (const e of list as unknown[]) if (isMapValue(e)) options.push(e.options);
+  }
+  for (const o of options) {
+    if (!isMapValue(o)) continue;
+    checkStringMap(o.labels, 'GeneratorOptions.labels', file);
+    checkStringMap(o.annotations, 'GeneratorOptions.annotations', file);
+  }
 }
 
 /** Reads and parses the kustomization of `dir`, or throws naming the directory when it has none. */

@@ -1,13 +1,12 @@
 /**
  * Name references: after prefixes, suffixes, namespaces and hash suffixes changed names, every field that names
  * another resource of the build (a ConfigMap volume, a roleRef, a Service backend...) is pointed at the new name.
- * The table is kustomize's built-in nameReference configuration; the choice among several same-named targets follows
- * kustomize's sieve (same namespace as the referrer, then same prefixes and suffixes).
+ * The table is kustomize's built-in nameReference configuration; the choice among several same-named targets is
+ * kustomize's sieve (referral.ts).
  */
-import { groupOf } from '../util/kube-object.ts';
-import { KustomizeError } from './errors.ts';
 import { applyFieldSpecs, type FieldSpec } from './field-specs.ts';
-import { describeRes, isMapValue, isNamespaced, nameOf, namespaceOf, type Res } from './resource.ts';
+import { inNamespace, referableBy, referableKey, type ReferralGvk, selectReferral } from './referral.ts';
+import { isMapValue, nameOf, namespaceOf, type Res } from './resource.ts';
 
 interface Referral {
   kind: string;
@@ -172,100 +171,94 @@ export const NAME_REFERENCES: Referral[] = [
     specs: WORKLOADS_WITH_RC.map(([kind, prefix]) => ({ kind, path: `${prefix}/priorityClassName` })),
   },
   { kind: 'IngressClass', specs: [{ kind: 'Ingress', path: 'spec/ingressClassName' }] },
+  {
+    kind: 'ValidatingAdmissionPolicy',
+    group: 'admissionregistration.k8s.io',
+    specs: [{ kind: 'ValidatingAdmissionPolicyBinding', path: 'spec/policyName' }],
+  },
 ];
 
-function effectiveNs(ns: string): string {
-  return ns || 'default';
-}
-
-/** Every (name, namespace) the resource answered to, current one last. */
-function names(r: Res): { name: string; namespace: string }[] {
-  return [...r.history, { name: nameOf(r), namespace: namespaceOf(r) }];
-}
-
-function sameAffixes(a: Res, b: Res): boolean {
-  return a.prefixes.join('\0') === b.prefixes.join('\0') && a.suffixes.join('\0') === b.suffixes.join('\0');
-}
-
-interface Lookup {
+interface FieldContext {
   referrer: Res;
-  oldName: string;
-  /** When the reference carries its own namespace (subjects, webhook services). */
-  namespace?: string;
-  kindFilter?: string;
+  candidates: Res[];
+  target: ReferralGvk;
+  spec: FieldSpec;
 }
 
-function select(targets: Res[], q: Lookup): Res | undefined {
-  let cands = targets.filter((t) =>
-    names(t).some(
-      (n) =>
-        n.name === q.oldName &&
-        (q.namespace === undefined ||
-          !isNamespaced(t.obj.kind) ||
-          effectiveNs(n.namespace) === effectiveNs(q.namespace)),
-    ),
-  );
-  if (q.kindFilter) cands = cands.filter((t) => t.obj.kind === q.kindFilter);
-  if (q.namespace === undefined && isNamespaced(q.referrer.obj.kind)) {
-    const refNs = effectiveNs(namespaceOf(q.referrer));
-    cands = cands.filter((t) => !isNamespaced(t.obj.kind) || effectiveNs(namespaceOf(t)) === refNs);
-  }
-  if (cands.length <= 1) return cands[0];
-  const same = cands.filter((t) => sameAffixes(t, q.referrer));
-  if (same.length === 1) return same[0];
-  const pool = same.length > 0 ? same : cands;
-  const [first] = pool;
-  if (first && pool.every((t) => nameOf(t) === nameOf(first))) return first;
-  throw new KustomizeError({
-    file: q.referrer.source,
-    message: `found multiple possible referrals for '${q.oldName}' in ${describeRes(q.referrer)}: ${pool.map(describeRes).join(', ')}`,
+/** For `roleRef/name`, the roleRef's own apiGroup and kind narrow the referral (kustomize's roleRefFilter). */
+function roleRefOf(parent: Record<string, unknown>, spec: FieldSpec): ReferralGvk | undefined {
+  if (!spec.path.endsWith('roleRef/name')) return undefined;
+  if (typeof parent.apiGroup !== 'string' || typeof parent.kind !== 'string') return undefined;
+  return { group: parent.apiGroup, kind: parent.kind };
+}
+
+function newName(ctx: FieldContext, oldName: string, roleRef?: ReferralGvk): string | undefined {
+  const t = selectReferral(ctx.candidates, {
+    referrer: ctx.referrer,
+    oldName,
+    target: ctx.target,
+    roleRef,
+    withNamespace: false,
   });
+  return t ? nameOf(t) : undefined;
 }
 
-function updateField(
-  parent: Record<string, unknown>,
-  key: string,
-  targets: Res[],
-  referrer: Res,
-  spec: FieldSpec,
-): void {
+function updateField(parent: Record<string, unknown>, key: string, ctx: FieldContext): void {
   const value = parent[key];
-  const kindFilter = spec.path === 'roleRef/name' && typeof parent.kind === 'string' ? parent.kind : undefined;
   if (typeof value === 'string') {
-    const t = select(targets, { referrer, oldName: value, kindFilter });
-    if (t) parent[key] = nameOf(t);
+    const name = newName(ctx, value, roleRefOf(parent, ctx.spec));
+    if (name !== undefined) parent[key] = name;
   } else if (Array.isArray(value)) {
     value.forEach((item, i) => {
       if (typeof item === 'string') {
-        const t = select(targets, { referrer, oldName: item });
-        if (t) value[i] = nameOf(t);
-      } else if (isMapValue(item)) updateNamedMap(item, targets, referrer, spec);
+        const name = newName(ctx, item);
+        if (name !== undefined) value[i] = name;
+      } else if (isMapValue(item)) updateNamedMap(item, ctx);
     });
-  } else if (isMapValue(value)) updateNamedMap(value, targets, referrer, spec);
+  } else if (isMapValue(value)) updateNamedMap(value, ctx);
 }
 
 /** A `{name, namespace}` reference: RBAC subjects, webhook services, node config sources. */
-function updateNamedMap(ref: Record<string, unknown>, targets: Res[], referrer: Res, spec: FieldSpec): void {
+function updateNamedMap(ref: Record<string, unknown>, ctx: FieldContext): void {
   if (typeof ref.name !== 'string') return;
-  if (spec.path === 'subjects' && ref.kind !== 'ServiceAccount') return;
-  const ns = typeof ref.namespace === 'string' ? ref.namespace : undefined;
-  const t = select(targets, { referrer, oldName: ref.name, namespace: ns });
+  // Kustomize does not look at a subject's kind: a User or Group named like a renamed ServiceAccount it can see
+  // follows the rename too.
+  const candidates = typeof ref.namespace === 'string' ? inNamespace(ctx.candidates, ref.namespace) : ctx.candidates;
+  const t = selectReferral(candidates, {
+    referrer: ctx.referrer,
+    oldName: ref.name,
+    target: ctx.target,
+    withNamespace: true,
+  });
   if (!t) return;
   ref.name = nameOf(t);
+  // An empty namespace is a wildcard here, not "default": never write it over a namespace the reference has.
   const tns = namespaceOf(t);
-  if (tns && (ns !== undefined || spec.path === 'subjects')) ref.namespace = tns;
+  if (tns) ref.namespace = tns;
 }
 
 /** Points every reference in `all` at the current names of the resources it names. */
 export function fixNameReferences(all: Res[]): void {
   for (const referral of NAME_REFERENCES) {
-    const targets = all.filter(
-      (r) => r.obj.kind === referral.kind && (!referral.group || groupOf(r.obj.apiVersion) === referral.group),
-    );
-    if (targets.length === 0) continue;
+    const target = { kind: referral.kind, group: referral.group };
+    // Only resources with an earlier id of the referral's kind can need a reference updated (kustomize's sieve
+    // drops the rest), so the candidates start from those, in build order.
+    const ofKind = all.filter((r) => r.history.some((id) => id.kind === referral.kind));
+    if (ofKind.length === 0) continue;
+    // What a referrer may see depends only on its namespace (and a RoleBinding's subjects), so cache by that.
+    const referable = new Map<string, Res[]>();
+    const candidatesFor = (r: Res): Res[] => {
+      const key = referableKey(r);
+      let c = referable.get(key);
+      if (!c) {
+        c = referableBy(ofKind, r);
+        referable.set(key, c);
+      }
+      return c;
+    };
     for (const referrer of all) {
       applyFieldSpecs(referrer.obj, referral.specs, (parent, key, spec) =>
-        updateField(parent, key, targets, referrer, spec),
+        updateField(parent, key, { referrer, candidates: candidatesFor(referrer), target, spec }),
       );
     }
   }

@@ -7,12 +7,12 @@ import { groupOf, type KubeObject } from '../util/kube-object.ts';
 import { KustomizeError } from './errors.ts';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.ts';
 import {
-  cloneRes,
+  allIds,
+  currentId,
   isMapValue,
   isNamespaced,
   nameOf,
-  namespaceOf,
-  rememberName,
+  rememberChange,
   type Res,
   versionOf,
 } from './resource.ts';
@@ -25,6 +25,13 @@ export type ParsedPatch = { type: 'json6902'; ops: JsonPatchOp[] } | { type: 'sm
 /** Reads patch text: a YAML/JSON list is a JSON 6902 patch, anything else one or more strategic merge patches. */
 export function parsePatch(text: string, file: string): ParsedPatch {
   const docs = parseYamlStream(text, file).filter((d) => d !== null);
+  if (docs.length === 0) {
+    // Kustomize cannot tell an empty (or comment-only) patch from either kind and refuses it.
+    throw new KustomizeError({
+      file,
+      message: 'the patch is empty: it is neither a strategic merge nor a JSON 6902 patch',
+    });
+  }
   if (docs.length === 1 && Array.isArray(docs[0])) {
     const ops = docs[0] as unknown[];
     for (const op of ops) {
@@ -40,20 +47,36 @@ export function parsePatch(text: string, file: string): ParsedPatch {
   return { type: 'smp', docs: docs as Record<string, unknown>[] };
 }
 
-function mergeInto(r: Res, patch: Record<string, unknown>, allowNameChange: boolean): void {
-  const name = nameOf(r);
+/** What a targeted patch may change besides the fields it merges (kustomize's patch `options`). */
+export interface PatchOptions {
+  allowNameChange?: boolean;
+  allowKindChange?: boolean;
+}
+
+/**
+ * Merges a strategic merge patch into a resource the way kustomize's Resource.ApplySmPatch does: the namespace
+ * always stays, and the name and kind stay unless the options allow a change; a change is recorded in the
+ * resource's id history so later patches and references still find it by its earlier identity.
+ */
+function mergeInto(r: Res, patch: Record<string, unknown>, options: PatchOptions): void {
+  const before = currentId(r);
   const ns = r.obj.metadata.namespace;
   const merged = strategicMerge(r.obj, patch);
-  if (!allowNameChange || merged.metadata.name === undefined) merged.metadata.name = name;
-  if (merged.metadata.name !== name) {
-    const cur = merged.metadata.name;
-    merged.metadata.name = name;
-    r.obj = merged;
-    rememberName(r);
-    r.obj.metadata.name = cur;
-  } else r.obj = merged;
-  if (ns === undefined) delete r.obj.metadata.namespace;
-  else r.obj.metadata.namespace = ns;
+  if (!options.allowKindChange || typeof merged.kind !== 'string' || merged.kind === '') merged.kind = before.kind;
+  if (!options.allowNameChange || merged.metadata.name === undefined) merged.metadata.name = before.name;
+  if (ns === undefined) delete merged.metadata.namespace;
+  else merged.metadata.namespace = ns;
+  r.obj = merged;
+  rememberChange(r, before);
+}
+
+/**
+ * A targeted strategic merge patch takes the target's apiVersion (and, unless kind changes are allowed, its kind):
+ * kustomize sets the patch copy's GVK from the target, so the patch body's apiVersion and kind are placeholders.
+ */
+function patchForTarget(r: Res, patch: Record<string, unknown>, options: PatchOptions): Record<string, unknown> {
+  const kind = options.allowKindChange && typeof patch.kind === 'string' ? patch.kind : r.obj.kind;
+  return { ...patch, apiVersion: r.obj.apiVersion, kind };
 }
 
 function patchMeta(patch: Record<string, unknown>): { name?: string; namespace?: string } {
@@ -71,21 +94,23 @@ function findById(list: Res[], patch: Record<string, unknown>, file: string): Re
       message: 'a strategic merge patch without a target needs kind and metadata.name',
     });
   }
-  const ids = (r: Res): { name: string; namespace: string }[] => [
-    ...r.history,
-    { name: nameOf(r), namespace: namespaceOf(r) },
-  ];
-  const eff = (r: Res, ns: string | undefined): string => (isNamespaced(r.obj.kind) ? ns || 'default' : '');
+  // Kustomize's GetById matches any of the resource's ids, current or earlier (a kind or name a patch or prefix
+  // changed), with the group and version always the current ones.
+  const eff = (r: Res, ns: string | undefined): string => (isNamespaced(r.obj) ? ns || 'default' : '');
   let matches = list.filter(
     (r) =>
-      r.obj.kind === kind &&
       groupOf(r.obj.apiVersion) === groupOf(apiVersion) &&
       (!apiVersion || versionOf(r.obj.apiVersion) === versionOf(apiVersion)) &&
-      ids(r).some((id) => id.name === name && (namespace === undefined || eff(r, id.namespace) === eff(r, namespace))),
+      allIds(r).some(
+        (id) =>
+          id.kind === kind &&
+          id.name === name &&
+          (namespace === undefined || eff(r, id.namespace) === eff(r, namespace)),
+      ),
   );
   if (matches.length > 1 && namespace === undefined) {
     const inDefault = matches.filter((r) =>
-      ids(r).some((id) => id.name === name && eff(r, id.namespace) === 'default'),
+      allIds(r).some((id) => id.kind === kind && id.name === name && eff(r, id.namespace) === 'default'),
     );
     if (inDefault.length === 1) matches = inDefault;
   }
@@ -109,7 +134,7 @@ export function applyPatchesById(list: Res[], docs: Record<string, unknown>[], f
   for (const patch of docs) {
     const target = findById(out, patch, file);
     if (isDeletePatch(patch)) out = out.filter((r) => r !== target);
-    else mergeInto(target, patch, false);
+    else mergeInto(target, patch, {});
   }
   return out;
 }
@@ -120,7 +145,7 @@ export function applyTargetedPatch(
   patch: ParsedPatch,
   target: Selector,
   file: string,
-  allowNameChange = false,
+  options: PatchOptions = {},
 ): Res[] {
   const pick = compileSelector(target);
   const deleted = new Set<Res>();
@@ -133,14 +158,10 @@ export function applyTargetedPatch(
       } catch (err) {
         throw new KustomizeError({ file, message: `${(err as Error).message} (target ${nameOf(r)})` }, { cause: err });
       }
-      const before = cloneRes(r);
+      // JSON 6902 operations may change anything, the kind and name included (kustomize records the old id).
+      const before = currentId(r);
       r.obj = obj;
-      if (nameOf(r) !== nameOf(before)) {
-        const cur = nameOf(r);
-        r.obj.metadata.name = nameOf(before);
-        rememberName(r);
-        r.obj.metadata.name = cur;
-      }
+      rememberChange(r, before);
       continue;
     }
     for (const doc of patch.docs) {
@@ -148,7 +169,7 @@ export function applyTargetedPatch(
         deleted.add(r);
         break;
       }
-      mergeInto(r, doc, allowNameChange);
+      mergeInto(r, patchForTarget(r, doc, options), options);
     }
   }
   return deleted.size ? list.filter((r) => !deleted.has(r)) : list;

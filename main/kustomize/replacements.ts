@@ -5,7 +5,7 @@
  */
 import { KustomizeError } from './errors.ts';
 import { isMapValue, type Res } from './resource.ts';
-import { compileSelector, type Selector } from './selector.ts';
+import { compileIdSelector, type Selector } from './selector.ts';
 import { resolvePlain } from './yaml-scalars.ts';
 
 interface FieldOptions {
@@ -76,7 +76,7 @@ function resolvePath(root: unknown, tokens: string[], create: boolean): Slot[] {
 }
 
 function readSource(list: Res[], source: Record<string, unknown>, file: string): unknown {
-  const pick = compileSelector(source);
+  const pick = compileIdSelector(source);
   const matches = list.filter(pick);
   const [match] = matches;
   const desc = JSON.stringify(source);
@@ -114,15 +114,27 @@ function writeTarget(slot: Slot, value: unknown, opts: FieldOptions): void {
     if (i >= parts.length) parts.push(String(value));
     else if (i < 0) parts.unshift(String(value));
     else parts[i] = String(value);
-    holder[slot.key] = retype(parts.join(opts.delimiter));
+    holder[slot.key] = keepType(cur, parts.join(opts.delimiter));
     return;
   }
-  holder[slot.key] = retype(structuredClone(value));
+  holder[slot.key] = keepType(holder[slot.key], structuredClone(value));
 }
 
-/** Kustomize copies the scalar's text without its tag, so a copied "3" or "1.25" reads back as a number. */
-function retype(v: unknown): unknown {
-  return typeof v === 'string' ? resolvePlain(v).value : v;
+function isScalar(v: unknown): v is string | number | boolean {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
+
+/**
+ * Kustomize copies only a scalar's text into a scalar field and keeps the field's tag: a string field stays a string
+ * (`"80"`), a number field reads the text back as a number, and a field it creates has no tag, so the text is read
+ * back as plain YAML (`1.25` becomes a number). A map or list on either side is copied as it is.
+ */
+function keepType(current: unknown, value: unknown): unknown {
+  if (!isScalar(value)) return value;
+  if (current !== undefined && current !== null && !isScalar(current)) return value;
+  const text = String(value);
+  if (typeof current === 'string') return text;
+  return resolvePlain(text).value;
 }
 
 export function applyReplacements(list: Res[], replacements: Record<string, unknown>[], file: string): void {
@@ -132,11 +144,13 @@ export function applyReplacements(list: Res[], replacements: Record<string, unkn
       throw new KustomizeError({ file, message: 'replacements: each replacement needs a source' });
     const value = readSource(list, source, file);
     for (const target of (rep.targets ?? []) as Record<string, unknown>[]) {
-      const select = compileSelector(target.select ?? {});
-      const rejects = ((target.reject ?? []) as Selector[]).map(compileSelector);
+      if (!isMapValue(target.select)) {
+        throw new KustomizeError({ file, message: 'replacements: target must specify resources to select' });
+      }
+      const select = compileIdSelector(target.select, (target.reject ?? []) as Selector[]);
       const opts = (target.options ?? {}) as FieldOptions;
       for (const r of list) {
-        if (!select(r) || rejects.some((rej) => rej(r))) continue;
+        if (!select(r)) continue;
         for (const fp of (target.fieldPaths ?? []) as string[]) {
           const slots = resolvePath(r.obj, splitFieldPath(fp), opts.create === true);
           if (slots.length === 0) {

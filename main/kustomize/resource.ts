@@ -4,10 +4,21 @@
  */
 import { groupOf, type KubeObject } from '../util/kube-object.ts';
 
+/**
+ * One earlier identity of a resource: kustomize's previous ResId (build annotations `config.kubernetes.io/
+ * previousKinds`, `previousNames`, `previousNamespaces`). The group and version are always the current ones, as in
+ * kustomize.
+ */
+export interface PrevId {
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
 export interface Res {
   obj: KubeObject;
-  /** Every name and namespace this resource had before the current one, oldest first. */
-  history: { name: string; namespace: string }[];
+  /** Every kind, name and namespace this resource had before the current one, oldest first. */
+  history: PrevId[];
   /** Prefixes and suffixes applied so far, innermost first (used to pick among same-named referral targets). */
   prefixes: string[];
   suffixes: string[];
@@ -15,41 +26,50 @@ export interface Res {
   behavior?: 'create' | 'merge' | 'replace';
   /** The file it came from, for messages. */
   source: string;
+  /** The input had no apiVersion (the engine works with '' and leaves it out of the output). */
+  apiVersionMissing?: boolean;
 }
 
-/** Kinds kustomize treats as cluster-scoped: it never gives them a namespace. */
-const CLUSTER_SCOPED = new Set([
-  'APIService',
-  'CSIDriver',
-  'CSINode',
-  'CertificateSigningRequest',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'ComponentStatus',
-  'CustomResourceDefinition',
-  'FlowSchema',
-  'IngressClass',
-  'MutatingWebhookConfiguration',
-  'Namespace',
-  'Node',
-  'PersistentVolume',
-  'PodSecurityPolicy',
-  'PriorityClass',
-  'PriorityLevelConfiguration',
-  'RuntimeClass',
-  'SelfSubjectAccessReview',
-  'SelfSubjectRulesReview',
-  'StorageClass',
-  'SubjectAccessReview',
-  'TokenReview',
-  'ValidatingAdmissionPolicy',
-  'ValidatingAdmissionPolicyBinding',
-  'ValidatingWebhookConfiguration',
-  'VolumeAttachment',
+/**
+ * Kinds kustomize treats as cluster-scoped: it never gives them a namespace. The list is its built-in OpenAPI
+ * schema's, so kinds newer than that schema (ValidatingAdmissionPolicy and its binding) count as namespaced.
+ */
+const CLUSTER_SCOPED = new Map<string, readonly string[]>([
+  ['APIService', ['apiregistration.k8s.io']],
+  ['CSIDriver', ['storage.k8s.io']],
+  ['CSINode', ['storage.k8s.io']],
+  ['CertificateSigningRequest', ['certificates.k8s.io']],
+  ['ClusterRole', ['rbac.authorization.k8s.io']],
+  ['ClusterRoleBinding', ['rbac.authorization.k8s.io']],
+  ['ComponentStatus', ['']],
+  ['CustomResourceDefinition', ['apiextensions.k8s.io']],
+  ['FlowSchema', ['flowcontrol.apiserver.k8s.io']],
+  ['IngressClass', ['networking.k8s.io']],
+  ['MutatingWebhookConfiguration', ['admissionregistration.k8s.io']],
+  ['Namespace', ['']],
+  ['Node', ['']],
+  ['PersistentVolume', ['']],
+  ['PodSecurityPolicy', ['policy', 'extensions']],
+  ['PriorityClass', ['scheduling.k8s.io']],
+  ['PriorityLevelConfiguration', ['flowcontrol.apiserver.k8s.io']],
+  ['RuntimeClass', ['node.k8s.io']],
+  ['SelfSubjectAccessReview', ['authorization.k8s.io']],
+  ['SelfSubjectRulesReview', ['authorization.k8s.io']],
+  ['StorageClass', ['storage.k8s.io']],
+  ['SubjectAccessReview', ['authorization.k8s.io']],
+  ['TokenReview', ['authentication.k8s.io']],
+  ['ValidatingWebhookConfiguration', ['admissionregistration.k8s.io']],
+  ['VolumeAttachment', ['storage.k8s.io']],
 ]);
 
-export function isNamespaced(kind: string): boolean {
-  return !CLUSTER_SCOPED.has(kind);
+/**
+ * Whether kustomize would give the object a namespace. Its schema knows kinds by group, so a CRD's own `Namespace`
+ * or `ClusterRole` kind (another group) is namespaced, as is an object without an apiVersion.
+ */
+export function isNamespaced(obj: { kind: string; apiVersion?: string }): boolean {
+  const groups = CLUSTER_SCOPED.get(obj.kind);
+  if (!groups || typeof obj.apiVersion !== 'string' || obj.apiVersion === '') return true;
+  return !groups.includes(groupOf(obj.apiVersion));
 }
 
 export function newRes(obj: KubeObject, source: string): Res {
@@ -83,7 +103,7 @@ export function idString(r: Res): string {
 
 /** The identity two resources may not share: group, kind, namespace and name (kustomize ignores the version). */
 export function identity(r: Res): string {
-  const ns = isNamespaced(r.obj.kind) ? namespaceOf(r) || 'default' : '';
+  const ns = isNamespaced(r.obj) ? namespaceOf(r) || 'default' : '';
   return `${groupOf(r.obj.apiVersion)}|${r.obj.kind}|${ns}|${nameOf(r)}`;
 }
 
@@ -94,11 +114,38 @@ export function describeRes(r: Res): string {
   return `${r.obj.kind}${g ? `.${g}` : ''}/${nameOf(r)}${ns ? `.${ns}` : ''}`;
 }
 
-/** Records the current name and namespace before a transformer changes them. */
+/** The current kind, name and namespace. */
+export function currentId(r: Res): PrevId {
+  return { kind: r.obj.kind, name: nameOf(r), namespace: namespaceOf(r) };
+}
+
+/** Every identity the resource has had, the current one last (kustomize's PrevIds + CurId). */
+export function allIds(r: Res): PrevId[] {
+  return [...r.history, currentId(r)];
+}
+
+/** The identity it was loaded or generated with (kustomize's OrgId). */
+export function originalId(r: Res): PrevId {
+  return r.history[0] ?? currentId(r);
+}
+
+/** Records the current kind, name and namespace before a transformer or patch changes them. */
 export function rememberName(r: Res): void {
-  const cur = { name: nameOf(r), namespace: namespaceOf(r) };
+  const cur = currentId(r);
   const last = r.history[r.history.length - 1];
-  if (!last || last.name !== cur.name || last.namespace !== cur.namespace) r.history.push(cur);
+  if (!last || last.name !== cur.name || last.namespace !== cur.namespace || last.kind !== cur.kind) {
+    r.history.push(cur);
+  }
+}
+
+/** Records `before` as an earlier identity when a patch changed the kind, name or namespace. */
+export function rememberChange(r: Res, before: PrevId): void {
+  const cur = currentId(r);
+  if (before.kind === cur.kind && before.name === cur.name && before.namespace === cur.namespace) return;
+  const last = r.history[r.history.length - 1];
+  if (!last || last.name !== before.name || last.namespace !== before.namespace || last.kind !== before.kind) {
+    r.history.push(before);
+  }
 }
 
 export function cloneRes(r: Res): Res {
@@ -156,6 +203,11 @@ export function legacySort(list: Res[], orderFirst = ORDER_FIRST, orderLast = OR
   keyed.sort((a, b) => {
     if (a.gvk !== b.gvk) {
       if (a.rank !== b.rank) return a.rank - b.rank;
+      // Kustomize puts the core Namespace before any other group's Namespace kind, whatever the strings say.
+      if (a.r.obj.kind === 'Namespace' && b.r.obj.kind === 'Namespace') {
+        const ca = groupOf(a.r.obj.apiVersion) === '';
+        if (ca !== (groupOf(b.r.obj.apiVersion) === '')) return ca ? -1 : 1;
+      }
       return a.gvk < b.gvk ? -1 : 1;
     }
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;

@@ -1,11 +1,12 @@
 /**
- * Resource selection for patch and replacement targets: group, version and kind exactly; name and namespace as
- * anchored regular expressions matched against the original or the current value; Kubernetes label and annotation
- * selector expressions (`a=b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`).
+ * Resource selection for patch targets (kustomize's SelectorRegex): group, version, kind, name and namespace are
+ * anchored regular expressions; the group, version and kind are matched against the current ones, the name and
+ * namespace against the original or the current value; Kubernetes label and annotation selector expressions
+ * (`a=b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`).
  */
+import { groupOf } from '../util/kube-object.ts';
 import { KustomizeError } from './errors.ts';
-import { gvkMatches } from './field-specs.ts';
-import { isNamespaced, nameOf, namespaceOf, type Res } from './resource.ts';
+import { allIds, isNamespaced, nameOf, namespaceOf, originalId, type PrevId, type Res, versionOf } from './resource.ts';
 
 export interface Selector {
   group?: string;
@@ -78,22 +79,68 @@ function anchored(pattern: string): RegExp {
 }
 
 function effectiveNs(r: Res, ns: string): string {
-  return isNamespaced(r.obj.kind) ? ns || 'default' : '';
+  return isNamespaced(r.obj) ? ns || 'default' : '';
+}
+
+/** An anchored pattern for a non-empty selector field; an empty or absent one matches everything. */
+function optional(pattern: unknown): RegExp | undefined {
+  return typeof pattern === 'string' && pattern !== '' ? anchored(pattern) : undefined;
 }
 
 /** Builds a predicate for the selector, compiled once. */
 export function compileSelector(sel: Selector): (r: Res) => boolean {
-  const name = sel.name ? anchored(sel.name) : undefined;
-  const ns = sel.namespace ? anchored(sel.namespace) : undefined;
+  const group = optional(sel.group);
+  const version = optional(sel.version);
+  const kind = optional(sel.kind);
+  const name = optional(sel.name);
+  const ns = optional(sel.namespace);
   const labels = sel.labelSelector ? parseLabelSelector(sel.labelSelector) : undefined;
   const annotations = sel.annotationSelector ? parseLabelSelector(sel.annotationSelector) : undefined;
   return (r) => {
-    if (!gvkMatches(r.obj, sel)) return false;
-    const org = r.history[0] ?? { name: nameOf(r), namespace: namespaceOf(r) };
+    if (group && !group.test(groupOf(r.obj.apiVersion))) return false;
+    if (version && !version.test(versionOf(r.obj.apiVersion))) return false;
+    if (kind && !kind.test(r.obj.kind)) return false;
+    const org = originalId(r);
     if (name && !name.test(org.name) && !name.test(nameOf(r))) return false;
     if (ns && !ns.test(effectiveNs(r, org.namespace)) && !ns.test(effectiveNs(r, namespaceOf(r)))) return false;
     if (labels && !labels(r.obj.metadata.labels ?? {})) return false;
     if (annotations && !annotations(r.obj.metadata.annotations ?? {})) return false;
     return true;
+  };
+}
+
+/** Kustomize's Gvk.IsSelected plus name and namespace equality: ResId.IsSelectedBy, exact, empty fields match all. */
+function idSelectedBy(r: Res, id: PrevId, sel: Selector): boolean {
+  if (sel.name && sel.name !== id.name) return false;
+  if (sel.namespace && effectiveNs(r, sel.namespace) !== effectiveNs(r, id.namespace)) return false;
+  if (sel.kind && sel.kind !== id.kind) return false;
+  if (sel.group && sel.group !== groupOf(r.obj.apiVersion)) return false;
+  return !sel.version || sel.version === versionOf(r.obj.apiVersion);
+}
+
+function hasId(sel: Selector): boolean {
+  return Boolean(sel.name || sel.namespace || sel.kind || sel.group || sel.version);
+}
+
+/**
+ * Selection for replacements (kustomize's replacement filter): exact group, version, kind, name and namespace
+ * matched against any id the resource has had (current or earlier, before prefixes, suffixes and kind changes),
+ * plus the label and annotation selectors. A resource is rejected when any reject selector names one of its ids or
+ * matches its labels and annotations.
+ */
+export function compileIdSelector(sel: Selector, rejects: readonly Selector[] = []): (r: Res) => boolean {
+  const labels = sel.labelSelector ? parseLabelSelector(sel.labelSelector) : undefined;
+  const annotations = sel.annotationSelector ? parseLabelSelector(sel.annotationSelector) : undefined;
+  const rejectMeta = rejects
+    .filter((rej) => rej.labelSelector || rej.annotationSelector)
+    .map((rej) => compileSelector({ labelSelector: rej.labelSelector, annotationSelector: rej.annotationSelector }));
+  const rejectIds = rejects.filter(hasId);
+  return (r) => {
+    if (labels && !labels(r.obj.metadata.labels ?? {})) return false;
+    if (annotations && !annotations(r.obj.metadata.annotations ?? {})) return false;
+    if (rejectMeta.some((rej) => rej(r))) return false;
+    const ids = allIds(r);
+    if (rejectIds.some((rej) => ids.some((id) => idSelectedBy(r, id, rej)))) return false;
+    return ids.some((id) => idSelectedBy(r, id, sel));
   };
 }

@@ -3,6 +3,7 @@
  * annotations, images and replicas. Each works on the resources of one kustomization level, in kustomize's order
  * (see build.ts).
  */
+import { groupOf } from '../util/kube-object.ts';
 import { KustomizeError } from './errors.ts';
 import {
   ANNOTATION_SPECS,
@@ -22,12 +23,13 @@ import { isMapValue, isNamespaced, nameOf, rememberName, type Res } from './reso
 export function setNamespace(list: Res[], namespace: string): void {
   for (const r of list) {
     const obj = r.obj;
-    if (obj.kind === 'Namespace') {
+    // Only the core Namespace is renamed; a custom resource of kind Namespace is namespaced like any other.
+    if (obj.kind === 'Namespace' && groupOf(obj.apiVersion) === '') {
       rememberName(r);
       obj.metadata.name = namespace;
       continue;
     }
-    if (isNamespaced(obj.kind)) {
+    if (isNamespaced(obj)) {
       rememberName(r);
       obj.metadata.namespace = namespace;
     }

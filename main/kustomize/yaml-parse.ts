@@ -207,13 +207,18 @@ function checkNesting(text: string, file: string): void {
  * Every document of a YAML stream as plain values; empty documents come back as null. Throws a KustomizeError with
  * the file, line and column of the first syntax error.
  */
-export function parseYamlStream(text: string, file: string, limits: ParseLimits = DEFAULT_LIMITS): unknown[] {
+export function parseYamlStream(
+  text: string,
+  file: string,
+  limits: ParseLimits = DEFAULT_LIMITS,
+  uniqueKeys = true,
+): unknown[] {
   checkNesting(text, file);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     schema: 'failsafe',
     lineCounter: lines,
-    uniqueKeys: true,
+    uniqueKeys,
     prettyErrors: true,
     strict: false,
   });
@@ -249,9 +254,12 @@ export function parseYamlStream(text: string, file: string, limits: ParseLimits 
   return out;
 }
 
-/** One YAML document (kustomization files); an empty file is an empty map. */
+/**
+ * One YAML document (kustomization files); an empty file is an empty map. A repeated key takes its last value, as
+ * kustomize's JSON-based decode of a kustomization does (resources, decoded by kyaml, refuse duplicates).
+ */
 export function parseYamlDocument(text: string, file: string): unknown {
-  const docs = parseYamlStream(text, file);
+  const docs = parseYamlStream(text, file, DEFAULT_LIMITS, false);
   if (docs.length > 1) throw new KustomizeError({ file, message: 'expected one YAML document, found several' });
   return docs[0] ?? null;
 }
