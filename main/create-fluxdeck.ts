@@ -11,8 +11,10 @@ import { EventBus } from './engine/event-bus.ts';
 import { kubeCacheFactory } from './engine/kube-cache.ts';
 import type { FluxEvent } from './flux/events.ts';
 import { fluxKinds } from './flux/kinds.ts';
+import { HelmClient } from './helm/index.ts';
 import { AuthHealthRegistry } from './kube/auth-health.ts';
 import { type KubeconfigStore, openKubeconfigStore } from './kube/kubeconfig-store.ts';
+import { kubeconfigYamlFor } from './kube/kubeconfig-yaml.ts';
 import { WorkerPool } from './kustomize/index.ts';
 import { type Inbox, type InboxFeed, openInbox, type RuleSettings, startInboxFeed } from './notify/index.ts';
 import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
@@ -54,6 +56,8 @@ export interface FluxdeckOptions {
   /** Worker threads for kustomize builds and for git fetch/archive work. */
   workers?: { builds?: number; git?: number };
   concurrency?: { GitRepository?: number; Kustomization?: number };
+  /** The Helm helper binary; default: found by main/helm/helper-path.ts. */
+  helmHelper?: string;
   /** Where git credentials the user enters in the editor are kept (default: memory; the desktop app: the keychain). */
   credentials?: CredentialStore;
   /** The alert inbox (main/notify/README.md); the database is `<dataDir>/inbox.db` unless `path` says otherwise. */
@@ -110,7 +114,18 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
   const git = new GitSource({ cacheDir: join(dataDir, 'cache', 'git'), store, workers: opts.workers?.git ?? 1 });
   const builds = new WorkerPool({ size: opts.workers?.builds ?? 2 });
   let paused = false;
-  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, isPaused: () => paused });
+  // One Helm helper for every cluster, started on the first Helm call (most sessions never run one).
+  let helmClient: HelmClient | undefined;
+  const helm = (): HelmClient =>
+    (helmClient ??= new HelmClient({
+      logger,
+      ...(opts.helmHelper ? { path: opts.helmHelper } : {}),
+    }));
+  const kubeAccess = (context: string): { kubeconfig: string; context: string } => ({
+    kubeconfig: kubeconfigYamlFor(kubeconfigs.current().config, context),
+    context,
+  });
+  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, helm, kubeAccess, isPaused: () => paused });
   const registry = new ClusterRegistry({
     kubeconfigs,
     createCache: kubeCacheFactory,
@@ -132,7 +147,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     inboxFeed.stop();
     await registry.close();
     kubeconfigs.close();
-    await Promise.all([builds.close(), git.close()]);
+    await Promise.all([builds.close(), git.close(), helmClient?.dispose()]);
     inbox.close();
   };
   const connect = (context: string): Promise<ClusterSession> => registry.connect(context);
@@ -184,7 +199,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
 /** The Flux controllers' plugin for every cluster session, from the options and the engine's shared parts. */
 function fluxPlugin(
   opts: FluxdeckOptions,
-  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'builds' | 'identity' | 'isPaused'> & {
+  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'builds' | 'identity' | 'isPaused' | 'helm' | 'kubeAccess'> & {
     bus: EventBus<FluxdeckEvents>;
   },
 ): FluxSessionPlugin {

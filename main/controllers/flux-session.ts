@@ -12,6 +12,7 @@ import type { EventSink } from '../engine/event-bus.ts';
 import { LeaderElector } from '../engine/leader-election.ts';
 import { kubeLeaseStore } from '../engine/lease-store.ts';
 import { Annotation } from '../flux/meta.ts';
+import type { HelmClient, KubeAccess } from '../helm/index.ts';
 import { isKubeError } from '../kube/kube-error.ts';
 import type { WorkerPool } from '../kustomize/index.ts';
 import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
@@ -21,6 +22,7 @@ import { errorMessage } from '../util/errors.ts';
 import { detectFluxControllers, type FluxDetection } from './crds/detect-flux.ts';
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
+import { helmReleaseController } from './helmrelease/controller.ts';
 import { kustomizationController } from './kustomization/controller.ts';
 import { RemoteClients } from './kustomization/target-client.ts';
 import { ociRepositoryController } from './ocirepository/controller.ts';
@@ -52,6 +54,10 @@ export interface FluxSessionDeps {
   /** False: never reconcile, only watch (e.g. a read-only session). */
   reconcile: boolean;
   concurrency?: { GitRepository?: number; Kustomization?: number };
+  /** The Helm helper's client, started on first call (HelmRelease and HelmChart controllers). */
+  helm?: () => HelmClient;
+  /** A context of the user's kubeconfigs as kubeconfig text for the Helm helper (in memory only: it holds credentials). */
+  kubeAccess?: (context: string) => KubeAccess;
   isPaused(): boolean;
 }
 
@@ -218,6 +224,7 @@ class SessionRun {
         remotes: this.remotes,
         concurrency: deps.concurrency?.Kustomization,
       }),
+      ...this.helmControllers(served),
     ];
     const manager = new ControllerManager({
       cluster: session.context,
@@ -231,6 +238,22 @@ class SessionRun {
     manager.start();
     if (deps.isPaused()) manager.pause(true);
     session.setStatus({ role: deps.isPaused() ? 'paused' : 'reconciling', message: undefined });
+  }
+
+  /** The Helm controllers, where the cluster serves their kinds and the app has a Helm helper. */
+  private helmControllers(served: Set<string>): Controller[] {
+    const { session, deps } = this;
+    const { helm, kubeAccess } = deps;
+    if (!served.has('HelmRelease') || !helm || !kubeAccess) return [];
+    return [
+      helmReleaseController({
+        session,
+        store: deps.store,
+        events: deps.events,
+        helm,
+        kubeAccess: () => kubeAccess(session.context),
+      }),
+    ];
   }
 
   private follow(message: string): void {

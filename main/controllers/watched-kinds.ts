@@ -11,7 +11,12 @@ export const REQUIRED_KINDS: readonly ResourceType[] = [fluxKinds.GitRepository,
  * Kinds watched (and reconciled) only where the cluster serves them at the version Fluxdeck uses: a cluster with an
  * older Flux (OCIRepository before v1, say) keeps working with the kinds it has.
  */
-export const OPTIONAL_KINDS: readonly ResourceType[] = [fluxKinds.OCIRepository, fluxKinds.Bucket].map(typeOf);
+export const OPTIONAL_KINDS: readonly ResourceType[] = [
+  fluxKinds.OCIRepository,
+  fluxKinds.Bucket,
+  fluxKinds.HelmChart,
+  fluxKinds.HelmRelease,
+].map(typeOf);
 
 const sameType = (a: ResourceType, b: ResourceType): boolean => a.apiVersion === b.apiVersion && a.kind === b.kind;
 
