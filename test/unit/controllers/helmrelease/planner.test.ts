@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  planRelease,
   type PlanInput,
+  planRelease,
   shouldResetFailures,
   type StoredRelease,
 } from '../../../../main/controllers/helmrelease/planner.ts';
