@@ -7,6 +7,7 @@ import { HELM_CONTROLLER, type HelmRelease, type HelmReleaseStatus } from '../..
 import { fluxKinds } from '../../flux/kinds.ts';
 import type { Artifact } from '../../flux/source.ts';
 import { type HelmClient, isHelmError, type KubeAccess } from '../../helm/index.ts';
+import { isKubeError } from '../../kube/kube-error.ts';
 import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
 import { openArtifact } from '../../sources/artifacts/open-artifact.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
@@ -14,6 +15,7 @@ import type { FluxEventSink } from '../flux-events.ts';
 import type { SourceObject } from '../source/ports.ts';
 import { setFinalizer, StatusWriter } from '../status-writer.ts';
 import { chartMetadata, chartSourceRef, helmChartFromTemplate } from './chart-source.ts';
+import { correctDrift, manifestObjects, releaseDrift } from './drift.ts';
 import type { HelmReleasePorts, LocalChart, ReleaseActions } from './ports.ts';
 import { reconcileHelmRelease } from './reconcile.ts';
 import { releaseKube } from './release-kube.ts';
@@ -127,6 +129,14 @@ export function helmReleasePorts(deps: HelmReleaseControllerDeps): HelmReleasePo
       await client.apply(chart, { fieldManager: HELM_CONTROLLER, force: true, signal });
       return `${chart.metadata.namespace}/${chart.metadata.name}`;
     },
+    deleteHelmChart: async (nsName, signal) => {
+      const [namespace = '', name = ''] = nsName.split('/');
+      await client
+        .delete({ apiVersion: fluxKinds.HelmChart.apiVersion, kind: 'HelmChart', namespace, name }, { signal })
+        .catch((err: unknown) => {
+          if (!isKubeError(err, 'NotFound')) throw err;
+        });
+    },
     dependency: (ns, name) => session.cache(HR).get(ns, name) as HelmRelease | undefined,
     openChart: (artifact, signal) => openChart(deps.store, artifact, signal),
     valuesSources: (hr, signal) => readValuesSources(session, hr, signal),
@@ -199,6 +209,10 @@ async function releaseActions(
 ): Promise<ReleaseActions> {
   const kube = await releaseKube(deps.session.client, hr, deps.kubeAccess, signal);
   const helm = deps.helm();
+  const sa = hr.spec.serviceAccountName;
+  const client = sa
+    ? deps.session.client.impersonate({ serviceAccount: { namespace: hr.metadata.namespace ?? '', name: sa } })
+    : deps.session.client;
   return {
     kube,
     latest: async (target) => {
@@ -214,5 +228,12 @@ async function releaseActions(
     test: (req, s) => helm.call('test', { kube, ...req }, { signal: s }),
     rollback: (req, s) => helm.call('rollback', { kube, ...req }, { signal: s }),
     uninstall: async (req, s) => (await helm.call('uninstall', { kube, ...req }, { signal: s })).release,
+    drift: async (target, s) => {
+      // Drift of releases in remote clusters (kubeConfig.secretRef) is not compared yet: nothing is reported.
+      if (hr.spec.kubeConfig) return { drifted: [], objects: [] };
+      const rel = await helm.call('status', { kube, ...target, withManifest: true }, { signal: s });
+      return releaseDrift(client, await manifestObjects(client, rel.manifest ?? '', target.namespace), s);
+    },
+    correctDrift: (objects, s) => correctDrift(client, objects, s),
   };
 }

@@ -9,6 +9,9 @@ import type {
   UninstallRequest,
   UpgradeRequest,
 } from '../../helm/index.ts';
+import type { ChangeSetEntry } from '../../kube/change-set.ts';
+import type { KubeObject } from '../../util/kube-object.ts';
+import type { ReleaseDrift } from './drift.ts';
 import type { Values, ValuesSource } from './values.ts';
 
 /**
@@ -38,6 +41,10 @@ export interface ReleaseActions {
   test(req: Omit<TestRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo>;
   rollback(req: Omit<RollbackRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo>;
   uninstall(req: Omit<UninstallRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo | undefined>;
+  /** What of the stored release's manifest differs from the cluster (SSA dry-run as helm-controller). */
+  drift(target: ReleaseTargetOf, signal: AbortSignal): Promise<ReleaseDrift>;
+  /** Applies the drifted objects again. */
+  correctDrift(objects: KubeObject[], signal: AbortSignal): Promise<ChangeSetEntry[]>;
 }
 
 export interface ReleaseTargetOf {
@@ -59,6 +66,8 @@ export interface HelmReleasePorts {
   chartSource(hr: HelmRelease): ChartSourceLookup;
   /** For spec.chart: creates or updates the HelmChart from the template; returns `<namespace>/<name>`. */
   ensureHelmChart(hr: HelmRelease, signal: AbortSignal): Promise<string>;
+  /** Deletes the HelmChart made from spec.chart (`<namespace>/<name>`), when the object goes or switches to chartRef. */
+  deleteHelmChart(nsName: string, signal: AbortSignal): Promise<void>;
   dependency(namespace: string, name: string): HelmRelease | undefined;
   openChart(artifact: Artifact, signal: AbortSignal): Promise<LocalChart>;
   /** The data of a ConfigMap or Secret (Secret values decoded) in the HelmRelease's namespace, for valuesFrom. */

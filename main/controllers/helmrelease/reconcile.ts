@@ -67,7 +67,7 @@ export function releaseTarget(hr: HelmRelease): ReleaseTargetOf {
   };
 }
 
-/** Deletion: uninstall the release (unless suspended, as Flux), then let the object go. */
+/** Deletion: uninstall the release (unless suspended, as Flux), delete the HelmChart it made, then let the object go. */
 async function finalize(hr: HelmRelease, ports: HelmReleasePorts, signal: AbortSignal): Promise<ReconcileOutcome> {
   if (!(hr.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) return {};
   const head = hr.status?.history?.[0];
@@ -78,24 +78,37 @@ async function finalize(hr: HelmRelease, ports: HelmReleasePorts, signal: AbortS
       namespace: head.namespace,
       storageNamespace: hr.status?.storageNamespace || helmStorageNamespace(hr),
     };
-    try {
-      const actions = await ports.actions(hr, signal);
-      await uninstallRelease(hr, actions, target, signal);
-      ports.event(hr, {
-        type: 'Normal',
-        reason: HelmReleaseReason.UninstallSucceeded,
-        message: `Helm uninstall succeeded for release ${target.namespace}/${target.releaseName}`,
-      });
-    } catch (err) {
-      if (signal.aborted) return { error: err };
-      // As Flux: a release that cannot be uninstalled keeps the object until it can (or the finalizer is removed).
-      const message = `Helm uninstall failed for release ${target.namespace}/${target.releaseName}: ${errorChain(err)}`;
-      ports.event(hr, { type: 'Warning', reason: HelmReleaseReason.UninstallFailed, message });
-      return { error: new Error(message, { cause: err }) };
-    }
+    const error = await uninstallOnDelete(hr, ports, target, signal);
+    if (error) return { error };
   }
+  // The HelmChart made from spec.chart goes with the HelmRelease, as helm-controller deletes it.
+  if (hr.status?.helmChart) await ports.deleteHelmChart(hr.status.helmChart, signal);
   await ports.setFinalizer(hr, false);
   return {};
+}
+
+/** Uninstalls for the finalizer; returns the error that keeps the object (and its finalizer) for another try. */
+async function uninstallOnDelete(
+  hr: HelmRelease,
+  ports: HelmReleasePorts,
+  target: ReleaseTargetOf,
+  signal: AbortSignal,
+): Promise<Error | undefined> {
+  try {
+    const actions = await ports.actions(hr, signal);
+    await uninstallRelease(hr, actions, target, signal);
+    ports.event(hr, {
+      type: 'Normal',
+      reason: HelmReleaseReason.UninstallSucceeded,
+      message: `Helm uninstall succeeded for release ${target.namespace}/${target.releaseName}`,
+    });
+    return undefined;
+  } catch (err) {
+    if (signal.aborted) return err as Error;
+    const message = `Helm uninstall failed for release ${target.namespace}/${target.releaseName}: ${errorChain(err)}`;
+    ports.event(hr, { type: 'Warning', reason: HelmReleaseReason.UninstallFailed, message });
+    return new Error(message, { cause: err });
+  }
 }
 
 async function prepared<T>(reason: string, what: string, fn: () => Promise<T>): Promise<T> {
@@ -127,11 +140,7 @@ class HelmReleaseRun {
   async execute(): Promise<ReconcileOutcome> {
     try {
       this.checkDependencies();
-      if (this.hr.spec.chart) {
-        this.status.helmChart = await prepared(Reason.ArtifactFailed, 'failed to create the HelmChart', () =>
-          this.ports.ensureHelmChart(this.hr, this.signal),
-        );
-      }
+      await this.helmChart();
       const source = this.chartArtifact();
       const chart = await prepared(Reason.ArtifactFailed, 'could not load chart', () =>
         this.ports.openChart(source.artifact, this.signal),
@@ -142,6 +151,21 @@ class HelmReleaseRun {
       if (this.signal.aborted) return { error: err };
       if (err instanceof StepError) return this.fail(err.reason, err.message, err.retryMs ?? this.retryMs());
       return this.fail(Reason.ReconciliationFailed, errorChain(err), this.retryMs());
+    }
+  }
+
+  /** spec.chart: keep the HelmChart in line with the template; after a switch to chartRef, delete the old one. */
+  private async helmChart(): Promise<void> {
+    if (this.hr.spec.chart) {
+      this.status.helmChart = await prepared(Reason.ArtifactFailed, 'failed to create the HelmChart', () =>
+        this.ports.ensureHelmChart(this.hr, this.signal),
+      );
+    } else if (this.status.helmChart) {
+      const old = this.status.helmChart;
+      await prepared(Reason.ArtifactFailed, `failed to delete the HelmChart ${old}`, () =>
+        this.ports.deleteHelmChart(old, this.signal),
+      );
+      delete this.status.helmChart;
     }
   }
 
@@ -259,7 +283,11 @@ class HelmReleaseRun {
         forced,
       });
       forced = false;
-      if (plan.action === 'none') return failure ? this.failed(failure) : this.succeed();
+      if (plan.action === 'none') {
+        if (failure) return this.failed(failure);
+        await this.checkDrift(step);
+        return this.succeed();
+      }
       if (plan.action === 'stalled') return this.stall(plan.message);
       // After a failed release action, only a remediation may follow in the same reconcile; the retry comes later.
       if (failure && !plan.remediation) return this.failed(failure);
@@ -269,6 +297,33 @@ class HelmReleaseRun {
       if (!result.ok) failure = result.message;
     }
     return this.failed(failure ?? 'too many Helm actions in one reconcile; will continue on the next one');
+  }
+
+  /**
+   * driftDetection: compare the stored manifest with the cluster; `warn` reports, `enabled` also corrects
+   * (helm-controller's DriftDetected / DriftCorrected events). A failed comparison does not fail the release.
+   */
+  private async checkDrift(step: StepContext): Promise<void> {
+    const mode = this.hr.spec.driftDetection?.mode ?? 'disabled';
+    if (mode === 'disabled') return;
+    const { releaseName, namespace } = step.target;
+    const drift = await step.actions.drift(step.target, this.signal).catch((err: unknown) => {
+      if (this.signal.aborted) throw err;
+      const message = `Unable to determine cluster state of release ${namespace}/${releaseName}: ${errorChain(err)}`;
+      this.ports.event(this.hr, { type: 'Warning', reason: HelmReleaseReason.DriftDetected, message });
+      return undefined;
+    });
+    if (!drift || drift.drifted.length === 0) return;
+    const list = drift.drifted.map((e) => `${e.subject} ${e.action === 'created' ? 'removed' : 'changed'}`).join('\n');
+    const revision = step.chart.version;
+    if (mode === 'warn') {
+      const message = `Cluster state of release ${namespace}/${releaseName} has drifted from the desired state:\n${list}`;
+      this.ports.event(this.hr, { type: 'Warning', reason: HelmReleaseReason.DriftDetected, message, revision });
+      return;
+    }
+    await step.actions.correctDrift(drift.objects, this.signal);
+    const message = `Cluster state of release ${namespace}/${releaseName} has been corrected:\n${list}`;
+    this.ports.event(this.hr, { type: 'Normal', reason: 'DriftCorrected', message, revision });
   }
 
   private async latest(

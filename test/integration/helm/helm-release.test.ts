@@ -320,6 +320,29 @@ describe('HelmRelease from an OCIRepository chart', () => {
     expect(await configMap('roll-config')).toMatchObject({ greeting: 'hi' });
   });
 
+  it('driftDetection enabled puts a changed object back on the next reconcile, without a new revision', async () => {
+    await client.create(helmRelease('drifty', 'hello', { driftDetection: { mode: 'enabled' } }));
+    await waitForReady<HelmRelease>(client, HR, NS, 'drifty', readyNow);
+    await client.patch(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'drifty-config' },
+      { data: { greeting: 'edited by hand' } },
+      'merge',
+      { fieldManager: 'kubectl-edit' },
+    );
+    const requested = new Date().toISOString();
+    await client.patch(
+      { ...HR, namespace: NS, name: 'drifty' },
+      { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': requested } } },
+      'merge',
+      { fieldManager: 'test' },
+    );
+    await eventually('the drift to be corrected', async () =>
+      (await configMap('drifty-config'))?.greeting === 'hi' ? true : undefined,
+    );
+    const history = await helmJson<{ revision: number }[]>(['history', 'drifty', '-n', NS]);
+    expect(history.map((h) => h.revision)).toEqual([1]);
+  });
+
   it('deleting the HelmRelease uninstalls the release', async () => {
     await client.delete({ ...HR, namespace: NS, name: 'web' });
     await eventually('the HelmRelease to be gone', async () =>

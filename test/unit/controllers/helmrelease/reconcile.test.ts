@@ -48,6 +48,8 @@ function fakeHelm(fail: { install?: string } = {}): { actions: ReleaseActions; r
       releases.length = 0;
       return Promise.resolve(rel);
     },
+    drift: () => Promise.resolve({ drifted: [], objects: [] }),
+    correctDrift: () => Promise.resolve([]),
   };
   return { actions, releases };
 }
@@ -79,6 +81,10 @@ function ports(
       const chart = helmChartFromTemplate(o, o.spec.chart!);
       made.push(`${chart.metadata.namespace}/${chart.metadata.name} ${chart.spec.chart}@${chart.spec.version}`);
       return Promise.resolve(`${chart.metadata.namespace}/${chart.metadata.name}`);
+    },
+    deleteHelmChart: (nsName) => {
+      made.push(`deleted ${nsName}`);
+      return Promise.resolve();
     },
     dependency: () => undefined,
     openChart: () =>
@@ -149,6 +155,13 @@ describe('reconcileHelmRelease', () => {
       [2, 'deployed'],
     ]);
     expect(p.status().conditions?.find((c) => c.type === 'Ready')?.reason).toBe('UpgradeSucceeded');
+    // Switching to chartRef deletes the HelmChart made from the template.
+    delete obj.spec.chart;
+    obj.spec.chartRef = { kind: 'HelmChart', name: 'shared' };
+    obj.metadata.generation = 3;
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(made).toContain('deleted flux-system/apps-web');
+    expect(p.status().helmChart).toBeUndefined();
   });
 
   it('records a failed install with Flux reasons and stalls when retries are used up', async () => {
