@@ -223,8 +223,10 @@ async function releaseActions(
         throw err;
       }
     },
-    install: (req, s) => helm.call('install', { kube, ...req }, { signal: s }),
-    upgrade: (req, s) => helm.call('upgrade', { kube, ...req }, { signal: s }),
+    install: (req, s, postRenderer) =>
+      helm.call('install', { kube, ...req }, { signal: s, ...(postRenderer ? { postRenderer } : {}) }),
+    upgrade: (req, s, postRenderer) =>
+      helm.call('upgrade', { kube, ...req }, { signal: s, ...(postRenderer ? { postRenderer } : {}) }),
     test: (req, s) => helm.call('test', { kube, ...req }, { signal: s }),
     rollback: (req, s) => helm.call('rollback', { kube, ...req }, { signal: s }),
     uninstall: async (req, s) => (await helm.call('uninstall', { kube, ...req }, { signal: s })).release,

@@ -38,6 +38,8 @@ export interface PlanInput {
   hr: Pick<HelmRelease, 'spec' | 'status'>;
   chart: DesiredChart;
   configDigest: string;
+  /** Of spec.postRenderers; undefined when there are none. */
+  postRenderersDigest?: string;
   release: StoredRelease | undefined;
   /** `reconcile.fluxcd.io/forceAt` asks for an upgrade (or install) once. */
   forced: boolean;
@@ -83,6 +85,9 @@ function deployedState(input: Omit<PlanInput, 'forced'>, cur: HelmSnapshot): Rel
   }
   if (release && release.configDigest !== configDigest) {
     return { status: 'OutOfSync', reason: 'release config digest verification error' };
+  }
+  if (input.postRenderersDigest !== input.hr.status?.observedPostRenderersDigest) {
+    return { status: 'OutOfSync', reason: 'post-renderers changed' };
   }
   return testState(input.hr, cur) ?? { status: 'InSync', reason: 'release in sync with object' };
 }

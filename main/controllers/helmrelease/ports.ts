@@ -3,6 +3,7 @@ import type { Artifact } from '../../flux/source.ts';
 import type {
   InstallRequest,
   KubeAccess,
+  PostRenderer,
   ReleaseInfo,
   RollbackRequest,
   TestRequest,
@@ -36,8 +37,8 @@ export interface ReleaseActions {
   kube: KubeAccess;
   /** The latest release in storage, or undefined when there is none. */
   latest(target: ReleaseTargetOf): Promise<ReleaseInfo | undefined>;
-  install(req: Omit<InstallRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo>;
-  upgrade(req: Omit<UpgradeRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo>;
+  install(req: Omit<InstallRequest, 'kube'>, signal: AbortSignal, postRenderer?: PostRenderer): Promise<ReleaseInfo>;
+  upgrade(req: Omit<UpgradeRequest, 'kube'>, signal: AbortSignal, postRenderer?: PostRenderer): Promise<ReleaseInfo>;
   test(req: Omit<TestRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo>;
   rollback(req: Omit<RollbackRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo>;
   uninstall(req: Omit<UninstallRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo | undefined>;

@@ -20,8 +20,9 @@ import {
 } from '../../flux/helm.ts';
 import { Annotation, ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
 import { errorChain } from '../../util/errors.ts';
-import { planRelease, shouldResetFailures } from './planner.ts';
+import { type Plan, planRelease, shouldResetFailures } from './planner.ts';
 import type { HelmReleasePorts, LocalChart, ReleaseActions, ReleaseTargetOf } from './ports.ts';
+import { postRenderersDigest } from './post-render.ts';
 import { summarizeReady } from './release-conditions.ts';
 import { storedRelease } from './release-snapshot.ts';
 import { runStep, type StepContext, uninstallRelease } from './release-step.ts';
@@ -274,20 +275,9 @@ class HelmReleaseRun {
     let forced = want.forced;
     let failure: string | undefined;
     for (let i = 0; i < MAX_STEPS; i++) {
-      const latest = await this.latest(step.actions, step.target);
-      const plan = planRelease({
-        hr: { spec: this.hr.spec, status: this.status },
-        chart: want.chart,
-        configDigest: want.configDigest,
-        release: latest,
-        forced,
-      });
+      const plan = await this.plan(step, { ...want, forced });
       forced = false;
-      if (plan.action === 'none') {
-        if (failure) return this.failed(failure);
-        await this.checkDrift(step);
-        return this.succeed();
-      }
+      if (plan.action === 'none') return failure ? this.failed(failure) : this.inSync(step);
       if (plan.action === 'stalled') return this.stall(plan.message);
       // After a failed release action, only a remediation may follow in the same reconcile; the retry comes later.
       if (failure && !plan.remediation) return this.failed(failure);
@@ -297,6 +287,26 @@ class HelmReleaseRun {
       if (!result.ok) failure = result.message;
     }
     return this.failed(failure ?? 'too many Helm actions in one reconcile; will continue on the next one');
+  }
+
+  private async plan(
+    step: StepContext,
+    want: { chart: LocalChart; configDigest: string; forced: boolean },
+  ): Promise<Plan> {
+    const post = postRenderersDigest(this.hr);
+    return planRelease({
+      hr: { spec: this.hr.spec, status: this.status },
+      chart: want.chart,
+      configDigest: want.configDigest,
+      ...(post ? { postRenderersDigest: post } : {}),
+      release: await this.latest(step.actions, step.target),
+      forced: want.forced,
+    });
+  }
+
+  private async inSync(step: StepContext): Promise<ReconcileOutcome> {
+    await this.checkDrift(step);
+    return this.succeed();
   }
 
   /**

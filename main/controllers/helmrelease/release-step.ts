@@ -13,6 +13,7 @@ import type { ReleaseInfo } from '../../helm/index.ts';
 import { errorChain } from '../../util/errors.ts';
 import type { HelmAction } from './planner.ts';
 import type { HelmReleaseEvent, LocalChart, ReleaseActions, ReleaseTargetOf } from './ports.ts';
+import { postRendererFor, postRenderersDigest } from './post-render.ts';
 import {
   dropCondition,
   failedMessage,
@@ -112,11 +113,15 @@ async function release(step: StepContext, action: 'install' | 'upgrade'): Promis
   dropCondition(status, HelmReleaseCondition.Remediated);
   try {
     const opts = releaseOptions(step, action);
+    const post = postRendererFor(step.hr);
     const rel =
       action === 'install'
-        ? await step.actions.install(opts, step.signal)
-        : await step.actions.upgrade(opts, step.signal);
+        ? await step.actions.install(opts, step.signal, post)
+        : await step.actions.upgrade(opts, step.signal, post);
     record(step, rel);
+    const observed = postRenderersDigest(step.hr);
+    if (observed) status.observedPostRenderersDigest = observed;
+    else delete status.observedPostRenderersDigest;
     const message = releasedMessage(action, rel, chart);
     const reason = action === 'install' ? HelmReleaseReason.InstallSucceeded : HelmReleaseReason.UpgradeSucceeded;
     markCondition(status, { type: HelmReleaseCondition.Released, ok: true, reason, message }, step.ctx);

@@ -343,6 +343,32 @@ describe('HelmRelease from an OCIRepository chart', () => {
     expect(history.map((h) => h.revision)).toEqual([1]);
   });
 
+  it('post-renders with kustomize patches, and a change of post-renderers alone upgrades the release', async () => {
+    const patch = (value: string): NonNullable<HelmRelease['spec']['postRenderers']> => [
+      {
+        kustomize: {
+          patches: [
+            {
+              target: { kind: 'ConfigMap' },
+              patch: `- op: add\n  path: /metadata/labels\n  value: {team: ${value}}\n`,
+            },
+          ],
+        },
+      },
+    ];
+    await client.create(helmRelease('post', 'hello', { postRenderers: patch('one') }));
+    await waitForReady<HelmRelease>(client, HR, NS, 'post', readyNow);
+    const labels = async (): Promise<Record<string, string> | undefined> =>
+      (await client.tryGet({ apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'post-config' }))?.metadata
+        .labels;
+    expect(await labels()).toMatchObject({ team: 'one' });
+    await patchSpec('post', { postRenderers: patch('two') });
+    const hr = await waitForReady<HelmRelease>(client, HR, NS, 'post', readyNow);
+    expect(hr.status?.history?.[0]?.version).toBe(2);
+    expect(hr.status?.observedPostRenderersDigest).toMatch(/^sha256:/);
+    expect(await labels()).toMatchObject({ team: 'two' });
+  });
+
   it('deleting the HelmRelease uninstalls the release', async () => {
     await client.delete({ ...HR, namespace: NS, name: 'web' });
     await eventually('the HelmRelease to be gone', async () =>
