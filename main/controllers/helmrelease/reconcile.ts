@@ -262,9 +262,9 @@ class HelmReleaseRun {
       event: (e) => this.ports.event(this.hr, e),
       signal: this.signal,
     };
-    const outcome = await this.runActions(step, { chart, configDigest, forced });
+    // Handled once tried, whatever the outcome (a failed forced upgrade is not forced again).
     if (forced) this.status.lastHandledForceAt = forceAt;
-    return outcome;
+    return this.runActions(step, { chart, configDigest, forced });
   }
 
   /** Plans and runs Helm actions until nothing is left to do, a remediation ran, or a step failed for good. */

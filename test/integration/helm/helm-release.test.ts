@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { requestReconcile } from '../../../main/controllers/requests/flux-requests.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
 import type { HelmRelease } from '../../../main/flux/helm.ts';
 import { fluxKinds } from '../../../main/flux/kinds.ts';
@@ -367,6 +368,20 @@ describe('HelmRelease from an OCIRepository chart', () => {
     expect(hr.status?.history?.[0]?.version).toBe(2);
     expect(hr.status?.observedPostRenderersDigest).toMatch(/^sha256:/);
     expect(await labels()).toMatchObject({ team: 'two' });
+  });
+
+  it('reconcile --force (forceAt) upgrades once without a spec change; --with-source reconciles the chart source first', async () => {
+    const result = await requestReconcile(
+      client,
+      { kind: fluxKinds.HelmRelease, namespace: NS, name: 'vals' },
+      { force: true, withSource: true, timeoutMs: 120_000 },
+    );
+    expect(result.ready).toBe(true);
+    const hr = result.object as HelmRelease;
+    expect(hr.status?.history?.[0]?.version).toBe(2);
+    expect(hr.status?.lastHandledForceAt).toBe(hr.metadata.annotations?.['reconcile.fluxcd.io/forceAt']);
+    const oci = await client.tryGet({ ...OCI, namespace: NS, name: 'hello' });
+    expect(oci?.metadata.annotations?.['reconcile.fluxcd.io/requestedAt']).toBeDefined();
   });
 
   it('deleting the HelmRelease uninstalls the release', async () => {
