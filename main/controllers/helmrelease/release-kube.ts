@@ -15,7 +15,10 @@ export async function releaseKube(
   signal: AbortSignal,
 ): Promise<KubeAccess> {
   const ns = hr.metadata.namespace ?? '';
-  const sa = hr.spec.serviceAccountName ? { serviceAccount: hr.spec.serviceAccountName } : {};
+  // Flux impersonates the account in the HelmRelease's namespace; the helper's `serviceAccount` would take the
+  // release (target) namespace, so name the user in full.
+  const name = hr.spec.serviceAccountName;
+  const sa = name ? { impersonate: `system:serviceaccount:${ns}:${name}` } : {};
   const secretRef = hr.spec.kubeConfig?.secretRef;
   if (!secretRef) return { ...own(), trusted: true, ...sa };
   const secret = await client.tryGet<SecretObject>(
