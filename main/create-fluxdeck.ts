@@ -14,6 +14,7 @@ import { fluxKinds } from './flux/kinds.ts';
 import { HelmClient } from './helm/index.ts';
 import { AuthHealthRegistry } from './kube/auth-health.ts';
 import { type KubeconfigStore, openKubeconfigStore } from './kube/kubeconfig-store.ts';
+import { kubeconfigYamlFor } from './kube/kubeconfig-yaml.ts';
 import { WorkerPool } from './kustomize/index.ts';
 import { type Inbox, type InboxFeed, openInbox, type RuleSettings, startInboxFeed } from './notify/index.ts';
 import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
@@ -57,6 +58,8 @@ export interface FluxdeckOptions {
   concurrency?: { GitRepository?: number; Kustomization?: number };
   /** Largest object a Bucket source may hold, in bytes (default 64 MiB). */
   bucketMaxObjectBytes?: number;
+  /** The Helm helper binary; default: found by main/helm/helper-path.ts. */
+  helmHelper?: string;
   /** Where git credentials the user enters in the editor are kept (default: memory; the desktop app: the keychain). */
   credentials?: CredentialStore;
   /** The alert inbox (main/notify/README.md); the database is `<dataDir>/inbox.db` unless `path` says otherwise. */
@@ -113,10 +116,18 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
   const git = new GitSource({ cacheDir: join(dataDir, 'cache', 'git'), store, workers: opts.workers?.git ?? 1 });
   const builds = new WorkerPool({ size: opts.workers?.builds ?? 2 });
   let paused = false;
-  // One Helm helper process for the app, started by the first chart or release that needs it.
+  // One Helm helper for every cluster, started on the first Helm call (most sessions never run one).
   let helmClient: HelmClient | undefined;
-  const helm = (): HelmClient => (helmClient ??= new HelmClient({ logger: logger.child({ part: 'helm' }) }));
-  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, isPaused: () => paused, helm });
+  const helm = (): HelmClient =>
+    (helmClient ??= new HelmClient({
+      logger: logger.child({ part: 'helm' }),
+      ...(opts.helmHelper ? { path: opts.helmHelper } : {}),
+    }));
+  const kubeAccess = (context: string): { kubeconfig: string; context: string } => ({
+    kubeconfig: kubeconfigYamlFor(kubeconfigs.current().config, context),
+    context,
+  });
+  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, helm, kubeAccess, isPaused: () => paused });
   const registry = new ClusterRegistry({
     kubeconfigs,
     createCache: kubeCacheFactory,
@@ -190,7 +201,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
 /** The Flux controllers' plugin for every cluster session, from the options and the engine's shared parts. */
 function fluxPlugin(
   opts: FluxdeckOptions,
-  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'builds' | 'identity' | 'isPaused' | 'helm'> & {
+  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'builds' | 'identity' | 'isPaused' | 'helm' | 'kubeAccess'> & {
     bus: EventBus<FluxdeckEvents>;
   },
 ): FluxSessionPlugin {
@@ -225,8 +236,22 @@ function startInbox(
     events: bus,
     clusters: registry,
     kinds: {
-      sources: [fluxKinds.GitRepository, fluxKinds.OCIRepository, fluxKinds.Bucket],
-      suspendable: [fluxKinds.GitRepository, fluxKinds.OCIRepository, fluxKinds.Bucket, fluxKinds.Kustomization],
+      sources: [
+        fluxKinds.GitRepository,
+        fluxKinds.OCIRepository,
+        fluxKinds.Bucket,
+        fluxKinds.HelmRepository,
+        fluxKinds.HelmChart,
+      ],
+      suspendable: [
+        fluxKinds.GitRepository,
+        fluxKinds.OCIRepository,
+        fluxKinds.Bucket,
+        fluxKinds.HelmRepository,
+        fluxKinds.HelmChart,
+        fluxKinds.Kustomization,
+        fluxKinds.HelmRelease,
+      ],
     },
     logger,
     ...(opts.inbox?.rules ? { settings: opts.inbox.rules } : {}),

@@ -12,7 +12,7 @@ import type { EventSink } from '../engine/event-bus.ts';
 import { LeaderElector } from '../engine/leader-election.ts';
 import { kubeLeaseStore } from '../engine/lease-store.ts';
 import { Annotation } from '../flux/meta.ts';
-import type { HelmClient } from '../helm/index.ts';
+import type { HelmClient, KubeAccess } from '../helm/index.ts';
 import { isKubeError } from '../kube/kube-error.ts';
 import type { WorkerPool } from '../kustomize/index.ts';
 import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
@@ -24,6 +24,7 @@ import { detectFluxControllers, type FluxDetection } from './crds/detect-flux.ts
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
 import { helmChartController } from './helmchart/controller.ts';
+import { helmReleaseController } from './helmrelease/controller.ts';
 import { helmRepositoryController } from './helmrepository/controller.ts';
 import { kustomizationController } from './kustomization/controller.ts';
 import { RemoteClients } from './kustomization/target-client.ts';
@@ -58,6 +59,8 @@ export interface FluxSessionDeps {
   concurrency?: { GitRepository?: number; Kustomization?: number };
   /** Largest object a Bucket source may hold (bytes). */
   bucketMaxObjectBytes?: number;
+  /** A context of the user's kubeconfigs as kubeconfig text for the Helm helper (in memory only: it holds credentials). */
+  kubeAccess?: (context: string) => KubeAccess;
   isPaused(): boolean;
   /** The Helm helper client, shared by every cluster: started on first call, disposed when Fluxdeck stops. */
   helm: () => HelmClient;
@@ -220,12 +223,6 @@ class SessionRun {
             }),
           ]
         : []),
-      ...(served.has('HelmRepository')
-        ? [helmRepositoryController({ session, store: deps.store, events: deps.events })]
-        : []),
-      ...(served.has('HelmChart')
-        ? [helmChartController({ session, store: deps.store, events: deps.events, helm: deps.helm })]
-        : []),
       gitRepositoryController({
         session,
         git: deps.git,
@@ -242,6 +239,7 @@ class SessionRun {
         remotes: this.remotes,
         concurrency: deps.concurrency?.Kustomization,
       }),
+      ...this.helmControllers(served),
     ];
     const manager = new ControllerManager({
       cluster: session.context,
@@ -255,6 +253,20 @@ class SessionRun {
     manager.start();
     if (deps.isPaused()) manager.pause(true);
     session.setStatus({ role: deps.isPaused() ? 'paused' : 'reconciling', message: undefined });
+  }
+
+  /** The Helm controllers, where the cluster serves their kinds and the app has a Helm helper. */
+  private helmControllers(served: Set<string>): Controller[] {
+    const { session, deps } = this;
+    const { helm, kubeAccess, store, events } = deps;
+    return [
+      ...(served.has('HelmRepository') ? [helmRepositoryController({ session, store, events })] : []),
+      ...(served.has('HelmChart') ? [helmChartController({ session, store, events, helm })] : []),
+      // Releases need the user's kubeconfig for the helper; a session without one (tests) leaves them alone.
+      ...(served.has('HelmRelease') && kubeAccess
+        ? [helmReleaseController({ session, store, events, helm, kubeAccess: () => kubeAccess(session.context) })]
+        : []),
+    ];
   }
 
   private follow(message: string): void {

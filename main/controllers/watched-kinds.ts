@@ -16,6 +16,7 @@ export const OPTIONAL_KINDS: readonly ResourceType[] = [
   fluxKinds.Bucket,
   fluxKinds.HelmRepository,
   fluxKinds.HelmChart,
+  fluxKinds.HelmRelease,
 ].map(typeOf);
 
 const sameType = (a: ResourceType, b: ResourceType): boolean => a.apiVersion === b.apiVersion && a.kind === b.kind;

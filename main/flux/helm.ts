@@ -1,4 +1,6 @@
 /** `helm.toolkit.fluxcd.io/v2` HelmRelease (helm-controller `api/v2/helmrelease_types.go`). */
+import { createHash } from 'node:crypto';
+
 import { parseDuration } from './duration.ts';
 import type {
   CommonMetadata,
@@ -236,6 +238,9 @@ export const HelmReleaseReason = {
   RetriesExceeded: 'RetriesExceeded',
 } as const;
 
+/** The field manager (and event reporter) of helm-controller. */
+export const HELM_CONTROLLER = 'helm-controller';
+
 export const HELM_RELEASE_DEFAULT_TIMEOUT = '5m0s';
 export const HELM_RELEASE_DEFAULT_MAX_HISTORY = 5;
 
@@ -243,11 +248,20 @@ type HelmReleaseNames = Pick<HelmRelease, 'metadata'> & {
   spec: Pick<HelmReleaseSpec, 'releaseName' | 'targetNamespace' | 'storageNamespace'>;
 };
 
-/** `GetReleaseName`: spec.releaseName, else `[<targetNamespace>-]<name>`. */
+/** Helm's limit on release names. */
+const MAX_RELEASE_NAME_LENGTH = 53;
+
+/**
+ * `GetReleaseName`: spec.releaseName, else `[<targetNamespace>-]<name>`; a name over Helm's 53 characters becomes its
+ * first 40 characters, `-` and the first 12 hex digits of its sha256 (helm-controller's `shortenName`), so two long
+ * names that share a prefix still get different releases.
+ */
 export function helmReleaseName(hr: HelmReleaseNames): string {
-  if (hr.spec.releaseName) return hr.spec.releaseName;
   const name = hr.metadata.name ?? '';
-  return hr.spec.targetNamespace ? `${hr.spec.targetNamespace}-${name}` : name;
+  const full = hr.spec.releaseName || (hr.spec.targetNamespace ? `${hr.spec.targetNamespace}-${name}` : name);
+  if (full.length <= MAX_RELEASE_NAME_LENGTH) return full;
+  const sum = createHash('sha256').update(full).digest('hex');
+  return `${full.slice(0, MAX_RELEASE_NAME_LENGTH - 12 - 1)}-${sum.slice(0, 12)}`;
 }
 
 /** `GetReleaseNamespace`: where the chart's objects go. */

@@ -10,9 +10,13 @@ import { kindFromWords } from '../kind-words.ts';
 export const reconcileCommand: Command = {
   name: 'reconcile',
   summary: 'Request a reconcile and wait for its result (flux reconcile)',
-  usage: 'fluxdeck reconcile (source git|kustomization|helmrelease) NAME [--with-source] [-n NS] [--timeout 5m]',
+  usage:
+    'fluxdeck reconcile (source git|kustomization|helmrelease) NAME [--with-source] [--force] [-n NS] [--timeout 5m]',
   run: async (args, io) => {
-    const { flags, values, positionals } = parseCommand(args, { 'with-source': { type: 'boolean' } });
+    const { flags, values, positionals } = parseCommand(args, {
+      'with-source': { type: 'boolean' },
+      force: { type: 'boolean' },
+    });
     const { kind, rest } = kindFromWords(positionals, 'reconcile');
     const name = rest[0];
     if (!name) throw new UsageError(`reconcile ${kind.kind}: NAME is required`);
@@ -21,6 +25,7 @@ export const reconcileCommand: Command = {
       const ref = { kind, namespace: namespaceOf(flags), name };
       const result = await requestReconcile(client, ref, {
         withSource: values['with-source'] === true,
+        force: values.force === true,
         timeoutMs: flags.timeoutMs,
         signal: io.signal,
         progress: (m) => io.err(`► ${m}\n`),

@@ -16,9 +16,12 @@ export interface FluxObjectRef {
   name: string;
 }
 
+type ObjectReference = { kind: string; name: string; namespace?: string };
+
 type FluxLike = KubeObject & {
-  spec?: { suspend?: boolean; sourceRef?: { kind: string; name: string; namespace?: string }; type?: string };
-  status?: FluxStatus;
+  spec?: { suspend?: boolean; sourceRef?: ObjectReference; chartRef?: ObjectReference; type?: string };
+  /** HelmRelease: `<namespace>/<name>` of the HelmChart made from spec.chart. */
+  status?: FluxStatus & { helmChart?: string };
 };
 
 export type Progress = (message: string) => void;
@@ -50,10 +53,16 @@ export const describeFluxRef = (ref: FluxObjectRef): string => `${ref.kind.kind}
 
 /** The source an object reads from (Kustomization `sourceRef`), as a reference, if it is a Flux kind. */
 export function sourceOf(obj: FluxLike): FluxObjectRef | undefined {
-  const ref = obj.spec?.sourceRef;
+  const ref = obj.spec?.sourceRef ?? obj.spec?.chartRef ?? helmChartOf(obj.status?.helmChart);
   const kind = ref && fluxKind(ref.kind);
   if (!ref || !kind) return undefined;
   return { kind, namespace: ref.namespace ?? obj.metadata.namespace ?? '', name: ref.name };
+}
+
+/** A HelmRelease's generated HelmChart, from `status.helmChart` (`<namespace>/<name>`). */
+function helmChartOf(nsName: string | undefined): ObjectReference | undefined {
+  const [namespace, name] = nsName?.split('/') ?? [];
+  return namespace && name ? { kind: 'HelmChart', namespace, name } : undefined;
 }
 
 /**
@@ -63,7 +72,15 @@ export function sourceOf(obj: FluxLike): FluxObjectRef | undefined {
 export async function requestReconcile(
   client: ClusterClient,
   ref: FluxObjectRef,
-  opts: { withSource?: boolean; timeoutMs?: number; signal?: AbortSignal; progress?: Progress; pollMs?: number } = {},
+  opts: {
+    withSource?: boolean;
+    /** HelmRelease: also `reconcile.fluxcd.io/forceAt` with the same value, a one-off forced upgrade (`flux --force`). */
+    force?: boolean;
+    timeoutMs?: number;
+    signal?: AbortSignal;
+    progress?: Progress;
+    pollMs?: number;
+  } = {},
 ): Promise<RequestResult> {
   const progress = opts.progress ?? (() => undefined);
   const current = await getFlux(client, ref, opts.signal);
@@ -74,7 +91,7 @@ export async function requestReconcile(
   if (opts.withSource) {
     const source = sourceOf(current);
     if (source) {
-      const result = await requestReconcile(client, source, { ...opts, withSource: false });
+      const result = await requestReconcile(client, source, { ...opts, withSource: false, force: false });
       if (!result.ready)
         throw new FluxRequestError(`${describeFluxRef(source)} reconciliation failed: ${result.message}`);
     }
@@ -83,7 +100,14 @@ export async function requestReconcile(
   progress(`annotating ${describeFluxRef(ref)}`);
   await client.patch(
     keyOf(ref),
-    { metadata: { annotations: { [Annotation.ReconcileRequestedAt]: requestedAt } } },
+    {
+      metadata: {
+        annotations: {
+          [Annotation.ReconcileRequestedAt]: requestedAt,
+          ...(opts.force ? { [Annotation.ForceAt]: requestedAt } : {}),
+        },
+      },
+    },
     'merge',
     {
       fieldManager: CLIENT_SIDE_APPLY_MANAGER,

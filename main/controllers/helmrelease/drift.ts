@@ -1,0 +1,76 @@
+import { parseAllDocuments } from 'yaml';
+
+import { HELM_CONTROLLER } from '../../flux/helm.ts';
+import type { ChangeSetEntry } from '../../kube/change-set.ts';
+import type { ClusterClient } from '../../kube/cluster-client.ts';
+import { ResourceManager } from '../../kube/resource-manager.ts';
+import type { KubeObject } from '../../util/kube-object.ts';
+
+/**
+ * Drift detection of a Helm release (flux-behaviour.md §4.3): the manifest in Helm's storage (not a new render) is
+ * compared with the cluster by a server-side dry-run apply as helm-controller, so defaults never count as drift.
+ * Objects labelled or annotated `helm.toolkit.fluxcd.io/driftDetection: disabled` are left out.
+ */
+
+const DISABLED_KEY = 'helm.toolkit.fluxcd.io/driftDetection';
+const OWNER = { field: HELM_CONTROLLER, group: 'helm.toolkit.fluxcd.io' };
+
+export interface ReleaseDrift {
+  /** Objects that would be created or changed. */
+  drifted: ChangeSetEntry[];
+  /** Their desired state (from the stored manifest), for correction. */
+  objects: KubeObject[];
+}
+
+const disabled = (o: KubeObject): boolean =>
+  o.metadata.labels?.[DISABLED_KEY] === 'disabled' || o.metadata.annotations?.[DISABLED_KEY] === 'disabled';
+
+/** The release manifest's objects, namespaced ones defaulted to the release namespace as Helm does. */
+export async function manifestObjects(
+  client: ClusterClient,
+  manifest: string,
+  namespace: string,
+): Promise<KubeObject[]> {
+  const out: KubeObject[] = [];
+  for (const doc of parseAllDocuments(manifest)) {
+    const obj = doc.toJS() as KubeObject | null;
+    if (!obj?.kind || !obj.apiVersion || disabled(obj)) continue;
+    const info = await client.mapper.resolve(obj.apiVersion, obj.kind);
+    if (info.namespaced && !obj.metadata.namespace) obj.metadata = { ...obj.metadata, namespace };
+    out.push(obj);
+  }
+  return out;
+}
+
+export async function releaseDrift(
+  client: ClusterClient,
+  objects: KubeObject[],
+  signal: AbortSignal,
+): Promise<ReleaseDrift> {
+  const rm = new ResourceManager(client, { owner: OWNER });
+  const diffs = await rm.diffAll(objects, { signal });
+  const drifted: ChangeSetEntry[] = [];
+  const desired: KubeObject[] = [];
+  for (const d of diffs) {
+    if ('error' in d) throw d.error;
+    if (d.entry.action !== 'created' && d.entry.action !== 'configured') continue;
+    const { ref } = d.entry;
+    const obj = objects.find(
+      (o) => o.kind === ref.kind && o.metadata.name === ref.name && (o.metadata.namespace ?? '') === ref.namespace,
+    );
+    if (!obj) continue;
+    drifted.push(d.entry);
+    desired.push(obj);
+  }
+  return { drifted, objects: desired };
+}
+
+/** Puts drifted objects back (mode `enabled`): applied as helm-controller, taking the fields back. */
+export function correctDrift(
+  client: ClusterClient,
+  objects: KubeObject[],
+  signal: AbortSignal,
+): Promise<ChangeSetEntry[]> {
+  const rm = new ResourceManager(client, { owner: OWNER });
+  return rm.applyAll(objects, { ...rm.policy(true), signal, verify: true });
+}

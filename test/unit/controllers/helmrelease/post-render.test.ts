@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+
+import { postRendererFor, postRenderersDigest } from '../../../../main/controllers/helmrelease/post-render.ts';
+import type { HelmRelease } from '../../../../main/flux/helm.ts';
+
+const manifest = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+data:
+  a: "1"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+`;
+
+describe('post-renderers', () => {
+  it('applies kustomize patches and images to the rendered manifest, in order', async () => {
+    const spec: Pick<HelmRelease, 'spec'> = {
+      spec: {
+        interval: '5m',
+        postRenderers: [
+          {
+            kustomize: {
+              patches: [
+                {
+                  target: { kind: 'ConfigMap' },
+                  patch: '- op: add\n  path: /metadata/labels\n  value: {team: web}\n',
+                },
+              ],
+            },
+          },
+          { kustomize: { images: [{ name: 'nginx', newTag: '1.28' }] } },
+        ],
+      },
+    };
+    const render = postRendererFor(spec);
+    const out = await render?.(manifest);
+    type Obj = {
+      kind: string;
+      metadata: { labels?: Record<string, string> };
+      spec?: { template: { spec: { containers: { image: string }[] } } };
+    };
+    const objects = parseAllDocuments(out ?? '').map((d) => d.toJS() as Obj);
+    expect(objects.find((o) => o.kind === 'ConfigMap')?.metadata.labels).toEqual({ team: 'web' });
+    const deployment = objects.find((o) => o.kind === 'Deployment');
+    expect(deployment?.spec?.template.spec.containers[0]?.image).toBe('nginx:1.28');
+    expect(postRenderersDigest(spec)).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('is absent without post-renderers', () => {
+    expect(postRendererFor({ spec: { interval: '5m' } })).toBeUndefined();
+    expect(postRenderersDigest({ spec: { interval: '5m', postRenderers: [] } })).toBeUndefined();
+  });
+});
