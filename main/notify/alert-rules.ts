@@ -187,6 +187,11 @@ export function suspendedAlerts(
   return alerts;
 }
 
+/** An OCI HelmRepository is static in Flux v1: it is never fetched and has no Ready condition to go stale. */
+function isStatic(src: FluxObject): boolean {
+  return src.kind === 'HelmRepository' && (src.spec as { type?: string } | undefined)?.type === 'oci';
+}
+
 /**
  * Sources that have not fetched successfully for longer than the setting: Ready not True since its last transition
  * (or since creation when there is no Ready yet). A source that is Ready but simply has no new commits is not stale:
@@ -199,7 +204,7 @@ export function staleSourceAlerts(
 ): AlertInput[] {
   const alerts: AlertInput[] = [];
   for (const src of sources as readonly FluxObject[]) {
-    if (src.spec?.suspend || src.metadata.deletionTimestamp) continue;
+    if (src.spec?.suspend || src.metadata.deletionTimestamp || isStatic(src)) continue;
     const ready = readyOf(src);
     if (ready?.status === 'True') continue;
     const from = Date.parse(ready?.lastTransitionTime ?? src.metadata.creationTimestamp ?? '');

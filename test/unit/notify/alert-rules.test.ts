@@ -279,6 +279,13 @@ describe('source not fetched for a while', () => {
       'GitRepository flux-system/failing has not fetched successfully since 2025-03-10T11:00:00Z; the cluster still gets revision main@sha1:abc from 2025-03-01T00:00:00Z. Last error: authentication required',
     );
   });
+
+  it('leaves OCI HelmRepositories alone: Flux never fetches them, so they have no Ready to wait for', () => {
+    const oci = { ...repo('charts', undefined, { type: 'oci' }), kind: 'HelmRepository' };
+    const http = { ...repo('index', undefined, { type: 'default' }), kind: 'HelmRepository' };
+    const alerts = staleSourceAlerts('prod', [oci, http], { now, settings: DEFAULT_RULE_SETTINGS });
+    expect(alerts.map((a) => a.object?.name)).toEqual(['index']);
+  });
 });
 
 describe('cluster auth failing', () => {
