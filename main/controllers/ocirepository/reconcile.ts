@@ -1,7 +1,7 @@
 import type { ReconcileOutcome } from '../../engine/controller-manager.ts';
-import { type OCIRepository, SourceReason } from '../../flux/source.ts';
+import { type OCIRepository, SourceCondition, SourceReason } from '../../flux/source.ts';
 import type { SourceKind } from '../source/ports.ts';
-import { reconcileSource } from '../source/reconcile.ts';
+import { reconcileSource, SourceFailure } from '../source/reconcile.ts';
 import type { OCIInputs, OCIRepositoryPorts, ResolvedArtifact } from './ports.ts';
 
 /**
@@ -20,10 +20,19 @@ function ociKind(ports: OCIRepositoryPorts): SourceKind<OCIRepository, ResolvedA
   return {
     fetchFailedReason: SourceReason.OCIPullFailed,
     fetch: (repo, auth, signal) => ports.resolve(repo, auth, signal),
-    inputs: (repo) => ({
-      ...(repo.spec.layerSelector && { layerSelector: repo.spec.layerSelector }),
-      ...(repo.spec.ignore !== undefined && { ignore: repo.spec.ignore }),
-    }),
+    inputs: (repo) => {
+      // Verification Fluxdeck cannot do must not pass silently: the artifact is not used unverified.
+      if (repo.spec.verify)
+        throw new SourceFailure(
+          SourceCondition.SourceVerified,
+          SourceReason.VerificationError,
+          `spec.verify (${repo.spec.verify.provider}) is not supported by Fluxdeck yet, so the artifact is not used; remove spec.verify to use it unverified, or let Flux in the cluster reconcile this object`,
+        );
+      return {
+        ...(repo.spec.layerSelector && { layerSelector: repo.spec.layerSelector }),
+        ...(repo.spec.ignore !== undefined && { ignore: repo.spec.ignore }),
+      };
+    },
     sameInputs: (_repo, s, inputs) =>
       (s.observedIgnore ?? undefined) === inputs.ignore &&
       JSON.stringify(s.observedLayerSelector ?? {}) === JSON.stringify(inputs.layerSelector ?? {}),

@@ -215,7 +215,9 @@ class SourceRun<T extends SourceObject, F extends Fetched, I> {
 
   private async fail(err: SourceFailure): Promise<ReconcileOutcome> {
     const e = { reason: err.reason, message: err.message };
-    this.status.conditions = markTrue(this.status.conditions, { type: err.condition, ...e }, this.ctx);
+    // SourceVerified is of positive polarity: a failed verification sets it False; the other failures are set True.
+    const mark = err.condition === SourceCondition.SourceVerified ? markFalse : markTrue;
+    this.status.conditions = mark(this.status.conditions, { type: err.condition, ...e }, this.ctx);
     this.status.conditions = markReconciling(
       this.status.conditions,
       { reason: Reason.ProgressingWithRetry, message: err.message },

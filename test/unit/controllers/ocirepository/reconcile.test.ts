@@ -122,6 +122,25 @@ describe('OCIRepository reconcile', () => {
     expect(h.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'OCIArtifactPullFailed' });
   });
 
+  it('refuses spec.verify it cannot do: SourceVerified False, Ready False, nothing pulled', async () => {
+    const { h, ports } = harness();
+    const out = await reconcileOCIRepository(
+      repo({ verify: { provider: 'cosign' } }),
+      ports,
+      AbortSignal.timeout(5000),
+    );
+    const last = h.statuses.at(-1);
+    expect(out.error).toBeInstanceOf(Error);
+    expect(h.stored).toEqual([]);
+    expect(last?.artifact).toBeUndefined();
+    expect(last?.conditions?.find((c) => c.type === 'SourceVerified')).toMatchObject({
+      status: 'False',
+      reason: 'VerificationError',
+    });
+    expect(ready(last)).toMatchObject({ status: 'False', reason: 'VerificationError' });
+    expect(ready(last)?.message).toContain('not supported by Fluxdeck yet');
+  });
+
   it('passes the dockerconfigjson Secret to the registry and fails clearly when it is missing', async () => {
     const { h, ports } = harness();
     await reconcileOCIRepository(repo({ secretRef: { name: 'regcred' } }), ports, AbortSignal.timeout(5000));
