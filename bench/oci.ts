@@ -9,8 +9,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +17,7 @@ import { pullOciArtifact, resolveOciArtifact } from '../main/controllers/ocirepo
 import { reconcileOCIRepository } from '../main/controllers/ocirepository/reconcile.ts';
 import type { OCIRepository } from '../main/flux/source.ts';
 import { ArtifactStore } from '../main/sources/artifacts/artifact-store.ts';
+import { countingProxy } from '../test/support/counting-proxy.ts';
 import { startRegistry } from '../test/support/registry.ts';
 import { ensureTool } from '../test/tools/tools.ts';
 import { benchLine, median } from './report.ts';
@@ -26,26 +25,6 @@ import { benchLine, median } from './report.ts';
 const exec = promisify(execFile);
 const [FILES = 5000, MB = 50] = process.argv.slice(2).map(Number);
 const RUNS = 3;
-
-/** A counting HTTP proxy in front of the registry: every request and every response byte passes through it. */
-async function countingProxy(
-  target: string,
-): Promise<{ host: string; count: { requests: string[]; bytes: number }; close(): void }> {
-  const count = { requests: [] as string[], bytes: 0 };
-  const [host, port] = target.split(':');
-  const server = createServer((req, res) => {
-    count.requests.push(`${req.method} ${req.url?.replace(/\?.*/, '')}`);
-    const up = request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.on('data', (c: Buffer) => (count.bytes += c.length));
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, count, close: () => server.close() };
-}
 
 async function writeTree(dir: string): Promise<void> {
   const size = Math.floor((MB << 20) / FILES);
@@ -86,7 +65,7 @@ async function reconcile(repo: OCIRepository, store: ArtifactStore): Promise<OCI
 async function main(): Promise<void> {
   const [registry, flux] = await Promise.all([startRegistry(), ensureTool('flux')]);
   const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-bench-oci-'));
-  const proxy = await countingProxy(registry.host);
+  const proxy = await countingProxy(registry);
   try {
     await writeTree(join(dir, 'src'));
     const url = `oci://${registry.host}/bench/app:v1`;
@@ -130,7 +109,7 @@ async function main(): Promise<void> {
     await reconcile(viaProxy, store);
     const noopMs = performance.now() - t0;
     console.log(
-      `no-op reconcile: ${noopMs.toFixed(0)}ms, ${proxy.count.requests.length} request(s) [${proxy.count.requests.join(', ')}], ${proxy.count.bytes} bytes downloaded`,
+      `no-op reconcile: ${noopMs.toFixed(0)}ms, ${proxy.requests.length} request(s) [${proxy.requests.join(', ')}], ${proxy.bytes()} bytes downloaded`,
     );
     console.log(
       benchLine(
@@ -141,7 +120,7 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    proxy.close();
+    await proxy.stop();
     await registry.stop();
     await rm(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createServer, request } from 'node:http';
+import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 import { signRequest } from '../../main/sources/bucket/sigv4.ts';
@@ -119,37 +119,4 @@ export async function deleteObject(server: S3Server, keys: S3Keys, bucket: strin
 }
 
 /** A plain HTTP proxy in front of the server that records each request line, to see what a client downloaded. */
-export interface CountingProxy {
-  host: string;
-  /** `METHOD path?query` of every request, in arrival order. */
-  requests: string[];
-  stop(): Promise<void>;
-}
-
-export async function countingProxy(server: S3Server): Promise<CountingProxy> {
-  const requests: string[] = [];
-  const [targetHost, targetPort] = server.host.split(':');
-  const proxy = createServer((req, res) => {
-    requests.push(`${req.method ?? ''} ${req.url ?? ''}`);
-    const upstream = request(
-      { hostname: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
-  return {
-    host: `127.0.0.1:${port}`,
-    requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        proxy.closeAllConnections();
-        proxy.close(() => resolve());
-      }),
-  };
-}
+export { type CountingProxy, countingProxy } from './counting-proxy.ts';
