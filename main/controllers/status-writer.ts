@@ -1,5 +1,6 @@
 import { FLUX_FINALIZER } from '../flux/meta.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
+import { errorChain } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube-object.ts';
 
 /**
@@ -85,4 +86,17 @@ export async function setFinalizer(
   await client.patch(keyOf(obj), { metadata: { finalizers, resourceVersion: obj.metadata.resourceVersion } }, 'merge', {
     fieldManager,
   });
+}
+
+/**
+ * Writes the status of a failed attempt. Undefined when written; when the write fails too, an error that says both,
+ * so the log shows the failure even though the object could not.
+ */
+export async function writeFailureStatus(write: () => Promise<void>, failure: string): Promise<Error | undefined> {
+  try {
+    await write();
+    return undefined;
+  } catch (err) {
+    return new Error(`${failure}; and the status could not be written: ${errorChain(err)}`, { cause: err });
+  }
 }

@@ -134,6 +134,20 @@ export function markStalled(
   return markTrue(deleteCondition(conditions, ConditionType.Reconciling), { ...c, type: ConditionType.Stalled }, ctx);
 }
 
+/**
+ * Ready=False with the failure, and Reconciling kept as it is or else set to ProgressingWithRetry: what the
+ * kustomize and helm controllers record when an attempt fails and will be retried.
+ */
+export function markRetrying(
+  conditions: Conditions,
+  failure: { reason: string; message: string },
+  ctx: ConditionContext,
+): Condition[] {
+  const out = markFalse(conditions, { type: ConditionType.Ready, ...failure }, ctx);
+  if (out.some((c) => c.type === ConditionType.Reconciling)) return out;
+  return markReconciling(out, { reason: Reason.ProgressingWithRetry, message: failure.message }, ctx);
+}
+
 export function deleteCondition(conditions: Conditions, type: string): Condition[] {
   return (conditions ?? []).filter((c) => c.type !== type);
 }

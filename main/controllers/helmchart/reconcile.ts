@@ -12,6 +12,7 @@ import { parseDuration } from '../../flux/duration.ts';
 import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
 import { type HelmChart, SourceCondition, SourceReason } from '../../flux/source.ts';
 import { errorChain } from '../../util/errors.ts';
+import { writeFailureStatus } from '../status-writer.ts';
 import {
   BuildReason,
   type CachedChart,
@@ -201,15 +202,8 @@ class ChartRun {
       this.ctx,
     );
     this.status.conditions = markFalse(this.status.conditions, { type: ConditionType.Ready, ...e }, this.ctx);
-    try {
-      await this.write();
-    } catch (writeErr) {
-      return {
-        error: new Error(`${err.message}; and the status could not be written: ${errorChain(writeErr)}`, {
-          cause: writeErr,
-        }),
-      };
-    }
+    const unwritten = await writeFailureStatus(() => this.write(), err.message);
+    if (unwritten) return { error: unwritten };
     this.ports.event(this.chart, { type: 'Warning', ...e });
     return { error: err };
   }

@@ -6,6 +6,7 @@ import {
   isReady,
   markFalse,
   markReconciling,
+  markRetrying,
   markStalled,
   markUnknown,
 } from '../../flux/conditions.ts';
@@ -20,6 +21,7 @@ import {
 } from '../../flux/helm.ts';
 import { Annotation, ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
 import { errorChain } from '../../util/errors.ts';
+import { writeFailureStatus } from '../status-writer.ts';
 import { type Plan, planRelease, shouldResetFailures } from './planner.ts';
 import type { HelmReleasePorts, LocalChart, ReleaseActions, ReleaseTargetOf } from './ports.ts';
 import { postRenderersDigest } from './post-render.ts';
@@ -384,25 +386,9 @@ class HelmReleaseRun {
   }
 
   private async fail(reason: string, message: string, retryAfterMs: number): Promise<ReconcileOutcome> {
-    this.status.conditions = markFalse(
-      this.status.conditions,
-      { type: ConditionType.Ready, reason, message },
-      this.ctx,
-    );
-    if (!getCondition(this.status.conditions, ConditionType.Reconciling)) {
-      this.status.conditions = markReconciling(
-        this.status.conditions,
-        { reason: Reason.ProgressingWithRetry, message },
-        this.ctx,
-      );
-    }
-    try {
-      await this.write();
-    } catch (err) {
-      return {
-        error: new Error(`${message}; and the status could not be written: ${errorChain(err)}`, { cause: err }),
-      };
-    }
+    this.status.conditions = markRetrying(this.status.conditions, { reason, message }, this.ctx);
+    const unwritten = await writeFailureStatus(() => this.write(), message);
+    if (unwritten) return { error: unwritten };
     this.ports.event(this.hr, { type: 'Warning', reason, message });
     return { requeueAfterMs: retryAfterMs, failure: message };
   }

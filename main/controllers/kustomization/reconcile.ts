@@ -6,6 +6,7 @@ import {
   getCondition,
   markFalse,
   markReconciling,
+  markRetrying,
   markTrue,
   markUnknown,
 } from '../../flux/conditions.ts';
@@ -22,6 +23,7 @@ import type { Artifact } from '../../flux/source.ts';
 import { changed, type ChangeSetEntry, changeSetMessage } from '../../kube/change-set.ts';
 import { inventoryFromChangeSet, inventoryRefs, staleObjects } from '../../kube/inventory.ts';
 import { errorChain } from '../../util/errors.ts';
+import { writeFailureStatus } from '../status-writer.ts';
 import { checkDependencies } from './dependencies.ts';
 import type { Applier, KustomizationPorts } from './ports.ts';
 
@@ -253,25 +255,9 @@ class KustomizationRun {
   }
 
   private async fail(reason: string, message: string, retryAfterMs: number): Promise<ReconcileOutcome> {
-    this.status.conditions = markFalse(
-      this.status.conditions,
-      { type: ConditionType.Ready, reason, message },
-      this.ctx,
-    );
-    if (!getCondition(this.status.conditions, ConditionType.Reconciling)) {
-      this.status.conditions = markReconciling(
-        this.status.conditions,
-        { reason: Reason.ProgressingWithRetry, message },
-        this.ctx,
-      );
-    }
-    try {
-      await this.write();
-    } catch (err) {
-      return {
-        error: new Error(`${message}; and the status could not be written: ${errorChain(err)}`, { cause: err }),
-      };
-    }
+    this.status.conditions = markRetrying(this.status.conditions, { reason, message }, this.ctx);
+    const unwritten = await writeFailureStatus(() => this.write(), message);
+    if (unwritten) return { error: unwritten };
     this.ports.event(this.ks, {
       type: 'Warning',
       reason,

@@ -12,6 +12,7 @@ import { parseDuration } from '../../flux/duration.ts';
 import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
 import { SourceCondition, SourceReason } from '../../flux/source.ts';
 import { errorChain } from '../../util/errors.ts';
+import { writeFailureStatus } from '../status-writer.ts';
 import type { Fetched, SourceKind, SourceObject, SourcePorts } from './ports.ts';
 
 /**
@@ -224,15 +225,8 @@ class SourceRun<T extends SourceObject, F extends Fetched, I> {
       this.ctx,
     );
     this.status.conditions = markFalse(this.status.conditions, { type: ConditionType.Ready, ...e }, this.ctx);
-    try {
-      await this.write();
-    } catch (writeErr) {
-      return {
-        error: new Error(`${err.message}; and the status could not be written: ${errorChain(writeErr)}`, {
-          cause: writeErr,
-        }),
-      };
-    }
+    const unwritten = await writeFailureStatus(() => this.write(), err.message);
+    if (unwritten) return { error: unwritten };
     this.ports.event(this.obj, { type: 'Warning', ...e });
     // Sources retry with the queue's exponential backoff, as source-controller does.
     return { error: err };
