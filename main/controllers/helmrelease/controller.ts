@@ -14,6 +14,7 @@ import type { KubeObject } from '../../util/kube-object.ts';
 import type { FluxEventSink } from '../flux-events.ts';
 import type { SourceObject } from '../source/ports.ts';
 import { setFinalizer, StatusWriter } from '../status-writer.ts';
+import { artifactChanged, becameReady, nsName } from '../watch-triggers.ts';
 import { chartMetadata, chartSourceRef, helmChartFromTemplate } from './chart-source.ts';
 import { correctDrift, manifestObjects, releaseDrift } from './drift.ts';
 import type { HelmReleasePorts, LocalChart, ReleaseActions } from './ports.ts';
@@ -58,24 +59,6 @@ export function helmReleaseController(deps: HelmReleaseControllerDeps): Controll
       { type: HR, map: (e) => (becameReady(e) ? dependentsOf(e.object, session) : []) },
     ],
   };
-}
-
-const nsName = (o: KubeObject): { namespace: string; name: string } => ({
-  namespace: o.metadata.namespace ?? '',
-  name: o.metadata.name ?? '',
-});
-
-function artifactChanged(e: CacheEvent): boolean {
-  const stamp = (o: KubeObject | undefined): string | undefined => {
-    const a = (o as SourceObject | undefined)?.status?.artifact;
-    return a && `${a.revision}|${a.digest}`;
-  };
-  return e.type !== 'deleted' && stamp(e.object) !== undefined && stamp(e.object) !== stamp(e.old);
-}
-
-function becameReady(e: CacheEvent): boolean {
-  const ready = (o: KubeObject | undefined): boolean => isReady((o as HelmRelease | undefined)?.status?.conditions);
-  return e.type === 'modified' && ready(e.object) && !ready(e.old);
 }
 
 function usersOf(source: KubeObject, session: ClusterSession): { namespace: string; name: string }[] {

@@ -1,7 +1,7 @@
 import type { HelmRelease } from '../../flux/helm.ts';
 import type { KubeAccess } from '../../helm/index.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
-import type { SecretObject } from '../../kube/secrets.ts';
+import { readKubeconfigSecret } from '../kubeconfig-secret.ts';
 
 /**
  * How the helper reaches the cluster a HelmRelease deploys to: the session's own context (trusted: it is the
@@ -21,13 +21,6 @@ export async function releaseKube(
   const sa = name ? { impersonate: `system:serviceaccount:${ns}:${name}` } : {};
   const secretRef = hr.spec.kubeConfig?.secretRef;
   if (!secretRef) return { ...own(), trusted: true, ...sa };
-  const secret = await client.tryGet<SecretObject>(
-    { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: secretRef.name },
-    { signal },
-  );
-  if (!secret) throw new Error(`kubeConfig secret '${ns}/${secretRef.name}' not found`);
-  const keyName = secretRef.key ?? (secret.data?.value !== undefined ? 'value' : 'value.yaml');
-  const value = secret.data?.[keyName];
-  if (value === undefined) throw new Error(`kubeConfig secret '${ns}/${secretRef.name}' has no key '${keyName}'`);
-  return { kubeconfig: Buffer.from(value, 'base64').toString('utf8'), ...sa };
+  const { kubeconfig } = await readKubeconfigSecret(client, ns, secretRef, signal);
+  return { kubeconfig, ...sa };
 }

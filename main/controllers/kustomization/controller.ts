@@ -17,6 +17,7 @@ import type { KubeObject } from '../../util/kube-object.ts';
 import type { FluxEventSink } from '../flux-events.ts';
 import type { SourceObject } from '../source/ports.ts';
 import { setFinalizer, StatusWriter } from '../status-writer.ts';
+import { artifactChanged, becameReady, nsName } from '../watch-triggers.ts';
 import { watchedSourceTypes } from '../watched-kinds.ts';
 import { buildKustomization, hasDirectory } from './build.ts';
 import { dependentsOf } from './dependencies.ts';
@@ -65,29 +66,6 @@ export function kustomizationController(deps: KustomizationControllerDeps): Cont
       },
     ],
   };
-}
-
-const nsName = (o: KubeObject): { namespace: string; name: string } => ({
-  namespace: o.metadata.namespace ?? '',
-  name: o.metadata.name ?? '',
-});
-
-/**
- * A source's artifact changed: a new revision, or the same revision written again (after a takeover by another
- * instance, whose artifact store did not have it yet).
- */
-function artifactChanged(e: CacheEvent): boolean {
-  const stamp = (o: KubeObject | undefined): string | undefined => {
-    const a = (o as SourceObject | undefined)?.status?.artifact;
-    return a && `${a.revision}|${a.lastUpdateTime}`;
-  };
-  return e.type !== 'deleted' && stamp(e.object) !== undefined && stamp(e.object) !== stamp(e.old);
-}
-
-function becameReady(e: CacheEvent): boolean {
-  if (e.type !== 'modified') return false;
-  const ready = (o: KubeObject | undefined): boolean => isReady((o as Kustomization | undefined)?.status?.conditions);
-  return ready(e.object) && !ready(e.old);
 }
 
 function usersOf(source: KubeObject, session: ClusterSession): { namespace: string; name: string }[] {

@@ -1,6 +1,6 @@
 import type { Kustomization } from '../../flux/kustomize.ts';
 import { type ClusterClient, clusterFromKubeconfigYaml } from '../../kube/cluster-client.ts';
-import type { SecretObject } from '../../kube/secrets.ts';
+import { readKubeconfigSecret } from '../kubeconfig-secret.ts';
 
 /**
  * Clients for remote clusters (`kubeConfig.secretRef`), kept per Secret version: building one per reconcile would
@@ -39,18 +39,9 @@ export async function targetClient(
   const secretRef = ks.spec.kubeConfig?.secretRef;
   let target = client;
   if (secretRef) {
-    const secret = await client.tryGet<SecretObject>(
-      { apiVersion: 'v1', kind: 'Secret', namespace: ns, name: secretRef.name },
-      { signal },
-    );
-    if (!secret) throw new Error(`kubeConfig secret '${ns}/${secretRef.name}' not found`);
-    const keyName = secretRef.key ?? (secret.data?.value !== undefined ? 'value' : 'value.yaml');
-    const value = secret.data?.[keyName];
-    if (value === undefined) throw new Error(`kubeConfig secret '${ns}/${secretRef.name}' has no key '${keyName}'`);
-    target = remotes.get(`${ns}/${secretRef.name}/${keyName}`, secret.metadata.resourceVersion ?? '', () =>
-      clusterFromKubeconfigYaml(Buffer.from(value, 'base64').toString('utf8'), {
-        label: `Secret ${ns}/${secretRef.name}`,
-      }),
+    const remote = await readKubeconfigSecret(client, ns, secretRef, signal);
+    target = remotes.get(remote.id, remote.version, () =>
+      clusterFromKubeconfigYaml(remote.kubeconfig, { label: `Secret ${ns}/${secretRef.name}` }),
     );
   }
   if (ks.spec.serviceAccountName)
