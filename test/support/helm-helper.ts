@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+
+import { runBuild } from '../tools/run-build.ts';
 
 let built: Promise<string> | undefined;
 
@@ -8,17 +9,14 @@ let built: Promise<string> | undefined;
  * call after a change of the Go source compiles; CI builds it before the tests).
  */
 export function ensureHelmHelper(): Promise<string> {
-  built ??= new Promise((resolve, reject) => {
-    const script = join(import.meta.dirname, '..', '..', 'main', 'helm', 'helper', 'build.sh');
-    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.on('error', (err) => reject(new Error('helm helper: could not run build.sh', { cause: err })));
-    child.on('exit', (code) => {
-      const path = out.trim().split('\n').pop();
-      if (code === 0 && path) resolve(path);
-      else reject(new Error(`helm helper: build failed (exit ${String(code)}); see the messages above`));
-    });
+  built ??= runBuild(
+    join(import.meta.dirname, '..', '..', 'main', 'helm', 'helper', 'build.sh'),
+    [],
+    'helm helper',
+  ).then((out) => {
+    const path = out.trim().split('\n').pop();
+    if (!path) throw new Error('helm helper: build.sh printed no path');
+    return path;
   });
   return built;
 }

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+
+import { runBuild } from './run-build.ts';
 
 const built = new Map<string, Promise<string>>();
 
@@ -11,21 +12,13 @@ const built = new Map<string, Promise<string>>();
 export function ensureTool(name: string): Promise<string> {
   let path = built.get(name);
   if (!path) {
-    path = new Promise((resolve, reject) => {
-      const child = spawn('bash', [join(import.meta.dirname, 'build.sh'), name], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.on('error', (err) => reject(new Error(`tools: could not run build.sh for ${name}`, { cause: err })));
-      child.on('exit', (code) => {
-        const line = out
-          .trim()
-          .split('\n')
-          .find((l) => l.startsWith(`${name}=`));
-        if (code === 0 && line) resolve(line.slice(name.length + 1));
-        else reject(new Error(`tools: building ${name} failed (exit ${String(code)}); see the messages above`));
-      });
+    path = runBuild(join(import.meta.dirname, 'build.sh'), [name], `tools: building ${name}`).then((out) => {
+      const line = out
+        .trim()
+        .split('\n')
+        .find((l) => l.startsWith(`${name}=`));
+      if (!line) throw new Error(`tools: build.sh printed no path for ${name}`);
+      return line.slice(name.length + 1);
     });
     built.set(name, path);
   }
