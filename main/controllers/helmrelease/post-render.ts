@@ -12,24 +12,47 @@ import { build, MemoryFs, toYaml, toYamlStream } from '../../kustomize/index.ts'
 
 type KustomizePostRenderer = NonNullable<NonNullable<HelmRelease['spec']['postRenderers']>[number]['kustomize']>;
 
-function kustomizeManifest(manifest: string, k: KustomizePostRenderer): string {
+function kustomizeManifest(manifest: string, fields: Record<string, unknown>): string {
   if (manifest.trim() === '') return manifest;
   const kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
     resources: ['helm-output.yaml'],
-    ...(k.patches?.length ? { patches: k.patches } : {}),
-    ...(k.images?.length ? { images: k.images } : {}),
+    ...fields,
   };
   const fs = new MemoryFs({ 'helm-output.yaml': manifest, 'kustomization.yaml': toYaml(kustomization) });
   return toYamlStream(build(fs, '').objects);
 }
 
-/** The post-renderer for the helper, or undefined when the HelmRelease has none. */
-export function postRendererFor(hr: Pick<HelmRelease, 'spec'>): PostRenderer | undefined {
+const stepFields = (k: KustomizePostRenderer): Record<string, unknown> => ({
+  ...(k.patches?.length ? { patches: k.patches } : {}),
+  ...(k.images?.length ? { images: k.images } : {}),
+});
+
+/**
+ * helm-controller's last post-renderer, always run: every object of the release carries
+ * `helm.toolkit.fluxcd.io/name` and `/namespace` (metadata labels only), which is how `flux`, in-cluster Flux and the
+ * graph find what a HelmRelease manages.
+ */
+const originLabels = (hr: Pick<HelmRelease, 'metadata'>): Record<string, unknown> => ({
+  labels: [
+    {
+      pairs: {
+        'helm.toolkit.fluxcd.io/name': hr.metadata.name ?? '',
+        'helm.toolkit.fluxcd.io/namespace': hr.metadata.namespace ?? '',
+      },
+    },
+  ],
+});
+
+/** The post-renderer for the helper: the HelmRelease's kustomize post-renderers in order, then the origin labels. */
+export function postRendererFor(hr: Pick<HelmRelease, 'spec' | 'metadata'>): PostRenderer {
   const steps = (hr.spec.postRenderers ?? []).flatMap((p) => (p.kustomize ? [p.kustomize] : []));
-  if (steps.length === 0) return undefined;
-  return (manifest) => steps.reduce((m, k) => kustomizeManifest(m, k), manifest);
+  return (manifest) =>
+    kustomizeManifest(
+      steps.reduce((m, k) => kustomizeManifest(m, stepFields(k)), manifest),
+      originLabels(hr),
+    );
 }
 
 /**

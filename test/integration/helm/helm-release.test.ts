@@ -197,6 +197,12 @@ describe('HelmRelease from an OCIRepository chart', () => {
     ]);
     expect(hr.metadata.finalizers).toContain('finalizers.fluxcd.io');
     expect(await configMap('web-config')).toMatchObject({ greeting: 'hi', color: 'blue' });
+    // helm-controller's origin labels, by which flux and the graph find what the release manages.
+    const deployment = await client.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'web-web' });
+    expect(deployment.metadata.labels).toMatchObject({
+      'helm.toolkit.fluxcd.io/name': 'web',
+      'helm.toolkit.fluxcd.io/namespace': NS,
+    });
     const listed = await helmJson<{ name: string; status: string; revision: string }[]>(['ls', '-n', NS]);
     expect(listed).toContainEqual(expect.objectContaining({ name: 'web', status: 'deployed', revision: '1' }));
   });

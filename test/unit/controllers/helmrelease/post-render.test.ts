@@ -25,7 +25,8 @@ spec:
 
 describe('post-renderers', () => {
   it('applies kustomize patches and images to the rendered manifest, in order', async () => {
-    const spec: Pick<HelmRelease, 'spec'> = {
+    const spec: Pick<HelmRelease, 'spec' | 'metadata'> = {
+      metadata: { name: 'web', namespace: 'apps' },
       spec: {
         interval: '5m',
         postRenderers: [
@@ -44,21 +45,34 @@ describe('post-renderers', () => {
       },
     };
     const render = postRendererFor(spec);
-    const out = await render?.(manifest);
+    const out = await render(manifest);
     type Obj = {
       kind: string;
       metadata: { labels?: Record<string, string> };
       spec?: { template: { spec: { containers: { image: string }[] } } };
     };
-    const objects = parseAllDocuments(out ?? '').map((d) => d.toJS() as Obj);
-    expect(objects.find((o) => o.kind === 'ConfigMap')?.metadata.labels).toEqual({ team: 'web' });
+    const objects = parseAllDocuments(out).map((d) => d.toJS() as Obj);
+    expect(objects.find((o) => o.kind === 'ConfigMap')?.metadata.labels).toEqual({
+      team: 'web',
+      'helm.toolkit.fluxcd.io/name': 'web',
+      'helm.toolkit.fluxcd.io/namespace': 'apps',
+    });
     const deployment = objects.find((o) => o.kind === 'Deployment');
     expect(deployment?.spec?.template.spec.containers[0]?.image).toBe('nginx:1.28');
     expect(postRenderersDigest(spec)).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
-  it('is absent without post-renderers', () => {
-    expect(postRendererFor({ spec: { interval: '5m' } })).toBeUndefined();
+  it('labels every object with its HelmRelease even without post-renderers, as helm-controller does', async () => {
+    const out = await postRendererFor({ metadata: { name: 'web', namespace: 'apps' }, spec: { interval: '5m' } })(
+      manifest,
+    );
+    const objects = parseAllDocuments(out).map((d) => d.toJS() as { metadata: { labels?: Record<string, string> } });
+    expect(objects).toHaveLength(2);
+    for (const o of objects)
+      expect(o.metadata.labels).toEqual({
+        'helm.toolkit.fluxcd.io/name': 'web',
+        'helm.toolkit.fluxcd.io/namespace': 'apps',
+      });
     expect(postRenderersDigest({ spec: { interval: '5m', postRenderers: [] } })).toBeUndefined();
   });
 });
