@@ -129,6 +129,7 @@ class KustomizationRun {
         Reason.ArtifactFailed,
         `Source artifact not found, retrying in ${wait}`,
         this.ports.requeueDependencyMs,
+        'none',
       );
     }
     const deps = checkDependencies(this.ks, (ns, name) => this.ports.dependency(ns, name), source.artifact.revision);
@@ -254,12 +255,23 @@ class KustomizationRun {
     return { requeueAfterMs: interval };
   }
 
-  private async fail(reason: string, message: string, retryAfterMs: number): Promise<ReconcileOutcome> {
+  /**
+   * Records a failed attempt, with a Warning event unless `event` is 'none': waiting for a source's first artifact is
+   * only recorded in status, as kustomize-controller only logs it, so a cluster starting up does not fill the inbox
+   * with warnings that clear a second later (the source reports its own fetch failures).
+   */
+  private async fail(
+    reason: string,
+    message: string,
+    retryAfterMs: number,
+    event: 'Warning' | 'none' = 'Warning',
+  ): Promise<ReconcileOutcome> {
     this.status.conditions = markRetrying(this.status.conditions, { reason, message }, this.ctx);
     const unwritten = await writeFailureStatus(() => this.write(), message);
     if (unwritten) return { error: unwritten };
+    if (event === 'none') return { requeueAfterMs: retryAfterMs, failure: message };
     this.ports.event(this.ks, {
-      type: 'Warning',
+      type: event,
       reason,
       message,
       ...(this.status.lastAttemptedRevision ? { revision: this.status.lastAttemptedRevision } : {}),

@@ -223,6 +223,15 @@ describe('Kustomization reconcile', () => {
     expect(ready(h.statuses.at(-1))).toEqual({ status: 'False', reason: 'ArtifactFailed', message });
   });
 
+  it("waits for a source's first artifact without a warning event, and warns about a missing source", async () => {
+    const waiting = harness({ source: { found: true, kind: 'GitRepository', supported: true, ready: false } });
+    await reconcileKustomization(ks(), waiting.ports, signal);
+    expect(waiting.events).toEqual([]);
+    const missing = harness({ source: { found: false } });
+    await reconcileKustomization(ks(), missing.ports, signal);
+    expect(missing.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'ArtifactFailed' })]);
+  });
+
   it('reports a missing path', async () => {
     const h = harness({});
     await reconcileKustomization(ks({ path: './missing' }), h.ports, signal);
