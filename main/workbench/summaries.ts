@@ -102,11 +102,24 @@ export function fluxSummary(cluster: string, o: KubeObject): FluxObjectData | un
       ...pick('lastAttempted', str(status.lastAttemptedRevision)),
     },
     ...pick('interval', str(spec.interval)),
-    ...pick('url', str(spec.url)),
+    ...pick('url', str(spec.url) ?? bucketUrl(spec)),
     ...pick('path', str(spec.path)),
     ...pick('lastHandledReconcileAt', str(status.lastHandledReconcileAt)),
     ...pick('createdAt', o.metadata.creationTimestamp),
   };
+}
+
+/**
+ * Where a Bucket reads from, as the path-style address its client lists (`http(s)://endpoint/bucket/prefix`), so the
+ * panel shows a Bucket's origin the way it shows a repository's URL.
+ */
+function bucketUrl(spec: Record<string, unknown>): string | undefined {
+  const endpoint = str(spec.endpoint);
+  const bucket = str(spec.bucketName);
+  if (!endpoint || !bucket) return undefined;
+  const scheme = /^[a-z]+:\/\//i.test(endpoint) ? '' : spec.insecure === true ? 'http://' : 'https://';
+  const prefix = str(spec.prefix);
+  return `${scheme}${endpoint.replace(/\/+$/, '')}/${bucket}${prefix ? `/${prefix.replace(/^\/+/, '')}` : ''}`;
 }
 
 /** Replicas wanted and ready, for the kinds that have them. */

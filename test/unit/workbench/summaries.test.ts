@@ -106,6 +106,18 @@ describe('engine summaries', () => {
       revision: { artifact: 'main@sha1:ff' },
     });
     expect(repo?.inventory).toBeUndefined();
+    const bucket = (spec: Record<string, unknown>) =>
+      fluxSummary('c', {
+        apiVersion: 'source.toolkit.fluxcd.io/v1',
+        kind: 'Bucket',
+        metadata: { name: 'm', namespace: 'flux-system', uid: 'b' },
+        spec: { bucketName: 'manifests', interval: '5m', ...spec },
+      })?.url;
+    expect(bucket({ endpoint: 'minio.local:9000', insecure: true, prefix: '/apps' })).toBe(
+      'http://minio.local:9000/manifests/apps',
+    );
+    expect(bucket({ endpoint: 's3.amazonaws.com' })).toBe('https://s3.amazonaws.com/manifests');
+    expect(bucket({})).toBeUndefined();
     const hr = fluxSummary('c', {
       apiVersion: 'helm.toolkit.fluxcd.io/v2',
       kind: 'HelmRelease',
