@@ -6,11 +6,11 @@ import { useShallow } from 'zustand/react/shallow';
 
 import type { WorkTree } from '../../../main/contract/index.ts';
 import { fire, reconcile } from '../../store/actions.ts';
-import { ociRepositoryOf, workTreeDirs } from '../../store/editor-reducers.ts';
+import { ociRepositoriesAt, ociRepositoryOf, workTreeDirs } from '../../store/editor-reducers.ts';
 import { useAppStore } from '../../store/index.ts';
 import type { ArtifactPushState } from '../../store/slices/editor.ts';
 import { formatBytes, plural } from '../../ui/format.ts';
-import { closeArtifactPush, followersOfPush, pushArtifact, setArtifactForm } from './artifact-push.ts';
+import { closeArtifactPush, pushArtifact, setArtifactForm } from './artifact-push.ts';
 
 const OCI_URL = /^oci:\/\/\S+$/;
 
@@ -30,8 +30,9 @@ function Progress(props: { push: ArtifactPushState }): React.JSX.Element {
 
 function Pushed(props: { push: ArtifactPushState; tree: WorkTree }): React.JSX.Element | null {
   const r = props.push.result;
-  const followers = useAppStore(useShallow(followersOfPush));
+  const objects = useAppStore((s) => s.objects);
   if (!r) return null;
+  const followers = ociRepositoriesAt(objects, `oci://${r.repository}`);
   return (
     <div className="outcome" data-testid="artifact-pushed" role="status">
       <p>
@@ -39,7 +40,8 @@ function Pushed(props: { push: ArtifactPushState; tree: WorkTree }): React.JSX.E
         <code>
           {r.repository}:{r.tag}
         </code>{' '}
-        as <code title={r.digest}>{r.digest.slice(0, 19)}</code>, revision <code>{r.revision.slice(0, 18)}</code>.
+        as <code title={r.digest}>{r.digest.slice(0, 19)}</code>, revision{' '}
+        <code title={r.revision}>{r.revision.replace(/(@sha1:[0-9a-f]{7})[0-9a-f]*$/, '$1')}</code>.
       </p>
       {r.uncommitted > 0 && (
         <p className="warn-text">
@@ -51,7 +53,12 @@ function Pushed(props: { push: ArtifactPushState; tree: WorkTree }): React.JSX.E
         <p className="muted">No OCIRepository in a connected cluster follows {r.repository}.</p>
       ) : (
         followers.map(([nodeId, o]) => (
-          <button key={nodeId} type="button" className="btn" onClick={() => fire(reconcile(nodeId))}>
+          <button
+            key={nodeId}
+            type="button"
+            className="btn artifact-push__follower"
+            onClick={() => fire(reconcile(nodeId))}
+          >
             Reconcile OCIRepository {o.namespace}/{o.name} ({o.cluster})
           </button>
         ))

@@ -1,9 +1,8 @@
 /**
- * "Push as OCI artifact" from a work tree: the form, the push with its progress events, and what to do after it
- * (reconcile the OCIRepositories that follow the pushed repository).
+ * "Push as OCI artifact" from a work tree: the form, and the push with its progress events.
  */
 import { describeFailure, transport } from '../../store/actions.ts';
-import { defaultArtifactDir, ociRepositoriesAt, ociRepositoryOf } from '../../store/editor-reducers.ts';
+import { defaultArtifactDir, ociRepositoryOf } from '../../store/editor-reducers.ts';
 import { type AppState, useAppStore } from '../../store/index.ts';
 import type { ArtifactPushState } from '../../store/slices/editor.ts';
 import { saveAll } from './actions.ts';
@@ -61,10 +60,4 @@ export async function pushArtifact(): Promise<void> {
     const error = describeFailure(err);
     set((s) => (mine(s) && s.artifactPush ? { artifactPush: { ...s.artifactPush, status: 'error', error } } : {}));
   }
-}
-
-/** The OCIRepositories that follow what was just pushed: the UI offers to reconcile them. */
-export function followersOfPush(s: AppState): ReturnType<typeof ociRepositoriesAt> {
-  const result = s.artifactPush?.result;
-  return result ? ociRepositoriesAt(s.objects, `oci://${result.repository}`) : [];
 }
