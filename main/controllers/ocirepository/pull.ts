@@ -5,11 +5,18 @@
  */
 import type { Artifact, OCIRepository } from '../../flux/source.ts';
 import { SourceReason } from '../../flux/source.ts';
-import { type Descriptor, FLUX_CONTENT_MEDIA_TYPE, type Manifest, RegistryError } from '../../registry/index.ts';
+import {
+  type CosignVerdict,
+  type Descriptor,
+  FLUX_CONTENT_MEDIA_TYPE,
+  type Manifest,
+  RegistryError,
+  verifyCosignSignatures,
+} from '../../registry/index.ts';
 import type { ArtifactOwner } from '../../sources/artifacts/artifact.ts';
 import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
 import { storeLayerArtifact } from '../../sources/oci/layer-artifact.ts';
-import type { OCIInputs, ResolvedArtifact } from './ports.ts';
+import type { OCIInputs, ResolvedArtifact, SignatureCheck } from './ports.ts';
 import { clientFor, MAX_LAYER_BYTES, OciFailure, resolveRef } from './resolve.ts';
 
 /** A registry failure with the Flux reason and a message that says what to do. */
@@ -48,6 +55,19 @@ export async function resolveOciArtifact(
     return await resolveRef(registry, ref.repository, r);
   } catch (err) {
     throw pullFailure(err, `failed to resolve ${r.spec.url}`);
+  } finally {
+    registry.close();
+  }
+}
+
+/** The cosign signatures of the resolved manifest, checked with the public keys (`spec.verify.secretRef`). */
+export async function verifyOciSignature(check: SignatureCheck, signal: AbortSignal): Promise<CosignVerdict> {
+  const { repo: r, resolved, keys } = check;
+  const { client: registry, ref } = clientFor(r, check.auth, signal);
+  try {
+    return await verifyCosignSignatures(registry, ref.repository, resolved.digest, keys);
+  } catch (err) {
+    throw pullFailure(err, `failed to read the signatures of ${r.spec.url}@${resolved.digest}`);
   } finally {
     registry.close();
   }
