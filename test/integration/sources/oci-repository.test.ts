@@ -14,8 +14,8 @@ import type { OCIRepository } from '../../../main/flux/source.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import { openArtifact } from '../../../main/sources/artifacts/open-artifact.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
-import { clientFor, ensureNamespace, installCrds, kustomization, waitForReady } from '../../support/flux-fixture.ts';
 import { cosignKeyPair, signLikeCosign } from '../../support/cosign-signature.ts';
+import { clientFor, ensureNamespace, installCrds, kustomization, waitForReady } from '../../support/flux-fixture.ts';
 import { type RegistryServer, startRegistry } from '../../support/registry.ts';
 import { ensureTool } from '../../tools/tools.ts';
 
