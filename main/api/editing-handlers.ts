@@ -33,6 +33,15 @@ export function editingHandlers(
     'workspace:abort': ({ id }) => trees.abort(id),
     'workspace:setCredentials': ({ id, credentials, remember }) => trees.setCredentials(id, credentials, remember),
     'workspace:forgetCredentials': ({ id }) => trees.forgetCredentials(id),
+    'workspace:pushArtifact': ({ id, pushId, dir, url, insecure }, ctx) =>
+      trees.pushArtifact(
+        id,
+        { dir, url, insecure },
+        {
+          signal: ctx.signal,
+          onProgress: (step) => broadcast('workspace:onArtifactProgress', { pushId, ...step }),
+        },
+      ),
     'objects:editable': ({ key }, ctx) => port.editableObject(key, ctx.signal),
     'objects:apply': ({ key, yaml, resourceVersion }, ctx) => port.applyObject(key, yaml, resourceVersion, ctx.signal),
     'schemas:get': ({ cluster, apiVersion, kind }, ctx) => port.kindSchema(cluster, apiVersion, kind, ctx.signal),

@@ -38,6 +38,7 @@ export const requestChannels = [
   'workspace:abort',
   'workspace:setCredentials',
   'workspace:forgetCredentials',
+  'workspace:pushArtifact',
   'objects:editable',
   'objects:apply',
   'schemas:get',
@@ -51,6 +52,7 @@ export const eventChannels = [
   'app:onCommand',
   'inbox:onChanged',
   'workspace:onPreviewProgress',
+  'workspace:onArtifactProgress',
 ] as const;
 
 export type RequestChannel = (typeof requestChannels)[number];

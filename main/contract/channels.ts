@@ -9,6 +9,9 @@ import type { EventChannel, RequestChannel } from './channel-names.ts';
 import {
   AbortResult,
   ApplyObjectResult,
+  ArtifactPushProgress,
+  ArtifactPushRequest,
+  ArtifactPushResult,
   CommitResult,
   EditableObject,
   GitAuthor,
@@ -127,6 +130,8 @@ export const requests = {
     res: WorkTree,
   },
   'workspace:forgetCredentials': { req: workTree, res: WorkTree },
+  /** Packs a directory of the work tree as a Flux OCI artifact and pushes it; steps on `onArtifactProgress`. */
+  'workspace:pushArtifact': { req: ArtifactPushRequest, res: ArtifactPushResult },
 
   'objects:editable': { req: z.strictObject({ key: FluxKey }), res: EditableObject },
   /**
@@ -155,6 +160,7 @@ export const events = {
   'app:onCommand': { payload: AppCommand },
   'inbox:onChanged': { payload: InboxDelta },
   'workspace:onPreviewProgress': { payload: PreviewProgress },
+  'workspace:onArtifactProgress': { payload: ArtifactPushProgress },
 } as const satisfies Record<EventChannel, { payload: z.ZodType }>;
 
 export type RequestOf<C extends RequestChannel> = z.input<(typeof requests)[C]['req']>;

@@ -199,6 +199,51 @@ export type GitCredentials = z.infer<typeof GitCredentials>;
 // Flux objects edited in place, and schemas
 
 /** A Flux object as the editor shows it: apiVersion, kind, metadata (name, namespace, labels, annotations) and spec. */
+// ---------------------------------------------------------------------------------------------------------------
+// OCI artifacts from the work tree
+
+/**
+ * Pushes a directory of the work tree as a Flux OCI artifact (what `flux push artifact` makes), with the repository URL
+ * as source and `<branch>@sha1:<head>` as revision. Registry credentials come from the machine's Docker config,
+ * as for the flux and docker CLIs; they never cross to the renderer.
+ */
+export const ArtifactPushRequest = z.strictObject({
+  id: WorkTreeId,
+  pushId: ActionId,
+  /** A directory of the work tree, `.` for all of it. */
+  dir: WorkTreePath,
+  url: z
+    .string()
+    .max(2048)
+    .regex(/^oci:\/\/[^\s]+$/, 'an oci://registry/repository[:tag] URL'),
+  /** Plain HTTP, for a registry without TLS (flux's `--insecure-registry`). */
+  insecure: z.boolean(),
+});
+export type ArtifactPushRequest = z.infer<typeof ArtifactPushRequest>;
+
+export const ArtifactPushProgress = z.object({
+  pushId: ActionId,
+  message: z.string(),
+  done: z.number().int(),
+  total: z.number().int(),
+});
+export type ArtifactPushProgress = z.infer<typeof ArtifactPushProgress>;
+
+export const ArtifactPushResult = z.object({
+  /** `oci://registry/repository@sha256:…`, the pushed manifest. */
+  url: z.string(),
+  repository: z.string(),
+  tag: z.string(),
+  digest: z.string(),
+  files: z.number().int(),
+  size: z.number().int(),
+  source: z.string(),
+  revision: z.string(),
+  /** Files under the directory with uncommitted changes: the artifact holds them, the revision's commit does not. */
+  uncommitted: z.number().int(),
+});
+export type ArtifactPushResult = z.infer<typeof ArtifactPushResult>;
+
 export const EditableObject = z.object({
   key: FluxKey,
   yaml: z.string(),

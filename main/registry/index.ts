@@ -11,6 +11,16 @@ export {
   type RegistryClientOptions,
 } from './client.ts';
 export {
+  COSIGN_SIGNATURE_ANNOTATION,
+  COSIGN_SIMPLE_SIGNING,
+  type CosignKey,
+  cosignSignatureTag,
+  type CosignVerdict,
+  loadCosignKey,
+  verifyCosignSignatures,
+  verifySimpleSigning,
+} from './cosign.ts';
+export {
   basicHeader,
   type Challenge,
   type Credentials,

@@ -5,6 +5,7 @@
 import { ERROR_CODES, type ErrorCode, FluxdeckError } from '../contract/index.ts';
 import { FluxRequestError } from '../controllers/requests/flux-requests.ts';
 import { isKubeError } from '../kube/kube-error.ts';
+import { RegistryError, type RegistryErrorCode } from '../registry/index.ts';
 import { SourceError, SourceReason } from '../sources/source-error.ts';
 import { WorkspaceError, type WorkspaceErrorCode } from '../sources/workspace/index.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -18,6 +19,16 @@ const KUBE_REASONS: Partial<Record<string, ErrorCode>> = {
   Timeout: 'timeout',
   Unreachable: 'unavailable',
   Aborted: 'cancelled',
+};
+
+const REGISTRY_CODES: Partial<Record<RegistryErrorCode, ErrorCode>> = {
+  'not-found': 'not-found',
+  unauthorized: 'unauthorized',
+  denied: 'forbidden',
+  unreachable: 'unavailable',
+  server: 'unavailable',
+  invalid: 'invalid-request',
+  'too-large': 'invalid-request',
 };
 
 const WORKSPACE_CODES: Record<WorkspaceErrorCode, ErrorCode> = {
@@ -45,6 +56,8 @@ function ownCode(err: Error): ErrorCode {
           : 'internal';
   } else if (isKubeError(err)) code = KUBE_REASONS[err.reason] ?? 'internal';
   else if (err instanceof WorkspaceError) code = WORKSPACE_CODES[err.code];
+  else if (err instanceof RegistryError) code = REGISTRY_CODES[err.code] ?? 'internal';
+  else if (err.name === 'ArtifactError') code = 'invalid-request';
   else if (err instanceof SourceError && err.reason === SourceReason.AuthenticationFailed) code = 'unauthorized';
   else if (err.name === 'AbortError') code = 'cancelled';
   return ERROR_CODES.includes(code) ? code : 'internal';

@@ -143,8 +143,11 @@ export interface PushInput {
   /** Sets the created annotation to the epoch so the same content gives the same digest. */
   reproducible?: boolean;
   resolveSymlinks?: boolean;
-  onProgress?: (step: string) => void;
+  /** Each step as it starts: `done` of `total` steps are behind it. */
+  onProgress?: (step: string, done: number, total: number) => void;
 }
+
+const PUSH_STEPS = 3;
 
 export interface PushedArtifact {
   url: string;
@@ -162,7 +165,7 @@ export async function pushArtifact(input: PushInput, access: RegistryAccess = {}
   const tag = u.tag ?? 'latest';
   const tmp = await mkdtemp(join(tmpdir(), 'fluxdeck-push-'));
   try {
-    input.onProgress?.(`packing ${input.path}`);
+    input.onProgress?.(`packing ${input.path}`, 0, PUSH_STEPS);
     const layer = await packDirectory(input, join(tmp, 'artifact.tgz'), access.signal);
     const annotations: Record<string, string> = {
       ...input.annotations,
@@ -171,9 +174,10 @@ export async function pushArtifact(input: PushInput, access: RegistryAccess = {}
       ...(input.revision !== undefined ? { [FluxAnnotation.revision]: input.revision } : {}),
     };
     return await withClient(u, access, async (client) => {
-      input.onProgress?.(`uploading ${layer.files} files (${layer.bytes.length} bytes) to ${where(u)}`);
+      input.onProgress?.(`uploading ${layer.files} files (${layer.bytes.length} bytes) to ${where(u)}`, 1, PUSH_STEPS);
       const config = await client.pushBlob(u.repository, FLUX_CONFIG_BYTES, { mediaType: FLUX_CONFIG_MEDIA_TYPE });
       const content = await client.pushBlob(u.repository, layer.bytes, { mediaType: FLUX_CONTENT_MEDIA_TYPE });
+      input.onProgress?.(`tagging ${where(u)}:${tag}`, 2, PUSH_STEPS);
       const manifest = fluxArtifactManifest(config, content, annotations);
       const digest = await client.putManifest(u.repository, tag, manifest, MediaType.OciManifest);
       return {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 
 import {
+  type ArtifactPushResult,
   FluxdeckError,
   type GitCredentials,
   type GitRepositoryKey,
@@ -29,6 +30,7 @@ import { errorMessage } from '../util/errors.ts';
 import type { CredentialStore } from './credential-store.ts';
 import { asFluxdeckError } from './errors.ts';
 import { buildForPreview, previewObjects } from './previews.ts';
+import { pushWorkTreeArtifact, type WorkTreeArtifact } from './work-tree-artifact.ts';
 import type { PreviewStep, WorkTreePort } from './workbench.ts';
 
 export interface WorkTreeDeps {
@@ -219,6 +221,15 @@ async function describe(deps: WorkTreeDeps, e: Entry): Promise<WorkTree> {
   };
 }
 
+/** Pushes a work tree directory as an OCI artifact: the tree's URL and head name its source and revision. */
+async function pushFrom(
+  e: Entry,
+  input: Pick<WorkTreeArtifact, 'dir' | 'url' | 'insecure'>,
+  opts: Parameters<WorkTreePort['pushArtifact']>[2],
+): Promise<ArtifactPushResult> {
+  return pushWorkTreeArtifact({ ...input, root: e.ws.dir, source: e.ws.url, status: await e.ws.status() }, opts);
+}
+
 export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
   const entries = new Map<string, Entry>();
   const idsByRepo = new Map<string, string>();
@@ -338,6 +349,7 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
         await refreshAuth(deps, e);
         return describe(deps, e);
       }),
+    pushArtifact: (id, input, opts) => op(id, `Pushing ${input.dir} as an artifact`, (e) => pushFrom(e, input, opts)),
     forgetCredentials: (id) =>
       op(id, 'Forgetting the credentials', async (e) => {
         await deps.credentials.delete(e.url);

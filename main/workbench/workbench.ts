@@ -8,6 +8,7 @@ import type {
   AbortResult,
   ActionPhase,
   ApplyObjectResult,
+  ArtifactPushResult,
   ClusterInfo,
   CommitResult,
   EditableObject,
@@ -102,6 +103,12 @@ export interface WorkTreePort {
   abort(id: string): Promise<AbortResult>;
   setCredentials(id: string, credentials: GitCredentials, remember: boolean): Promise<WorkTree>;
   forgetCredentials(id: string): Promise<WorkTree>;
+  /** Packs a directory of the work tree as a Flux OCI artifact and pushes it (credentials: the Docker config). */
+  pushArtifact(
+    id: string,
+    input: { dir: string; url: string; insecure: boolean },
+    opts: { signal: AbortSignal; onProgress(step: PreviewStep): void },
+  ): Promise<ArtifactPushResult>;
 }
 
 export interface Workbench {

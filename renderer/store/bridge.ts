@@ -19,7 +19,7 @@ import {
   setTransport,
   toggleSuspend,
 } from './actions.ts';
-import { applyPreviewProgress } from './editor-reducers.ts';
+import { applyArtifactProgress, applyPreviewProgress } from './editor-reducers.ts';
 import { identityOf } from './ids.ts';
 import { loadInboxState, onInboxDelta, showInbox } from './inbox-actions.ts';
 import { useAppStore } from './index.ts';
@@ -132,6 +132,9 @@ export function startBridge(transport: Transport, opts: { detailRefreshMs?: numb
     transport.subscribe('inbox:onChanged', onInboxDelta),
     transport.subscribe('workspace:onPreviewProgress', (p) =>
       store.setState((s) => ({ review: applyPreviewProgress(s.review, p) })),
+    ),
+    transport.subscribe('workspace:onArtifactProgress', (p) =>
+      store.setState((s) => ({ artifactPush: applyArtifactProgress(s.artifactPush, p) })),
     ),
     transport.onStatus((connection) => {
       store.setState({ connection });

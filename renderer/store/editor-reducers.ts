@@ -4,7 +4,9 @@
  */
 import { insidePath } from '../../main/contract/flux-paths.ts';
 import {
+  type ArtifactPushProgress,
   type CommitResult,
+  type FluxObject,
   type KustomizationKey,
   type PreviewProgress,
   type PushResult,
@@ -12,7 +14,7 @@ import {
   type WorkTree,
   type YamlProblem,
 } from '../../main/contract/index.ts';
-import type { CommitFlow, EditorTab, ReviewState } from './slices/editor.ts';
+import type { ArtifactPushState, CommitFlow, EditorTab, ReviewState } from './slices/editor.ts';
 
 export const fileTabId = (workTreeId: string, path: string): string => `file:${workTreeId}:${path}`;
 export const objectTabId = (nodeId: string): string => `object:${nodeId}`;
@@ -98,4 +100,53 @@ export function applyPreviewProgress(review: ReviewState | undefined, p: Preview
   const preview = review?.preview;
   if (!review || preview?.previewId !== p.previewId || preview.status !== 'running') return review;
   return { ...review, preview: { ...preview, progress: p } };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pushing a work tree directory as an OCI artifact
+
+/** Every directory of the work tree that holds a file, `.` (the whole tree) first. */
+export function workTreeDirs(tree: WorkTree): string[] {
+  const dirs = new Set<string>();
+  for (const f of tree.files) {
+    const parts = f.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  return ['.', ...[...dirs].sort()];
+}
+
+/** What to push unless the user picks otherwise: the first Kustomization's path that exists here, else everything. */
+export function defaultArtifactDir(tree: WorkTree): string {
+  const dirs = new Set(workTreeDirs(tree));
+  const path = tree.kustomizations
+    .map((k) => k.path.replace(/^\.?\/+/, '').replace(/\/+$/, ''))
+    .find((p) => dirs.has(p));
+  return path || '.';
+}
+
+/** `oci://host/repo` of an OCIRepository URL or a push target, without tag or digest, for comparing the two. */
+export function ociRepositoryOf(url: string): string {
+  const rest = url.replace(/^oci:\/\//, '').replace(/@sha256:[0-9a-f]+$/, '');
+  const slash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  return `oci://${colon > slash ? rest.slice(0, colon) : rest}`;
+}
+
+/** The OCIRepositories (node id and object) in connected clusters that follow `repository` (`oci://host/repo`). */
+export function ociRepositoriesAt(
+  objects: Readonly<Record<string, FluxObject>>,
+  repository: string,
+): [string, FluxObject][] {
+  return Object.entries(objects).filter(
+    ([, o]) => o.kind === 'OCIRepository' && o.url !== undefined && ociRepositoryOf(o.url) === repository,
+  );
+}
+
+/** A push's progress event, applied only to the push that is running with that id. */
+export function applyArtifactProgress(
+  push: ArtifactPushState | undefined,
+  p: ArtifactPushProgress,
+): ArtifactPushState | undefined {
+  if (push?.pushId !== p.pushId || push.status !== 'running') return push;
+  return { ...push, progress: p };
 }

@@ -11,6 +11,7 @@ import type { KubeObject } from '../../main/util/kube-object.ts';
 import { clientFor, eventually } from '../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../support/git-server.ts';
 import { deploymentYaml, serviceYaml } from '../support/manifests.ts';
+import { type RegistryServer, startRegistry } from '../support/registry.ts';
 import { type Browser, launchBrowser } from './support/browser.ts';
 import { Cleanup, seedFlux, stopServe } from './support/flux-seed.ts';
 import { clearScreenshots, FluxdeckPage } from './support/fluxdeck-page.ts';
@@ -32,6 +33,7 @@ const NAME = 'editor';
 const service = serviceYaml('web');
 
 let git: GitServer;
+let registry: RegistryServer;
 let bare: string;
 let client: ClusterClient;
 let work: string;
@@ -69,8 +71,9 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'fluxdeck-e2e-editor-'));
   cleanup.push(() => rm(work, { recursive: true, force: true }));
   dataDir = join(work, 'data');
-  git = await startGitServer();
+  [git, registry] = await Promise.all([startGitServer(), startRegistry()]);
   cleanup.push(() => git.close());
+  cleanup.push(() => registry.stop());
   const url = await git.createRepo(NAME);
   bare = git.repoPath(NAME);
   await commitFiles(
@@ -181,6 +184,47 @@ describe('editing what is in Git', () => {
       .poll(() => ui.node('Kustomization', NAME, cluster.name).textContent(), { timeout: 30_000 })
       .toContain(head.slice(0, 7));
     await ui.screenshot('15-graph-new-revision');
+  });
+});
+
+describe('pushing a directory of the work tree as an OCI artifact', () => {
+  it('pushes it with the branch head as revision, then reconciles the OCIRepository that follows it', async () => {
+    const page = browser.page;
+    const repoUrl = `oci://${registry.host}/fleet/${NAME}`;
+    await client.create({
+      apiVersion: 'source.toolkit.fluxcd.io/v1',
+      kind: 'OCIRepository',
+      metadata: { namespace: NS, name: `${NAME}-oci` },
+      spec: { url: repoUrl, ref: { tag: 'latest' }, insecure: true, interval: '10m' },
+    });
+    await ui.select('GitRepository', NAME, cluster.name);
+    await page.getByTestId('edit-in-git').click();
+    await page.getByTestId('open-artifact-push').click();
+    const form = page.getByTestId('artifact-push');
+    await form.getByTestId('artifact-dir').selectOption('deploy');
+    await form.getByTestId('artifact-url').fill(`${repoUrl}:latest`);
+    await page.keyboard.press('Escape'); // closes the URL suggestions, which cover the checkbox below
+    await form.getByLabel('Plain HTTP').check();
+    await form.getByTestId('artifact-submit').click();
+    const pushed = form.getByTestId('artifact-pushed');
+    await pushed.or(form.getByTestId('artifact-error')).waitFor({ timeout: 60_000 });
+    expect(await form.getByTestId('artifact-error').count(), (await form.textContent()) ?? '').toBe(0);
+    const head = await gitLog('%H');
+    expect(await pushed.textContent()).toContain(`main@sha1:${head.slice(0, 7)}`);
+    expect(await pushed.textContent()).toMatch(/Pushed 2 files/);
+    await ui.screenshot('16-artifact-pushed');
+
+    await form.getByRole('button', { name: `Reconcile OCIRepository ${NS}/${NAME}-oci` }).click();
+    const revision = await eventually('the OCIRepository to fetch the pushed artifact', async () => {
+      const o = await client.get<KubeObject & { status?: { artifact?: { revision?: string } } }>({
+        apiVersion: 'source.toolkit.fluxcd.io/v1',
+        kind: 'OCIRepository',
+        namespace: NS,
+        name: `${NAME}-oci`,
+      });
+      return o.status?.artifact?.revision;
+    });
+    expect(revision).toMatch(/^latest@sha256:[0-9a-f]{64}$/);
   });
 });
 

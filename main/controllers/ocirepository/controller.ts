@@ -7,7 +7,7 @@ import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
 import type { FluxEventSink } from '../flux-events.ts';
 import { sourcePorts } from '../source/source-ports.ts';
 import type { OCIRepositoryPorts } from './ports.ts';
-import { pullOciArtifact, resolveOciArtifact } from './pull.ts';
+import { pullOciArtifact, resolveOciArtifact, verifyOciSignature } from './pull.ts';
 import { reconcileOCIRepository } from './reconcile.ts';
 
 const OCI: ResourceType = { apiVersion: fluxKinds.OCIRepository.apiVersion, kind: 'OCIRepository' };
@@ -39,6 +39,7 @@ export function ociRepositoryPorts(repo: OCIRepository, deps: OCIRepositoryContr
   return {
     ...base,
     resolve: (r, auth, signal) => resolveOciArtifact(r, auth, timeout(signal)),
+    verifyCosign: (check, signal) => verifyOciSignature(check, timeout(signal)),
     storeArtifact: async (r, resolved, inputs, signal) => {
       const secret = r.spec.secretRef
         ? await secretData(client, owner.namespace, r.spec.secretRef.name, signal)

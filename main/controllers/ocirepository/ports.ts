@@ -1,4 +1,5 @@
 import type { Artifact, OCILayerSelector, OCIRepository } from '../../flux/source.ts';
+import type { CosignKey, CosignVerdict } from '../../registry/index.ts';
 import type { Fetched, SourcePorts } from '../source/ports.ts';
 
 /**
@@ -22,6 +23,15 @@ export interface OCIInputs {
   ignore?: string;
 }
 
+/** A resolved manifest whose signatures are to be checked, with the registry credentials and the trusted keys. */
+export interface SignatureCheck {
+  repo: OCIRepository;
+  resolved: ResolvedArtifact;
+  /** The decoded `secretRef`. */
+  auth: Record<string, string> | undefined;
+  keys: readonly CosignKey[];
+}
+
 export interface OCIRepositoryPorts extends SourcePorts<OCIRepository> {
   /**
    * Resolves `spec.ref` (digest, then semver over the listed tags, then tag, default `latest`). `auth` is the decoded
@@ -32,6 +42,8 @@ export interface OCIRepositoryPorts extends SourcePorts<OCIRepository> {
     auth: Record<string, string> | undefined,
     signal: AbortSignal,
   ): Promise<ResolvedArtifact>;
+  /** Looks up the cosign signatures of the resolved manifest and checks them against the public keys. */
+  verifyCosign(check: SignatureCheck, signal: AbortSignal): Promise<CosignVerdict>;
   /** Pulls the selected layer (digest-verified), extracts or copies it, applies the ignore rules and stores it. */
   storeArtifact(
     repo: OCIRepository,

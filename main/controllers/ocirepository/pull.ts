@@ -3,16 +3,20 @@
  * then extracted or copied into the artifact store. Shared by the controller and `npm run bench -- oci`, so the
  * benchmark measures exactly what a reconcile does.
  */
-import { once } from 'node:events';
-import { createGunzip } from 'node:zlib';
-
 import type { Artifact, OCIRepository } from '../../flux/source.ts';
 import { SourceReason } from '../../flux/source.ts';
-import { type Descriptor, FLUX_CONTENT_MEDIA_TYPE, type Manifest, RegistryError } from '../../registry/index.ts';
+import {
+  type CosignVerdict,
+  type Descriptor,
+  FLUX_CONTENT_MEDIA_TYPE,
+  type Manifest,
+  RegistryError,
+  verifyCosignSignatures,
+} from '../../registry/index.ts';
 import type { ArtifactOwner } from '../../sources/artifacts/artifact.ts';
 import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
 import { storeLayerArtifact } from '../../sources/oci/layer-artifact.ts';
-import type { OCIInputs, ResolvedArtifact } from './ports.ts';
+import type { OCIInputs, ResolvedArtifact, SignatureCheck } from './ports.ts';
 import { clientFor, MAX_LAYER_BYTES, OciFailure, resolveRef } from './resolve.ts';
 
 /** A registry failure with the Flux reason and a message that says what to do. */
@@ -56,6 +60,19 @@ export async function resolveOciArtifact(
   }
 }
 
+/** The cosign signatures of the resolved manifest, checked with the public keys (`spec.verify.secretRef`). */
+export async function verifyOciSignature(check: SignatureCheck, signal: AbortSignal): Promise<CosignVerdict> {
+  const { repo: r, resolved, keys } = check;
+  const { client: registry, ref } = clientFor(r, check.auth, signal);
+  try {
+    return await verifyCosignSignatures(registry, ref.repository, resolved.digest, keys);
+  } catch (err) {
+    throw pullFailure(err, `failed to read the signatures of ${r.spec.url}@${resolved.digest}`);
+  } finally {
+    registry.close();
+  }
+}
+
 export interface OciPull {
   repo: OCIRepository;
   owner: ArtifactOwner;
@@ -79,11 +96,10 @@ export async function pullOciArtifact(store: ArtifactStore, pull: OciPull): Prom
         `layer ${layer.mediaType} is not a gzip tarball to extract; set spec.layerSelector.operation: copy`,
       );
     const stream = await registry.blob(ref.repository, layer, { maxBytes: MAX_LAYER_BYTES });
-    const { bytes, tar } = await readLayer(stream, operation === 'extract');
     return await storeLayerArtifact(store, {
       owner: pull.owner,
-      layer: bytes,
-      ...(tar && { tar }),
+      layer: stream as AsyncIterable<Buffer>,
+      layerDigest: layer.digest,
       digest: resolved.digest,
       revision: resolved.revision,
       operation,
@@ -95,34 +111,4 @@ export async function pullOciArtifact(store: ArtifactStore, pull: OciPull): Prom
   } finally {
     registry.close();
   }
-}
-
-/**
- * Reads a verified blob stream whole and, for a layer to extract, gunzips it while it arrives, so decompression
- * overlaps the download instead of following it. A layer that is not gzip yields no `tar`: the store then reports it
- * the way it reports any unreadable artifact.
- */
-async function readLayer(stream: NodeJS.ReadableStream, gunzip: boolean): Promise<{ bytes: Buffer; tar?: Buffer }> {
-  const raw: Buffer[] = [];
-  const out: Buffer[] = [];
-  const gz = gunzip ? createGunzip() : undefined;
-  let broken = !gz;
-  const done = gz
-    ? new Promise<void>((resolve) => {
-        gz.on('data', (c: Buffer) => out.push(c));
-        gz.on('end', resolve);
-        gz.on('error', () => {
-          broken = true;
-          resolve();
-        });
-      })
-    : Promise.resolve();
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    raw.push(chunk);
-    if (!broken && gz && !gz.write(chunk)) await Promise.race([once(gz, 'drain'), done]);
-  }
-  gz?.end();
-  await done;
-  const bytes = Buffer.concat(raw);
-  return broken ? { bytes } : { bytes, tar: Buffer.concat(out) };
 }

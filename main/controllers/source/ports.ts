@@ -58,4 +58,14 @@ export interface SourceKind<T extends SourceObject, F extends Fetched, I> {
   store(obj: T, fetched: F, inputs: I, signal: AbortSignal): Promise<Artifact>;
   /** Records in status what the new artifact was built from (`observedIgnore`, ...). */
   observe(obj: T, status: NonNullable<T['status']>, inputs: I): void;
+  /**
+   * Checks the fetched revision's signature (`spec.verify`): resolves to the SourceVerified message, or undefined when
+   * the object asks for no verification; throws a SourceFailure on SourceVerified when it does not verify.
+   */
+  verify?(
+    obj: T,
+    fetched: F,
+    auth: Record<string, string> | undefined,
+    signal: AbortSignal,
+  ): Promise<string | undefined>;
 }

@@ -100,7 +100,9 @@ class SourceRun<T extends SourceObject, F extends Fetched, I> {
   async execute(): Promise<ReconcileOutcome> {
     try {
       await this.announce();
-      const fetched = await this.fetch(await this.auth());
+      const auth = await this.auth();
+      const fetched = await this.fetch(auth);
+      await this.verify(fetched, auth);
       const inputs = this.kind.inputs(this.obj);
       if (!(await this.upToDate(fetched, inputs))) await this.store(fetched, inputs);
       return await this.succeed();
@@ -159,6 +161,36 @@ class SourceRun<T extends SourceObject, F extends Fetched, I> {
     } catch (err) {
       throw failure(err, SourceCondition.FetchFailed, this.kind.fetchFailedReason);
     }
+  }
+
+  /**
+   * The revision's signature, checked once per revision and generation as source-controller does (SourceVerified stays
+   * True while neither changes); the condition goes away when the object stops asking for verification.
+   */
+  private async verify(fetched: F, auth: Record<string, string> | undefined): Promise<void> {
+    if (!this.kind.verify) return;
+    const verified = this.status.conditions?.find((c) => c.type === SourceCondition.SourceVerified);
+    if (
+      verified?.status === 'True' &&
+      verified.observedGeneration === this.obj.metadata.generation &&
+      this.status.artifact?.revision === fetched.revision &&
+      (this.obj.spec as { verify?: unknown }).verify
+    )
+      return;
+    let message: string | undefined;
+    try {
+      message = await this.kind.verify(this.obj, fetched, auth, this.signal);
+    } catch (err) {
+      throw failure(err, SourceCondition.SourceVerified, SourceReason.VerificationError);
+    }
+    this.status.conditions =
+      message === undefined
+        ? deleteCondition(this.status.conditions, SourceCondition.SourceVerified)
+        : markTrue(
+            this.status.conditions,
+            { type: SourceCondition.SourceVerified, reason: Reason.Succeeded, message },
+            this.ctx,
+          );
   }
 
   /** Nothing to store when the revision and every input of the artifact are what the stored artifact was built from. */

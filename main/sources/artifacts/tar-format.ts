@@ -119,33 +119,125 @@ const FILE_TYPES = new Set(['0', '\0', '7']);
 /** True for a regular-file entry (the only kind an artifact's content is read from). */
 export const isFileEntry = (e: RawTarEntry): boolean => FILE_TYPES.has(e.typeflag);
 
-/** Walks an uncompressed tar's entries; data are views into `tar`, not copies. */
-export function* tarEntries(tar: Uint8Array): Generator<RawTarEntry> {
-  const buf = Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength);
-  let offset = 0;
-  let longName: string | undefined;
-  while (offset + BLOCK <= buf.length) {
-    const h = buf.subarray(offset, offset + BLOCK);
-    if (h.every((b) => b === 0)) break;
-    const size = parseOctal(h.subarray(124, 136));
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Reads tar entries from chunks as they arrive (a gunzip stream's output), so a large layer is never held as one
+ * buffer. Entry data are views into the pushed chunks when an entry lies within one chunk, and a copy of just that
+ * entry when it spans several. Metadata entries (pax, GNU long names) are applied, not returned. A zero block ends the
+ * archive; bytes after it, and a trailing partial block, are ignored as before.
+ */
+export class TarReader {
+  /** Without data, regular files' bytes are skipped, not kept: for a listing that never reads them. */
+  private readonly withData: boolean;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private consumed = 0;
+  private longName: string | undefined;
+  private ended = false;
+  private header: { block: Buffer; size: number; at: number } | undefined;
+
+  constructor(opts: { data?: boolean } = {}) {
+    this.withData = opts.data ?? true;
+  }
+
+  /** Adds bytes; returns the entries they complete. */
+  push(chunk: Buffer): RawTarEntry[] {
+    if (this.ended) return [];
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const out: RawTarEntry[] = [];
+    for (;;) {
+      if (!this.header) {
+        if (this.buffered < BLOCK) break;
+        const at = this.consumed;
+        const block = this.take(BLOCK);
+        if (block.every((b) => b === 0)) {
+          this.ended = true;
+          this.chunks = [];
+          this.buffered = 0;
+          break;
+        }
+        this.header = { block, size: parseOctal(block.subarray(124, 136)), at };
+      }
+      const padded = Math.ceil(this.header.size / BLOCK) * BLOCK;
+      if (this.buffered < padded) break;
+      const { block } = this.header;
+      const skip = !this.withData && FILE_TYPES.has(String.fromCharCode(block[156] ?? 0));
+      const data = skip ? this.skip(padded) : this.take(padded).subarray(0, this.header.size);
+      const entry = this.entry(block, data);
+      this.header = undefined;
+      if (entry) out.push(entry);
+    }
+    return out;
+  }
+
+  /** Throws when the bytes stopped inside an entry. */
+  end(): void {
+    if (this.header) throw new Error(`truncated tar: entry at byte ${this.header.at} runs past the end`);
+  }
+
+  private take(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    this.buffered -= n;
+    this.consumed += n;
+    const first = this.chunks[0] as Buffer;
+    if (first.length > n) {
+      this.chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    if (first.length === n) return this.chunks.shift() as Buffer;
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0] as Buffer;
+      const part = Math.min(c.length, n - filled);
+      c.copy(out, filled, 0, part);
+      filled += part;
+      if (part === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(part);
+    }
+    return out;
+  }
+
+  private skip(n: number): Buffer {
+    this.buffered -= n;
+    this.consumed += n;
+    let left = n;
+    while (left > 0) {
+      const c = this.chunks[0] as Buffer;
+      if (c.length > left) {
+        this.chunks[0] = c.subarray(left);
+        break;
+      }
+      left -= c.length;
+      this.chunks.shift();
+    }
+    return EMPTY;
+  }
+
+  private entry(h: Buffer, data: Buffer): RawTarEntry | undefined {
     const typeflag = String.fromCharCode(h[156] ?? 0);
-    const dataStart = offset + BLOCK;
-    if (dataStart + size > buf.length) throw new Error(`truncated tar: entry at byte ${offset} runs past the end`);
-    const data = buf.subarray(dataStart, dataStart + size);
-    offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
     if (typeflag === 'x') {
-      longName = paxRecords(data).get('path') ?? longName;
-      continue;
+      this.longName = paxRecords(data).get('path') ?? this.longName;
+      return undefined;
     }
     if (typeflag === 'L') {
-      longName = data.toString('utf8').replace(/\0+$/, '');
-      continue;
+      this.longName = data.toString('utf8').replace(/\0+$/, '');
+      return undefined;
     }
-    if (typeflag === 'g') continue;
-    const name = longName ?? ustarName(h);
-    longName = undefined;
-    yield { name, typeflag, mode: parseOctal(h.subarray(100, 108)), data };
+    if (typeflag === 'g') return undefined;
+    const name = this.longName ?? ustarName(h);
+    this.longName = undefined;
+    return { name, typeflag, mode: parseOctal(h.subarray(100, 108)), data };
   }
+}
+
+/** Walks an uncompressed tar's entries; data are views into `tar`, not copies. */
+export function* tarEntries(tar: Uint8Array): Generator<RawTarEntry> {
+  const reader = new TarReader();
+  yield* reader.push(Buffer.from(tar.buffer, tar.byteOffset, tar.byteLength));
+  reader.end();
 }
 
 /**

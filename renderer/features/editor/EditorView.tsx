@@ -21,6 +21,8 @@ import {
   reloadObjectTab,
   saveTab,
 } from './actions.ts';
+import { openArtifactPush } from './artifact-push.ts';
+import { ArtifactPushForm } from './ArtifactPush.tsx';
 import { CodeEditor } from './CodeEditor.tsx';
 import { ReviewPanel } from './ReviewPanel.tsx';
 
@@ -158,6 +160,16 @@ function WorkTreePanel(): React.JSX.Element {
               .filter(Boolean)
               .join(', ')})`}
         </button>
+        <button
+          type="button"
+          className="btn"
+          onClick={() => openArtifactPush(tree.id)}
+          data-testid="open-artifact-push"
+          title="Pack a directory of this work tree as a Flux OCI artifact and push it to a registry"
+        >
+          Push as OCI artifact…
+        </button>
+        <ArtifactPushForm tree={tree} />
       </div>
       <FileList tree={tree} />
     </>

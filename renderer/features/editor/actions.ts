@@ -168,7 +168,7 @@ export async function saveTab(id: string): Promise<boolean> {
 }
 
 /** Saves every edited file of a work tree (before a preview or a commit); false if one could not be saved. */
-async function saveAll(workTreeId: string): Promise<boolean> {
+export async function saveAll(workTreeId: string): Promise<boolean> {
   for (const tab of dirtyTabs(get().tabs, workTreeId)) if (!(await saveTab(tab.id))) return false;
   return true;
 }

@@ -2,6 +2,8 @@ import type { StateCreator } from 'zustand';
 
 import type {
   AbortResult,
+  ArtifactPushProgress,
+  ArtifactPushResult,
   FluxKey,
   KustomizationKey,
   PreviewProgress,
@@ -79,6 +81,20 @@ export interface ReviewState {
   commit: CommitFlow;
 }
 
+/** "Push as OCI artifact" from a work tree: the form as typed, then the push's progress and outcome. */
+export interface ArtifactPushState {
+  workTreeId: string;
+  /** A directory of the work tree, `.` for all of it. */
+  dir: string;
+  url: string;
+  insecure: boolean;
+  status: 'editing' | 'running' | 'pushed' | 'error';
+  pushId?: string;
+  progress?: ArtifactPushProgress;
+  result?: ArtifactPushResult;
+  error?: { message: string; hint?: string };
+}
+
 /** The special tab that reviews a work tree's changes: preview, commit and push. */
 export const REVIEW_TAB = 'review';
 
@@ -92,6 +108,7 @@ export interface EditorSlice {
   /** The work tree the file list shows. */
   activeWorkTree: string | undefined;
   review: ReviewState | undefined;
+  artifactPush: ArtifactPushState | undefined;
   /** Bumped to make the code editor reveal a location (a YAML problem clicked in the review). */
   revealRequest: number;
 }
@@ -103,5 +120,6 @@ export const createEditorSlice: StateCreator<AppState, [], [], EditorSlice> = ()
   activeTab: undefined,
   activeWorkTree: undefined,
   review: undefined,
+  artifactPush: undefined,
   revealRequest: 0,
 });

@@ -14,6 +14,7 @@ import type { OCIRepository } from '../../../main/flux/source.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import { openArtifact } from '../../../main/sources/artifacts/open-artifact.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
+import { cosignKeyPair, signLikeCosign } from '../../support/cosign-signature.ts';
 import { clientFor, ensureNamespace, installCrds, kustomization, waitForReady } from '../../support/flux-fixture.ts';
 import { type RegistryServer, startRegistry } from '../../support/registry.ts';
 import { ensureTool } from '../../tools/tools.ts';
@@ -130,5 +131,43 @@ describe('OCIRepository', () => {
     expect(nomatch.status?.conditions?.find((c) => c.type === 'Ready')?.message).toMatch(
       /no tag of .* matches semver '>=5.0.0'/,
     );
+  });
+
+  it('uses an artifact only when a cosign signature verifies with a key of spec.verify.secretRef', async () => {
+    const { publicPem, privateKey } = cosignKeyPair();
+    const signed = await push('4.0.0', 'four');
+    await signLikeCosign(registry.host, 'manifests/app', signed, privateKey);
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cosign-pub', namespace: NS },
+      data: { 'cosign.pub': Buffer.from(publicPem).toString('base64') },
+    });
+    const verify = { provider: 'cosign' as const, secretRef: { name: 'cosign-pub' } };
+    await client.create(ociRepository('signed', { ref: { tag: '4.0.0' }, verify }));
+    const repo = await waitForReady<OCIRepository>(client, OCI, NS, 'signed', (c) => c.status === 'True');
+    expect(repo.status?.artifact?.revision).toBe(`4.0.0@${signed}`);
+    expect(repo.status?.conditions?.find((c) => c.type === 'SourceVerified')).toMatchObject({
+      status: 'True',
+      reason: 'Succeeded',
+      message: `verified signature of revision 4.0.0@${signed}`,
+    });
+
+    // The tag moves to content nobody signed: refused, and the verified artifact stays.
+    const unsigned = await push('4.0.0', 'tampered');
+    await client.patch(
+      { ...OCI, namespace: NS, name: 'signed' },
+      { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': 'moved' } } },
+      'merge',
+    );
+    const refused = await waitForReady<OCIRepository>(client, OCI, NS, 'signed', (c) => c.status === 'False');
+    expect(refused.status?.conditions?.find((c) => c.type === 'SourceVerified')).toMatchObject({
+      status: 'False',
+      reason: 'VerificationError',
+    });
+    expect(refused.status?.conditions?.find((c) => c.type === 'Ready')?.message).toContain(
+      `no matching signatures were found for '${registry.host}/manifests/app@${unsigned}'`,
+    );
+    expect(refused.status?.artifact?.revision).toBe(`4.0.0@${signed}`);
   });
 });

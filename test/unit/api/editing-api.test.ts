@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createApi, type FluxdeckApiServer } from '../../../main/api/create-api.ts';
 import { FluxdeckError, type WorkTreeStatus } from '../../../main/contract/index.ts';
+import { RegistryError } from '../../../main/registry/index.ts';
 import { silentLogger } from '../../../main/util/logger.ts';
+import { asFluxdeckError } from '../../../main/workbench/errors.ts';
 import type { WorkTreePort } from '../../../main/workbench/workbench.ts';
 import { clusterInfo, createMemoryEngine, type MemoryEngine } from '../../support/memory-engine.ts';
 import { capabilities, ctx, recordingSink } from './api-fixtures.ts';
@@ -42,6 +44,11 @@ function workTrees(): WorkTreePort {
     abort: refuse,
     setCredentials: refuse,
     forgetCredentials: refuse,
+    pushArtifact: (_id, _input, opts) => {
+      opts.onProgress({ message: 'packing apps', done: 0, total: 3 });
+      const refusal = new RegistryError('unauthorized', 'ghcr.io refused the credentials: run docker login ghcr.io');
+      return Promise.reject(asFluxdeckError(refusal, 'Pushing apps as an OCI artifact failed'));
+    },
   };
 }
 
@@ -106,5 +113,16 @@ describe('the editor through the api', () => {
     expect(applied).toMatchObject({ ok: true, value: { changed: true } });
     const stale = await api.router.invoke('objects:apply', { key, yaml: 'spec: {}\n', resourceVersion: '10' }, ctx);
     expect(stale).toMatchObject({ ok: false, error: { code: 'conflict' } });
+  });
+
+  it("reports an artifact push's steps tagged with its id, and a registry's refusal as unauthorized", async () => {
+    const pushId = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    const request = { id, pushId, dir: 'apps', url: 'oci://ghcr.io/org/apps:latest', insecure: false };
+    const refused = await api.router.invoke('workspace:pushArtifact', request, ctx);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    const steps = sink.events.filter((e) => e.channel === 'workspace:onArtifactProgress').map((e) => e.payload);
+    expect(steps).toEqual([{ pushId, message: 'packing apps', done: 0, total: 3 }]);
+    const notOci = await api.router.invoke('workspace:pushArtifact', { ...request, url: 'https://ghcr.io/x' }, ctx);
+    expect(notOci).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
   });
 });

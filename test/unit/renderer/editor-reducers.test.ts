@@ -1,20 +1,25 @@
 import { describe, expect, it } from 'vitest';
 
-import type { WorkTree } from '../../../main/contract/index.ts';
+import type { FluxObject, WorkTree } from '../../../main/contract/index.ts';
 import {
   affectedKustomizations,
+  applyArtifactProgress,
   applyPreviewProgress,
   closeTab,
+  defaultArtifactDir,
   dirtyTabs,
   fileTabId,
   flowAfterCommit,
   flowAfterPush,
   flowAfterReapply,
   formatProblem,
+  ociRepositoriesAt,
+  ociRepositoryOf,
   openTab,
   updateTab,
+  workTreeDirs,
 } from '../../../renderer/store/editor-reducers.ts';
-import type { EditorTab, ReviewState } from '../../../renderer/store/slices/editor.ts';
+import type { ArtifactPushState, EditorTab, ReviewState } from '../../../renderer/store/slices/editor.ts';
 
 const tab = (path: string, over: Partial<EditorTab> = {}): EditorTab => ({
   id: fileTabId('wt-1', path),
@@ -151,5 +156,50 @@ describe('preview progress', () => {
     const done = review('p-1', 'ready');
     expect(applyPreviewProgress(done, p)).toBe(done);
     expect(applyPreviewProgress(undefined, p)).toBeUndefined();
+  });
+});
+
+describe('pushing a work tree directory as an OCI artifact', () => {
+  const withFiles = { ...tree, files: ['apps/prod/kustomization.yaml', 'apps/prod/web/deploy.yaml', 'README.md'] };
+
+  it('offers every directory that holds a file, the whole tree first', () => {
+    expect(workTreeDirs(withFiles)).toEqual(['.', 'apps', 'apps/prod', 'apps/prod/web']);
+  });
+
+  it('starts at the first Kustomization path that exists in the tree, else at the whole tree', () => {
+    expect(defaultArtifactDir(withFiles)).toBe('apps/prod');
+    expect(defaultArtifactDir({ ...withFiles, kustomizations: [] })).toBe('.');
+  });
+
+  it('compares OCI URLs by repository, whatever tag or digest they name', () => {
+    expect(ociRepositoryOf('oci://localhost:5000/fleet/web:v1.2')).toBe('oci://localhost:5000/fleet/web');
+    expect(ociRepositoryOf('oci://localhost:5000/fleet/web')).toBe('oci://localhost:5000/fleet/web');
+    expect(ociRepositoryOf(`oci://ghcr.io/org/web@sha256:${'a'.repeat(64)}`)).toBe('oci://ghcr.io/org/web');
+  });
+
+  it('finds the OCIRepositories that follow a pushed repository, in any cluster', () => {
+    const repo = (cluster: string, name: string, url: string): FluxObject =>
+      ({ cluster, kind: 'OCIRepository', namespace: 'flux-system', name, url }) as FluxObject;
+    const objects = {
+      a: repo('prod', 'web', 'oci://ghcr.io/org/web'),
+      b: repo('staging', 'web', 'oci://ghcr.io/org/web'),
+      c: repo('prod', 'api', 'oci://ghcr.io/org/api'),
+    };
+    expect(ociRepositoriesAt(objects, 'oci://ghcr.io/org/web').map(([id]) => id)).toEqual(['a', 'b']);
+  });
+
+  it('applies progress only to the push that is running with that id', () => {
+    const push: ArtifactPushState = {
+      workTreeId: 'wt-1',
+      dir: '.',
+      url: 'oci://r/x:v1',
+      insecure: false,
+      status: 'running',
+      pushId: 'push-0001',
+    };
+    const step = { pushId: 'push-0001', message: 'packing', done: 0, total: 3 };
+    expect(applyArtifactProgress(push, step)?.progress).toEqual(step);
+    expect(applyArtifactProgress(push, { ...step, pushId: 'push-0002' })).toBe(push);
+    expect(applyArtifactProgress({ ...push, status: 'pushed' }, step)?.progress).toBeUndefined();
   });
 });

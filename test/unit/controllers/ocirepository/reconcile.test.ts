@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { OCIRepositoryPorts, ResolvedArtifact } from '../../../../main/controllers/ocirepository/ports.ts';
 import { reconcileOCIRepository } from '../../../../main/controllers/ocirepository/reconcile.ts';
 import type { Artifact, OCIRepository, OCIRepositoryStatus } from '../../../../main/flux/source.ts';
+import type { CosignVerdict } from '../../../../main/registry/index.ts';
 
 const DIGEST = `sha256:${'b'.repeat(64)}`;
 
@@ -20,8 +21,9 @@ class PullError extends Error {
   readonly reason = 'OCIArtifactPullFailed';
 }
 
-function harness(resolve?: () => Promise<ResolvedArtifact>) {
+function harness(resolve?: () => Promise<ResolvedArtifact>, verdict: CosignVerdict = { verified: true, key: 'a.pub' }) {
   const h = {
+    verified: [] as string[][],
     statuses: [] as OCIRepositoryStatus[],
     events: [] as { type: string; reason: string; message: string }[],
     auth: [] as (Record<string, string> | undefined)[],
@@ -29,7 +31,20 @@ function harness(resolve?: () => Promise<ResolvedArtifact>) {
   };
   const files = new Set<string>();
   const ports: OCIRepositoryPorts = {
-    secret: (_ns, name) => Promise.resolve(name === 'regcred' ? { '.dockerconfigjson': '{"auths":{}}' } : undefined),
+    secret: (_ns, name) =>
+      Promise.resolve<Record<string, string> | undefined>(
+        name === 'regcred'
+          ? { '.dockerconfigjson': '{"auths":{}}' }
+          : name === 'cosign-keys'
+            ? { 'a.pub': 'PEM A', 'b.pub': 'PEM B', 'notes.txt': 'not a key' }
+            : name === 'no-keys'
+              ? { 'cosign.key': 'private' }
+              : undefined,
+      ),
+    verifyCosign: (check) => {
+      h.verified.push(check.keys.map((k) => k.name));
+      return Promise.resolve(verdict);
+    },
     resolve: (_r, auth) => {
       h.auth.push(auth);
       return resolve
@@ -122,23 +137,74 @@ describe('OCIRepository reconcile', () => {
     expect(h.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'OCIArtifactPullFailed' });
   });
 
-  it('refuses spec.verify it cannot do: SourceVerified False, Ready False, nothing pulled', async () => {
+  const verifiedOf = (s: OCIRepositoryStatus | undefined) => s?.conditions?.find((c) => c.type === 'SourceVerified');
+
+  it('refuses verification it cannot do (notation, keyless cosign): SourceVerified False, nothing pulled', async () => {
+    for (const verify of [{ provider: 'notation' as const }, { provider: 'cosign' as const }]) {
+      const { h, ports } = harness();
+      const out = await reconcileOCIRepository(repo({ verify }), ports, AbortSignal.timeout(5000));
+      const last = h.statuses.at(-1);
+      expect(out.error).toBeInstanceOf(Error);
+      expect(h.stored).toEqual([]);
+      expect(last?.artifact).toBeUndefined();
+      expect(verifiedOf(last)).toMatchObject({ status: 'False', reason: 'VerificationError' });
+      expect(ready(last)).toMatchObject({ status: 'False', reason: 'VerificationError' });
+      expect(ready(last)?.message).toMatch(
+        verify.provider === 'cosign' ? /keyless verification .* spec\.verify\.secretRef/ : /notation is not supported/,
+      );
+    }
+  });
+
+  it('verifies with every *.pub key of the Secret before pulling, once per revision', async () => {
     const { h, ports } = harness();
-    const out = await reconcileOCIRepository(
-      repo({ verify: { provider: 'cosign' } }),
+    const verify = { provider: 'cosign' as const, secretRef: { name: 'cosign-keys' } };
+    await reconcileOCIRepository(repo({ verify }), ports, AbortSignal.timeout(5000));
+    const first = h.statuses.at(-1);
+    expect(h.verified).toEqual([['a.pub', 'b.pub']]);
+    expect(h.stored).toHaveLength(1);
+    expect(verifiedOf(first)).toMatchObject({
+      status: 'True',
+      reason: 'Succeeded',
+      message: `verified signature of revision v1.0.0@${DIGEST}`,
+    });
+    // The same revision and generation: verified already, not looked up again.
+    await reconcileOCIRepository(repo({ verify }, first), ports, AbortSignal.timeout(5000));
+    expect(h.verified).toHaveLength(1);
+    // Verification no longer asked for: the condition goes.
+    await reconcileOCIRepository(repo({}, h.statuses.at(-1)), ports, AbortSignal.timeout(5000));
+    expect(verifiedOf(h.statuses.at(-1))).toBeUndefined();
+  });
+
+  it("fails closed with Flux's message when no signature matches, keeping the last artifact", async () => {
+    const verify = { provider: 'cosign' as const, secretRef: { name: 'cosign-keys' } };
+    const good = harness();
+    await reconcileOCIRepository(repo({}), good.ports, AbortSignal.timeout(5000));
+    const kept = good.h.statuses.at(-1);
+    const NEW = `sha256:${'c'.repeat(64)}`;
+    const moved = () =>
+      Promise.resolve({ revision: `v1.0.0@${NEW}`, digest: NEW, describe: `digest '${NEW}'`, manifest: {} });
+    for (const why of ['mismatch', 'unsigned'] as const) {
+      const { h, ports } = harness(moved, { verified: false, why });
+      await reconcileOCIRepository(repo({ verify }, kept), ports, AbortSignal.timeout(5000));
+      const last = h.statuses.at(-1);
+      expect(h.stored).toEqual([]);
+      expect(last?.artifact).toEqual(kept?.artifact);
+      expect(ready(last)?.message).toContain(
+        `failed to verify the signature using provider 'cosign': no matching signatures were found for '127.0.0.1:5000/manifests/app@${NEW}'`,
+      );
+      expect(ready(last)?.message.includes('there is no signature tag')).toBe(why === 'unsigned');
+    }
+  });
+
+  it('says when the Secret has no public key', async () => {
+    const { h, ports } = harness();
+    await reconcileOCIRepository(
+      repo({ verify: { provider: 'cosign', secretRef: { name: 'no-keys' } } }),
       ports,
       AbortSignal.timeout(5000),
     );
-    const last = h.statuses.at(-1);
-    expect(out.error).toBeInstanceOf(Error);
-    expect(h.stored).toEqual([]);
-    expect(last?.artifact).toBeUndefined();
-    expect(last?.conditions?.find((c) => c.type === 'SourceVerified')).toMatchObject({
-      status: 'False',
-      reason: 'VerificationError',
-    });
-    expect(ready(last)).toMatchObject({ status: 'False', reason: 'VerificationError' });
-    expect(ready(last)?.message).toContain('not supported by Fluxdeck yet');
+    expect(ready(h.statuses.at(-1))?.message).toContain("secret 'flux-system/no-keys' has no public key (*.pub)");
+    expect(h.verified).toEqual([]);
   });
 
   it('passes the dockerconfigjson Secret to the registry and fails clearly when it is missing', async () => {
