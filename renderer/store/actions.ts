@@ -4,6 +4,7 @@
  * what to do next.
  */
 import type { ErrorCode, FluxKey } from '../../main/contract/index.ts';
+import { releaseWorkloads } from '../features/graph/projection.ts';
 import { ApiError, type Transport } from '../transport/transport.ts';
 import { fluxKeyOf, identityOf, isFluxGroup, nodeIdOf, nodeIdOfKey, objectKeyOf } from './ids.ts';
 import { type AppState, useAppStore } from './index.ts';
@@ -333,5 +334,6 @@ export function setAllCollapsed(collapsed: boolean): void {
   if (!collapsed) return set({ collapsed: {} });
   const all: Record<string, true> = {};
   for (const o of Object.values(get().objects)) if (o.inventory?.length) all[nodeIdOf(o)] = true;
+  for (const id of releaseWorkloads(Object.values(get().workloads)).keys()) all[id] = true;
   set({ collapsed: all });
 }
