@@ -1,5 +1,5 @@
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 import type { HelmSnapshot } from '../../../main/flux/helm.ts';
 import type { ReleaseInfo } from '../../../main/helm/index.ts';
