@@ -172,6 +172,20 @@ describe('the HelmRelease panel against a real release', () => {
     });
   });
 
+  it('force upgrade makes a new revision without a spec change; reset is handled as helm-controller records it', async () => {
+    const forced = await fluxdeck.workbench.helmReleases.forceUpgrade(key, recording());
+    expect(forced.ok).toBe(true);
+    const hr = await getHr();
+    expect(hr?.status?.history?.[0]?.version).toBe(2);
+    expect(hr?.status?.lastHandledForceAt).toBe(hr?.metadata.annotations?.['reconcile.fluxcd.io/forceAt']);
+    const reset = await fluxdeck.workbench.helmReleases.reset(key, recording());
+    expect(reset.ok).toBe(true);
+    const after = await getHr();
+    expect(after?.status?.lastHandledResetAt).toBe(after?.metadata.annotations?.['reconcile.fluxcd.io/resetAt']);
+    // Nothing changed and nothing failed: a reset alone makes no new revision.
+    expect(after?.status?.history?.[0]?.version).toBe(2);
+  });
+
   it('previews and rolls back to revision 1 after suspending the HelmRelease, which stays suspended', async () => {
     await client.patch(
       { ...HR, namespace: NS, name: 'web' },
@@ -186,11 +200,11 @@ describe('the HelmRelease panel against a real release', () => {
       HR,
       NS,
       'web',
-      (c, o) => c.status === 'True' && o.status?.history?.[0]?.version === 2,
+      (c, o) => c.status === 'True' && o.status?.history?.[0]?.version === 3,
       180_000,
     );
     const preview = await fluxdeck.workbench.helmReleases.rollbackPreview(key, 1, AbortSignal.timeout(60_000));
-    expect(preview).toMatchObject({ currentRevision: 2, targetRevision: 1 });
+    expect(preview).toMatchObject({ currentRevision: 3, targetRevision: 1 });
     expect(preview.current).toContain('replicas: 2');
     expect(preview.target).toContain('replicas: 1');
     await expect(
@@ -207,14 +221,36 @@ describe('the HelmRelease panel against a real release', () => {
     expect((await getHr())?.spec.suspend).toBe(true);
     expect((await getHr())?.metadata.annotations?.['suspend.toolkit.fluxcd.io/reason']).toContain('revision 1');
     const status = await helper.call('status', { kube, releaseName: 'web', namespace: NS });
-    expect(status).toMatchObject({ version: 3, status: 'deployed', description: 'Rollback to 1' });
+    expect(status).toMatchObject({ version: 4, status: 'deployed', description: 'Rollback to 1' });
     await eventually('the Deployment back at 1 replica', async () => ((await replicasOf()) === 1 ? true : undefined));
     const view = await fluxdeck.workbench.helmReleases.view(key, AbortSignal.timeout(60_000));
     expect(view.history.map((r) => [r.revision, r.status])).toEqual([
-      [3, 'deployed'],
+      [4, 'deployed'],
+      [3, 'superseded'],
       [2, 'superseded'],
       [1, 'superseded'],
     ]);
+  });
+
+  it('uninstalls an unsuspended HelmRelease through its finalizer, leaving an unmanaged one’s neighbours alone', async () => {
+    await client.create(testHelmRelease(NS, 'other', 'charts'));
+    await waitForReady(client, HR, NS, 'other', (c) => c.status === 'True', 180_000);
+    const other: HelmReleaseKey = { ...key, name: 'other' };
+    expect((await fluxdeck.workbench.helmReleases.view(other, AbortSignal.timeout(60_000))).managedBy).toBeUndefined();
+    const o = recording();
+    const out = await fluxdeck.workbench.helmReleases.uninstall(other, { ...o, suspendKustomization: false });
+    expect(out).toMatchObject({
+      ok: true,
+      message: `Uninstalled release ${NS}/other and deleted HelmRelease ${NS}/other.`,
+    });
+    // Not suspended: the controller's finalizer uninstalled it, Fluxdeck did not call helm uninstall itself.
+    expect(o.steps.map((s) => s.message).join('\n')).not.toContain('helm uninstall');
+    const gone = await helper.call('status', { kube, releaseName: 'other', namespace: NS }).then(
+      () => false,
+      (err: unknown) => isHelmError(err, 'ReleaseNotFound'),
+    );
+    expect(gone).toBe(true);
+    expect(await replicasOf()).toBe(1);
   });
 
   it('uninstalls: suspends the managing Kustomization, removes the release and deletes the HelmRelease', async () => {
