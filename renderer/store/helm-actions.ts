@@ -35,13 +35,13 @@ export async function loadHelmView(nodeId: string, quiet = false): Promise<void>
 
 async function tracked(
   nodeId: string,
-  label: string,
+  label: (hr: string) => string,
   invoke: (key: HelmReleaseKey, actionId: string) => Promise<{ ok: boolean; message: string }>,
   failedHint?: string,
 ): Promise<boolean> {
   const key = helmKeyOf(nodeId);
   if (!key) return false;
-  const ok = await trackAction(nodeId, `${label} ${describe(key)}`, (actionId) => invoke(key, actionId), {
+  const ok = await trackAction(nodeId, label(describe(key)), (actionId) => invoke(key, actionId), {
     ...(failedHint !== undefined && { failedHint }),
   });
   if (get().selected === nodeId) fire(loadHelmView(nodeId, true));
@@ -49,15 +49,23 @@ async function tracked(
 }
 
 export const forceUpgrade = (nodeId: string): Promise<boolean> =>
-  tracked(nodeId, 'Force upgrade', (key, actionId) => transport().invoke('helm:forceUpgrade', { actionId, key }));
+  tracked(
+    nodeId,
+    (hr) => `Force upgrade ${hr}`,
+    (key, actionId) => transport().invoke('helm:forceUpgrade', { actionId, key }),
+  );
 
 export const resetRelease = (nodeId: string): Promise<boolean> =>
-  tracked(nodeId, 'Reset', (key, actionId) => transport().invoke('helm:reset', { actionId, key }));
+  tracked(
+    nodeId,
+    (hr) => `Reset ${hr}`,
+    (key, actionId) => transport().invoke('helm:reset', { actionId, key }),
+  );
 
 export const runTests = (nodeId: string): Promise<boolean> =>
   tracked(
     nodeId,
-    'Run tests of',
+    (hr) => `Run the tests of ${hr}`,
     (key, actionId) => transport().invoke('helm:test', { actionId, key }),
     'The Release tab lists each test and its phase; the test pods’ logs say why one failed.',
   );
@@ -88,7 +96,7 @@ export function confirmRollback(): Promise<boolean> {
   set({ helmDialog: undefined });
   return tracked(
     d.nodeId,
-    `Roll back to revision ${d.revision}:`,
+    (hr) => `Roll back ${hr} to revision ${d.revision}`,
     (key, actionId) => transport().invoke('helm:rollback', { actionId, key, revision: d.revision }),
     'The HelmRelease stays suspended: resume it (Shift+T) to return to the state in Git.',
   );
@@ -116,8 +124,11 @@ export function confirmUninstall(): Promise<boolean> {
   const d = get().helmDialog;
   if (d?.type !== 'uninstall') return Promise.resolve(false);
   set({ helmDialog: undefined });
-  return tracked(d.nodeId, 'Uninstall', (key, actionId) =>
-    transport().invoke('helm:uninstall', { actionId, key, suspendKustomization: d.suspendKustomization }),
+  return tracked(
+    d.nodeId,
+    (hr) => `Uninstall ${hr}`,
+    (key, actionId) =>
+      transport().invoke('helm:uninstall', { actionId, key, suspendKustomization: d.suspendKustomization }),
   );
 }
 

@@ -110,7 +110,10 @@ export const HEALTH_STATUS: Record<Workload['health'], NodeStatus> = {
 
 function fluxNode(o: FluxObject, input: ProjectionInput, id: string): GraphNode {
   const failing = o.state.status === 'failed';
-  const revision = shortRevision(o.revision.lastApplied ?? o.revision.artifact);
+  // A HelmRelease records no applied revision, only the chart version it last attempted.
+  const revision = shortRevision(
+    o.revision.lastApplied ?? o.revision.artifact ?? (o.kind === 'HelmRelease' ? o.revision.lastAttempted : undefined),
+  );
   return {
     id,
     role: SOURCE_KINDS.has(o.kind) ? 'source' : 'flux',

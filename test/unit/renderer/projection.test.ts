@@ -211,6 +211,7 @@ describe('the graph projection', () => {
     });
     const hr = fluxObject('HelmRelease', 'podinfo', {
       sourceRef: { group: 'source.toolkit.fluxcd.io', kind: 'HelmChart', namespace: 'flux-system', name: chart.name },
+      revision: { lastAttempted: '6.7.0' },
     });
     const origin = { helmRelease: { namespace: 'flux-system', name: 'podinfo' } };
     const made = workload('podinfo-web', 'Current', { ...origin, replicas: { desired: 1, ready: 1 } });
@@ -223,7 +224,7 @@ describe('the graph projection', () => {
         input({ objects: byUid(helmRepo, chart, hr), workloads: byUid(made, job, other, elsewhere) }),
       );
       const hrNode = p.nodes.find((n) => n.kind === 'HelmRelease');
-      expect(hrNode?.childCount).toBe(2);
+      expect(hrNode).toMatchObject({ childCount: 2, detail: '6.7.0' });
       expect(p.edges.map((e) => [e.role, e.source, e.target])).toEqual(
         expect.arrayContaining([
           ['source', id(helmRepo), id(chart)],
