@@ -116,6 +116,18 @@ describe('a HelmRelease in the browser', () => {
     await ui.screenshot('41-helm-release-panel');
   });
 
+  it('asks before uninstalling, naming the release and its namespace; Cancel leaves everything in place', async () => {
+    await browser.page.getByTestId('helm-uninstall').click();
+    const dialog = browser.page.getByTestId('uninstall-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(`Uninstall release web from namespace ${NS}?`);
+    // Nothing manages this HelmRelease, so there is no Kustomization to suspend.
+    expect(await browser.page.getByTestId('uninstall-managed').count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await getHr()).toBeDefined();
+  });
+
   it('rolls back to revision 1 through the confirmation, suspending the HelmRelease first', async () => {
     await browser.page.locator('[data-testid=helm-history-row][data-revision="1"] [data-testid=helm-rollback]').click();
     const dialog = browser.page.getByTestId('rollback-dialog');

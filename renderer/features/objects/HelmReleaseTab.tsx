@@ -25,61 +25,71 @@ import { driftFact, originLabel } from './release-facts.ts';
 
 const shortDigest = (d: string | undefined): string => (d ? d.replace(/^sha256:/, '').slice(0, 7) : '');
 
+interface ReleaseButton {
+  id: string;
+  label: string;
+  title: string;
+  /** Needs the HelmRelease to be reconciling (not suspended): the annotations are answered by its controller. */
+  needsResumed?: boolean;
+  /** Needs an installed release. */
+  needsRelease?: boolean;
+  danger?: boolean;
+  run(nodeId: string): void;
+}
+
+const BUTTONS: ReleaseButton[] = [
+  {
+    id: 'helm-force-upgrade',
+    label: 'Force upgrade',
+    title: 'Upgrade now even if nothing changed (flux reconcile hr --force: requestedAt + forceAt)',
+    needsResumed: true,
+    run: (nodeId) => fire(forceUpgrade(nodeId)),
+  },
+  {
+    id: 'helm-reset',
+    label: 'Reset',
+    title: 'Reset the failure counters and try again (reconcile.fluxcd.io/resetAt + requestedAt)',
+    needsResumed: true,
+    run: (nodeId) => fire(resetRelease(nodeId)),
+  },
+  {
+    id: 'helm-test',
+    label: 'Run tests',
+    title: "Run the chart's tests against the current revision (helm test, with spec.test.filters)",
+    needsRelease: true,
+    run: (nodeId) => fire(runTests(nodeId)),
+  },
+  {
+    id: 'helm-uninstall',
+    label: 'Uninstall…',
+    title: 'Delete the HelmRelease and uninstall its release',
+    danger: true,
+    run: askUninstall,
+  },
+];
+
 function ReleaseActions(props: { nodeId: string; view: HelmReleaseView; suspended: boolean }): React.JSX.Element {
   const busy = useAppStore((s) => Object.values(s.actions).some((a) => a.nodeId === props.nodeId && !a.finishedAt));
   const connected = useAppStore((s) => s.connection === 'open');
-  const disabled = busy || !connected;
   const installed = props.view.history.some((r) => r.inHelm && r.status !== 'uninstalled');
   return (
     <div className="sync__buttons" role="toolbar" aria-label="Helm actions">
-      <button
-        type="button"
-        className="btn"
-        disabled={disabled || props.suspended}
-        title={
-          props.suspended
-            ? 'Resume it first'
-            : 'Upgrade now even if nothing changed (flux reconcile hr --force: requestedAt + forceAt)'
-        }
-        onClick={() => fire(forceUpgrade(props.nodeId))}
-        data-testid="helm-force-upgrade"
-      >
-        Force upgrade
-      </button>
-      <button
-        type="button"
-        className="btn"
-        disabled={disabled || props.suspended}
-        title={
-          props.suspended
-            ? 'Resume it first'
-            : 'Reset the failure counters and try again (reconcile.fluxcd.io/resetAt + requestedAt)'
-        }
-        onClick={() => fire(resetRelease(props.nodeId))}
-        data-testid="helm-reset"
-      >
-        Reset
-      </button>
-      <button
-        type="button"
-        className="btn"
-        disabled={disabled || !installed}
-        title="Run the chart's tests against the current revision (helm test, with spec.test.filters)"
-        onClick={() => fire(runTests(props.nodeId))}
-        data-testid="helm-test"
-      >
-        Run tests
-      </button>
-      <button
-        type="button"
-        className="btn btn--danger"
-        disabled={disabled}
-        title="Delete the HelmRelease and uninstall its release"
-        onClick={() => askUninstall(props.nodeId)}
-        data-testid="helm-uninstall"
-      >
-        Uninstall…
-      </button>
+      {BUTTONS.map((b) => {
+        const blocked = b.needsResumed && props.suspended ? 'Resume it first' : undefined;
+        return (
+          <button
+            key={b.id}
+            type="button"
+            className={`btn${b.danger ? ' btn--danger' : ''}`}
+            disabled={busy || !connected || blocked !== undefined || (b.needsRelease === true && !installed)}
+            title={blocked ?? b.title}
+            onClick={() => b.run(props.nodeId)}
+            data-testid={b.id}
+          >
+            {b.label}
+          </button>
+        );
+      })}
     </div>
   );
 }
