@@ -11,7 +11,7 @@ import type {
   Workload,
 } from '../contract/index.ts';
 import type { ContextInfo } from '../engine/cluster-registry.ts';
-import { helmChartName,HelmOriginLabel } from '../flux/helm.ts';
+import { helmChartName, HelmOriginLabel } from '../flux/helm.ts';
 import { computeStatus } from '../kube/kstatus.ts';
 import { redactSecret } from '../kube/secret-redaction.ts';
 import { groupOf, type KubeObject, type ObjectRef, parseInventoryId } from '../util/kube-object.ts';
