@@ -45,6 +45,21 @@ const ids = {
 const getHr = async (): Promise<HelmRelease | undefined> =>
   client.tryGet<HelmRelease>({ ...HR, namespace: NS, name: 'web' });
 
+async function removeRelease(): Promise<void> {
+  const key = { ...HR, namespace: NS, name: 'web' };
+  if (await getHr()) {
+    await client.patch(key, { spec: { suspend: false } }, 'merge', { fieldManager: 'e2e' });
+    await client.delete(key);
+    await eventually('the HelmRelease to be gone', async () => ((await getHr()) ? undefined : true), 120_000);
+  }
+  await client.delete({
+    apiVersion: fluxKinds.HelmRepository.apiVersion,
+    kind: 'HelmRepository',
+    namespace: NS,
+    name: 'charts',
+  });
+}
+
 beforeAll(async () => {
   await clearScreenshots(/^4\d-/);
   helperPath = await ensureHelmHelper();
@@ -64,6 +79,9 @@ beforeAll(async () => {
     env: { FLUXDECK_HELM_HELPER: helperPath },
   });
   cleanup.push(() => stopServe(serve));
+  // Runs before serve stops, so its controller's finalizer uninstalls the release: the suites after this one see
+  // a cluster without it.
+  cleanup.push(removeRelease);
   browser = await launchBrowser();
   cleanup.push(() => browser.close());
   ui = new FluxdeckPage(browser.page);
