@@ -113,6 +113,25 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'flux:resume': ({ actionId, key }, ctx) =>
       runAction({ action: 'resume', actionId, key }, ctx, (opts) => deps.port.resume(key, opts)),
     'flux:diff': ({ key }) => deps.port.diffKustomization(key),
+    'helm:release': ({ key }, ctx) => deps.port.helmReleases.view(key, ctx.signal),
+    'helm:rollbackPreview': ({ key, revision }, ctx) =>
+      deps.port.helmReleases.rollbackPreview(key, revision, ctx.signal),
+    'helm:forceUpgrade': ({ actionId, key }, ctx) =>
+      runAction({ action: 'force-upgrade', actionId, key }, ctx, (opts) =>
+        deps.port.helmReleases.forceUpgrade(key, opts),
+      ),
+    'helm:reset': ({ actionId, key }, ctx) =>
+      runAction({ action: 'reset', actionId, key }, ctx, (opts) => deps.port.helmReleases.reset(key, opts)),
+    'helm:test': ({ actionId, key }, ctx) =>
+      runAction({ action: 'test', actionId, key }, ctx, (opts) => deps.port.helmReleases.test(key, opts)),
+    'helm:rollback': ({ actionId, key, revision }, ctx) =>
+      runAction({ action: 'rollback', actionId, key }, ctx, (opts) =>
+        deps.port.helmReleases.rollback(key, revision, opts),
+      ),
+    'helm:uninstall': ({ actionId, key, suspendKustomization }, ctx) =>
+      runAction({ action: 'uninstall', actionId, key }, ctx, (opts) =>
+        deps.port.helmReleases.uninstall(key, { ...opts, suspendKustomization }),
+      ),
     'engine:setPaused': async ({ paused }) => {
       await deps.port.setPaused(paused);
       return deps.health.refresh();

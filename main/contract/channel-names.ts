@@ -42,6 +42,13 @@ export const requestChannels = [
   'objects:editable',
   'objects:apply',
   'schemas:get',
+  'helm:release',
+  'helm:rollbackPreview',
+  'helm:forceUpgrade',
+  'helm:reset',
+  'helm:test',
+  'helm:rollback',
+  'helm:uninstall',
 ] as const;
 
 export const eventChannels = [

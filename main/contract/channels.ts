@@ -28,6 +28,7 @@ import {
   WorkTreeStatus,
   YamlProblem,
 } from './editing.ts';
+import { helmRequests } from './helm.ts';
 import { DriftRecord, InboxDelta, InboxFilter, InboxPage, InboxState, MuteRule, MuteScope } from './inbox.ts';
 import {
   ActionId,
@@ -150,6 +151,7 @@ export const requests = {
     }),
     res: KindSchema,
   },
+  ...helmRequests,
 } as const satisfies Record<RequestChannel, { req: z.ZodType; res: z.ZodType }>;
 
 export const events = {

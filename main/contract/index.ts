@@ -5,6 +5,7 @@ export * from './editing.ts';
 export * from './errors.ts';
 export * from './flux-paths.ts';
 export type { FluxdeckApi } from './fluxdeck-api.ts';
+export * from './helm.ts';
 export * from './inbox.ts';
 export * from './model.ts';
 export * from './wire.ts';

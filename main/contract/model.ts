@@ -186,6 +186,11 @@ export const Workload = z.object({
   health: Health,
   message: z.string(),
   replicas: z.object({ desired: z.number().int(), ready: z.number().int() }).optional(),
+  /**
+   * The HelmRelease whose release made it, from helm-controller's origin labels (`helm.toolkit.fluxcd.io/name` and
+   * `/namespace`): a HelmRelease has no inventory in its status, so this is how the graph finds its workloads.
+   */
+  helmRelease: z.object({ namespace: Namespace, name: Name }).optional(),
 });
 export type Workload = z.infer<typeof Workload>;
 
@@ -259,7 +264,7 @@ export const ActionId = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'a UUID-like id
 export const ActionPhase = z.enum(['requested', 'source', 'waiting', 'succeeded', 'failed']);
 export type ActionPhase = z.infer<typeof ActionPhase>;
 
-/** Progress of reconcile / suspend / resume, pushed until the result arrives. */
+/** Progress of an action (reconcile, suspend, resume, the Helm actions), pushed until the result arrives. */
 export const ActionProgress = z.object({
   actionId: ActionId,
   key: FluxKey,
@@ -269,7 +274,17 @@ export const ActionProgress = z.object({
 });
 export type ActionProgress = z.infer<typeof ActionProgress>;
 
-export const ActionKind = z.enum(['reconcile', 'reconcile-with-source', 'suspend', 'resume']);
+export const ActionKind = z.enum([
+  'reconcile',
+  'reconcile-with-source',
+  'suspend',
+  'resume',
+  'force-upgrade',
+  'reset',
+  'test',
+  'rollback',
+  'uninstall',
+]);
 export type ActionKind = z.infer<typeof ActionKind>;
 
 /**

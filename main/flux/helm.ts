@@ -238,6 +238,12 @@ export const HelmReleaseReason = {
   RetriesExceeded: 'RetriesExceeded',
 } as const;
 
+/** helm-controller's origin labels on every object of a release: how `flux` and the graph find what it manages. */
+export const HelmOriginLabel = {
+  Name: 'helm.toolkit.fluxcd.io/name',
+  Namespace: 'helm.toolkit.fluxcd.io/namespace',
+} as const;
+
 /** The field manager (and event reporter) of helm-controller. */
 export const HELM_CONTROLLER = 'helm-controller';
 

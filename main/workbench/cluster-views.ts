@@ -1,7 +1,7 @@
 /**
  * What the UI sees of the connected clusters, from each session's watch caches (no API calls): the Flux objects,
- * the workloads their inventories list (reference-counted, so only referenced workloads reach the UI) and the
- * contexts' connection state. Changes are emitted as the caches report them; the api layer batches them per client.
+ * the workloads their inventories list (reference-counted, so only referenced workloads reach the UI) or a Helm
+ * release made (helm-controller's origin labels: a HelmRelease has no inventory) and the contexts' connection state. Changes are emitted as the caches report them; the api layer batches them per client.
  * Watches start when the first listener subscribes (or a snapshot is read), so the engine used alone (tests,
  * `fluxdeck run`) does not watch workloads nobody shows.
  */
@@ -27,6 +27,10 @@ const WORKLOAD_TYPES = [
 
 const refKey = (r: { group: string; kind: string; namespace: string; name: string }): string =>
   `${r.group}|${r.kind}|${r.namespace}|${r.name}`;
+
+/** A workload reaches the UI when an inventory lists it or a HelmRelease's release made it. */
+const shown = (view: ClusterView, key: string, w: Workload | undefined): boolean =>
+  view.references.has(key) || w?.helmRelease !== undefined;
 
 interface ClusterView {
   session: ClusterSession;
@@ -81,7 +85,7 @@ export class ClusterViews {
     const workloads: Workload[] = [];
     for (const view of this.views.values()) {
       objects.push(...view.objects.values());
-      for (const [key, w] of view.workloads) if (view.references.has(key)) workloads.push(w);
+      for (const [key, w] of view.workloads) if (shown(view, key, w)) workloads.push(w);
     }
     return { objects, workloads };
   }
@@ -153,7 +157,7 @@ export class ClusterViews {
     for (const stop of view.stops.splice(0)) stop();
     for (const o of view.objects.values()) this.emit({ type: 'removed', what: 'object', uid: o.uid, cluster: context });
     for (const [key, w] of view.workloads)
-      if (view.references.has(key)) this.emit({ type: 'removed', what: 'workload', uid: w.uid, cluster: context });
+      if (shown(view, key, w)) this.emit({ type: 'removed', what: 'workload', uid: w.uid, cluster: context });
   }
 
   private reference(view: ClusterView, key: string, delta: 1 | -1): void {
@@ -162,7 +166,7 @@ export class ClusterViews {
     if (after <= 0) view.references.delete(key);
     else view.references.set(key, after);
     const w = view.workloads.get(key);
-    if (!w) return;
+    if (!w || w.helmRelease) return;
     if (before === 0 && after > 0) this.emit({ type: 'workload', workload: w });
     else if (before > 0 && after <= 0)
       this.emit({ type: 'removed', what: 'workload', uid: w.uid, cluster: view.session.context });
@@ -188,13 +192,14 @@ export class ClusterViews {
     const w = workloadSummary(view.session.context, e.object);
     if (!w) return;
     const key = refKey(w);
-    const referenced = view.references.has(key);
+    const before = shown(view, key, view.workloads.get(key));
     if (e.type === 'deleted') {
       view.workloads.delete(key);
-      if (referenced) this.emit({ type: 'removed', what: 'workload', uid: w.uid, cluster: w.cluster });
+      if (before) this.emit({ type: 'removed', what: 'workload', uid: w.uid, cluster: w.cluster });
       return;
     }
     view.workloads.set(key, w);
-    if (referenced) this.emit({ type: 'workload', workload: w });
+    if (shown(view, key, w)) this.emit({ type: 'workload', workload: w });
+    else if (before) this.emit({ type: 'removed', what: 'workload', uid: w.uid, cluster: w.cluster });
   }
 }

@@ -6,6 +6,8 @@
 import { FluxdeckError } from '../contract/index.ts';
 import type { BuildWorkers } from '../controllers/kustomization/build.ts';
 import type { ClusterRegistry } from '../engine/cluster-registry.ts';
+import type { ClusterSession } from '../engine/cluster-session.ts';
+import type { HelmClient, KubeAccess } from '../helm/index.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import type { KubeconfigStore } from '../kube/kubeconfig-store.ts';
 import type { Inbox } from '../notify/index.ts';
@@ -17,6 +19,7 @@ import { ClusterViews } from './cluster-views.ts';
 import { type CredentialStore, memoryCredentialStore } from './credential-store.ts';
 import { asFluxdeckError } from './errors.ts';
 import { ACTION_TIMEOUT_MS, fluxVerbs } from './flux-verbs.ts';
+import { helmReleases } from './helm-releases.ts';
 import { objectViews } from './object-views.ts';
 import { previewAgainstArtifact } from './previews.ts';
 import { createWorkTrees } from './work-trees.ts';
@@ -31,6 +34,9 @@ export interface WorkbenchEngine {
   readonly inbox: Inbox;
   readonly inboxNotice?: string;
   readonly workspaces: Workspaces;
+  /** The shared Helm helper client and the kubeconfig context it reaches a cluster with. */
+  helm(): HelmClient;
+  kubeAccess(context: string): KubeAccess;
   connect(context: string): Promise<unknown>;
   disconnect(context: string): Promise<void>;
   setPaused(paused: boolean): void;
@@ -55,12 +61,13 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
   // The tray's badge: unread alerts change as the inbox records, reads and acknowledges them.
   const offInbox = engine.inbox.onChange(engineState);
 
-  const clientOf = (cluster: string): ClusterClient => {
+  const sessionOf = (cluster: string): ClusterSession => {
     const session = engine.registry.session(cluster);
     if (!session)
       throw new FluxdeckError('not-connected', `Cluster ${cluster} is not connected: connect it in the sidebar first.`);
-    return session.client;
+    return session;
   };
+  const clientOf = (cluster: string): ClusterClient => sessionOf(cluster).client;
   const infoOf = (cluster: string): ReturnType<ClusterViews['infos']>[number] => {
     const info = views.info(cluster);
     if (!info) throw new FluxdeckError('not-found', `There is no kubeconfig context named "${cluster}".`);
@@ -101,6 +108,12 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
         throw asFluxdeckError(err, `The diff of Kustomization ${key.namespace}/${key.name} in ${key.cluster} failed`);
       }
     },
+
+    helmReleases: helmReleases({
+      session: sessionOf,
+      helm: () => engine.helm(),
+      kubeAccess: (cluster) => engine.kubeAccess(cluster),
+    }),
 
     inbox: engine.inbox,
     inboxNotice: () => inboxNotice,

@@ -4,6 +4,7 @@
  */
 import { ERROR_CODES, type ErrorCode, FluxdeckError } from '../contract/index.ts';
 import { FluxRequestError } from '../controllers/requests/flux-requests.ts';
+import { type HelmErrorCode, isHelmError } from '../helm/index.ts';
 import { isKubeError } from '../kube/kube-error.ts';
 import { RegistryError, type RegistryErrorCode } from '../registry/index.ts';
 import { SourceError, SourceReason } from '../sources/source-error.ts';
@@ -31,6 +32,19 @@ const REGISTRY_CODES: Partial<Record<RegistryErrorCode, ErrorCode>> = {
   'too-large': 'invalid-request',
 };
 
+/** The Helm helper's error codes that say what the user can do; the rest (render, chart errors) stay internal. */
+const HELM_CODES: Partial<Record<HelmErrorCode, ErrorCode>> = {
+  ReleaseNotFound: 'not-found',
+  ReleaseLocked: 'conflict',
+  Timeout: 'timeout',
+  Unauthorized: 'unauthorized',
+  Forbidden: 'forbidden',
+  KubeUnreachable: 'unavailable',
+  HelperUnavailable: 'unavailable',
+  Canceled: 'cancelled',
+  BadRequest: 'invalid-request',
+};
+
 const WORKSPACE_CODES: Record<WorkspaceErrorCode, ErrorCode> = {
   'path-refused': 'invalid-request',
   'not-found': 'not-found',
@@ -55,6 +69,7 @@ function ownCode(err: Error): ErrorCode {
           ? 'timeout'
           : 'internal';
   } else if (isKubeError(err)) code = KUBE_REASONS[err.reason] ?? 'internal';
+  else if (isHelmError(err)) code = HELM_CODES[err.code] ?? 'internal';
   else if (err instanceof WorkspaceError) code = WORKSPACE_CODES[err.code];
   else if (err instanceof RegistryError) code = REGISTRY_CODES[err.code] ?? 'internal';
   else if (err.name === 'ArtifactError') code = 'invalid-request';

@@ -26,14 +26,15 @@ export function fluxRef(key: FluxKey): FluxObjectRef {
   return { kind, namespace: key.namespace, name: key.name };
 }
 
-const outcome = (r: RequestResult): EngineOutcome => {
+/** A request's result in the workbench's terms: Ready, its message, and the revision applied. */
+export const outcome = (r: RequestResult): EngineOutcome => {
   const status = (r.object.status ?? {}) as { lastAppliedRevision?: string; artifact?: { revision?: string } };
   const revision = status.lastAppliedRevision ?? status.artifact?.revision;
   return { ok: r.ready, message: r.message, ...(revision !== undefined && { revision }) };
 };
 
 /** Progress messages of flux-requests, tagged with the phase they belong to. */
-const progressFor = (key: FluxKey, o: ActionOptions): ((message: string) => void) => {
+export const progressFor = (key: FluxKey, o: ActionOptions): ((message: string) => void) => {
   const self = `${key.kind} ${key.namespace}/${key.name}`;
   return (message) =>
     o.onProgress({

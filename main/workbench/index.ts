@@ -27,6 +27,7 @@ export type {
   EngineChange,
   EngineOutcome,
   EngineSnapshot,
+  HelmReleasePort,
   InboxChange,
   InboxPort,
   ObjectLive,

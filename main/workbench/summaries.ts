@@ -11,6 +11,7 @@ import type {
   Workload,
 } from '../contract/index.ts';
 import type { ContextInfo } from '../engine/cluster-registry.ts';
+import { helmChartName, HelmOriginLabel } from '../flux/helm.ts';
 import { computeStatus } from '../kube/kstatus.ts';
 import { redactSecret } from '../kube/secret-redaction.ts';
 import { groupOf, type KubeObject, type ObjectRef, parseInventoryId } from '../util/kube-object.ts';
@@ -42,9 +43,24 @@ function conditionsOf(status: Json): Condition[] {
   });
 }
 
-/** The source a Flux object reads: `spec.sourceRef`, a HelmRelease's `chartRef` or chart template source. */
-function sourceRefOf(kind: string, spec: Json, namespace: string): FluxObjectData['sourceRef'] {
-  const ref = obj(spec.sourceRef ?? spec.chartRef ?? obj(obj(obj(spec.chart).spec).sourceRef));
+/**
+ * The source a Flux object reads: `spec.sourceRef`, a HelmRelease's `chartRef`, or for a HelmRelease with a chart
+ * template the HelmChart helm-controller makes from it (`<namespace>-<name>` in the template source's namespace), so
+ * the graph runs HelmRepository → HelmChart → HelmRelease as the artifacts flow.
+ */
+function sourceRefOf(o: KubeObject, spec: Json, namespace: string): FluxObjectData['sourceRef'] {
+  const kind = o.kind;
+  const template = obj(obj(obj(spec.chart).spec).sourceRef);
+  if (kind === 'HelmRelease' && spec.chartRef === undefined && str(template.name)) {
+    const name = helmChartName(o);
+    return {
+      group: 'source.toolkit.fluxcd.io',
+      kind: 'HelmChart',
+      namespace: str(template.namespace) ?? namespace,
+      name,
+    };
+  }
+  const ref = obj(spec.sourceRef ?? spec.chartRef);
   const refKind = str(ref.kind);
   const name = str(ref.name);
   if (!refKind || !name) return undefined;
@@ -73,7 +89,7 @@ export function fluxSummary(cluster: string, o: KubeObject): FluxObjectData | un
   const spec = obj(o.spec);
   const status = obj(o.status);
   const artifact = obj(status.artifact);
-  const sourceRef = sourceRefOf(o.kind, spec, namespace);
+  const sourceRef = sourceRefOf(o, spec, namespace);
   const inventory = inventoryOf(status);
   const slash = o.apiVersion.indexOf('/');
   const pick = (k: string, v: string | undefined): Record<string, string> => (v === undefined ? {} : { [k]: v });
@@ -139,6 +155,9 @@ export function workloadSummary(cluster: string, o: KubeObject, now = Date.now()
   if (!uid || !name) return undefined;
   const health = computeStatus(o, now);
   const replicas = replicasOf(o);
+  const labels = o.metadata.labels ?? {};
+  const hrName = labels[HelmOriginLabel.Name];
+  const hrNamespace = labels[HelmOriginLabel.Namespace];
   return {
     uid,
     cluster,
@@ -150,6 +169,7 @@ export function workloadSummary(cluster: string, o: KubeObject, now = Date.now()
     health: health.status,
     message: health.message,
     ...(replicas && { replicas }),
+    ...(hrName && hrNamespace && { helmRelease: { namespace: hrNamespace, name: hrName } }),
   };
 }
 

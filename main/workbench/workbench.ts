@@ -17,6 +17,9 @@ import type {
   GitAuthor,
   GitCredentials,
   GitRepositoryKey,
+  HelmReleaseKey,
+  HelmReleaseView,
+  HelmRollbackPreview,
   KindSchema,
   KustomizationDiff,
   ObjectDetail,
@@ -111,6 +114,24 @@ export interface WorkTreePort {
   ): Promise<ArtifactPushResult>;
 }
 
+/** The HelmRelease panel: its release view and the Helm actions (helm-releases.ts). */
+export interface HelmReleasePort {
+  /** History (status.history + Helm's records), values with their origins (Secret values masked), tests. */
+  view(key: HelmReleaseKey, signal: AbortSignal): Promise<HelmReleaseView>;
+  /** The current revision's manifest and `revision`'s, Secret values masked. */
+  rollbackPreview(key: HelmReleaseKey, revision: number, signal: AbortSignal): Promise<HelmRollbackPreview>;
+  /** `flux reconcile hr --force`. */
+  forceUpgrade(key: HelmReleaseKey, opts: ActionOptions): Promise<EngineOutcome>;
+  /** `flux reconcile hr --reset`: the failure counters start again. */
+  reset(key: HelmReleaseKey, opts: ActionOptions): Promise<EngineOutcome>;
+  /** `helm test` with the HelmRelease's filters; ok when every test passed. */
+  test(key: HelmReleaseKey, opts: ActionOptions): Promise<EngineOutcome>;
+  /** Suspends the HelmRelease, then `helm rollback` to `revision`. */
+  rollback(key: HelmReleaseKey, revision: number, opts: ActionOptions): Promise<EngineOutcome>;
+  /** Deletes the HelmRelease and waits for the release to be uninstalled. */
+  uninstall(key: HelmReleaseKey, opts: ActionOptions & { suspendKustomization: boolean }): Promise<EngineOutcome>;
+}
+
 export interface Workbench {
   /** Every context of the user's kubeconfigs, with connection state and auth health. Never connects. */
   listClusters(): Promise<ClusterInfo[]>;
@@ -161,6 +182,8 @@ export interface Workbench {
   applyObject(key: FluxKey, yaml: string, resourceVersion: string, signal: AbortSignal): Promise<ApplyObjectResult>;
   /** The JSON schema of a kind, from the cluster's OpenAPI v3 (or the CRD), cached per cluster. */
   kindSchema(cluster: string, apiVersion: string, kind: string, signal: AbortSignal): Promise<KindSchema>;
+
+  readonly helmReleases: HelmReleasePort;
 
   /** Stops controllers and watches, releases leases, closes clients. Idempotent. */
   close(): Promise<void>;

@@ -4,7 +4,9 @@
  * what to do next.
  */
 import type { ErrorCode, FluxKey } from '../../main/contract/index.ts';
+import { releaseWorkloads } from '../features/graph/projection.ts';
 import { ApiError, type Transport } from '../transport/transport.ts';
+import { loadHelmView } from './helm-actions.ts';
 import { fluxKeyOf, identityOf, isFluxGroup, nodeIdOf, nodeIdOfKey, objectKeyOf } from './ids.ts';
 import { type AppState, useAppStore } from './index.ts';
 import { applyProgress, pruneActions } from './reducers.ts';
@@ -142,8 +144,30 @@ async function runAction(nodeId: string, action: ActionName): Promise<void> {
   const target = actionTarget(nodeId);
   if (!target) return;
   const { key } = target;
+  await trackAction(
+    nodeId,
+    `${LABELS[action]} ${key.kind} ${key.namespace}/${key.name}`,
+    (actionId) =>
+      action === 'suspend'
+        ? transport().invoke('flux:suspend', { actionId, key })
+        : action === 'resume'
+          ? transport().invoke('flux:resume', { actionId, key })
+          : transport().invoke('flux:reconcile', { actionId, key, withSource: action === 'reconcile-with-source' }),
+    { failedTitle: 'Ready=False' },
+  );
+}
+
+/**
+ * Runs one action request with its progress shown on the node and in the panel until the outcome arrives, and a
+ * notice for the result: a success fades, a failure stays with what to do next. Resolves to the outcome's `ok`.
+ */
+export async function trackAction(
+  nodeId: string,
+  label: string,
+  invoke: (actionId: string) => Promise<{ ok: boolean; message: string }>,
+  opts: { failedTitle?: string; failedHint?: string } = {},
+): Promise<boolean> {
   const actionId = newActionId();
-  const label = `${LABELS[action]} ${key.kind} ${key.namespace}/${key.name}`;
   set((s) => ({
     actions: {
       ...s.actions,
@@ -151,28 +175,21 @@ async function runAction(nodeId: string, action: ActionName): Promise<void> {
     },
   }));
   try {
-    const outcome =
-      action === 'suspend'
-        ? await transport().invoke('flux:suspend', { actionId, key })
-        : action === 'resume'
-          ? await transport().invoke('flux:resume', { actionId, key })
-          : await transport().invoke('flux:reconcile', {
-              actionId,
-              key,
-              withSource: action === 'reconcile-with-source',
-            });
+    const outcome = await invoke(actionId);
     finishAction(actionId, outcome.ok, outcome.message);
     if (outcome.ok) notify({ tone: 'success', title: label, message: outcome.message }, 3000);
     else
       notify({
         tone: 'error',
-        title: `${label}: Ready=False`,
+        title: `${label}: ${opts.failedTitle ?? 'not done'}`,
         message: outcome.message,
-        hint: 'Open Events (E) to see what failed.',
+        hint: opts.failedHint ?? 'Open Events (E) to see what failed.',
       });
+    return outcome.ok;
   } catch (err) {
     finishAction(actionId, false, describeFailure(err).message);
     notifyFailure(`${label} failed`, err);
+    return false;
   }
 }
 
@@ -225,6 +242,8 @@ export function select(nodeId: string | undefined): void {
     detail: undefined,
     diff: undefined,
     drift: undefined,
+    helmView: undefined,
+    helmDialog: undefined,
     ...(nodeId === undefined && { panelTab: 'overview' }),
   });
   if (nodeId !== undefined) {
@@ -294,6 +313,7 @@ export function setPanelTab(tab: PanelTab): void {
   set({ panelTab: tab });
   const { selected, diff } = get();
   if (tab === 'diff' && selected !== undefined && diff?.nodeId !== selected) fire(loadDiff(selected));
+  if (tab === 'release' && selected !== undefined && get().helmView?.nodeId !== selected) fire(loadHelmView(selected));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -333,5 +353,6 @@ export function setAllCollapsed(collapsed: boolean): void {
   if (!collapsed) return set({ collapsed: {} });
   const all: Record<string, true> = {};
   for (const o of Object.values(get().objects)) if (o.inventory?.length) all[nodeIdOf(o)] = true;
+  for (const id of releaseWorkloads(Object.values(get().workloads)).keys()) all[id] = true;
   set({ collapsed: all });
 }

@@ -20,6 +20,7 @@ import {
   toggleSuspend,
 } from './actions.ts';
 import { applyArtifactProgress, applyPreviewProgress } from './editor-reducers.ts';
+import { loadHelmView } from './helm-actions.ts';
 import { identityOf } from './ids.ts';
 import { loadInboxState, onInboxDelta, showInbox } from './inbox-actions.ts';
 import { useAppStore } from './index.ts';
@@ -69,6 +70,8 @@ export function startBridge(transport: Transport, opts: { detailRefreshMs?: numb
       detailTimer = undefined;
       const { selected } = store.getState();
       if (selected !== undefined) fire(loadDetail(selected, true));
+      // The release view follows the HelmRelease's status (a new revision, test results) once it was shown.
+      if (selected !== undefined && store.getState().helmView?.nodeId === selected) fire(loadHelmView(selected, true));
     }, opts.detailRefreshMs ?? 300);
   };
 

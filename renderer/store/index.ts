@@ -8,11 +8,19 @@ import { type AppSlice, createAppSlice } from './slices/app.ts';
 import { type ClustersSlice, createClustersSlice } from './slices/clusters.ts';
 import { createEditorSlice, type EditorSlice } from './slices/editor.ts';
 import { createGraphSlice, type GraphSlice } from './slices/graph.ts';
+import { createHelmSlice, type HelmSlice } from './slices/helm.ts';
 import { createInboxSlice, type InboxSlice } from './slices/inbox.ts';
 import { type ActionsSlice, createActionsSlice } from './slices/running-actions.ts';
 import { createUiSlice, type UiSlice } from './slices/ui.ts';
 
-export type AppState = ClustersSlice & GraphSlice & ActionsSlice & UiSlice & AppSlice & EditorSlice & InboxSlice;
+export type AppState = ClustersSlice &
+  GraphSlice &
+  ActionsSlice &
+  UiSlice &
+  AppSlice &
+  EditorSlice &
+  InboxSlice &
+  HelmSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createClustersSlice(...a),
@@ -22,6 +30,7 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createAppSlice(...a),
   ...createEditorSlice(...a),
   ...createInboxSlice(...a),
+  ...createHelmSlice(...a),
 }));
 
 /** The state a fresh window starts with (tests reset the store with it). */

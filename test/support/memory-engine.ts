@@ -18,6 +18,7 @@ import type {
   ActionOptions,
   EngineChange,
   EngineOutcome,
+  HelmReleasePort,
   ObjectLive,
   Workbench,
   WorkTreePort,
@@ -58,6 +59,11 @@ const keyMatches = (o: FluxObjectData, k: FluxKey): boolean =>
 /** Work trees need git and a cluster: the memory engine has none unless a test brings its own. */
 const noWorkTrees: WorkTreePort = new Proxy({} as WorkTreePort, {
   get: () => () => Promise.reject(new FluxdeckError('unavailable', 'the memory engine has no work trees')),
+});
+
+/** Helm releases need the helper and a cluster: the integration tests exercise them against the real ones. */
+const noHelmReleases: HelmReleasePort = new Proxy({} as HelmReleasePort, {
+  get: () => () => Promise.reject(new FluxdeckError('unavailable', 'the memory engine has no Helm releases')),
 });
 
 export function createMemoryEngine(opts: { stepDelayMs?: number; workTrees?: WorkTreePort } = {}): MemoryEngine {
@@ -238,6 +244,7 @@ export function createMemoryEngine(opts: { stepDelayMs?: number; workTrees?: Wor
       inboxNotice = notice;
     },
     workTrees: opts.workTrees ?? noWorkTrees,
+    helmReleases: noHelmReleases,
     editableObject(key) {
       const obj = find(key);
       return Promise.resolve({

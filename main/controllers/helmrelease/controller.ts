@@ -162,7 +162,11 @@ async function openChart(store: ArtifactStore, artifact: Artifact, signal: Abort
 }
 
 /** Reads every ConfigMap and Secret that valuesFrom names (once each), decoding Secret data. */
-async function readValuesSources(session: ClusterSession, hr: HelmRelease, signal: AbortSignal): Promise<ValuesSource> {
+export async function readValuesSources(
+  session: ClusterSession,
+  hr: HelmRelease,
+  signal: AbortSignal,
+): Promise<ValuesSource> {
   const ns = hr.metadata.namespace ?? '';
   const found = new Map<string, Record<string, string> | undefined>();
   for (const ref of hr.spec.valuesFrom ?? []) {

@@ -76,6 +76,8 @@ export async function requestReconcile(
     withSource?: boolean;
     /** HelmRelease: also `reconcile.fluxcd.io/forceAt` with the same value, a one-off forced upgrade (`flux --force`). */
     force?: boolean;
+    /** HelmRelease: also `reconcile.fluxcd.io/resetAt` with the same value, which resets the failure counters. */
+    reset?: boolean;
     timeoutMs?: number;
     signal?: AbortSignal;
     progress?: Progress;
@@ -91,7 +93,7 @@ export async function requestReconcile(
   if (opts.withSource) {
     const source = sourceOf(current);
     if (source) {
-      const result = await requestReconcile(client, source, { ...opts, withSource: false, force: false });
+      const result = await requestReconcile(client, source, { ...opts, withSource: false, force: false, reset: false });
       if (!result.ready)
         throw new FluxRequestError(`${describeFluxRef(source)} reconciliation failed: ${result.message}`);
     }
@@ -102,10 +104,7 @@ export async function requestReconcile(
     keyOf(ref),
     {
       metadata: {
-        annotations: {
-          [Annotation.ReconcileRequestedAt]: requestedAt,
-          ...(opts.force ? { [Annotation.ForceAt]: requestedAt } : {}),
-        },
+        annotations: requestAnnotations(requestedAt, opts),
       },
     },
     'merge',
@@ -116,6 +115,15 @@ export async function requestReconcile(
   );
   progress(`waiting for ${describeFluxRef(ref)} reconciliation`);
   return waitForHandled(client, ref, requestedAt, opts);
+}
+
+/** requestedAt, and forceAt / resetAt with the same value when asked, as `flux reconcile hr --force / --reset`. */
+function requestAnnotations(requestedAt: string, opts: { force?: boolean; reset?: boolean }): Record<string, string> {
+  return {
+    [Annotation.ReconcileRequestedAt]: requestedAt,
+    ...(opts.force ? { [Annotation.ForceAt]: requestedAt } : {}),
+    ...(opts.reset ? { [Annotation.ResetAt]: requestedAt } : {}),
+  };
 }
 
 /** Polls until `lastHandledReconcileAt === requestedAt` and Ready is no longer Unknown for this generation. */

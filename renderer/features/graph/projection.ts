@@ -1,6 +1,7 @@
 /**
  * The graph as a pure function of the store: sources → Flux objects (Kustomizations, HelmReleases, ...) → the
- * workloads in their inventories, plus `dependsOn` edges, for one cluster or all of them. Search and status filters
+ * workloads in their inventories (for a HelmRelease, which has none, the workloads its release made, by
+ * helm-controller's origin labels), plus `dependsOn` edges, for one cluster or all of them. Search and status filters
  * keep what matches plus everything upstream of it (its sources, parents and dependencies), so a match is never shown
  * without its context. Nodes come out sorted, so equal input gives equal output.
  */
@@ -109,7 +110,10 @@ export const HEALTH_STATUS: Record<Workload['health'], NodeStatus> = {
 
 function fluxNode(o: FluxObject, input: ProjectionInput, id: string): GraphNode {
   const failing = o.state.status === 'failed';
-  const revision = shortRevision(o.revision.lastApplied ?? o.revision.artifact);
+  // A HelmRelease records no applied revision, only the chart version it last attempted.
+  const revision = shortRevision(
+    o.revision.lastApplied ?? o.revision.artifact ?? (o.kind === 'HelmRelease' ? o.revision.lastAttempted : undefined),
+  );
   return {
     id,
     role: SOURCE_KINDS.has(o.kind) ? 'source' : 'flux',
@@ -195,6 +199,7 @@ function build(input: ProjectionInput): Built {
   for (const o of Object.values(input.objects))
     if (inScope(o.cluster) && !HIDDEN_KINDS.has(o.kind)) flux.set(nodeIdOf(o), o);
   for (const [id, o] of flux) b.nodes.set(id, fluxNode(o, input, id));
+  const released = releaseWorkloads(workloadsById.values());
 
   for (const [id, o] of flux) {
     if (o.sourceRef) {
@@ -231,6 +236,7 @@ function build(input: ProjectionInput): Built {
         b.nodes.set(childId, leafNode({ cluster: o.cluster, ...ref }, id, workloadsById.get(childId), input));
       addEdge(b, id, childId, 'inventory');
     }
+    if (o.kind === 'HelmRelease') addReleaseLeaves(b, input, id, released.get(id) ?? []);
     const kinds = Object.entries(other).sort(([a], [c]) => a.localeCompare(c));
     if (kinds.length > 0) {
       const moreId = `${id}|more`;
@@ -256,6 +262,37 @@ function build(input: ProjectionInput): Built {
     }
   }
   return b;
+}
+
+/** The workloads Helm releases made, by the node id of the HelmRelease their origin labels name. */
+export function releaseWorkloads(workloads: Iterable<Workload>): Map<string, Workload[]> {
+  const out = new Map<string, Workload[]>();
+  for (const w of workloads) {
+    if (!w.helmRelease) continue;
+    const hr = nodeIdOf({
+      cluster: w.cluster,
+      group: 'helm.toolkit.fluxcd.io',
+      kind: 'HelmRelease',
+      namespace: w.helmRelease.namespace,
+      name: w.helmRelease.name,
+    });
+    out.set(hr, [...(out.get(hr) ?? []), w]);
+  }
+  return out;
+}
+
+/** A HelmRelease's workloads as its leaves, as a Kustomization's inventory workloads are (folded when collapsed). */
+function addReleaseLeaves(b: Built, input: ProjectionInput, id: string, workloads: Workload[]): void {
+  const node = b.nodes.get(id);
+  if (!node) return;
+  node.childCount = workloads.length;
+  if (node.collapsed) return;
+  for (const w of workloads) {
+    const childId = nodeIdOf(w);
+    const ref = { cluster: w.cluster, group: w.group, kind: w.kind, namespace: w.namespace, name: w.name };
+    if (!b.nodes.has(childId)) b.nodes.set(childId, leafNode(ref, id, w, input));
+    addEdge(b, id, childId, 'inventory');
+  }
 }
 
 interface Query {

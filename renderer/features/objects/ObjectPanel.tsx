@@ -16,6 +16,7 @@ import { VirtualList } from '../../ui/VirtualList.tsx';
 import { editObject, openWorkTreeFor, repoOfNode } from '../editor/actions.ts';
 import { HEALTH_STATUS, type NodeStatus, shortRevision } from '../graph/projection.ts';
 import { DriftTable } from '../inbox/FieldChanges.tsx';
+import { HelmDialogs, HelmReleaseTab } from './HelmReleaseTab.tsx';
 import { SyncControls } from './SyncControls.tsx';
 import { YamlView } from './YamlView.tsx';
 
@@ -324,7 +325,11 @@ function WorkloadOverview(props: { w: Workload | undefined; id: Identity }): Rea
       Object.values(s.objects)
         .filter(
           (o) =>
-            o.cluster === props.id.cluster && o.inventory?.some((r) => same({ ...r, cluster: o.cluster }, props.id)),
+            o.cluster === props.id.cluster &&
+            (o.inventory?.some((r) => same({ ...r, cluster: o.cluster }, props.id)) ||
+              (o.kind === 'HelmRelease' &&
+                props.w?.helmRelease?.namespace === o.namespace &&
+                props.w.helmRelease.name === o.name)),
         )
         .map((o) => nodeIdOf(o)),
     ),
@@ -354,6 +359,7 @@ const TABS: { id: PanelTab; label: string; key: string }[] = [
   { id: 'yaml', label: 'YAML', key: 'Y' },
   { id: 'diff', label: 'Diff', key: 'D' },
   { id: 'drift', label: 'Drift', key: 'X' },
+  { id: 'release', label: 'Release', key: 'H' },
 ];
 
 export function ObjectPanel(): React.JSX.Element | null {
@@ -370,7 +376,10 @@ export function ObjectPanel(): React.JSX.Element | null {
   const status: NodeStatus = flux ? flux.state.status : workload ? HEALTH_STATUS[workload.health] : 'unknown';
   const message = flux?.state.message ?? workload?.message;
   const tabs = TABS.filter(
-    (t) => (t.id !== 'diff' || id.kind === 'Kustomization') && (t.id !== 'drift' || hasDriftView(selected)),
+    (t) =>
+      (t.id !== 'diff' || id.kind === 'Kustomization') &&
+      (t.id !== 'drift' || hasDriftView(selected)) &&
+      (t.id !== 'release' || (id.kind === 'HelmRelease' && flux !== undefined)),
   );
   const current = tabs.some((t) => t.id === tab) ? tab : 'overview';
   return (
@@ -438,7 +447,9 @@ export function ObjectPanel(): React.JSX.Element | null {
           (detail?.detail ? <YamlView text={detail.detail.yaml} /> : <p className="muted">Loading YAML…</p>)}
         {current === 'diff' && <DiffTab nodeId={selected} />}
         {current === 'drift' && <DriftTab nodeId={selected} />}
+        {current === 'release' && flux && <HelmReleaseTab nodeId={selected} suspended={flux.suspended} />}
       </div>
+      <HelmDialogs />
     </aside>
   );
 }

@@ -20,6 +20,8 @@ export async function startServe(opts: {
   kubeconfig: string;
   dataDir: string;
   args?: string[];
+  /** Extra environment, e.g. FLUXDECK_HELM_HELPER for the Helm helper a packaged app would bundle. */
+  env?: Record<string, string>;
 }): Promise<ServeProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
@@ -34,7 +36,7 @@ export async function startServe(opts: {
       'info',
       ...(opts.args ?? []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: opts.kubeconfig } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env, KUBECONFIG: opts.kubeconfig } },
   );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));

@@ -57,6 +57,17 @@ describe('the router', () => {
     ['a malformed action id', 'flux:reconcile', { actionId: 'x', key, withSource: false }],
     ['an extra key inside the object key', 'flux:suspend', { actionId, key: { ...key, apiVersion: 'v1' } }],
     ['a diff of something that is not a Kustomization', 'flux:diff', { key: { ...key, kind: 'HelmRelease' } }],
+    ['a Helm rollback of a Kustomization', 'helm:rollback', { actionId, key, revision: 1 }],
+    [
+      'a Helm rollback to revision 0 (Helm counts from 1)',
+      'helm:rollback',
+      { actionId, key: { ...key, kind: 'HelmRelease' }, revision: 0 },
+    ],
+    [
+      'an uninstall that does not say whether to suspend the Kustomization',
+      'helm:uninstall',
+      { actionId, key: { ...key, kind: 'HelmRelease' } },
+    ],
     ['a string where a boolean belongs', 'engine:setPaused', { paused: 'yes' }],
     [
       'a kind with a path in it',

@@ -198,4 +198,64 @@ describe('the graph projection', () => {
     expect(shortRevision('6.5.0@sha256:abcdef0123')).toBe('6.5.0@abcdef0');
     expect(shortRevision(undefined)).toBe('');
   });
+
+  describe('HelmRelease children', () => {
+    const helmRepo = fluxObject('HelmRepository', 'charts');
+    const chart = fluxObject('HelmChart', 'flux-system-podinfo', {
+      sourceRef: {
+        group: 'source.toolkit.fluxcd.io',
+        kind: 'HelmRepository',
+        namespace: 'flux-system',
+        name: 'charts',
+      },
+    });
+    const hr = fluxObject('HelmRelease', 'podinfo', {
+      sourceRef: { group: 'source.toolkit.fluxcd.io', kind: 'HelmChart', namespace: 'flux-system', name: chart.name },
+      revision: { lastAttempted: '6.7.0' },
+    });
+    const origin = { helmRelease: { namespace: 'flux-system', name: 'podinfo' } };
+    const made = workload('podinfo-web', 'Current', { ...origin, replicas: { desired: 1, ready: 1 } });
+    const job = workload('podinfo-migrate', 'InProgress', { ...origin, kind: 'Job', group: 'batch' });
+    const other = workload('unrelated', 'Current', { helmRelease: { namespace: 'flux-system', name: 'other' } });
+    const elsewhere = workload('podinfo-web', 'Current', { ...origin, cluster: 'staging' });
+
+    it('draws HelmRepository → HelmChart → HelmRelease → the workloads its release made', () => {
+      const p = projectGraph(
+        input({ objects: byUid(helmRepo, chart, hr), workloads: byUid(made, job, other, elsewhere) }),
+      );
+      const hrNode = p.nodes.find((n) => n.kind === 'HelmRelease');
+      expect(hrNode).toMatchObject({ childCount: 2, detail: '6.7.0' });
+      expect(p.edges.map((e) => [e.role, e.source, e.target])).toEqual(
+        expect.arrayContaining([
+          ['source', id(helmRepo), id(chart)],
+          ['source', id(chart), id(hr)],
+          ['inventory', id(hr), id(made)],
+          ['inventory', id(hr), id(job)],
+        ]),
+      );
+      // Only the release's own workloads, in its own cluster, hang off it.
+      expect(p.edges.filter((e) => e.source === id(hr)).map((e) => e.target)).toHaveLength(2);
+      expect(p.nodes.find((n) => n.name === 'podinfo-web' && n.cluster === 'prod')).toMatchObject({
+        role: 'leaf',
+        owner: id(hr),
+        status: 'ready',
+        detail: '1/1 ready',
+      });
+      expect(p.nodes.find((n) => n.name === 'unrelated')).toBeUndefined();
+    });
+
+    it('folds the release’s workloads when the HelmRelease is collapsed, and keeps them with it when filtered', () => {
+      const folded = projectGraph(
+        input({ objects: byUid(helmRepo, chart, hr), workloads: byUid(made, job), collapsed: { [id(hr)]: true } }),
+      );
+      expect(folded.nodes.map((n) => n.kind)).toEqual(['HelmChart', 'HelmRepository', 'HelmRelease']);
+      expect(folded.nodes.find((n) => n.kind === 'HelmRelease')?.childCount).toBe(2);
+      const filtered = projectGraph(
+        input({ objects: byUid(helmRepo, chart, hr), workloads: byUid(made, job), search: 'kind:HelmRelease' }),
+      );
+      expect(filtered.nodes.map((n) => n.name).sort()).toEqual(
+        ['charts', 'flux-system-podinfo', 'podinfo', 'podinfo-migrate', 'podinfo-web'].sort(),
+      );
+    });
+  });
 });

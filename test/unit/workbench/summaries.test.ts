@@ -128,12 +128,43 @@ describe('engine summaries', () => {
         },
       },
     });
+    // The chart template's HelmChart (named as helm-controller names it, in the source's namespace), so the graph
+    // runs HelmRepository → HelmChart → HelmRelease.
     expect(hr?.sourceRef).toEqual({
       group: 'source.toolkit.fluxcd.io',
-      kind: 'HelmRepository',
+      kind: 'HelmChart',
       namespace: 'flux-system',
-      name: 'charts',
+      name: 'apps-podinfo',
     });
+    const byRef = fluxSummary('c', {
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      metadata: { name: 'podinfo', namespace: 'apps', uid: 'h2' },
+      spec: { chartRef: { kind: 'OCIRepository', name: 'podinfo' } },
+    });
+    expect(byRef?.sourceRef).toEqual({
+      group: 'source.toolkit.fluxcd.io',
+      kind: 'OCIRepository',
+      namespace: 'apps',
+      name: 'podinfo',
+    });
+  });
+
+  it('tells which HelmRelease made a workload, from helm-controller’s origin labels (both of them)', () => {
+    const deploy = (labels: Record<string, string>): KubeObject => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'apps', uid: 'd', labels },
+      spec: { replicas: 1 },
+    });
+    expect(
+      workloadSummary(
+        'c',
+        deploy({ 'helm.toolkit.fluxcd.io/name': 'podinfo', 'helm.toolkit.fluxcd.io/namespace': 'flux-system' }),
+      )?.helmRelease,
+    ).toEqual({ namespace: 'flux-system', name: 'podinfo' });
+    expect(workloadSummary('c', deploy({ 'helm.toolkit.fluxcd.io/name': 'podinfo' }))?.helmRelease).toBeUndefined();
+    expect(workloadSummary('c', deploy({ app: 'web' }))?.helmRelease).toBeUndefined();
   });
 
   it('gives a workload its kstatus health and replicas', () => {
