@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -89,10 +90,11 @@ describe('storeLayerArtifact (extract)', () => {
 
   it('reads a layer that arrives in pieces as it reads one whole, keeping the verified digest', async () => {
     const layer = layerOf(file('a.yaml', 'a'.repeat(3000)), file('b/c.yaml', 'c'), file('notes.md', 'n'));
-    async function* pieces(): AsyncGenerator<Buffer> {
+    function* pieces(): Generator<Buffer> {
       for (let i = 0; i < layer.length; i += 97) yield layer.subarray(i, i + 97);
     }
-    const streamed = await storeLayerArtifact(store, { ...input(pieces() as never), layerDigest: sha256(layer) });
+    const stream = Readable.from(pieces(), { objectMode: false });
+    const streamed = await storeLayerArtifact(store, { ...input(stream as never), layerDigest: sha256(layer) });
     expect(streamed.digest).toBe(sha256(layer));
     const files = (await openArtifact(store, streamed)).files;
     expect([...files.keys()].sort()).toEqual(['a.yaml', 'b/c.yaml', 'notes.md']);
@@ -101,13 +103,14 @@ describe('storeLayerArtifact (extract)', () => {
 
   it('keeps nothing when the layer stream fails part way (a digest mismatch or a cut connection)', async () => {
     const layer = layerOf(file('a.yaml', 'a'.repeat(5000)));
-    async function* broken(): AsyncGenerator<Buffer> {
-      yield layer.subarray(0, 100);
-      throw new Error('blob does not match its digest');
-    }
-    await expect(storeLayerArtifact(store, input(broken() as never))).rejects.toThrow(/does not match its digest/);
+    const broken = new Readable({
+      read() {
+        this.push(layer.subarray(0, 100));
+        this.destroy(new Error('blob does not match its digest'));
+      },
+    });
+    await expect(storeLayerArtifact(store, input(broken as never))).rejects.toThrow(/does not match its digest/);
     expect(await store.list(owner)).toEqual([]);
     expect(await readdir(join(dir, 'ocirepository', 'ns', 'app'))).toEqual([]);
   });
 });
-
