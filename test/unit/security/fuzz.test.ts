@@ -101,7 +101,8 @@ derived:
   y: [1, 2, {z: 3}]
 `;
 
-describe('fuzzing untrusted parsers', () => {
+// Thousands of mutated inputs per parser: seconds of CPU, so the limit allows for a busy machine (not a timing check).
+describe('fuzzing untrusted parsers', { timeout: 60_000 }, () => {
   it('YAML streams: only KustomizeError', () => {
     fuzz(
       MANIFEST,
