@@ -32,6 +32,7 @@ import {
 } from './resource.ts';
 import type { Selector } from './selector.ts';
 import { addAnnotations, addLabels, addPrefixSuffix, setImages, setNamespace, setReplicas } from './transformers.ts';
+import { bindVars, resolveVars, type Var, VAR_REFERENCE_SPECS, varValues } from './vars.ts';
 import { parseYamlStream } from './yaml-parse.ts';
 
 export interface BuildOptions {
@@ -70,6 +71,9 @@ class Builder {
   private readonly maxFileBytes: number;
   private readonly maxResources: number;
   private readonly fs: BuildFs;
+  /** Every var declared anywhere in the build, in declaration order, and their names. */
+  readonly vars: Var[] = [];
+  private readonly varNames = new Set<string>();
 
   constructor(fs: BuildFs, options: BuildOptions) {
     this.fs = fs;
@@ -283,7 +287,12 @@ class Builder {
       list = this.accumulate(sub, list);
       this.leave();
     }
-    return this.runTransformers(lk, list);
+    list = this.runTransformers(lk, list);
+    if (k.vars) {
+      bindVars(list, k.vars, this.varNames, lk.file);
+      this.vars.push(...k.vars);
+    }
+    return list;
   }
 
   private runGenerators(lk: LoadedKustomization, list: Res[]): void {
@@ -426,6 +435,8 @@ export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: Build
   const list = b.accumulate(lk);
   addHashSuffixes(list);
   fixNameReferences(list);
+  // Vars resolve last, so a var of a name sees its final, prefixed and hashed form.
+  resolveVars(list, varValues(list, b.vars, lk.file), VAR_REFERENCE_SPECS, lk.file);
   const sort = lk.k.sortOptions;
   const sorted =
     sort?.order === 'fifo'

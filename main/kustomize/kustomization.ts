@@ -6,6 +6,7 @@ import { KustomizeError } from './errors.ts';
 import { type BuildFs, joinPath, shownPath } from './fs.ts';
 import { isMapValue } from './resource.ts';
 import type { Selector } from './selector.ts';
+import type { Var } from './vars.ts';
 import { parseYamlDocument } from './yaml-parse.ts';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
@@ -78,6 +79,7 @@ export interface Kustomization {
   secretGenerator?: GeneratorArgs[];
   generatorOptions?: GeneratorOptions;
   replacements?: ReplacementEntry[];
+  vars?: Var[];
   sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
 }
 
@@ -104,10 +106,10 @@ const KNOWN_FIELDS = new Set([
   'generatorOptions',
   'replacements',
   'sortOptions',
+  'vars',
 ]);
 
 const UNSUPPORTED_FIELDS = new Set([
-  'vars',
   'crds',
   'openapi',
   'configurations',
@@ -178,6 +180,7 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
     delete k.bases;
   }
   checkStringMaps(raw, file);
+  if (raw.vars !== undefined && raw.vars !== null) k.vars = decodeVars(raw.vars, file);
   for (const field of ['resources', 'components', 'patchesStrategicMerge'] as const) {
     // Not validated yet: the file may hold anything YAML can, whatever the Kustomization type says.
     const v: unknown = k[field];
@@ -189,6 +192,7 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
 }
 
 function goTypeOf(v: unknown): string {
+  if (typeof v === 'string') return 'string';
   if (typeof v === 'number') return 'number';
   if (typeof v === 'boolean') return 'bool';
   return Array.isArray(v) ? 'array' : 'object';
@@ -223,6 +227,61 @@ function checkStringMaps(raw: Record<string, unknown>, file: string): void {
     checkStringMap(o.labels, 'GeneratorOptions.labels', file);
     checkStringMap(o.annotations, 'GeneratorOptions.annotations', file);
   }
+}
+
+/**
+ * Reads a YAML map as kustomize's strict JSON decode of a Go struct does: field names match case-insensitively,
+ * unknown fields and values of the wrong type are errors. `fields` maps each field to its type.
+ */
+export function decodeStruct(
+  value: unknown,
+  fields: Record<string, 'string' | 'object'>,
+  struct: string,
+  file: string,
+): Record<string, unknown> {
+  if (!isMapValue(value)) {
+    throw new KustomizeError({
+      file,
+      message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(value)} into Go value of type ${struct}`,
+    });
+  }
+  const canonical = new Map(Object.keys(fields).map((f) => [f.toLowerCase(), f]));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const field = canonical.get(key.toLowerCase());
+    if (field === undefined)
+      throw new KustomizeError({ file, message: `invalid Kustomization: json: unknown field "${key}"` });
+    if (v === null) continue;
+    const want = fields[field];
+    if ((want === 'string' && typeof v !== 'string') || (want === 'object' && !isMapValue(v))) {
+      throw new KustomizeError({
+        file,
+        message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${struct}.${field} of type ${want === 'string' ? 'string' : 'struct'}`,
+      });
+    }
+    out[field] = v;
+  }
+  return out;
+}
+
+function decodeVars(value: unknown, file: string): Var[] {
+  if (!Array.isArray(value)) throw new KustomizeError({ file, message: "'vars' must be a list" });
+  return value.map((entry) => {
+    const v = decodeStruct(entry, { name: 'string', objref: 'object', fieldref: 'object' }, 'Var', file);
+    const objref = decodeStruct(
+      v.objref ?? {},
+      { apiVersion: 'string', group: 'string', version: 'string', kind: 'string', name: 'string', namespace: 'string' },
+      'Target',
+      file,
+    );
+    const fieldref = decodeStruct(v.fieldref ?? {}, { fieldPath: 'string' }, 'FieldSelector', file);
+    // Kustomize's default: a var without a field path is the resource's name.
+    return {
+      name: (v.name as string | undefined) ?? '',
+      objref,
+      fieldref: { fieldPath: (fieldref.fieldPath as string | undefined) || 'metadata.name' },
+    };
+  });
 }
 
 /** Reads and parses the kustomization of `dir`, or throws naming the directory when it has none. */

@@ -26,6 +26,8 @@ export interface Res {
   behavior?: 'create' | 'merge' | 'replace';
   /** The file it came from, for messages. */
   source: string;
+  /** Names of the vars bound to this resource (kustomize's refVarNames). */
+  refVars?: string[];
   /** The input had no apiVersion (the engine works with '' and leaves it out of the output). */
   apiVersionMissing?: boolean;
 }
@@ -155,6 +157,7 @@ export function cloneRes(r: Res): Res {
     history: [...r.history],
     prefixes: [...r.prefixes],
     suffixes: [...r.suffixes],
+    ...(r.refVars ? { refVars: [...r.refVars] } : {}),
   };
 }
 
