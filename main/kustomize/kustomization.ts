@@ -80,6 +80,9 @@ export interface Kustomization {
   generatorOptions?: GeneratorOptions;
   replacements?: ReplacementEntry[];
   vars?: Var[];
+  configurations?: string[];
+  transformers?: string[];
+  generators?: string[];
   sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
 }
 
@@ -107,14 +110,14 @@ const KNOWN_FIELDS = new Set([
   'replacements',
   'sortOptions',
   'vars',
+  'configurations',
+  'transformers',
+  'generators',
 ]);
 
 const UNSUPPORTED_FIELDS = new Set([
   'crds',
   'openapi',
-  'configurations',
-  'generators',
-  'transformers',
   'validators',
   'helmCharts',
   'helmGlobals',
@@ -181,7 +184,14 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
   }
   checkStringMaps(raw, file);
   if (raw.vars !== undefined && raw.vars !== null) k.vars = decodeVars(raw.vars, file);
-  for (const field of ['resources', 'components', 'patchesStrategicMerge'] as const) {
+  for (const field of [
+    'resources',
+    'components',
+    'patchesStrategicMerge',
+    'configurations',
+    'transformers',
+    'generators',
+  ] as const) {
     // Not validated yet: the file may hold anything YAML can, whatever the Kustomization type says.
     const v: unknown = k[field];
     if (v !== undefined && v !== null && !Array.isArray(v)) {

@@ -65,6 +65,8 @@ async function main(): Promise<void> {
         counts.wronglyAccepted++;
         notes.push(`WRONGLY ACCEPTED ${name}: kubectl says ${ref.err.split('\n').pop() ?? ''}`);
       } else counts.bothRefuse++;
+      if (!name.startsWith('error-'))
+        notes.push(`KUBECTL REFUSES ${name} (not named error-*): ${ref.err.split('\n').pop() ?? ''}`);
       continue;
     }
     if (!got.ok) {
