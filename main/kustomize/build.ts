@@ -5,6 +5,7 @@
  * thread and in a worker.
  */
 import type { KubeObject } from '../util/kube-object.ts';
+import { applyBuildMetadata, type ConfiguredBy, OriginTracker, parseBuildMetadata } from './build-metadata.ts';
 import { defaultConfig, mergeConfig, parseConfigFile, type TransformerConfig } from './config.ts';
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, withReadBudget } from './fs.ts';
@@ -76,10 +77,13 @@ class Builder {
   private readonly fs: BuildFs;
   /** Every var declared anywhere in the build, in declaration order, and their names. */
   readonly vars: Var[] = [];
+  /** Set when the top kustomization asks for origin or transformer annotations. */
+  private readonly tracker: OriginTracker | undefined;
   private readonly varNames = new Set<string>();
 
-  constructor(fs: BuildFs, options: BuildOptions) {
+  constructor(fs: BuildFs, options: BuildOptions, tracker?: OriginTracker) {
     this.fs = fs;
+    this.tracker = tracker;
     this.restrict = (options.loadRestrictor ?? 'rootOnly') === 'rootOnly';
     this.maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
     this.maxResources = options.maxResources ?? 100_000;
@@ -208,6 +212,8 @@ class Builder {
       const missing = typeof doc.apiVersion !== 'string';
       if (missing) doc.apiVersion = '';
       const res = newRes(doc as unknown as KubeObject, file);
+      res.sourcePath = path;
+      this.tracker?.fromFile(res, path);
       res.apiVersionMissing = missing;
       out.push(res);
     };
@@ -328,7 +334,7 @@ class Builder {
     for (const entry of entries) {
       const inline = inlineObjects(entry, lk.file);
       if (inline) {
-        out.push(...inline.map((obj) => ({ obj, file: lk.file })));
+        out.push(...inline.map((obj) => ({ obj, file: lk.file, path: kustomizationPath(lk) })));
         continue;
       }
       const path = this.subPath(lk, entry, 'plugin configuration');
@@ -340,7 +346,7 @@ class Builder {
         kind === 'file'
           ? (this.filePath(lk, entry, 'plugin configuration'), this.loadResourceFile(path, lk.file))
           : this.accumulateDir(lk, path).list;
-      out.push(...resources.map((r) => ({ obj: r.obj, file: r.source })));
+      out.push(...resources.map((r) => ({ obj: r.obj, file: r.source, path: r.sourcePath ?? path })));
     }
     return out;
   }
@@ -353,6 +359,7 @@ class Builder {
       applyReplacements: (list, entries) => applyReplacements(list, this.loadReplacements(lk, entries), lk.file),
       generate: (kind, args: GeneratorArgs) => generate(kind, args, undefined, this.reader(lk)),
       addHashSuffixes,
+      transformed: (list, by) => this.tracker?.transformedBy(list, by),
     };
   }
 
@@ -362,10 +369,18 @@ class Builder {
       ...(k.configMapGenerator ?? []).map((g) => ['ConfigMap', g] as const),
       ...(k.secretGenerator ?? []).map((g) => ['Secret', g] as const),
     ];
-    const made = gens.map(([kind, args]) => generate(kind, args, k.generatorOptions, this.reader(lk)));
+    const made = gens.map(([kind, args]) => {
+      const res = generate(kind, args, k.generatorOptions, this.reader(lk));
+      this.tracker?.generatedBy(res, { path: kustomizationPath(lk), kind: `${kind}Generator` });
+      return res;
+    });
     if (k.generators?.length) {
       const host = this.pluginHost(lk);
-      made.push(...this.pluginConfigs(lk, k.generators).map((c) => runGenerator(c, host)));
+      for (const c of this.pluginConfigs(lk, k.generators)) {
+        const { res, by } = runGenerator(c, host);
+        this.tracker?.generatedBy(res, by);
+        made.push(res);
+      }
     }
     for (const res of made) {
       const kind = res.obj.kind;
@@ -443,30 +458,57 @@ class Builder {
   /** The kustomization's transformers in kustomize's order, then its `transformers:` plugin configs. */
   private runTransformers(lk: LoadedKustomization, input: Res[], config: TransformerConfig): Res[] {
     const k: Kustomization = lk.k;
-    let list = this.applyStrategicMerge(lk, input, k.patchesStrategicMerge ?? []);
-    for (const p of k.patches ?? []) list = this.applyPatch(lk, list, p);
-    if (k.namespace) setNamespace(list, k.namespace, { specs: config.namespace });
-    // Kustomize runs a prefix transformer and then a suffix transformer, each with its own field specs.
-    if (
-      config.namePrefix === config.nameSuffix ||
-      (config.namePrefix === DEFAULT_CONFIG.namePrefix && config.nameSuffix === DEFAULT_CONFIG.nameSuffix)
-    ) {
-      if (k.namePrefix || k.nameSuffix)
-        addPrefixSuffix(list, k.namePrefix ?? '', k.nameSuffix ?? '', config.namePrefix);
-    } else {
-      if (k.namePrefix) addPrefixSuffix(list, k.namePrefix, '', config.namePrefix);
-      if (k.nameSuffix) addPrefixSuffix(list, '', k.nameSuffix, config.nameSuffix);
+    const ran = (kind: string): void => this.tracker?.transformedBy(list, { path: kustomizationPath(lk), kind });
+    let list = input;
+    if (k.patchesStrategicMerge?.length) {
+      list = this.applyStrategicMerge(lk, list, k.patchesStrategicMerge);
+      ran('PatchStrategicMergeTransformer');
     }
+    for (const p of k.patches ?? []) {
+      list = this.applyPatch(lk, list, p);
+      ran('PatchTransformer');
+    }
+    if (k.namespace) {
+      setNamespace(list, k.namespace, { specs: config.namespace });
+      ran('NamespaceTransformer');
+    }
+    // Kustomize runs a prefix transformer and then a suffix transformer, each with its own field specs.
+    if (k.namePrefix) {
+      addPrefixSuffix(list, k.namePrefix, '', config.namePrefix);
+      ran('PrefixTransformer');
+    }
+    if (k.nameSuffix) {
+      addPrefixSuffix(list, '', k.nameSuffix, config.nameSuffix);
+      ran('SuffixTransformer');
+    }
+    for (const l of k.labels ?? []) {
+      addLabels(list, l, config);
+      ran('LabelTransformer');
+    }
+    // Kustomize configures a commonLabels transformer (even an empty one) whenever either field is set.
     if (k.commonLabels) setPairs(list, k.commonLabels, config.commonLabels);
-    for (const l of k.labels ?? []) addLabels(list, l, config);
-    if (k.commonAnnotations) setPairs(list, k.commonAnnotations, config.commonAnnotations);
+    if (k.commonLabels || k.labels?.length) ran('LabelTransformer');
+    if (k.commonAnnotations) {
+      setPairs(list, k.commonAnnotations, config.commonAnnotations);
+      ran('AnnotationsTransformer');
+    }
     for (const p of k.patchesJson6902 ?? []) {
       if (!p.target) throw new KustomizeError({ file: lk.file, message: 'patchesJson6902 entries need a target' });
       list = this.applyPatch(lk, list, p);
+      ran('PatchJson6902Transformer');
     }
-    if (k.replicas) setReplicas(list, k.replicas, lk.file, config.replicas);
-    if (k.images) setImages(list, k.images, config.images);
-    if (k.replacements) applyReplacements(list, this.loadReplacements(lk, k.replacements), lk.file);
+    for (const r of k.replicas ?? []) {
+      setReplicas(list, [r], lk.file, config.replicas);
+      ran('ReplicaCountTransformer');
+    }
+    for (const img of k.images ?? []) {
+      setImages(list, [img], config.images);
+      ran('ImageTagTransformer');
+    }
+    if (k.replacements) {
+      applyReplacements(list, this.loadReplacements(lk, k.replacements), lk.file);
+      ran('ReplacementTransformer');
+    }
     if (k.transformers?.length) {
       const host = this.pluginHost(lk);
       for (const c of this.pluginConfigs(lk, k.transformers)) list = runTransformer(list, c, host);
@@ -486,6 +528,11 @@ class Builder {
 }
 
 const DEFAULT_CONFIG = defaultConfig();
+
+/** The kustomization file's build-filesystem path (a generated one, as Flux's, is named as if it were on disk). */
+function kustomizationPath(lk: LoadedKustomization): string {
+  return lk.path ?? joinPath(lk.dir, 'kustomization.yaml');
+}
 
 /** A transformers/generators entry that is YAML objects itself, not a path: its objects, or undefined. */
 function inlineObjects(entry: string, file: string): Record<string, unknown>[] | undefined {
@@ -536,12 +583,14 @@ function checkSortOptions(lk: LoadedKustomization): void {
 
 export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: BuildOptions = {}): KubeObject[] {
   checkSortOptions(lk);
-  const b = new Builder(fs, options);
+  const meta = parseBuildMetadata(lk.k.buildMetadata, lk.file);
+  const b = new Builder(fs, options, meta.origin || meta.transformations ? new OriginTracker(lk.dir) : undefined);
   const { list, config } = b.accumulate(lk);
   addHashSuffixes(list);
   fixNameReferences(list, config.nameReference);
   // Vars resolve last, so a var of a name sees its final, prefixed and hashed form.
   resolveVars(list, varValues(list, b.vars, lk.file), config.varReference, lk.file);
+  applyBuildMetadata(list, meta);
   const sort = lk.k.sortOptions;
   const sorted =
     sort?.order === 'fifo'

@@ -83,6 +83,7 @@ export interface Kustomization {
   configurations?: string[];
   transformers?: string[];
   generators?: string[];
+  buildMetadata?: string[];
   sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
 }
 
@@ -113,6 +114,7 @@ const KNOWN_FIELDS = new Set([
   'configurations',
   'transformers',
   'generators',
+  'buildMetadata',
 ]);
 
 const UNSUPPORTED_FIELDS = new Set([
@@ -122,7 +124,6 @@ const UNSUPPORTED_FIELDS = new Set([
   'helmCharts',
   'helmGlobals',
   'helmChartInflationGenerator',
-  'buildMetadata',
   'imageTags',
 ]);
 
@@ -145,6 +146,8 @@ export interface LoadedKustomization {
   file: string;
   k: Kustomization;
   isComponent: boolean;
+  /** The kustomization file's path in the build filesystem (for buildMetadata's relative paths). */
+  path?: string;
 }
 
 /** Finds the kustomization file of a directory; undefined when there is none. */
@@ -304,5 +307,5 @@ export function loadKustomization(fs: BuildFs, dir: string): LoadedKustomization
       message: `unable to find one of ${KUSTOMIZATION_FILES.map((f) => `'${f}'`).join(', ')} in directory '${shown}'`,
     });
   }
-  return parseKustomization(new TextDecoder().decode(fs.readFile(file)), shownPath(fs, file), dir);
+  return { ...parseKustomization(new TextDecoder().decode(fs.readFile(file)), shownPath(fs, file), dir), path: file };
 }

@@ -4,6 +4,7 @@
  * kustomization field it mirrors, with the config's own field specs. Exec and container (KRM function) plugins are
  * refused, as kubectl and Flux refuse them.
  */
+import type { ConfiguredBy } from './build-metadata.ts';
 import { parseFieldSpecs } from './config.ts';
 import { KustomizeError } from './errors.ts';
 import type { FieldSpec } from './field-specs.ts';
@@ -27,12 +28,16 @@ export interface PluginHost {
   applyReplacements(list: Res[], entries: ReplacementEntry[]): void;
   generate(kind: 'ConfigMap' | 'Secret', args: GeneratorArgs): Res;
   addHashSuffixes(list: Res[]): void;
+  /** buildMetadata: called after each transformer with the resources it ran over. */
+  transformed?(list: readonly Res[], by: ConfiguredBy): void;
 }
 
 export interface PluginConfig {
   obj: Record<string, unknown>;
   /** Where the config came from, for messages. */
   file: string;
+  /** Its build-filesystem path (the kustomization's, for an inline config). */
+  path: string;
 }
 
 const TRANSFORMERS = new Set([
@@ -124,6 +129,19 @@ const ROLE_BINDING_MODES = new Set(['', 'defaultOnly', 'allServiceAccounts', 'no
 /** Runs one transformer config over the resources; returns the (possibly new) list. */
 export function runTransformer(list: Res[], c: PluginConfig, host: PluginHost): Res[] {
   const kind = builtinKind(c, 'transformer');
+  const out = transform(kind, list, c, host);
+  host.transformed?.(out, configuredBy(c, kind));
+  return out;
+}
+
+/** buildMetadata's record of a plugin config: its file, apiVersion, kind and name. */
+export function configuredBy(c: PluginConfig, kind: string): ConfiguredBy {
+  const meta = c.obj.metadata;
+  const name = isMapValue(meta) && typeof meta.name === 'string' ? meta.name : undefined;
+  return { path: c.path, kind, apiVersion: 'builtin', ...(name ? { name } : {}) };
+}
+
+function transform(kind: string, list: Res[], c: PluginConfig, host: PluginHost): Res[] {
   switch (kind) {
     case 'AnnotationsTransformer':
       setPairs(list, stringMap(c, 'annotations'), specs(c));
@@ -229,12 +247,15 @@ export function runTransformer(list: Res[], c: PluginConfig, host: PluginHost): 
 }
 
 /** The resource one generator config makes; folding it into the build (create/merge/replace) is the caller's. */
-export function runGenerator(c: PluginConfig, host: PluginHost): Res {
+export function runGenerator(c: PluginConfig, host: PluginHost): { res: Res; by: ConfiguredBy } {
   const kind = builtinKind(c, 'generator');
   const meta = map(c, 'metadata');
   const args = { ...c.obj } as GeneratorArgs & Record<string, unknown>;
   // The config's own name and namespace win; metadata's are the fallback, as in kustomize's plugins.
   if (!args.name && typeof meta.name === 'string') args.name = meta.name;
   if (!args.namespace && typeof meta.namespace === 'string') args.namespace = meta.namespace;
-  return host.generate(kind === 'ConfigMapGenerator' ? 'ConfigMap' : 'Secret', args);
+  return {
+    res: host.generate(kind === 'ConfigMapGenerator' ? 'ConfigMap' : 'Secret', args),
+    by: configuredBy(c, kind),
+  };
 }
