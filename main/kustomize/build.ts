@@ -5,7 +5,7 @@
  * thread and in a worker.
  */
 import type { KubeObject } from '../util/kube-object.ts';
-import { applyBuildMetadata, type ConfiguredBy, OriginTracker, parseBuildMetadata } from './build-metadata.ts';
+import { applyBuildMetadata, OriginTracker, parseBuildMetadata } from './build-metadata.ts';
 import { defaultConfig, mergeConfig, parseConfigFile, type TransformerConfig } from './config.ts';
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, withReadBudget } from './fs.ts';
