@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from '../util/kube-object.ts';
 import { applyBuildMetadata, OriginTracker, parseBuildMetadata } from './build-metadata.ts';
-import { defaultConfig, mergeConfig, parseConfigFile, type TransformerConfig } from './config.ts';
+import { configFromCrds, defaultConfig, mergeConfig, parseConfigFile, type TransformerConfig } from './config.ts';
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, withReadBudget } from './fs.ts';
 import { type FileReader, generate, mergeGenerated } from './generators.ts';
@@ -283,6 +283,10 @@ class Builder {
     for (const entry of k.configurations ?? []) {
       const path = this.filePath(lk, entry, 'configuration');
       config = mergeConfig(config, parseConfigFile(this.readText(path, lk.file), this.show(path)), this.show(path));
+    }
+    for (const entry of k.crds ?? []) {
+      const path = this.filePath(lk, entry, 'crd');
+      config = mergeConfig(config, configFromCrds(this.readText(path, lk.file), this.show(path)), this.show(path));
     }
     // Kustomize runs this level's generators before its components, so components see (and may merge into) them.
     this.runGenerators(lk, list);

@@ -157,3 +157,61 @@ export function parseConfigFile(text: string, file: string): Partial<Transformer
   }
   return out;
 }
+
+const getCI = (m: Record<string, unknown>, key: string): unknown =>
+  Object.entries(m).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
+
+/**
+ * The `crds` field: OpenAPI definitions (kube-openapi's name → {Schema, Dependencies} map, JSON or YAML) whose
+ * properties carry kustomize's extensions. `x-kubernetes-object-ref-kind` (with `-api-version`, and `-name-key`,
+ * default `name`) makes a name reference; `x-kubernetes-annotation`, `x-kubernetes-label-selector` and
+ * `x-kubernetes-identity` add annotation, label and name-prefix field specs. `$ref`s are followed, as kustomize's
+ * LoadConfigFromCRDs does; a type counts only if it has kind, apiVersion and metadata properties.
+ */
+export function configFromCrds(text: string, file: string): Partial<TransformerConfig> {
+  const doc = parseYamlDocument(text, file);
+  if (!isMapValue(doc)) throw new KustomizeError({ file, message: 'unable to parse open API definition: not a map' });
+  const out: Required<Pick<TransformerConfig, 'commonAnnotations' | 'commonLabels' | 'namePrefix' | 'nameReference'>> =
+    { commonAnnotations: [], commonLabels: [], namePrefix: [], nameReference: [] };
+  const propertiesOf = (typeName: string): Record<string, unknown> | undefined => {
+    const def = doc[typeName];
+    const schema = isMapValue(def) ? getCI(def, 'Schema') : undefined;
+    const props = isMapValue(schema) ? schema.properties : undefined;
+    return isMapValue(props) ? props : undefined;
+  };
+  const walk = (kind: string, typeName: string, path: string[], seen: Set<string>): void => {
+    const props = propertiesOf(typeName);
+    if (!props || seen.has(typeName)) return;
+    const inner = new Set(seen).add(typeName);
+    for (const [name, prop] of Object.entries(props)) {
+      if (!isMapValue(prop)) continue;
+      const at = [...path, name];
+      const spec = (p: string[]): FieldSpec => ({ kind, path: p.join('/') });
+      const ext = (k: string): string | undefined => {
+        const v = getCI(prop, k);
+        return typeof v === 'string' ? v : undefined;
+      };
+      if (ext('x-kubernetes-annotation') !== undefined) out.commonAnnotations.push(spec(at));
+      if (ext('x-kubernetes-label-selector') !== undefined) out.commonLabels.push(spec(at));
+      if (ext('x-kubernetes-identity') !== undefined) out.namePrefix.push(spec(at));
+      const refKind = ext('x-kubernetes-object-ref-kind');
+      if (ext('x-kubernetes-object-ref-api-version') !== undefined && refKind !== undefined) {
+        const key = ext('x-kubernetes-object-ref-name-key') ?? 'name';
+        out.nameReference.push({ kind: refKind, specs: [spec([...at, key])] });
+      }
+      if (typeof prop.$ref === 'string' && prop.$ref !== '') walk(kind, prop.$ref, at, inner);
+    }
+  };
+  for (const typeName of Object.keys(doc)) {
+    const props = propertiesOf(typeName);
+    if (!props || !('kind' in props) || !('apiVersion' in props) || !('metadata' in props)) continue;
+    if (typeName.split('.').length < 3) {
+      throw new KustomizeError({
+        file,
+        message: `'${typeName}': \`api\` should be specified in dot notation: group.version.kind`,
+      });
+    }
+    walk(typeName.split('.').pop() ?? '', typeName, [], new Set());
+  }
+  return out;
+}

@@ -84,6 +84,7 @@ export interface Kustomization {
   transformers?: string[];
   generators?: string[];
   buildMetadata?: string[];
+  crds?: string[];
   sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
 }
 
@@ -115,10 +116,10 @@ const KNOWN_FIELDS = new Set([
   'transformers',
   'generators',
   'buildMetadata',
+  'crds',
 ]);
 
 const UNSUPPORTED_FIELDS = new Set([
-  'crds',
   'openapi',
   'validators',
   'helmCharts',
@@ -163,7 +164,9 @@ export function findKustomizationFile(fs: BuildFs, dir: string): string | undefi
 }
 
 export function parseKustomization(text: string, file: string, dir: string): LoadedKustomization {
-  const parsed = parseYamlDocument(text, file) ?? {};
+  // Kustomize decodes the kustomization through sigs.k8s.io/yaml, a YAML 1.1 reader: a plain `yes`, `on` or `y` is a
+  // boolean there, which a string field refuses.
+  const parsed = parseYamlDocument(text, file, { yaml11Bools: true }) ?? {};
   if (!isMapValue(parsed)) throw new KustomizeError({ file, message: 'a kustomization must be a YAML mapping' });
   const raw = canonicalFields(parsed);
   for (const key of Object.keys(raw)) {
@@ -186,6 +189,7 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
     delete k.bases;
   }
   checkStringMaps(raw, file);
+  checkStringFields(raw, file);
   if (raw.vars !== undefined && raw.vars !== null) k.vars = decodeVars(raw.vars, file);
   for (const field of [
     'resources',
@@ -214,6 +218,15 @@ function goTypeOf(v: unknown): string {
 /** A map kustomize decodes as map[string]string: a number, bool or nested value in it fails the decode. */
 function checkStringMap(map: unknown, field: string, file: string): void {
   if (!isMapValue(map)) return;
+  // A key `true` or `false` (quoted or a YAML 1.1 boolean) makes kustomize fail when it writes the map into a
+  // resource ("json: unsupported type: map[interface {}]interface {}").
+  const boolKey = Object.keys(map).find((k) => k === 'true' || k === 'false');
+  if (boolKey !== undefined) {
+    throw new KustomizeError({
+      file,
+      message: `invalid Kustomization: the key '${boolKey}' in ${field} is read back as a boolean by kustomize, which fails on it; use another key`,
+    });
+  }
   for (const v of Object.values(map)) {
     if (typeof v === 'string' || v === null) continue;
     throw new KustomizeError({
@@ -295,6 +308,33 @@ function decodeVars(value: unknown, file: string): Var[] {
       fieldref: { fieldPath: (fieldref.fieldPath as string | undefined) || 'metadata.name' },
     };
   });
+}
+
+const STRING_FIELDS = ['namespace', 'namePrefix', 'nameSuffix'] as const;
+const STRING_LIST_FIELDS = ['resources', 'components', 'configurations', 'crds', 'transformers', 'generators'] as const;
+const IMAGE_FIELDS = ['name', 'newName', 'newTag', 'digest', 'tagSuffix'] as const;
+
+/** Scalar fields kustomize decodes as strings: a number or a YAML 1.1 boolean there fails its decode. */
+function checkStringFields(raw: Record<string, unknown>, file: string): void {
+  const refuse = (v: unknown, field: string): never => {
+    throw new KustomizeError({
+      file,
+      message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${field} of type string (quote the value)`,
+    });
+  };
+  const check = (v: unknown, field: string): void => {
+    if (v !== undefined && v !== null && typeof v !== 'string') refuse(v, field);
+  };
+  for (const f of STRING_FIELDS) check(raw[f], `Kustomization.${f}`);
+  for (const f of STRING_LIST_FIELDS) {
+    const list = raw[f];
+    if (Array.isArray(list)) for (const v of list as unknown[]) check(v, `Kustomization.${f}`);
+  }
+  if (Array.isArray(raw.images)) {
+    for (const img of raw.images as unknown[]) {
+      if (isMapValue(img)) for (const f of IMAGE_FIELDS) check(img[f], `Image.images.${f}`);
+    }
+  }
 }
 
 /** Reads and parses the kustomization of `dir`, or throws naming the directory when it has none. */
