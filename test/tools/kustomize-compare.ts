@@ -6,29 +6,13 @@
 // root or at the sub-directory its BUILD file names. A case is counted as identical, different output, refused by
 // us (split into "unsupported" and other errors), refused by both, or wrongly accepted (kubectl refuses, we build).
 // --show prints the first lines of each difference and each error.
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 
 import { build, openDirectory, toYamlStream } from '../../main/kustomize/index.ts';
-
-const run = promisify(execFile);
+import { caseDir, kubectlKustomize as kubectl } from '../unit/kustomize/corpus.ts';
 
 type Outcome = { ok: true; out: string } | { ok: false; err: string };
-
-async function kubectl(dir: string): Promise<Outcome> {
-  try {
-    const { stdout } = await run('prlimit', ['--as=2147483648', '--', 'kubectl', 'kustomize', dir], {
-      timeout: 30_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { ok: true, out: stdout };
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    return { ok: false, err: (e.stderr ?? e.message).trim() };
-  }
-}
 
 function ours(root: string, dir: string): Outcome {
   try {
@@ -57,8 +41,7 @@ async function main(): Promise<void> {
   const counts = { identical: 0, different: 0, unsupported: 0, error: 0, bothRefuse: 0, wronglyAccepted: 0 };
   const notes: string[] = [];
   for (const name of names) {
-    const marker = join(root, name, 'BUILD');
-    const dir = join(root, name, existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '');
+    const dir = join(root, caseDir(name, root));
     const [ref, got] = [await kubectl(dir), ours(root, dir)];
     if (!ref.ok) {
       if (got.ok) {
