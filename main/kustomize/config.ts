@@ -24,6 +24,8 @@ export interface TransformerConfig {
   namespace: FieldSpec[];
   commonLabels: FieldSpec[];
   templateLabels: FieldSpec[];
+  /** Extra places every `labels:` entry writes to (kustomize's `labels` configuration). */
+  labels: FieldSpec[];
   commonAnnotations: FieldSpec[];
   images: FieldSpec[];
   replicas: FieldSpec[];
@@ -39,6 +41,7 @@ const SPEC_FIELDS: SpecField[] = [
   'namespace',
   'commonLabels',
   'templateLabels',
+  'labels',
   'commonAnnotations',
   'images',
   'replicas',
@@ -52,6 +55,7 @@ export function defaultConfig(): TransformerConfig {
     namespace: NAMESPACE_SPECS,
     commonLabels: [METADATA_LABELS, ...TEMPLATE_LABEL_SPECS, ...SELECTOR_LABEL_SPECS],
     templateLabels: [METADATA_LABELS, ...TEMPLATE_LABEL_SPECS],
+    labels: [],
     commonAnnotations: ANNOTATION_SPECS,
     images: [],
     replicas: REPLICA_SPECS,

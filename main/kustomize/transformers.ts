@@ -122,14 +122,14 @@ export function setPairs(list: Res[], pairs: Record<string, string>, specs: read
 export function addLabels(
   list: Res[],
   entry: LabelEntry,
-  config: Pick<TransformerConfig, 'commonLabels' | 'templateLabels'>,
+  config: Pick<TransformerConfig, 'commonLabels' | 'templateLabels' | 'labels'>,
 ): void {
   const specs: FieldSpec[] = entry.includeSelectors
     ? [...config.commonLabels]
     : entry.includeTemplates
       ? [...config.templateLabels]
       : [METADATA_LABELS];
-  for (const f of entry.fields ?? []) specs.push(f);
+  for (const f of [...config.labels, ...(entry.fields ?? [])]) if (!specs.includes(f)) specs.push(f);
   setPairs(list, entry.pairs ?? {}, specs);
 }
 
