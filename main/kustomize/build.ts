@@ -5,11 +5,14 @@
  * thread and in a worker.
  */
 import type { KubeObject } from '../util/kube-object.ts';
+import { applyBuildMetadata, OriginTracker, parseBuildMetadata } from './build-metadata.ts';
+import { configFromCrds, defaultConfig, mergeConfig, parseConfigFile, type TransformerConfig } from './config.ts';
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, withReadBudget } from './fs.ts';
 import { type FileReader, generate, mergeGenerated } from './generators.ts';
 import { contentHash } from './hash.ts';
 import {
+  type GeneratorArgs,
   type Kustomization,
   type LoadedKustomization,
   loadKustomization,
@@ -18,6 +21,7 @@ import {
 } from './kustomization.ts';
 import { fixNameReferences } from './name-reference.ts';
 import { applyPatchesById, applyTargetedPatch, parsePatch } from './patches.ts';
+import { type PluginConfig, type PluginHost, runGenerator, runTransformer } from './plugins.ts';
 import { applyReplacements } from './replacements.ts';
 import {
   describeRes,
@@ -31,7 +35,8 @@ import {
   type Res,
 } from './resource.ts';
 import type { Selector } from './selector.ts';
-import { addAnnotations, addLabels, addPrefixSuffix, setImages, setNamespace, setReplicas } from './transformers.ts';
+import { addLabels, addPrefixSuffix, setImages, setNamespace, setPairs, setReplicas } from './transformers.ts';
+import { bindVars, resolveVars, type Var, varValues } from './vars.ts';
 import { parseYamlStream } from './yaml-parse.ts';
 
 export interface BuildOptions {
@@ -70,9 +75,15 @@ class Builder {
   private readonly maxFileBytes: number;
   private readonly maxResources: number;
   private readonly fs: BuildFs;
+  /** Every var declared anywhere in the build, in declaration order, and their names. */
+  readonly vars: Var[] = [];
+  /** Set when the top kustomization asks for origin or transformer annotations. */
+  private readonly tracker: OriginTracker | undefined;
+  private readonly varNames = new Set<string>();
 
-  constructor(fs: BuildFs, options: BuildOptions) {
+  constructor(fs: BuildFs, options: BuildOptions, tracker?: OriginTracker) {
     this.fs = fs;
+    this.tracker = tracker;
     this.restrict = (options.loadRestrictor ?? 'rootOnly') === 'rootOnly';
     this.maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
     this.maxResources = options.maxResources ?? 100_000;
@@ -201,6 +212,8 @@ class Builder {
       const missing = typeof doc.apiVersion !== 'string';
       if (missing) doc.apiVersion = '';
       const res = newRes(doc as unknown as KubeObject, file);
+      res.sourcePath = path;
+      this.tracker?.fromFile(res, path);
       res.apiVersionMissing = missing;
       out.push(res);
     };
@@ -236,10 +249,18 @@ class Builder {
     return path;
   }
 
-  /** Builds one kustomization level on top of `base` (non-empty only for components). */
-  accumulate(lk: LoadedKustomization, base: Res[] = []): Res[] {
+  /**
+   * Builds one kustomization level on top of `base` (non-empty only for components). The transformer configuration
+   * it returns holds kustomize's defaults plus every `configurations` file of this level and those below it.
+   */
+  accumulate(
+    lk: LoadedKustomization,
+    base: Res[] = [],
+    baseConfig: TransformerConfig = DEFAULT_CONFIG,
+  ): { list: Res[]; config: TransformerConfig } {
     const k = lk.k;
     let list = [...base];
+    let config = baseConfig;
     for (const entry of k.resources ?? []) {
       const path = this.subPath(lk, entry, 'resource');
       const kind = this.fs.kind(path);
@@ -254,16 +275,18 @@ class Builder {
         this.append(list, this.loadResourceFile(path, lk.file), lk);
         continue;
       }
-      this.enter(path, lk.file);
-      const sub = loadKustomization(this.fs, path);
-      if (sub.isComponent) {
-        throw new KustomizeError({
-          file: sub.file,
-          message: `a Component may not be listed in resources (listed in ${lk.file})`,
-        });
-      }
-      this.append(list, this.accumulate(sub), lk);
-      this.leave();
+      const sub = this.accumulateDir(lk, path);
+      this.append(list, sub.list, lk);
+      if (sub.config !== DEFAULT_CONFIG)
+        config = config === DEFAULT_CONFIG ? sub.config : mergeConfig(config, sub.config, lk.file);
+    }
+    for (const entry of k.configurations ?? []) {
+      const path = this.filePath(lk, entry, 'configuration');
+      config = mergeConfig(config, parseConfigFile(this.readText(path, lk.file), this.show(path)), this.show(path));
+    }
+    for (const entry of k.crds ?? []) {
+      const path = this.filePath(lk, entry, 'crd');
+      config = mergeConfig(config, configFromCrds(this.readText(path, lk.file), this.show(path)), this.show(path));
     }
     // Kustomize runs this level's generators before its components, so components see (and may merge into) them.
     this.runGenerators(lk, list);
@@ -280,10 +303,68 @@ class Builder {
           message: `expected kind 'Component' for path '${this.show(path)}' but got 'Kustomization'`,
         });
       }
-      list = this.accumulate(sub, list);
+      ({ list, config } = this.accumulate(sub, list, config));
       this.leave();
     }
-    return this.runTransformers(lk, list);
+    list = this.runTransformers(lk, list, config);
+    if (k.vars) {
+      bindVars(list, k.vars, this.varNames, lk.file);
+      this.vars.push(...k.vars);
+    }
+    return { list, config };
+  }
+
+  /** A directory listed in resources (or transformers/generators): its kustomization, built. */
+  private accumulateDir(lk: LoadedKustomization, path: string): { list: Res[]; config: TransformerConfig } {
+    this.enter(path, lk.file);
+    const sub = loadKustomization(this.fs, path);
+    if (sub.isComponent) {
+      throw new KustomizeError({
+        file: sub.file,
+        message: `a Component may not be listed in resources (listed in ${lk.file})`,
+      });
+    }
+    const out = this.accumulate(sub);
+    this.leave();
+    return out;
+  }
+
+  /**
+   * The plugin configs a `transformers:` or `generators:` list names: inline YAML, files, or directories whose
+   * kustomization builds the configs (kustomize tells an inline config from a path by whether it parses as objects).
+   */
+  private pluginConfigs(lk: LoadedKustomization, entries: string[]): PluginConfig[] {
+    const out: PluginConfig[] = [];
+    for (const entry of entries) {
+      const inline = inlineObjects(entry, lk.file);
+      if (inline) {
+        out.push(...inline.map((obj) => ({ obj, file: lk.file, path: kustomizationPath(lk) })));
+        continue;
+      }
+      const path = this.subPath(lk, entry, 'plugin configuration');
+      const kind = this.fs.kind(path);
+      if (kind === undefined) {
+        throw new KustomizeError({ file: lk.file, message: `plugin configuration ${this.missing('', path)}` });
+      }
+      const resources =
+        kind === 'file'
+          ? (this.filePath(lk, entry, 'plugin configuration'), this.loadResourceFile(path, lk.file))
+          : this.accumulateDir(lk, path).list;
+      out.push(...resources.map((r) => ({ obj: r.obj, file: r.source, path: r.sourcePath ?? path })));
+    }
+    return out;
+  }
+
+  private pluginHost(lk: LoadedKustomization): PluginHost {
+    return {
+      file: lk.file,
+      applyPatch: (list, entry) => this.applyPatch(lk, list, entry),
+      applyStrategicMerge: (list, entries) => this.applyStrategicMerge(lk, list, entries),
+      applyReplacements: (list, entries) => applyReplacements(list, this.loadReplacements(lk, entries), lk.file),
+      generate: (kind, args: GeneratorArgs) => generate(kind, args, undefined, this.reader(lk)),
+      addHashSuffixes,
+      transformed: (list, by) => this.tracker?.transformedBy(list, by),
+    };
   }
 
   private runGenerators(lk: LoadedKustomization, list: Res[]): void {
@@ -292,8 +373,21 @@ class Builder {
       ...(k.configMapGenerator ?? []).map((g) => ['ConfigMap', g] as const),
       ...(k.secretGenerator ?? []).map((g) => ['Secret', g] as const),
     ];
-    for (const [kind, args] of gens) {
+    const made = gens.map(([kind, args]) => {
       const res = generate(kind, args, k.generatorOptions, this.reader(lk));
+      this.tracker?.generatedBy(res, { path: kustomizationPath(lk), kind: `${kind}Generator` });
+      return res;
+    });
+    if (k.generators?.length) {
+      const host = this.pluginHost(lk);
+      for (const c of this.pluginConfigs(lk, k.generators)) {
+        const { res, by } = runGenerator(c, host);
+        this.tracker?.generatedBy(res, by);
+        made.push(res);
+      }
+    }
+    for (const res of made) {
+      const kind = res.obj.kind;
       const ns = namespaceOf(res);
       // Kustomize looks the generated id up among every id a resource has had (a base's ConfigMap `cm` that is
       // now `b-cm` still answers to `cm`).
@@ -353,29 +447,76 @@ class Builder {
     return applyPatchesById(list, parsed.docs, file);
   }
 
-  private runTransformers(lk: LoadedKustomization, input: Res[]): Res[] {
-    const k: Kustomization = lk.k;
+  private applyStrategicMerge(lk: LoadedKustomization, input: Res[], entries: string[]): Res[] {
     let list = input;
-    for (const p of k.patchesStrategicMerge ?? []) {
+    for (const p of entries) {
       const { text, file } = this.patchText(lk, p);
       const parsed = parsePatch(text, file);
       if (parsed.type !== 'smp')
         throw new KustomizeError({ file, message: 'patchesStrategicMerge entries must be strategic merge patches' });
       list = applyPatchesById(list, parsed.docs, file);
     }
-    for (const p of k.patches ?? []) list = this.applyPatch(lk, list, p);
-    if (k.namespace) setNamespace(list, k.namespace);
-    if (k.namePrefix || k.nameSuffix) addPrefixSuffix(list, k.namePrefix ?? '', k.nameSuffix ?? '');
-    if (k.commonLabels) addLabels(list, { pairs: k.commonLabels, includeSelectors: true });
-    for (const l of k.labels ?? []) addLabels(list, l);
-    if (k.commonAnnotations) addAnnotations(list, k.commonAnnotations);
+    return list;
+  }
+
+  /** The kustomization's transformers in kustomize's order, then its `transformers:` plugin configs. */
+  private runTransformers(lk: LoadedKustomization, input: Res[], config: TransformerConfig): Res[] {
+    const k: Kustomization = lk.k;
+    const ran = (kind: string): void => this.tracker?.transformedBy(list, { path: kustomizationPath(lk), kind });
+    let list = input;
+    if (k.patchesStrategicMerge?.length) {
+      list = this.applyStrategicMerge(lk, list, k.patchesStrategicMerge);
+      ran('PatchStrategicMergeTransformer');
+    }
+    for (const p of k.patches ?? []) {
+      list = this.applyPatch(lk, list, p);
+      ran('PatchTransformer');
+    }
+    if (k.namespace) {
+      setNamespace(list, k.namespace, { specs: config.namespace });
+      ran('NamespaceTransformer');
+    }
+    // Kustomize runs a prefix transformer and then a suffix transformer, each with its own field specs.
+    if (k.namePrefix) {
+      addPrefixSuffix(list, k.namePrefix, '', config.namePrefix);
+      ran('PrefixTransformer');
+    }
+    if (k.nameSuffix) {
+      addPrefixSuffix(list, '', k.nameSuffix, config.nameSuffix);
+      ran('SuffixTransformer');
+    }
+    for (const l of k.labels ?? []) {
+      addLabels(list, l, config);
+      ran('LabelTransformer');
+    }
+    // Kustomize configures a commonLabels transformer (even an empty one) whenever either field is set.
+    if (k.commonLabels) setPairs(list, k.commonLabels, config.commonLabels);
+    if (k.commonLabels || k.labels?.length) ran('LabelTransformer');
+    if (k.commonAnnotations) {
+      setPairs(list, k.commonAnnotations, config.commonAnnotations);
+      ran('AnnotationsTransformer');
+    }
     for (const p of k.patchesJson6902 ?? []) {
       if (!p.target) throw new KustomizeError({ file: lk.file, message: 'patchesJson6902 entries need a target' });
       list = this.applyPatch(lk, list, p);
+      ran('PatchJson6902Transformer');
     }
-    if (k.replicas) setReplicas(list, k.replicas, lk.file);
-    if (k.images) setImages(list, k.images);
-    if (k.replacements) applyReplacements(list, this.loadReplacements(lk, k.replacements), lk.file);
+    for (const r of k.replicas ?? []) {
+      setReplicas(list, [r], lk.file, config.replicas);
+      ran('ReplicaCountTransformer');
+    }
+    for (const img of k.images ?? []) {
+      setImages(list, [img], config.images);
+      ran('ImageTagTransformer');
+    }
+    if (k.replacements) {
+      applyReplacements(list, this.loadReplacements(lk, k.replacements), lk.file);
+      ran('ReplacementTransformer');
+    }
+    if (k.transformers?.length) {
+      const host = this.pluginHost(lk);
+      for (const c of this.pluginConfigs(lk, k.transformers)) list = runTransformer(list, c, host);
+    }
     return list;
   }
 
@@ -390,7 +531,31 @@ class Builder {
   }
 }
 
-/** Adds content-hash suffixes to generated ConfigMaps and Secrets, as kustomize does once at the top. */
+const DEFAULT_CONFIG = defaultConfig();
+
+/** The kustomization file's build-filesystem path (a generated one, as Flux's, is named as if it were on disk). */
+function kustomizationPath(lk: LoadedKustomization): string {
+  return lk.path ?? joinPath(lk.dir, 'kustomization.yaml');
+}
+
+/** A transformers/generators entry that is YAML objects itself, not a path: its objects, or undefined. */
+function inlineObjects(entry: string, file: string): Record<string, unknown>[] | undefined {
+  if (!entry.includes('\n') && !entry.trimStart().startsWith('{')) return undefined;
+  let docs: unknown[];
+  try {
+    docs = parseYamlStream(entry, file);
+  } catch {
+    return undefined;
+  }
+  const objs = docs.filter((d) => d !== null);
+  return objs.length > 0 && objs.every(isMapValue) ? objs : undefined;
+}
+
+/**
+ * Adds content-hash suffixes to generated ConfigMaps and Secrets, as kustomize does once at the top. A
+ * HashTransformer config does it where it runs too, and kustomize then hashes the name again at the top
+ * (`cm-<hash>-<hash>`), so nothing is marked done here.
+ */
 function addHashSuffixes(list: Res[]): void {
   for (const r of list) {
     if (!r.needsHash) continue;
@@ -422,10 +587,14 @@ function checkSortOptions(lk: LoadedKustomization): void {
 
 export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: BuildOptions = {}): KubeObject[] {
   checkSortOptions(lk);
-  const b = new Builder(fs, options);
-  const list = b.accumulate(lk);
+  const meta = parseBuildMetadata(lk.k.buildMetadata, lk.file);
+  const b = new Builder(fs, options, meta.origin || meta.transformations ? new OriginTracker(lk.dir) : undefined);
+  const { list, config } = b.accumulate(lk);
   addHashSuffixes(list);
-  fixNameReferences(list);
+  fixNameReferences(list, config.nameReference);
+  // Vars resolve last, so a var of a name sees its final, prefixed and hashed form.
+  resolveVars(list, varValues(list, b.vars, lk.file), config.varReference, lk.file);
+  applyBuildMetadata(list, meta);
   const sort = lk.k.sortOptions;
   const sorted =
     sort?.order === 'fifo'

@@ -164,8 +164,16 @@ export const REPLICA_SPECS: FieldSpec[] = ['Deployment', 'ReplicationController'
   (k) => fs('spec/replicas', k, true),
 );
 
-/** Namespace fields besides metadata/namespace (namespaceFieldSpecs). */
-export const NAMESPACE_EXTRA_SPECS: FieldSpec[] = [
+/**
+ * Where `namespace` goes (namespaceFieldSpecs). metadata/namespace (namespaced kinds only), a core Namespace's name
+ * and RoleBinding subjects have their own rules (setNamespace); kustomize creates spec/service/namespace on an
+ * APIService, but an APIService without spec/service is left alone here as kubectl leaves it.
+ */
+export const NAMESPACE_SPECS: FieldSpec[] = [
+  fs('metadata/namespace', undefined, true),
+  fs('metadata/name', 'Namespace', true),
+  fs('subjects', 'RoleBinding'),
+  fs('subjects', 'ClusterRoleBinding'),
   fs('spec/service/namespace', 'APIService', false, 'apiregistration.k8s.io'),
   fs(
     'spec/conversion/webhook/clientConfig/service/namespace',

@@ -172,5 +172,7 @@ export function mergeGenerated(existing: Res, gen: Res): void {
   if (g.metadata.annotations) e.metadata.annotations = { ...e.metadata.annotations, ...g.metadata.annotations };
   if (g.immutable !== undefined) e.immutable = g.immutable;
   existing.obj = e;
+  // A replaced ConfigMap or Secret now comes from the replacing generator (buildMetadata's origin says so).
+  if (replace && gen.origin) existing.origin = gen.origin;
   existing.needsHash = existing.needsHash && gen.needsHash;
 }

@@ -6,6 +6,7 @@ import { KustomizeError } from './errors.ts';
 import { type BuildFs, joinPath, shownPath } from './fs.ts';
 import { isMapValue } from './resource.ts';
 import type { Selector } from './selector.ts';
+import type { Var } from './vars.ts';
 import { parseYamlDocument } from './yaml-parse.ts';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
@@ -78,6 +79,12 @@ export interface Kustomization {
   secretGenerator?: GeneratorArgs[];
   generatorOptions?: GeneratorOptions;
   replacements?: ReplacementEntry[];
+  vars?: Var[];
+  configurations?: string[];
+  transformers?: string[];
+  generators?: string[];
+  buildMetadata?: string[];
+  crds?: string[];
   sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
 }
 
@@ -104,20 +111,20 @@ const KNOWN_FIELDS = new Set([
   'generatorOptions',
   'replacements',
   'sortOptions',
+  'vars',
+  'configurations',
+  'transformers',
+  'generators',
+  'buildMetadata',
+  'crds',
 ]);
 
 const UNSUPPORTED_FIELDS = new Set([
-  'vars',
-  'crds',
   'openapi',
-  'configurations',
-  'generators',
-  'transformers',
   'validators',
   'helmCharts',
   'helmGlobals',
   'helmChartInflationGenerator',
-  'buildMetadata',
   'imageTags',
 ]);
 
@@ -140,6 +147,8 @@ export interface LoadedKustomization {
   file: string;
   k: Kustomization;
   isComponent: boolean;
+  /** The kustomization file's path in the build filesystem (for buildMetadata's relative paths). */
+  path?: string;
 }
 
 /** Finds the kustomization file of a directory; undefined when there is none. */
@@ -155,7 +164,9 @@ export function findKustomizationFile(fs: BuildFs, dir: string): string | undefi
 }
 
 export function parseKustomization(text: string, file: string, dir: string): LoadedKustomization {
-  const parsed = parseYamlDocument(text, file) ?? {};
+  // Kustomize decodes the kustomization through sigs.k8s.io/yaml, a YAML 1.1 reader: a plain `yes`, `on` or `y` is a
+  // boolean there, which a string field refuses.
+  const parsed = parseYamlDocument(text, file, { yaml11Bools: true }) ?? {};
   if (!isMapValue(parsed)) throw new KustomizeError({ file, message: 'a kustomization must be a YAML mapping' });
   const raw = canonicalFields(parsed);
   for (const key of Object.keys(raw)) {
@@ -178,7 +189,16 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
     delete k.bases;
   }
   checkStringMaps(raw, file);
-  for (const field of ['resources', 'components', 'patchesStrategicMerge'] as const) {
+  checkStringFields(raw, file);
+  if (raw.vars !== undefined && raw.vars !== null) k.vars = decodeVars(raw.vars, file);
+  for (const field of [
+    'resources',
+    'components',
+    'patchesStrategicMerge',
+    'configurations',
+    'transformers',
+    'generators',
+  ] as const) {
     // Not validated yet: the file may hold anything YAML can, whatever the Kustomization type says.
     const v: unknown = k[field];
     if (v !== undefined && v !== null && !Array.isArray(v)) {
@@ -189,6 +209,7 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
 }
 
 function goTypeOf(v: unknown): string {
+  if (typeof v === 'string') return 'string';
   if (typeof v === 'number') return 'number';
   if (typeof v === 'boolean') return 'bool';
   return Array.isArray(v) ? 'array' : 'object';
@@ -197,6 +218,15 @@ function goTypeOf(v: unknown): string {
 /** A map kustomize decodes as map[string]string: a number, bool or nested value in it fails the decode. */
 function checkStringMap(map: unknown, field: string, file: string): void {
   if (!isMapValue(map)) return;
+  // A key `true` or `false` (quoted or a YAML 1.1 boolean) makes kustomize fail when it writes the map into a
+  // resource ("json: unsupported type: map[interface {}]interface {}").
+  const boolKey = Object.keys(map).find((k) => k === 'true' || k === 'false');
+  if (boolKey !== undefined) {
+    throw new KustomizeError({
+      file,
+      message: `invalid Kustomization: the key '${boolKey}' in ${field} is read back as a boolean by kustomize, which fails on it; use another key`,
+    });
+  }
   for (const v of Object.values(map)) {
     if (typeof v === 'string' || v === null) continue;
     throw new KustomizeError({
@@ -225,6 +255,88 @@ function checkStringMaps(raw: Record<string, unknown>, file: string): void {
   }
 }
 
+/**
+ * Reads a YAML map as kustomize's strict JSON decode of a Go struct does: field names match case-insensitively,
+ * unknown fields and values of the wrong type are errors. `fields` maps each field to its type.
+ */
+export function decodeStruct(
+  value: unknown,
+  fields: Record<string, 'string' | 'object'>,
+  struct: string,
+  file: string,
+): Record<string, unknown> {
+  if (!isMapValue(value)) {
+    throw new KustomizeError({
+      file,
+      message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(value)} into Go value of type ${struct}`,
+    });
+  }
+  const canonical = new Map(Object.keys(fields).map((f) => [f.toLowerCase(), f]));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const field = canonical.get(key.toLowerCase());
+    if (field === undefined)
+      throw new KustomizeError({ file, message: `invalid Kustomization: json: unknown field "${key}"` });
+    if (v === null) continue;
+    const want = fields[field];
+    if ((want === 'string' && typeof v !== 'string') || (want === 'object' && !isMapValue(v))) {
+      throw new KustomizeError({
+        file,
+        message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${struct}.${field} of type ${want === 'string' ? 'string' : 'struct'}`,
+      });
+    }
+    out[field] = v;
+  }
+  return out;
+}
+
+function decodeVars(value: unknown, file: string): Var[] {
+  if (!Array.isArray(value)) throw new KustomizeError({ file, message: "'vars' must be a list" });
+  return value.map((entry) => {
+    const v = decodeStruct(entry, { name: 'string', objref: 'object', fieldref: 'object' }, 'Var', file);
+    const objref = decodeStruct(
+      v.objref ?? {},
+      { apiVersion: 'string', group: 'string', version: 'string', kind: 'string', name: 'string', namespace: 'string' },
+      'Target',
+      file,
+    );
+    const fieldref = decodeStruct(v.fieldref ?? {}, { fieldPath: 'string' }, 'FieldSelector', file);
+    // Kustomize's default: a var without a field path is the resource's name.
+    return {
+      name: (v.name as string | undefined) ?? '',
+      objref,
+      fieldref: { fieldPath: (fieldref.fieldPath as string | undefined) || 'metadata.name' },
+    };
+  });
+}
+
+const STRING_FIELDS = ['namespace', 'namePrefix', 'nameSuffix'] as const;
+const STRING_LIST_FIELDS = ['resources', 'components', 'configurations', 'crds', 'transformers', 'generators'] as const;
+const IMAGE_FIELDS = ['name', 'newName', 'newTag', 'digest', 'tagSuffix'] as const;
+
+/** Scalar fields kustomize decodes as strings: a number or a YAML 1.1 boolean there fails its decode. */
+function checkStringFields(raw: Record<string, unknown>, file: string): void {
+  const refuse = (v: unknown, field: string): never => {
+    throw new KustomizeError({
+      file,
+      message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${field} of type string (quote the value)`,
+    });
+  };
+  const check = (v: unknown, field: string): void => {
+    if (v !== undefined && v !== null && typeof v !== 'string') refuse(v, field);
+  };
+  for (const f of STRING_FIELDS) check(raw[f], `Kustomization.${f}`);
+  for (const f of STRING_LIST_FIELDS) {
+    const list = raw[f];
+    if (Array.isArray(list)) for (const v of list as unknown[]) check(v, `Kustomization.${f}`);
+  }
+  if (Array.isArray(raw.images)) {
+    for (const img of raw.images as unknown[]) {
+      if (isMapValue(img)) for (const f of IMAGE_FIELDS) check(img[f], `Image.images.${f}`);
+    }
+  }
+}
+
 /** Reads and parses the kustomization of `dir`, or throws naming the directory when it has none. */
 export function loadKustomization(fs: BuildFs, dir: string): LoadedKustomization {
   const file = findKustomizationFile(fs, dir);
@@ -235,5 +347,5 @@ export function loadKustomization(fs: BuildFs, dir: string): LoadedKustomization
       message: `unable to find one of ${KUSTOMIZATION_FILES.map((f) => `'${f}'`).join(', ')} in directory '${shown}'`,
     });
   }
-  return parseKustomization(new TextDecoder().decode(fs.readFile(file)), shownPath(fs, file), dir);
+  return { ...parseKustomization(new TextDecoder().decode(fs.readFile(file)), shownPath(fs, file), dir), path: file };
 }

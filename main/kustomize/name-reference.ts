@@ -8,7 +8,7 @@ import { applyFieldSpecs, type FieldSpec } from './field-specs.ts';
 import { inNamespace, referableBy, referableKey, type ReferralGvk, selectReferral } from './referral.ts';
 import { isMapValue, nameOf, namespaceOf, type Res } from './resource.ts';
 
-interface Referral {
+export interface Referral {
   kind: string;
   group?: string;
   specs: FieldSpec[];
@@ -238,8 +238,8 @@ function updateNamedMap(ref: Record<string, unknown>, ctx: FieldContext): void {
 }
 
 /** Points every reference in `all` at the current names of the resources it names. */
-export function fixNameReferences(all: Res[]): void {
-  for (const referral of NAME_REFERENCES) {
+export function fixNameReferences(all: Res[], referrals: readonly Referral[] = NAME_REFERENCES): void {
+  for (const referral of referrals) {
     const target = { kind: referral.kind, group: referral.group };
     // Only resources with an earlier id of the referral's kind can need a reference updated (kustomize's sieve
     // drops the rest), so the candidates start from those, in build order.

@@ -14,7 +14,7 @@ interface FieldOptions {
   create?: boolean;
 }
 
-function splitFieldPath(path: string): string[] {
+export function splitFieldPath(path: string): string[] {
   const out: string[] = [];
   let cur = '';
   let depth = 0;
@@ -30,10 +30,10 @@ function splitFieldPath(path: string): string[] {
   return out.filter((s) => s !== '');
 }
 
-type Slot = { parent: Record<string, unknown> | unknown[]; key: string | number };
+export type Slot = { parent: Record<string, unknown> | unknown[]; key: string | number };
 
 /** Every place a field path reaches; with `create`, missing maps (and the leaf) are made. */
-function resolvePath(root: unknown, tokens: string[], create: boolean): Slot[] {
+export function resolvePath(root: unknown, tokens: string[], create: boolean): Slot[] {
   let slots: Slot[] = [{ parent: { root }, key: 'root' }];
   for (const tok of tokens) {
     const next: Slot[] = [];

@@ -26,6 +26,13 @@ export interface Res {
   behavior?: 'create' | 'merge' | 'replace';
   /** The file it came from, for messages. */
   source: string;
+  /** The build-filesystem path of the file it was read from (unset for generated resources). */
+  sourcePath?: string;
+  /** buildMetadata: the origin annotation's text, and one entry per transformer that ran over it. */
+  origin?: string;
+  transformations?: string[];
+  /** Names of the vars bound to this resource (kustomize's refVarNames). */
+  refVars?: string[];
   /** The input had no apiVersion (the engine works with '' and leaves it out of the output). */
   apiVersionMissing?: boolean;
 }
@@ -155,6 +162,7 @@ export function cloneRes(r: Res): Res {
     history: [...r.history],
     prefixes: [...r.prefixes],
     suffixes: [...r.suffixes],
+    ...(r.refVars ? { refVars: [...r.refVars] } : {}),
   };
 }
 

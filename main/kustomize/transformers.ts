@@ -4,56 +4,104 @@
  * (see build.ts).
  */
 import { groupOf } from '../util/kube-object.ts';
+import type { TransformerConfig } from './config.ts';
 import { KustomizeError } from './errors.ts';
 import {
-  ANNOTATION_SPECS,
   applyFieldSpecs,
   type FieldSpec,
   gvkMatches,
   METADATA_LABELS,
-  NAMESPACE_EXTRA_SPECS,
+  NAMESPACE_SPECS,
   PREFIX_SKIP,
   REPLICA_SPECS,
-  SELECTOR_LABEL_SPECS,
-  TEMPLATE_LABEL_SPECS,
 } from './field-specs.ts';
 import type { ImageEntry, LabelEntry } from './kustomization.ts';
 import { isMapValue, isNamespaced, nameOf, rememberName, type Res } from './resource.ts';
 
-export function setNamespace(list: Res[], namespace: string): void {
+export interface NamespaceOptions {
+  /** Where the namespace goes besides metadata/namespace (the config's `namespace` field specs). */
+  specs?: readonly FieldSpec[];
+  /** Set only fields that are empty (NamespaceTransformer's unsetOnly). */
+  unsetOnly?: boolean;
+  /** Which RoleBinding subjects get the namespace (NamespaceTransformer's setRoleBindingSubjects). */
+  roleBindingSubjects?: 'defaultOnly' | 'allServiceAccounts' | 'none';
+}
+
+const isRoleBinding = (kind: string): boolean => kind === 'RoleBinding' || kind === 'ClusterRoleBinding';
+
+export function setNamespace(list: Res[], namespace: string, options: NamespaceOptions = {}): void {
+  const { specs = NAMESPACE_SPECS, unsetOnly = false, roleBindingSubjects = 'defaultOnly' } = options;
+  const set = (parent: Record<string, unknown>, key: string): void => {
+    if (unsetOnly && typeof parent[key] === 'string' && parent[key] !== '') return;
+    parent[key] = namespace;
+  };
+  // metadata/namespace and RoleBinding subjects have fixed rules in kustomize, whatever the specs say.
+  const generic = specs.filter(
+    (s) => s.path !== 'metadata/namespace' && !(isRoleBinding(s.kind ?? '') && s.path.startsWith('subjects')),
+  );
+  const renamesNamespaces = generic.some((s) => s.path === 'metadata/name' && s.kind === 'Namespace');
   for (const r of list) {
     const obj = r.obj;
     // Only the core Namespace is renamed; a custom resource of kind Namespace is namespaced like any other.
-    if (obj.kind === 'Namespace' && groupOf(obj.apiVersion) === '') {
-      rememberName(r);
-      obj.metadata.name = namespace;
+    const coreNamespace = obj.kind === 'Namespace' && groupOf(obj.apiVersion) === '';
+    if (coreNamespace) {
+      if (renamesNamespaces) {
+        rememberName(r);
+        set(obj.metadata, 'name');
+      }
       continue;
     }
     if (isNamespaced(obj)) {
       rememberName(r);
-      obj.metadata.namespace = namespace;
+      set(obj.metadata, 'namespace');
     }
-    if (obj.kind === 'RoleBinding' || obj.kind === 'ClusterRoleBinding') {
-      const subjects = obj.subjects;
-      if (Array.isArray(subjects)) {
-        for (const s of subjects) {
-          if (isMapValue(s) && s.name === 'default' && s.kind === 'ServiceAccount') s.namespace = namespace;
-        }
+    if (isRoleBinding(obj.kind) && Array.isArray(obj.subjects) && roleBindingSubjects !== 'none') {
+      for (const s of obj.subjects as unknown[]) {
+        if (!isMapValue(s) || s.kind !== 'ServiceAccount') continue;
+        if (roleBindingSubjects === 'allServiceAccounts' || s.name === 'default') set(s, 'namespace');
       }
     }
-    applyFieldSpecs(obj, NAMESPACE_EXTRA_SPECS, (parent, key) => {
-      if (key in parent) parent[key] = namespace;
+    applyFieldSpecs(obj, generic, (parent, key, spec) => {
+      if (spec.path === 'metadata/name') return;
+      if (key in parent || spec.create) set(parent, key);
     });
   }
 }
 
-export function addPrefixSuffix(list: Res[], prefix: string, suffix: string): void {
+const NAME_PATH = 'metadata/name';
+
+/**
+ * namePrefix/nameSuffix (PrefixSuffixTransformer): the name, which kustomize records for name references, and any
+ * other string field the config's field specs name. CRDs, APIServices and Namespaces keep their names.
+ */
+export function addPrefixSuffix(
+  list: Res[],
+  prefix: string,
+  suffix: string,
+  specs: readonly FieldSpec[] = [{ path: NAME_PATH }],
+): void {
   for (const r of list) {
     if (PREFIX_SKIP.some((s) => gvkMatches(r.obj, s))) continue;
-    rememberName(r);
-    r.obj.metadata.name = `${prefix}${nameOf(r)}${suffix}`;
-    if (prefix) r.prefixes.push(prefix);
-    if (suffix) r.suffixes.push(suffix);
+    for (const spec of specs) {
+      if (!gvkMatches(r.obj, spec)) continue;
+      if (spec.path === NAME_PATH) {
+        rememberName(r);
+        r.obj.metadata.name = `${prefix}${nameOf(r)}${suffix}`;
+        if (prefix) r.prefixes.push(prefix);
+        if (suffix) r.suffixes.push(suffix);
+        continue;
+      }
+      applyFieldSpecs(r.obj, [spec], (parent, key) => {
+        const v = parent[key];
+        if (typeof v === 'string') parent[key] = `${prefix}${v}${suffix}`;
+        else if (v !== null && typeof v === 'object') {
+          throw new KustomizeError({
+            file: r.source,
+            message: `considering field '${spec.path}' of ${r.obj.kind} ${nameOf(r)}: expected a scalar, not a ${Array.isArray(v) ? 'list' : 'map'}`,
+          });
+        }
+      });
+    }
   }
 }
 
@@ -64,19 +112,25 @@ function setAll(parent: Record<string, unknown>, key: string, pairs: Record<stri
   parent[key] = target;
 }
 
-export function addLabels(list: Res[], entry: LabelEntry): void {
-  const pairs = entry.pairs ?? {};
+/** Sets every pair in the maps the field specs reach (LabelTransformer, AnnotationsTransformer). */
+export function setPairs(list: Res[], pairs: Record<string, string>, specs: readonly FieldSpec[]): void {
   if (Object.keys(pairs).length === 0) return;
-  const specs: FieldSpec[] = [METADATA_LABELS];
-  if (entry.includeSelectors) specs.push(...TEMPLATE_LABEL_SPECS, ...SELECTOR_LABEL_SPECS);
-  else if (entry.includeTemplates) specs.push(...TEMPLATE_LABEL_SPECS);
-  for (const f of entry.fields ?? []) specs.push(f);
   for (const r of list) applyFieldSpecs(r.obj, specs, (p, k) => setAll(p, k, pairs));
 }
 
-export function addAnnotations(list: Res[], annotations: Record<string, string>): void {
-  if (Object.keys(annotations).length === 0) return;
-  for (const r of list) applyFieldSpecs(r.obj, ANNOTATION_SPECS, (p, k) => setAll(p, k, annotations));
+/** A `labels` entry: metadata only, or with pod templates, or with selectors too; plus the entry's own fields. */
+export function addLabels(
+  list: Res[],
+  entry: LabelEntry,
+  config: Pick<TransformerConfig, 'commonLabels' | 'templateLabels' | 'labels'>,
+): void {
+  const specs: FieldSpec[] = entry.includeSelectors
+    ? [...config.commonLabels]
+    : entry.includeTemplates
+      ? [...config.templateLabels]
+      : [METADATA_LABELS];
+  for (const f of [...config.labels, ...(entry.fields ?? [])]) if (!specs.includes(f)) specs.push(f);
+  setPairs(list, entry.pairs ?? {}, specs);
 }
 
 /** go's image.Split: name, tag and digest of an image reference, ignoring a registry port. */
@@ -135,7 +189,8 @@ function visitContainers(node: unknown, fn: (c: Record<string, unknown>) => void
   }
 }
 
-export function setImages(list: Res[], images: ImageEntry[]): void {
+/** `images` (ImageTagTransformer): every container's image, and any field the config's `images` specs name. */
+export function setImages(list: Res[], images: ImageEntry[], specs: readonly FieldSpec[] = []): void {
   for (const img of images) {
     if (!img.name) continue;
     const re = imageMatcher(img.name);
@@ -144,17 +199,26 @@ export function setImages(list: Res[], images: ImageEntry[]): void {
       visitContainers(r.obj, (c) => {
         if (typeof c.image === 'string') c.image = updateImage(c.image, img, re);
       });
+      applyFieldSpecs(r.obj, specs, (parent, key) => {
+        const v = parent[key];
+        if (typeof v === 'string') parent[key] = updateImage(v, img, re);
+      });
     }
   }
 }
 
-export function setReplicas(list: Res[], replicas: { name: string; count: number }[], file: string): void {
+export function setReplicas(
+  list: Res[],
+  replicas: { name: string; count: number }[],
+  file: string,
+  specs: readonly FieldSpec[] = REPLICA_SPECS,
+): void {
   for (const rep of replicas) {
     let fieldsSet = 0;
     for (const r of list) {
       const named = nameOf(r) === rep.name || r.history.some((h) => h.name === rep.name);
       if (!named) continue;
-      applyFieldSpecs(r.obj, REPLICA_SPECS, (parent, key) => {
+      applyFieldSpecs(r.obj, specs, (parent, key) => {
         parent[key] = rep.count;
         fieldsSet++;
       });
@@ -162,7 +226,7 @@ export function setReplicas(list: Res[], replicas: { name: string; count: number
     if (fieldsSet === 0) {
       throw new KustomizeError({
         file,
-        message: `replicas: resource with name ${rep.name} does not match a config with the following GVK [Deployment ReplicationController ReplicaSet StatefulSet]`,
+        message: `replicas: resource with name ${rep.name} does not match a config with the following GVK [${specs.map((s) => s.kind ?? '').join(' ')}]`,
       });
     }
   }

@@ -258,8 +258,8 @@ export function parseYamlStream(
  * One YAML document (kustomization files); an empty file is an empty map. A repeated key takes its last value, as
  * kustomize's JSON-based decode of a kustomization does (resources, decoded by kyaml, refuse duplicates).
  */
-export function parseYamlDocument(text: string, file: string): unknown {
-  const docs = parseYamlStream(text, file, DEFAULT_LIMITS, false);
+export function parseYamlDocument(text: string, file: string, options: { yaml11Bools?: boolean } = {}): unknown {
+  const docs = parseYamlStream(text, file, { ...DEFAULT_LIMITS, ...options }, false);
   if (docs.length > 1) throw new KustomizeError({ file, message: 'expected one YAML document, found several' });
   return docs[0] ?? null;
 }

@@ -2,30 +2,13 @@
 // run here, never stored) and by our engine; the outputs must be the same documents in the same order and, for the
 // cases listed as byte-exact, the same bytes. Cases named `error-*` must make both fail. A case builds its own
 // directory, or the sub-directory named in its BUILD file.
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
 import { build, KustomizeError, openDirectory, toYamlStream } from '../../../main/kustomize/index.ts';
-import { caseDir, cases, fixtures } from './corpus.ts';
-
-const run = promisify(execFile);
-
-/** kubectl's output, or its failure. The alias bomb would exhaust memory, so kubectl runs under limits. */
-async function kubectl(dir: string): Promise<{ ok: true; out: string } | { ok: false; err: string }> {
-  try {
-    const { stdout } = await run('prlimit', ['--as=2147483648', '--', 'kubectl', 'kustomize', dir], {
-      timeout: 30_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { ok: true, out: stdout };
-  } catch (err) {
-    return { ok: false, err: (err as Error).message };
-  }
-}
+import { caseDir, cases, fixtures, kubectlKustomize as kubectl } from './corpus.ts';
 
 function ours(dir: string): { ok: true; out: string } | { ok: false; err: unknown } {
   try {

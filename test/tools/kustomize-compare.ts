@@ -1,0 +1,77 @@
+// Runs kustomize cases through `kubectl kustomize` and our engine and prints how they compare:
+//
+//   npx node test/tools/kustomize-compare.ts [--show] [CASES_DIR]
+//
+// CASES_DIR (default: the differential corpus, test/fixtures/kustomize) holds one directory per case, built at its
+// root or at the sub-directory its BUILD file names. A case is counted as identical, different output, refused by
+// us (split into "unsupported" and other errors), refused by both, or wrongly accepted (kubectl refuses, we build).
+// --show prints the first lines of each difference and each error.
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import { build, openDirectory, toYamlStream } from '../../main/kustomize/index.ts';
+import { caseDir, kubectlKustomize as kubectl } from '../unit/kustomize/corpus.ts';
+
+type Outcome = { ok: true; out: string } | { ok: false; err: string };
+
+function ours(root: string, dir: string): Outcome {
+  try {
+    const { fs, path } = openDirectory(dir, root, 'disk');
+    return { ok: true, out: toYamlStream(build(fs, path).objects) };
+  } catch (err) {
+    return { ok: false, err: (err as Error).message };
+  }
+}
+
+function firstDifference(a: string, b: string): string {
+  const la = a.split('\n');
+  const lb = b.split('\n');
+  const i = la.findIndex((l, n) => l !== lb[n]);
+  const at = i < 0 ? la.length : i;
+  return `line ${at + 1}: kubectl ${JSON.stringify(la[at])} / ours ${JSON.stringify(lb[at])}`;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const show = args.includes('--show');
+  const root = resolve(args.find((a) => !a.startsWith('--')) ?? join(import.meta.dirname, '../fixtures/kustomize'));
+  const names = readdirSync(root)
+    .filter((n) => statSync(join(root, n)).isDirectory())
+    .sort();
+  const counts = { identical: 0, different: 0, unsupported: 0, error: 0, bothRefuse: 0, wronglyAccepted: 0 };
+  const notes: string[] = [];
+  for (const name of names) {
+    const dir = join(root, caseDir(name, root));
+    const [ref, got] = [await kubectl(dir), ours(root, dir)];
+    if (!ref.ok) {
+      if (got.ok) {
+        counts.wronglyAccepted++;
+        notes.push(`WRONGLY ACCEPTED ${name}: kubectl says ${ref.err.split('\n').pop() ?? ''}`);
+      } else counts.bothRefuse++;
+      if (!name.startsWith('error-'))
+        notes.push(`KUBECTL REFUSES ${name} (not named error-*): ${ref.err.split('\n').pop() ?? ''}`);
+      continue;
+    }
+    if (!got.ok) {
+      const unsupported = /not supported/.test(got.err);
+      counts[unsupported ? 'unsupported' : 'error']++;
+      notes.push(`${unsupported ? 'UNSUPPORTED' : 'ERROR'} ${name}: ${got.err}`);
+      continue;
+    }
+    if (ref.out === got.out) counts.identical++;
+    else {
+      counts.different++;
+      notes.push(`DIFFERENT ${name}: ${firstDifference(ref.out, got.out)}`);
+    }
+  }
+  if (show) for (const n of notes) console.log(n);
+  else for (const n of notes) console.log(n.split(':')[0]);
+  const accepted = counts.identical + counts.different + counts.unsupported + counts.error;
+  console.log(
+    `\n${names.length} cases. kubectl accepts ${accepted}: ${counts.identical} identical, ${counts.different} different, ` +
+      `${counts.unsupported} refused as unsupported, ${counts.error} other errors. kubectl refuses ${counts.bothRefuse + counts.wronglyAccepted}: ` +
+      `${counts.bothRefuse} refused by us too, ${counts.wronglyAccepted} wrongly accepted.`,
+  );
+}
+
+await main();
