@@ -24,7 +24,7 @@ import { errorChain } from '../../util/errors.ts';
 import { writeFailureStatus } from '../status-writer.ts';
 import { type Plan, planRelease, shouldResetFailures } from './planner.ts';
 import type { HelmReleasePorts, LocalChart, ReleaseActions, ReleaseTargetOf } from './ports.ts';
-import { postRenderersDigest } from './post-render.ts';
+import { commonMetadataDigest, postRenderersDigest } from './post-render.ts';
 import { summarizeReady } from './release-conditions.ts';
 import { storedRelease } from './release-snapshot.ts';
 import { runStep, type StepContext, uninstallRelease } from './release-step.ts';
@@ -296,11 +296,13 @@ class HelmReleaseRun {
     want: { chart: LocalChart; configDigest: string; forced: boolean },
   ): Promise<Plan> {
     const post = postRenderersDigest(this.hr);
+    const common = commonMetadataDigest(this.hr);
     return planRelease({
       hr: { spec: this.hr.spec, status: this.status },
       chart: want.chart,
       configDigest: want.configDigest,
       ...(post ? { postRenderersDigest: post } : {}),
+      ...(common ? { commonMetadataDigest: common } : {}),
       release: await this.latest(step.actions, step.target),
       forced: want.forced,
     });

@@ -10,6 +10,7 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
 	ri "helm.sh/helm/v4/pkg/release"
+	"helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	"helm.sh/helm/v4/pkg/storage/driver"
 )
@@ -476,4 +477,42 @@ func runCancellable(ctx context.Context, fn func() error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// opUnlock is helm-controller's Unlock: a release left pending (pending-install/upgrade/rollback, when the process
+// acting on it died) blocks every further Helm action with "another operation is in progress"; it is marked failed
+// with Flux's description and stored again, so the caller's remediation can act on it. A release that is not pending
+// is returned as it is (`unlocked: false`).
+func opUnlock(_ context.Context, c *call) (any, error) {
+	var p QueryParams
+	if err := c.decode(&p); err != nil {
+		return nil, err
+	}
+	cfg, err := p.config()
+	if err != nil {
+		return nil, err
+	}
+	last, err := cfg.Releases.Last(p.ReleaseName)
+	if err != nil {
+		return nil, classify(context.Background(), err)
+	}
+	rel, err := toRelease(last)
+	if err != nil {
+		return nil, err
+	}
+	if rel.Info == nil || !rel.Info.Status.IsPending() {
+		return UnlockResult{Unlocked: false, Release: releaseInfo(rel, false)}, nil
+	}
+	was := rel.Info.Status
+	rel.SetStatus(common.StatusFailed, fmt.Sprintf("Release unlocked from stale '%s' state", was.String()))
+	if err := cfg.Releases.Update(rel); err != nil {
+		return nil, classify(context.Background(), err)
+	}
+	return UnlockResult{Unlocked: true, Previous: string(was), Release: releaseInfo(rel, false)}, nil
+}
+
+type UnlockResult struct {
+	Unlocked bool        `json:"unlocked"`
+	Previous string      `json:"previous,omitempty"`
+	Release  ReleaseInfo `json:"release"`
 }
