@@ -174,7 +174,11 @@ async function releaseActions(
       // Drift of releases in remote clusters (kubeConfig.secretRef) is not compared yet: nothing is reported.
       if (hr.spec.kubeConfig) return { drifted: [], objects: [] };
       const rel = await helm.call('status', { kube, ...target, withManifest: true }, { signal: s });
-      return releaseDrift(client, await manifestObjects(client, rel.manifest ?? '', target.namespace), s);
+      return releaseDrift(
+        client,
+        await manifestObjects(client, rel.manifest ?? '', target.namespace, { forDrift: true }),
+        s,
+      );
     },
     correctDrift: (objects, s) => correctDrift(client, objects, s),
   };

@@ -13,7 +13,8 @@ import type { KubeObject } from '../../util/kube-object.ts';
  */
 
 const DISABLED_KEY = 'helm.toolkit.fluxcd.io/driftDetection';
-const OWNER = { field: HELM_CONTROLLER, group: 'helm.toolkit.fluxcd.io' };
+/** helm-controller's field manager and owner group: drift, its correction and previews dry-run as it applies. */
+export const HELM_OWNER = { field: HELM_CONTROLLER, group: 'helm.toolkit.fluxcd.io' };
 
 export interface ReleaseDrift {
   /** Objects that would be created or changed. */
@@ -25,16 +26,20 @@ export interface ReleaseDrift {
 const disabled = (o: KubeObject): boolean =>
   o.metadata.labels?.[DISABLED_KEY] === 'disabled' || o.metadata.annotations?.[DISABLED_KEY] === 'disabled';
 
-/** The release manifest's objects, namespaced ones defaulted to the release namespace as Helm does. */
+/**
+ * The release manifest's objects, namespaced ones defaulted to the release namespace as Helm does; for drift
+ * detection (`forDrift`), without those that opt out of it.
+ */
 export async function manifestObjects(
   client: ClusterClient,
   manifest: string,
   namespace: string,
+  opts: { forDrift?: boolean } = {},
 ): Promise<KubeObject[]> {
   const out: KubeObject[] = [];
   for (const doc of parseAllDocuments(manifest)) {
     const obj = doc.toJS() as KubeObject | null;
-    if (!obj?.kind || !obj.apiVersion || disabled(obj)) continue;
+    if (!obj?.kind || !obj.apiVersion || (opts.forDrift && disabled(obj))) continue;
     const info = await client.mapper.resolve(obj.apiVersion, obj.kind);
     if (info.namespaced && !obj.metadata.namespace) obj.metadata = { ...obj.metadata, namespace };
     out.push(obj);
@@ -47,7 +52,7 @@ export async function releaseDrift(
   objects: KubeObject[],
   signal: AbortSignal,
 ): Promise<ReleaseDrift> {
-  const rm = new ResourceManager(client, { owner: OWNER });
+  const rm = new ResourceManager(client, { owner: HELM_OWNER });
   const diffs = await rm.diffAll(objects, { signal });
   const drifted: ChangeSetEntry[] = [];
   const desired: KubeObject[] = [];
@@ -71,6 +76,6 @@ export function correctDrift(
   objects: KubeObject[],
   signal: AbortSignal,
 ): Promise<ChangeSetEntry[]> {
-  const rm = new ResourceManager(client, { owner: OWNER });
+  const rm = new ResourceManager(client, { owner: HELM_OWNER });
   return rm.applyAll(objects, { ...rm.policy(true), signal, verify: true });
 }

@@ -1,5 +1,5 @@
-import type { Artifact } from '../../flux/source.ts';
 import type { HelmRelease } from '../../flux/helm.ts';
+import type { Artifact } from '../../flux/source.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
 import { openArtifact } from '../../sources/artifacts/open-artifact.ts';

@@ -122,12 +122,7 @@ async function release(step: StepContext, action: 'install' | 'upgrade'): Promis
         ? await step.actions.install(opts, step.signal, post)
         : await step.actions.upgrade(opts, step.signal, post);
     record(step, rel);
-    const observed = postRenderersDigest(step.hr);
-    if (observed) status.observedPostRenderersDigest = observed;
-    else delete status.observedPostRenderersDigest;
-    const common = commonMetadataDigest(step.hr);
-    if (common) status.observedCommonMetadataDigest = common;
-    else delete status.observedCommonMetadataDigest;
+    recordObservedDigests(step);
     const message = releasedMessage(action, rel, chart);
     const reason = action === 'install' ? HelmReleaseReason.InstallSucceeded : HelmReleaseReason.UpgradeSucceeded;
     markCondition(status, { type: HelmReleaseCondition.Released, ok: true, reason, message }, step.ctx);
@@ -145,6 +140,17 @@ async function release(step: StepContext, action: 'install' | 'upgrade'): Promis
     step.event({ type: 'Warning', reason, message, revision: chart.version });
     return { ok: false, message };
   }
+}
+
+/** What the release was made with besides chart and values, so a change of either alone upgrades it. */
+function recordObservedDigests(step: StepContext): void {
+  const { status } = step;
+  const observed = postRenderersDigest(step.hr);
+  if (observed) status.observedPostRenderersDigest = observed;
+  else delete status.observedPostRenderersDigest;
+  const common = commonMetadataDigest(step.hr);
+  if (common) status.observedCommonMetadataDigest = common;
+  else delete status.observedCommonMetadataDigest;
 }
 
 function countFailure(status: HelmReleaseStatus, action: 'install' | 'upgrade'): void {
@@ -249,7 +255,9 @@ async function unlock(step: StepContext): Promise<StepResult> {
     const res = await step.actions.unlock(target, step.signal);
     if (!res.unlocked) return { ok: true };
     const rel = res.release;
-    if (status.history?.some((s) => s.name === rel.name && s.version === rel.version) || !status.history?.length)
+    // As helm-controller's observeUnlock: the snapshot of that revision is updated (or made, for a first install).
+    const history = status.history ?? [];
+    if (history.length === 0 || history.some((s) => s.name === rel.name && s.version === rel.version))
       record(step, rel);
     const message = unlockMessage(rel, rel.chart, res.previous ?? 'pending');
     const reason = HelmReleaseReason.PendingRelease;
@@ -258,9 +266,8 @@ async function unlock(step: StepContext): Promise<StepResult> {
     return { ok: true };
   } catch (err) {
     if (step.signal.aborted) throw err;
-    const head = status.history?.[0];
     const message = unlockMessage(
-      { ...named(target), version: head?.version ?? 0 },
+      { ...named(target), version: status.history?.[0]?.version ?? 0 },
       step.chart,
       'pending',
       errorChain(err),
