@@ -163,6 +163,8 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
       inbox,
       ...(inboxNotice ? { inboxNotice } : {}),
       workspaces,
+      helm,
+      kubeAccess,
       connect,
       disconnect,
       setPaused,

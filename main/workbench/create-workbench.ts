@@ -6,6 +6,7 @@
 import { FluxdeckError } from '../contract/index.ts';
 import type { BuildWorkers } from '../controllers/kustomization/build.ts';
 import type { ClusterRegistry } from '../engine/cluster-registry.ts';
+import type { HelmClient, KubeAccess } from '../helm/index.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import type { KubeconfigStore } from '../kube/kubeconfig-store.ts';
 import type { Inbox } from '../notify/index.ts';
@@ -31,6 +32,9 @@ export interface WorkbenchEngine {
   readonly inbox: Inbox;
   readonly inboxNotice?: string;
   readonly workspaces: Workspaces;
+  /** The shared Helm helper client and a context's own access for it (previews render HelmReleases). */
+  readonly helm?: () => HelmClient;
+  readonly kubeAccess?: (context: string) => KubeAccess;
   connect(context: string): Promise<unknown>;
   disconnect(context: string): Promise<void>;
   setPaused(paused: boolean): void;
@@ -54,6 +58,12 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
     views.emit({ type: 'engine', paused: engine.paused, unreadAlerts: engine.inbox.counts().unread });
   // The tray's badge: unread alerts change as the inbox records, reads and acknowledges them.
   const offInbox = engine.inbox.onChange(engineState);
+
+  const { helm, kubeAccess } = engine;
+  const helmPreview =
+    helm && kubeAccess
+      ? (cluster: string) => ({ helm: helm(), store: engine.store, kubeAccess: () => kubeAccess(cluster) })
+      : undefined;
 
   const clientOf = (cluster: string): ClusterClient => {
     const session = engine.registry.session(cluster);
@@ -114,6 +124,7 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
       clientOf,
       credentials: opts.credentials ?? memoryCredentialStore(),
       builds: engine.builds,
+      ...(helmPreview && { helm: helmPreview }),
     }),
 
     setPaused(paused) {

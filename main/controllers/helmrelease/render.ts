@@ -13,7 +13,7 @@ import type { LocalChart, ReleaseTargetOf } from './ports.ts';
 import { postRendererFor } from './post-render.ts';
 import { releaseTarget } from './reconcile.ts';
 import { openChart, readValuesSources } from './release-inputs.ts';
-import { composeValues, digestValues, type Values } from './values.ts';
+import { composeValues, digestValues, type Values, type ValuesSource } from './values.ts';
 
 /**
  * A HelmRelease rendered exactly as the controller would release it, without releasing anything: the chart of its
@@ -37,6 +37,11 @@ export interface RenderOptions {
   chartPath?: string;
   /** Also print the chart's `crds/` (Helm's --include-crds); the controller installs them by its crds policy. */
   includeCRDs?: boolean;
+  /**
+   * ConfigMaps and Secrets that take the place of the cluster's for valuesFrom: an edit not applied yet (the
+   * editor's preview builds them from the work tree along with the HelmRelease).
+   */
+  valuesObjects?: readonly KubeObject[];
 }
 
 export interface RenderedRelease {
@@ -84,6 +89,21 @@ async function chartOf(deps: RenderDeps, hr: HelmRelease, signal: AbortSignal): 
   return [await openChart(deps.store, artifact, signal), `${id}@${artifact.revision}`];
 }
 
+/** valuesFrom data from `objects` where they hold the referenced ConfigMap or Secret, else from `base`. */
+function overlaySources(base: ValuesSource, hr: HelmRelease, objects: readonly KubeObject[]): ValuesSource {
+  const ns = hr.metadata.namespace ?? '';
+  return (kind, name) => {
+    const o = objects.find(
+      (x) =>
+        x.apiVersion === 'v1' && x.kind === kind && x.metadata.name === name && (x.metadata.namespace ?? ns) === ns,
+    ) as (KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> }) | undefined;
+    if (!o) return base(kind, name);
+    if (kind === 'ConfigMap') return o.data ?? {};
+    const decoded = Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]);
+    return { ...Object.fromEntries(decoded), ...o.stringData };
+  };
+}
+
 export async function renderHelmRelease(
   deps: RenderDeps,
   hr: HelmRelease,
@@ -93,7 +113,7 @@ export async function renderHelmRelease(
   const [path, chartFrom] = opts.chartPath
     ? [opts.chartPath, opts.chartPath]
     : await chartOf(deps, hr, signal).then(([c, from]) => [c.path, from] as const);
-  const sources = await readValuesSources(deps.client, hr, signal);
+  const sources = overlaySources(await readValuesSources(deps.client, hr, signal), hr, opts.valuesObjects ?? []);
   const values = composeValues(hr.spec, hr.metadata.namespace ?? '', sources, (t) => parse(t) as unknown);
   const target = releaseTarget(hr);
   const rendered = await deps.helm.call(

@@ -1,8 +1,9 @@
-// `fluxdeck helm template` and `fluxdeck diff helmrelease` against the real control plane: a chart served by an HTTP
+// `fluxdeck helm template`, `fluxdeck diff helmrelease` and the editor's preview of a HelmRelease edit against the real control plane: a chart served by an HTTP
 // chart repository, released by Fluxdeck's HelmRelease controller (HelmRepository → HelmChart → HelmRelease), with
 // values from a ConfigMap and a Secret, a kustomize post-renderer and commonMetadata. The CLI's render must equal the
 // manifest the controller applied (`helm get manifest`) and `helm template` of the same chart and values.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +16,11 @@ import { runCli } from '../../../main/cli/run.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
 import type { HelmRelease } from '../../../main/flux/helm.ts';
 import { fluxKinds } from '../../../main/flux/kinds.ts';
+import type { Kustomization } from '../../../main/flux/kustomize.ts';
 import { HelmClient } from '../../../main/helm/index.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
+import { previewObjects } from '../../../main/workbench/previews.ts';
 import { type ChartRepo, startChartRepo } from '../../support/chart-repo-server.ts';
 import { cliIO } from '../../support/cli-io.ts';
 import { clientFor, ensureNamespace, installCrds, waitForReady } from '../../support/flux-fixture.ts';
@@ -251,5 +254,54 @@ describe('fluxdeck diff helmrelease', () => {
     expect(out).toContain('~ spec.replicas: 2 → 3');
     // A label someone else set is theirs under server-side apply: the upgrade leaves it, so it is no change.
     expect(out).not.toContain('Service/helmcli/web');
+  });
+});
+
+describe('editor preview of a HelmRelease edit', () => {
+  it('renders the edited HelmRelease (values and a valuesFrom ConfigMap from the work tree) and diffs it against live', async () => {
+    const live = await client.get<HelmRelease>({ ...HR, namespace: NS, name: 'web' });
+    // What a work tree's build would hold: the HelmRelease with new inline values, and its values ConfigMap edited.
+    const editedHr: HelmRelease = {
+      apiVersion: HR.apiVersion,
+      kind: 'HelmRelease',
+      metadata: { name: 'web', namespace: NS },
+      spec: { ...live.spec, values: { color: 'purple' } },
+    };
+    const editedValues: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'web-values', namespace: NS },
+      data: { 'values.yaml': 'greeting: from-configmap\nreplicas: 4\n' },
+    };
+    const ks: Kustomization = {
+      apiVersion: fluxKinds.Kustomization.apiVersion,
+      kind: 'Kustomization',
+      metadata: { name: 'apps', namespace: NS },
+      spec: { interval: '10m', path: './', prune: false, sourceRef: { kind: 'GitRepository', name: 'apps' } },
+    };
+    const helmDeps = {
+      helm: new HelmClient({ path: await ensureHelmHelper() }),
+      store: fluxdeck.store,
+      kubeAccess: () => ({ kubeconfig: readFileSync(cluster.kubeconfig, 'utf8'), trusted: true }),
+    };
+    try {
+      const rows = await previewObjects({ client, signal: AbortSignal.timeout(60_000), helm: helmDeps }, ks, [
+        editedHr,
+        editedValues,
+      ]);
+      expect(rows.find((r) => r.ref.kind === 'HelmRelease' && !r.renderedBy)?.action).toBe('update');
+      const rendered = rows.filter((r) => r.renderedBy?.name === 'web');
+      expect(rendered.map((r) => r.error)).toEqual(rendered.map(() => undefined));
+      const cm = rendered.find((r) => r.ref.kind === 'ConfigMap' && r.ref.name === 'web-config');
+      expect(cm?.action).toBe('update');
+      expect(cm?.changes).toContainEqual(
+        expect.objectContaining({ path: 'data.color', live: 'green', desired: 'purple' }),
+      );
+      const deployment = rendered.find((r) => r.ref.kind === 'Deployment');
+      expect(deployment?.changes).toContainEqual(expect.objectContaining({ path: 'spec.replicas', desired: 4 }));
+      expect(rendered.find((r) => r.ref.kind === 'ServiceAccount')?.action).toBe('unchanged');
+    } finally {
+      await helmDeps.helm.dispose();
+    }
   });
 });
