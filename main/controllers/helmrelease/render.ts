@@ -96,11 +96,13 @@ function overlaySources(base: ValuesSource, hr: HelmRelease, objects: readonly K
     const o = objects.find(
       (x) =>
         x.apiVersion === 'v1' && x.kind === kind && x.metadata.name === name && (x.metadata.namespace ?? ns) === ns,
-    ) as (KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> }) | undefined;
+    );
     if (!o) return base(kind, name);
-    if (kind === 'ConfigMap') return o.data ?? {};
-    const decoded = Object.entries(o.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]);
-    return { ...Object.fromEntries(decoded), ...o.stringData };
+    const data = (o.data ?? {}) as Record<string, string>;
+    if (kind === 'ConfigMap') return data;
+    const decoded: Record<string, string> = {};
+    for (const [k, v] of Object.entries(data)) decoded[k] = Buffer.from(v, 'base64').toString('utf8');
+    return { ...decoded, ...(o.stringData as Record<string, string> | undefined) };
   };
 }
 

@@ -305,3 +305,39 @@ describe('editor preview of a HelmRelease edit', () => {
     }
   });
 });
+
+describe('HelmRelease controller: valuesFrom watch', () => {
+  it('a change of a ConfigMap labelled reconcile.fluxcd.io/watch: Enabled upgrades the releases using it, unasked', async () => {
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'watched-values', namespace: NS, labels: { 'reconcile.fluxcd.io/watch': 'Enabled' } },
+      data: { 'values.yaml': 'greeting: first\n' },
+    });
+    await client.create(helmRelease('watched', { valuesFrom: [{ kind: 'ConfigMap', name: 'watched-values' }] }));
+    await waitForReady<HelmRelease>(client, HR, NS, 'watched', readyAt(1), 180_000);
+    await client.patch(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'watched-values' },
+      { data: { 'values.yaml': 'greeting: second\n' } },
+      'merge',
+      { fieldManager: 'test' },
+    );
+    // No requestedAt and a 10m interval: only the watch can bring the upgrade.
+    const hr = await waitForReady<HelmRelease>(
+      client,
+      HR,
+      NS,
+      'watched',
+      (c, o) => c.status === 'True' && o.status?.history?.[0]?.version === 2,
+      120_000,
+    );
+    expect(hr.metadata.annotations?.['reconcile.fluxcd.io/requestedAt']).toBeUndefined();
+    const cm = await client.get<KubeObject & { data: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: NS,
+      name: 'watched-config',
+    });
+    expect(cm.data.greeting).toBe('second');
+  });
+});
