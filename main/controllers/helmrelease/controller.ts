@@ -178,6 +178,7 @@ async function releaseActions(
         client,
         await manifestObjects(client, rel.manifest ?? '', target.namespace, { forDrift: true }),
         s,
+        hr.spec.driftDetection?.ignore ?? [],
       );
     },
     correctDrift: (objects, s) => correctDrift(client, objects, s),

@@ -5,6 +5,7 @@ import type { ChangeSetEntry } from '../../kube/change-set.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { ResourceManager } from '../../kube/resource-manager.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
+import { differsOnlyAtIgnored, ignoredPointers, type IgnoreRule, keepIgnoredFromLive } from './drift-ignore.ts';
 
 /**
  * Drift detection of a Helm release (flux-behaviour.md §4.3): the manifest in Helm's storage (not a new render) is
@@ -47,10 +48,15 @@ export async function manifestObjects(
   return out;
 }
 
+/**
+ * What of `objects` (the stored manifest) the cluster no longer matches. `ignore` (driftDetection.ignore) leaves
+ * paths out: an object that differs only there is not drifted, and its correction keeps the cluster's values there.
+ */
 export async function releaseDrift(
   client: ClusterClient,
   objects: KubeObject[],
   signal: AbortSignal,
+  ignore: readonly IgnoreRule[] = [],
 ): Promise<ReleaseDrift> {
   const rm = new ResourceManager(client, { owner: HELM_OWNER });
   const diffs = await rm.diffAll(objects, { signal });
@@ -64,10 +70,31 @@ export async function releaseDrift(
       (o) => o.kind === ref.kind && o.metadata.name === ref.name && (o.metadata.namespace ?? '') === ref.namespace,
     );
     if (!obj) continue;
+    const pointers = ignoredPointers(ignore, obj);
+    if (d.entry.action === 'configured' && differsOnlyAtIgnored(d.live, d.merged, pointers)) continue;
     drifted.push(d.entry);
-    desired.push(obj);
+    desired.push(pointers.length > 0 ? await withLiveAtIgnored(client, obj, pointers, signal) : obj);
   }
   return { drifted, objects: desired };
+}
+
+/** The object to correct drift with, keeping the (unmasked) live values at ignored paths. */
+async function withLiveAtIgnored(
+  client: ClusterClient,
+  obj: KubeObject,
+  pointers: readonly string[],
+  signal: AbortSignal,
+): Promise<KubeObject> {
+  const live = await client.tryGet(
+    {
+      apiVersion: obj.apiVersion,
+      kind: obj.kind,
+      namespace: obj.metadata.namespace ?? '',
+      name: obj.metadata.name ?? '',
+    },
+    { signal },
+  );
+  return live ? keepIgnoredFromLive(obj, live, pointers) : obj;
 }
 
 /** Puts drifted objects back (mode `enabled`): applied as helm-controller, taking the fields back. */

@@ -341,3 +341,38 @@ describe('HelmRelease controller: valuesFrom watch', () => {
     expect(cm.data.greeting).toBe('second');
   });
 });
+
+describe('HelmRelease controller: driftDetection.ignore', () => {
+  it('leaves an ignored field changed by hand, and puts back every other drifted field', async () => {
+    await client.create(
+      helmRelease('ignoring', {
+        driftDetection: { mode: 'enabled', ignore: [{ paths: ['/spec/replicas'], target: { kind: 'Deployment' } }] },
+      }),
+    );
+    await waitForReady<HelmRelease>(client, HR, NS, 'ignoring', readyAt(1), 180_000);
+    const dep = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'ignoring' };
+    const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'ignoring-config' };
+    // An autoscaler's change (ignored) and a hand edit (drift).
+    await client.patch(dep, { spec: { replicas: 3 } }, 'merge', { fieldManager: 'autoscaler' });
+    await client.patch(cmRef, { data: { greeting: 'edited by hand' } }, 'merge', { fieldManager: 'kubectl-edit' });
+    const requested = new Date().toISOString();
+    await client.patch(
+      { ...HR, namespace: NS, name: 'ignoring' },
+      { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': requested } } },
+      'merge',
+      { fieldManager: 'test' },
+    );
+    await waitForReady<HelmRelease>(
+      client,
+      HR,
+      NS,
+      'ignoring',
+      (c, o) => c.status === 'True' && o.status?.lastHandledReconcileAt === requested,
+      120_000,
+    );
+    const cm = await client.get<KubeObject & { data: Record<string, string> }>(cmRef);
+    expect(cm.data.greeting).toBe('hello');
+    const deployment = await client.get<KubeObject & { spec: { replicas: number } }>(dep);
+    expect(deployment.spec.replicas).toBe(3);
+  });
+});
