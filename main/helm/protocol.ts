@@ -148,6 +148,8 @@ export interface InstallRequest extends ReleaseTarget, ValuesInput {
 export interface UpgradeRequest extends InstallRequest {
   /** Install when the release does not exist (`helm upgrade --install`). */
   install?: boolean;
+  /** Merge the last release's values under these (Flux's upgrade.preserveValues); else reset to chart + these. */
+  reuseValues?: boolean;
 }
 
 export interface RollbackRequest extends ReleaseTarget {

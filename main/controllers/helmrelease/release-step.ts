@@ -99,6 +99,7 @@ function releaseOptions(step: StepContext, action: 'install' | 'upgrade'): Param
       createNamespace: action === 'install' && install.createNamespace,
       force: action === 'upgrade' && upgrade.force,
       cleanupOnFail: action === 'upgrade' && upgrade.cleanupOnFail,
+      reuseValues: action === 'upgrade' && upgrade.preserveValues,
     }),
   };
 }

@@ -45,6 +45,9 @@ type ActionOptions struct {
 	ServerSideApply string `json:"serverSideApply,omitempty"`
 	// Install on upgrade when the release does not exist (helm upgrade --install).
 	Install bool `json:"install,omitempty"`
+	// ReuseValues merges the last release's values under the new ones on upgrade (Flux's upgrade.preserveValues);
+	// otherwise the values are reset to the chart's and the request's, as helm-controller does.
+	ReuseValues bool `json:"reuseValues,omitempty"`
 }
 
 type InstallParams struct {
@@ -230,6 +233,8 @@ func installOrUpgrade(ctx context.Context, c *call, upgrade bool) (any, error) {
 		u.Description = p.Description
 		u.Labels = p.Labels
 		u.SkipCRDs = skipCRDs
+		u.ReuseValues = p.ReuseValues
+		u.ResetValues = !p.ReuseValues
 		if p.ServerSideApply != "" {
 			u.ServerSideApply = p.ServerSideApply
 		}

@@ -376,3 +376,36 @@ describe('HelmRelease controller: driftDetection.ignore', () => {
     expect(deployment.spec.replicas).toBe(3);
   });
 });
+
+describe('HelmRelease controller: upgrade.preserveValues', () => {
+  it('an upgrade keeps the values of the last release under the new ones, and a no-op reconcile makes no revision', async () => {
+    await client.create(helmRelease('keep', { values: { color: 'one', greeting: 'hi' } }));
+    await waitForReady<HelmRelease>(client, HR, NS, 'keep', readyAt(1), 180_000);
+    await client.patch(
+      { ...HR, namespace: NS, name: 'keep' },
+      { spec: { values: { color: null, greeting: 'again' }, upgrade: { preserveValues: true } } },
+      'merge',
+      { fieldManager: 'test' },
+    );
+    await waitForReady<HelmRelease>(client, HR, NS, 'keep', readyAt(2), 180_000);
+    const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'keep-config' };
+    const cm = await client.get<KubeObject & { data: Record<string, string> }>(cmRef);
+    expect(cm.data).toMatchObject({ color: 'one', greeting: 'again' });
+    const requested = new Date().toISOString();
+    await client.patch(
+      { ...HR, namespace: NS, name: 'keep' },
+      { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': requested } } },
+      'merge',
+      { fieldManager: 'test' },
+    );
+    const hr = await waitForReady<HelmRelease>(
+      client,
+      HR,
+      NS,
+      'keep',
+      (c, o) => c.status === 'True' && o.status?.lastHandledReconcileAt === requested,
+      120_000,
+    );
+    expect(hr.status?.history?.[0]?.version).toBe(2);
+  });
+});

@@ -36,8 +36,10 @@ function fakeHelm(fail: { install?: string } = {}): { actions: ReleaseActions; r
       return Promise.resolve(rel);
     },
     upgrade: (req) => {
+      // Helm's ReuseValues: the last release's values under the new ones.
+      const values = req.reuseValues ? { ...releases.at(-1)?.config, ...req.values } : req.values;
       for (const r of releases) r.status = 'superseded';
-      const rel = make(releases.length + 1, req.values, 'deployed');
+      const rel = make(releases.length + 1, values, 'deployed');
       releases.push(rel);
       return Promise.resolve(rel);
     },
@@ -237,5 +239,28 @@ describe('reconcileHelmRelease', () => {
     expect(p.status().observedCommonMetadataDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     await reconcileHelmRelease(obj, p, new AbortController().signal);
     expect(releases).toHaveLength(2);
+  });
+
+  it('upgrade.preserveValues keeps the values of the last release under the new ones, and does not upgrade again', async () => {
+    const obj = hr({ chartRef: { kind: 'HelmChart', name: 'app' }, values: { a: 1, b: 1 } });
+    const { actions, releases } = fakeHelm();
+    const p = ports(obj, actions, []);
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    obj.spec.values = { a: 2 };
+    obj.spec.upgrade = { preserveValues: true };
+    obj.metadata.generation = 2;
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(releases.map((r) => r.config)).toEqual([
+      { a: 1, b: 1 },
+      { a: 2, b: 1 },
+    ]);
+    // The release holds the merge, which is what the HelmRelease asks for: in sync, no third revision.
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(releases).toHaveLength(2);
+    // Without preserveValues the values are reset to the HelmRelease's own.
+    obj.spec.upgrade = {};
+    obj.metadata.generation = 3;
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(releases.at(-1)?.config).toEqual({ a: 2 });
   });
 });
