@@ -455,16 +455,22 @@ func opHistory(_ context.Context, c *call) (any, error) {
 	return map[string]any{"releases": out}, nil
 }
 
-func opStatus(_ context.Context, c *call) (any, error) {
+// lastRelease decodes a query and reads the latest release record of its release from storage.
+func lastRelease(c *call) (QueryParams, *action.Configuration, ri.Releaser, error) {
 	var p QueryParams
 	if err := c.decode(&p); err != nil {
-		return nil, err
+		return p, nil, nil, err
 	}
 	cfg, err := p.config()
 	if err != nil {
-		return nil, err
+		return p, nil, nil, err
 	}
 	rel, err := cfg.Releases.Last(p.ReleaseName)
+	return p, cfg, rel, err
+}
+
+func opStatus(_ context.Context, c *call) (any, error) {
+	p, _, rel, err := lastRelease(c)
 	if err != nil {
 		return nil, err
 	}
@@ -489,17 +495,9 @@ func runCancellable(ctx context.Context, fn func() error) error {
 // with Flux's description and stored again, so the caller's remediation can act on it. A release that is not pending
 // is returned as it is (`unlocked: false`).
 func opUnlock(_ context.Context, c *call) (any, error) {
-	var p QueryParams
-	if err := c.decode(&p); err != nil {
-		return nil, err
-	}
-	cfg, err := p.config()
+	_, cfg, last, err := lastRelease(c)
 	if err != nil {
 		return nil, err
-	}
-	last, err := cfg.Releases.Last(p.ReleaseName)
-	if err != nil {
-		return nil, classify(context.Background(), err)
 	}
 	rel, err := toRelease(last)
 	if err != nil {

@@ -94,6 +94,25 @@ function helmRelease(name: string, spec: Partial<HelmRelease['spec']>): HelmRele
   };
 }
 
+/** Asks for a reconcile (reconcile.fluxcd.io/requestedAt, as `flux reconcile`) and waits until it is handled and Ready. */
+async function reconcileNow(name: string): Promise<HelmRelease> {
+  const requested = new Date().toISOString();
+  await client.patch(
+    { ...HR, namespace: NS, name },
+    { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': requested } } },
+    'merge',
+    { fieldManager: 'test' },
+  );
+  return waitForReady<HelmRelease>(
+    client,
+    HR,
+    NS,
+    name,
+    (c, o) => c.status === 'True' && o.status?.lastHandledReconcileAt === requested,
+    120_000,
+  );
+}
+
 const readyAt = (generation: number) => (c: { status: string }, o: HelmRelease) =>
   c.status === 'True' && o.status?.observedGeneration === generation;
 
@@ -355,21 +374,7 @@ describe('HelmRelease controller: driftDetection.ignore', () => {
     // An autoscaler's change (ignored) and a hand edit (drift).
     await client.patch(dep, { spec: { replicas: 3 } }, 'merge', { fieldManager: 'autoscaler' });
     await client.patch(cmRef, { data: { greeting: 'edited by hand' } }, 'merge', { fieldManager: 'kubectl-edit' });
-    const requested = new Date().toISOString();
-    await client.patch(
-      { ...HR, namespace: NS, name: 'ignoring' },
-      { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': requested } } },
-      'merge',
-      { fieldManager: 'test' },
-    );
-    await waitForReady<HelmRelease>(
-      client,
-      HR,
-      NS,
-      'ignoring',
-      (c, o) => c.status === 'True' && o.status?.lastHandledReconcileAt === requested,
-      120_000,
-    );
+    await reconcileNow('ignoring');
     const cm = await client.get<KubeObject & { data: Record<string, string> }>(cmRef);
     expect(cm.data.greeting).toBe('hello');
     const deployment = await client.get<KubeObject & { spec: { replicas: number } }>(dep);
@@ -391,21 +396,7 @@ describe('HelmRelease controller: upgrade.preserveValues', () => {
     const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'keep-config' };
     const cm = await client.get<KubeObject & { data: Record<string, string> }>(cmRef);
     expect(cm.data).toMatchObject({ color: 'one', greeting: 'again' });
-    const requested = new Date().toISOString();
-    await client.patch(
-      { ...HR, namespace: NS, name: 'keep' },
-      { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': requested } } },
-      'merge',
-      { fieldManager: 'test' },
-    );
-    const hr = await waitForReady<HelmRelease>(
-      client,
-      HR,
-      NS,
-      'keep',
-      (c, o) => c.status === 'True' && o.status?.lastHandledReconcileAt === requested,
-      120_000,
-    );
+    const hr = await reconcileNow('keep');
     expect(hr.status?.history?.[0]?.version).toBe(2);
   });
 });
