@@ -1,28 +1,39 @@
-// `npm run bench -- helm [N] [--install]`: renders the fixture app chart (subchart, library, hooks, CRDs) N times (default 50)
-// under N release names, through the long-lived Helm helper (concurrent requests to one process) and through
-// `helm template` (one CLI process per chart, one after another, as a controller shelling out would), in the same
-// run. Checks first that both print the same bytes. Prints the ratio and the helper's peak RSS. With --install it also
-// starts a control plane and installs N releases of the chart through the helper (8 at a time, as a controller's
-// workers would) vs `helm upgrade --install` for the same N one after another, then a no-op upgrade of all N.
+// `npm run bench -- helm [N]`: HelmReleases through the controller against the helm CLI, on a local control plane.
+//  (a) N (default 50) HelmReleases of a five-object chart (test/fixtures/helm/five, served by an HTTP chart repository
+//      through one HelmChart) created at once, until all are Ready, through Fluxdeck's controller (session started
+//      as `fluxdeck run` does), against `helm upgrade --install --wait` of the same chart for the same N releases one
+//      after another in the same run (target ratio ≤ 0.5);
+//  (b) a no-op reconcile of all N (reconcile.fluxcd.io/requestedAt): checks that no new release revision is made
+//      and compares its time with the first install (target ≤ 1/10);
+//  (c) peak RSS of the Helm helper and of this process (main);
+//  (d) secondary: N renders of the chart through the helper vs `helm template` (one CLI process each).
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { createFluxdeck } from '../main/create-fluxdeck.ts';
+import { isReady } from '../main/flux/conditions.ts';
+import type { HelmRelease } from '../main/flux/helm.ts';
+import { fluxKinds } from '../main/flux/kinds.ts';
 import { HelmClient } from '../main/helm/index.ts';
+import type { ClusterClient } from '../main/kube/cluster-client.ts';
 import { startCluster } from '../test/cluster/control-plane.ts';
+import { startChartRepo } from '../test/support/chart-repo-server.ts';
+import { clientFor, ensureNamespace, installCrds } from '../test/support/flux-fixture.ts';
 import { ensureHelmHelper } from '../test/support/helm-helper.ts';
 import { ensureTool } from '../test/tools/tools.ts';
 import { benchLine, median } from './report.ts';
 
 const exec = promisify(execFile);
-const args = process.argv.slice(2);
-const N = Number(args.find((a) => /^\d+$/.test(a)) ?? 50);
-const INSTALL = args.includes('--install');
-const WORKERS = 8;
-const RUNS = 3;
+const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 50);
+const NS = 'bench-hr';
+const REF_NS = 'bench-helm';
+const HR = { apiVersion: fluxKinds.HelmRelease.apiVersion, kind: 'HelmRelease' };
+const CHART = join(import.meta.dirname, '..', 'test', 'fixtures', 'helm', 'five');
 
+/** VmHWM (peak resident set) of a process, in MiB. */
 async function peakRssMiB(pid: number | undefined): Promise<number> {
   if (pid === undefined) return 0;
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
@@ -30,101 +41,132 @@ async function peakRssMiB(pid: number | undefined): Promise<number> {
   return kb ? Number(kb) / 1024 : 0;
 }
 
-async function main(): Promise<void> {
-  const [helm, helperPath] = await Promise.all([ensureTool('helm'), ensureHelmHelper()]);
-  const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-bench-helm-'));
-  const client = new HelmClient({ path: helperPath });
-  try {
-    await cp(join(import.meta.dirname, '..', 'test', 'fixtures', 'helm'), join(dir, 'charts'), { recursive: true });
-    const chart = join(dir, 'charts', 'app');
-    // Cold start: spawn to hello line.
-    const helperStart = performance.now();
-    await client.info();
-    const startMs = performance.now() - helperStart;
-    await client.call('dependencies', { path: chart });
-    const env = { ...process.env, HELM_CACHE_HOME: join(dir, 'cache'), HELM_CONFIG_HOME: join(dir, 'config') };
-    const cli = (name: string): Promise<{ stdout: string }> =>
-      exec(helm, ['template', name, chart, '-n', 'bench', '--include-crds'], { env, maxBuffer: 64 << 20 });
-    const ours = (name: string): Promise<{ output: string }> =>
-      client.call('template', { chart: { path: chart }, releaseName: name, namespace: 'bench', includeCRDs: true });
+/** The Helm helper the engine started (a child of this process); the engine does not hand out its client. */
+async function helperPid(): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const m = /^\d+ \((.*)\) \S (\d+)/.exec(stat);
+    if (m?.[1] === 'fluxdeck-helm' && Number(m[2]) === process.pid) return Number(entry);
+  }
+  return undefined;
+}
 
-    const [a, b] = await Promise.all([ours('check'), cli('check')]);
-    if (a.output !== b.stdout) throw new Error('helper and helm template disagree on the fixture chart');
+function helmRelease(name: string): HelmRelease {
+  return {
+    apiVersion: HR.apiVersion,
+    kind: 'HelmRelease',
+    metadata: { name, namespace: NS },
+    spec: {
+      interval: '1h',
+      timeout: '2m',
+      chartRef: { kind: 'HelmChart', name: 'five' },
+      values: { greeting: `hello ${name}` },
+    },
+  };
+}
 
-    const names = Array.from({ length: N }, (_, i) => `app-${i}`);
-    const helperRuns: number[] = [];
-    const helperSeqRuns: number[] = [];
-    const cliRuns: number[] = [];
-    for (let r = 0; r < RUNS; r++) {
-      let t = performance.now();
-      await Promise.all(names.map((n) => ours(n)));
-      helperRuns.push(performance.now() - t);
-      t = performance.now();
-      for (const n of names) await ours(n);
-      helperSeqRuns.push(performance.now() - t);
-      t = performance.now();
-      for (const n of names) await cli(n);
-      cliRuns.push(performance.now() - t);
-    }
-    const rss = await peakRssMiB(client.pid);
-    console.log(
-      `helm: ${N} renders, median of ${RUNS}: helper concurrent ${median(helperRuns).toFixed(0)} ms, ` +
-        `helper sequential ${median(helperSeqRuns).toFixed(0)} ms, helm template ${median(cliRuns).toFixed(0)} ms; ` +
-        `helper cold start ${startMs.toFixed(0)} ms, helper peak RSS ${rss.toFixed(0)} MiB`,
+/** Polls until every named HelmRelease satisfies `done`; returns them. */
+async function waitAll(
+  client: ClusterClient,
+  names: string[],
+  done: (hr: HelmRelease) => boolean,
+  timeoutMs: number,
+): Promise<HelmRelease[]> {
+  const want = new Set(names);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const items = (await client.list<HelmRelease>(HR, { namespace: NS })).items.filter((h) =>
+      want.has(h.metadata.name ?? ''),
     );
-    console.log(
-      benchLine(
-        'helm',
-        `render ${N} charts`,
-        { value: median(helperRuns), unit: 'ms' },
-        { name: 'helm template', value: median(cliRuns), unit: 'ms' },
-      ),
-    );
-    if (INSTALL) await installBench(helm, client, chart, dir);
-  } finally {
-    await client.dispose();
-    await rm(dir, { recursive: true, force: true });
+    const finished = items.filter(done);
+    if (finished.length === want.size) return finished;
+    if (Date.now() > deadline)
+      throw new Error(`only ${finished.length} of ${want.size} HelmReleases were done within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-/** Runs `fn` over `items` with at most `n` in flight. */
-async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      for (let t = queue.shift(); t !== undefined; t = queue.shift()) await fn(t);
-    }),
-  );
-}
+const readyNow = (h: HelmRelease): boolean =>
+  isReady(h.status?.conditions) && h.status?.observedGeneration === h.metadata.generation;
 
-async function installBench(helm: string, client: HelmClient, chart: string, dir: string): Promise<void> {
-  const cluster = await startCluster({ name: 'bench-helm', dir: join(dir, 'cluster'), ownerPid: process.pid });
+async function main(): Promise<void> {
+  const [helm, helperPath] = await Promise.all([ensureTool('helm'), ensureHelmHelper()]);
+  const work = await mkdtemp(join(tmpdir(), 'fluxdeck-bench-helm-'));
+  const packer = new HelmClient({ path: helperPath });
+  const { path: tgz } = await packer.call('package', { path: CHART, destDir: join(work, 'pkg') });
+  await templateBench(helm, packer, tgz, work);
+  await packer.dispose();
+
+  const repo = await startChartRepo();
+  await repo.add({ name: 'five', version: '1.0.0', path: tgz });
+  const cluster = await startCluster({ name: 'bench-helm', dir: join(work, 'cluster'), ownerPid: process.pid });
+  const client = await clientFor(cluster.kubeconfig);
+  const fluxdeck = await createFluxdeck({
+    kubeconfigPaths: [cluster.kubeconfig],
+    dataDir: join(work, 'data'),
+    watchKubeconfigs: false,
+    identity: 'bench',
+    helmHelper: helperPath,
+  });
+  let peakMain = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakMain = Math.max(peakMain, process.memoryUsage().rss)), 100);
   try {
-    const kube = { kubeconfig: await readFile(cluster.kubeconfig, 'utf8'), trusted: true };
-    const env = { ...process.env, KUBECONFIG: cluster.kubeconfig, HELM_CACHE_HOME: join(dir, 'cache') };
-    // Hooks off: the chart's Job hooks would measure KWOK's job completion, not Helm.
-    const values = { hooks: { enabled: false } };
-    const valuesFile = join(dir, 'bench-values.yaml');
-    await writeFile(valuesFile, 'hooks:\n  enabled: false\n');
+    await installCrds(client);
+    for (const ns of [NS, REF_NS]) await ensureNamespace(client, ns);
+    await fluxdeck.connect(cluster.name);
+    // The chart is fetched once before the clock starts, as `helm upgrade --install` gets the .tgz on disk.
+    await client.create({
+      apiVersion: fluxKinds.HelmRepository.apiVersion,
+      kind: 'HelmRepository',
+      metadata: { name: 'charts', namespace: NS },
+      spec: { url: repo.url, interval: '1h' },
+    });
+    await client.create({
+      apiVersion: fluxKinds.HelmChart.apiVersion,
+      kind: 'HelmChart',
+      metadata: { name: 'five', namespace: NS },
+      spec: { chart: 'five', version: '1.0.0', interval: '1h', sourceRef: { kind: 'HelmRepository', name: 'charts' } },
+    });
+    for (let t = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
+      const chart = await client.tryGet({ ...fluxKinds.HelmChart, namespace: NS, name: 'five' });
+      if (isReady((chart?.status as { conditions?: [] } | undefined)?.conditions)) break;
+      if (Date.now() - t > 120_000) throw new Error('the HelmChart did not become Ready');
+    }
+
+    // (a) N HelmReleases to Ready through the controller.
     const names = Array.from({ length: N }, (_, i) => `rel-${i}`);
-    const upgrade = (ns: string) => (name: string) =>
-      client.call('upgrade', {
-        kube,
-        releaseName: name,
-        namespace: ns,
-        chart: { path: chart },
-        values,
-        install: true,
-        createNamespace: true,
-        timeoutMs: 120_000,
-      });
-    let t = performance.now();
-    await pool(names, WORKERS, upgrade('bench-fluxdeck'));
-    const ours = performance.now() - t;
-    t = performance.now();
-    await pool(names, WORKERS, upgrade('bench-fluxdeck'));
-    const noop = performance.now() - t;
-    t = performance.now();
+    let t0 = performance.now();
+    await Promise.all(names.map((n) => client.create(helmRelease(n))));
+    const installed = await waitAll(client, names, readyNow, 900_000);
+    const ours = performance.now() - t0;
+    const revisions = new Map(installed.map((h) => [h.metadata.name, h.status?.history?.[0]?.version]));
+
+    // (b) a no-op reconcile of all N.
+    const requested = new Date().toISOString();
+    t0 = performance.now();
+    await Promise.all(
+      names.map((n) =>
+        client.patch(
+          { ...HR, namespace: NS, name: n },
+          { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': requested } } },
+          'merge',
+          { fieldManager: 'bench' },
+        ),
+      ),
+    );
+    const after = await waitAll(client, names, (h) => h.status?.lastHandledReconcileAt === requested, 600_000);
+    const noop = performance.now() - t0;
+    const newRevisions = after.filter((h) => h.status?.history?.[0]?.version !== revisions.get(h.metadata.name));
+    const env = { ...process.env, KUBECONFIG: cluster.kubeconfig, HELM_CACHE_HOME: join(work, 'helm-cache') };
+    const listed = JSON.parse(
+      (await exec(helm, ['ls', '-n', NS, '-o', 'json', '--max', '0'], { env, maxBuffer: 16 << 20 })).stdout,
+    ) as { name: string; revision: string }[];
+    const notFirst = listed.filter((r) => r.revision !== '1');
+    const rssHelper = await peakRssMiB(await helperPid());
+
+    // The reference: helm upgrade --install, one after another, waiting as the controller does.
+    t0 = performance.now();
     for (const name of names)
       await exec(
         helm,
@@ -132,36 +174,76 @@ async function installBench(helm: string, client: HelmClient, chart: string, dir
           'upgrade',
           '--install',
           name,
-          chart,
+          tgz,
           '-n',
-          'bench-helm',
-          '--create-namespace',
-          '-f',
-          valuesFile,
+          REF_NS,
+          '--set',
+          `greeting=hello ${name}`,
           '--wait',
           '--timeout',
           '2m',
         ],
         { env },
       );
-    const ref = performance.now() - t;
-    const rss = await peakRssMiB(client.pid);
+    const ref = performance.now() - t0;
+
     console.log(
-      `helm: ${N} installs through the helper (${WORKERS} at a time) ${ours.toFixed(0)} ms, ` +
-        `a second upgrade of all ${N} ${noop.toFixed(0)} ms (${(noop / ours).toFixed(2)} of the install), ` +
-        `helm upgrade --install one by one ${ref.toFixed(0)} ms; helper peak RSS ${rss.toFixed(0)} MiB`,
+      `helm: ${N} HelmReleases of a 5-object chart to Ready through the controller ${(ours / 1000).toFixed(1)} s; ` +
+        `helm upgrade --install --wait one after another ${(ref / 1000).toFixed(1)} s (ratio ${(ours / ref).toFixed(2)}, target ≤ 0.5)`,
     );
+    console.log(
+      `helm: no-op reconcile of all ${N} ${(noop / 1000).toFixed(2)} s (${(noop / ours).toFixed(3)} of the install, target ≤ 0.1); ` +
+        `new release revisions: ${newRevisions.length} in status, ${notFirst.length} in helm ls (${listed.length} releases listed)`,
+    );
+    console.log(
+      `helm: peak RSS helper ${rssHelper.toFixed(0)} MiB, main ${(peakMain / 1024 / 1024).toFixed(0)} MiB (VmHWM ${(await peakRssMiB(process.pid)).toFixed(0)} MiB)`,
+    );
+    if (newRevisions.length > 0 || notFirst.length > 0)
+      throw new Error('the no-op reconcile made new release revisions');
     console.log(
       benchLine(
         'helm',
-        `install ${N} releases`,
-        { value: ours, unit: 'ms' },
-        { name: 'helm upgrade --install', value: ref, unit: 'ms' },
+        `${N} HelmReleases to Ready (no-op reconcile ${(noop / 1000).toFixed(2)} s, helper ${rssHelper.toFixed(0)} MiB)`,
+        { value: ours / 1000, unit: 's' },
+        { name: 'helm upgrade --install one by one', value: ref / 1000, unit: 's' },
       ),
     );
   } finally {
+    clearInterval(sampler);
+    await fluxdeck.stop();
+    client.close();
+    await repo.close();
     await cluster.stop();
+    await rm(work, { recursive: true, force: true });
   }
 }
 
-await main();
+/** (d) N renders through the long-lived helper (concurrent) vs `helm template` processes, after checking they agree. */
+async function templateBench(helm: string, client: HelmClient, chart: string, dir: string): Promise<void> {
+  const env = { ...process.env, HELM_CACHE_HOME: join(dir, 'cache'), HELM_CONFIG_HOME: join(dir, 'config') };
+  const cli = (name: string): Promise<{ stdout: string }> =>
+    exec(helm, ['template', name, chart, '-n', 'bench'], { env, maxBuffer: 64 << 20 });
+  const ours = (name: string): Promise<{ output: string }> =>
+    client.call('template', { chart: { path: chart }, releaseName: name, namespace: 'bench' });
+  const [a, b] = await Promise.all([ours('check'), cli('check')]);
+  if (a.output !== b.stdout) throw new Error('helper and helm template disagree on the chart');
+  const names = Array.from({ length: N }, (_, i) => `app-${i}`);
+  const helperRuns: number[] = [];
+  const cliRuns: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    let t = performance.now();
+    await Promise.all(names.map((n) => ours(n)));
+    helperRuns.push(performance.now() - t);
+    t = performance.now();
+    for (const n of names) await cli(n);
+    cliRuns.push(performance.now() - t);
+  }
+  console.log(
+    `helm: ${N} renders (median of 3): helper ${median(helperRuns).toFixed(0)} ms, helm template ${median(cliRuns).toFixed(0)} ms`,
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

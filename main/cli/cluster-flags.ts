@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 import { type ClusterClient, openCluster } from '../kube/cluster-client.ts';
-import { kubeconfigPaths, loadKubeconfig } from '../kube/kubeconfig.ts';
+import { type Kubeconfig, kubeconfigPaths, loadKubeconfig } from '../kube/kubeconfig.ts';
 import { errorMessage } from '../util/errors.ts';
 import { UsageError } from './command.ts';
 
@@ -61,9 +61,19 @@ function parseTimeout(text: string): number {
 
 /** Opens the cluster the flags name: --kubeconfig (or $KUBECONFIG, ~/.kube/config) and --context. */
 export async function openFromFlags(flags: Pick<ClusterFlags, 'kubeconfig' | 'context'>): Promise<ClusterClient> {
+  return (await openWithConfig(flags)).client;
+}
+
+/**
+ * As openFromFlags, also handing back the kubeconfig it read: commands that run the Helm helper give it the same
+ * context (as YAML in memory) that the TypeScript client uses.
+ */
+export async function openWithConfig(
+  flags: Pick<ClusterFlags, 'kubeconfig' | 'context'>,
+): Promise<{ client: ClusterClient; config: Kubeconfig }> {
   const { config, problems } = await loadKubeconfig(kubeconfigFlagPaths(flags));
   try {
-    return await openCluster(flags.context, { kubeconfig: config });
+    return { client: await openCluster(flags.context, { kubeconfig: config }), config };
   } catch (err) {
     // "No current-context" is rarely the real story when a file could not be read: say what was wrong with it.
     if (problems.length === 0) throw err;

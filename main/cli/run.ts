@@ -20,6 +20,7 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   list: async () => (await import('./commands/artifact.ts')).listCommand,
   tag: async () => (await import('./commands/artifact.ts')).tagCommand,
   kustomize: async () => (await import('./commands/kustomize.ts')).kustomizeCommand,
+  helm: async () => (await import('./commands/helm.ts')).helmCommand,
   install: async () => (await import('./commands/install.ts')).installCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
 };

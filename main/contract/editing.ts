@@ -95,6 +95,11 @@ export const PreviewObject = z.object({
   changes: z.array(FieldChange).optional(),
   /** Why the dry run refused it. */
   error: z.string().optional(),
+  /**
+   * Set on the objects a HelmRelease of the build renders (the HelmRelease itself is in the list too): what its
+   * upgrade would change, as `fluxdeck diff helmrelease` shows it; `delete` is an object the upgrade removes.
+   */
+  renderedBy: ObjectRef.optional(),
 });
 export type PreviewObject = z.infer<typeof PreviewObject>;
 

@@ -11,6 +11,8 @@ import {
 import type { EventSink } from '../engine/event-bus.ts';
 import { LeaderElector } from '../engine/leader-election.ts';
 import { kubeLeaseStore } from '../engine/lease-store.ts';
+import type { HelmRelease } from '../flux/helm.ts';
+import { fluxKinds } from '../flux/kinds.ts';
 import { Annotation } from '../flux/meta.ts';
 import type { HelmClient, KubeAccess } from '../helm/index.ts';
 import { isKubeError } from '../kube/kube-error.ts';
@@ -25,6 +27,7 @@ import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
 import { helmChartController } from './helmchart/controller.ts';
 import { helmReleaseController } from './helmrelease/controller.ts';
+import { watchValuesSources } from './helmrelease/values-watch.ts';
 import { helmRepositoryController } from './helmrepository/controller.ts';
 import { kustomizationController } from './kustomization/controller.ts';
 import { RemoteClients } from './kustomization/target-client.ts';
@@ -136,6 +139,7 @@ class SessionRun {
   private manager: ControllerManager | undefined;
   private remotes = new RemoteClients();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private stopValuesWatch: (() => void) | undefined;
 
   constructor(session: ClusterSession, deps: FluxSessionDeps, managers: Map<string, ControllerManager>) {
     this.session = session;
@@ -251,6 +255,10 @@ class SessionRun {
     this.manager = manager;
     this.managers.set(session.context, manager);
     manager.start();
+    if (served.has('HelmRelease') && deps.kubeAccess) {
+      const releases = (): HelmRelease[] => session.cache(fluxKinds.HelmRelease).list() as HelmRelease[];
+      this.stopValuesWatch = watchValuesSources(session.client, releases, (t, ref) => manager.enqueue(t, ref));
+    }
     if (deps.isPaused()) manager.pause(true);
     session.setStatus({ role: deps.isPaused() ? 'paused' : 'reconciling', message: undefined });
   }
@@ -279,6 +287,8 @@ class SessionRun {
   private async stopManager(): Promise<void> {
     const m = this.manager;
     this.manager = undefined;
+    this.stopValuesWatch?.();
+    this.stopValuesWatch = undefined;
     if (!m) return;
     this.managers.delete(this.session.context);
     await m.stop();

@@ -234,6 +234,8 @@ export const HelmReleaseReason = {
   DependencyNotReady: 'DependencyNotReady',
   DriftDetected: 'DriftDetected',
   NoDriftDetected: 'NoDriftDetected',
+  /** Released=False while a release stuck in a pending state is unlocked (marked failed). */
+  PendingRelease: 'PendingRelease',
   /** Stalled reason once remediation retries are used up. */
   RetriesExceeded: 'RetriesExceeded',
 } as const;

@@ -1,9 +1,9 @@
-// The wire protocol of the Helm helper (main/helm/helper/protocol.go), version 1: one JSON object per line each way.
+// The wire protocol of the Helm helper (main/helm/helper/protocol.go), version 2 (2 added `unlock`): one JSON object per line each way.
 // Client → helper: `{id, op, params}`, plus `$cancel` and `$callback` (the answer to a post-render callback).
 // Helper → client: a `hello` line first, then `{id, ok, result | error}` per request and `callback` lines.
 // Types here mirror the Go structs; pure functions only (no process, no I/O), so the layer is unit-tested alone.
 
-export const HELM_PROTOCOL_VERSION = 1;
+export const HELM_PROTOCOL_VERSION = 2;
 
 /** Error codes the helper returns (errors.go), plus the client's own for a dead or hung helper. */
 export type HelmErrorCode =
@@ -148,6 +148,8 @@ export interface InstallRequest extends ReleaseTarget, ValuesInput {
 export interface UpgradeRequest extends InstallRequest {
   /** Install when the release does not exist (`helm upgrade --install`). */
   install?: boolean;
+  /** Merge the last release's values under these (Flux's upgrade.preserveValues); else reset to chart + these. */
+  reuseValues?: boolean;
 }
 
 export interface RollbackRequest extends ReleaseTarget {
@@ -252,6 +254,14 @@ export interface DependenciesRequest {
   timeoutMs?: number;
 }
 
+/** `unlock`: a pending release marked failed (helm-controller's Unlock), or left as it was when not pending. */
+export interface UnlockResult {
+  unlocked: boolean;
+  /** The pending status it had. */
+  previous?: ReleaseStatus;
+  release: ReleaseInfo;
+}
+
 export interface HelperInfo {
   protocol: number;
   helm: string;
@@ -269,6 +279,7 @@ export interface HelmOps {
   test: { params: TestRequest; result: ReleaseInfo };
   history: { params: QueryRequest; result: { releases: ReleaseInfo[] } };
   status: { params: QueryRequest; result: ReleaseInfo };
+  unlock: { params: ReleaseTarget; result: UnlockResult };
   package: { params: PackageRequest; result: { path: string } };
   dependencies: { params: DependenciesRequest; result: { log: string } };
   pull: { params: PullRequest; result: PullResult };

@@ -6,6 +6,7 @@ export { fluxBuild, type FluxBuildOptions, type FluxKustomizationSpec, parseFlux
 export { type BuildFs, MemoryFs, NodeFs, type NodeFsOptions, openDirectory } from './fs.ts';
 export { contentHash } from './hash.ts';
 export type { Selector } from './selector.ts';
+export { parseLabelSelector } from './selector.ts';
 export { strategicMerge } from './strategic-merge.ts';
 export { substitute, SUBSTITUTE_KEY, type SubstituteOptions } from './substitute.ts';
 export { toYaml, toYamlStream } from './yaml-emit.ts';

@@ -21,7 +21,7 @@ import { asFluxdeckError } from './errors.ts';
 import { ACTION_TIMEOUT_MS, fluxVerbs } from './flux-verbs.ts';
 import { helmReleases } from './helm-releases.ts';
 import { objectViews } from './object-views.ts';
-import { previewAgainstArtifact } from './previews.ts';
+import { type HelmPreviewDeps, previewAgainstArtifact } from './previews.ts';
 import { createWorkTrees } from './work-trees.ts';
 import type { Workbench } from './workbench.ts';
 
@@ -60,6 +60,13 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
     views.emit({ type: 'engine', paused: engine.paused, unreadAlerts: engine.inbox.counts().unread });
   // The tray's badge: unread alerts change as the inbox records, reads and acknowledges them.
   const offInbox = engine.inbox.onChange(engineState);
+
+  // Previews render HelmReleases with the shared helper, through the context's own access.
+  const helmPreview = (cluster: string): HelmPreviewDeps => ({
+    helm: engine.helm(),
+    store: engine.store,
+    kubeAccess: () => engine.kubeAccess(cluster),
+  });
 
   const sessionOf = (cluster: string): ClusterSession => {
     const session = engine.registry.session(cluster);
@@ -127,6 +134,7 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
       clientOf,
       credentials: opts.credentials ?? memoryCredentialStore(),
       builds: engine.builds,
+      helm: helmPreview,
     }),
 
     setPaused(paused) {

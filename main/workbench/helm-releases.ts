@@ -12,7 +12,7 @@ import {
   type HelmReleaseView,
   type HelmRollbackPreview,
 } from '../contract/index.ts';
-import { readValuesSources } from '../controllers/helmrelease/controller.ts';
+import { readValuesSources } from '../controllers/helmrelease/release-inputs.ts';
 import { releaseKube } from '../controllers/helmrelease/release-kube.ts';
 import { digestValues } from '../controllers/helmrelease/values.ts';
 import {
@@ -174,7 +174,7 @@ async function releaseView(r: ReleaseReader, key: HelmReleaseKey, signal: AbortS
   } catch (err) {
     helmError = `Helm's records of release ${target.namespace}/${target.releaseName} could not be read (${errorMessage(err)}); the history shows what helm-controller recorded.`;
   }
-  const sources = await readValuesSources(r.deps.session(key.cluster), hr, signal);
+  const sources = await readValuesSources(r.deps.session(key.cluster).client, hr, signal);
   const { entries, problems } = valuesProvenance(hr.spec, sources, (text) => parse(text) as unknown);
   const by = managedBy(hr);
   return {

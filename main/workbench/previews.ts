@@ -1,8 +1,9 @@
 /**
  * What applying a Kustomization would change, from a tree of files: its source's artifact (the panel's Diff tab) or
  * a work tree on disk (the editor's preview before commit). The build is the controller's (the same function, on the
- * same bounded worker pool), the comparison a server-side dry run per object, plus what prune would delete.
- * Objects leave main masked: managed fields and server-set metadata dropped, Secret values replaced.
+ * same bounded worker pool), the comparison a server-side dry run per object, plus what prune would delete. A
+ * HelmRelease the edit changes is rendered as its controller would upgrade it (controllers/helmrelease/render.ts), so
+ * a values edit shows what it does to the release's objects. Objects leave main masked: managed fields and server-set metadata dropped, Secret values replaced.
  */
 import { stringify } from 'yaml';
 
@@ -14,17 +15,23 @@ import {
   type KustomizationDiff,
   type PreviewObject,
 } from '../contract/index.ts';
+import { manifestObjects } from '../controllers/helmrelease/drift.ts';
+import { previewHelmRelease } from '../controllers/helmrelease/preview.ts';
 import { buildKustomization, type BuildTree, type BuildWorkers } from '../controllers/kustomization/build.ts';
 import { previewKustomization } from '../controllers/kustomization/preview.ts';
 import { substitutionVariables } from '../controllers/kustomization/variables.ts';
 import type { SourceObject } from '../controllers/source/ports.ts';
+import type { HelmRelease } from '../flux/helm.ts';
 import { fluxKind, fluxKinds } from '../flux/kinds.ts';
 import type { Kustomization } from '../flux/kustomize.ts';
+import type { HelmClient, KubeAccess } from '../helm/index.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import { apiVersionOf } from '../kube/inventory.ts';
 import { maskForDisplay } from '../kube/object-diff.ts';
+import type { ObjectDiff } from '../kube/resource-manager.ts';
 import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
 import { openArtifact } from '../sources/artifacts/open-artifact.ts';
+import { errorMessage } from '../util/errors.ts';
 import { type KubeObject, type ObjectRef, refOf } from '../util/kube-object.ts';
 
 /**
@@ -56,20 +63,26 @@ const ACTIONS: Record<string, PreviewObject['action']> = {
   skipped: 'skipped',
 };
 
+/** What a preview found: the dry run's diffs and refusals, and what would be deleted (prune, or a Helm upgrade). */
+interface Found {
+  diffs: readonly ObjectDiff[];
+  errors: readonly { ref: ObjectRef; message: string }[];
+  deleted: readonly (ObjectRef & { apiVersion: string })[];
+}
+
 /**
- * Dry-runs `objects` (a build of `ks`) and describes every object: created (with what it would be), updated (live
- * and desired side by side, and the changed fields with who set each live value), unchanged or skipped, refused by
- * the dry run, or deleted by prune (with the live object, when it can be read).
+ * Describes every object of a preview: created (with what it would be), updated (live and desired side by side, and
+ * the changed fields with who set each live value), unchanged or skipped, refused by the dry run, or deleted (with
+ * the live object, when it can be read).
  */
-export async function previewObjects(
+async function describeFound(
   client: ClusterClient,
-  ks: Kustomization,
-  objects: KubeObject[],
+  found: Found,
+  objects: readonly KubeObject[],
   signal: AbortSignal,
 ): Promise<PreviewObject[]> {
-  const preview = await previewKustomization(client, ks, objects, signal);
   const built = (ref: ObjectRef): KubeObject | undefined => objects.find((o) => sameRef(refOf(o), ref));
-  const out: PreviewObject[] = preview.diffs.map((d) => {
+  const out: PreviewObject[] = found.diffs.map((d) => {
     const action = ACTIONS[d.entry.action] ?? 'unchanged';
     const created = action === 'create' ? built(d.entry.ref) : undefined;
     return {
@@ -81,13 +94,97 @@ export async function previewObjects(
       ...(d.changes.length > 0 && { changes: d.changes }),
     };
   });
-  for (const ref of preview.pruned) {
+  for (const ref of found.deleted) {
     const live = await client
-      .tryGet({ apiVersion: apiVersionOf(ref), kind: ref.kind, namespace: ref.namespace, name: ref.name }, { signal })
+      .tryGet({ apiVersion: ref.apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name }, { signal })
       .catch(() => undefined);
     out.push({ ref: plainRef(ref), action: 'delete', ...(live && { live: yamlOf(maskForDisplay(live)) }) });
   }
-  for (const e of preview.errors) out.push({ ref: plainRef(e.ref), action: 'update', error: e.message });
+  for (const e of found.errors) out.push({ ref: plainRef(e.ref), action: 'update', error: e.message });
+  return out;
+}
+
+/**
+ * Dry-runs `objects` (a build of `ks`) and describes every object, plus what prune would delete. With `helm`, a
+ * HelmRelease the build changes (or whose valuesFrom ConfigMap or Secret it changes) is rendered as the controller
+ * would upgrade it and its objects follow it, marked `renderedBy`.
+ */
+export async function previewObjects(
+  ctx: { client: ClusterClient; signal: AbortSignal; helm?: HelmPreviewDeps | undefined },
+  ks: Kustomization,
+  objects: KubeObject[],
+): Promise<PreviewObject[]> {
+  const { client, signal, helm } = ctx;
+  const preview = await previewKustomization(client, ks, objects, signal);
+  const deleted = preview.pruned.map((r) => ({ ...r, apiVersion: apiVersionOf(r) }));
+  const out = await describeFound(client, { ...preview, deleted }, objects, signal);
+  if (helm) out.push(...(await previewHelmReleases({ ...helm, client, signal }, objects, out)));
+  return out;
+}
+
+/** What rendering HelmReleases in a preview needs: the Helm helper, the artifact store, the context's own access. */
+export interface HelmPreviewDeps {
+  helm: HelmClient;
+  store: ArtifactStore;
+  kubeAccess: () => KubeAccess;
+}
+
+const changedAction = (o: PreviewObject | undefined): boolean => o?.action === 'create' || o?.action === 'update';
+
+/** The HelmReleases of a build whose upgrade the edit changes: their spec, or a ConfigMap/Secret they take values from. */
+function changedReleases(objects: readonly KubeObject[], described: readonly PreviewObject[]): HelmRelease[] {
+  const found = (o: KubeObject): PreviewObject | undefined => described.find((d) => sameRef(d.ref, refOf(o)));
+  const hrGroup = fluxKinds.HelmRelease.apiVersion.split('/')[0];
+  return (objects as HelmRelease[]).filter((o) => {
+    if ((o as KubeObject).kind !== 'HelmRelease' || refOf(o).group !== hrGroup) return false;
+    if (changedAction(found(o))) return true;
+    return (o.spec.valuesFrom ?? []).some((ref) =>
+      objects.some(
+        (v) =>
+          v.kind === ref.kind &&
+          v.metadata.name === ref.name &&
+          v.metadata.namespace === o.metadata.namespace &&
+          changedAction(found(v)),
+      ),
+    );
+  });
+}
+
+/**
+ * Each changed HelmRelease rendered with its new spec (and the build's ConfigMaps and Secrets for valuesFrom) and
+ * dry-run against the live objects, as `fluxdeck diff helmrelease`; a render that fails is reported on the
+ * HelmRelease's row, and the rest of the preview stands.
+ */
+async function previewHelmReleases(
+  ctx: HelmPreviewDeps & { client: ClusterClient; signal: AbortSignal },
+  objects: readonly KubeObject[],
+  described: readonly PreviewObject[],
+): Promise<PreviewObject[]> {
+  const { client, signal, ...deps } = ctx;
+  const out: PreviewObject[] = [];
+  for (const built of changedReleases(objects, described)) {
+    const renderedBy = plainRef(refOf(built));
+    try {
+      // The spec from the edit, the status (release history) from the cluster: an existing release is upgraded.
+      const live = await client.tryGet<HelmRelease>(
+        { apiVersion: built.apiVersion, kind: 'HelmRelease', namespace: renderedBy.namespace, name: renderedBy.name },
+        { signal },
+      );
+      const hr: HelmRelease = { ...built, ...(live?.status && { status: live.status }) };
+      const p = await previewHelmRelease({ client, ...deps }, hr, { signal, valuesObjects: objects });
+      const rendered = await manifestObjects(client, p.rendered.manifest, p.rendered.target.namespace);
+      const rows = await describeFound(client, { ...p, deleted: p.removed }, rendered, signal);
+      out.push(...rows.map((r) => ({ ...r, renderedBy })));
+    } catch (err) {
+      if (signal.aborted) throw err;
+      out.push({
+        ref: renderedBy,
+        action: 'update',
+        renderedBy,
+        error: `The render of HelmRelease ${renderedBy.namespace}/${renderedBy.name} failed: ${errorMessage(err)}`,
+      });
+    }
+  }
   return out;
 }
 
@@ -151,5 +248,5 @@ export async function previewAgainstArtifact(
     );
   const { files } = await openArtifact(deps.store, artifact);
   const objects = await buildForPreview({ workers: deps.builds, client, signal }, ks, { files });
-  return { revision: artifact.revision, entries: diffEntries(await previewObjects(client, ks, objects, signal)) };
+  return { revision: artifact.revision, entries: diffEntries(await previewObjects({ client, signal }, ks, objects)) };
 }

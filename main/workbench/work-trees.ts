@@ -29,7 +29,7 @@ import { userGitIdentity, type Workspace, type Workspaces } from '../sources/wor
 import { errorMessage } from '../util/errors.ts';
 import type { CredentialStore } from './credential-store.ts';
 import { asFluxdeckError } from './errors.ts';
-import { buildForPreview, previewObjects } from './previews.ts';
+import { buildForPreview, type HelmPreviewDeps, previewObjects } from './previews.ts';
 import { pushWorkTreeArtifact, type WorkTreeArtifact } from './work-tree-artifact.ts';
 import type { PreviewStep, WorkTreePort } from './workbench.ts';
 
@@ -41,6 +41,8 @@ export interface WorkTreeDeps {
   credentials: CredentialStore;
   /** The engine's build pool: previews build like the reconciler, without a thread of their own. */
   builds: BuildWorkers;
+  /** Rendering HelmReleases the edit changes, in a cluster (without it, only the HelmRelease objects are diffed). */
+  helm?: (cluster: string) => HelmPreviewDeps;
 }
 
 interface Entry {
@@ -136,7 +138,7 @@ export async function workTreeAuth(
 
 /** Builds one Kustomization from the work tree and dry-runs it; a failure is reported in the result, not thrown. */
 export async function previewReader(
-  deps: Pick<WorkTreeDeps, 'clientOf' | 'builds'>,
+  deps: Pick<WorkTreeDeps, 'clientOf' | 'builds' | 'helm'>,
   reader: Reader,
   run: { files: string[]; root: string; signal: AbortSignal; step: (message: string) => void },
 ): Promise<KustomizationPreview> {
@@ -164,7 +166,7 @@ export async function previewReader(
       return { ...base, objects: [], error: errorMessage(err) };
     }
     step(`Dry-running ${objects.length} objects of ${what} against ${key.cluster}`);
-    return { ...base, objects: await previewObjects(client, ks, objects, signal) };
+    return { ...base, objects: await previewObjects({ client, signal, helm: deps.helm?.(key.cluster) }, ks, objects) };
   } catch (err) {
     return {
       ...base,

@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 
 import type { FieldChange } from '../../kube/object-diff.ts';
-import { ResourceManager } from '../../kube/resource-manager.ts';
-import type { KubeObject } from '../../util/kube-object.ts';
+import { type ObjectDiff, ResourceManager } from '../../kube/resource-manager.ts';
+import { describeRef, type KubeObject, type ObjectRef } from '../../util/kube-object.ts';
 import { openFromFlags, parseCommand } from '../cluster-flags.ts';
-import { type Command, UsageError } from '../command.ts';
+import { type CliIO, type Command, UsageError } from '../command.ts';
 
 /**
  * `fluxdeck diff-objects -f FILE`: what server-side applying these manifests would change, field by field, as the
@@ -52,6 +52,34 @@ export const diffObjectsCommand: Command = {
     }
   },
 };
+
+/**
+ * Prints a preview as `flux diff` does: one `►` line per object that would be created, changed (`drifted`) or
+ * deleted, its field changes under it, and what the dry run refused on stderr. Returns how many differences there
+ * were (refusals count: CI should not pass what cannot be applied).
+ */
+export function reportChanges(
+  io: CliIO,
+  preview: {
+    diffs: readonly ObjectDiff[];
+    deleted: readonly ObjectRef[];
+    errors: readonly { ref: ObjectRef; message: string }[];
+  },
+): number {
+  let changes = 0;
+  for (const d of preview.diffs) {
+    if (d.entry.action === 'unchanged' || d.entry.action === 'skipped') continue;
+    changes++;
+    io.out(`► ${d.entry.subject} ${d.entry.action === 'configured' ? 'drifted' : d.entry.action}\n`);
+    for (const c of d.changes) io.out(`${formatChange(c)}\n`);
+  }
+  for (const p of preview.deleted) {
+    changes++;
+    io.out(`► ${describeRef(p)} deleted\n`);
+  }
+  for (const e of preview.errors) io.err(`✗ ${describeRef(e.ref)}: ${e.message}\n`);
+  return changes + preview.errors.length;
+}
 
 const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 

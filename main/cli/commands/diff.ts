@@ -6,28 +6,30 @@ import { substitutionVariables } from '../../controllers/kustomization/variables
 import { fluxKinds } from '../../flux/kinds.ts';
 import type { Kustomization } from '../../flux/kustomize.ts';
 import { WorkerPool } from '../../kustomize/index.ts';
-import { describeRef } from '../../util/kube-object.ts';
 import { namespaceOf, openFromFlags, parseCommand } from '../cluster-flags.ts';
 import { type Command, UsageError } from '../command.ts';
 import { runDiffArtifact } from './artifact.ts';
-import { formatChange } from './diff-objects.ts';
+import { reportChanges } from './diff-objects.ts';
+import { runDiffHelmRelease } from './helm.ts';
 
 /**
+ * `fluxdeck diff helmrelease NAME`: see helm.ts.
  * `fluxdeck diff kustomization NAME --path DIR`: builds DIR as the Kustomization would (its Flux fields and
  * post-build variables from the cluster) and prints what applying it would change, as `flux diff` does. Exit code 1
  * when something would change (for CI), 2 on usage errors.
  */
 export const diffCommand: Command = {
   name: 'diff',
-  summary: 'Show what a local directory would change for a Kustomization or an OCI artifact (flux diff)',
+  summary: 'Show what a local directory, an OCI artifact or a HelmRelease upgrade would change (flux diff)',
   usage:
-    'fluxdeck diff kustomization NAME --path DIR [-n NS] [--kubeconfig F] [--context C]\n       fluxdeck diff artifact oci://REGISTRY/REPO:TAG --path DIR [--ignore-paths P,...] [--creds USER:PASS] [--insecure-registry]',
+    'fluxdeck diff kustomization NAME --path DIR [-n NS] [--kubeconfig F] [--context C]\n       fluxdeck diff artifact oci://REGISTRY/REPO:TAG --path DIR [--ignore-paths P,...] [--creds USER:PASS] [--insecure-registry]\n       fluxdeck diff helmrelease NAME [-n NS] [--chart PATH] [--data-dir D] [--kubeconfig F] [--context C]',
   run: async (args, io) => {
     if (args[0] === 'artifact') return runDiffArtifact(args, io);
+    if (args[0] === 'helmrelease' || args[0] === 'hr') return runDiffHelmRelease(args.slice(1), io);
     const { flags, values, positionals } = parseCommand(args, { path: { type: 'string' } });
     const [kind, name] = positionals;
     if (kind !== 'kustomization' && kind !== 'ks')
-      throw new UsageError('diff: use `diff kustomization NAME` or `diff artifact URL`');
+      throw new UsageError('diff: use `diff kustomization NAME`, `diff helmrelease NAME` or `diff artifact URL`');
     if (!name) throw new UsageError('diff kustomization: NAME is required');
     const path = values.path as string | undefined;
     if (!path)
@@ -61,20 +63,9 @@ export const diffCommand: Command = {
         },
       );
       const preview = await previewKustomization(client, ks, objects, io.signal);
-      let changes = 0;
-      for (const d of preview.diffs) {
-        if (d.entry.action === 'unchanged' || d.entry.action === 'skipped') continue;
-        changes++;
-        io.out(`► ${d.entry.subject} ${d.entry.action === 'configured' ? 'drifted' : d.entry.action}\n`);
-        for (const c of d.changes) io.out(`${formatChange(c)}\n`);
-      }
-      for (const p of preview.pruned) {
-        changes++;
-        io.out(`► ${describeRef(p)} deleted\n`);
-      }
-      for (const e of preview.errors) io.err(`✗ ${describeRef(e.ref)}: ${e.message}\n`);
-      if (changes === 0 && preview.errors.length === 0) io.err(`✔ no changes (${objects.length} objects)\n`);
-      return changes > 0 || preview.errors.length > 0 ? 1 : 0;
+      const differences = reportChanges(io, { ...preview, deleted: preview.pruned });
+      if (differences === 0) io.err(`✔ no changes (${objects.length} objects)\n`);
+      return differences > 0 ? 1 : 0;
     } finally {
       client.close();
       await builds.close();

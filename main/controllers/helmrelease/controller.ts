@@ -5,22 +5,20 @@ import type { CacheEvent, Controller, ResourceType } from '../../engine/controll
 import { isReady } from '../../flux/conditions.ts';
 import { HELM_CONTROLLER, type HelmRelease, type HelmReleaseStatus } from '../../flux/helm.ts';
 import { fluxKinds } from '../../flux/kinds.ts';
-import type { Artifact } from '../../flux/source.ts';
 import { type HelmClient, isHelmError, type KubeAccess } from '../../helm/index.ts';
 import { isKubeError } from '../../kube/kube-error.ts';
 import type { ArtifactStore } from '../../sources/artifacts/artifact-store.ts';
-import { openArtifact } from '../../sources/artifacts/open-artifact.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
 import type { FluxEventSink } from '../flux-events.ts';
 import type { SourceObject } from '../source/ports.ts';
 import { setFinalizer, StatusWriter } from '../status-writer.ts';
 import { artifactChanged, becameReady, nsName } from '../watch-triggers.ts';
-import { chartMetadata, chartSourceRef, helmChartFromTemplate } from './chart-source.ts';
+import { chartSourceRef, helmChartFromTemplate } from './chart-source.ts';
 import { correctDrift, manifestObjects, releaseDrift } from './drift.ts';
-import type { HelmReleasePorts, LocalChart, ReleaseActions } from './ports.ts';
+import type { HelmReleasePorts, ReleaseActions } from './ports.ts';
 import { reconcileHelmRelease } from './reconcile.ts';
+import { openChart, readValuesSources } from './release-inputs.ts';
 import { releaseKube } from './release-kube.ts';
-import type { ValuesSource } from './values.ts';
 
 const HR: ResourceType = { apiVersion: fluxKinds.HelmRelease.apiVersion, kind: 'HelmRelease' };
 const CHART_SOURCES: ResourceType[] = [
@@ -122,7 +120,7 @@ export function helmReleasePorts(deps: HelmReleaseControllerDeps): HelmReleasePo
     },
     dependency: (ns, name) => session.cache(HR).get(ns, name) as HelmRelease | undefined,
     openChart: (artifact, signal) => openChart(deps.store, artifact, signal),
-    valuesSources: (hr, signal) => readValuesSources(session, hr, signal),
+    valuesSources: (hr, signal) => readValuesSources(client, hr, signal),
     parseYaml: (text) => parse(text) as unknown,
     actions: (hr, signal) => releaseActions(deps, hr, signal),
     writeStatus: (hr, s) => {
@@ -141,52 +139,6 @@ export function helmReleasePorts(deps: HelmReleaseControllerDeps): HelmReleasePo
     retryMs: deps.retryMs ?? 2_000,
     now: () => new Date(),
   };
-}
-
-/** The chart archive in the store, and its Chart.yaml. Helm loads a `.tgz` whose files sit in one top directory. */
-async function openChart(store: ArtifactStore, artifact: Artifact, signal: AbortSignal): Promise<LocalChart> {
-  signal.throwIfAborted();
-  const files = await openArtifact(store, artifact);
-  const meta = chartMetadata(files.files.keys(), (p) => files.readFile(p));
-  if (!meta.dir) {
-    throw new Error(
-      `artifact ${artifact.path} holds a chart at its root; Helm needs the chart in a top directory (push the packaged chart, e.g. with helm push)`,
-    );
-  }
-  return {
-    path: store.localPath(artifact),
-    name: meta.name,
-    version: meta.version,
-    ...(meta.appVersion ? { appVersion: meta.appVersion } : {}),
-  };
-}
-
-/** Reads every ConfigMap and Secret that valuesFrom names (once each), decoding Secret data. */
-export async function readValuesSources(
-  session: ClusterSession,
-  hr: HelmRelease,
-  signal: AbortSignal,
-): Promise<ValuesSource> {
-  const ns = hr.metadata.namespace ?? '';
-  const found = new Map<string, Record<string, string> | undefined>();
-  for (const ref of hr.spec.valuesFrom ?? []) {
-    const key = `${ref.kind}/${ref.name}`;
-    if (found.has(key) || !(['ConfigMap', 'Secret'] as string[]).includes(ref.kind)) continue;
-    const obj = await session.client.tryGet<KubeObject & { data?: Record<string, string> }>(
-      { apiVersion: 'v1', kind: ref.kind, namespace: ns, name: ref.name },
-      { signal },
-    );
-    const data = obj?.data ?? {};
-    found.set(
-      key,
-      obj === undefined
-        ? undefined
-        : ref.kind === 'Secret'
-          ? Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
-          : data,
-    );
-  }
-  return (kind, name) => found.get(`${kind}/${name}`);
 }
 
 async function releaseActions(
@@ -217,11 +169,17 @@ async function releaseActions(
     test: (req, s) => helm.call('test', { kube, ...req }, { signal: s }),
     rollback: (req, s) => helm.call('rollback', { kube, ...req }, { signal: s }),
     uninstall: async (req, s) => (await helm.call('uninstall', { kube, ...req }, { signal: s })).release,
+    unlock: (target, s) => helm.call('unlock', { kube, ...target }, { signal: s }),
     drift: async (target, s) => {
       // Drift of releases in remote clusters (kubeConfig.secretRef) is not compared yet: nothing is reported.
       if (hr.spec.kubeConfig) return { drifted: [], objects: [] };
       const rel = await helm.call('status', { kube, ...target, withManifest: true }, { signal: s });
-      return releaseDrift(client, await manifestObjects(client, rel.manifest ?? '', target.namespace), s);
+      return releaseDrift(
+        client,
+        await manifestObjects(client, rel.manifest ?? '', target.namespace, { forDrift: true }),
+        s,
+        hr.spec.driftDetection?.ignore ?? [],
+      );
     },
     correctDrift: (objects, s) => correctDrift(client, objects, s),
   };

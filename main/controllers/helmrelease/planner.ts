@@ -40,12 +40,14 @@ export interface PlanInput {
   configDigest: string;
   /** Of spec.postRenderers; undefined when there are none. */
   postRenderersDigest?: string;
+  /** Of spec.commonMetadata; undefined when it is not set. */
+  commonMetadataDigest?: string;
   release: StoredRelease | undefined;
   /** `reconcile.fluxcd.io/forceAt` asks for an upgrade (or install) once. */
   forced: boolean;
 }
 
-export type HelmAction = 'install' | 'upgrade' | 'test' | 'rollback' | 'uninstall';
+export type HelmAction = 'install' | 'upgrade' | 'test' | 'rollback' | 'uninstall' | 'unlock';
 
 export type Plan =
   | { action: 'none'; state: ReleaseState }
@@ -88,6 +90,9 @@ function deployedState(input: Omit<PlanInput, 'forced'>, cur: HelmSnapshot): Rel
   }
   if (input.postRenderersDigest !== input.hr.status?.observedPostRenderersDigest) {
     return { status: 'OutOfSync', reason: 'post-renderers changed' };
+  }
+  if (input.commonMetadataDigest !== input.hr.status?.observedCommonMetadataDigest) {
+    return { status: 'OutOfSync', reason: 'common metadata changed' };
   }
   return testState(input.hr, cur) ?? { status: 'InSync', reason: 'release in sync with object' };
 }
@@ -175,13 +180,9 @@ export function planRelease(input: PlanInput): Plan {
     case 'Untested':
       return { action: 'test', state, remediation: false };
     case 'Locked':
-      // Helm leaves a release pending when its process died mid-action; Flux unlocks it by marking it failed. The
-      // helper has no such operation, so roll an interrupted upgrade back and remove an interrupted install.
-      return {
-        action: input.release?.status === 'pending-install' ? 'uninstall' : 'rollback',
-        state,
-        remediation: true,
-      };
+      // Helm leaves a release pending when the process acting on it died; as helm-controller, mark it failed and
+      // go on in the same reconcile: the next plan sees a failed release and upgrades or remediates it.
+      return { action: 'unlock', state, remediation: false };
     case 'Failed':
       return planFailed(input, state, exhausted);
     default:

@@ -8,6 +8,7 @@ import type {
   RollbackRequest,
   TestRequest,
   UninstallRequest,
+  UnlockResult,
   UpgradeRequest,
 } from '../../helm/index.ts';
 import type { ChangeSetEntry } from '../../kube/change-set.ts';
@@ -42,6 +43,8 @@ export interface ReleaseActions {
   test(req: Omit<TestRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo>;
   rollback(req: Omit<RollbackRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo>;
   uninstall(req: Omit<UninstallRequest, 'kube'>, signal: AbortSignal): Promise<ReleaseInfo | undefined>;
+  /** Marks a release stuck in a pending state failed (helm-controller's Unlock). */
+  unlock(target: ReleaseTargetOf, signal: AbortSignal): Promise<UnlockResult>;
   /** What of the stored release's manifest differs from the cluster (SSA dry-run as helm-controller). */
   drift(target: ReleaseTargetOf, signal: AbortSignal): Promise<ReleaseDrift>;
   /** Applies the drifted objects again. */

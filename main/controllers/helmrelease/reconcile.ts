@@ -20,15 +20,16 @@ import {
   helmStorageNamespace,
 } from '../../flux/helm.ts';
 import { Annotation, ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
+import type { ReleaseInfo } from '../../helm/index.ts';
 import { errorChain } from '../../util/errors.ts';
 import { writeFailureStatus } from '../status-writer.ts';
 import { type Plan, planRelease, shouldResetFailures } from './planner.ts';
 import type { HelmReleasePorts, LocalChart, ReleaseActions, ReleaseTargetOf } from './ports.ts';
-import { postRenderersDigest } from './post-render.ts';
+import { commonMetadataDigest, postRenderersDigest } from './post-render.ts';
 import { summarizeReady } from './release-conditions.ts';
 import { storedRelease } from './release-snapshot.ts';
 import { runStep, type StepContext, uninstallRelease } from './release-step.ts';
-import { composeValues, digestValues, type Values } from './values.ts';
+import { composeValues, digestValues, mergeMaps, type Values } from './values.ts';
 
 /**
  * The HelmRelease reconciler (helm-controller v2): dependencies, chart source, values, then Helm actions chosen by
@@ -60,6 +61,16 @@ export async function reconcileHelmRelease(
   if (hr.spec.suspend) return {};
   if (!(hr.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(hr, true);
   return new HelmReleaseRun(hr, ports, signal).execute();
+}
+
+/**
+ * With upgrade.preserveValues, Helm stores the last release's values merged under the new ones, so that merge (not
+ * the HelmRelease's values alone) is what an in-sync release holds; comparing with the values alone would upgrade
+ * on every reconcile. Undefined when values are not preserved or nothing is released yet.
+ */
+export function preservedDigest(hr: HelmRelease, rel: ReleaseInfo | undefined, values: Values): string | undefined {
+  if (!hr.spec.upgrade?.preserveValues || !rel) return undefined;
+  return digestValues(mergeMaps(rel.config ?? {}, values));
 }
 
 export function releaseTarget(hr: HelmRelease): ReleaseTargetOf {
@@ -296,12 +307,15 @@ class HelmReleaseRun {
     want: { chart: LocalChart; configDigest: string; forced: boolean },
   ): Promise<Plan> {
     const post = postRenderersDigest(this.hr);
+    const common = commonMetadataDigest(this.hr);
+    const rel = await this.latest(step.actions, step.target);
     return planRelease({
       hr: { spec: this.hr.spec, status: this.status },
       chart: want.chart,
-      configDigest: want.configDigest,
+      configDigest: preservedDigest(this.hr, rel, step.values) ?? want.configDigest,
       ...(post ? { postRenderersDigest: post } : {}),
-      release: await this.latest(step.actions, step.target),
+      ...(common ? { commonMetadataDigest: common } : {}),
+      release: rel && storedRelease(rel),
       forced: want.forced,
     });
   }
@@ -338,14 +352,10 @@ class HelmReleaseRun {
     this.ports.event(this.hr, { type: 'Normal', reason: 'DriftCorrected', message, revision });
   }
 
-  private async latest(
-    actions: ReleaseActions,
-    target: ReleaseTargetOf,
-  ): Promise<ReturnType<typeof storedRelease> | undefined> {
-    const rel = await prepared(Reason.ReconciliationFailed, 'failed to read the release from Helm storage', () =>
+  private latest(actions: ReleaseActions, target: ReleaseTargetOf): Promise<ReleaseInfo | undefined> {
+    return prepared(Reason.ReconciliationFailed, 'failed to read the release from Helm storage', () =>
       actions.latest(target),
     );
-    return rel ? storedRelease(rel) : undefined;
   }
 
   private timeoutMs(): number {

@@ -53,6 +53,17 @@ export function uninstallMessage(rel: { namespace: string; name: string; version
   return `Helm uninstall succeeded for release ${rel.namespace}/${rel.name}.v${rel.version} with chart ${chartText(chart)}`;
 }
 
+/** helm-controller's `fmtUnlockSuccess` / `fmtUnlockFailure`. */
+export function unlockMessage(
+  rel: { namespace: string; name: string; version: number },
+  chart: ChartId,
+  state: string,
+  error?: string,
+): string {
+  const what = `Helm release ${rel.namespace}/${rel.name}.v${rel.version} with chart ${chartText(chart)} in ${state} state`;
+  return error === undefined ? `Unlocked ${what}` : `Unlock of ${what} failed: ${error}`;
+}
+
 export function markCondition(
   status: HelmReleaseStatus,
   c: { type: string; ok: boolean; reason: string; message: string },

@@ -13,7 +13,7 @@ import type { ReleaseInfo } from '../../helm/index.ts';
 import { errorChain } from '../../util/errors.ts';
 import type { HelmAction } from './planner.ts';
 import type { HelmReleaseEvent, LocalChart, ReleaseActions, ReleaseTargetOf } from './ports.ts';
-import { postRendererFor, postRenderersDigest } from './post-render.ts';
+import { commonMetadataDigest, postRendererFor, postRenderersDigest } from './post-render.ts';
 import {
   dropCondition,
   failedMessage,
@@ -22,6 +22,7 @@ import {
   rollbackMessage,
   testMessage,
   uninstallMessage,
+  unlockMessage,
 } from './release-conditions.ts';
 import { recordSnapshot, snapshotOf, testHooksOf } from './release-snapshot.ts';
 import type { Values } from './values.ts';
@@ -67,6 +68,8 @@ export async function runStep(step: StepContext, action: HelmAction): Promise<St
       return rollback(step);
     case 'uninstall':
       return uninstallRemediation(step);
+    case 'unlock':
+      return unlock(step);
   }
 }
 
@@ -96,6 +99,7 @@ function releaseOptions(step: StepContext, action: 'install' | 'upgrade'): Param
       createNamespace: action === 'install' && install.createNamespace,
       force: action === 'upgrade' && upgrade.force,
       cleanupOnFail: action === 'upgrade' && upgrade.cleanupOnFail,
+      reuseValues: action === 'upgrade' && upgrade.preserveValues,
     }),
   };
 }
@@ -119,9 +123,7 @@ async function release(step: StepContext, action: 'install' | 'upgrade'): Promis
         ? await step.actions.install(opts, step.signal, post)
         : await step.actions.upgrade(opts, step.signal, post);
     record(step, rel);
-    const observed = postRenderersDigest(step.hr);
-    if (observed) status.observedPostRenderersDigest = observed;
-    else delete status.observedPostRenderersDigest;
+    recordObservedDigests(step);
     const message = releasedMessage(action, rel, chart);
     const reason = action === 'install' ? HelmReleaseReason.InstallSucceeded : HelmReleaseReason.UpgradeSucceeded;
     markCondition(status, { type: HelmReleaseCondition.Released, ok: true, reason, message }, step.ctx);
@@ -139,6 +141,17 @@ async function release(step: StepContext, action: 'install' | 'upgrade'): Promis
     step.event({ type: 'Warning', reason, message, revision: chart.version });
     return { ok: false, message };
   }
+}
+
+/** What the release was made with besides chart and values, so a change of either alone upgrades it. */
+function recordObservedDigests(step: StepContext): void {
+  const { status } = step;
+  const observed = postRenderersDigest(step.hr);
+  if (observed) status.observedPostRenderersDigest = observed;
+  else delete status.observedPostRenderersDigest;
+  const common = commonMetadataDigest(step.hr);
+  if (common) status.observedCommonMetadataDigest = common;
+  else delete status.observedCommonMetadataDigest;
 }
 
 function countFailure(status: HelmReleaseStatus, action: 'install' | 'upgrade'): void {
@@ -229,6 +242,41 @@ async function rollback(step: StepContext): Promise<StepResult> {
     const reason = HelmReleaseReason.RollbackFailed;
     markCondition(status, { type: HelmReleaseCondition.Remediated, ok: false, reason, message }, step.ctx);
     step.event({ type: 'Warning', reason, message, revision: chart.version });
+    return { ok: false, message };
+  }
+}
+
+/**
+ * helm-controller's Unlock: the pending release is marked failed in Helm's storage and its snapshot updated;
+ * Released=False with reason PendingRelease either way (a failure counts, as Flux counts it).
+ */
+async function unlock(step: StepContext): Promise<StepResult> {
+  const { status, target } = step;
+  try {
+    const res = await step.actions.unlock(target, step.signal);
+    if (!res.unlocked) return { ok: true };
+    const rel = res.release;
+    // As helm-controller's observeUnlock: the snapshot of that revision is updated (or made, for a first install).
+    const history = status.history ?? [];
+    if (history.length === 0 || history.some((s) => s.name === rel.name && s.version === rel.version))
+      record(step, rel);
+    const message = unlockMessage(rel, rel.chart, res.previous ?? 'pending');
+    const reason = HelmReleaseReason.PendingRelease;
+    markCondition(status, { type: HelmReleaseCondition.Released, ok: false, reason, message }, step.ctx);
+    step.event({ type: 'Normal', reason, message, revision: rel.chart.version });
+    return { ok: true };
+  } catch (err) {
+    if (step.signal.aborted) throw err;
+    const message = unlockMessage(
+      { ...named(target), version: status.history?.[0]?.version ?? 0 },
+      step.chart,
+      'pending',
+      errorChain(err),
+    );
+    const reason = HelmReleaseReason.PendingRelease;
+    status.failures = (status.failures ?? 0) + 1;
+    markCondition(status, { type: HelmReleaseCondition.Released, ok: false, reason, message }, step.ctx);
+    step.event({ type: 'Warning', reason, message, revision: step.chart.version });
     return { ok: false, message };
   }
 }

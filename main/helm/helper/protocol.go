@@ -11,7 +11,7 @@ import (
 
 // ProtocolVersion is bumped on any incompatible change of a request or response shape; the TypeScript client refuses
 // a helper whose hello line names another version (a stale dev build, a mismatched bundle).
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // maxLine bounds one request line. Requests carry paths and values, never chart bytes, so 64 MiB is generous; the
 // limit keeps a runaway client from growing the helper without bound.

@@ -10,6 +10,7 @@ import (
 	"helm.sh/helm/v4/pkg/action"
 	"helm.sh/helm/v4/pkg/kube"
 	ri "helm.sh/helm/v4/pkg/release"
+	"helm.sh/helm/v4/pkg/release/common"
 	release "helm.sh/helm/v4/pkg/release/v1"
 	"helm.sh/helm/v4/pkg/storage/driver"
 )
@@ -44,6 +45,9 @@ type ActionOptions struct {
 	ServerSideApply string `json:"serverSideApply,omitempty"`
 	// Install on upgrade when the release does not exist (helm upgrade --install).
 	Install bool `json:"install,omitempty"`
+	// ReuseValues merges the last release's values under the new ones on upgrade (Flux's upgrade.preserveValues);
+	// otherwise the values are reset to the chart's and the request's, as helm-controller does.
+	ReuseValues bool `json:"reuseValues,omitempty"`
 }
 
 type InstallParams struct {
@@ -229,6 +233,8 @@ func installOrUpgrade(ctx context.Context, c *call, upgrade bool) (any, error) {
 		u.Description = p.Description
 		u.Labels = p.Labels
 		u.SkipCRDs = skipCRDs
+		u.ReuseValues = p.ReuseValues
+		u.ResetValues = !p.ReuseValues
 		if p.ServerSideApply != "" {
 			u.ServerSideApply = p.ServerSideApply
 		}
@@ -449,16 +455,22 @@ func opHistory(_ context.Context, c *call) (any, error) {
 	return map[string]any{"releases": out}, nil
 }
 
-func opStatus(_ context.Context, c *call) (any, error) {
+// lastRelease decodes a query and reads the latest release record of its release from storage.
+func lastRelease(c *call) (QueryParams, *action.Configuration, ri.Releaser, error) {
 	var p QueryParams
 	if err := c.decode(&p); err != nil {
-		return nil, err
+		return p, nil, nil, err
 	}
 	cfg, err := p.config()
 	if err != nil {
-		return nil, err
+		return p, nil, nil, err
 	}
 	rel, err := cfg.Releases.Last(p.ReleaseName)
+	return p, cfg, rel, err
+}
+
+func opStatus(_ context.Context, c *call) (any, error) {
+	p, _, rel, err := lastRelease(c)
 	if err != nil {
 		return nil, err
 	}
@@ -476,4 +488,34 @@ func runCancellable(ctx context.Context, fn func() error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// opUnlock is helm-controller's Unlock: a release left pending (pending-install/upgrade/rollback, when the process
+// acting on it died) blocks every further Helm action with "another operation is in progress"; it is marked failed
+// with Flux's description and stored again, so the caller's remediation can act on it. A release that is not pending
+// is returned as it is (`unlocked: false`).
+func opUnlock(_ context.Context, c *call) (any, error) {
+	_, cfg, last, err := lastRelease(c)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := toRelease(last)
+	if err != nil {
+		return nil, err
+	}
+	if rel.Info == nil || !rel.Info.Status.IsPending() {
+		return UnlockResult{Unlocked: false, Release: releaseInfo(rel, false)}, nil
+	}
+	was := rel.Info.Status
+	rel.SetStatus(common.StatusFailed, fmt.Sprintf("Release unlocked from stale '%s' state", was.String()))
+	if err := cfg.Releases.Update(rel); err != nil {
+		return nil, classify(context.Background(), err)
+	}
+	return UnlockResult{Unlocked: true, Previous: string(was), Release: releaseInfo(rel, false)}, nil
+}
+
+type UnlockResult struct {
+	Unlocked bool        `json:"unlocked"`
+	Previous string      `json:"previous,omitempty"`
+	Release  ReleaseInfo `json:"release"`
 }

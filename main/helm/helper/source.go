@@ -317,6 +317,7 @@ func init() {
 		"test":         opTest,
 		"history":      opHistory,
 		"status":       opStatus,
+		"unlock":       opUnlock,
 		"package":      opPackage,
 		"dependencies": opDependencies,
 		"pull":         opPull,

@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 
 const send = (v) => process.stdout.write(`${JSON.stringify(v)}\n`);
-send({ hello: { protocol: Number(process.env.FAKE_PROTOCOL ?? 1), helm: 'v4.3.2', go: 'fake' } });
+send({ hello: { protocol: Number(process.env.FAKE_PROTOCOL ?? 2), helm: 'v4.3.2', go: 'fake' } });
 const hanging = new Set();
 const callbacks = new Map();
 let nextCallback = 1;

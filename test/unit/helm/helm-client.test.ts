@@ -39,7 +39,7 @@ afterEach(async () => {
 describe('HelmClient', () => {
   it('reads the hello line and matches concurrent answers to their requests', async () => {
     const c = client();
-    expect(await c.info()).toEqual({ protocol: 1, helm: 'v4.3.2', go: 'fake' });
+    expect(await c.info()).toEqual({ protocol: 2, helm: 'v4.3.2', go: 'fake' });
     const call = loose(c);
     const answers = await Promise.all([
       call('echo', { n: 1, delayMs: 60 }),
@@ -104,9 +104,9 @@ describe('HelmClient', () => {
   });
 
   it('refuses a helper that speaks another protocol version', async () => {
-    const err = await failure(client({ FAKE_PROTOCOL: '2' }).info());
+    const err = await failure(client({ FAKE_PROTOCOL: '1' }).info());
     expect(err.code).toBe('HelperUnavailable');
-    expect(err.message).toContain('protocol 2');
+    expect(err.message).toContain('protocol 1');
   });
 
   it('fails clearly when the helper cannot be started, and after dispose', async () => {

@@ -128,10 +128,20 @@ describe('planRelease', () => {
   it('upgrades a release that failed outside its control, and unlocks a pending one', () => {
     expect(plan(input({}, { history: [snap(1, 'failed')] }, stored(1, 'failed')))).toEqual(['upgrade', 'Failed']);
     expect(plan(input({}, { history: [snap(2, 'deployed')] }, stored(2, 'pending-upgrade')))).toEqual([
-      'rollback',
+      'unlock',
       'Locked',
     ]);
-    expect(plan(input({}, {}, stored(1, 'pending-install')))).toEqual(['uninstall', 'Locked']);
+    expect(plan(input({}, {}, stored(1, 'pending-install')))).toEqual(['unlock', 'Locked']);
+    // Unlocking is not a remediation: the reconcile goes on to upgrade or remediate the now failed release.
+    expect(planRelease(input({}, {}, stored(1, 'pending-rollback')))).toMatchObject({ remediation: false });
+  });
+
+  it('upgrades when spec.commonMetadata changed since the last release', () => {
+    const history = { history: [snap(1, 'deployed')] };
+    const changed = { ...input({}, history, stored(1, 'deployed')), commonMetadataDigest: 'sha256:new' };
+    expect(plan(changed)).toEqual(['upgrade', 'OutOfSync']);
+    const same = { ...input({}, { ...history, observedCommonMetadataDigest: 'sha256:new' }, stored(1, 'deployed')) };
+    expect(plan({ ...same, commonMetadataDigest: 'sha256:new' })).toEqual(['none', 'InSync']);
   });
 });
 

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
-import { postRendererFor, postRenderersDigest } from '../../../../main/controllers/helmrelease/post-render.ts';
+import {
+  commonMetadataDigest,
+  postRendererFor,
+  postRenderersDigest,
+} from '../../../../main/controllers/helmrelease/post-render.ts';
 import type { HelmRelease } from '../../../../main/flux/helm.ts';
 
 const manifest = `apiVersion: v1
@@ -74,5 +78,39 @@ describe('post-renderers', () => {
         'helm.toolkit.fluxcd.io/namespace': 'apps',
       });
     expect(postRenderersDigest({ spec: { interval: '5m', postRenderers: [] } })).toBeUndefined();
+  });
+
+  it('spec.commonMetadata labels and annotates the metadata of every object only; origin labels win a clash', async () => {
+    const hr: Pick<HelmRelease, 'spec' | 'metadata'> = {
+      metadata: { name: 'web', namespace: 'apps' },
+      spec: {
+        interval: '5m',
+        commonMetadata: {
+          labels: { team: 'web', 'helm.toolkit.fluxcd.io/name': 'spoofed' },
+          annotations: { 'example.com/owner': 'ops' },
+        },
+      },
+    };
+    const out = await postRendererFor(hr)(manifest);
+    type Obj = {
+      kind: string;
+      metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec?: { selector?: unknown; template: { metadata?: { labels?: unknown; annotations?: unknown } } };
+    };
+    const objects = parseAllDocuments(out).map((d) => d.toJS() as Obj);
+    for (const o of objects) {
+      expect(o.metadata.labels).toEqual({
+        team: 'web',
+        'helm.toolkit.fluxcd.io/name': 'web',
+        'helm.toolkit.fluxcd.io/namespace': 'apps',
+      });
+      expect(o.metadata.annotations).toEqual({ 'example.com/owner': 'ops' });
+    }
+    // Unlike kustomize's commonLabels/commonAnnotations, pod templates and selectors are left alone, as Flux does.
+    const deployment = objects.find((o) => o.kind === 'Deployment');
+    expect(deployment?.spec?.template.metadata).toBeUndefined();
+    expect(deployment?.spec?.selector).toBeUndefined();
+    expect(commonMetadataDigest(hr)).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(commonMetadataDigest({ spec: { interval: '5m', commonMetadata: {} } })).toBeUndefined();
   });
 });

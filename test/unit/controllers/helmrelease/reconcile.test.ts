@@ -36,8 +36,10 @@ function fakeHelm(fail: { install?: string } = {}): { actions: ReleaseActions; r
       return Promise.resolve(rel);
     },
     upgrade: (req) => {
+      // Helm's ReuseValues: the last release's values under the new ones.
+      const values = req.reuseValues ? { ...releases.at(-1)?.config, ...req.values } : req.values;
       for (const r of releases) r.status = 'superseded';
-      const rel = make(releases.length + 1, req.values, 'deployed');
+      const rel = make(releases.length + 1, values, 'deployed');
       releases.push(rel);
       return Promise.resolve(rel);
     },
@@ -47,6 +49,15 @@ function fakeHelm(fail: { install?: string } = {}): { actions: ReleaseActions; r
       const rel = releases.pop();
       releases.length = 0;
       return Promise.resolve(rel);
+    },
+    unlock: () => {
+      const rel = releases.at(-1);
+      if (!rel) return Promise.reject(new Error('release: not found'));
+      const previous = rel.status;
+      if (!previous.startsWith('pending-')) return Promise.resolve({ unlocked: false, release: rel });
+      rel.status = 'failed';
+      rel.description = `Release unlocked from stale '${previous}' state`;
+      return Promise.resolve({ unlocked: true, previous, release: rel });
     },
     drift: () => Promise.resolve({ drifted: [], objects: [] }),
     correctDrift: () => Promise.resolve([]),
@@ -182,5 +193,74 @@ describe('reconcileHelmRelease', () => {
       status: 'False',
       reason: 'InstallFailed',
     });
+  });
+
+  it('unlocks a release left pending by a dead process (marks it failed) and upgrades it in the same reconcile', async () => {
+    const obj = hr({ chartRef: { kind: 'HelmChart', name: 'app' }, values: { a: 1 } });
+    const { actions, releases } = fakeHelm();
+    const events: string[] = [];
+    const p = {
+      ...ports(obj, actions, []),
+      event: (_o: HelmRelease, e: { reason: string; message: string }) => {
+        events.push(`${e.reason}: ${e.message}`);
+      },
+    };
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    // An upgrade that never finished: Helm's storage holds revision 2 as pending-upgrade.
+    releases.push({ ...releases[0]!, version: 2, status: 'pending-upgrade' });
+    obj.spec.values = { a: 2 };
+    obj.metadata.generation = 2;
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(releases.map((r) => [r.version, r.status])).toEqual([
+      [1, 'superseded'],
+      [2, 'superseded'],
+      [3, 'deployed'],
+    ]);
+    expect(releases[1]?.description).toBe("Release unlocked from stale 'pending-upgrade' state");
+    expect(events).toContain(
+      'PendingRelease: Unlocked Helm release apps/web.v2 with chart app@1.0.0 in pending-upgrade state',
+    );
+    expect(p.status().conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'True',
+      reason: 'UpgradeSucceeded',
+    });
+  });
+
+  it('spec.commonMetadata alone upgrades the release once, recording observedCommonMetadataDigest', async () => {
+    const obj = hr({ chartRef: { kind: 'HelmChart', name: 'app' } });
+    const { actions, releases } = fakeHelm();
+    const p = ports(obj, actions, []);
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(p.status().observedCommonMetadataDigest).toBeUndefined();
+    obj.spec.commonMetadata = { labels: { team: 'web' } };
+    obj.metadata.generation = 2;
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(releases).toHaveLength(2);
+    expect(p.status().observedCommonMetadataDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(releases).toHaveLength(2);
+  });
+
+  it('upgrade.preserveValues keeps the values of the last release under the new ones, and does not upgrade again', async () => {
+    const obj = hr({ chartRef: { kind: 'HelmChart', name: 'app' }, values: { a: 1, b: 1 } });
+    const { actions, releases } = fakeHelm();
+    const p = ports(obj, actions, []);
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    obj.spec.values = { a: 2 };
+    obj.spec.upgrade = { preserveValues: true };
+    obj.metadata.generation = 2;
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(releases.map((r) => r.config)).toEqual([
+      { a: 1, b: 1 },
+      { a: 2, b: 1 },
+    ]);
+    // The release holds the merge, which is what the HelmRelease asks for: in sync, no third revision.
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(releases).toHaveLength(2);
+    // Without preserveValues the values are reset to the HelmRelease's own.
+    obj.spec.upgrade = {};
+    obj.metadata.generation = 3;
+    await reconcileHelmRelease(obj, p, new AbortController().signal);
+    expect(releases.at(-1)?.config).toEqual({ a: 2 });
   });
 });
