@@ -10,23 +10,10 @@ import { ociRepositoriesAt, ociRepositoryOf, workTreeDirs } from '../../store/ed
 import { useAppStore } from '../../store/index.ts';
 import type { ArtifactPushState } from '../../store/slices/editor.ts';
 import { formatBytes, plural } from '../../ui/format.ts';
+import { StepProgress } from '../../ui/StepProgress.tsx';
 import { closeArtifactPush, pushArtifact, setArtifactForm } from './artifact-push.ts';
 
 const OCI_URL = /^oci:\/\/\S+$/;
-
-function Progress(props: { push: ArtifactPushState }): React.JSX.Element {
-  const p = props.push.progress;
-  return (
-    <div className="preview__progress" data-testid="artifact-progress" role="status">
-      <span className="spinner" /> {p?.message ?? 'Saving edited files…'}
-      {p && p.total > 0 && (
-        <progress max={p.total} value={p.done} aria-label="Push progress">
-          {p.done}/{p.total}
-        </progress>
-      )}
-    </div>
-  );
-}
 
 function Pushed(props: { push: ArtifactPushState; tree: WorkTree }): React.JSX.Element | null {
   const r = props.push.result;
@@ -155,7 +142,14 @@ export function ArtifactPushForm(props: { tree: WorkTree }): React.JSX.Element |
           Close
         </button>
       </div>
-      {running && <Progress push={push} />}
+      {running && (
+        <StepProgress
+          step={push.progress}
+          starting="Saving edited files…"
+          label="Push progress"
+          testId="artifact-progress"
+        />
+      )}
       {push.status === 'error' && push.error && (
         <div className="outcome outcome--warn" data-testid="artifact-error" role="alert">
           <p className="error-text">{push.error.message}</p>

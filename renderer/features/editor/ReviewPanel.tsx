@@ -21,6 +21,7 @@ import { useAppStore } from '../../store/index.ts';
 import type { ActionState } from '../../store/reducers.ts';
 import type { CommitFlow, ReconcileAfterPush } from '../../store/slices/editor.ts';
 import { kindAbbrev } from '../../ui/format.ts';
+import { StepProgress } from '../../ui/StepProgress.tsx';
 import { FieldChanges } from '../inbox/FieldChanges.tsx';
 import {
   abortEdits,
@@ -74,19 +75,15 @@ function Preview(props: { workTreeId: string }): React.JSX.Element {
   const preview = useAppStore((s) => s.review?.preview);
   const selected = useAppStore((s) => s.review?.selected);
   if (!preview) return <p className="muted">No preview yet.</p>;
-  if (preview.status === 'running') {
-    const p = preview.progress;
+  if (preview.status === 'running')
     return (
-      <div className="preview__progress" data-testid="preview-progress" role="status">
-        <span className="spinner" /> {p?.message ?? 'Saving and finding the affected Kustomizations…'}
-        {p && p.total > 0 && (
-          <progress max={p.total} value={p.done} aria-label="Preview progress">
-            {p.done}/{p.total}
-          </progress>
-        )}
-      </div>
+      <StepProgress
+        step={preview.progress}
+        starting="Saving and finding the affected Kustomizations…"
+        label="Preview progress"
+        testId="preview-progress"
+      />
     );
-  }
   if (preview.status === 'error') return <p className="error-text">{preview.error}</p>;
   const result = preview.result;
   if (!result) return <p className="muted">No preview yet.</p>;
