@@ -19,6 +19,7 @@ import {
   setSuspendKustomization,
 } from '../../store/helm-actions.ts';
 import { useAppStore } from '../../store/index.ts';
+import { Dialog } from '../../ui/Dialog.tsx';
 import { timeAgo } from '../../ui/format.ts';
 import { DiffEditor } from '../editor/DiffEditor.tsx';
 import { driftFact, originLabel } from './release-facts.ts';
@@ -300,50 +301,42 @@ function RollbackDialog(): React.JSX.Element | null {
   const release = view ? `${view.targetNamespace}/${view.releaseName}` : 'the release';
   const hr = view ? `HelmRelease ${view.key.namespace}/${view.key.name}` : 'The HelmRelease';
   return (
-    <div className="overlay" role="presentation" onClick={closeHelmDialog}>
-      <div
-        className="dialog dialog--wide"
-        role="dialog"
-        aria-label="Roll back"
-        data-testid="rollback-dialog"
-        onClick={(e) => e.stopPropagation()}
-      >
-        <h2>
-          Roll back {release} to revision {d.revision}
-        </h2>
-        <p>
-          {hr} is suspended first, so helm-controller does not upgrade it straight back; then Helm rolls the release
-          back to revision {d.revision}. <strong>Resume it to return to the state in Git.</strong>
-        </p>
-        {d.status === 'loading' && <p className="muted">Reading both revisions’ manifests…</p>}
-        {d.status === 'error' && <p className="error-text">{d.error}</p>}
-        {d.preview && (
-          <>
-            <p className="muted">
-              Revision {d.preview.currentRevision} (current, left) → revision {d.preview.targetRevision} (right); Secret
-              values masked
-            </p>
-            <div className="rollback-diff" data-testid="rollback-diff">
-              <DiffEditor live={d.preview.current} desired={d.preview.target} />
-            </div>
-          </>
-        )}
-        <div className="dialog__buttons">
-          <button type="button" className="btn btn--ghost" onClick={closeHelmDialog}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="btn btn--primary"
-            disabled={d.status !== 'ready'}
-            onClick={() => fire(confirmRollback())}
-            data-testid="confirm-rollback"
-          >
-            Suspend and roll back
-          </button>
-        </div>
+    <Dialog label="Roll back" testId="rollback-dialog" wide onClose={closeHelmDialog}>
+      <h2>
+        Roll back {release} to revision {d.revision}
+      </h2>
+      <p>
+        {hr} is suspended first, so helm-controller does not upgrade it straight back; then Helm rolls the release back
+        to revision {d.revision}. <strong>Resume it to return to the state in Git.</strong>
+      </p>
+      {d.status === 'loading' && <p className="muted">Reading both revisions’ manifests…</p>}
+      {d.status === 'error' && <p className="error-text">{d.error}</p>}
+      {d.preview && (
+        <>
+          <p className="muted">
+            Revision {d.preview.currentRevision} (current, left) → revision {d.preview.targetRevision} (right); Secret
+            values masked
+          </p>
+          <div className="rollback-diff" data-testid="rollback-diff">
+            <DiffEditor live={d.preview.current} desired={d.preview.target} />
+          </div>
+        </>
+      )}
+      <div className="dialog__buttons">
+        <button type="button" className="btn btn--ghost" onClick={closeHelmDialog}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="btn btn--primary"
+          disabled={d.status !== 'ready'}
+          onClick={() => fire(confirmRollback())}
+          data-testid="confirm-rollback"
+        >
+          Suspend and roll back
+        </button>
       </div>
-    </div>
+    </Dialog>
   );
 }
 
@@ -353,55 +346,47 @@ function UninstallDialog(): React.JSX.Element | null {
   const v = d.view;
   const by = v.managedBy;
   return (
-    <div className="overlay" role="presentation" onClick={closeHelmDialog}>
-      <div
-        className="dialog"
-        role="dialog"
-        aria-label="Uninstall"
-        data-testid="uninstall-dialog"
-        onClick={(e) => e.stopPropagation()}
-      >
-        <h2>
-          Uninstall release {v.releaseName} from namespace {v.targetNamespace}?
-        </h2>
-        <p>
-          This deletes HelmRelease {v.key.namespace}/{v.key.name}; its finalizer uninstalls the release and every object
-          it made in {v.targetNamespace}.
-        </p>
-        {by && (
-          <div className="warning" data-testid="uninstall-managed">
-            <p>
-              Kustomization {by.namespace}/{by.name} manages this HelmRelease and recreates it on its next reconcile
-              {by.suspended ? ' (it is suspended now)' : ''}.
-            </p>
-            {!by.suspended && (
-              <label>
-                <input
-                  type="checkbox"
-                  checked={d.suspendKustomization}
-                  onChange={(e) => setSuspendKustomization(e.target.checked)}
-                  data-testid="suspend-kustomization"
-                />{' '}
-                Suspend Kustomization {by.name} first
-              </label>
-            )}
-          </div>
-        )}
-        <div className="dialog__buttons">
-          <button type="button" className="btn btn--ghost" onClick={closeHelmDialog}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="btn btn--danger"
-            onClick={() => fire(confirmUninstall())}
-            data-testid="confirm-uninstall"
-          >
-            Uninstall {v.releaseName}
-          </button>
+    <Dialog label="Uninstall" testId="uninstall-dialog" onClose={closeHelmDialog}>
+      <h2>
+        Uninstall release {v.releaseName} from namespace {v.targetNamespace}?
+      </h2>
+      <p>
+        This deletes HelmRelease {v.key.namespace}/{v.key.name}; its finalizer uninstalls the release and every object
+        it made in {v.targetNamespace}.
+      </p>
+      {by && (
+        <div className="warning" data-testid="uninstall-managed">
+          <p>
+            Kustomization {by.namespace}/{by.name} manages this HelmRelease and recreates it on its next reconcile
+            {by.suspended ? ' (it is suspended now)' : ''}.
+          </p>
+          {!by.suspended && (
+            <label>
+              <input
+                type="checkbox"
+                checked={d.suspendKustomization}
+                onChange={(e) => setSuspendKustomization(e.target.checked)}
+                data-testid="suspend-kustomization"
+              />{' '}
+              Suspend Kustomization {by.name} first
+            </label>
+          )}
         </div>
+      )}
+      <div className="dialog__buttons">
+        <button type="button" className="btn btn--ghost" onClick={closeHelmDialog}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="btn btn--danger"
+          onClick={() => fire(confirmUninstall())}
+          data-testid="confirm-uninstall"
+        >
+          Uninstall {v.releaseName}
+        </button>
       </div>
-    </div>
+    </Dialog>
   );
 }
 
