@@ -12,13 +12,11 @@ import { parseTagVersion, SemverRange } from '../../sources/git/semver-range.ts'
 
 /** Why no tag was chosen. `invalid` stalls the object (Flux's InvalidPolicy); `no-match` is retried. */
 export class TagSelectionError extends Error {
-  constructor(
-    readonly kind: 'invalid' | 'no-tags' | 'no-match',
-    message: string,
-    options?: ErrorOptions,
-  ) {
+  readonly kind: 'invalid' | 'no-tags' | 'no-match';
+  constructor(kind: 'invalid' | 'no-tags' | 'no-match', message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'TagSelectionError';
+    this.kind = kind;
   }
 }
 
