@@ -7,12 +7,15 @@ import type { FluxEventSink } from './flux-events.ts';
 import { imagePolicyController } from './imagepolicy/controller.ts';
 import { imageRepositoryController } from './imagerepository/controller.ts';
 import { TagStore } from './imagerepository/tag-store.ts';
+import { imageUpdateAutomationController } from './imageupdateautomation/controller.ts';
 
 /** The image automation controllers a session runs, where its cluster serves their kinds. */
 export interface ImageControllerDeps {
   store: ArtifactStore;
   events: FluxEventSink;
   imageTagsDir?: string;
+  /** Where automations keep their clones; default `image-automation` beside the artifact store. */
+  imageAutomationDir?: string;
 }
 
 const stores = new Map<string, TagStore>();
@@ -32,6 +35,15 @@ export function imageControllers(session: ClusterSession, served: Set<string>, d
     ...(served.has('ImageRepository') ? [imageRepositoryController({ session, tags, events })] : []),
     ...(served.has('ImagePolicy') && served.has('ImageRepository')
       ? [imagePolicyController({ session, tags, events })]
+      : []),
+    ...(served.has('ImageUpdateAutomation') && served.has('ImagePolicy')
+      ? [
+          imageUpdateAutomationController({
+            session,
+            events,
+            root: deps.imageAutomationDir ?? join(dirname(deps.store.root), 'image-automation'),
+          }),
+        ]
       : []),
   ];
 }
