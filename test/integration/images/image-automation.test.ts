@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { runGitUpdate } from '../../../main/controllers/imageupdateautomation/git-update.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
+import type { FluxEvent } from '../../../main/flux/events.ts';
 import type { ImagePolicy, ImageRepository, ImageUpdateAutomation } from '../../../main/flux/image.ts';
 import { fluxKinds } from '../../../main/flux/kinds.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
@@ -39,6 +40,7 @@ let url: string;
 let client: ClusterClient;
 let fluxdeck: Fluxdeck;
 let work: string;
+const events: FluxEvent[] = [];
 
 const show = (ref: string): string => execFileSync('git', ['-C', bare, 'show', ref]).toString();
 const head = (branch = 'main'): string => execFileSync('git', ['-C', bare, 'rev-parse', branch]).toString().trim();
@@ -122,6 +124,7 @@ beforeAll(async () => {
     watchKubeconfigs: false,
     identity: 'image-auto',
   });
+  fluxdeck.bus.on('flux.event', (e) => void events.push(e));
   await fluxdeck.connect(cluster.name);
   await client.create(gitRepository(NS, 'fleet', url, { interval: '10m' }));
   await client.create(kustomization(NS, 'apps', 'fleet', { path: './apps', interval: '10m' }));
@@ -193,6 +196,17 @@ describe('ImageUpdateAutomation', () => {
       return c?.data?.image === `${registry.host}/team/app:1.1.0` ? c : undefined;
     }, 90_000);
     expect(cm.data?.mode).toBe('fast');
+
+    // Events on the Flux events path (Kubernetes Events and the bus the inbox and alerts read).
+    const messages = events.filter((e) => e.object.namespace === NS).map((e) => `${e.type} ${e.object.kind} ${e.message}`);
+    expect(messages).toContainEqual(expect.stringMatching(/^Normal ImagePolicy new image 1\.1\.0 selected for app: /));
+    expect(messages).toContain(`Normal ImageUpdateAutomation pushed commit '${pushed.slice(0, 7)}' to branch 'main' updating 2 files`);
+    expect(messages).toContainEqual(
+      expect.stringMatching(/^Warning ImageUpdateAutomation skipped apps\/bad\.yaml:\d+: .*\napps\/other\.yaml:5: marker names ImagePolicy 'images-auto:nope'/),
+    );
+    // The warning (a file skipped, a marker naming no policy) is an inbox item.
+    const inbox = fluxdeck.inbox.list({ cluster: cluster.name, kind: 'ImageUpdateAutomation' }).items;
+    expect(inbox.some((i) => /skipped apps\/bad\.yaml/.test(i.message))).toBe(true);
   });
 
   it('pushes nothing when the files already say what the policies want', async () => {
