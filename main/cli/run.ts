@@ -23,6 +23,7 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   helm: async () => (await import('./commands/helm.ts')).helmCommand,
   install: async () => (await import('./commands/install.ts')).installCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
+  image: async () => (await import('./commands/image.ts')).imageCommand,
 };
 
 async function help(): Promise<string> {

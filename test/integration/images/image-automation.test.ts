@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { runCli } from '../../../main/cli/run.ts';
 import { runGitUpdate } from '../../../main/controllers/imageupdateautomation/git-update.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
 import type { FluxEvent } from '../../../main/flux/events.ts';
@@ -251,6 +252,51 @@ describe('ImageUpdateAutomation', () => {
     expect(head('auto-updates')).toBe(auto.status?.lastPushCommit);
     expect(head()).toBe(main);
     expect(execFileSync('git', ['-C', bare, 'rev-parse', `${head('auto-updates')}^`]).toString().trim()).toBe(main);
+  });
+});
+
+describe('fluxdeck CLI for the image kinds', () => {
+  const cli = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const code = await runCli([...args, '--kubeconfig', cluster.kubeconfig, '-n', NS], {
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+      signal: new AbortController().signal,
+    });
+    return { code, out, err };
+  };
+
+  it('gets, suspends, reconciles and previews without committing, then resumes and pushes', async () => {
+    await commitFiles(bare, { 'apps/config.yaml': configYaml(`${registry.host}/team/app:1.1.0`) }, { message: 'at 1.1.0' });
+    const repos = await cli('get', 'images', 'repository');
+    expect(repos.out).toMatch(/app\s+4 tags\s+false\s+True\s+successful scan: found 4 tags/);
+    const policies = await cli('get', 'images', 'policy', 'app');
+    expect(policies.out).toContain(`${registry.host}/team/app:1.1.0`);
+    expect((await cli('suspend', 'image', 'update', 'apps')).code).toBe(0);
+
+    await pushImageTags(registry.host, 'team/app', ['1.2.0']);
+    const rec = await cli('reconcile', 'image', 'repository', 'app');
+    expect(rec.code).toBe(0);
+    expect(rec.err).toContain('successful scan: found 5 tags');
+    await waitForReady<ImagePolicy>(client, { ...fluxKinds.ImagePolicy }, NS, 'app', (_c, p) => p.status?.latestRef?.tag === '1.2.0');
+
+    const before = head();
+    const preview = await cli('image', 'preview', 'apps');
+    expect(preview.code).toBe(0);
+    expect(preview.out).toContain('--- a/apps/config.yaml\n+++ b/apps/config.yaml\n@@ -5,7 +5,7 @@\n');
+    expect(preview.out).toContain(`-  image: "${registry.host}/team/app:1.1.0" # {"$imagepolicy": "${NS}:app"}`);
+    expect(preview.out).toContain(`+  image: "${registry.host}/team/app:1.2.0" # {"$imagepolicy": "${NS}:app"}`);
+    expect(preview.out).toContain(`+    newTag: 1.2.0 # {"$imagepolicy": "${NS}:app:tag"}`);
+    expect(preview.err).toContain('2 files would change on main');
+    expect(head()).toBe(before);
+
+    const resumed = await cli('resume', 'image', 'update', 'apps');
+    expect(resumed.code).toBe(0);
+    expect(head()).not.toBe(before);
+    expect(show('main:apps/config.yaml')).toBe(configYaml(`${registry.host}/team/app:1.2.0`));
+    const updates = await cli('get', 'images', 'update');
+    expect(updates.out).toContain(head().slice(0, 12));
   });
 });
 
