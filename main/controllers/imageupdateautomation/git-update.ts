@@ -5,7 +5,7 @@
  * non-fast-forward), the new head is fetched and the setters are applied again on it, a few times at most.
  */
 import * as fs from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import git from 'isomorphic-git';
@@ -84,10 +84,23 @@ async function baseCommit(remote: GitRemote, req: GitUpdateRequest): Promise<str
   }
 }
 
-/** Points the local push branch at `oid` and makes the files match it. */
+/**
+ * Set while a run's edits are in the work tree but not committed: the next run then restores every file, whatever
+ * happened in between (a crash, a failed commit).
+ */
+const dirtyMark = (dir: string): string => `${dir}/.git/fluxdeck-dirty`;
+
+/**
+ * Points the local push branch at `oid` and makes the files match it. The checkout (which looks at every file, most
+ * of a run's time in a large repository) is skipped when the branch is already checked out at `oid` and clean.
+ */
 async function moveTo(dir: string, branch: string, oid: string): Promise<void> {
+  const current = await git.currentBranch({ fs, dir }).catch(() => undefined);
+  const at = await git.resolveRef({ fs, dir, ref: localRef(branch) }).catch(() => undefined);
+  if (current === branch && at === oid && !fs.existsSync(dirtyMark(dir))) return;
   await git.writeRef({ fs, dir, ref: localRef(branch), value: oid, force: true });
   await git.checkout({ fs, dir, ref: branch, force: true });
+  await rm(dirtyMark(dir), { force: true });
 }
 
 function refspecBranch(refspec: string | undefined): string | undefined {
@@ -97,8 +110,9 @@ function refspecBranch(refspec: string | undefined): string | undefined {
 }
 
 async function commitRun(req: GitUpdateRequest, run: SettersRun, parent: string): Promise<string> {
-  for (const e of run.edits) await git.add({ fs, dir: req.dir, filepath: e.path });
-  return git.commit({
+  // One call for every path: the index is read and written once, not once per file.
+  await git.add({ fs, dir: req.dir, filepath: run.edits.map((e) => e.path) });
+  const commit = await git.commit({
     fs,
     dir: req.dir,
     ref: localRef(req.pushBranch),
@@ -106,6 +120,8 @@ async function commitRun(req: GitUpdateRequest, run: SettersRun, parent: string)
     author: req.author,
     parent: [parent],
   });
+  await rm(dirtyMark(req.dir), { force: true });
+  return commit;
 }
 
 function wrap(err: unknown): GitUpdateError {
@@ -140,9 +156,13 @@ export async function runGitUpdate(req: GitUpdateRequest, preview = false): Prom
     for (let attempt = 1; ; attempt++) {
       const head = await baseCommit(remote, req);
       await moveTo(req.dir, req.pushBranch, head);
+      if (!preview) await writeFile(dirtyMark(req.dir), '');
       const run = await runSetters(req.dir, req.updatePath, req.policies, !preview);
       if (preview) return { status: 'preview', head, run };
-      if (run.edits.length === 0) return { status: 'no-change', head, run };
+      if (run.edits.length === 0) {
+        await rm(dirtyMark(req.dir), { force: true });
+        return { status: 'no-change', head, run };
+      }
       const commit = await commitRun(req, run, head);
       const pushed = await pushCommit(remote, req, commit);
       if (pushed.status === 'pushed') return { status: 'pushed', commit, head, run, attempts: attempt };
