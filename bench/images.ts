@@ -209,7 +209,7 @@ async function main(): Promise<void> {
         'images',
         `update ${MARKERS} markers in ${FILES} files, commit and push`,
         { value: median(update.ours), unit: 'ms' },
-        { name: 'git CLI clone+edit+commit+push', value: median(update.theirs), unit: 'ms' },
+        { name: 'git CLI fetch+edit+commit+push', value: median(update.theirs), unit: 'ms' },
       ),
     );
   } finally {
