@@ -60,15 +60,17 @@ function sourceRefOf(o: KubeObject, spec: Json, namespace: string): FluxObjectDa
       name,
     };
   }
-  const ref = obj(spec.sourceRef ?? spec.chartRef);
+  // An ImagePolicy reads its ImageRepository's tags: the graph runs ImageRepository → ImagePolicy.
+  const imageRepo = kind === 'ImagePolicy' ? { kind: 'ImageRepository', ...obj(spec.imageRepositoryRef) } : undefined;
+  const ref = obj(spec.sourceRef ?? spec.chartRef ?? imageRepo);
   const refKind = str(ref.kind);
   const name = str(ref.name);
   if (!refKind || !name) return undefined;
   const group =
-    refKind === 'HelmChart' || refKind.endsWith('Repository') || refKind === 'Bucket'
-      ? 'source.toolkit.fluxcd.io'
-      : kind === 'ImagePolicy'
-        ? 'image.toolkit.fluxcd.io'
+    kind === 'ImagePolicy'
+      ? 'image.toolkit.fluxcd.io'
+      : refKind === 'HelmChart' || refKind.endsWith('Repository') || refKind === 'Bucket'
+        ? 'source.toolkit.fluxcd.io'
         : (str(ref.apiVersion)?.split('/')[0] ?? '');
   return { group, kind: refKind, namespace: str(ref.namespace) ?? namespace, name };
 }

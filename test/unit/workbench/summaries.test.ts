@@ -315,3 +315,33 @@ describe('engine summaries', () => {
     ).toMatchObject({ count: 1, firstSeen: 'c', lastSeen: 'c', source: 'fluxdeck' });
   });
 });
+
+describe('image automation in the graph', () => {
+  it('gives an ImagePolicy its ImageRepository as source, and an ImageUpdateAutomation its GitRepository', () => {
+    const meta = (name: string) => ({ name, namespace: 'apps', uid: `u-${name}`, resourceVersion: '1', generation: 1 });
+    const policy = fluxSummary('c', {
+      apiVersion: 'image.toolkit.fluxcd.io/v1',
+      kind: 'ImagePolicy',
+      metadata: meta('podinfo'),
+      spec: { imageRepositoryRef: { name: 'podinfo' }, policy: { semver: { range: '*' } } },
+    });
+    expect(policy?.sourceRef).toEqual({
+      group: 'image.toolkit.fluxcd.io',
+      kind: 'ImageRepository',
+      namespace: 'apps',
+      name: 'podinfo',
+    });
+    const automation = fluxSummary('c', {
+      apiVersion: 'image.toolkit.fluxcd.io/v1',
+      kind: 'ImageUpdateAutomation',
+      metadata: meta('auto'),
+      spec: { sourceRef: { kind: 'GitRepository', name: 'fleet', namespace: 'flux-system' }, interval: '5m' },
+    });
+    expect(automation?.sourceRef).toEqual({
+      group: 'source.toolkit.fluxcd.io',
+      kind: 'GitRepository',
+      namespace: 'flux-system',
+      name: 'fleet',
+    });
+  });
+});
