@@ -128,7 +128,9 @@ async function gitCliRun(work: string, tag: string): Promise<void> {
  * Both sides keep their clone between runs, as the controller does (the first, cloning run of each is reported
  * apart); each measured run fetches the head the other side just pushed, edits 50 files, commits and pushes.
  */
-async function updateRuns(dir: string): Promise<{ ours: number[]; theirs: number[]; coldOurs: number; coldTheirs: number }> {
+async function updateRuns(
+  dir: string,
+): Promise<{ ours: number[]; theirs: number[]; coldOurs: number; coldTheirs: number }> {
   const server = await startGitServer();
   try {
     const url = await server.createRepo('fleet');
@@ -136,7 +138,9 @@ async function updateRuns(dir: string): Promise<{ ours: number[]; theirs: number
     const files: Record<string, string> = {};
     for (let i = 0; i < FILES; i++) {
       files[`apps/d${Math.floor(i / 100)}/f${i}.yaml`] =
-        i < MARKERS ? deployment(i, '1.0.0') : `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-${i}}\ndata: {n: "${i}"}\n`;
+        i < MARKERS
+          ? deployment(i, '1.0.0')
+          : `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-${i}}\ndata: {n: "${i}"}\n`;
     }
     await commitFiles(bare, files, { message: 'fleet' });
     const ours: number[] = [];

@@ -28,7 +28,11 @@ export function tagStoreFor(deps: Pick<ImageControllerDeps, 'store' | 'imageTags
   return store;
 }
 
-export function imageControllers(session: ClusterSession, served: Set<string>, deps: ImageControllerDeps): Controller[] {
+export function imageControllers(
+  session: ClusterSession,
+  served: Set<string>,
+  deps: ImageControllerDeps,
+): Controller[] {
   const tags = tagStoreFor(deps);
   const { events } = deps;
   return [

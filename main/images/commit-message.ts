@@ -90,10 +90,7 @@ export function checkMessageTemplate(template: string | undefined): void {
   compileTemplate(template);
 }
 
-export function commitMessage(
-  template: string | undefined,
-  data: Record<string, unknown>,
-): string {
+export function commitMessage(template: string | undefined, data: Record<string, unknown>): string {
   if (!template) return DEFAULT_COMMIT_MESSAGE;
   checkMessageTemplate(template);
   return compileTemplate(template)(data);

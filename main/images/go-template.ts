@@ -296,7 +296,10 @@ function argValue(a: Arg, scope: Scope): Value {
 
 function call(name: string, args: Value[], piped: { v: Value } | undefined): Value {
   const fn = FUNCS[name];
-  if (!fn) throw new TemplateError(`function "${name}" not defined (Fluxdeck supports text/template's own functions, not Sprig's)`);
+  if (!fn)
+    throw new TemplateError(
+      `function "${name}" not defined (Fluxdeck supports text/template's own functions, not Sprig's)`,
+    );
   return fn(piped ? [...args, piped.v] : args);
 }
 
@@ -305,7 +308,13 @@ function runCommands(cmds: Command[], scope: Scope): Value {
   for (const cmd of cmds) {
     const [head, ...rest] = cmd as [Arg, ...Arg[]];
     if (head.t === 'ident' && head.v !== 'true' && head.v !== 'false' && head.v !== 'nil') {
-      piped = { v: call(head.v, rest.map((a) => argValue(a, scope)), piped) };
+      piped = {
+        v: call(
+          head.v,
+          rest.map((a) => argValue(a, scope)),
+          piped,
+        ),
+      };
     } else {
       if (rest.length > 0 || piped) throw new TemplateError('can only call functions with arguments');
       piped = { v: argValue(head, scope) };

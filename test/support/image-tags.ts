@@ -12,15 +12,17 @@ export interface PushOptions {
 }
 
 async function pushImage(client: RegistryClient, repo: string, seed: string): Promise<Buffer> {
-  const config = await client.pushBlob(repo, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', seed })), {
-    mediaType: 'application/vnd.oci.image.config.v1+json',
-  });
+  const config = await client.pushBlob(
+    repo,
+    Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', seed })),
+    {
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+    },
+  );
   const layer = await client.pushBlob(repo, Buffer.from(`layer ${seed}\n`), {
     mediaType: 'application/vnd.oci.image.layer.v1.tar',
   });
-  return Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: [layer] }),
-  );
+  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers: [layer] }));
 }
 
 /** Pushes the tags; returns each tag's manifest digest. */
@@ -30,12 +32,17 @@ export async function pushImageTags(
   tags: readonly string[],
   opts: PushOptions = {},
 ): Promise<Map<string, string>> {
-  const client = new RegistryClient(host, { plainHttp: true, ...(opts.credentials && { credentials: opts.credentials }) });
+  const client = new RegistryClient(host, {
+    plainHttp: true,
+    ...(opts.credentials && { credentials: opts.credentials }),
+  });
   const digests = new Map<string, string>();
   try {
     let shared: Buffer | undefined;
     for (const tag of tags) {
-      const manifest = opts.distinct ? await pushImage(client, repo, tag) : (shared ??= await pushImage(client, repo, 'shared'));
+      const manifest = opts.distinct
+        ? await pushImage(client, repo, tag)
+        : (shared ??= await pushImage(client, repo, 'shared'));
       digests.set(tag, await client.putManifest(repo, tag, manifest, MediaType.OciManifest));
     }
   } finally {

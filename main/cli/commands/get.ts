@@ -24,7 +24,8 @@ type Flux = KubeObject & {
  */
 export function revisionOf(obj: Flux): string {
   const s = obj.status;
-  if (s?.latestRef) return `${s.latestRef.name}:${s.latestRef.tag}${s.latestRef.digest ? `@${s.latestRef.digest}` : ''}`;
+  if (s?.latestRef)
+    return `${s.latestRef.name}:${s.latestRef.tag}${s.latestRef.digest ? `@${s.latestRef.digest}` : ''}`;
   if (s?.lastScanResult) return `${s.lastScanResult.tagCount} tags`;
   if (s?.lastPushCommit) return s.lastPushCommit.slice(0, 12);
   return s?.artifact?.revision ?? s?.lastAppliedRevision ?? s?.lastAttemptedRevision ?? '';

@@ -27,7 +27,9 @@ export const imageCommand: Command = {
       }
       for (const e of p.run.edits) io.out(inPlaceDiff(e.path, e.before, e.after));
       const n = p.run.edits.length;
-      io.err(`► ${n} file${n === 1 ? '' : 's'} would change on ${p.branch} (from ${p.head.slice(0, 12)}); nothing was committed\n`);
+      io.err(
+        `► ${n} file${n === 1 ? '' : 's'} would change on ${p.branch} (from ${p.head.slice(0, 12)}); nothing was committed\n`,
+      );
       return 0;
     } finally {
       client.close();

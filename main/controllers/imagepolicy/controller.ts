@@ -5,12 +5,7 @@ import { fluxKinds } from '../../flux/kinds.ts';
 import { secretData } from '../../kube/secrets.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
 import type { FluxEventSink } from '../flux-events.ts';
-import {
-  IMAGE_REFLECTOR,
-  IMAGE_REPOSITORY,
-  IMAGE_REVISION_KEY,
-  tagKey,
-} from '../imagerepository/controller.ts';
+import { IMAGE_REFLECTOR, IMAGE_REPOSITORY, IMAGE_REVISION_KEY, tagKey } from '../imagerepository/controller.ts';
 import { tagDigest } from '../imagerepository/scan.ts';
 import type { TagStore } from '../imagerepository/tag-store.ts';
 import { setFinalizer, StatusWriter } from '../status-writer.ts';
@@ -32,8 +27,7 @@ export function imagePolicyController(deps: ImagePolicyControllerDeps): Controll
   return {
     type: IMAGE_POLICY,
     concurrency: deps.concurrency ?? 2,
-    reconcile: (obj, req) =>
-      reconcileImagePolicy(obj as ImagePolicy, imagePolicyPorts(deps), req.signal),
+    reconcile: (obj, req) => reconcileImagePolicy(obj as ImagePolicy, imagePolicyPorts(deps), req.signal),
     watches: [{ type: IMAGE_REPOSITORY, map: (e) => (scanned(e) ? policiesOf(e.object, session) : []) }],
   };
 }
@@ -80,7 +74,8 @@ export function imagePolicyPorts(deps: ImagePolicyControllerDeps): ImagePolicyPo
     digest: (r, tag, access, signal) => tagDigest(r, tag, access, signal),
     writeStatus: (p, s) => writer(p).write(s),
     setFinalizer: (p, present) => setFinalizer(client, p, present, IMAGE_REFLECTOR),
-    event: (p, e) => deps.events.emit(session, p, { ...e, controller: IMAGE_REFLECTOR, revisionKey: IMAGE_REVISION_KEY }),
+    event: (p, e) =>
+      deps.events.emit(session, p, { ...e, controller: IMAGE_REFLECTOR, revisionKey: IMAGE_REVISION_KEY }),
     now: () => new Date(),
   };
 }

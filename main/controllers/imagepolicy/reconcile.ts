@@ -8,7 +8,13 @@ import {
   markTrue,
 } from '../../flux/conditions.ts';
 import { parseDuration } from '../../flux/duration.ts';
-import { type ImagePolicy, type ImagePolicyStatus, ImageReason, type ImageRef, type ImageRepository } from '../../flux/image.ts';
+import {
+  type ImagePolicy,
+  type ImagePolicyStatus,
+  ImageReason,
+  type ImageRef,
+  type ImageRepository,
+} from '../../flux/image.ts';
 import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
 import { errorChain } from '../../util/errors.ts';
 import { canonicalImageName, imageRepositoryRef, type RegistryAccess } from '../imagerepository/scan.ts';
@@ -192,9 +198,14 @@ class PolicyRun {
       try {
         latest.digest = await this.ports.digest(repo, tag, await this.access(repo), this.signal);
       } catch (err) {
-        throw new PolicyFailure(FAILURE, `failed fetching digest of ${latest.name}:${tag}: ${errorChain(err)}`, 'retry', {
-          cause: err,
-        });
+        throw new PolicyFailure(
+          FAILURE,
+          `failed fetching digest of ${latest.name}:${tag}: ${errorChain(err)}`,
+          'retry',
+          {
+            cause: err,
+          },
+        );
       }
     }
     return latest;

@@ -71,8 +71,7 @@ function order(value: string | undefined): 'ASC' | 'DESC' {
   );
 }
 
-const emptyList = (): TagSelectionError =>
-  new TagSelectionError('no-match', 'version list argument cannot be empty');
+const emptyList = (): TagSelectionError => new TagSelectionError('no-match', 'version list argument cannot be empty');
 
 function semverPolicy(range: string): Latest {
   let constraint: SemverRange;

@@ -37,11 +37,7 @@ export function imageRepositoryController(deps: ImageRepositoryControllerDeps): 
     type: IMAGE_REPOSITORY,
     concurrency: deps.concurrency ?? 2,
     reconcile: (obj, req) =>
-      reconcileImageRepository(
-        obj as ImageRepository,
-        imageRepositoryPorts(obj as ImageRepository, deps),
-        req.signal,
-      ),
+      reconcileImageRepository(obj as ImageRepository, imageRepositoryPorts(obj as ImageRepository, deps), req.signal),
   };
 }
 
@@ -57,7 +53,8 @@ export function imageRepositoryPorts(repo: ImageRepository, deps: ImageRepositor
     removeTags: (r) => tags.remove(tagKey(session, r)),
     writeStatus: (_r, s) => status.write(s),
     setFinalizer: (r, present) => setFinalizer(client, r, present, IMAGE_REFLECTOR),
-    event: (r, e) => deps.events.emit(session, r, { ...e, controller: IMAGE_REFLECTOR, revisionKey: IMAGE_REVISION_KEY }),
+    event: (r, e) =>
+      deps.events.emit(session, r, { ...e, controller: IMAGE_REFLECTOR, revisionKey: IMAGE_REVISION_KEY }),
     now: () => new Date(),
   };
 }

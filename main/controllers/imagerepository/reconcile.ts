@@ -70,9 +70,13 @@ export function filterOutTags(tags: readonly string[], patterns: readonly string
     try {
       return compileGoRegexp(p);
     } catch (err) {
-      throw new ImageScanError(ImageReason.ReadOperationFailed, `failed to compile regex ${p}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new ImageScanError(
+        ImageReason.ReadOperationFailed,
+        `failed to compile regex ${p}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   });
   return tags.filter((t) => !compiled.some((r) => r.test(t)));
@@ -159,7 +163,10 @@ class ScanRun {
     this.status.lastScanResult = {
       revision: stored.revision,
       tagCount: stored.tags.length,
-      scanTime: this.ports.now().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      scanTime: this.ports
+        .now()
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
       ...(stored.tags.length > 0 && { latestTags: stored.tags.slice(0, LATEST_TAGS) }),
     };
   }
@@ -209,7 +216,11 @@ class ScanRun {
   }
 
   private async stall(err: ImageScanError): Promise<ReconcileOutcome> {
-    this.status.conditions = markStalled(this.status.conditions, { reason: err.reason, message: err.message }, this.ctx);
+    this.status.conditions = markStalled(
+      this.status.conditions,
+      { reason: err.reason, message: err.message },
+      this.ctx,
+    );
     this.status.conditions = markFalse(
       this.status.conditions,
       { type: ConditionType.Ready, reason: err.reason, message: err.message },

@@ -47,7 +47,9 @@ export function imageUpdateAutomationController(deps: ImageUpdateAutomationContr
     concurrency: deps.concurrency ?? 1,
     reconcile: (obj, req) =>
       reconcileImageUpdateAutomation(obj as ImageUpdateAutomation, imageUpdateAutomationPorts(deps), req.signal),
-    watches: [{ type: IMAGE_POLICY, map: (e) => (policyMoved(e) ? automationsIn(e.object.metadata.namespace, session) : []) }],
+    watches: [
+      { type: IMAGE_POLICY, map: (e) => (policyMoved(e) ? automationsIn(e.object.metadata.namespace, session) : []) },
+    ],
   };
 }
 
@@ -73,8 +75,7 @@ export function imageUpdateAutomationPorts(deps: ImageUpdateAutomationController
   };
   return {
     gitRepository: (ns, name) => session.cache(GIT_REPOSITORY).get(ns, name) as GitRepository | undefined,
-    policies: (ns) =>
-      (session.cache(IMAGE_POLICY).list() as ImagePolicy[]).filter((p) => p.metadata.namespace === ns),
+    policies: (ns) => (session.cache(IMAGE_POLICY).list() as ImagePolicy[]).filter((p) => p.metadata.namespace === ns),
     gitAuth: async (repo, signal) => {
       const ref = repo.spec.secretRef;
       if (!ref) return undefined;

@@ -12,10 +12,7 @@ export interface ImageUpdateAutomationPorts {
   /** Credentials for the GitRepository (its `secretRef`), or undefined without one. */
   gitAuth(repo: GitRepository, signal: AbortSignal): Promise<GitAuth | undefined>;
   /** Runs the update in this automation's clone (`dir` is filled in by the port). */
-  update(
-    automation: ImageUpdateAutomation,
-    request: Omit<GitUpdateRequest, 'dir'>,
-  ): Promise<GitUpdateResult>;
+  update(automation: ImageUpdateAutomation, request: Omit<GitUpdateRequest, 'dir'>): Promise<GitUpdateResult>;
   /** Asks the GitRepository to reconcile now (the `reconcile.fluxcd.io/requestedAt` annotation). */
   requestReconcile(repo: GitRepository, at: string): Promise<void>;
   writeStatus(automation: ImageUpdateAutomation, status: ImageUpdateAutomationStatus): Promise<void>;

@@ -30,7 +30,10 @@ export async function previewAutomation(
   ref: { namespace: string; name: string },
   signal: AbortSignal,
 ): Promise<AutomationPreview> {
-  const a = await client.get<ImageUpdateAutomation>({ apiVersion: fluxKinds.ImageUpdateAutomation.apiVersion, kind: 'ImageUpdateAutomation', ...ref }, { signal });
+  const a = await client.get<ImageUpdateAutomation>(
+    { apiVersion: fluxKinds.ImageUpdateAutomation.apiVersion, kind: 'ImageUpdateAutomation', ...ref },
+    { signal },
+  );
   checkSpec(a);
   const src = a.spec.sourceRef;
   const repo = await client.get<GitRepository>(
@@ -45,12 +48,17 @@ export async function previewAutomation(
   const branches = branchesOf(a, repo);
   const policies = await client.list<ImagePolicy>(
     { apiVersion: fluxKinds.ImagePolicy.apiVersion, kind: 'ImagePolicy' },
-    { namespace: ref.namespace, signal });
+    { namespace: ref.namespace, signal },
+  );
   const { refs } = selectedPolicies(policies.items, a.spec.policySelector);
   const secret = repo.spec.secretRef;
   const ns = repo.metadata.namespace ?? '';
   const auth = secret
-    ? authFromSecret(parseGitUrl(repo.spec.url), await secretData(client, ns, secret.name, signal), `${ns}/${secret.name}`)
+    ? authFromSecret(
+        parseGitUrl(repo.spec.url),
+        await secretData(client, ns, secret.name, signal),
+        `${ns}/${secret.name}`,
+      )
     : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-image-preview-'));
   try {

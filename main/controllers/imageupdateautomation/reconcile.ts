@@ -11,10 +11,15 @@ import { parseDuration } from '../../flux/duration.ts';
 import { ImageReason, type ImageUpdateAutomation, type ImageUpdateAutomationStatus } from '../../flux/image.ts';
 import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
 import type { GitRepository } from '../../flux/source.ts';
-import { checkMessageTemplate, commitMessage, RemovedTemplateFieldError, templateData } from '../../images/commit-message.ts';
+import {
+  checkMessageTemplate,
+  commitMessage,
+  RemovedTemplateFieldError,
+  templateData,
+} from '../../images/commit-message.ts';
 import { errorChain } from '../../util/errors.ts';
 import { GitUpdateError, type GitUpdateResult } from './git-update.ts';
-import { selectedPolicies,SelectorError } from './policy-selection.ts';
+import { selectedPolicies, SelectorError } from './policy-selection.ts';
 import type { ImageUpdateAutomationPorts } from './ports.ts';
 
 /**
@@ -53,7 +58,8 @@ export function checkSpec(a: ImageUpdateAutomation): void {
   try {
     checkMessageTemplate(a.spec.git?.commit.messageTemplate);
   } catch (err) {
-    const reason = err instanceof RemovedTemplateFieldError ? ImageReason.RemovedTemplateField : 'InvalidMessageTemplate';
+    const reason =
+      err instanceof RemovedTemplateFieldError ? ImageReason.RemovedTemplateField : 'InvalidMessageTemplate';
     throw new Stall(reason, `spec.git.commit.messageTemplate: ${(err as Error).message}`);
   }
 }
@@ -191,7 +197,10 @@ class AutomationRun {
     result: GitUpdateResult,
     observed: Record<string, { name: string; tag: string; digest?: string }>,
   ): Promise<ReconcileOutcome> {
-    const now = this.ports.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = this.ports
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
     this.status.lastAutomationRunTime = now;
     this.status.observedPolicies = observed;
     this.status.observedSourceRevision = `${branch}@sha1:${result.status === 'pushed' ? result.commit : result.head}`;

@@ -171,7 +171,9 @@ describe('ImageUpdateAutomation', () => {
     expect(auto.status?.lastPushTime).toBeDefined();
     expect(auto.status?.lastAutomationRunTime).toBeDefined();
     expect(auto.status?.observedPolicies).toEqual({ app: { name: `${registry.host}/team/app`, tag: '1.1.0' } });
-    expect(readyOf(auto)?.message).toMatch(/^repository up-to-date; skipped files that are not valid YAML: apps\/bad\.yaml:\d+: /);
+    expect(readyOf(auto)?.message).toMatch(
+      /^repository up-to-date; skipped files that are not valid YAML: apps\/bad\.yaml:\d+: /,
+    );
 
     // Byte for byte: only the marked scalars changed; the unmarked folder and the bad file are untouched.
     expect(show(`${pushed}:apps/config.yaml`)).toBe(configYaml(`${registry.host}/team/app:1.1.0`));
@@ -187,23 +189,33 @@ describe('ImageUpdateAutomation', () => {
     expect(message).toContain(`by ${NS}/apps`);
 
     // The GitRepository was asked to reconcile, so the Kustomization follows without waiting for its interval.
-    const cm = await eventually('the ConfigMap with the new image', async () => {
-      const c = await client.tryGet<KubeObject & { data?: Record<string, string> }>({
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        namespace: NS,
-        name: 'app-settings',
-      });
-      return c?.data?.image === `${registry.host}/team/app:1.1.0` ? c : undefined;
-    }, 90_000);
+    const cm = await eventually(
+      'the ConfigMap with the new image',
+      async () => {
+        const c = await client.tryGet<KubeObject & { data?: Record<string, string> }>({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          namespace: NS,
+          name: 'app-settings',
+        });
+        return c?.data?.image === `${registry.host}/team/app:1.1.0` ? c : undefined;
+      },
+      90_000,
+    );
     expect(cm.data?.mode).toBe('fast');
 
     // Events on the Flux events path (Kubernetes Events and the bus the inbox and alerts read).
-    const messages = events.filter((e) => e.object.namespace === NS).map((e) => `${e.type} ${e.object.kind} ${e.message}`);
+    const messages = events
+      .filter((e) => e.object.namespace === NS)
+      .map((e) => `${e.type} ${e.object.kind} ${e.message}`);
     expect(messages).toContainEqual(expect.stringMatching(/^Normal ImagePolicy new image 1\.1\.0 selected for app: /));
-    expect(messages).toContain(`Normal ImageUpdateAutomation pushed commit '${pushed.slice(0, 7)}' to branch 'main' updating 2 files`);
+    expect(messages).toContain(
+      `Normal ImageUpdateAutomation pushed commit '${pushed.slice(0, 7)}' to branch 'main' updating 2 files`,
+    );
     expect(messages).toContainEqual(
-      expect.stringMatching(/^Warning ImageUpdateAutomation skipped apps\/bad\.yaml:\d+: .*\napps\/other\.yaml:5: marker names ImagePolicy 'images-auto:nope'/),
+      expect.stringMatching(
+        /^Warning ImageUpdateAutomation skipped apps\/bad\.yaml:\d+: .*\napps\/other\.yaml:5: marker names ImagePolicy 'images-auto:nope'/,
+      ),
     );
     // The warning (a file skipped, a marker naming no policy) is an inbox item.
     const inbox = fluxdeck.inbox.list({ cluster: cluster.name, kind: 'ImageUpdateAutomation' }).items;
@@ -239,9 +251,15 @@ describe('ImageUpdateAutomation', () => {
   });
 
   it('creates a missing push branch from the checkout branch', async () => {
-    await commitFiles(bare, { 'apps/config.yaml': configYaml(`${registry.host}/team/app:1.0.0`) }, { message: 'reset' });
+    await commitFiles(
+      bare,
+      { 'apps/config.yaml': configYaml(`${registry.host}/team/app:1.0.0`) },
+      { message: 'reset' },
+    );
     const main = head();
-    await client.create(automation('to-branch', { git: { ...automation('x').spec.git!, push: { branch: 'auto-updates' } } }));
+    await client.create(
+      automation('to-branch', { git: { ...automation('x').spec.git!, push: { branch: 'auto-updates' } } }),
+    );
     const auto = await waitForReady<ImageUpdateAutomation>(
       client,
       AUTO,
@@ -251,7 +269,11 @@ describe('ImageUpdateAutomation', () => {
     );
     expect(head('auto-updates')).toBe(auto.status?.lastPushCommit);
     expect(head()).toBe(main);
-    expect(execFileSync('git', ['-C', bare, 'rev-parse', `${head('auto-updates')}^`]).toString().trim()).toBe(main);
+    expect(
+      execFileSync('git', ['-C', bare, 'rev-parse', `${head('auto-updates')}^`])
+        .toString()
+        .trim(),
+    ).toBe(main);
   });
 });
 
@@ -268,7 +290,11 @@ describe('fluxdeck CLI for the image kinds', () => {
   };
 
   it('gets, suspends, reconciles and previews without committing, then resumes and pushes', async () => {
-    await commitFiles(bare, { 'apps/config.yaml': configYaml(`${registry.host}/team/app:1.1.0`) }, { message: 'at 1.1.0' });
+    await commitFiles(
+      bare,
+      { 'apps/config.yaml': configYaml(`${registry.host}/team/app:1.1.0`) },
+      { message: 'at 1.1.0' },
+    );
     const repos = await cli('get', 'images', 'repository');
     expect(repos.out).toMatch(/app\s+4 tags\s+false\s+True\s+successful scan: found 4 tags/);
     const policies = await cli('get', 'images', 'policy', 'app');
@@ -279,7 +305,13 @@ describe('fluxdeck CLI for the image kinds', () => {
     const rec = await cli('reconcile', 'image', 'repository', 'app');
     expect(rec.code).toBe(0);
     expect(rec.err).toContain('successful scan: found 5 tags');
-    await waitForReady<ImagePolicy>(client, { ...fluxKinds.ImagePolicy }, NS, 'app', (_c, p) => p.status?.latestRef?.tag === '1.2.0');
+    await waitForReady<ImagePolicy>(
+      client,
+      { ...fluxKinds.ImagePolicy },
+      NS,
+      'app',
+      (_c, p) => p.status?.latestRef?.tag === '1.2.0',
+    );
 
     const before = head();
     const preview = await cli('image', 'preview', 'apps');
@@ -302,7 +334,11 @@ describe('fluxdeck CLI for the image kinds', () => {
 
 describe('push races', () => {
   it('re-applies the setters on the new head when someone pushed first, and never forces', async () => {
-    await commitFiles(bare, { 'apps/config.yaml': configYaml(`${registry.host}/team/app:1.0.0`) }, { message: 'reset 2' });
+    await commitFiles(
+      bare,
+      { 'apps/config.yaml': configYaml(`${registry.host}/team/app:1.0.0`) },
+      { message: 'reset 2' },
+    );
     let raced = false;
     const result = await runGitUpdate({
       dir: join(work, 'race-clone'),

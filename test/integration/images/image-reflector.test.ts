@@ -209,7 +209,10 @@ describe('ImagePolicy', () => {
     expect(ready(bad)?.message).toMatch(/invalid regular expression pattern '\^main-\('/);
     expect(bad.status?.conditions?.find((c) => c.type === 'Stalled')?.status).toBe('True');
     await client.create(
-      imagePolicy('badextract', { policy: { numerical: {} }, filterTags: { pattern: '^main-(?P<ts>\\d+)$', extract: '$stamp' } }),
+      imagePolicy('badextract', {
+        policy: { numerical: {} },
+        filterTags: { pattern: '^main-(?P<ts>\\d+)$', extract: '$stamp' },
+      }),
     );
     const extract = await waitForReady<ImagePolicy>(client, POLICY, NS, 'badextract', (c) => c.status === 'False');
     expect(ready(extract)?.message).toContain("references group 'stamp'");
@@ -231,10 +234,14 @@ describe('ImagePolicy', () => {
       { spec: { accessFrom: { namespaceSelectors: [{ matchLabels: {} }] } } },
       'merge',
     );
-    const allowed = await eventually('the cross-namespace policy to resolve', async () => {
-      const p = await client.tryGet<ImagePolicy>({ ...POLICY, namespace: OTHER_NS, name: 'across' });
-      return p?.status?.latestRef?.tag === '2.0.0' ? p : undefined;
-    }, 90_000);
+    const allowed = await eventually(
+      'the cross-namespace policy to resolve',
+      async () => {
+        const p = await client.tryGet<ImagePolicy>({ ...POLICY, namespace: OTHER_NS, name: 'across' });
+        return p?.status?.latestRef?.tag === '2.0.0' ? p : undefined;
+      },
+      90_000,
+    );
     expect(allowed.status?.latestRef?.name).toBe(`${registry.host}/apps/podinfo`);
   });
 });

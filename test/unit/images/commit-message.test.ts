@@ -15,7 +15,10 @@ const files: FileChanges = new Map([
   [
     'apps/podinfo.yaml',
     [
-      { object: deploy, change: { oldValue: 'podinfo:6.0.0', newValue: 'podinfo:6.5.1', setter: 'flux-system:podinfo' } },
+      {
+        object: deploy,
+        change: { oldValue: 'podinfo:6.0.0', newValue: 'podinfo:6.5.1', setter: 'flux-system:podinfo' },
+      },
     ],
   ],
   [
@@ -80,7 +83,9 @@ Objects:
 
   it('uses the default message without a template, and refuses .Updated and bad syntax', () => {
     expect(commitMessage(undefined, data)).toBe(DEFAULT_COMMIT_MESSAGE);
-    expect(() => checkMessageTemplate('{{ range .Updated.Images }}{{ . }}{{ end }}')).toThrow(RemovedTemplateFieldError);
+    expect(() => checkMessageTemplate('{{ range .Updated.Images }}{{ . }}{{ end }}')).toThrow(
+      RemovedTemplateFieldError,
+    );
     expect(() => checkMessageTemplate('{{ if .Changed }}')).toThrow(TemplateError);
     expect(() => checkMessageTemplate('{{ .Changed ')).toThrow(/unclosed action/);
     expect(() => commitMessage('{{ .Nope }}', data)).toThrow(/can't evaluate field Nope/);

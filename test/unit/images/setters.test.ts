@@ -22,7 +22,7 @@ describe('applySetters', () => {
       '      containers:',
       '        - name: app',
       '          image: ghcr.io/stefanprodan/podinfo:6.0.0 # {"$imagepolicy": "flux-system:podinfo"}',
-      "          args: ['--port',   \"9898\"]",
+      '          args: [\'--port\',   "9898"]',
       '',
     ].join('\n');
     const out = applySetters(text, policies);
@@ -55,7 +55,7 @@ describe('applySetters', () => {
       'spec:',
       '  values:',
       '    image:',
-      "      tag: '1.9' # {\"$imagepolicy\": \"flux-system:pinned:tag\"}",
+      '      tag: \'1.9\' # {"$imagepolicy": "flux-system:pinned:tag"}',
       '      plain: 1.9 # {"$imagepolicy": "flux-system:pinned:tag"}',
       '      digest: none # {"$imagepolicy": "flux-system:pinned:digest"}',
       '      full: x # {"$imagepolicy": "flux-system:pinned"}',
@@ -65,7 +65,7 @@ describe('applySetters', () => {
     const lines = out.text.split('\n');
     expect(lines[4]).toBe('    newName: ghcr.io/stefanprodan/podinfo # {"$imagepolicy": "flux-system:podinfo:name"}');
     expect(lines[5]).toBe('    newTag: "6.5.1" # {"$imagepolicy": "flux-system:podinfo:tag"}');
-    expect(lines[13]).toBe("      tag: '1.10' # {\"$imagepolicy\": \"flux-system:pinned:tag\"}");
+    expect(lines[13]).toBe('      tag: \'1.10\' # {"$imagepolicy": "flux-system:pinned:tag"}');
     // A plain 1.10 would read as a number: quoted so the field stays a string.
     expect(lines[14]).toBe('      plain: "1.10" # {"$imagepolicy": "flux-system:pinned:tag"}');
     expect(lines[15]).toBe(`      digest: sha256:${'a'.repeat(64)} # {"$imagepolicy": "flux-system:pinned:digest"}`);
@@ -100,7 +100,11 @@ describe('applySetters', () => {
   });
 
   it('parses markers as Flux writes them', () => {
-    expect(parseMarker(' # {"$imagepolicy": "ns:p:tag"}')).toEqual({ policy: 'ns:p', field: 'tag', setter: 'ns:p:tag' });
+    expect(parseMarker(' # {"$imagepolicy": "ns:p:tag"}')).toEqual({
+      policy: 'ns:p',
+      field: 'tag',
+      setter: 'ns:p:tag',
+    });
     expect(parseMarker(' #{"$imagepolicy":"ns:p"}')).toEqual({ policy: 'ns:p', field: 'image', setter: 'ns:p' });
     expect(parseMarker(' # {"$imagepolicy": "ns:p:other"}')).toBeUndefined();
     expect(parseMarker(' # imagepolicy ns:p')).toBeUndefined();

@@ -7,8 +7,10 @@ import {
   TagSelectionError,
 } from '../../../../main/controllers/imagepolicy/select-tag.ts';
 
-const pick = (...args: Parameters<typeof compileTagSelector>) => (tags: string[]) =>
-  compileTagSelector(...args).select(tags).tag;
+const pick =
+  (...args: Parameters<typeof compileTagSelector>) =>
+  (tags: string[]) =>
+    compileTagSelector(...args).select(tags).tag;
 
 function failure(fn: () => unknown): TagSelectionError {
   try {
@@ -104,9 +106,12 @@ describe('filterTags', () => {
   });
 
   it('feeds semver with an extracted version', () => {
-    expect(pick({ semver: { range: '^1.0' } }, { pattern: '^app-(?P<v>.*)$', extract: '$v' })(['app-1.4.0', 'app-2.0.0', '1.9.0'])).toBe(
-      'app-1.4.0',
-    );
+    expect(
+      pick(
+        { semver: { range: '^1.0' } },
+        { pattern: '^app-(?P<v>.*)$', extract: '$v' },
+      )(['app-1.4.0', 'app-2.0.0', '1.9.0']),
+    ).toBe('app-1.4.0');
   });
 
   it('fails when nothing passes the filter', () => {
@@ -118,16 +123,22 @@ describe('filterTags', () => {
   it('refuses a pattern that does not compile, or RE2 refuses', () => {
     const bad = failure(() => compileTagSelector({ alphabetical: {} }, { pattern: '^main-(' }));
     expect(bad.kind).toBe('invalid');
-    expect(bad.message).toMatch(/^failed to filter tags: invalid regular expression pattern '\^main-\(': error parsing regexp/);
+    expect(bad.message).toMatch(
+      /^failed to filter tags: invalid regular expression pattern '\^main-\(': error parsing regexp/,
+    );
     expect(failure(() => compileGoRegexp('^(?=a)')).message).toMatch(/unsupported Perl syntax/);
     expect(failure(() => compileGoRegexp('(a)\\1')).message).toMatch(/backreferences/);
   });
 
   it('refuses an extract naming a group the pattern does not have', () => {
-    const bad = failure(() => compileTagSelector({ numerical: {} }, { pattern: '^main-(?P<ts>\\d+)$', extract: '$stamp' }));
+    const bad = failure(() =>
+      compileTagSelector({ numerical: {} }, { pattern: '^main-(?P<ts>\\d+)$', extract: '$stamp' }),
+    );
     expect(bad.kind).toBe('invalid');
     expect(bad.message).toContain("references group 'stamp'");
-    expect(failure(() => compileTagSelector({ numerical: {} }, { pattern: '^(a)$', extract: '$2' })).kind).toBe('invalid');
+    expect(failure(() => compileTagSelector({ numerical: {} }, { pattern: '^(a)$', extract: '$2' })).kind).toBe(
+      'invalid',
+    );
   });
 
   it('accepts leading inline flags', () => {

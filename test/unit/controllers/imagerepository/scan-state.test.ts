@@ -22,13 +22,17 @@ const at = (iso: string): Date => new Date(iso);
 
 describe('when an ImageRepository scans (Flux shouldScan)', () => {
   it('scans the first time, on a new image or exclusion list, with no stored tags, after the interval', () => {
-    expect(scanDue(repo(undefined), 'ghcr.io/org/app', undefined, at('2026-01-01T00:01:00Z')).reason).toBe('first scan');
+    expect(scanDue(repo(undefined), 'ghcr.io/org/app', undefined, at('2026-01-01T00:01:00Z')).reason).toBe(
+      'first scan',
+    );
     expect(scanDue(repo(scanned), 'ghcr.io/org/other', 3, at('2026-01-01T00:01:00Z')).reason).toBe('new image name');
     expect(
       scanDue(repo(scanned, { exclusionList: ['^dev-'] }), 'ghcr.io/org/app', 3, at('2026-01-01T00:01:00Z')).reason,
     ).toBe('updated exclusion list');
     expect(scanDue(repo(scanned), 'ghcr.io/org/app', 0, at('2026-01-01T00:01:00Z')).reason).toBe('no tags in database');
-    expect(scanDue(repo(scanned), 'ghcr.io/org/app', 3, at('2026-01-01T00:05:00Z')).reason).toBe('triggered by interval');
+    expect(scanDue(repo(scanned), 'ghcr.io/org/app', 3, at('2026-01-01T00:05:00Z')).reason).toBe(
+      'triggered by interval',
+    );
   });
 
   it('waits out the rest of the interval otherwise, and scans on a new reconcile request', () => {
