@@ -21,6 +21,7 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   tag: async () => (await import('./commands/artifact.ts')).tagCommand,
   kustomize: async () => (await import('./commands/kustomize.ts')).kustomizeCommand,
   helm: async () => (await import('./commands/helm.ts')).helmCommand,
+  stats: async () => (await import('./commands/stats.ts')).statsCommand,
   install: async () => (await import('./commands/install.ts')).installCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
 };
