@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     // (b) 200 Kustomizations at once
     const names = Array.from({ length: APPS }, (_, i) => `app-${String(i).padStart(3, '0')}`);
     const mem = rssSampler();
+    const countedBefore = { ...fluxdeck.registry.session(cluster.name)?.client.stats.byVerb };
     const requestsBefore = fluxdeck.registry.session(cluster.name)?.client.stats.total ?? 0;
     const t0 = performance.now();
     await Promise.all(
@@ -142,6 +143,9 @@ async function main(): Promise<void> {
     mem.stop();
     const requests = (fluxdeck.registry.session(cluster.name)?.client.stats.total ?? 0) - requestsBefore;
     const toReady = [...readyAt.values()].map((t) => t - t0);
+    const byVerb = Object.entries(fluxdeck.registry.session(cluster.name)?.client.stats.byVerb ?? {})
+      .map(([verb, n]) => `${verb} ${n - (countedBefore[verb] ?? 0)}`)
+      .join(', ');
     const appsDir = join(work, 'kubectl-apps');
     for (const [f, c] of Object.entries(apps)) {
       await mkdir(join(appsDir, f.split('/').slice(0, -1).join('/')), { recursive: true });
@@ -152,7 +156,7 @@ async function main(): Promise<void> {
       `(b) ${APPS} Kustomizations x 5 objects, all Ready: fluxdeck ${(fluxStorm / 1000).toFixed(1)} s (${(APPS / (fluxStorm / 1000)).toFixed(1)} Kustomizations/s, concurrency ${CONCURRENCY}, peak RSS ${mem.peakMb().toFixed(0)} MB); kubectl apply --server-side -R of the same ${APPS * 5} objects ${(kubectlStorm / 1000).toFixed(1)} s`,
     );
     console.log(
-      `    time to Ready per Kustomization: first ${(Math.min(...toReady) / 1000).toFixed(1)} s, p50 ${(percentile(toReady, 50) / 1000).toFixed(1)} s, p99 ${(percentile(toReady, 99) / 1000).toFixed(1)} s; ${requests} API requests by fluxdeck (${(requests / (APPS * 5)).toFixed(2)} per object)`,
+      `    time to Ready per Kustomization: first ${(Math.min(...toReady) / 1000).toFixed(1)} s, p50 ${(percentile(toReady, 50) / 1000).toFixed(1)} s, p99 ${(percentile(toReady, 99) / 1000).toFixed(1)} s; ${requests} API requests by fluxdeck (${(requests / (APPS * 5)).toFixed(2)} per object: ${byVerb})`,
     );
     console.log(
       benchLine(
