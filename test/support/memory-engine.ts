@@ -239,7 +239,11 @@ export function createMemoryEngine(opts: { stepDelayMs?: number; workTrees?: Wor
       identity: 'memory-engine',
       pid: process.pid,
       uptimeSeconds: 0,
-      process: { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, eventLoopLagP99Ms: 0 },
+      process: {
+        rssBytes: process.memoryUsage().rss,
+        heapUsedBytes: process.memoryUsage().heapUsed,
+        eventLoopLagP99Ms: 0,
+      },
       clusters: [...clusters.values()].map((c) => ({
         context: c.name,
         requestsPerMinute: 0,

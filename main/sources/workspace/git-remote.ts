@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { rm } from 'node:fs/promises';
 
 import git from 'isomorphic-git';
 
@@ -6,11 +7,12 @@ import type { GitAuth, HttpAuth, SshAuth } from '../git/git-auth.ts';
 import type { GitUrl } from '../git/git-url.ts';
 import { createHttpClient } from '../git/http-client.ts';
 import { classifySsh, runGitOverSsh, sshRemote } from '../git/ssh-transport.ts';
+import { cloneBranch } from './shallow-clone.ts';
 import { WorkspaceError } from './workspace-error.ts';
 
 /**
- * The network half of a work tree: clone, fetch and push of one branch. Over http(s) it is isomorphic-git with our
- * HTTP client (credentials sent pre-emptively, custom CA, abortable). isomorphic-git has no SSH transport, so ssh://
+ * The network half of a work tree: clone, fetch and push of one branch. Over http(s) a depth-1 clone is
+ * shallow-clone.ts (protocol v2, native zlib); the rest is isomorphic-git with our HTTP client (credentials sent pre-emptively, custom CA, abortable). isomorphic-git has no SSH transport, so ssh://
  * remotes use the system `git` and OpenSSH with only the given key and `known_hosts`, as the GitRepository fetch
  * does (see "Git over SSH" in the top-level README). Pushes are never forced.
  */
@@ -74,6 +76,8 @@ function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions
   return {
     async clone(dir, branch, depth) {
       try {
+        if (depth === 1 && (await cloneBranch(dir, url.display, branch, client())) === 'cloned') return;
+        await rm(dir, { recursive: true, force: true });
         await git.clone({ ...base, http: client(), dir, ref: branch, singleBranch: true, depth, noTags: true });
       } catch (err) {
         throw fail(`cannot clone branch ${branch} of`, err);

@@ -386,6 +386,8 @@ export class Workspace {
     try {
       await this.#remote.clone(tmp, this.branch, this.#opts.depth ?? 1);
       await rename(tmp, this.dir);
+      // A fresh checkout equals HEAD: the first status need not hash the whole tree to find that out.
+      this.#touched = new Set();
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

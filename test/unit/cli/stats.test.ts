@@ -21,7 +21,9 @@ const snapshot = (over: Partial<EngineStats> = {}): EngineStats => ({
       requestsPerMinute: 240,
       requestsTotal: 2012,
       requestsByVerb: { APPLY: 1000, GET: 1012 },
-      kinds: [{ kind: 'Kustomization', reconcilesPerMinute: 97, failuresPerMinute: 2, p50Ms: 85, p99Ms: 1500, total: 400 }],
+      kinds: [
+        { kind: 'Kustomization', reconcilesPerMinute: 97, failuresPerMinute: 2, p50Ms: 85, p99Ms: 1500, total: 400 },
+      ],
     },
     { context: 'staging', requestsPerMinute: 0, requestsTotal: 12, requestsByVerb: { LIST: 12 }, kinds: [] },
   ],
