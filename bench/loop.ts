@@ -201,7 +201,8 @@ async function waitAllReady(
         isReady(k.status?.conditions) &&
         k.status?.observedGeneration === k.metadata.generation,
     );
-    for (const k of ready) if (!readyAt.has(k.metadata.name ?? '')) readyAt.set(k.metadata.name ?? '', performance.now());
+    for (const k of ready)
+      if (!readyAt.has(k.metadata.name ?? '')) readyAt.set(k.metadata.name ?? '', performance.now());
     if (ready.length === want.size) return readyAt;
     if (Date.now() > deadline)
       throw new Error(`only ${ready.length} of ${want.size} Kustomizations became Ready within ${timeoutMs / 1000}s`);

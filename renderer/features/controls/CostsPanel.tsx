@@ -49,8 +49,8 @@ export function CostsPanel(): React.JSX.Element | null {
       ) : (
         <>
           <p data-testid="costs-process">
-            Memory {formatBytes(stats.process.rssBytes)} (heap {formatBytes(stats.process.heapUsedBytes)}) · event
-            loop delay p99 {stats.process.eventLoopLagP99Ms} ms
+            Memory {formatBytes(stats.process.rssBytes)} (heap {formatBytes(stats.process.heapUsedBytes)}) · event loop
+            delay p99 {stats.process.eventLoopLagP99Ms} ms
             {stats.process.eventLoopLagP99Ms > 50 && ' — the window may feel slow; fewer connected clusters help'}
           </p>
           {stats.clusters.length === 0 ? (
