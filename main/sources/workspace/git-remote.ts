@@ -29,10 +29,13 @@ export type PushOutcome =
 
 export interface GitRemote {
   clone(dir: string, branch: string, depth: number): Promise<void>;
-  /** Fetches the branch into `refs/remotes/origin/<branch>` and returns its commit. */
-  fetch(dir: string, branch: string): Promise<string>;
+  /**
+   * Fetches the branch into `refs/remotes/origin/<branch>` and returns its commit. `cache` is the work tree's
+   * isomorphic-git cache: without it every call reads and copies the whole pack again.
+   */
+  fetch(dir: string, branch: string, cache?: object): Promise<string>;
   /** Pushes `oid` to the branch (fast-forward only). */
-  push(dir: string, oid: string, branch: string): Promise<PushOutcome>;
+  push(dir: string, oid: string, branch: string, cache?: object): Promise<PushOutcome>;
 }
 
 export interface RemoteOptions {
@@ -83,9 +86,17 @@ function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions
         throw fail(`cannot clone branch ${branch} of`, err);
       }
     },
-    async fetch(dir, branch) {
+    async fetch(dir, branch, cache) {
       try {
-        const result = await git.fetch({ ...base, http: client(), dir, ref: branch, singleBranch: true, tags: false });
+        const result = await git.fetch({
+          ...base,
+          http: client(),
+          dir,
+          ref: branch,
+          singleBranch: true,
+          tags: false,
+          ...(cache && { cache }),
+        });
         if (!result.fetchHead) throw new Error(`the server has no branch ${branch}`);
         // isomorphic-git updates the tracking ref only when it moves forward; a force-pushed branch must win too.
         await git.writeRef({ fs, dir, ref: trackingRef(branch), value: result.fetchHead, force: true });
@@ -94,7 +105,7 @@ function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions
         throw fail(`cannot fetch branch ${branch} of`, err);
       }
     },
-    async push(dir, oid, branch) {
+    async push(dir, oid, branch, cache) {
       // What hooks print reaches us as side-band `remote:` messages: keep them for the rejection message.
       const said: string[] = [];
       try {
@@ -102,6 +113,7 @@ function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions
           ...base,
           http: client(),
           dir,
+          ...(cache && { cache }),
           ref: oid,
           remoteRef: `refs/heads/${branch}`,
           force: false,
