@@ -24,6 +24,7 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   stats: async () => (await import('./commands/stats.ts')).statsCommand,
   install: async () => (await import('./commands/install.ts')).installCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
+  image: async () => (await import('./commands/image.ts')).imageCommand,
 };
 
 async function help(): Promise<string> {

@@ -29,6 +29,7 @@ import { helmChartController } from './helmchart/controller.ts';
 import { helmReleaseController } from './helmrelease/controller.ts';
 import { watchValuesSources } from './helmrelease/values-watch.ts';
 import { helmRepositoryController } from './helmrepository/controller.ts';
+import { imageControllers } from './image-controllers.ts';
 import { kustomizationController } from './kustomization/controller.ts';
 import { RemoteClients } from './kustomization/target-client.ts';
 import { ociRepositoryController } from './ocirepository/controller.ts';
@@ -67,6 +68,8 @@ export interface FluxSessionDeps {
   isPaused(): boolean;
   /** The Helm helper client, shared by every cluster: started on first call, disposed when Fluxdeck stops. */
   helm: () => HelmClient;
+  /** Where ImageRepositories' scanned tags are kept; default `image-tags` beside the artifact store. */
+  imageTagsDir?: string;
 }
 
 export interface FluxSessionPlugin extends SessionPlugin {
@@ -244,6 +247,7 @@ class SessionRun {
         concurrency: deps.concurrency?.Kustomization,
       }),
       ...this.helmControllers(served),
+      ...imageControllers(session, served, deps),
     ];
     const manager = new ControllerManager({
       cluster: session.context,

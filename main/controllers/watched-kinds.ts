@@ -17,6 +17,9 @@ export const OPTIONAL_KINDS: readonly ResourceType[] = [
   fluxKinds.HelmRepository,
   fluxKinds.HelmChart,
   fluxKinds.HelmRelease,
+  fluxKinds.ImageRepository,
+  fluxKinds.ImagePolicy,
+  fluxKinds.ImageUpdateAutomation,
 ].map(typeOf);
 
 const sameType = (a: ResourceType, b: ResourceType): boolean => a.apiVersion === b.apiVersion && a.kind === b.kind;

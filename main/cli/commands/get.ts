@@ -12,12 +12,22 @@ type Flux = KubeObject & {
     artifact?: { revision?: string };
     lastAppliedRevision?: string;
     lastAttemptedRevision?: string;
+    latestRef?: { name: string; tag: string; digest?: string };
+    lastScanResult?: { tagCount: number; scanTime?: string };
+    lastPushCommit?: string;
   };
 };
 
-/** The revision column as flux prints it: the artifact's for sources, the last applied one for appliers. */
+/**
+ * The revision column as flux prints it: the artifact's for sources, the last applied one for appliers; for the image
+ * kinds what `flux get images` shows (the latest image, the scanned tag count, the last pushed commit).
+ */
 export function revisionOf(obj: Flux): string {
-  return obj.status?.artifact?.revision ?? obj.status?.lastAppliedRevision ?? obj.status?.lastAttemptedRevision ?? '';
+  const s = obj.status;
+  if (s?.latestRef) return `${s.latestRef.name}:${s.latestRef.tag}${s.latestRef.digest ? `@${s.latestRef.digest}` : ''}`;
+  if (s?.lastScanResult) return `${s.lastScanResult.tagCount} tags`;
+  if (s?.lastPushCommit) return s.lastPushCommit.slice(0, 12);
+  return s?.artifact?.revision ?? s?.lastAppliedRevision ?? s?.lastAttemptedRevision ?? '';
 }
 
 export function statusRow(obj: Flux): { ready: string; message: string } {

@@ -3,7 +3,7 @@
  * the tree, YAML checks, commit, push without force, and recovery when the server moved.
  */
 export { type GitIdentity, identityFromConfig, userGitIdentity } from './git-identity.ts';
-export type { PushOutcome } from './git-remote.ts';
+export { type GitRemote, gitRemote, type PushOutcome } from './git-remote.ts';
 export { resolveInWorkTree, workTreeSegments } from './work-tree-path.ts';
 export {
   type AbortResult,

@@ -1,0 +1,259 @@
+import type { ReconcileOutcome } from '../../engine/controller-manager.ts';
+import {
+  type ConditionContext,
+  finalizeStatus,
+  markFalse,
+  markReconciling,
+  markStalled,
+  markTrue,
+} from '../../flux/conditions.ts';
+import { parseDuration } from '../../flux/duration.ts';
+import { ImageReason, type ImageUpdateAutomation, type ImageUpdateAutomationStatus } from '../../flux/image.ts';
+import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
+import type { GitRepository } from '../../flux/source.ts';
+import { checkMessageTemplate, commitMessage, RemovedTemplateFieldError, templateData } from '../../images/commit-message.ts';
+import { errorChain } from '../../util/errors.ts';
+import { GitUpdateError, type GitUpdateResult } from './git-update.ts';
+import { selectedPolicies,SelectorError } from './policy-selection.ts';
+import type { ImageUpdateAutomationPorts } from './ports.ts';
+
+/**
+ * The ImageUpdateAutomation reconciler (image-automation-controller): the selected policies' latest refs written
+ * into the GitRepository's files by their markers, committed and pushed (never forced), then the GitRepository
+ * asked to reconcile so the Kustomization follows. A failed run keeps the last push in status.
+ */
+
+/** Why a spec cannot run until someone changes it; these stall instead of retrying. */
+class Stall extends Error {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+class RunFailure extends Error {
+  readonly reason: string;
+  constructor(reason: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
+/** The spec checks Flux does before touching git, as Stalls. */
+export function checkSpec(a: ImageUpdateAutomation): void {
+  const strategy: string = a.spec.update?.strategy ?? 'Setters';
+  if (strategy !== 'Setters')
+    throw new Stall(ImageReason.InvalidUpdateStrategy, `update strategy '${strategy}' is not supported; use Setters`);
+  if (a.spec.git?.commit.signingKey)
+    throw new Stall(
+      'SigningNotSupported',
+      'spec.git.commit.signingKey: Fluxdeck does not sign commits (OpenPGP or SSH), and will not push unsigned ones in their place; remove signingKey, or let Flux in the cluster run this automation',
+    );
+  try {
+    checkMessageTemplate(a.spec.git?.commit.messageTemplate);
+  } catch (err) {
+    const reason = err instanceof RemovedTemplateFieldError ? ImageReason.RemovedTemplateField : 'InvalidMessageTemplate';
+    throw new Stall(reason, `spec.git.commit.messageTemplate: ${(err as Error).message}`);
+  }
+}
+
+/** The branches: checkout from `git.checkout.ref` or the GitRepository's ref; push to `git.push.branch` or the same. */
+export function branchesOf(a: ImageUpdateAutomation, repo: GitRepository): { checkout: string; push: string } {
+  const ref = a.spec.git?.checkout?.ref ?? repo.spec.ref ?? {};
+  if (Object.keys(ref).some((k) => k !== 'branch'))
+    throw new Stall(
+      ImageReason.InvalidSourceConfiguration,
+      'only a branch can be checked out for image updates in Fluxdeck (git.checkout.ref.branch); tag, semver, name and commit refs are not supported',
+    );
+  const checkout = ref.branch ?? 'master';
+  return { checkout, push: a.spec.git?.push?.branch ?? checkout };
+}
+
+export async function reconcileImageUpdateAutomation(
+  a: ImageUpdateAutomation,
+  ports: ImageUpdateAutomationPorts,
+  signal: AbortSignal,
+): Promise<ReconcileOutcome> {
+  if (a.metadata.deletionTimestamp) {
+    if ((a.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(a, false);
+    return {};
+  }
+  if (a.spec.suspend) return {};
+  if (!(a.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(a, true);
+  return new AutomationRun(a, ports, signal).execute();
+}
+
+class AutomationRun {
+  private status: ImageUpdateAutomationStatus;
+  private readonly a: ImageUpdateAutomation;
+  private readonly ports: ImageUpdateAutomationPorts;
+  private readonly signal: AbortSignal;
+
+  constructor(a: ImageUpdateAutomation, ports: ImageUpdateAutomationPorts, signal: AbortSignal) {
+    this.a = a;
+    this.ports = ports;
+    this.signal = signal;
+    this.status = { ...(a.status ?? {}), conditions: [...(a.status?.conditions ?? [])] };
+  }
+
+  private get ctx(): ConditionContext {
+    return { generation: this.a.metadata.generation ?? 0, now: this.ports.now() };
+  }
+
+  private get namespace(): string {
+    return this.a.metadata.namespace ?? '';
+  }
+
+  async execute(): Promise<ReconcileOutcome> {
+    try {
+      checkSpec(this.a);
+      const repo = this.source();
+      const branches = branchesOf(this.a, repo);
+      const { refs, observed } = this.policies();
+      this.status.conditions = markReconciling(
+        this.status.conditions,
+        { reason: Reason.Progressing, message: 'reconciliation in progress' },
+        this.ctx,
+      );
+      const result = await this.run(repo, branches, refs);
+      return await this.succeed(repo, branches.push, result, observed);
+    } catch (err) {
+      if (this.signal.aborted) return { error: err };
+      return this.fail(err);
+    }
+  }
+
+  private source(): GitRepository {
+    const ref = this.a.spec.sourceRef;
+    const kind: string = ref.kind;
+    if (kind !== 'GitRepository')
+      throw new Stall(ImageReason.InvalidSourceConfiguration, `source kind '${kind}' not supported`);
+    const repo = this.ports.gitRepository(ref.namespace ?? this.namespace, ref.name);
+    if (!repo)
+      throw new RunFailure(
+        ImageReason.DependencyNotReady,
+        `failed to get source: GitRepository '${ref.namespace ?? this.namespace}/${ref.name}' not found`,
+      );
+    return repo;
+  }
+
+  private policies(): ReturnType<typeof selectedPolicies> {
+    try {
+      return selectedPolicies(this.ports.policies(this.namespace), this.a.spec.policySelector);
+    } catch (err) {
+      if (err instanceof SelectorError) throw new Stall(ImageReason.InvalidPolicySelector, err.message);
+      throw err;
+    }
+  }
+
+  private async run(
+    repo: GitRepository,
+    branches: { checkout: string; push: string },
+    refs: ReturnType<typeof selectedPolicies>['refs'],
+  ): Promise<GitUpdateResult> {
+    const auth = await this.ports.gitAuth(repo, this.signal);
+    const git = this.a.spec.git;
+    const author = git?.commit.author;
+    const timeout = repo.spec.timeout ? parseDuration(repo.spec.timeout) : 60_000;
+    try {
+      return await this.ports.update(this.a, {
+        url: repo.spec.url,
+        auth,
+        checkoutBranch: branches.checkout,
+        pushBranch: branches.push,
+        refspec: git?.push?.refspec,
+        updatePath: this.a.spec.update?.path,
+        policies: refs,
+        author: { name: author?.name ?? 'Fluxcd', email: author?.email ?? 'noreply@fluxcd.io' },
+        message: (run) =>
+          commitMessage(
+            git?.commit.messageTemplate,
+            templateData(
+              { namespace: this.namespace, name: this.a.metadata.name ?? '' },
+              run.changes,
+              git?.commit.messageTemplateValues,
+            ),
+          ),
+        signal: this.signal,
+        timeoutMs: timeout,
+      });
+    } catch (err) {
+      if (err instanceof GitUpdateError)
+        throw new RunFailure(ImageReason.GitOperationFailed, err.message, { cause: err });
+      throw new RunFailure(ImageReason.UpdateFailed, errorChain(err), { cause: err });
+    }
+  }
+
+  private async succeed(
+    repo: GitRepository,
+    branch: string,
+    result: GitUpdateResult,
+    observed: Record<string, { name: string; tag: string; digest?: string }>,
+  ): Promise<ReconcileOutcome> {
+    const now = this.ports.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    this.status.lastAutomationRunTime = now;
+    this.status.observedPolicies = observed;
+    this.status.observedSourceRevision = `${branch}@sha1:${result.status === 'pushed' ? result.commit : result.head}`;
+    const { run } = result;
+    let message = 'repository up-to-date';
+    if (run.skipped.length > 0) message += `; skipped files that are not valid YAML: ${run.skipped.join('; ')}`;
+    if (result.status === 'pushed') {
+      this.status.lastPushCommit = result.commit;
+      this.status.lastPushTime = now;
+    }
+    this.status.conditions = markTrue(
+      this.status.conditions,
+      { type: ConditionType.Ready, reason: Reason.Succeeded, message },
+      this.ctx,
+    );
+    await this.write();
+    if (result.status === 'pushed') {
+      const files = run.edits.length;
+      this.ports.event(this.a, {
+        type: 'Normal',
+        reason: Reason.Succeeded,
+        message: `pushed commit '${result.commit.slice(0, 7)}' to branch '${branch}' updating ${files} file${files === 1 ? '' : 's'}`,
+        revision: `${branch}@sha1:${result.commit}`,
+      });
+      await this.ports.requestReconcile(repo, now).catch(() => undefined);
+    }
+    if (run.skipped.length > 0 || run.notes.length > 0)
+      this.ports.event(this.a, {
+        type: 'Warning',
+        reason: ImageReason.UpdateFailed,
+        message: [...run.skipped.map((s) => `skipped ${s}`), ...run.notes].join('\n'),
+      });
+    return { requeueAfterMs: parseDuration(this.a.spec.interval) };
+  }
+
+  private async fail(err: unknown): Promise<ReconcileOutcome> {
+    const stall = err instanceof Stall;
+    const reason = stall || err instanceof RunFailure ? err.reason : Reason.Failed;
+    const message = err instanceof Error ? err.message : String(err);
+    const e = { reason, message };
+    if (stall) this.status.conditions = markStalled(this.status.conditions, e, this.ctx);
+    this.status.conditions = markFalse(this.status.conditions, { type: ConditionType.Ready, ...e }, this.ctx);
+    if (!stall && !this.status.conditions.some((c) => c.type === ConditionType.Reconciling))
+      this.status.conditions = markReconciling(
+        this.status.conditions,
+        { reason: Reason.ProgressingWithRetry, message },
+        this.ctx,
+      );
+    try {
+      await this.write();
+    } catch (writeErr) {
+      return { error: new Error(`${message}; and the status could not be written: ${errorChain(writeErr)}`) };
+    }
+    this.ports.event(this.a, { type: 'Warning', ...e });
+    return stall ? { failure: message } : { error: err };
+  }
+
+  private async write(): Promise<void> {
+    this.status = finalizeStatus<ImageUpdateAutomationStatus>(
+      { generation: this.a.metadata.generation ?? 0, annotations: this.a.metadata.annotations, status: this.status },
+      this.ctx,
+    );
+    await this.ports.writeStatus(this.a, this.status);
+  }
+}
