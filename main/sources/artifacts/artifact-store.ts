@@ -124,12 +124,19 @@ export class ArtifactStore {
     return this.commit(r, { revision, digest, size: data.length });
   }
 
-  /** True when the artifact's file is there and (with `verify`) has its digest. */
+  /**
+   * True when storage holds this artifact: its file is there and was stored with its digest (the file's record says
+   * so; with `verify`, or without a record, the bytes are hashed). Another engine (in-cluster Flux, another instance)
+   * writes a different tarball for the same revision at the same path, so a file at the path is not enough: status
+   * naming another digest means this store does not hold what status describes.
+   */
   async exists(artifact: Pick<Artifact, 'path' | 'digest'>, opts: { verify?: boolean } = {}): Promise<boolean> {
     try {
-      const st = await stat(this.localPath(artifact));
+      const abs = this.localPath(artifact);
+      const st = await stat(abs);
       if (!st.isFile()) return false;
-      return !opts.verify || (await digestOf(this.localPath(artifact))) === artifact.digest;
+      const recorded = opts.verify ? undefined : await recordedDigest(abs);
+      return (recorded ?? (await digestOf(abs))) === artifact.digest;
     } catch {
       return false;
     }
@@ -237,6 +244,16 @@ async function atomicWrite(path: string, text: string): Promise<void> {
   const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
   await writeFile(tmp, text, { mode: 0o600 });
   await rename(tmp, path);
+}
+
+/** The digest in a stored file's record, or undefined when it has no readable record. */
+async function recordedDigest(abs: string): Promise<string | undefined> {
+  try {
+    const record = JSON.parse(await readFile(abs + SIDECAR, 'utf8')) as Partial<Artifact>;
+    return typeof record.digest === 'string' ? record.digest : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function digestOf(path: string): Promise<string> {
