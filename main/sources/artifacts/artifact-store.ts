@@ -17,7 +17,11 @@ import { type Artifact, type ArtifactOwner, artifactPath } from './artifact.ts';
 export interface ArtifactStoreOptions {
   /** The storage root, e.g. `<app data>/artifacts`. */
   root: string;
-  /** Base of `artifact.url`; Fluxdeck serves no HTTP, so the default only names the store. */
+  /**
+   * Base of `artifact.url`. Fluxdeck serves no HTTP: the default is the address in-cluster source-controller
+   * advertises (`--storage-adv-addr=source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local.` in Flux's install),
+   * see SOURCE_CONTROLLER_URL.
+   */
   baseUrl?: string;
   /** How many artifacts per object GC keeps (Flux's `--artifact-retention-records`, default 2). */
   keep?: number;
@@ -31,6 +35,17 @@ export interface Reservation {
 
 const SIDECAR = '.json';
 
+/**
+ * The artifact URL base Flux's own source-controller writes, so that status left behind at a hand-off to in-cluster
+ * Flux is usable at once. kustomize-controller downloads `status.artifact.url` with retries: an address that does not
+ * resolve (the old `http://fluxdeck.local/...`) is retried ten times with backoff (minutes) before the Kustomization
+ * requeues, and a new URL for the same revision does not wake it (its source predicate fires on a new revision or a
+ * first artifact only). source-controller's own address answers at once: 404 until source-controller, whose storage
+ * does not hold the file, rebuilds it (kustomize-controller then says "Source is not ready, artifact not found" and
+ * requeues, and source-controller's status rewrite — artifact cleared, then set — wakes it), or the file it rebuilt.
+ */
+export const SOURCE_CONTROLLER_URL = 'http://source-controller.flux-system.svc.cluster.local.';
+
 export class ArtifactStore {
   readonly root: string;
   readonly baseUrl: string;
@@ -38,7 +53,7 @@ export class ArtifactStore {
 
   constructor(opts: ArtifactStoreOptions) {
     this.root = resolve(opts.root);
-    this.baseUrl = (opts.baseUrl ?? 'http://fluxdeck.local').replace(/\/+$/, '');
+    this.baseUrl = (opts.baseUrl ?? SOURCE_CONTROLLER_URL).replace(/\/+$/, '');
     this.keep = Math.max(1, opts.keep ?? 2);
   }
 

@@ -79,6 +79,10 @@ describe('an artifact status written by in-cluster Flux', () => {
     await waitForReady<Kustomization>(client, KS, NS, 'app', (r) => r.status === 'True');
     const ours = (await client.get<GitRepository>({ ...GIT, namespace: NS, name: 'app' })).status!.artifact!;
     expect(ours.revision).toBe(`main@sha1:${commit}`);
+    // The address in-cluster Flux's source-controller serves, so kustomize-controller can take over at once.
+    expect(ours.url).toBe(
+      `http://source-controller.flux-system.svc.cluster.local./gitrepository/${NS}/app/${commit}.tar.gz`,
+    );
     await first.stop();
 
     // What source-controller writes after taking over: same revision and path, its own tarball's digest and size,
