@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import type { ClusterSession } from '../../engine/cluster-session.ts';
 import type { CacheEvent, Controller, ReconcileRequest, ResourceType } from '../../engine/controller-manager.ts';
 import { isReady } from '../../flux/conditions.ts';
@@ -9,7 +11,7 @@ import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { isKubeError } from '../../kube/kube-error.ts';
 import { ResourceManager } from '../../kube/resource-manager.ts';
 import { WaitError } from '../../kube/status-poller.ts';
-import type { WorkerPool } from '../../kustomize/index.ts';
+import { toYamlStream, type WorkerPool } from '../../kustomize/index.ts';
 import { errorChain } from '../../util/errors.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
 import type { FluxEventSink } from '../flux-events.ts';
@@ -137,6 +139,7 @@ export function kustomizationPorts(
           signal,
         },
       ),
+    manifestsDigest: (objects) => `sha256:${createHash('sha256').update(toYamlStream(objects)).digest('hex')}`,
     variables: (k, signal) => substitutionVariables(client, k, signal),
     applier: (k, signal) => applierFor(client, k, deps.remotes, signal),
     writeStatus: (_k, s) => status.write(s),

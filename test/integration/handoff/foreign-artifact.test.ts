@@ -119,6 +119,15 @@ describe('an artifact status written by in-cluster Flux', () => {
       (r, k) => r.status === 'True' && k.status?.lastHandledReconcileAt === token,
     );
     expect(ks.status?.lastAppliedRevision).toBe(`main@sha1:${commit}`);
+    // status.history as kustomize-controller writes it: the same build, reconciled twice, one snapshot.
+    expect(ks.status?.history).toMatchObject([
+      {
+        lastReconciledStatus: 'ReconciliationSucceeded',
+        totalReconciliations: 2,
+        metadata: { revision: `main@sha1:${commit}` },
+      },
+    ]);
+    expect(ks.status?.history?.[0]?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     const repo = await client.get<GitRepository>({ ...GIT, namespace: NS, name: 'app' });
     expect(repo.status?.artifact?.digest).not.toBe(foreignDigest);
     expect(repo.status?.artifact?.revision).toBe(ours.revision);
