@@ -22,6 +22,8 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   kustomize: async () => (await import('./commands/kustomize.ts')).kustomizeCommand,
   helm: async () => (await import('./commands/helm.ts')).helmCommand,
   install: async () => (await import('./commands/install.ts')).installCommand,
+  check: async () => (await import('./commands/check.ts')).checkCommand,
+  uninstall: async () => (await import('./commands/uninstall.ts')).uninstallCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
 };
 
