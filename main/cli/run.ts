@@ -24,6 +24,7 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   install: async () => (await import('./commands/install.ts')).installCommand,
   check: async () => (await import('./commands/check.ts')).checkCommand,
   uninstall: async () => (await import('./commands/uninstall.ts')).uninstallCommand,
+  bootstrap: async () => (await import('./commands/bootstrap.ts')).bootstrapCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
 };
 
