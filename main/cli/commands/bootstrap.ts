@@ -1,6 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { bootstrapFiles, keepExistingKustomization, syncPath } from '../../controllers/crds/bootstrap-manifests.ts';
+import {
+  bootstrapFiles,
+  keepExistingKustomization,
+  type SyncOptions,
+  syncPath,
+} from '../../controllers/crds/bootstrap-manifests.ts';
 import { installFluxCrds } from '../../controllers/crds/install-flux-crds.ts';
 import { createFluxdeck, type Fluxdeck } from '../../create-fluxdeck.ts';
 import { getCondition } from '../../flux/conditions.ts';
@@ -62,6 +67,11 @@ function planFrom(values: Record<string, unknown>, namespace: string | undefined
   };
 }
 
+function syncOptions(plan: Plan): SyncOptions {
+  const { url, branch, path, namespace, interval } = plan;
+  return { url, branch, path, namespace, interval, ...(plan.auth ? { secretName: 'flux-system' } : {}) };
+}
+
 function httpAuth(plan: Plan): HttpAuth | undefined {
   if (!plan.auth) return undefined;
   const basic = Buffer.from(`${plan.auth.username}:${plan.auth.password}`).toString('base64');
@@ -77,14 +87,7 @@ async function pushManifests(ws: Workspace, plan: Plan, io: CliIO): Promise<void
     if (re.status === 'conflict')
       throw new BootstrapFailed(`cannot update the earlier bootstrap commit: ${re.message}`);
   }
-  const files = bootstrapFiles({
-    url: plan.url,
-    branch: plan.branch,
-    path: plan.path,
-    namespace: plan.namespace,
-    interval: plan.interval,
-    ...(plan.auth ? { secretName: 'flux-system' } : {}),
-  });
+  const files = bootstrapFiles(syncOptions(plan));
   for (const [path, content] of Object.entries(files)) {
     const existing = await ws.readFile(path).catch(() => undefined);
     if (existing === content || (path.endsWith('/kustomization.yaml') && keepExistingKustomization(existing))) continue;
@@ -210,14 +213,7 @@ export const bootstrapCommand: Command = {
         });
       await pushManifests(ws, plan, io);
       client = await openFromFlags(flags);
-      const sync = bootstrapFiles({
-        url: plan.url,
-        branch: plan.branch,
-        path: plan.path,
-        namespace: plan.namespace,
-        interval: plan.interval,
-        ...(plan.auth ? { secretName: 'flux-system' } : {}),
-      });
+      const sync = bootstrapFiles(syncOptions(plan));
       const manifests = Object.entries(sync).find(([p]) => p.endsWith('gotk-sync.yaml'))?.[1] ?? '';
       await applyToCluster(client, plan, manifests, io);
       io.out(`► reconciling ${plan.namespace}/flux-system (desktop-reconciled: Fluxdeck runs the controllers)\n`);
