@@ -185,6 +185,8 @@ class SessionRun {
     const leases = await listLeases(session.client, signal);
     const now = Date.now();
     const fluxVersion = liveFluxLeases(leases, now).length > 0 ? await fluxVersionOf(session, signal) : undefined;
+    // Stopped meanwhile: start nothing.
+    if (signal.aborted) return undefined;
     const who = whoReconciles({
       leases,
       now,
