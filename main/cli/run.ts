@@ -23,6 +23,9 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   helm: async () => (await import('./commands/helm.ts')).helmCommand,
   stats: async () => (await import('./commands/stats.ts')).statsCommand,
   install: async () => (await import('./commands/install.ts')).installCommand,
+  check: async () => (await import('./commands/check.ts')).checkCommand,
+  uninstall: async () => (await import('./commands/uninstall.ts')).uninstallCommand,
+  bootstrap: async () => (await import('./commands/bootstrap.ts')).bootstrapCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
   image: async () => (await import('./commands/image.ts')).imageCommand,
 };
