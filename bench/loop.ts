@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 
 import { requestReconcile } from '../main/controllers/requests/flux-requests.ts';
 import { createFluxdeck } from '../main/create-fluxdeck.ts';
+import { percentile } from '../main/engine/engine-stats.ts';
 import { isReady } from '../main/flux/conditions.ts';
 import { fluxKinds } from '../main/flux/kinds.ts';
 import type { Kustomization } from '../main/flux/kustomize.ts';
@@ -131,13 +132,20 @@ async function main(): Promise<void> {
     // (b) 200 Kustomizations at once
     const names = Array.from({ length: APPS }, (_, i) => `app-${String(i).padStart(3, '0')}`);
     const mem = rssSampler();
+    const countedBefore = { ...fluxdeck.registry.session(cluster.name)?.client.stats.byVerb };
+    const requestsBefore = fluxdeck.registry.session(cluster.name)?.client.stats.total ?? 0;
     const t0 = performance.now();
     await Promise.all(
       names.map((n) => client.create(kustomization(NS, n, 'bench', { path: `./apps/${n}`, interval: '10m' }))),
     );
-    await waitAllReady(client, names, 600_000);
+    const readyAt = await waitAllReady(client, names, 600_000);
     const fluxStorm = performance.now() - t0;
     mem.stop();
+    const requests = (fluxdeck.registry.session(cluster.name)?.client.stats.total ?? 0) - requestsBefore;
+    const toReady = [...readyAt.values()].map((t) => t - t0);
+    const byVerb = Object.entries(fluxdeck.registry.session(cluster.name)?.client.stats.byVerb ?? {})
+      .map(([verb, n]) => `${verb} ${n - (countedBefore[verb] ?? 0)}`)
+      .join(', ');
     const appsDir = join(work, 'kubectl-apps');
     for (const [f, c] of Object.entries(apps)) {
       await mkdir(join(appsDir, f.split('/').slice(0, -1).join('/')), { recursive: true });
@@ -146,6 +154,9 @@ async function main(): Promise<void> {
     const kubectlStorm = await kubectlApply(cluster.kubeconfig, appsDir);
     console.log(
       `(b) ${APPS} Kustomizations x 5 objects, all Ready: fluxdeck ${(fluxStorm / 1000).toFixed(1)} s (${(APPS / (fluxStorm / 1000)).toFixed(1)} Kustomizations/s, concurrency ${CONCURRENCY}, peak RSS ${mem.peakMb().toFixed(0)} MB); kubectl apply --server-side -R of the same ${APPS * 5} objects ${(kubectlStorm / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `    time to Ready per Kustomization: first ${(Math.min(...toReady) / 1000).toFixed(1)} s, p50 ${(percentile(toReady, 50) / 1000).toFixed(1)} s, p99 ${(percentile(toReady, 99) / 1000).toFixed(1)} s; ${requests} API requests by fluxdeck (${(requests / (APPS * 5)).toFixed(2)} per object: ${byVerb})`,
     );
     console.log(
       benchLine(
@@ -177,9 +188,11 @@ async function waitAllReady(
   client: Awaited<ReturnType<typeof clientFor>>,
   names: string[],
   timeoutMs: number,
-): Promise<void> {
+): Promise<Map<string, number>> {
   const want = new Set(names);
   const deadline = Date.now() + timeoutMs;
+  // When each was first seen Ready (polled every 200 ms), for the spread of Ready times.
+  const readyAt = new Map<string, number>();
   for (;;) {
     const list = await client.list<Kustomization>(KS, { namespace: NS });
     const ready = list.items.filter(
@@ -188,7 +201,9 @@ async function waitAllReady(
         isReady(k.status?.conditions) &&
         k.status?.observedGeneration === k.metadata.generation,
     );
-    if (ready.length === want.size) return;
+    for (const k of ready)
+      if (!readyAt.has(k.metadata.name ?? '')) readyAt.set(k.metadata.name ?? '', performance.now());
+    if (ready.length === want.size) return readyAt;
     if (Date.now() > deadline)
       throw new Error(`only ${ready.length} of ${want.size} Kustomizations became Ready within ${timeoutMs / 1000}s`);
     await new Promise((r) => setTimeout(r, 200));

@@ -7,6 +7,7 @@ import { type FluxSessionDeps, type FluxSessionPlugin, fluxSessionPlugin } from 
 import { ClusterRegistry } from './engine/cluster-registry.ts';
 import type { ClusterSession } from './engine/cluster-session.ts';
 import type { ManagerEvents } from './engine/controller-manager.ts';
+import { type CostMeter, startCostMeter } from './engine/cost-meter.ts';
 import { EventBus } from './engine/event-bus.ts';
 import { kubeCacheFactory } from './engine/kube-cache.ts';
 import type { FluxEvent } from './flux/events.ts';
@@ -62,6 +63,8 @@ export interface FluxdeckOptions {
   helmHelper?: string;
   /** Where git credentials the user enters in the editor are kept (default: memory; the desktop app: the keychain). */
   credentials?: CredentialStore;
+  /** Publishing what the engine spends to `<dataDir>/stats` for `fluxdeck stats` (default: on, every 10 s). */
+  stats?: { publish?: boolean; everyMs?: number };
   /** The alert inbox (main/notify/README.md); the database is `<dataDir>/inbox.db` unless `path` says otherwise. */
   inbox?: {
     path?: string;
@@ -92,6 +95,8 @@ export interface Fluxdeck {
   readonly builds: WorkerPool;
   /** What the UI and the CLI ask of the engine (main/workbench): the api layer binds to this. */
   readonly workbench: Workbench;
+  /** Reconciles, requests, queue depth and memory, as `fluxdeck stats` and the app's costs panel show them. */
+  readonly costs: CostMeter;
   connect(context: string): Promise<ClusterSession>;
   disconnect(context: string): Promise<void>;
   /** Pause or resume reconciling in every cluster (watching goes on). */
@@ -145,7 +150,16 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
         s.setStatus({ role: p ? 'paused' : 'reconciling' });
     }
   };
+  const costs = startCostMeter({
+    identity,
+    sessions: () => registry.connected(),
+    queue: (context) => flux.manager(context)?.stats(),
+    onReconciled: (listener) => bus.on('reconcile.finished', listener),
+    ...(opts.stats?.publish !== false && { publishDir: join(dataDir, 'stats') }),
+    ...(opts.stats?.everyMs !== undefined && { publishEveryMs: opts.stats.everyMs }),
+  });
   const stopEngine = async (): Promise<void> => {
+    costs.close();
     inboxFeed.stop();
     await registry.close();
     kubeconfigs.close();
@@ -171,6 +185,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
       get paused() {
         return paused;
       },
+      stats: () => costs.snapshot(),
       stop: stopEngine,
     },
     { logger: logger.child({ part: 'workbench' }), ...(opts.credentials && { credentials: opts.credentials }) },
@@ -189,6 +204,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     inboxFeed,
     workspaces,
     workbench,
+    costs,
     connect,
     disconnect,
     setPaused,

@@ -6,6 +6,7 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { lazy, Suspense } from 'react';
 
 import { ClustersSidebar } from './features/clusters/ClustersSidebar.tsx';
+import { CostsPanel } from './features/controls/CostsPanel.tsx';
 import { Notices } from './features/controls/Notices.tsx';
 import { ShortcutsHelp } from './features/controls/ShortcutsHelp.tsx';
 import { StatusBar } from './features/controls/StatusBar.tsx';
@@ -87,6 +88,7 @@ export function App(): React.JSX.Element {
       </div>
       <CommandPalette />
       <ShortcutsHelp />
+      <CostsPanel />
       <Notices />
     </ReactFlowProvider>
   );

@@ -136,6 +136,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       await deps.port.setPaused(paused);
       return deps.health.refresh();
     },
+    'engine:stats': () => Promise.resolve(deps.port.stats()),
     ...inboxHandlers(deps.port),
     ...editingHandlers(deps.port, (channel, payload) => deps.broadcast(channel, payload)),
   };

@@ -21,7 +21,11 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   tag: async () => (await import('./commands/artifact.ts')).tagCommand,
   kustomize: async () => (await import('./commands/kustomize.ts')).kustomizeCommand,
   helm: async () => (await import('./commands/helm.ts')).helmCommand,
+  stats: async () => (await import('./commands/stats.ts')).statsCommand,
   install: async () => (await import('./commands/install.ts')).installCommand,
+  check: async () => (await import('./commands/check.ts')).checkCommand,
+  uninstall: async () => (await import('./commands/uninstall.ts')).uninstallCommand,
+  bootstrap: async () => (await import('./commands/bootstrap.ts')).bootstrapCommand,
   version: async () => (await import('./commands/version.ts')).versionCommand,
   image: async () => (await import('./commands/image.ts')).imageCommand,
 };

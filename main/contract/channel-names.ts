@@ -18,6 +18,7 @@ export const requestChannels = [
   'flux:resume',
   'flux:diff',
   'engine:setPaused',
+  'engine:stats',
   'inbox:list',
   'inbox:state',
   'inbox:markRead',

@@ -46,6 +46,7 @@ import {
   ObjectDetail,
   ObjectKey,
 } from './model.ts';
+import { statsRequests } from './stats.ts';
 
 const none = z.strictObject({});
 const cluster = z.strictObject({ cluster: ClusterName });
@@ -152,6 +153,7 @@ export const requests = {
     res: KindSchema,
   },
   ...helmRequests,
+  ...statsRequests,
 } as const satisfies Record<RequestChannel, { req: z.ZodType; res: z.ZodType }>;
 
 export const events = {

@@ -103,6 +103,12 @@ export const ClusterInfo = z.object({
   error: z.string().optional(),
   /** `reconciling`: Fluxdeck's controllers run here. `observing`: in-cluster Flux (or another Fluxdeck) holds the lease. */
   mode: z.enum(['reconciling', 'observing']).optional(),
+  /**
+   * Which engine reconciles the cluster, by live evidence (leader-election Leases): `desktop` (a Fluxdeck instance),
+   * `flux` (in-cluster Flux, `version` its tag when known), `none`, or `both` (Flux and another Fluxdeck fight over
+   * the objects: an error to fix).
+   */
+  engine: z.object({ kind: z.enum(['desktop', 'flux', 'none', 'both']), version: z.string().optional() }).optional(),
   serverVersion: z.string().optional(),
 });
 export type ClusterInfo = z.infer<typeof ClusterInfo>;

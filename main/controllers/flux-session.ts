@@ -22,7 +22,8 @@ import { openArtifact } from '../sources/artifacts/open-artifact.ts';
 import type { GitSource } from '../sources/git-source.ts';
 import { errorMessage } from '../util/errors.ts';
 import { bucketController } from './bucket/controller.ts';
-import { detectFluxControllers, type FluxDetection } from './crds/detect-flux.ts';
+import { detectFluxControllers } from './crds/detect-flux.ts';
+import { type LeaseLike, liveFluxLeases, whoReconciles } from './crds/who-reconciles.ts';
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
 import { helmChartController } from './helmchart/controller.ts';
@@ -141,7 +142,7 @@ class SessionRun {
   private election: { stop: AbortController; done: Promise<void> } | undefined;
   private manager: ControllerManager | undefined;
   private remotes = new RemoteClients();
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private stopValuesWatch: (() => void) | undefined;
 
   constructor(session: ClusterSession, deps: FluxSessionDeps, managers: Map<string, ControllerManager>) {
@@ -151,32 +152,65 @@ class SessionRun {
   }
 
   async start(): Promise<void> {
-    await this.check();
-    this.timer = setInterval(() => {
-      this.check().catch((err: unknown) =>
-        this.session.logger.warn('observe-mode check failed', { error: errorMessage(err) }),
-      );
-    }, this.deps.observeCheckMs ?? 60_000);
-    this.timer.unref();
+    this.schedule(await this.check());
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     await this.stopElection();
   }
 
-  /** Observe when Flux runs here; otherwise campaign for the lease. */
-  private async check(): Promise<void> {
-    const detection: FluxDetection = await detectFluxControllers(this.session.client, { signal: this.abort.signal });
-    if (detection.fluxRunning) {
+  /** The next check: the usual period, or sooner when a live Flux Lease runs out (takeover within its duration). */
+  private schedule(recheckAt: number | undefined): void {
+    if (this.abort.signal.aborted) return;
+    const period = this.deps.observeCheckMs ?? 60_000;
+    const delay = recheckAt === undefined ? period : Math.max(250, Math.min(period, recheckAt - Date.now() + 250));
+    this.timer = setTimeout(() => {
+      this.check()
+        .catch((err: unknown) => {
+          this.session.logger.warn('observe-mode check failed', { error: errorMessage(err) });
+          return undefined;
+        })
+        .then((next) => this.schedule(next))
+        .catch(() => undefined);
+    }, delay);
+    this.timer.unref();
+  }
+
+  /**
+   * Observe while Flux's controllers renew their Leases; otherwise campaign for the fluxdeck-controllers Lease.
+   * Returns when to look again at the latest.
+   */
+  private async check(): Promise<number | undefined> {
+    const { session, deps } = this;
+    const signal = this.abort.signal;
+    const leases = await listLeases(session.client, signal);
+    const now = Date.now();
+    const fluxVersion = liveFluxLeases(leases, now).length > 0 ? await fluxVersionOf(session, signal) : undefined;
+    // Stopped meanwhile: start nothing.
+    if (signal.aborted) return undefined;
+    const who = whoReconciles({
+      leases,
+      now,
+      identity: deps.identity,
+      leaseNamespace: deps.leaseNamespace,
+      fluxVersion,
+    });
+    if (who.action === 'observe') {
       await this.stopElection();
-      const where = detection.deployments.find((d) => d.replicas > 0);
-      this.session.setStatus({
+      session.setStatus({
         role: 'observing',
-        message: `Flux's own controllers run in this cluster${where ? ` (${where.controller} in ${where.namespace}${where.version ? `, ${where.version}` : ''})` : ''}; Fluxdeck shows and controls, Flux reconciles`,
+        message: who.message,
+        reconciler: who.reconciler,
+        reconcilerVersion: fluxVersion,
       });
-    } else if (!this.election) this.startElection();
+      if (who.reconciler === 'both') session.logger.warn(who.message);
+    } else if (!this.election) {
+      session.setStatus({ reconciler: who.reconciler, reconcilerVersion: undefined });
+      this.startElection();
+    }
+    return who.recheckAt;
   }
 
   private startElection(): void {
@@ -197,7 +231,11 @@ class SessionRun {
       onStoppedLeading: () => this.follow('lost the fluxdeck-controllers lease'),
       onNewLeader: (id) => {
         if (id && id !== deps.identity)
-          session.setStatus({ role: 'standby', message: `another Fluxdeck instance (${id}) reconciles this cluster` });
+          session.setStatus({
+            role: 'standby',
+            message: `another Fluxdeck instance (${id}) reconciles this cluster`,
+            reconciler: 'desktop',
+          });
       },
       logger: session.logger,
     });
@@ -264,7 +302,12 @@ class SessionRun {
       this.stopValuesWatch = watchValuesSources(session.client, releases, (t, ref) => manager.enqueue(t, ref));
     }
     if (deps.isPaused()) manager.pause(true);
-    session.setStatus({ role: deps.isPaused() ? 'paused' : 'reconciling', message: undefined });
+    session.setStatus({
+      role: deps.isPaused() ? 'paused' : 'reconciling',
+      message: undefined,
+      reconciler: 'desktop',
+      reconcilerVersion: undefined,
+    });
   }
 
   /** The Helm controllers, where the cluster serves their kinds and the app has a Helm helper. */
@@ -298,5 +341,30 @@ class SessionRun {
     await m.stop();
     this.remotes.close();
     this.remotes = new RemoteClients();
+  }
+}
+
+/** Every Lease in the cluster: Flux's controllers keep theirs in their own namespace, which can be any. */
+async function listLeases(client: ClusterSession['client'], signal: AbortSignal): Promise<LeaseLike[]> {
+  try {
+    const list = await client.list({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, { signal });
+    return list.items;
+  } catch (err) {
+    throw new Error(
+      "could not list Leases in all namespaces: Fluxdeck reads Flux's leader-election Leases to know whether Flux's " +
+        'controllers run in this cluster, and needs permission to list coordination.k8s.io Leases cluster-wide',
+      { cause: err },
+    );
+  }
+}
+
+/** Flux's version from its controllers' Deployments (image tag), when they are there and readable. */
+async function fluxVersionOf(session: ClusterSession, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    const detection = await detectFluxControllers(session.client, { signal });
+    const core = detection.deployments.find((d) => d.controller !== 'notification-controller' && d.version);
+    return core?.version;
+  } catch {
+    return undefined;
   }
 }

@@ -33,6 +33,10 @@ export interface SessionStatus {
   /** What the session does in this cluster: set by the plugins (e.g. `reconciling`, `observing`, `standby`). */
   role?: string;
   message?: string;
+  /** Which engine reconciles this cluster, as the plugins name it (e.g. `desktop`, `flux`, `none`, `both`). */
+  reconciler?: string;
+  /** That engine's version, when known. */
+  reconcilerVersion?: string;
   since: string;
 }
 
@@ -76,7 +80,9 @@ export class ClusterSession {
     if (
       next.state === this.statusValue.state &&
       next.role === this.statusValue.role &&
-      next.message === this.statusValue.message
+      next.message === this.statusValue.message &&
+      next.reconciler === this.statusValue.reconciler &&
+      next.reconcilerVersion === this.statusValue.reconcilerVersion
     )
       return;
     this.statusValue = {

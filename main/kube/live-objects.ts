@@ -1,7 +1,7 @@
 import type { KubeObject, ObjectRef } from '../util/kube-object.ts';
+import { mapPool } from '../util/pool.ts';
 import type { ClusterClient } from './cluster-client.ts';
 import { isKubeError } from './kube-error.ts';
-import { mapPool } from './pool.ts';
 
 /** An object to read: its reference, and its apiVersion when known (else the group's preferred version). */
 export interface LiveTarget {

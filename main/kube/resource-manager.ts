@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { describeRef, groupOf, inventoryId, type KubeObject, type ObjectRef, refOf } from '../util/kube-object.ts';
+import { mapPool } from '../util/pool.ts';
 import { desiredHash, memoFor } from './apply-memo.ts';
 import { compareRefs, isCrd, sortForApply, sortForDelete, stagesOf } from './apply-order.ts';
 import {
@@ -21,7 +22,6 @@ import { readLiveObjects } from './live-objects.ts';
 import { cleanupPatch } from './managed-fields.ts';
 import { normalizeForApply } from './normalize.ts';
 import { diffObjects, type FieldChange, hasDrifted, maskForDisplay } from './object-diff.ts';
-import { mapPool } from './pool.ts';
 import type { ResourceInfo } from './rest-mapper.ts';
 import { type ObjectStatus, waitForSet, waitForTermination, type WaitTarget } from './status-poller.ts';
 

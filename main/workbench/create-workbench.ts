@@ -3,7 +3,7 @@
  * contract types. Each concern lives in its own module (cluster views, flux verbs, object views, previews, work
  * trees); this file binds them to one engine and owns the lifecycle.
  */
-import { FluxdeckError } from '../contract/index.ts';
+import { type EngineStats, FluxdeckError } from '../contract/index.ts';
 import type { BuildWorkers } from '../controllers/kustomization/build.ts';
 import type { ClusterRegistry } from '../engine/cluster-registry.ts';
 import type { ClusterSession } from '../engine/cluster-session.ts';
@@ -41,6 +41,8 @@ export interface WorkbenchEngine {
   disconnect(context: string): Promise<void>;
   setPaused(paused: boolean): void;
   readonly paused: boolean;
+  /** What the engine spends (main/engine/cost-meter.ts). */
+  stats(): EngineStats;
   /** Stops the engine (controllers, watches, leases, workers). */
   stop(): Promise<void>;
 }
@@ -144,6 +146,7 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
       return Promise.resolve();
     },
     isPaused: () => engine.paused,
+    stats: () => engine.stats(),
     unreadAlerts: () => engine.inbox.counts().unread,
 
     close: () =>

@@ -202,20 +202,16 @@ function authOf(ctx: ContextInfo): ContractAuthHealth {
   return { ...base, status, ...(hint !== undefined && { hint }) };
 }
 
+function connectionState(s: ContextInfo['session'], connectError: string | undefined): ClusterInfo['state'] {
+  if (!s) return connectError ? 'error' : 'disconnected';
+  if (s.state === 'connected' || s.state === 'connecting') return s.state;
+  return s.state === 'unreachable' ? 'error' : 'disconnected';
+}
+
 /** A kubeconfig context and Fluxdeck's connection to it. `connectError` is the last failed connect, if any. */
 export function clusterSummary(ctx: ContextInfo, current: string | undefined, connectError?: string): ClusterInfo {
   const s = ctx.session;
-  const state: ClusterInfo['state'] = !s
-    ? connectError
-      ? 'error'
-      : 'disconnected'
-    : s.state === 'connected'
-      ? 'connected'
-      : s.state === 'connecting'
-        ? 'connecting'
-        : s.state === 'unreachable'
-          ? 'error'
-          : 'disconnected';
+  const state = connectionState(s, connectError);
   const role = s?.role;
   const mode =
     role === 'reconciling' || role === 'paused'
@@ -223,12 +219,15 @@ export function clusterSummary(ctx: ContextInfo, current: string | undefined, co
       : role === 'observing' || role === 'standby'
         ? ('observing' as const)
         : undefined;
+  const engine = engineOf(s?.reconciler, s?.reconcilerVersion);
   const error =
     state === 'error'
       ? (s?.message ?? connectError)
       : role === 'no-flux-crds'
         ? 'The Flux CRDs are not installed in this cluster: run `fluxdeck install` (or `flux install`) to install them.'
-        : undefined;
+        : engine?.kind === 'both'
+          ? s?.message
+          : undefined;
   return {
     name: ctx.name,
     server: displayUrl(ctx.server),
@@ -239,7 +238,17 @@ export function clusterSummary(ctx: ContextInfo, current: string | undefined, co
     // Connection errors quote the server URL and sometimes a plugin's output: no credentials in either.
     ...(error !== undefined && { error: scrubText(error) }),
     ...(mode && { mode }),
+    ...(engine && { engine }),
   };
+}
+
+const ENGINES = ['desktop', 'flux', 'none', 'both'] as const;
+
+/** The session's reconciler (set by the Flux plugin from live Leases) in the contract's words. */
+function engineOf(reconciler: string | undefined, version: string | undefined): ClusterInfo['engine'] {
+  const kind = ENGINES.find((e) => e === reconciler);
+  if (!kind) return undefined;
+  return { kind, ...(kind === 'flux' && version ? { version } : {}) };
 }
 
 /** A core/v1 Event as the timeline shows it. */

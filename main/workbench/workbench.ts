@@ -12,6 +12,7 @@ import type {
   ClusterInfo,
   CommitResult,
   EditableObject,
+  EngineStats,
   FluxKey,
   FluxObjectData,
   GitAuthor,
@@ -167,6 +168,8 @@ export interface Workbench {
   /** Pauses (or resumes) every controller on every cluster; watches keep running so the UI stays live. */
   setPaused(paused: boolean): Promise<void>;
   isPaused(): boolean;
+  /** Reconciles, requests, queue depth and memory per cluster (`fluxdeck stats`, the costs panel). */
+  stats(): EngineStats;
   /** Unread alerts in the inbox (0 until the inbox exists). */
   unreadAlerts(): number;
 

@@ -330,6 +330,7 @@ export const setView = (view: View): void => set({ view });
 export const focusSearch = (): void => set((s) => ({ searchFocusRequest: s.searchFocusRequest + 1 }));
 export const setPaletteOpen = (paletteOpen: boolean): void => set({ paletteOpen });
 export const setShortcutsOpen = (shortcutsOpen: boolean): void => set({ shortcutsOpen });
+export const setCostsOpen = (costsOpen: boolean): void => set({ costsOpen });
 
 /**
  * Shows an object in the graph from elsewhere (the inbox, the editor): the graph view, a filter that lets it through,

@@ -229,4 +229,19 @@ describe('fluxdeck serve in a browser', () => {
     await browser.page.waitForTimeout(400);
     await ui.screenshot('07-two-clusters');
   });
+
+  it('shows what the engine spends per cluster and kind, refreshed while open', async () => {
+    await browser.page.getByTestId('open-costs').click();
+    const costs = browser.page.getByTestId('costs');
+    const ks = costs.locator(`tr[data-cluster="${cluster.name}"][data-kind="Kustomization"]`);
+    await ks.waitFor();
+    // Reconciles per minute and the p50/p99 cells are measured numbers, not placeholders.
+    await expect.poll(async () => Number(await ks.locator('td').nth(4).textContent())).toBeGreaterThan(0);
+    await expect.poll(() => ks.locator('td').nth(6).textContent()).toMatch(/^\d+(\.\d)? m?s$/);
+    await expect.poll(() => costs.locator('tr[data-cluster="e2e-second"]').count()).toBeGreaterThan(0);
+    expect(await browser.page.getByTestId('costs-process').textContent()).toMatch(/Memory \d/);
+    await ui.screenshot('08-costs');
+    await browser.page.mouse.click(5, 5); // outside the dialog
+    await expect.poll(() => costs.count()).toBe(0);
+  });
 });

@@ -234,6 +234,24 @@ export function createMemoryEngine(opts: { stepDelayMs?: number; workTrees?: Wor
       return Promise.resolve();
     },
     isPaused: () => paused,
+    stats: () => ({
+      at: new Date().toISOString(),
+      identity: 'memory-engine',
+      pid: process.pid,
+      uptimeSeconds: 0,
+      process: {
+        rssBytes: process.memoryUsage().rss,
+        heapUsedBytes: process.memoryUsage().heapUsed,
+        eventLoopLagP99Ms: 0,
+      },
+      clusters: [...clusters.values()].map((c) => ({
+        context: c.name,
+        requestsPerMinute: 0,
+        requestsTotal: 0,
+        requestsByVerb: {},
+        kinds: [],
+      })),
+    }),
     unreadAlerts: () => inbox.counts().unread,
     inbox,
     inboxNotice: () => inboxNotice,

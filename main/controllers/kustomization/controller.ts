@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createHash } from 'node:crypto';
 
 import type { ClusterSession } from '../../engine/cluster-session.ts';
 import type { CacheEvent, Controller, ReconcileRequest, ResourceType } from '../../engine/controller-manager.ts';
@@ -11,7 +11,7 @@ import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { isKubeError } from '../../kube/kube-error.ts';
 import { ResourceManager } from '../../kube/resource-manager.ts';
 import { WaitError } from '../../kube/status-poller.ts';
-import type { WorkerPool } from '../../kustomize/index.ts';
+import { toYamlStream, type WorkerPool } from '../../kustomize/index.ts';
 import { errorChain } from '../../util/errors.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
 import type { FluxEventSink } from '../flux-events.ts';
@@ -21,6 +21,7 @@ import { artifactChanged, becameReady, nsName } from '../watch-triggers.ts';
 import { watchedSourceTypes } from '../watched-kinds.ts';
 import { buildKustomization, hasDirectory } from './build.ts';
 import { dependentsOf } from './dependencies.ts';
+import { heldArtifact } from './held-artifact.ts';
 import type { Applier, KustomizationPorts } from './ports.ts';
 import { reconcileKustomization } from './reconcile.ts';
 import { type RemoteClients, targetClient } from './target-client.ts';
@@ -35,7 +36,7 @@ export interface KustomizationControllerDeps {
   openArtifact(artifact: Artifact, signal: AbortSignal): Promise<Map<string, Uint8Array>>;
   /** Clients for `kubeConfig.secretRef` clusters, owned by whoever owns the controller. */
   remotes: RemoteClients;
-  /** True if the artifact file is in local storage (another instance may have built it before a takeover). */
+  /** True if local storage holds the artifact, with its digest (another engine may have written status before a takeover). */
   artifactExists(artifact: Artifact): Promise<boolean>;
   events: FluxEventSink;
   concurrency?: number;
@@ -108,8 +109,24 @@ export function kustomizationPorts(
     },
     dependency: (ns, name) => session.cache(KS).get(ns, name) as Kustomization | undefined,
     openArtifact: async (artifact, signal) => {
-      if (!(await deps.artifactExists(artifact))) await awaitRebuild(ks, artifact, { deps, req }, signal);
-      return deps.openArtifact(artifact, signal);
+      const ref = ks.spec.sourceRef;
+      const type = watchedSourceTypes(session).find((t) => t.kind === ref.kind);
+      const at = { namespace: ref.namespace ?? ks.metadata.namespace ?? '', name: ref.name };
+      const held = await heldArtifact(
+        artifact,
+        {
+          held: (a) => deps.artifactExists(a),
+          current: () =>
+            type
+              ? (session.cache(type).get(at.namespace, at.name) as SourceObject | undefined)?.status?.artifact
+              : undefined,
+          requestRebuild: () => {
+            if (type) req.enqueue(type, at);
+          },
+        },
+        signal,
+      );
+      return deps.openArtifact(held, signal);
     },
     hasPath: (files, path) => hasDirectory(files as Map<string, Uint8Array>, path),
     build: (input, signal) =>
@@ -122,6 +139,7 @@ export function kustomizationPorts(
           signal,
         },
       ),
+    manifestsDigest: (objects) => `sha256:${createHash('sha256').update(toYamlStream(objects)).digest('hex')}`,
     variables: (k, signal) => substitutionVariables(client, k, signal),
     applier: (k, signal) => applierFor(client, k, deps.remotes, signal),
     writeStatus: (_k, s) => status.write(s),
@@ -135,28 +153,6 @@ export function kustomizationPorts(
     requeueDependencyMs: deps.requeueDependencyMs ?? 10_000,
     now: () => new Date(),
   };
-}
-
-/**
- * The source's artifact is not in this instance's storage: after a takeover from another instance, or after the app
- * data was cleared. Ask the source to rebuild it (same revision, same bytes) and wait a little, instead of failing.
- */
-async function awaitRebuild(
-  ks: Kustomization,
-  artifact: Artifact,
-  ctx: { deps: KustomizationControllerDeps; req: Pick<ReconcileRequest, 'enqueue'> },
-  signal: AbortSignal,
-): Promise<void> {
-  const { deps, req } = ctx;
-  const ref = ks.spec.sourceRef;
-  const type = watchedSourceTypes(deps.session).find((t) => t.kind === ref.kind);
-  if (type) req.enqueue(type, { namespace: ref.namespace ?? ks.metadata.namespace ?? '', name: ref.name });
-  const deadline = Date.now() + 60_000;
-  while (!(await deps.artifactExists(artifact))) {
-    if (Date.now() > deadline)
-      throw new Error(`artifact ${artifact.path} is not in local storage and the source did not rebuild it within 60s`);
-    await sleep(250, undefined, { signal });
-  }
 }
 
 async function applierFor(

@@ -60,6 +60,8 @@ export interface KustomizationPorts {
   /** True if `path` exists as a directory in the artifact (Flux's "kustomization path not found"). */
   hasPath(files: ArtifactFiles, path: string): boolean;
   build(input: BuildInput, signal: AbortSignal): Promise<KubeObject[]>;
+  /** `sha256:<hex>` of the built manifests as a YAML stream: the digest of a `status.history` snapshot. */
+  manifestsDigest(objects: KubeObject[]): string;
   /** postBuild variables from `substitute` and `substituteFrom`, or undefined when postBuild is not set. */
   variables(ks: Kustomization, signal: AbortSignal): Promise<Record<string, string> | undefined>;
   applier(ks: Kustomization, signal: AbortSignal): Promise<Applier>;

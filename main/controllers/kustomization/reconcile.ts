@@ -11,6 +11,7 @@ import {
   markUnknown,
 } from '../../flux/conditions.ts';
 import { formatDuration, parseDuration } from '../../flux/duration.ts';
+import { upsertHistory } from '../../flux/history.ts';
 import {
   deletesOnFinalize,
   type Kustomization,
@@ -91,6 +92,9 @@ async function finalize(ks: Kustomization, ports: KustomizationPorts, signal: Ab
   return {};
 }
 
+/** The failures after a successful build that kustomize-controller records in `status.history`. */
+const HISTORY_FAILURES = new Set<string>([Reason.ReconciliationFailed, Reason.PruneFailed, Reason.HealthCheckFailed]);
+
 class KustomizationRun {
   private readonly ks: Kustomization;
   private readonly ports: KustomizationPorts;
@@ -98,6 +102,8 @@ class KustomizationRun {
   private status: KustomizationStatus;
   private readonly started = performance.now();
   private readonly timeoutMs: number;
+  /** What was built, once the build succeeded: the snapshot a history entry records. */
+  private built?: { digest: string; revision: string };
 
   constructor(ks: Kustomization, ports: KustomizationPorts, signal: AbortSignal) {
     this.ks = ks;
@@ -164,6 +170,7 @@ class KustomizationRun {
     const objects = await step(Reason.BuildFailed, '', () =>
       this.ports.build({ files, path, kustomization: this.ks, vars }, this.signal),
     );
+    this.built = { digest: this.ports.manifestsDigest(objects), revision };
     const applier = await step(Reason.ReconciliationFailed, '', () => this.ports.applier(this.ks, this.signal));
     const entries = await step(Reason.ReconciliationFailed, '', () =>
       applier.apply(objects, { force: this.ks.spec.force ?? false, timeoutMs: this.timeoutMs, signal: this.signal }),
@@ -236,6 +243,7 @@ class KustomizationRun {
   private async succeed(revision: string): Promise<ReconcileOutcome> {
     const wasFailing = getCondition(this.ks.status?.conditions, ConditionType.Ready)?.status === 'False';
     this.status.lastAppliedRevision = revision;
+    this.recordHistory(Reason.ReconciliationSucceeded);
     this.status.conditions = markTrue(
       this.status.conditions,
       { type: ConditionType.Ready, reason: Reason.ReconciliationSucceeded, message: `Applied revision: ${revision}` },
@@ -267,6 +275,7 @@ class KustomizationRun {
     event: 'Warning' | 'none' = 'Warning',
   ): Promise<ReconcileOutcome> {
     this.status.conditions = markRetrying(this.status.conditions, { reason, message }, this.ctx);
+    if (HISTORY_FAILURES.has(reason)) this.recordHistory(reason);
     const unwritten = await writeFailureStatus(() => this.write(), message);
     if (unwritten) return { error: unwritten };
     if (event === 'none') return { requeueAfterMs: retryAfterMs, failure: message };
@@ -277,6 +286,21 @@ class KustomizationRun {
       ...(this.status.lastAttemptedRevision ? { revision: this.status.lastAttemptedRevision } : {}),
     });
     return { requeueAfterMs: retryAfterMs, failure: message };
+  }
+
+  /**
+   * A `status.history` snapshot of this reconcile, as kustomize-controller records one once the build succeeded: the
+   * build's digest, the outcome's reason, how long the reconcile took, and the revision as metadata.
+   */
+  private recordHistory(status: string): void {
+    if (!this.built) return;
+    this.status.history = upsertHistory(this.status.history, {
+      digest: this.built.digest,
+      now: this.ports.now(),
+      durationMs: performance.now() - this.started,
+      status,
+      metadata: { revision: this.built.revision },
+    });
   }
 
   /** Reconciling=True and Ready=Unknown with what is happening now, written at once so people can follow it. */

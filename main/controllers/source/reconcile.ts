@@ -120,8 +120,10 @@ class SourceRun<T extends SourceObject, F extends Fetched, I> {
     const generation = this.obj.metadata.generation ?? 0;
     const observed = this.status.observedGeneration ?? -1;
     let message: string | undefined;
+    // Not held: the file is gone, or status names another digest (written by another engine: in-cluster Flux or
+    // another instance, whose tarball of the same revision differs). Either way it is rebuilt and status rewritten.
     if (this.status.artifact && !(await this.ports.artifactExists(this.status.artifact)))
-      message = 'building artifact: disappeared from storage';
+      message = 'building artifact: disappeared from storage or differs from status';
     else if (!this.status.artifact) message = 'building artifact';
     else if (generation !== observed) message = `processing object: new generation ${observed} -> ${generation}`;
     if (!message) return;
@@ -201,7 +203,8 @@ class SourceRun<T extends SourceObject, F extends Fetched, I> {
   }
 
   private async store(fetched: F, inputs: I): Promise<void> {
-    if (this.status.artifact) {
+    const newRevision = this.status.artifact?.revision !== fetched.revision;
+    if (this.status.artifact && newRevision) {
       this.status.conditions = markTrue(
         this.status.conditions,
         {
@@ -212,7 +215,9 @@ class SourceRun<T extends SourceObject, F extends Fetched, I> {
         this.ctx,
       );
     }
-    const message = `building artifact: new upstream revision '${fetched.revision}'`;
+    const message = newRevision
+      ? `building artifact: new upstream revision '${fetched.revision}'`
+      : `building artifact for revision '${fetched.revision}'`;
     this.status.conditions = markReconciling(this.status.conditions, { reason: Reason.Progressing, message }, this.ctx);
     try {
       this.status.artifact = await this.kind.store(this.obj, fetched, inputs, this.signal);

@@ -17,7 +17,11 @@ import { type Artifact, type ArtifactOwner, artifactPath } from './artifact.ts';
 export interface ArtifactStoreOptions {
   /** The storage root, e.g. `<app data>/artifacts`. */
   root: string;
-  /** Base of `artifact.url`; Fluxdeck serves no HTTP, so the default only names the store. */
+  /**
+   * Base of `artifact.url`. Fluxdeck serves no HTTP: the default is the address in-cluster source-controller
+   * advertises (`--storage-adv-addr=source-controller.$(RUNTIME_NAMESPACE).svc.cluster.local.` in Flux's install),
+   * see SOURCE_CONTROLLER_URL.
+   */
   baseUrl?: string;
   /** How many artifacts per object GC keeps (Flux's `--artifact-retention-records`, default 2). */
   keep?: number;
@@ -31,6 +35,17 @@ export interface Reservation {
 
 const SIDECAR = '.json';
 
+/**
+ * The artifact URL base Flux's own source-controller writes, so that status left behind at a hand-off to in-cluster
+ * Flux is usable at once. kustomize-controller downloads `status.artifact.url` with retries: an address that does not
+ * resolve (the old `http://fluxdeck.local/...`) is retried ten times with backoff (minutes) before the Kustomization
+ * requeues, and a new URL for the same revision does not wake it (its source predicate fires on a new revision or a
+ * first artifact only). source-controller's own address answers at once: 404 until source-controller, whose storage
+ * does not hold the file, rebuilds it (kustomize-controller then says "Source is not ready, artifact not found" and
+ * requeues, and source-controller's status rewrite — artifact cleared, then set — wakes it), or the file it rebuilt.
+ */
+export const SOURCE_CONTROLLER_URL = 'http://source-controller.flux-system.svc.cluster.local.';
+
 export class ArtifactStore {
   readonly root: string;
   readonly baseUrl: string;
@@ -38,7 +53,7 @@ export class ArtifactStore {
 
   constructor(opts: ArtifactStoreOptions) {
     this.root = resolve(opts.root);
-    this.baseUrl = (opts.baseUrl ?? 'http://fluxdeck.local').replace(/\/+$/, '');
+    this.baseUrl = (opts.baseUrl ?? SOURCE_CONTROLLER_URL).replace(/\/+$/, '');
     this.keep = Math.max(1, opts.keep ?? 2);
   }
 
@@ -124,12 +139,19 @@ export class ArtifactStore {
     return this.commit(r, { revision, digest, size: data.length });
   }
 
-  /** True when the artifact's file is there and (with `verify`) has its digest. */
+  /**
+   * True when storage holds this artifact: its file is there and was stored with its digest (the file's record says
+   * so; with `verify`, or without a record, the bytes are hashed). Another engine (in-cluster Flux, another instance)
+   * writes a different tarball for the same revision at the same path, so a file at the path is not enough: status
+   * naming another digest means this store does not hold what status describes.
+   */
   async exists(artifact: Pick<Artifact, 'path' | 'digest'>, opts: { verify?: boolean } = {}): Promise<boolean> {
     try {
-      const st = await stat(this.localPath(artifact));
+      const abs = this.localPath(artifact);
+      const st = await stat(abs);
       if (!st.isFile()) return false;
-      return !opts.verify || (await digestOf(this.localPath(artifact))) === artifact.digest;
+      const recorded = opts.verify ? undefined : await recordedDigest(abs);
+      return (recorded ?? (await digestOf(abs))) === artifact.digest;
     } catch {
       return false;
     }
@@ -237,6 +259,16 @@ async function atomicWrite(path: string, text: string): Promise<void> {
   const tmp = join(dirname(path), `.tmp-${randomBytes(6).toString('hex')}`);
   await writeFile(tmp, text, { mode: 0o600 });
   await rename(tmp, path);
+}
+
+/** The digest in a stored file's record, or undefined when it has no readable record. */
+async function recordedDigest(abs: string): Promise<string | undefined> {
+  try {
+    const record = JSON.parse(await readFile(abs + SIDECAR, 'utf8')) as Partial<Artifact>;
+    return typeof record.digest === 'string' ? record.digest : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function digestOf(path: string): Promise<string> {

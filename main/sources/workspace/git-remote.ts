@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { rm } from 'node:fs/promises';
 
 import git from 'isomorphic-git';
 
@@ -6,11 +7,12 @@ import type { GitAuth, HttpAuth, SshAuth } from '../git/git-auth.ts';
 import type { GitUrl } from '../git/git-url.ts';
 import { createHttpClient } from '../git/http-client.ts';
 import { classifySsh, runGitOverSsh, sshRemote } from '../git/ssh-transport.ts';
+import { cloneBranch } from './shallow-clone.ts';
 import { WorkspaceError } from './workspace-error.ts';
 
 /**
- * The network half of a work tree: clone, fetch and push of one branch. Over http(s) it is isomorphic-git with our
- * HTTP client (credentials sent pre-emptively, custom CA, abortable). isomorphic-git has no SSH transport, so ssh://
+ * The network half of a work tree: clone, fetch and push of one branch. Over http(s) a depth-1 clone is
+ * shallow-clone.ts (protocol v2, native zlib); the rest is isomorphic-git with our HTTP client (credentials sent pre-emptively, custom CA, abortable). isomorphic-git has no SSH transport, so ssh://
  * remotes use the system `git` and OpenSSH with only the given key and `known_hosts`, as the GitRepository fetch
  * does (see "Git over SSH" in the top-level README). Pushes are never forced.
  */
@@ -27,10 +29,13 @@ export type PushOutcome =
 
 export interface GitRemote {
   clone(dir: string, branch: string, depth: number): Promise<void>;
-  /** Fetches the branch into `refs/remotes/origin/<branch>` and returns its commit. */
-  fetch(dir: string, branch: string): Promise<string>;
+  /**
+   * Fetches the branch into `refs/remotes/origin/<branch>` and returns its commit. `cache` is the work tree's
+   * isomorphic-git cache: without it every call reads and copies the whole pack again.
+   */
+  fetch(dir: string, branch: string, cache?: object): Promise<string>;
   /** Pushes `oid` to the branch (fast-forward only). */
-  push(dir: string, oid: string, branch: string): Promise<PushOutcome>;
+  push(dir: string, oid: string, branch: string, cache?: object): Promise<PushOutcome>;
 }
 
 export interface RemoteOptions {
@@ -74,14 +79,24 @@ function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions
   return {
     async clone(dir, branch, depth) {
       try {
+        if (depth === 1 && (await cloneBranch(dir, url.display, branch, client())) === 'cloned') return;
+        await rm(dir, { recursive: true, force: true });
         await git.clone({ ...base, http: client(), dir, ref: branch, singleBranch: true, depth, noTags: true });
       } catch (err) {
         throw fail(`cannot clone branch ${branch} of`, err);
       }
     },
-    async fetch(dir, branch) {
+    async fetch(dir, branch, cache) {
       try {
-        const result = await git.fetch({ ...base, http: client(), dir, ref: branch, singleBranch: true, tags: false });
+        const result = await git.fetch({
+          ...base,
+          http: client(),
+          dir,
+          ref: branch,
+          singleBranch: true,
+          tags: false,
+          ...(cache && { cache }),
+        });
         if (!result.fetchHead) throw new Error(`the server has no branch ${branch}`);
         // isomorphic-git updates the tracking ref only when it moves forward; a force-pushed branch must win too.
         await git.writeRef({ fs, dir, ref: trackingRef(branch), value: result.fetchHead, force: true });
@@ -90,7 +105,7 @@ function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions
         throw fail(`cannot fetch branch ${branch} of`, err);
       }
     },
-    async push(dir, oid, branch) {
+    async push(dir, oid, branch, cache) {
       // What hooks print reaches us as side-band `remote:` messages: keep them for the rejection message.
       const said: string[] = [];
       try {
@@ -98,6 +113,7 @@ function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions
           ...base,
           http: client(),
           dir,
+          ...(cache && { cache }),
           ref: oid,
           remoteRef: `refs/heads/${branch}`,
           force: false,

@@ -266,7 +266,7 @@ export class Workspace {
     return this.#exclusive(async () => {
       const head = await this.#head();
       if (head === (await this.#remoteHead())) return { status: 'up-to-date', commit: head };
-      const outcome = await this.#remote.push(this.dir, head, this.branch);
+      const outcome = await this.#remote.push(this.dir, head, this.branch, this.#cache);
       if (outcome.status !== 'pushed') return { ...outcome, commit: head };
       await git.writeRef({ fs, dir: this.dir, ref: `refs/remotes/origin/${this.branch}`, value: head, force: true });
       return { status: 'pushed', commit: head };
@@ -288,7 +288,7 @@ export class Workspace {
           `commit or discard the uncommitted edits first (${dirty.map((c) => c.path).join(', ')})`,
         );
       const local = await this.#head();
-      const remote = await this.#remote.fetch(this.dir, this.branch);
+      const remote = await this.#remote.fetch(this.dir, this.branch, this.#cache);
       const base = await this.#mergeBase(local, remote);
       if (base === remote) return { status: 'up-to-date', head: local };
       const mine = await this.#commitsSince(base, local);
@@ -333,7 +333,7 @@ export class Workspace {
   abort(): Promise<AbortResult> {
     return this.#exclusive(async () => {
       let fetched = true;
-      const remote = await this.#remote.fetch(this.dir, this.branch).catch(async () => {
+      const remote = await this.#remote.fetch(this.dir, this.branch, this.#cache).catch(async () => {
         fetched = false;
         return this.#remoteHead();
       });
@@ -356,7 +356,7 @@ export class Workspace {
   /** Fetches and moves to the server's head when there is nothing local (call when opening the editor). */
   update(): Promise<UpdateResult> {
     return this.#exclusive(async () => {
-      const remote = await this.#remote.fetch(this.dir, this.branch);
+      const remote = await this.#remote.fetch(this.dir, this.branch, this.#cache);
       const local = await this.#head();
       if (local === remote) return { status: 'up-to-date', head: local };
       const base = await this.#mergeBase(local, remote);
@@ -386,6 +386,8 @@ export class Workspace {
     try {
       await this.#remote.clone(tmp, this.branch, this.#opts.depth ?? 1);
       await rename(tmp, this.dir);
+      // A fresh checkout equals HEAD: the first status need not hash the whole tree to find that out.
+      this.#touched = new Set();
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

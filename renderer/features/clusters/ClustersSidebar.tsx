@@ -21,6 +21,21 @@ const AUTH_LABEL: Record<ClusterInfo['auth']['method'], string> = {
   unknown: '?',
 };
 
+type Engine = NonNullable<ClusterInfo['engine']>;
+
+const ENGINE_TITLE: Record<Engine['kind'], string> = {
+  desktop: 'Fluxdeck reconciles this cluster (this or another instance on a desktop)',
+  flux: 'In-cluster Flux reconciles here (its controllers renew their Leases); Fluxdeck only watches and controls',
+  none: 'No engine reconciles this cluster',
+  both: 'In-cluster Flux and another Fluxdeck instance both reconcile here: stop one of them',
+};
+
+function engineLabel(e: Engine): string {
+  if (e.kind === 'flux') return e.version ? `Flux ${e.version}` : 'Flux';
+  if (e.kind === 'both') return 'Flux + Fluxdeck';
+  return e.kind === 'desktop' ? 'desktop' : 'no engine';
+}
+
 function counts(
   objects: ReturnType<typeof useAppStore.getState>['objects'],
   cluster: string,
@@ -77,13 +92,23 @@ const ClusterRow = memo(function ClusterRow(props: { name: string }) {
             {stats.failing > 0 && <em> · {stats.failing}✕</em>}
           </span>
         )}
-        {info.mode === 'observing' && (
+        {info.engine ? (
           <span
-            className="cluster__tag"
-            title="In-cluster Flux (or another Fluxdeck) reconciles here; Fluxdeck only watches"
+            className={`cluster__tag${info.engine.kind === 'both' ? ' is-bad' : ''}`}
+            title={ENGINE_TITLE[info.engine.kind]}
+            data-testid="cluster-engine"
           >
-            observe
+            {engineLabel(info.engine)}
           </span>
+        ) : (
+          info.mode === 'observing' && (
+            <span
+              className="cluster__tag"
+              title="In-cluster Flux (or another Fluxdeck) reconciles here; Fluxdeck only watches"
+            >
+              observe
+            </span>
+          )
         )}
       </div>
       {(info.error ?? (authProblem ? info.auth.hint : undefined)) && (

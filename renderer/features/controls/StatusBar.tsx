@@ -1,5 +1,5 @@
 /** The bottom line: connection to main, overall health, paused state. */
-import { fire, setPaused, setShortcutsOpen } from '../../store/actions.ts';
+import { fire, setCostsOpen, setPaused, setShortcutsOpen } from '../../store/actions.ts';
 import { useAppStore } from '../../store/index.ts';
 import { plural } from '../../ui/format.ts';
 
@@ -48,6 +48,15 @@ export function StatusBar(): React.JSX.Element {
           {health.paused ? '⏸ reconciling paused' : 'pause reconciling'}
         </button>
       )}
+      <button
+        type="button"
+        className="linklike"
+        data-testid="open-costs"
+        title="Memory, API requests and reconcile times per cluster"
+        onClick={() => setCostsOpen(true)}
+      >
+        costs
+      </button>
       <button type="button" className="linklike" onClick={() => setShortcutsOpen(true)}>
         shortcuts ?
       </button>

@@ -11,6 +11,7 @@ import {
   reconcile,
   requestFit,
   setAllCollapsed,
+  setCostsOpen,
   setPanelTab,
   setPaused,
   setScope,
@@ -144,6 +145,12 @@ export function buildCommands(s: AppState): PaletteItem[] {
     { id: 'collapse', group: 'View', label: 'Collapse all inventories', run: () => setAllCollapsed(true) },
     { id: 'expand', group: 'View', label: 'Expand all inventories', run: () => setAllCollapsed(false) },
     { id: 'fit', group: 'View', label: 'Fit the graph', keys: 'F', run: requestFit },
+    {
+      id: 'costs',
+      group: 'View',
+      label: 'Show what Fluxdeck spends (memory, API requests, reconcile times)',
+      run: () => setCostsOpen(true),
+    },
     { id: 'view:graph', group: 'View', label: 'Show the graph', run: () => setView('graph') },
     { id: 'view:editor', group: 'View', label: 'Show the editor', run: () => setView('editor') },
     {

@@ -30,6 +30,8 @@ export interface UiSlice {
   panelTab: PanelTab;
   paletteOpen: boolean;
   shortcutsOpen: boolean;
+  /** The dialog with what the engine spends (StatusBar → costs). */
+  costsOpen: boolean;
   notices: Notice[];
   /** Bumped to ask the graph to fit the view (commands, first layout). */
   fitRequest: number;
@@ -50,6 +52,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = () => ({
   panelTab: 'overview',
   paletteOpen: false,
   shortcutsOpen: false,
+  costsOpen: false,
   notices: [],
   fitRequest: 0,
   centerRequest: 0,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { diffCommand } from '../../../main/cli/commands/diff.ts';
+import { statsCommand } from '../../../main/cli/commands/stats.ts';
 import { requestReconcile, resume, setSuspended } from '../../../main/controllers/requests/flux-requests.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
 import { fluxKinds } from '../../../main/flux/kinds.ts';
@@ -12,6 +13,7 @@ import type { Kustomization } from '../../../main/flux/kustomize.ts';
 import type { GitRepository } from '../../../main/flux/source.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
+import { cliIO } from '../../support/cli-io.ts';
 import {
   clientFor,
   ensureNamespace,
@@ -79,6 +81,7 @@ beforeAll(async () => {
     watchKubeconfigs: false,
     identity: 'loop-test',
     leaseDurationMs: 6000,
+    stats: { everyMs: 500 },
   });
   await fluxdeck.connect(cluster.name);
   await eventually('this instance to reconcile', () =>
@@ -344,5 +347,27 @@ describe('the GitOps loop', () => {
       60_000,
     );
     expect(await get('v1', 'ConfigMap', 'chain', 'app')).toBeUndefined();
+  });
+
+  it('says what it spends: reconciles per kind, API requests and its queue, in the app and to `fluxdeck stats`', async () => {
+    const stats = fluxdeck.workbench.stats();
+    const mine = stats.clusters.find((c) => c.context === cluster.name);
+    expect(mine?.queue).toBeDefined();
+    expect(mine?.requestsByVerb.APPLY).toBeGreaterThan(0);
+    expect(mine?.requestsTotal).toBe(Object.values(mine?.requestsByVerb ?? {}).reduce((a, b) => a + b, 0));
+    const kinds = new Map(mine?.kinds.map((k) => [k.kind, k]));
+    expect(kinds.get('Kustomization')?.total).toBeGreaterThan(1);
+    expect(kinds.get('GitRepository')?.total).toBeGreaterThan(0);
+    expect(kinds.get('Kustomization')?.p99Ms).toBeGreaterThanOrEqual(kinds.get('Kustomization')?.p50Ms ?? 0);
+    expect(stats.process.rssBytes).toBeGreaterThan(stats.process.heapUsedBytes);
+
+    // Another terminal reads what this running instance published in its data directory.
+    const printed = await eventually('the published snapshot to list the Kustomization reconciles', async () => {
+      const io = cliIO();
+      const code = await statsCommand.run(['--data-dir', dataDir], io.io);
+      return code === 0 && io.out().includes('Kustomization') ? io.out() : undefined;
+    });
+    expect(printed).toContain(`pid ${process.pid} (loop-test)`);
+    expect(printed).toMatch(new RegExp(`^${cluster.name}\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+\\s+\\d+$`, 'm'));
   });
 });

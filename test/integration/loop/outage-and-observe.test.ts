@@ -123,16 +123,19 @@ describe('an apiserver outage', () => {
 });
 
 describe('observe mode', () => {
-  it('only watches a cluster where Flux’s own controllers run, and takes over when they are gone', async () => {
+  it('only watches while Flux’s controllers renew their Leases, and takes over when the Lease expires', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-observe-cluster-'));
     dirs.push(dir);
     const c = await startCluster({ name: 'observe', dir, tier: 'api', ownerPid: process.pid });
     const client = await clientFor(c.kubeconfig);
     let fluxdeck: Fluxdeck | undefined;
+    let renewing: ReturnType<typeof setInterval> | undefined;
     try {
       await installCrds(client);
       await ensureNamespace(client, NS);
-      // What a Flux install looks like to detection: the controllers' Deployments, labelled as Flux labels them.
+      // A stand-in for a running kustomize-controller, seen as Fluxdeck sees one: its Deployment (which only gives
+      // the version: it has no ready pod here) and its leader-election Lease, renewed every second as
+      // controller-runtime renews it, with a short duration so the test does not wait for Flux's 35 s.
       await client.create({
         apiVersion: 'apps/v1',
         kind: 'Deployment',
@@ -150,6 +153,27 @@ describe('observe mode', () => {
           },
         },
       });
+      const LEASE = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: NS,
+        name: 'kustomize-controller-leader-election',
+      };
+      const microTime = (): string => new Date().toISOString().replace('Z', '000Z');
+      await client.create({
+        ...LEASE,
+        metadata: { name: LEASE.name, namespace: NS },
+        spec: {
+          holderIdentity: 'kustomize-controller-6d4f_0b1c',
+          leaseDurationSeconds: 4,
+          acquireTime: microTime(),
+          renewTime: microTime(),
+          leaseTransitions: 0,
+        },
+      });
+      renewing = setInterval(() => {
+        client.patch(LEASE, { spec: { renewTime: microTime() } }, 'merge').catch(() => undefined);
+      }, 1000);
       const url = await git.createRepo('observe');
       await commitFiles(git.repoPath('observe'), { 'cfg/settings.yaml': cm('observed') });
       await client.create(gitRepository(NS, 'observe', url, { interval: '2s' }));
@@ -157,26 +181,33 @@ describe('observe mode', () => {
       fluxdeck = await engineFor(c);
       const session = await fluxdeck.connect(c.name);
       expect(session.status.role).toBe('observing');
+      expect(session.status.reconciler).toBe('flux');
+      expect(session.status.reconcilerVersion).toBe('v1.9.5');
       expect(session.status.message).toContain('kustomize-controller in flux-system, v1.9.5');
-      // It shows the objects (the caches are there) but writes nothing to them.
+      // It shows the objects (the caches are there) but writes nothing to them, for longer than the Lease lasts
+      // (the stand-in keeps renewing it).
       await eventually('the cache to see the Kustomization', () =>
         Promise.resolve(session.cache(KS).get(NS, 'cfg') ? true : undefined),
       );
-      await new Promise((r) => setTimeout(r, 3000));
+      await new Promise((r) => setTimeout(r, 6000));
+      expect(session.status.role).toBe('observing');
       const untouched = await client.get<Kustomization>({ ...KS, namespace: NS, name: 'cfg' });
       expect(untouched.status?.conditions ?? []).toEqual([]);
       expect(
         await client.tryGet({ apiVersion: 'v1', kind: 'ConfigMap', namespace: NS, name: 'settings' }),
       ).toBeUndefined();
-      // Flux uninstalled: Fluxdeck notices and starts reconciling.
-      await client.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: 'kustomize-controller' });
+      // Flux stops (the Deployment stays, as when its pod crashes): the Lease runs out and Fluxdeck takes over.
+      clearInterval(renewing);
+      renewing = undefined;
       await eventually(
         'Fluxdeck to take over',
         () => Promise.resolve(session.status.role === 'reconciling' ? true : undefined),
         30_000,
       );
+      expect(session.status.reconciler).toBe('desktop');
       await waitForReady(client, KS, NS, 'cfg', (r) => r.status === 'True');
     } finally {
+      if (renewing) clearInterval(renewing);
       await fluxdeck?.stop();
       client.close();
       await c.stop();

@@ -74,6 +74,39 @@ afterAll(async () => {
 });
 
 describe('a work tree for editing', () => {
+  it('clones into an ordinary repository: git finds it clean and whole, with modes, links and the shallow tip', async () => {
+    const { url, bare } = await repo();
+    // An executable script and a symbolic link, committed with the git CLI (commitFiles writes plain files only).
+    const work = await mkdtemp(join(tmpdir(), 'fluxdeck-modes-'));
+    try {
+      const git = (...args: string[]): Promise<{ stdout: string }> =>
+        exec('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.test', '-C', work, ...args]);
+      await exec('git', ['clone', '--quiet', bare, work]);
+      await writeFile(join(work, 'deploy.sh'), '#!/bin/sh\necho deploy\n');
+      await chmod(join(work, 'deploy.sh'), 0o755);
+      await symlink('apps/deploy.yaml', join(work, 'current.yaml'));
+      await git('add', '--all');
+      await git('commit', '--quiet', '-m', 'modes');
+      await git('push', '--quiet', 'origin', 'main');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    const ws = await Workspace.open({ url, branch: 'main' }, options());
+    const inTree = (...args: string[]): Promise<string> =>
+      exec('git', ['-C', ws.dir, ...args]).then((r) => r.stdout.trim());
+    expect(await inTree('status', '--porcelain')).toBe('');
+    await inTree('fsck', '--no-progress');
+    expect(await inTree('rev-parse', '--is-shallow-repository')).toBe('true');
+    expect(await inTree('rev-parse', 'HEAD', 'origin/main')).toBe(
+      `${await serverHead(bare)}\n${await serverHead(bare)}`,
+    );
+    expect(await inTree('ls-files', '-s', 'deploy.sh', 'current.yaml')).toMatch(
+      /^120000 [0-9a-f]{40} 0\tcurrent\.yaml\n100755 [0-9a-f]{40} 0\tdeploy\.sh$/,
+    );
+    expect((await ws.status()).changes).toEqual([]);
+    expect(await readFile(join(ws.dir, 'current.yaml'), 'utf8')).toBe(deployment(1));
+  });
+
   it('clones, edits, commits with the author and pushes; the server has the commit', async () => {
     const { url, bare } = await repo();
     const ws = await Workspace.open({ url, branch: 'main' }, options());

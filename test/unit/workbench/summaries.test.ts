@@ -278,6 +278,36 @@ describe('engine summaries', () => {
     expect(failing.auth).toEqual({ method: 'exec', status: 'missing-plugin', hint: 'install the AWS CLI' });
   });
 
+  it('says which engine reconciles, and flags Flux and Fluxdeck fighting as an error', () => {
+    const session = (over: Partial<NonNullable<ContextInfo['session']>>): ContextInfo => ({
+      name: 'prod',
+      cluster: 'prod',
+      user: 'admin',
+      namespace: 'default',
+      server: 'https://10.0.0.1',
+      file: '/k',
+      authMethod: 'token',
+      session: { context: 'prod', state: 'connected', since: 't', ...over },
+    });
+    expect(
+      clusterSummary(session({ role: 'observing', reconciler: 'flux', reconcilerVersion: 'v1.9.5' }), undefined),
+    ).toMatchObject({ mode: 'observing', engine: { kind: 'flux', version: 'v1.9.5' } });
+    expect(clusterSummary(session({ role: 'reconciling', reconciler: 'desktop' }), undefined).engine).toEqual({
+      kind: 'desktop',
+    });
+    const fighting = clusterSummary(
+      session({
+        role: 'observing',
+        reconciler: 'both',
+        message: 'Flux and another Fluxdeck instance (b) both reconcile',
+      }),
+      undefined,
+    );
+    expect(fighting.engine).toEqual({ kind: 'both' });
+    expect(fighting.error).toMatch(/both reconcile/);
+    expect(clusterSummary(session({ reconciler: 'something-else' }), undefined).engine).toBeUndefined();
+  });
+
   it('reads both event API shapes into the timeline', () => {
     expect(
       eventSummary({

@@ -132,8 +132,31 @@ describe('GitRepository reconcile', () => {
     const a = artifact(REV);
     const { h, ports } = harness({ stored: new Set() });
     await reconcileGitRepository(repo({}, { observedGeneration: 1, artifact: a }), ports, signal);
-    expect(cond(h.statuses[0], 'Reconciling')?.message).toBe('building artifact: disappeared from storage');
+    expect(cond(h.statuses[0], 'Reconciling')?.message).toBe(
+      'building artifact: disappeared from storage or differs from status',
+    );
     expect(h.storedCount).toBe(1);
+  });
+
+  it('rewrites an artifact status written by another engine for the same revision (another digest and URL)', async () => {
+    // What in-cluster source-controller leaves behind after a hand-off: its own tarball's digest and its URL. This
+    // store holds another file at that path (its own bytes of the revision), which does not count as current.
+    const foreign: Artifact = {
+      ...artifact(REV, 'sha256:flux'),
+      url: 'http://source-controller.flux-system.svc.cluster.local./gitrepository/flux-system/repo/a.tar.gz',
+    };
+    const { h, ports } = harness({ stored: new Set(['sha256:ours']) });
+    const outcome = await reconcileGitRepository(repo({}, { observedGeneration: 1, artifact: foreign }), ports, signal);
+    expect(outcome).toEqual({ requeueAfterMs: 60_000 });
+    expect(h.storedCount).toBe(1);
+    const final = h.statuses.at(-1)!;
+    expect(final.artifact).toMatchObject({ revision: REV, digest: 'sha256:new1' });
+    expect(cond(final, 'Ready')?.status).toBe('True');
+    // Same revision: not announced as a new upstream revision.
+    expect(cond(final, 'ArtifactOutdated')).toBeUndefined();
+    expect(cond(h.statuses[0], 'Reconciling')?.message).toBe(
+      'building artifact: disappeared from storage or differs from status',
+    );
   });
 
   it('passes the secret data to the fetch', async () => {

@@ -91,6 +91,7 @@ function harness(opts: {
     openArtifact: () => Promise.resolve({ files: true }),
     hasPath: (_f, path) => path !== './missing',
     build: () => (opts.build ? opts.build() : Promise.resolve([cm('a'), cm('b')])),
+    manifestsDigest: (objects) => `sha256:${objects.map((o) => o.metadata.name).join('+')}`,
     variables: () => Promise.resolve(undefined),
     applier: () => Promise.resolve(applier),
     writeStatus: (_k, status) => {
@@ -340,5 +341,41 @@ describe('healthCheckRefs', () => {
     expect(refs).toEqual([
       { group: 'apps', kind: 'Deployment', namespace: 'flux-system', name: 'web', apiVersion: 'apps/v1' },
     ]);
+  });
+});
+
+describe('Kustomization status.history', () => {
+  it('records the build as kustomize-controller does: digest, outcome, revision; the same build again is counted', async () => {
+    const first = harness({});
+    await reconcileKustomization(ks(), first.ports, signal);
+    const history = first.statuses.at(-1)!.history!;
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({
+      digest: 'sha256:a+b',
+      firstReconciled: '2026-11-26T12:00:00Z',
+      lastReconciled: '2026-11-26T12:00:00Z',
+      lastReconciledStatus: 'ReconciliationSucceeded',
+      totalReconciliations: 1,
+      metadata: { revision: REV },
+    });
+    expect(history[0]!.lastReconciledDuration).toMatch(/^[\d.]+(ns|µs|ms|s)$/);
+
+    const again = harness({});
+    await reconcileKustomization(ks({}, first.statuses.at(-1)), again.ports, signal);
+    expect(again.statuses.at(-1)!.history!.map((s) => [s.digest, s.totalReconciliations])).toEqual([['sha256:a+b', 2]]);
+
+    const changed = harness({ build: () => Promise.resolve([cm('a')]) });
+    await reconcileKustomization(ks({}, again.statuses.at(-1)), changed.ports, signal);
+    expect(changed.statuses.at(-1)!.history!.map((s) => s.digest)).toEqual(['sha256:a', 'sha256:a+b']);
+  });
+
+  it('records a failed health check of a build, but nothing when the build itself failed', async () => {
+    const unhealthy = harness({ healthy: false });
+    await reconcileKustomization(ks({ wait: true }), unhealthy.ports, signal);
+    expect(unhealthy.statuses.at(-1)!.history!.map((s) => s.lastReconciledStatus)).toEqual(['HealthCheckFailed']);
+
+    const broken = harness({ build: () => Promise.reject(new Error('kustomize build failed')) });
+    await reconcileKustomization(ks(), broken.ports, signal);
+    expect(broken.statuses.at(-1)!.history).toBeUndefined();
   });
 });
