@@ -72,11 +72,11 @@ async function ensureClone(remote: GitRemote, req: GitUpdateRequest): Promise<vo
 }
 
 /** The commit to build on: the push branch's head when it exists on the server, else the checkout branch's head. */
-async function baseCommit(remote: GitRemote, req: GitUpdateRequest): Promise<string> {
-  const checkout = await remote.fetch(req.dir, req.checkoutBranch);
+async function baseCommit(remote: GitRemote, req: GitUpdateRequest, cache: object): Promise<string> {
+  const checkout = await remote.fetch(req.dir, req.checkoutBranch, cache);
   if (req.pushBranch === req.checkoutBranch) return checkout;
   try {
-    return await remote.fetch(req.dir, req.pushBranch);
+    return await remote.fetch(req.dir, req.pushBranch, cache);
   } catch (err) {
     // A missing push branch is created from the checkout branch; credentials or network problems are not that.
     if (err instanceof WorkspaceError && (err.code === 'auth' || err.code === 'network')) throw err;
@@ -94,12 +94,12 @@ const dirtyMark = (dir: string): string => `${dir}/.git/fluxdeck-dirty`;
  * Points the local push branch at `oid` and makes the files match it. The checkout (which looks at every file, most
  * of a run's time in a large repository) is skipped when the branch is already checked out at `oid` and clean.
  */
-async function moveTo(dir: string, branch: string, oid: string): Promise<void> {
+async function moveTo(dir: string, branch: string, oid: string, cache: object): Promise<void> {
   const current = await git.currentBranch({ fs, dir }).catch(() => undefined);
   const at = await git.resolveRef({ fs, dir, ref: localRef(branch) }).catch(() => undefined);
   if (current === branch && at === oid && !fs.existsSync(dirtyMark(dir))) return;
   await git.writeRef({ fs, dir, ref: localRef(branch), value: oid, force: true });
-  await git.checkout({ fs, dir, ref: branch, force: true });
+  await git.checkout({ fs, dir, ref: branch, force: true, cache });
   await rm(dirtyMark(dir), { force: true });
 }
 
@@ -109,9 +109,9 @@ function refspecBranch(refspec: string | undefined): string | undefined {
   return dst.replace(/^refs\/heads\//, '');
 }
 
-async function commitRun(req: GitUpdateRequest, run: SettersRun, parent: string): Promise<string> {
+async function commitRun(req: GitUpdateRequest, run: SettersRun, parent: string, cache: object): Promise<string> {
   // One call for every path: the index is read and written once, not once per file.
-  await git.add({ fs, dir: req.dir, filepath: run.edits.map((e) => e.path) });
+  await git.add({ fs, dir: req.dir, filepath: run.edits.map((e) => e.path), cache });
   const commit = await git.commit({
     fs,
     dir: req.dir,
@@ -119,6 +119,7 @@ async function commitRun(req: GitUpdateRequest, run: SettersRun, parent: string)
     message: await req.message(run),
     author: req.author,
     parent: [parent],
+    cache,
   });
   await rm(dirtyMark(req.dir), { force: true });
   return commit;
@@ -135,11 +136,12 @@ async function pushCommit(
   remote: GitRemote,
   req: GitUpdateRequest,
   commit: string,
+  cache: object,
 ): Promise<Awaited<ReturnType<GitRemote['push']>>> {
-  const pushed = await remote.push(req.dir, commit, req.pushBranch);
+  const pushed = await remote.push(req.dir, commit, req.pushBranch, cache);
   const extra = refspecBranch(req.refspec);
   if (pushed.status !== 'pushed' || !extra || extra === req.pushBranch) return pushed;
-  const also = await remote.push(req.dir, commit, extra);
+  const also = await remote.push(req.dir, commit, extra, cache);
   if (also.status !== 'pushed')
     throw new GitUpdateError('git', `pushed ${req.pushBranch}, but refspec ${req.refspec ?? ''}: ${also.message}`);
   return pushed;
@@ -153,9 +155,11 @@ export async function runGitUpdate(req: GitUpdateRequest, preview = false): Prom
   });
   try {
     await ensureClone(remote, req);
+    // isomorphic-git's object cache for this run: without it each step reads and inflates the pack again.
+    const cache = {};
     for (let attempt = 1; ; attempt++) {
-      const head = await baseCommit(remote, req);
-      await moveTo(req.dir, req.pushBranch, head);
+      const head = await baseCommit(remote, req, cache);
+      await moveTo(req.dir, req.pushBranch, head, cache);
       if (!preview) await writeFile(dirtyMark(req.dir), '');
       const run = await runSetters(req.dir, req.updatePath, req.policies, !preview);
       if (preview) return { status: 'preview', head, run };
@@ -163,8 +167,8 @@ export async function runGitUpdate(req: GitUpdateRequest, preview = false): Prom
         await rm(dirtyMark(req.dir), { force: true });
         return { status: 'no-change', head, run };
       }
-      const commit = await commitRun(req, run, head);
-      const pushed = await pushCommit(remote, req, commit);
+      const commit = await commitRun(req, run, head, cache);
+      const pushed = await pushCommit(remote, req, commit, cache);
       if (pushed.status === 'pushed') return { status: 'pushed', commit, head, run, attempts: attempt };
       if (pushed.status === 'rejected') throw new GitUpdateError(pushed.reason, pushed.message);
       if (attempt >= MAX_ATTEMPTS)
