@@ -22,6 +22,7 @@ registry|github.com/distribution/distribution/v3|3.1.2|./cmd/registry|registry|
 crane|github.com/google/go-containerregistry|0.22.1|./cmd/crane|crane|
 gofakes3|github.com/johannesboyne/gofakes3|1.2.0|./cmd/gofakes3|gofakes3|
 gofakes3-auth|github.com/johannesboyne/gofakes3|1.2.0|./cmd/gofakes3auth|gofakes3-auth|
+kustomize-controller|github.com/fluxcd/kustomize-controller|1.9.6|.|kustomize-controller|
 '
 
 # The release build of flux embeds install manifests that `make` generates from GitHub release assets; embed a
@@ -31,6 +32,18 @@ prepare_flux() {
   mkdir -p "$1/cmd/flux/manifests"
   echo "# flux CLI built for Fluxdeck's tests: no install manifests embedded" >"$1/cmd/flux/manifests/placeholder.yaml"
 }
+
+# source-controller (v1.9.5, v1.9.6) is not built: it needs github.com/fluxcd/pkg/artifact v0.18.3, which the module
+# proxy this workplace reaches does not serve.
+# Flux's controllers replace their API module with ./api in go.mod, and their module zip leaves that directory out
+# (it is a module of its own, tagged with the same version): put the API module of the same version there.
+prepare_api_module() { # src module version
+  local api
+  api=$(cd /tmp && go mod download -json "$2/api@v$3" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [ -n "$api" ] || { echo "tools: could not download $2/api@v$3" >&2; return 4; }
+  rm -rf "$1/api" && cp -r "$api" "$1/api" && chmod -R u+w "$1/api"
+}
+prepare_kustomize-controller() { prepare_api_module "$1" github.com/fluxcd/kustomize-controller 1.9.6; }
 
 # gofakes3 checks no signatures. This variant puts a check in front of it: every request must carry an AWS SigV4
 # Authorization header whose signature the AWS SDK for Go's own signer (aws-sdk-go-v2, already in gofakes3's go.mod)

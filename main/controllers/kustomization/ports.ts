@@ -60,7 +60,11 @@ export interface KustomizationPorts {
   /** True if `path` exists as a directory in the artifact (Flux's "kustomization path not found"). */
   hasPath(files: ArtifactFiles, path: string): boolean;
   build(input: BuildInput, signal: AbortSignal): Promise<KubeObject[]>;
-  /** `sha256:<hex>` of the built manifests as a YAML stream: the digest of a `status.history` snapshot. */
+  /**
+   * `sha256:<hex>` of the built manifests as a YAML stream: the digest of a `status.history` snapshot. Measured with
+   * the real kustomize-controller 1.9.6 on the same revision, its digest differs (it hashes kustomize's own YAML
+   * bytes): after a hand-off each engine's build is a snapshot of its own, which History.Upsert allows.
+   */
   manifestsDigest(objects: KubeObject[]): string;
   /** postBuild variables from `substitute` and `substituteFrom`, or undefined when postBuild is not set. */
   variables(ks: Kustomization, signal: AbortSignal): Promise<Record<string, string> | undefined>;

@@ -119,14 +119,12 @@ describe('an artifact status written by in-cluster Flux', () => {
       (r, k) => r.status === 'True' && k.status?.lastHandledReconcileAt === token,
     );
     expect(ks.status?.lastAppliedRevision).toBe(`main@sha1:${commit}`);
-    // status.history as kustomize-controller writes it: the same build, reconciled twice, one snapshot.
+    // status.history as kustomize-controller writes it: the same build, reconciled again (the source's rewritten
+    // status may wake it once more), one snapshot.
     expect(ks.status?.history).toMatchObject([
-      {
-        lastReconciledStatus: 'ReconciliationSucceeded',
-        totalReconciliations: 2,
-        metadata: { revision: `main@sha1:${commit}` },
-      },
+      { lastReconciledStatus: 'ReconciliationSucceeded', metadata: { revision: `main@sha1:${commit}` } },
     ]);
+    expect(ks.status?.history?.[0]?.totalReconciliations).toBeGreaterThanOrEqual(2);
     expect(ks.status?.history?.[0]?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     const repo = await client.get<GitRepository>({ ...GIT, namespace: NS, name: 'app' });
     expect(repo.status?.artifact?.digest).not.toBe(foreignDigest);
