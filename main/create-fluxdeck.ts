@@ -16,7 +16,16 @@ import { AuthHealthRegistry } from './kube/auth-health.ts';
 import { type KubeconfigStore, openKubeconfigStore } from './kube/kubeconfig-store.ts';
 import { kubeconfigYamlFor } from './kube/kubeconfig-yaml.ts';
 import { WorkerPool } from './kustomize/index.ts';
-import { type Inbox, type InboxFeed, openInbox, type RuleSettings, startInboxFeed } from './notify/index.ts';
+import {
+  type AlertDispatcher,
+  type AlertDispatcherOptions,
+  type Inbox,
+  type InboxFeed,
+  openInbox,
+  type RuleSettings,
+  startAlertDispatcher,
+  startInboxFeed,
+} from './notify/index.ts';
 import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
 import { GitSource } from './sources/git-source.ts';
 import { Workspaces } from './sources/workspace/index.ts';
@@ -70,6 +79,8 @@ export interface FluxdeckOptions {
     groupWindowMs?: number;
     retention?: { maxItems?: number; maxAgeMs?: number };
   };
+  /** Flux Alerts and Providers (main/notify/alert-dispatcher.ts): rate limit, delivery backoff (tests shorten it). */
+  alerts?: Pick<AlertDispatcherOptions, 'rateLimitIntervalMs' | 'configTtlMs' | 'delivery'>;
 }
 
 export interface Fluxdeck {
@@ -86,6 +97,8 @@ export interface Fluxdeck {
   readonly inboxNotice?: string;
   /** Runs the inbox's time-based rules (suspended too long, source stale) now; a timer runs them every minute. */
   readonly inboxFeed: InboxFeed;
+  /** Sends our controllers' events to the Providers of matching Flux Alerts; keeps each Provider's delivery log. */
+  readonly alerts: AlertDispatcher;
   /** Writable clones for editing GitRepository files (`<dataDir>/workspaces`; main/sources/workspace/README.md). */
   readonly workspaces: Workspaces;
   /** The bounded kustomize build pool: reconciles, previews and diffs all build here. */
@@ -136,6 +149,12 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     plugins: [flux],
   });
   const { inbox, inboxNotice, inboxFeed } = startInbox(opts, { dataDir, logger, bus, registry });
+  const alerts = startAlertDispatcher({
+    ...opts.alerts,
+    events: bus,
+    session: (context) => registry.session(context),
+    logger: logger.child({ part: 'alerts' }),
+  });
   const workspaces = new Workspaces({ root: join(dataDir, 'workspaces') });
   const setPaused = (p: boolean): void => {
     paused = p;
@@ -147,6 +166,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
   };
   const stopEngine = async (): Promise<void> => {
     inboxFeed.stop();
+    alerts.stop();
     await registry.close();
     kubeconfigs.close();
     await Promise.all([builds.close(), git.close(), helmClient?.dispose()]);
@@ -187,6 +207,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     inbox,
     ...(inboxNotice ? { inboxNotice } : {}),
     inboxFeed,
+    alerts,
     workspaces,
     workbench,
     connect,

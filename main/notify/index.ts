@@ -3,6 +3,12 @@
  * and the built-in condition rules, with a notifier for OS notifications.
  */
 export {
+  type AlertDispatcher,
+  type AlertDispatcherOptions,
+  type DeliveryRecord,
+  startAlertDispatcher,
+} from './alert-dispatcher.ts';
+export {
   alertFromReconcileError,
   alertsFromFluxEvent,
   authAlert,
