@@ -22,9 +22,11 @@ import {
   type Inbox,
   type InboxFeed,
   openInbox,
+  type ReceiverServer,
   type RuleSettings,
   startAlertDispatcher,
   startInboxFeed,
+  startReceiverServer,
 } from './notify/index.ts';
 import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
 import { GitSource } from './sources/git-source.ts';
@@ -99,6 +101,11 @@ export interface Fluxdeck {
   readonly inboxFeed: InboxFeed;
   /** Sends our controllers' events to the Providers of matching Flux Alerts; keeps each Provider's delivery log. */
   readonly alerts: AlertDispatcher;
+  /**
+   * Starts the Flux webhook receiver server (off until called) on `HOST:PORT` for every connected cluster; it is
+   * closed with the engine. Resolves with the bound URL.
+   */
+  startReceiver(address: string): Promise<ReceiverServer>;
   /** Writable clones for editing GitRepository files (`<dataDir>/workspaces`; main/sources/workspace/README.md). */
   readonly workspaces: Workspaces;
   /** The bounded kustomize build pool: reconciles, previews and diffs all build here. */
@@ -164,9 +171,20 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
         s.setStatus({ role: p ? 'paused' : 'reconciling' });
     }
   };
+  let receiver: ReceiverServer | undefined;
+  const startReceiver = async (address: string): Promise<ReceiverServer> => {
+    if (receiver) throw new Error(`the receiver server already listens on ${receiver.url}`);
+    receiver = await startReceiverServer({
+      address,
+      sessions: () => registry.connected(),
+      logger: logger.child({ part: 'receiver' }),
+    });
+    return receiver;
+  };
   const stopEngine = async (): Promise<void> => {
     inboxFeed.stop();
     alerts.stop();
+    await receiver?.close();
     await registry.close();
     kubeconfigs.close();
     await Promise.all([builds.close(), git.close(), helmClient?.dispose()]);
@@ -208,6 +226,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     ...(inboxNotice ? { inboxNotice } : {}),
     inboxFeed,
     alerts,
+    startReceiver,
     workspaces,
     workbench,
     connect,

@@ -33,3 +33,5 @@ export {
 export { type InboxStoreOptions, type OpenedInbox, openInbox, SqliteInbox } from './inbox-store.ts';
 export * from './inbox-types.ts';
 export { createNotifier, type Notifier, type NotifierOptions, type OsNotification, summarize } from './notifier.ts';
+export { type HookResult, type ReceiverServer, type ReceiverServerOptions, startReceiverServer } from './receiver-server.ts';
+export { webhookPath } from './receiver-webhook.ts';

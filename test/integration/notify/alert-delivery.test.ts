@@ -10,6 +10,8 @@ import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts'
 import { fluxKinds } from '../../../main/flux/kinds.ts';
 import type { Alert, Provider, ProviderSpec } from '../../../main/flux/notification.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
+import { webhookPath } from '../../../main/notify/index.ts';
+import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { clientFor, ensureNamespace, eventually, gitRepository, installCrds } from '../../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
 import { type HttpSink, type SinkRequest, startHttpSink } from '../../support/http-sink.ts';
@@ -179,6 +181,33 @@ describe('Alerts and Providers on the real engine', () => {
     expect(sinks.excluded?.requests).toEqual([]);
     // No new revision, no NewArtifact event: and a repeated identical event would be rate limited.
     expect(sinks.hmac?.requests.length).toBe(before);
+  });
+
+  it('a signed hook to the engine receiver server leads to a reconcile of the selected repository', async () => {
+    await client.apply(
+      {
+        apiVersion: fluxKinds.Receiver.apiVersion,
+        kind: 'Receiver',
+        metadata: { name: 'repo-hook', namespace: NS },
+        spec: { type: 'generic-hmac', secretRef: { name: 'hmac-token' }, resources: [{ kind: 'GitRepository', name: REPO }] },
+      },
+      { fieldManager: 'test', force: true },
+    );
+    const receiver = await fluxdeck.startReceiver('127.0.0.1:0');
+    const payload = '{"hello":"flux"}';
+    const res = await fetch(`${receiver.url}${webhookPath('hmac-key', 'repo-hook', NS)}`, {
+      method: 'POST',
+      body: payload,
+      headers: { 'X-Signature': `sha256=${createHmac('sha256', 'hmac-key').update(payload).digest('hex')}` },
+    });
+    expect(res.status).toBe(200);
+    const key = { apiVersion: fluxKinds.GitRepository.apiVersion, kind: 'GitRepository', namespace: NS, name: REPO };
+    const requested = (await client.get(key)).metadata.annotations?.['reconcile.fluxcd.io/requestedAt'];
+    expect(requested).toMatch(/ UTC m=\+/);
+    await eventually('the reconcile to handle the request', async () => {
+      const o = await client.get<KubeObject & { status?: { lastHandledReconcileAt?: string } }>(key);
+      return o.status?.lastHandledReconcileAt === requested ? true : undefined;
+    }, 60_000);
   });
 
   it('a new commit reaches the sinks with its revision', async () => {
