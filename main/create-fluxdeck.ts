@@ -26,6 +26,7 @@ import {
   type RuleSettings,
   startAlertDispatcher,
   startInboxFeed,
+  startObservedEventFeed,
   startReceiverServer,
 } from './notify/index.ts';
 import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
@@ -156,12 +157,8 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     plugins: [flux],
   });
   const { inbox, inboxNotice, inboxFeed } = startInbox(opts, { dataDir, logger, bus, registry });
-  const alerts = startAlertDispatcher({
-    ...opts.alerts,
-    events: bus,
-    session: (context) => registry.session(context),
-    logger: logger.child({ part: 'alerts' }),
-  });
+  const notifications = startNotifications(opts, { logger, bus, registry });
+  const { alerts, startReceiver } = notifications;
   const workspaces = new Workspaces({ root: join(dataDir, 'workspaces') });
   const setPaused = (p: boolean): void => {
     paused = p;
@@ -171,20 +168,9 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
         s.setStatus({ role: p ? 'paused' : 'reconciling' });
     }
   };
-  let receiver: ReceiverServer | undefined;
-  const startReceiver = async (address: string): Promise<ReceiverServer> => {
-    if (receiver) throw new Error(`the receiver server already listens on ${receiver.url}`);
-    receiver = await startReceiverServer({
-      address,
-      sessions: () => registry.connected(),
-      logger: logger.child({ part: 'receiver' }),
-    });
-    return receiver;
-  };
   const stopEngine = async (): Promise<void> => {
     inboxFeed.stop();
-    alerts.stop();
-    await receiver?.close();
+    await notifications.stop();
     await registry.close();
     kubeconfigs.close();
     await Promise.all([builds.close(), git.close(), helmClient?.dispose()]);
@@ -300,4 +286,46 @@ function startInbox(
     ...(opts.inbox?.evaluateEveryMs ? { evaluateEveryMs: opts.inbox.evaluateEveryMs } : {}),
   });
   return { inbox, ...(inboxNotice ? { inboxNotice } : {}), inboxFeed };
+}
+
+/**
+ * Flux's notification API around the bus: Alerts sent to Providers, in-cluster Flux's Events in observe mode, and
+ * the webhook receiver server (started on demand).
+ */
+function startNotifications(
+  opts: FluxdeckOptions,
+  parts: { logger: Logger; bus: EventBus<FluxdeckEvents>; registry: ClusterRegistry },
+): { alerts: AlertDispatcher; startReceiver: (address: string) => Promise<ReceiverServer>; stop(): Promise<void> } {
+  const { logger, bus, registry } = parts;
+  const alerts = startAlertDispatcher({
+    ...opts.alerts,
+    events: bus,
+    session: (context) => registry.session(context),
+    logger: logger.child({ part: 'alerts' }),
+  });
+  // Observe mode: in-cluster Flux's own Events feed the same stream as our controllers' events.
+  const observedEvents = startObservedEventFeed({
+    sessions: () => registry.connected(),
+    onChange: (listener) => registry.onChange(listener),
+    publish: (e) => bus.emit('flux.event', e),
+    logger: logger.child({ part: 'observed-events' }),
+  });
+  let receiver: ReceiverServer | undefined;
+  return {
+    alerts,
+    async startReceiver(address) {
+      if (receiver) throw new Error(`the receiver server already listens on ${receiver.url}`);
+      receiver = await startReceiverServer({
+        address,
+        sessions: () => registry.connected(),
+        logger: logger.child({ part: 'receiver' }),
+      });
+      return receiver;
+    },
+    async stop() {
+      alerts.stop();
+      observedEvents.stop();
+      await receiver?.close();
+    },
+  };
 }

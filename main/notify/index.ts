@@ -33,5 +33,6 @@ export {
 export { type InboxStoreOptions, type OpenedInbox, openInbox, SqliteInbox } from './inbox-store.ts';
 export * from './inbox-types.ts';
 export { createNotifier, type Notifier, type NotifierOptions, type OsNotification, summarize } from './notifier.ts';
+export { fluxEventFromKubeEvent, type ObservedEventFeed, startObservedEventFeed } from './observed-events.ts';
 export { type HookResult, type ReceiverServer, type ReceiverServerOptions, startReceiverServer } from './receiver-server.ts';
 export { webhookPath } from './receiver-webhook.ts';
