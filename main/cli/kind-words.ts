@@ -22,6 +22,12 @@ const WORDS: [string[], FluxKindDescriptor][] = [
   [['helmrelease'], fluxKinds.HelmRelease],
   [['helmreleases'], fluxKinds.HelmRelease],
   [['hr'], fluxKinds.HelmRelease],
+  [['alerts'], fluxKinds.Alert],
+  [['alert'], fluxKinds.Alert],
+  [['alert-providers'], fluxKinds.Provider],
+  [['alert-provider'], fluxKinds.Provider],
+  [['receivers'], fluxKinds.Receiver],
+  [['receiver'], fluxKinds.Receiver],
 ];
 
 export function kindFromWords(positionals: string[], verb: string): { kind: FluxKindDescriptor; rest: string[] } {
@@ -29,6 +35,6 @@ export function kindFromWords(positionals: string[], verb: string): { kind: Flux
     if (words.every((w, i) => positionals[i] === w)) return { kind, rest: positionals.slice(words.length) };
   }
   throw new UsageError(
-    `${verb}: unknown kind '${positionals.slice(0, 2).join(' ')}'; use one of: source git, source helm, source oci, source bucket, kustomization (ks), helmrelease (hr)`,
+    `${verb}: unknown kind '${positionals.slice(0, 2).join(' ')}'; use one of: source git, source helm, source oci, source bucket, kustomization (ks), helmrelease (hr), alerts, alert-providers, receivers`,
   );
 }
