@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { runCli } from '../../../main/cli/run.ts';
 import type { FluxEvent } from '../../../main/flux/events.ts';
 import { fluxKinds } from '../../../main/flux/kinds.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import { startAlertDispatcher, startObservedEventFeed } from '../../../main/notify/index.ts';
 import { silentLogger } from '../../../main/util/logger.ts';
+import { cliIO } from '../../support/cli-io.ts';
 import { clientFor, ensureNamespace, eventually, gitRepository, installCrds } from '../../support/flux-fixture.ts';
 import { type HttpSink, startHttpSink } from '../../support/http-sink.ts';
 
@@ -96,5 +98,24 @@ describe('Events from in-cluster Flux in observe mode', () => {
     const r = await eventually('the alert delivery', () => Promise.resolve(sink.requests.find((q) => q.body.includes(message))), 30_000);
     expect(JSON.parse(r.body)).toMatchObject({ severity: 'error', reason: 'GitOperationFailed', metadata: { revision: 'main@sha1:abc' } });
     expect(published.some((p) => p.message === 'not flux')).toBe(false);
+  });
+
+  it('fluxdeck events --for lists them; get alerts and alert-providers list the objects', async () => {
+    const flags = ['--kubeconfig', cluster.kubeconfig, '--context', cluster.name, '-n', NS];
+    const events = cliIO();
+    expect(await runCli(['events', '--for', 'GitRepository/observed', ...flags], events.io)).toBe(0);
+    expect(events.out()).toMatch(/LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE/);
+    expect(events.out()).toMatch(/Warning\s+GitOperationFailed\s+GitRepository\/observed\s+failed to checkout/);
+    // Events of other components about the object are Flux-object events too, as `flux events` shows them.
+    expect(events.out()).toMatch(/Other\s+GitRepository\/observed/);
+    const none = cliIO();
+    expect(await runCli(['events', '--for', 'Kustomization/nothing', ...flags], none.io)).toBe(0);
+    expect(none.err()).toMatch(/no events found/);
+    const alerts = cliIO();
+    expect(await runCli(['get', 'alerts', ...flags], alerts.io)).toBe(0);
+    expect(alerts.out()).toMatch(/all\s+false\s+-\s+configuration \(no status\)/);
+    const providers = cliIO();
+    expect(await runCli(['get', 'alert-providers', ...flags], providers.io)).toBe(0);
+    expect(providers.out()).toMatch(/^sink\s/m);
   });
 });
