@@ -35,7 +35,12 @@ const p99 = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.l
 
 const event = (i: number): FluxEvent => ({
   cluster: 'bench',
-  object: { apiVersion: 'source.toolkit.fluxcd.io/v1', kind: 'GitRepository', namespace: NS, name: `repo-${i % ALERTS}` },
+  object: {
+    apiVersion: 'source.toolkit.fluxcd.io/v1',
+    kind: 'GitRepository',
+    namespace: NS,
+    name: `repo-${i % ALERTS}`,
+  },
   type: i % 10 === 0 ? 'Warning' : 'Normal',
   reason: `R${i}`,
   message: `stored artifact for commit 'change ${i}'`,
@@ -58,7 +63,8 @@ async function fluxdeckRun(urls: string[]): Promise<{ ms: number; latencyP99: nu
     spec: { providerRef: { name: `p${i % SINKS}` }, eventSources: [{ kind: 'GitRepository', name: `repo-${i}` }] },
   }));
   const client = {
-    list: (type: { kind: string }) => Promise.resolve({ items: type.kind === 'Alert' ? alerts : providers, metadata: {} }),
+    list: (type: { kind: string }) =>
+      Promise.resolve({ items: type.kind === 'Alert' ? alerts : providers, metadata: {} }),
     tryGet: () => Promise.resolve(undefined),
     createEvent: () => Promise.resolve(),
   };
@@ -91,10 +97,14 @@ async function fluxdeckRun(urls: string[]): Promise<{ ms: number; latencyP99: nu
 
 function post(url: string, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const r = request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve());
-    });
+    const r = request(
+      url,
+      { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      },
+    );
     r.on('error', reject);
     r.end(body);
   });
@@ -125,6 +135,17 @@ const fd = await fluxdeckRun(urls);
 for (const s of servers) s.close();
 const rate = (ms: number): number => EVENTS / (ms / 1000);
 console.log(`notify: ${EVENTS} events, ${ALERTS} Alerts, ${SINKS} generic sinks`);
-console.log(`  fluxdeck:  ${rate(fd.ms).toFixed(0)} events/s, p99 delivery latency ${fd.latencyP99.toFixed(1)} ms, event-loop lag p99 ${fd.lagP99.toFixed(1)} ms`);
-console.log(`  reference: ${rate(ref.ms).toFixed(0)} events/s, p99 delivery latency ${ref.latencyP99.toFixed(1)} ms (bare node:http client)`);
-console.log(benchLine('notify', 'throughput (events/s)', { value: rate(fd.ms), unit: '/s' }, { name: 'node:http', value: rate(ref.ms), unit: '/s' }));
+console.log(
+  `  fluxdeck:  ${rate(fd.ms).toFixed(0)} events/s, p99 delivery latency ${fd.latencyP99.toFixed(1)} ms, event-loop lag p99 ${fd.lagP99.toFixed(1)} ms`,
+);
+console.log(
+  `  reference: ${rate(ref.ms).toFixed(0)} events/s, p99 delivery latency ${ref.latencyP99.toFixed(1)} ms (bare node:http client)`,
+);
+console.log(
+  benchLine(
+    'notify',
+    'throughput (events/s)',
+    { value: rate(fd.ms), unit: '/s' },
+    { name: 'node:http', value: rate(ref.ms), unit: '/s' },
+  ),
+);

@@ -14,7 +14,7 @@ import type { KubeObject } from '../util/kube-object.ts';
 import type { Logger } from '../util/logger.ts';
 import { alertsForEvent, type AlertWarning, eventForAlert } from './alert-matching.ts';
 import { createEventRateLimiter, type EventRateLimiter } from './event-rate-limit.ts';
-import { eventRevision,toNotificationEvent } from './notification-event.ts';
+import { eventRevision, toNotificationEvent } from './notification-event.ts';
 import { deliver, type DeliveryOptions } from './providers/http-delivery.ts';
 import { buildProviderRequest, type ProviderRequest } from './providers/provider-request.ts';
 import { providerSettings, providerTimeoutMs } from './providers/provider-settings.ts';
@@ -276,7 +276,12 @@ class Dispatcher implements AlertDispatcher {
       event: { kind: o.kind, namespace: o.namespace, name: o.name, reason: event.reason, severity: event.severity },
     };
     const failed = (error: string): void => {
-      this.#warn(session, alert, 'NotificationDispatchFailed', `failed to send notification for ${o.kind}/${o.namespace}/${o.name}: ${error}`);
+      this.#warn(
+        session,
+        alert,
+        'NotificationDispatchFailed',
+        `failed to send notification for ${o.kind}/${o.namespace}/${o.name}: ${error}`,
+      );
     };
     const refuse = (error: string): void => {
       this.#record(key, { ...base, time: new Date().toISOString(), ok: false, latencyMs: 0, attempts: 0, error });

@@ -116,7 +116,10 @@ export function alertsForEvent(alerts: readonly Alert[], event: NotificationEven
  * prefixes are stripped and other keys dropped. Keys set by more than one source give a MetadataAppendFailed
  * warning (the higher source wins).
  */
-export function eventForAlert(event: NotificationEvent, alert: Alert): { event: NotificationEvent; warning?: AlertWarning } {
+export function eventForAlert(
+  event: NotificationEvent,
+  alert: Alert,
+): { event: NotificationEvent; warning?: AlertWarning } {
   const metadata: Record<string, string> = {};
   const sources = new Map<string, string[]>();
   const put = (key: string, value: string, source: string): void => {

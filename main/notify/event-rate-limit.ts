@@ -29,9 +29,7 @@ export interface EventRateLimiter {
   size(): number;
 }
 
-export function createEventRateLimiter(
-  options: { intervalMs?: number; now?: () => number } = {},
-): EventRateLimiter {
+export function createEventRateLimiter(options: { intervalMs?: number; now?: () => number } = {}): EventRateLimiter {
   const intervalMs = options.intervalMs ?? DEFAULT_RATE_LIMIT_INTERVAL_MS;
   const now = options.now ?? Date.now;
   // key → when its interval started; a one-token bucket refilled once per interval.

@@ -34,5 +34,10 @@ export { type InboxStoreOptions, type OpenedInbox, openInbox, SqliteInbox } from
 export * from './inbox-types.ts';
 export { createNotifier, type Notifier, type NotifierOptions, type OsNotification, summarize } from './notifier.ts';
 export { fluxEventFromKubeEvent, type ObservedEventFeed, startObservedEventFeed } from './observed-events.ts';
-export { type HookResult, type ReceiverServer, type ReceiverServerOptions, startReceiverServer } from './receiver-server.ts';
+export {
+  type HookResult,
+  type ReceiverServer,
+  type ReceiverServerOptions,
+  startReceiverServer,
+} from './receiver-server.ts';
 export { webhookPath } from './receiver-webhook.ts';

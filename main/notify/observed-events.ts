@@ -117,7 +117,12 @@ export interface ObservedEventFeed {
 export function startObservedEventFeed(opts: ObservedEventFeedOptions): ObservedEventFeed {
   const running = new Map<string, AbortController>();
   const sync = (): void => {
-    const observing = new Map(opts.sessions().filter((s) => s.status.role === 'observing').map((s) => [s.context, s]));
+    const observing = new Map(
+      opts
+        .sessions()
+        .filter((s) => s.status.role === 'observing')
+        .map((s) => [s.context, s]),
+    );
     for (const [context, ac] of running) {
       if (!observing.has(context)) {
         ac.abort();

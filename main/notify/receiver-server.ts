@@ -194,7 +194,12 @@ async function writeStatus(session: ReceiverSession, receiver: Receiver, path: s
   };
   await session.client
     .patch(
-      { apiVersion: receiver.apiVersion, kind: 'Receiver', namespace: receiver.metadata.namespace ?? '', name: receiver.metadata.name ?? '' },
+      {
+        apiVersion: receiver.apiVersion,
+        kind: 'Receiver',
+        namespace: receiver.metadata.namespace ?? '',
+        name: receiver.metadata.name ?? '',
+      },
       { status },
       'merge',
       { subresource: 'status', fieldManager: FIELD_MANAGER },
@@ -212,7 +217,9 @@ async function annotate(session: ReceiverSession, receiver: Receiver, logger: Lo
     if (ref.name === '*') {
       candidates = (await session.client.list(type, { namespace }).catch(() => undefined))?.items ?? [];
     } else {
-      const one = await session.client.tryGet({ apiVersion: type.apiVersion, kind: type.kind, namespace, name: ref.name }).catch(() => undefined);
+      const one = await session.client
+        .tryGet({ apiVersion: type.apiVersion, kind: type.kind, namespace, name: ref.name })
+        .catch(() => undefined);
       candidates = one ? [{ ...one, kind: ref.kind }] : [];
     }
     for (const obj of selectResources(receiver, ref, candidates)) {

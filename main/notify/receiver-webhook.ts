@@ -10,7 +10,9 @@ import type { KubeObject } from '../util/kube-object.ts';
 
 /** `/hook/` + hex sha256 of token + name + namespace (Receiver `GetWebhookPath`). */
 export function webhookPath(token: string, name: string, namespace: string): string {
-  return `/hook/${createHash('sha256').update(token + name + namespace).digest('hex')}`;
+  return `/hook/${createHash('sha256')
+    .update(token + name + namespace)
+    .digest('hex')}`;
 }
 
 /** The types Fluxdeck validates (generic-oidc needs an OIDC issuer and is not supported). */
@@ -37,8 +39,7 @@ export interface WebhookRequest {
 
 /** What to do with a request that passed the path lookup. */
 export type Verdict =
-  | { ok: true; reconcile: boolean; note?: string }
-  | { ok: false; status: 400 | 401; message: string };
+  { ok: true; reconcile: boolean; note?: string } | { ok: false; status: 400 | 401; message: string };
 
 const header = (r: WebhookRequest, name: string): string => {
   const v = r.headers[name.toLowerCase()];
@@ -56,7 +57,13 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
-const HASHES: Record<string, string> = { sha1: 'sha1', sha224: 'sha224', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512' };
+const HASHES: Record<string, string> = {
+  sha1: 'sha1',
+  sha224: 'sha224',
+  sha256: 'sha256',
+  sha384: 'sha384',
+  sha512: 'sha512',
+};
 
 /** `<alg>=<hex hmac of the body keyed by the token>`, the generic-hmac and GitHub form. */
 export function validHmacSignature(signature: string, body: Buffer, token: string): boolean {
@@ -79,7 +86,8 @@ function validateGithub(receiver: Receiver, r: WebhookRequest, token: string): V
   const sig256 = header(r, 'X-Hub-Signature-256');
   const sig = sig256 || header(r, 'X-Hub-Signature');
   if (!sig) return refuse('the GitHub signature header is invalid: missing signature');
-  if (!validHmacSignature(sig, r.body, token)) return refuse('the GitHub signature header is invalid: payload signature check failed');
+  if (!validHmacSignature(sig, r.body, token))
+    return refuse('the GitHub signature header is invalid: payload signature check failed');
   const event = header(r, 'X-GitHub-Event');
   // GitHub sends `ping` when the hook is created: it proves the secret but asks for no reconcile.
   if (event === 'ping') return { ok: true, reconcile: false, note: 'ping' };

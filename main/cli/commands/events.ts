@@ -60,7 +60,10 @@ export const eventsCommand: Command = {
   summary: 'Show the events of Flux objects, oldest first (flux events)',
   usage: 'fluxdeck events [--for Kind/name] [--watch] [-n NS | -A] [--kubeconfig F] [--context C]',
   run: async (args, io) => {
-    const { flags, values, positionals } = parseCommand(args, { for: { type: 'string' }, watch: { type: 'boolean', short: 'w' } });
+    const { flags, values, positionals } = parseCommand(args, {
+      for: { type: 'string' },
+      watch: { type: 'boolean', short: 'w' },
+    });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);
     const fieldSelector = forSelector(values.for as string | undefined);
     const all = flags.allNamespaces;
@@ -68,16 +71,31 @@ export const eventsCommand: Command = {
     try {
       const namespace = all ? undefined : namespaceOf(flags);
       const type = { apiVersion: 'v1', kind: 'Event' };
-      const list = await client.list<KubeEvent>(type, { namespace, ...(fieldSelector ? { fieldSelector } : {}), signal: io.signal });
+      const list = await client.list<KubeEvent>(type, {
+        namespace,
+        ...(fieldSelector ? { fieldSelector } : {}),
+        signal: io.signal,
+      });
       const items = list.items.filter(isFluxEvent).sort((a, b) => when(a).localeCompare(when(b)));
       const header = [...(all ? ['NAMESPACE'] : []), ...HEADER];
       if (items.length === 0 && values.watch !== true) io.err(`no events found in ${namespace ?? 'any namespace'}\n`);
-      else io.out(formatTable(header, items.map((e) => eventRow(e, Date.now(), all))));
+      else
+        io.out(
+          formatTable(
+            header,
+            items.map((e) => eventRow(e, Date.now(), all)),
+          ),
+        );
       if (values.watch !== true) return 0;
       await client
         .watch<KubeEvent>(
           type,
-          { namespace, resourceVersion: list.metadata.resourceVersion, ...(fieldSelector ? { fieldSelector } : {}), signal: io.signal },
+          {
+            namespace,
+            resourceVersion: list.metadata.resourceVersion,
+            ...(fieldSelector ? { fieldSelector } : {}),
+            signal: io.signal,
+          },
           (w) => {
             if ((w.type === 'ADDED' || w.type === 'MODIFIED') && isFluxEvent(w.object)) {
               io.out(`${eventRow(w.object, Date.now(), all).join('\t')}\n`);

@@ -63,7 +63,8 @@ function parseHeaders(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
     // sigs.k8s.io/yaml into map[string]string: a number or a list is an error there too.
-    if (typeof v !== 'string') throw new ProviderConfigError(`failed to read headers from secret: '${k}' is not a string`);
+    if (typeof v !== 'string')
+      throw new ProviderConfigError(`failed to read headers from secret: '${k}' is not a string`);
     out[k] = v;
   }
   return out;

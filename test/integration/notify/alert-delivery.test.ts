@@ -52,7 +52,11 @@ const secret = (name: string, data: Record<string, string>) => ({
 });
 
 const reconcileRepo = (): ReturnType<typeof requestReconcile> =>
-  requestReconcile(client, { kind: fluxKinds.GitRepository, namespace: NS, name: REPO }, { timeoutMs: 60_000, pollMs: 200 });
+  requestReconcile(
+    client,
+    { kind: fluxKinds.GitRepository, namespace: NS, name: REPO },
+    { timeoutMs: 60_000, pollMs: 200 },
+  );
 
 const newArtifactRequest = (sink: HttpSink, sha: string): Promise<SinkRequest> =>
   eventually(
@@ -82,7 +86,11 @@ beforeAll(async () => {
   const objects = [
     provider('hmac', { type: 'generic-hmac', address: `${sinks.hmac?.url}/hook`, secretRef: { name: 'hmac-token' } }),
     provider('slack', { type: 'slack', address: `${sinks.slack?.url}/services/T/B/X`, channel: '#ops' }),
-    provider('github', { type: 'github', address: `${sinks.github?.url}/org/app`, secretRef: { name: 'github-token' } }),
+    provider('github', {
+      type: 'github',
+      address: `${sinks.github?.url}/org/app`,
+      secretRef: { name: 'github-token' },
+    }),
     provider('flaky', { type: 'generic', address: `${sinks.flaky?.url}/flaky`, timeout: '20s' }),
     provider('excluded', { type: 'generic', address: `${sinks.excluded?.url}/x` }),
     alert('hmac', 'hmac', { eventMetadata: { env: 'test' } }),
@@ -131,7 +139,12 @@ describe('Alerts and Providers on the real engine', () => {
     expect(r.headers['x-team']).toBe('platform');
     const body = JSON.parse(r.body) as Record<string, unknown>;
     expect(body).toMatchObject({
-      involvedObject: { kind: 'GitRepository', namespace: NS, name: REPO, apiVersion: fluxKinds.GitRepository.apiVersion },
+      involvedObject: {
+        kind: 'GitRepository',
+        namespace: NS,
+        name: REPO,
+        apiVersion: fluxKinds.GitRepository.apiVersion,
+      },
       severity: 'info',
       reason: 'NewArtifact',
       reportingController: 'source-controller',
@@ -153,7 +166,12 @@ describe('Alerts and Providers on the real engine', () => {
 
   it('github: a commit status on the reconciled commit with the Provider-derived context', async () => {
     const r = await eventually('a status', () => Promise.resolve(sinks.github?.requests[0]), 60_000);
-    const p = await client.get<Provider>({ apiVersion: fluxKinds.Provider.apiVersion, kind: 'Provider', namespace: NS, name: 'github' });
+    const p = await client.get<Provider>({
+      apiVersion: fluxKinds.Provider.apiVersion,
+      kind: 'Provider',
+      namespace: NS,
+      name: 'github',
+    });
     expect(r.path).toBe(`/api/v3/repos/org/app/statuses/${sha}`);
     expect(r.headers.authorization).toBe('Bearer ghp-secret');
     expect(JSON.parse(r.body)).toEqual({
@@ -164,14 +182,21 @@ describe('Alerts and Providers on the real engine', () => {
   });
 
   it('a sink that fails twice gets the event once after recovery, and the delivery log says so', async () => {
-    await eventually('the flaky delivery', () =>
-      Promise.resolve(fluxdeck.alerts.deliveries(cluster.name, NS, 'flaky').find((d) => d.ok)),
-    60_000);
+    await eventually(
+      'the flaky delivery',
+      () => Promise.resolve(fluxdeck.alerts.deliveries(cluster.name, NS, 'flaky').find((d) => d.ok)),
+      60_000,
+    );
     const flaky = sinks.flaky as HttpSink;
     const carrying = flaky.requests.filter((r) => r.body.includes(sha));
     expect(carrying.length).toBe(3);
     const log = fluxdeck.alerts.deliveries(cluster.name, NS, 'flaky');
-    expect(log.at(-1)).toMatchObject({ ok: true, status: 200, attempts: 3, event: { kind: 'GitRepository', reason: 'NewArtifact' } });
+    expect(log.at(-1)).toMatchObject({
+      ok: true,
+      status: 200,
+      attempts: 3,
+      event: { kind: 'GitRepository', reason: 'NewArtifact' },
+    });
   });
 
   it('the exclusion list keeps an event away; a second reconcile of the same revision sends nothing new', async () => {
@@ -189,7 +214,11 @@ describe('Alerts and Providers on the real engine', () => {
         apiVersion: fluxKinds.Receiver.apiVersion,
         kind: 'Receiver',
         metadata: { name: 'repo-hook', namespace: NS },
-        spec: { type: 'generic-hmac', secretRef: { name: 'hmac-token' }, resources: [{ kind: 'GitRepository', name: REPO }] },
+        spec: {
+          type: 'generic-hmac',
+          secretRef: { name: 'hmac-token' },
+          resources: [{ kind: 'GitRepository', name: REPO }],
+        },
       },
       { fieldManager: 'test', force: true },
     );
@@ -204,10 +233,14 @@ describe('Alerts and Providers on the real engine', () => {
     const key = { apiVersion: fluxKinds.GitRepository.apiVersion, kind: 'GitRepository', namespace: NS, name: REPO };
     const requested = (await client.get(key)).metadata.annotations?.['reconcile.fluxcd.io/requestedAt'];
     expect(requested).toMatch(/ UTC m=\+/);
-    await eventually('the reconcile to handle the request', async () => {
-      const o = await client.get<KubeObject & { status?: { lastHandledReconcileAt?: string } }>(key);
-      return o.status?.lastHandledReconcileAt === requested ? true : undefined;
-    }, 60_000);
+    await eventually(
+      'the reconcile to handle the request',
+      async () => {
+        const o = await client.get<KubeObject & { status?: { lastHandledReconcileAt?: string } }>(key);
+        return o.status?.lastHandledReconcileAt === requested ? true : undefined;
+      },
+      60_000,
+    );
   });
 
   it('a new commit reaches the sinks with its revision', async () => {

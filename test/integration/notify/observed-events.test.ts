@@ -26,9 +26,17 @@ beforeAll(async () => {
   await installCrds(client);
   await ensureNamespace(client, NS);
   sink = await startHttpSink();
-  await client.apply(gitRepository(NS, 'observed', 'http://127.0.0.1:1/x.git', { suspend: true }), { fieldManager: 'test', force: true });
+  await client.apply(gitRepository(NS, 'observed', 'http://127.0.0.1:1/x.git', { suspend: true }), {
+    fieldManager: 'test',
+    force: true,
+  });
   await client.apply(
-    { apiVersion: fluxKinds.Provider.apiVersion, kind: 'Provider', metadata: { name: 'sink', namespace: NS }, spec: { type: 'generic', address: `${sink.url}/events` } },
+    {
+      apiVersion: fluxKinds.Provider.apiVersion,
+      kind: 'Provider',
+      metadata: { name: 'sink', namespace: NS },
+      spec: { type: 'generic', address: `${sink.url}/events` },
+    },
     { fieldManager: 'test', force: true },
   );
   await client.apply(
@@ -36,7 +44,11 @@ beforeAll(async () => {
       apiVersion: fluxKinds.Alert.apiVersion,
       kind: 'Alert',
       metadata: { name: 'all', namespace: NS },
-      spec: { providerRef: { name: 'sink' }, eventSeverity: 'error', eventSources: [{ kind: 'GitRepository', name: '*' }] },
+      spec: {
+        providerRef: { name: 'sink' },
+        eventSeverity: 'error',
+        eventSources: [{ kind: 'GitRepository', name: '*' }],
+      },
     },
     { fieldManager: 'test', force: true },
   );
@@ -76,7 +88,12 @@ afterAll(async () => {
 
 describe('Events from in-cluster Flux in observe mode', () => {
   it('reach the event stream and an Alert sink with their revision; other components are ignored', async () => {
-    const repo = await client.get({ apiVersion: fluxKinds.GitRepository.apiVersion, kind: 'GitRepository', namespace: NS, name: 'observed' });
+    const repo = await client.get({
+      apiVersion: fluxKinds.GitRepository.apiVersion,
+      kind: 'GitRepository',
+      namespace: NS,
+      name: 'observed',
+    });
     const message = `failed to checkout and determine revision: ${Date.now()}`;
     await client.createEvent(repo, {
       type: 'Warning',
@@ -85,8 +102,17 @@ describe('Events from in-cluster Flux in observe mode', () => {
       reportingController: 'source-controller',
       annotations: { 'source.toolkit.fluxcd.io/revision': 'main@sha1:abc' },
     });
-    await client.createEvent(repo, { type: 'Warning', reason: 'Other', message: 'not flux', reportingController: 'someone-else' });
-    const e = await eventually('the observed event', () => Promise.resolve(published.find((p) => p.message === message)), 30_000);
+    await client.createEvent(repo, {
+      type: 'Warning',
+      reason: 'Other',
+      message: 'not flux',
+      reportingController: 'someone-else',
+    });
+    const e = await eventually(
+      'the observed event',
+      () => Promise.resolve(published.find((p) => p.message === message)),
+      30_000,
+    );
     expect(e).toMatchObject({
       cluster: cluster.name,
       object: { kind: 'GitRepository', namespace: NS, name: 'observed' },
@@ -95,8 +121,16 @@ describe('Events from in-cluster Flux in observe mode', () => {
       controller: 'source-controller',
       revision: 'main@sha1:abc',
     });
-    const r = await eventually('the alert delivery', () => Promise.resolve(sink.requests.find((q) => q.body.includes(message))), 30_000);
-    expect(JSON.parse(r.body)).toMatchObject({ severity: 'error', reason: 'GitOperationFailed', metadata: { revision: 'main@sha1:abc' } });
+    const r = await eventually(
+      'the alert delivery',
+      () => Promise.resolve(sink.requests.find((q) => q.body.includes(message))),
+      30_000,
+    );
+    expect(JSON.parse(r.body)).toMatchObject({
+      severity: 'error',
+      reason: 'GitOperationFailed',
+      metadata: { revision: 'main@sha1:abc' },
+    });
     expect(published.some((p) => p.message === 'not flux')).toBe(false);
   });
 

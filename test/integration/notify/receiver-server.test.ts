@@ -55,10 +55,19 @@ beforeAll(async () => {
   await installCrds(client);
   await ensureNamespace(client, NS);
   await client.apply(
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook-token', namespace: NS }, stringData: { token: 'hook-secret' } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'hook-token', namespace: NS },
+      stringData: { token: 'hook-secret' },
+    },
     { fieldManager: 'test', force: true },
   );
-  for (const [name, labels] of [['app', {}], ['team-a', { team: 'a' }], ['team-b', { team: 'b' }]] as const) {
+  for (const [name, labels] of [
+    ['app', {}],
+    ['team-a', { team: 'a' }],
+    ['team-b', { team: 'b' }],
+  ] as const) {
     const repo = gitRepository(NS, name, 'http://127.0.0.1:1/none.git', { suspend: true });
     repo.metadata.labels = labels;
     await client.apply(repo, { fieldManager: 'test', force: true });
@@ -66,7 +75,10 @@ beforeAll(async () => {
   for (const r of [
     receiver('gh', { type: 'github', events: ['push'] }),
     receiver('gl', { type: 'gitlab' }),
-    receiver('hmac', { type: 'generic-hmac', resources: [{ kind: 'GitRepository', name: '*', matchLabels: { team: 'a' } }] }),
+    receiver('hmac', {
+      type: 'generic-hmac',
+      resources: [{ kind: 'GitRepository', name: '*', matchLabels: { team: 'a' } }],
+    }),
   ]) {
     await client.apply(r, { fieldManager: 'test', force: true });
   }
@@ -98,7 +110,12 @@ describe('the receiver server on the real control plane', () => {
 
   it('writes status.webhookPath and Ready on the Receivers it has seen', async () => {
     const r = await eventually('the webhook path', async () => {
-      const o = await client.get<Receiver>({ apiVersion: fluxKinds.Receiver.apiVersion, kind: 'Receiver', namespace: NS, name: 'gh' });
+      const o = await client.get<Receiver>({
+        apiVersion: fluxKinds.Receiver.apiVersion,
+        kind: 'Receiver',
+        namespace: NS,
+        name: 'gh',
+      });
       return o.status?.webhookPath ? o : undefined;
     });
     expect(r.status?.webhookPath).toBe(webhookPath('hook-secret', 'gh', NS));
@@ -128,11 +145,24 @@ describe('the receiver server on the real control plane', () => {
   it('refuses a wrong signature, an unauthorised event, an oversized body, an unknown path; nothing annotated', async () => {
     await clearAnnotations();
     const gh = webhookPath('hook-secret', 'gh', NS);
-    expect((await post(gh, body, { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': sig('sha256', body, 'wrong') })).status).toBe(400);
-    expect((await post(gh, body, { 'X-GitHub-Event': 'issues', 'X-Hub-Signature-256': sig('sha256', body) })).status).toBe(400);
+    expect(
+      (await post(gh, body, { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': sig('sha256', body, 'wrong') })).status,
+    ).toBe(400);
+    expect(
+      (await post(gh, body, { 'X-GitHub-Event': 'issues', 'X-Hub-Signature-256': sig('sha256', body) })).status,
+    ).toBe(400);
     const big = JSON.stringify({ pad: 'x'.repeat(70 * 1024) });
-    expect((await post(gh, big, { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': sig('sha256', big) })).status).toBe(413);
-    expect((await post(webhookPath('other', 'gh', NS), body, { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': sig('sha256', body) })).status).toBe(404);
+    expect((await post(gh, big, { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': sig('sha256', big) })).status).toBe(
+      413,
+    );
+    expect(
+      (
+        await post(webhookPath('other', 'gh', NS), body, {
+          'X-GitHub-Event': 'push',
+          'X-Hub-Signature-256': sig('sha256', body),
+        })
+      ).status,
+    ).toBe(404);
     expect((await post('/nothing', body, {})).status).toBe(404);
     expect(await requestedAt('app')).toBeUndefined();
   });
@@ -140,12 +170,23 @@ describe('the receiver server on the real control plane', () => {
   it('after the secret changes, the old path and an old signature are refused', async () => {
     await clearAnnotations();
     await client.apply(
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'hook-token', namespace: NS }, stringData: { token: 'rotated' } },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'hook-token', namespace: NS },
+        stringData: { token: 'rotated' },
+      },
       { fieldManager: 'test', force: true },
     );
-    const replay = await post(webhookPath('hook-secret', 'gh', NS), body, { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': sig('sha256', body) });
+    const replay = await post(webhookPath('hook-secret', 'gh', NS), body, {
+      'X-GitHub-Event': 'push',
+      'X-Hub-Signature-256': sig('sha256', body),
+    });
     expect(replay.status).toBe(404);
-    const oldSig = await post(webhookPath('rotated', 'gh', NS), body, { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': sig('sha256', body) });
+    const oldSig = await post(webhookPath('rotated', 'gh', NS), body, {
+      'X-GitHub-Event': 'push',
+      'X-Hub-Signature-256': sig('sha256', body),
+    });
     expect(oldSig.status).toBe(400);
     expect(await requestedAt('app')).toBeUndefined();
   });

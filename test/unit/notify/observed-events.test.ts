@@ -5,8 +5,19 @@ import { fluxEventFromKubeEvent, type KubeEvent } from '../../../main/notify/obs
 const kubeEvent = (over: Partial<KubeEvent> = {}): KubeEvent => ({
   apiVersion: 'v1',
   kind: 'Event',
-  metadata: { name: 'e1', namespace: 'flux-system', uid: 'e-uid', annotations: { 'kustomize.toolkit.fluxcd.io/revision': 'main@sha1:abc' } },
-  involvedObject: { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', name: 'apps', namespace: 'flux-system', uid: 'k-uid' },
+  metadata: {
+    name: 'e1',
+    namespace: 'flux-system',
+    uid: 'e-uid',
+    annotations: { 'kustomize.toolkit.fluxcd.io/revision': 'main@sha1:abc' },
+  },
+  involvedObject: {
+    apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+    kind: 'Kustomization',
+    name: 'apps',
+    namespace: 'flux-system',
+    uid: 'k-uid',
+  },
   type: 'Warning',
   reason: 'HealthCheckFailed',
   message: 'timeout waiting for: [Deployment/apps/web status: InProgress]',
@@ -19,7 +30,13 @@ describe('fluxEventFromKubeEvent', () => {
   it('reads a Flux controller Event about a Flux object, with the group revision annotation', () => {
     expect(fluxEventFromKubeEvent(kubeEvent(), 'prod')).toEqual({
       cluster: 'prod',
-      object: { apiVersion: 'kustomize.toolkit.fluxcd.io/v1', kind: 'Kustomization', namespace: 'flux-system', name: 'apps', uid: 'k-uid' },
+      object: {
+        apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+        kind: 'Kustomization',
+        namespace: 'flux-system',
+        name: 'apps',
+        uid: 'k-uid',
+      },
       type: 'Warning',
       reason: 'HealthCheckFailed',
       message: 'timeout waiting for: [Deployment/apps/web status: InProgress]',
@@ -30,7 +47,10 @@ describe('fluxEventFromKubeEvent', () => {
   });
 
   it('takes the legacy source.component when reportingComponent is empty', () => {
-    const e = fluxEventFromKubeEvent(kubeEvent({ reportingComponent: '', source: { component: 'helm-controller' } }), 'c');
+    const e = fluxEventFromKubeEvent(
+      kubeEvent({ reportingComponent: '', source: { component: 'helm-controller' } }),
+      'c',
+    );
     expect(e?.controller).toBe('helm-controller');
   });
 

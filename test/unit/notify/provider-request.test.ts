@@ -101,12 +101,18 @@ describe('slack, discord, rocket', () => {
   });
 
   it('discord posts Slack format to <webhook>/slack; rocket to the address as is; username wins', () => {
-    const d = buildProviderRequest(event(), settings({ type: 'discord', address: 'https://discord.com/api/webhooks/1/t', username: 'flux' }));
+    const d = buildProviderRequest(
+      event(),
+      settings({ type: 'discord', address: 'https://discord.com/api/webhooks/1/t', username: 'flux' }),
+    );
     expect(d?.url).toBe('https://discord.com/api/webhooks/1/t/slack');
     expect(body(d?.body ?? '')).toMatchObject({ username: 'flux', attachments: [{ color: 'good' }] });
     const already = buildProviderRequest(event(), settings({ type: 'discord', address: 'https://d.example/x/slack' }));
     expect(already?.url).toBe('https://d.example/x/slack');
-    const rocket = buildProviderRequest(event(), settings({ type: 'rocket', address: 'https://rocket.example/hooks/a' }));
+    const rocket = buildProviderRequest(
+      event(),
+      settings({ type: 'rocket', address: 'https://rocket.example/hooks/a' }),
+    );
     expect(rocket?.url).toBe('https://rocket.example/hooks/a');
     expect(rocket?.headers.Authorization).toBeUndefined();
   });
@@ -141,7 +147,11 @@ describe('commit status providers', () => {
     );
     expect(ok?.url).toBe(`https://api.github.com/repos/org/repo/statuses/${SHA}`);
     expect(ok?.headers.Authorization).toBe('Bearer t');
-    expect(body(ok?.body ?? '')).toEqual({ state: 'success', description: 'reconciliation succeeded', context: commitStatus });
+    expect(body(ok?.body ?? '')).toEqual({
+      state: 'success',
+      description: 'reconciliation succeeded',
+      context: commitStatus,
+    });
     const failed = buildProviderRequest(
       event({ severity: 'error', reason: 'HealthCheckFailed' }),
       settings({ type: 'github', address: 'http://127.0.0.1:8080/org/repo', token: 't', commitStatus }),
@@ -180,7 +190,12 @@ describe('commit status providers', () => {
     );
     expect(r?.url).toBe(`https://gitea.example/api/v1/repos/org/repo/statuses/${SHA}`);
     expect(r?.headers.Authorization).toBe('token gt');
-    expect(body(r?.body ?? '')).toEqual({ state: 'success', target_url: '', description: 'reconciliation succeeded', context: commitStatus });
+    expect(body(r?.body ?? '')).toEqual({
+      state: 'success',
+      target_url: '',
+      description: 'reconciliation succeeded',
+      context: commitStatus,
+    });
   });
 });
 
@@ -228,7 +243,10 @@ describe('providerSettings', () => {
   });
 
   it('username and password together are basic auth; one alone is ignored', () => {
-    expect(providerSettings(provider({}), { username: 'x', password: 'y' })).toMatchObject({ username: 'x', password: 'y' });
+    expect(providerSettings(provider({}), { username: 'x', password: 'y' })).toMatchObject({
+      username: 'x',
+      password: 'y',
+    });
     expect(providerSettings(provider({}), { username: 'x' }).username).toBeUndefined();
   });
 
