@@ -7,6 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 import { errorMessage } from '../../util/errors.ts';
+import { sleep } from '../../util/sleep.ts';
 import type { ProviderRequest } from './provider-request.ts';
 
 export interface DeliveryOptions {
@@ -68,19 +69,6 @@ function send(req: ProviderRequest, signal: AbortSignal, ca: string | undefined)
 
 function retryable(status: number): boolean {
   return status === 429 || (status >= 500 && status !== 501);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function mask(text: string, secrets: readonly string[]): string {
