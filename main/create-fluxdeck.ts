@@ -17,7 +17,19 @@ import { AuthHealthRegistry } from './kube/auth-health.ts';
 import { type KubeconfigStore, openKubeconfigStore } from './kube/kubeconfig-store.ts';
 import { kubeconfigYamlFor } from './kube/kubeconfig-yaml.ts';
 import { WorkerPool } from './kustomize/index.ts';
-import { type Inbox, type InboxFeed, openInbox, type RuleSettings, startInboxFeed } from './notify/index.ts';
+import {
+  type AlertDispatcher,
+  type AlertDispatcherOptions,
+  type Inbox,
+  type InboxFeed,
+  openInbox,
+  type ReceiverServer,
+  type RuleSettings,
+  startAlertDispatcher,
+  startInboxFeed,
+  startObservedEventFeed,
+  startReceiverServer,
+} from './notify/index.ts';
 import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
 import { GitSource } from './sources/git-source.ts';
 import { Workspaces } from './sources/workspace/index.ts';
@@ -73,6 +85,8 @@ export interface FluxdeckOptions {
     groupWindowMs?: number;
     retention?: { maxItems?: number; maxAgeMs?: number };
   };
+  /** Flux Alerts and Providers (main/notify/alert-dispatcher.ts): rate limit, delivery backoff (tests shorten it). */
+  alerts?: Pick<AlertDispatcherOptions, 'rateLimitIntervalMs' | 'configTtlMs' | 'delivery'>;
 }
 
 export interface Fluxdeck {
@@ -89,6 +103,13 @@ export interface Fluxdeck {
   readonly inboxNotice?: string;
   /** Runs the inbox's time-based rules (suspended too long, source stale) now; a timer runs them every minute. */
   readonly inboxFeed: InboxFeed;
+  /** Sends our controllers' events to the Providers of matching Flux Alerts; keeps each Provider's delivery log. */
+  readonly alerts: AlertDispatcher;
+  /**
+   * Starts the Flux webhook receiver server (off until called) on `HOST:PORT` for every connected cluster; it is
+   * closed with the engine. Resolves with the bound URL.
+   */
+  startReceiver(address: string): Promise<ReceiverServer>;
   /** Writable clones for editing GitRepository files (`<dataDir>/workspaces`; main/sources/workspace/README.md). */
   readonly workspaces: Workspaces;
   /** The bounded kustomize build pool: reconciles, previews and diffs all build here. */
@@ -141,6 +162,8 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     plugins: [flux],
   });
   const { inbox, inboxNotice, inboxFeed } = startInbox(opts, { dataDir, logger, bus, registry });
+  const notifications = startNotifications(opts, { logger, bus, registry });
+  const { alerts, startReceiver } = notifications;
   const workspaces = new Workspaces({ root: join(dataDir, 'workspaces') });
   const setPaused = (p: boolean): void => {
     paused = p;
@@ -161,6 +184,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
   const stopEngine = async (): Promise<void> => {
     costs.close();
     inboxFeed.stop();
+    await notifications.stop();
     await registry.close();
     kubeconfigs.close();
     await Promise.all([builds.close(), git.close(), helmClient?.dispose()]);
@@ -202,6 +226,8 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     inbox,
     ...(inboxNotice ? { inboxNotice } : {}),
     inboxFeed,
+    alerts,
+    startReceiver,
     workspaces,
     workbench,
     costs,
@@ -276,4 +302,46 @@ function startInbox(
     ...(opts.inbox?.evaluateEveryMs ? { evaluateEveryMs: opts.inbox.evaluateEveryMs } : {}),
   });
   return { inbox, ...(inboxNotice ? { inboxNotice } : {}), inboxFeed };
+}
+
+/**
+ * Flux's notification API around the bus: Alerts sent to Providers, in-cluster Flux's Events in observe mode, and
+ * the webhook receiver server (started on demand).
+ */
+function startNotifications(
+  opts: FluxdeckOptions,
+  parts: { logger: Logger; bus: EventBus<FluxdeckEvents>; registry: ClusterRegistry },
+): { alerts: AlertDispatcher; startReceiver: (address: string) => Promise<ReceiverServer>; stop(): Promise<void> } {
+  const { logger, bus, registry } = parts;
+  const alerts = startAlertDispatcher({
+    ...opts.alerts,
+    events: bus,
+    session: (context) => registry.session(context),
+    logger: logger.child({ part: 'alerts' }),
+  });
+  // Observe mode: in-cluster Flux's own Events feed the same stream as our controllers' events.
+  const observedEvents = startObservedEventFeed({
+    sessions: () => registry.connected(),
+    onChange: (listener) => registry.onChange(listener),
+    publish: (e) => bus.emit('flux.event', e),
+    logger: logger.child({ part: 'observed-events' }),
+  });
+  let receiver: ReceiverServer | undefined;
+  return {
+    alerts,
+    async startReceiver(address) {
+      if (receiver) throw new Error(`the receiver server already listens on ${receiver.url}`);
+      receiver = await startReceiverServer({
+        address,
+        sessions: () => registry.connected(),
+        logger: logger.child({ part: 'receiver' }),
+      });
+      return receiver;
+    },
+    async stop() {
+      alerts.stop();
+      observedEvents.stop();
+      await receiver?.close();
+    },
+  };
 }

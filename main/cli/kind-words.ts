@@ -28,6 +28,12 @@ const WORDS: [string[], FluxKindDescriptor][] = [
   [['image', 'policy'], fluxKinds.ImagePolicy],
   [['images', 'update'], fluxKinds.ImageUpdateAutomation],
   [['image', 'update'], fluxKinds.ImageUpdateAutomation],
+  [['alerts'], fluxKinds.Alert],
+  [['alert'], fluxKinds.Alert],
+  [['alert-providers'], fluxKinds.Provider],
+  [['alert-provider'], fluxKinds.Provider],
+  [['receivers'], fluxKinds.Receiver],
+  [['receiver'], fluxKinds.Receiver],
 ];
 
 export function kindFromWords(positionals: string[], verb: string): { kind: FluxKindDescriptor; rest: string[] } {
@@ -35,6 +41,6 @@ export function kindFromWords(positionals: string[], verb: string): { kind: Flux
     if (words.every((w, i) => positionals[i] === w)) return { kind, rest: positionals.slice(words.length) };
   }
   throw new UsageError(
-    `${verb}: unknown kind '${positionals.slice(0, 2).join(' ')}'; use one of: source git, source helm, source oci, source bucket, kustomization (ks), helmrelease (hr), image repository|policy|update`,
+    `${verb}: unknown kind '${positionals.slice(0, 2).join(' ')}'; use one of: source git, source helm, source oci, source bucket, kustomization (ks), helmrelease (hr), image repository|policy|update, alerts, alert-providers, receivers`,
   );
 }

@@ -9,6 +9,7 @@ export const commandLoaders: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.ts')).runCommand,
   serve: async () => (await import('./commands/serve.ts')).serveCommand,
   get: async () => (await import('./commands/get.ts')).getCommand,
+  events: async () => (await import('./commands/events.ts')).eventsCommand,
   reconcile: async () => (await import('./commands/reconcile.ts')).reconcileCommand,
   suspend: async () => (await import('./commands/suspend.ts')).suspendCommand,
   resume: async () => (await import('./commands/suspend.ts')).resumeCommand,

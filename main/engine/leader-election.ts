@@ -1,5 +1,6 @@
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
+import { sleep } from '../util/sleep.ts';
 
 /**
  * Leader election over a `coordination.k8s.io/v1` Lease, following client-go's leaderelection package, so two
@@ -160,17 +161,4 @@ export class LeaderElector {
       renewTime: microTime(Date.now()),
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

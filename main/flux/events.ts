@@ -18,3 +18,23 @@ export interface FluxEvent {
   drifted?: ChangeSetEntry[];
   timestamp: string;
 }
+
+/** Flux's event severities (`fluxcd/pkg/apis/event/v1beta1`); `trace` never reaches Kubernetes Events. */
+export type EventSeverity = 'trace' | 'info' | 'error';
+
+/**
+ * The event as Flux's controllers POST it to notification-controller and as the `generic` provider sends it on
+ * (`fluxcd/pkg/apis/event/v1beta1.Event`). Metadata keys carry the controller group prefix
+ * (`kustomize.toolkit.fluxcd.io/revision`).
+ */
+export interface NotificationEvent {
+  involvedObject: { apiVersion: string; kind: string; name: string; namespace: string; uid?: string };
+  severity: EventSeverity;
+  /** RFC 3339 with seconds, as Go's metav1.Time marshals it. */
+  timestamp: string;
+  message: string;
+  reason: string;
+  metadata?: Record<string, string>;
+  reportingController: string;
+  reportingInstance?: string;
+}

@@ -3,6 +3,12 @@
  * and the built-in condition rules, with a notifier for OS notifications.
  */
 export {
+  type AlertDispatcher,
+  type AlertDispatcherOptions,
+  type DeliveryRecord,
+  startAlertDispatcher,
+} from './alert-dispatcher.ts';
+export {
   alertFromReconcileError,
   alertsFromFluxEvent,
   authAlert,
@@ -27,3 +33,11 @@ export {
 export { type InboxStoreOptions, type OpenedInbox, openInbox, SqliteInbox } from './inbox-store.ts';
 export * from './inbox-types.ts';
 export { createNotifier, type Notifier, type NotifierOptions, type OsNotification, summarize } from './notifier.ts';
+export { fluxEventFromKubeEvent, type ObservedEventFeed, startObservedEventFeed } from './observed-events.ts';
+export {
+  type HookResult,
+  type ReceiverServer,
+  type ReceiverServerOptions,
+  startReceiverServer,
+} from './receiver-server.ts';
+export { webhookPath } from './receiver-webhook.ts';

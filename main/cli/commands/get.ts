@@ -32,6 +32,8 @@ export function revisionOf(obj: Flux): string {
 }
 
 export function statusRow(obj: Flux): { ready: string; message: string } {
+  // v1beta3 Alerts and Providers are configuration without status: nothing reconciles them.
+  if (obj.kind === 'Alert' || obj.kind === 'Provider') return { ready: '-', message: 'configuration (no status)' };
   const ready = getCondition(obj.status?.conditions ?? [], 'Ready');
   return { ready: ready?.status ?? 'Unknown', message: ready?.message ?? 'waiting to be reconciled' };
 }
@@ -40,7 +42,7 @@ export const getCommand: Command = {
   name: 'get',
   summary: 'List Flux objects with their revision and readiness (flux get)',
   usage:
-    'fluxdeck get (sources git|kustomizations|helmreleases|...) [NAME] [-n NS | -A] [--kubeconfig F] [--context C]',
+    'fluxdeck get (sources git|kustomizations|helmreleases|alerts|alert-providers|receivers|...) [NAME] [-n NS | -A] [--kubeconfig F] [--context C]',
   run: async (args, io) => {
     const { flags, positionals } = parseCommand(args, {});
     const { kind, rest } = kindFromWords(positionals, 'get');

@@ -12,6 +12,8 @@ export const engineFlagOptions = {
   'lease-namespace': { type: 'string' },
   'read-only': { type: 'boolean' },
   'log-level': { type: 'string' },
+  /** Flux Receivers' webhook server, off unless given. */
+  'receiver-addr': { type: 'string' },
 } as const;
 
 export interface EngineFlags {
@@ -44,6 +46,15 @@ export async function engineFromArgs(
     logger: createLogger({ write: (line) => io.err(`${line}\n`) }, level as LogLevel),
   });
   for (const p of fluxdeck.kubeconfigs.current().problems) io.err(`! kubeconfig: ${p.message}\n`);
+  if (typeof values['receiver-addr'] === 'string') {
+    try {
+      const receiver = await fluxdeck.startReceiver(values['receiver-addr']);
+      io.err(`fluxdeck: webhook receivers listening on ${receiver.url}/hook/…\n`);
+    } catch (err) {
+      await fluxdeck.stop();
+      throw new UsageError(`--receiver-addr ${values['receiver-addr']}: ${errorMessage(err)}`);
+    }
+  }
   const contexts = (values.context as string[] | undefined) ?? [];
   return { fluxdeck, contexts, allContexts: values['all-contexts'] === true, values };
 }
@@ -119,7 +130,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'Run the controllers against your clusters until interrupted (headless)',
   usage:
-    'fluxdeck run [--kubeconfig F] [--context C ...|--all-contexts] [--data-dir D] [--identity ID] [--lease-namespace NS] [--read-only] [--log-level warn]',
+    'fluxdeck run [--kubeconfig F] [--context C ...|--all-contexts] [--data-dir D] [--identity ID] [--lease-namespace NS] [--read-only] [--log-level warn] [--receiver-addr HOST:PORT]',
   run: async (args, io) => {
     const engine = await engineFromArgs(args, io);
     const stopReporting = reportActivity(engine.fluxdeck, io);
