@@ -9,9 +9,10 @@ import {
   markUnknown,
 } from '../../flux/conditions.ts';
 import { parseDuration } from '../../flux/duration.ts';
-import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
+import { ConditionType, Reason } from '../../flux/meta.ts';
 import { type HelmChart, SourceCondition, SourceReason } from '../../flux/source.ts';
 import { errorChain } from '../../util/errors.ts';
+import { withFinalizer } from '../finalizer-guard.ts';
 import { writeFailureStatus } from '../status-writer.ts';
 import {
   BuildReason,
@@ -33,16 +34,12 @@ export async function reconcileHelmChart(
   ports: HelmChartPorts,
   signal: AbortSignal,
 ): Promise<ReconcileOutcome> {
-  if (chart.metadata.deletionTimestamp) {
-    if ((chart.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) {
-      await ports.deleteArtifacts(chart);
-      await ports.setFinalizer(chart, false);
-    }
-    return {};
-  }
-  if (chart.spec.suspend) return {};
-  if (!(chart.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(chart, true);
-  return new ChartRun(chart, ports, signal).execute();
+  return withFinalizer(
+    chart,
+    ports,
+    () => new ChartRun(chart, ports, signal).execute(),
+    () => ports.deleteArtifacts(chart),
+  );
 }
 
 type Status = NonNullable<HelmChart['status']>;

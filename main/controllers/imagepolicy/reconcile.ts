@@ -15,8 +15,9 @@ import {
   type ImageRef,
   type ImageRepository,
 } from '../../flux/image.ts';
-import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
+import { ConditionType, Reason } from '../../flux/meta.ts';
 import { errorChain } from '../../util/errors.ts';
+import { withFinalizer } from '../finalizer-guard.ts';
 import { canonicalImageName, imageRepositoryRef, type RegistryAccess } from '../imagerepository/scan.ts';
 import { accessDenial } from './access.ts';
 import type { ImagePolicyPorts } from './ports.ts';
@@ -72,13 +73,7 @@ export async function reconcileImagePolicy(
   ports: ImagePolicyPorts,
   signal: AbortSignal,
 ): Promise<ReconcileOutcome> {
-  if (policy.metadata.deletionTimestamp) {
-    if ((policy.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(policy, false);
-    return {};
-  }
-  if (policy.spec.suspend) return {};
-  if (!(policy.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(policy, true);
-  return new PolicyRun(policy, ports, signal).execute();
+  return withFinalizer(policy, ports, () => new PolicyRun(policy, ports, signal).execute());
 }
 
 class PolicyRun {

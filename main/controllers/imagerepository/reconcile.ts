@@ -17,8 +17,9 @@ import {
   type ImageRepository,
   type ImageRepositoryStatus,
 } from '../../flux/image.ts';
-import { Annotation, ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
+import { Annotation, ConditionType, Reason } from '../../flux/meta.ts';
 import { errorChain } from '../../util/errors.ts';
+import { withFinalizer } from '../finalizer-guard.ts';
 import { compileGoRegexp } from '../imagepolicy/select-tag.ts';
 import type { ImageRepositoryPorts } from './ports.ts';
 import { canonicalImageName, imageRepositoryRef, ImageScanError, type RegistryAccess } from './scan.ts';
@@ -87,16 +88,12 @@ export async function reconcileImageRepository(
   ports: ImageRepositoryPorts,
   signal: AbortSignal,
 ): Promise<ReconcileOutcome> {
-  if (repo.metadata.deletionTimestamp) {
-    if ((repo.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) {
-      await ports.removeTags(repo);
-      await ports.setFinalizer(repo, false);
-    }
-    return {};
-  }
-  if (repo.spec.suspend) return {};
-  if (!(repo.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(repo, true);
-  return new ScanRun(repo, ports, signal).execute();
+  return withFinalizer(
+    repo,
+    ports,
+    () => new ScanRun(repo, ports, signal).execute(),
+    () => ports.removeTags(repo),
+  );
 }
 
 class ScanRun {

@@ -9,7 +9,7 @@ import {
 } from '../../flux/conditions.ts';
 import { parseDuration } from '../../flux/duration.ts';
 import { ImageReason, type ImageUpdateAutomation, type ImageUpdateAutomationStatus } from '../../flux/image.ts';
-import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
+import { ConditionType, Reason } from '../../flux/meta.ts';
 import type { GitRepository } from '../../flux/source.ts';
 import {
   checkMessageTemplate,
@@ -18,6 +18,7 @@ import {
   templateData,
 } from '../../images/commit-message.ts';
 import { errorChain } from '../../util/errors.ts';
+import { withFinalizer } from '../finalizer-guard.ts';
 import { GitUpdateError, type GitUpdateResult } from './git-update.ts';
 import { selectedPolicies, SelectorError } from './policy-selection.ts';
 import type { ImageUpdateAutomationPorts } from './ports.ts';
@@ -81,13 +82,7 @@ export async function reconcileImageUpdateAutomation(
   ports: ImageUpdateAutomationPorts,
   signal: AbortSignal,
 ): Promise<ReconcileOutcome> {
-  if (a.metadata.deletionTimestamp) {
-    if ((a.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(a, false);
-    return {};
-  }
-  if (a.spec.suspend) return {};
-  if (!(a.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(a, true);
-  return new AutomationRun(a, ports, signal).execute();
+  return withFinalizer(a, ports, () => new AutomationRun(a, ports, signal).execute());
 }
 
 class AutomationRun {

@@ -9,9 +9,10 @@ import {
   markUnknown,
 } from '../../flux/conditions.ts';
 import { parseDuration } from '../../flux/duration.ts';
-import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
+import { ConditionType, Reason } from '../../flux/meta.ts';
 import { SourceCondition, SourceReason } from '../../flux/source.ts';
 import { errorChain } from '../../util/errors.ts';
+import { withFinalizer } from '../finalizer-guard.ts';
 import { writeFailureStatus } from '../status-writer.ts';
 import type { Fetched, SourceKind, SourceObject, SourcePorts } from './ports.ts';
 
@@ -60,16 +61,12 @@ export async function reconcileSource<T extends SourceObject, F extends Fetched,
   ports: SourcePorts<T>,
   signal: AbortSignal,
 ): Promise<ReconcileOutcome> {
-  if (obj.metadata.deletionTimestamp) {
-    if ((obj.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) {
-      await ports.deleteArtifacts(obj);
-      await ports.setFinalizer(obj, false);
-    }
-    return {};
-  }
-  if (obj.spec.suspend) return {};
-  if (!(obj.metadata.finalizers ?? []).includes(FLUX_FINALIZER)) await ports.setFinalizer(obj, true);
-  return new SourceRun(obj, kind, ports, signal).execute();
+  return withFinalizer(
+    obj,
+    ports,
+    () => new SourceRun(obj, kind, ports, signal).execute(),
+    () => ports.deleteArtifacts(obj),
+  );
 }
 
 type StatusOf<T extends SourceObject> = NonNullable<T['status']>;
