@@ -13,6 +13,7 @@ import type { KubeObject } from '../../../main/util/kube-object.ts';
 import {
   clientFor,
   ensureNamespace,
+  eventually,
   gitRepository,
   installCrds,
   kustomization,
@@ -44,9 +45,18 @@ const engine = async (identity: string): Promise<Fluxdeck> => {
     identity,
     leaseDurationMs: 6000,
     observeCheckMs: 1000,
+    // Its own Lease: an instance another test left holding kube-system's must not make this one a standby.
+    leaseNamespace: NS,
   });
   engines.push(f);
   await f.connect(cluster.name);
+  const role = (): string => f.registry.session(cluster.name)?.status.role ?? 'no session';
+  await eventually(
+    `${identity} to reconcile`,
+    () => Promise.resolve(role() === 'reconciling' ? true : undefined),
+    60_000,
+    () => Promise.resolve(role()),
+  );
   return f;
 };
 
@@ -74,70 +84,77 @@ afterAll(async () => {
 });
 
 describe('an artifact status written by in-cluster Flux', () => {
-  it('is rebuilt and rewritten by the source, and the Kustomization applies at once instead of failing', async () => {
-    const first = await engine('handoff-a');
-    await waitForReady<Kustomization>(client, KS, NS, 'app', (r) => r.status === 'True');
-    const ours = (await client.get<GitRepository>({ ...GIT, namespace: NS, name: 'app' })).status!.artifact!;
-    expect(ours.revision).toBe(`main@sha1:${commit}`);
-    // The address in-cluster Flux's source-controller serves, so kustomize-controller can take over at once.
-    expect(ours.url).toBe(
-      `http://source-controller.flux-system.svc.cluster.local./gitrepository/${NS}/app/${commit}.tar.gz`,
-    );
-    await first.stop();
+  it(
+    'is rebuilt and rewritten by the source, and the Kustomization applies at once instead of failing',
+    {
+      timeout: 240_000,
+    },
+    async () => {
+      const first = await engine('handoff-a');
+      await waitForReady<Kustomization>(client, KS, NS, 'app', (r) => r.status === 'True');
+      const ours = (await client.get<GitRepository>({ ...GIT, namespace: NS, name: 'app' })).status!.artifact!;
+      expect(ours.revision).toBe(`main@sha1:${commit}`);
+      // The address in-cluster Flux's source-controller serves, so kustomize-controller can take over at once.
+      expect(ours.url).toBe(
+        `http://source-controller.flux-system.svc.cluster.local./gitrepository/${NS}/app/${commit}.tar.gz`,
+      );
+      await first.stop();
 
-    // What source-controller writes after taking over: same revision and path, its own tarball's digest and size,
-    // and its own URL.
-    const foreignDigest = `sha256:${'f'.repeat(64)}`;
-    await client.patchStatus(
-      { ...GIT, namespace: NS, name: 'app' },
-      {
-        status: {
-          artifact: {
-            ...ours,
-            digest: foreignDigest,
-            size: (ours.size ?? 0) + 17,
-            url: `http://source-controller.flux-system.svc.cluster.local./gitrepository/${NS}/app/${commit}.tar.gz`,
-            lastUpdateTime: new Date(Date.now() + 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      // What source-controller writes after taking over: same revision and path, its own tarball's digest and size,
+      // and its own URL.
+      const foreignDigest = `sha256:${'f'.repeat(64)}`;
+      await client.patchStatus(
+        { ...GIT, namespace: NS, name: 'app' },
+        {
+          status: {
+            artifact: {
+              ...ours,
+              digest: foreignDigest,
+              size: (ours.size ?? 0) + 17,
+              url: `http://source-controller.flux-system.svc.cluster.local./gitrepository/${NS}/app/${commit}.tar.gz`,
+              lastUpdateTime: new Date(Date.now() + 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            },
           },
         },
-      },
-      { fieldManager: 'source-controller' },
-    );
-    const token = `handoff-${Date.now()}`;
-    await client.patch(
-      { ...KS, namespace: NS, name: 'app' },
-      { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } } },
-      'merge',
-    );
+        { fieldManager: 'source-controller' },
+      );
+      const token = `handoff-${Date.now()}`;
+      await client.patch(
+        { ...KS, namespace: NS, name: 'app' },
+        { metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token } } },
+        'merge',
+      );
 
-    const second = await engine('handoff-b');
-    const ks = await waitForReady<Kustomization>(
-      client,
-      KS,
-      NS,
-      'app',
-      (r, k) => r.status === 'True' && k.status?.lastHandledReconcileAt === token,
-    );
-    expect(ks.status?.lastAppliedRevision).toBe(`main@sha1:${commit}`);
-    // status.history as kustomize-controller writes it: the same build, reconciled again (the source's rewritten
-    // status may wake it once more), one snapshot.
-    expect(ks.status?.history).toMatchObject([
-      { lastReconciledStatus: 'ReconciliationSucceeded', metadata: { revision: `main@sha1:${commit}` } },
-    ]);
-    expect(ks.status?.history?.[0]?.totalReconciliations).toBeGreaterThanOrEqual(2);
-    expect(ks.status?.history?.[0]?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const repo = await client.get<GitRepository>({ ...GIT, namespace: NS, name: 'app' });
-    expect(repo.status?.artifact?.digest).not.toBe(foreignDigest);
-    expect(repo.status?.artifact?.revision).toBe(ours.revision);
-    expect(await second.store.exists(repo.status!.artifact!, { verify: true })).toBe(true);
-    // Never failed on the way: no "replaced or damaged" warning was recorded for the Kustomization.
-    const events = await client.list<
-      KubeObject & { reason?: string; message?: string; involvedObject?: { name?: string; kind?: string } }
-    >({ apiVersion: 'v1', kind: 'Event' }, { namespace: NS });
-    const failures = events.items.filter(
-      (e) =>
-        e.involvedObject?.kind === 'Kustomization' && /replaced or damaged|not in local storage/.test(e.message ?? ''),
-    );
-    expect(failures.map((e) => e.message)).toEqual([]);
-  });
+      const second = await engine('handoff-b');
+      const ks = await waitForReady<Kustomization>(
+        client,
+        KS,
+        NS,
+        'app',
+        (r, k) => r.status === 'True' && k.status?.lastHandledReconcileAt === token,
+      );
+      expect(ks.status?.lastAppliedRevision).toBe(`main@sha1:${commit}`);
+      // status.history as kustomize-controller writes it: the same build, reconciled again (the source's rewritten
+      // status may wake it once more), one snapshot.
+      expect(ks.status?.history).toMatchObject([
+        { lastReconciledStatus: 'ReconciliationSucceeded', metadata: { revision: `main@sha1:${commit}` } },
+      ]);
+      expect(ks.status?.history?.[0]?.totalReconciliations).toBeGreaterThanOrEqual(2);
+      expect(ks.status?.history?.[0]?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      const repo = await client.get<GitRepository>({ ...GIT, namespace: NS, name: 'app' });
+      expect(repo.status?.artifact?.digest).not.toBe(foreignDigest);
+      expect(repo.status?.artifact?.revision).toBe(ours.revision);
+      expect(await second.store.exists(repo.status!.artifact!, { verify: true })).toBe(true);
+      // Never failed on the way: no "replaced or damaged" warning was recorded for the Kustomization.
+      const events = await client.list<
+        KubeObject & { reason?: string; message?: string; involvedObject?: { name?: string; kind?: string } }
+      >({ apiVersion: 'v1', kind: 'Event' }, { namespace: NS });
+      const failures = events.items.filter(
+        (e) =>
+          e.involvedObject?.kind === 'Kustomization' &&
+          /replaced or damaged|not in local storage/.test(e.message ?? ''),
+      );
+      expect(failures.map((e) => e.message)).toEqual([]);
+    },
+  );
 });
