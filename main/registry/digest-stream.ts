@@ -6,6 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
+import { BODY_HIGH_WATER_MARK } from '../util/http-body.ts';
 import { RegistryError } from './errors.ts';
 
 export interface DigestCheck {
@@ -35,7 +36,9 @@ export class DigestVerifier extends Transform {
   private bytes = 0;
 
   constructor(check: DigestCheck) {
-    super();
+    // The body's buffer size on the writable side: a 16 KiB one would bring back the socket pauses it avoids. The
+    // readable side keeps the default, or each read would join a megabyte of queued chunks into a new buffer.
+    super({ writableHighWaterMark: BODY_HIGH_WATER_MARK });
     this.check = check;
     this.hash = createHash(algorithmOf(check.digest));
   }

@@ -15,6 +15,7 @@ import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { largeBodyRequest } from '../util/http-body.ts';
 import { isRedirect, type NextRequest, nextRequest, RedirectError } from '../util/http-redirect.ts';
 import { basicHeader, type Credentials, parseChallenge } from './credentials.ts';
 import { codeForStatus, errorBodySummary, RegistryError } from './errors.ts';
@@ -302,6 +303,7 @@ export class Transport {
       const options = {
         method,
         headers: all,
+        ...largeBodyRequest,
         // Our agent (and its TLS options) only for the scheme it was made for; a redirect to object storage over
         // https from a plain-http registry uses the default agent and the system roots.
         ...(ours ? { agent: this.agent } : {}),

@@ -39,7 +39,7 @@ export function parsePattern(line: string, domain: readonly string[] = []): Igno
     match(path, isDir) {
       if (path.length <= dom.length) return 'none';
       for (let i = 0; i < dom.length; i++) if (path[i] !== dom[i]) return 'none';
-      const rel = path.slice(dom.length);
+      const rel = dom.length === 0 ? path : path.slice(dom.length);
       const ok = isGlob ? globMatch(parts, rel, dirOnly, isDir) : simpleNameMatch(parts[0] ?? '', rel, dirOnly, isDir);
       return ok ? result : 'none';
     },
@@ -103,8 +103,8 @@ export class IgnoreMatcher {
 
   /** True when the path (split on '/') is excluded. */
   ignores(path: readonly string[], isDir: boolean): boolean {
-    for (const pattern of [...this.patterns].reverse()) {
-      const m = pattern.match(path, isDir);
+    for (let i = this.patterns.length - 1; i >= 0; i--) {
+      const m = (this.patterns[i] as IgnorePattern).match(path, isDir);
       if (m !== 'none') return m === 'exclude';
     }
     return false;

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
+import { largeBodyRequest } from '../../util/http-body.ts';
 import { type ListedObject, parseErrorBody, parseListPage } from './s3-xml.ts';
 import { EMPTY_PAYLOAD_SHA256, type SigningKeys, signRequest } from './sigv4.ts';
 
@@ -183,6 +184,7 @@ export class S3Client {
         path: signed.requestPath,
         headers: { ...send, 'user-agent': 'fluxdeck-bucket' },
         agent: this.agent,
+        ...largeBodyRequest,
         ...(this.opts.signal && { signal: this.opts.signal }),
       });
       req.on('response', resolve);

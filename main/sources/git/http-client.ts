@@ -8,6 +8,7 @@ import { request as httpsRequest } from 'node:https';
 
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 
+import { largeBodyRequest } from '../../util/http-body.ts';
 import { isRedirect, type NextRequest, nextRequest } from '../../util/http-redirect.ts';
 
 export interface HttpClientOptions {
@@ -77,6 +78,7 @@ function send(
     const options = {
       method,
       headers: all,
+      ...largeBodyRequest,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.caCert && u.protocol === 'https:' ? { ca: opts.caCert } : {}),
     };

@@ -7,6 +7,7 @@
 import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
+import { largeBodyRequest } from '../../util/http-body.ts';
 import { isRedirect, nextRequest, type RedirectRequest, withoutUserinfo } from '../../util/http-redirect.ts';
 
 export interface HttpAuth {
@@ -47,6 +48,7 @@ function send(req: RedirectRequest, opts: GetOptions): Promise<IncomingMessage> 
         method: 'GET',
         headers: req.headers,
         signal: opts.signal,
+        ...largeBodyRequest,
         ...(tls && opts.auth?.caPEM ? { ca: opts.auth.caPEM } : {}),
         ...(tls && opts.auth?.certPEM && opts.auth.keyPEM ? { cert: opts.auth.certPEM, key: opts.auth.keyPEM } : {}),
       },
