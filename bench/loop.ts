@@ -12,12 +12,11 @@ import { promisify } from 'node:util';
 import { requestReconcile } from '../main/controllers/requests/flux-requests.ts';
 import { createFluxdeck } from '../main/create-fluxdeck.ts';
 import { percentile } from '../main/engine/engine-stats.ts';
-import { isReady } from '../main/flux/conditions.ts';
 import { fluxKinds } from '../main/flux/kinds.ts';
-import type { Kustomization } from '../main/flux/kustomize.ts';
 import { startCluster } from '../test/cluster/control-plane.ts';
 import { clientFor, ensureNamespace, gitRepository, installCrds, kustomization } from '../test/support/flux-fixture.ts';
 import { commitFiles, startGitServer } from '../test/support/git-server.ts';
+import { app, bigApp, waitAllReady } from './fleet-apps.ts';
 import { benchLine, median } from './report.ts';
 
 const exec = promisify(execFile);
@@ -28,26 +27,6 @@ const arg = (name: string, def: number): number => {
 const APPS = arg('--apps', 200);
 const CONCURRENCY = arg('--concurrency', 4);
 const NS = 'flux-system';
-const KS = { apiVersion: fluxKinds.Kustomization.apiVersion, kind: 'Kustomization' };
-
-/** One app as Flux's own benchmark shapes it: Deployment scaled to 0, ServiceAccount, Service, plus config. */
-function app(name: string, ns: string, rev: string): Record<string, string> {
-  return {
-    'deploy.yaml': `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n  replicas: 0\n  selector:\n    matchLabels: { app: ${name} }\n  template:\n    metadata:\n      labels: { app: ${name} }\n      annotations: { rev: "${rev}" }\n    spec:\n      serviceAccountName: ${name}\n      containers:\n        - name: app\n          image: ghcr.io/stefanprodan/podinfo:6.7.0\n`,
-    'sa.yaml': `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${name}\n  namespace: ${ns}\n`,
-    'svc.yaml': `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nspec:\n  clusterIP: None\n  selector: { app: ${name} }\n  ports:\n    - port: 80\n`,
-    'config.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${ns}\ndata:\n  rev: "${rev}"\n`,
-    'secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\n  namespace: ${ns}\nstringData:\n  token: "${rev}"\n`,
-  };
-}
-
-/** 50 objects: ten apps of five. */
-function bigApp(rev: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (let i = 0; i < 10; i++)
-    for (const [f, c] of Object.entries(app(`lat-${i}`, 'latency', rev))) files[`single/${i}-${f}`] = c;
-  return files;
-}
 
 function rssSampler(): { peakMb: () => number; stop: () => void } {
   let peak = process.memoryUsage().rss;
@@ -181,32 +160,6 @@ async function main(): Promise<void> {
     await cluster.stop();
     await rm(work, { recursive: true, force: true });
     await rm(git.root, { recursive: true, force: true });
-  }
-}
-
-async function waitAllReady(
-  client: Awaited<ReturnType<typeof clientFor>>,
-  names: string[],
-  timeoutMs: number,
-): Promise<Map<string, number>> {
-  const want = new Set(names);
-  const deadline = Date.now() + timeoutMs;
-  // When each was first seen Ready (polled every 200 ms), for the spread of Ready times.
-  const readyAt = new Map<string, number>();
-  for (;;) {
-    const list = await client.list<Kustomization>(KS, { namespace: NS });
-    const ready = list.items.filter(
-      (k) =>
-        want.has(k.metadata.name ?? '') &&
-        isReady(k.status?.conditions) &&
-        k.status?.observedGeneration === k.metadata.generation,
-    );
-    for (const k of ready)
-      if (!readyAt.has(k.metadata.name ?? '')) readyAt.set(k.metadata.name ?? '', performance.now());
-    if (ready.length === want.size) return readyAt;
-    if (Date.now() > deadline)
-      throw new Error(`only ${ready.length} of ${want.size} Kustomizations became Ready within ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -23,6 +23,7 @@ crane|github.com/google/go-containerregistry|0.22.1|./cmd/crane|crane|
 gofakes3|github.com/johannesboyne/gofakes3|1.2.0|./cmd/gofakes3|gofakes3|
 gofakes3-auth|github.com/johannesboyne/gofakes3|1.2.0|./cmd/gofakes3auth|gofakes3-auth|
 kustomize-controller|github.com/fluxcd/kustomize-controller|1.9.6|.|kustomize-controller|
+source-controller|github.com/fluxcd/source-controller|1.9.6|.|source-controller|
 '
 
 # The release build of flux embeds install manifests that `make` generates from GitHub release assets; embed a
@@ -33,8 +34,6 @@ prepare_flux() {
   echo "# flux CLI built for Fluxdeck's tests: no install manifests embedded" >"$1/cmd/flux/manifests/placeholder.yaml"
 }
 
-# source-controller (v1.9.5, v1.9.6) is not built: it needs github.com/fluxcd/pkg/artifact v0.18.3, which the module
-# proxy this workplace reaches does not serve.
 # Flux's controllers replace their API module with ./api in go.mod, and their module zip leaves that directory out
 # (it is a module of its own, tagged with the same version): put the API module of the same version there.
 prepare_api_module() { # src module version
@@ -44,6 +43,13 @@ prepare_api_module() { # src module version
   rm -rf "$1/api" && cp -r "$api" "$1/api" && chmod -R u+w "$1/api"
 }
 prepare_kustomize-controller() { prepare_api_module "$1" github.com/fluxcd/kustomize-controller 1.9.6; }
+# source-controller 1.9.6 asks for github.com/fluxcd/pkg/artifact v0.18.3, which the module proxy this workplace reaches
+# does not serve; v0.18.0 (same minor, same API) is served and builds, so it is put in its place.
+prepare_source-controller() {
+  prepare_api_module "$1" github.com/fluxcd/source-controller 1.9.6 || return
+  (cd "$1" && go mod edit -replace=github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.0 &&
+    GOFLAGS=-mod=mod go mod download github.com/fluxcd/pkg/artifact && GOFLAGS=-mod=mod go list -deps . >/dev/null)
+}
 
 # gofakes3 checks no signatures. This variant puts a check in front of it: every request must carry an AWS SigV4
 # Authorization header whose signature the AWS SDK for Go's own signer (aws-sdk-go-v2, already in gofakes3's go.mod)
@@ -201,7 +207,7 @@ build_tool() { # name
 
 # Built on request only (by hand, for hand-off checks against real Flux): no test needs them, and CI's fresh-machine
 # budget (45 min) has no room for a 5-minute build nothing uses.
-ON_REQUEST=' kustomize-controller '
+ON_REQUEST=' kustomize-controller source-controller '
 if [ "${1:-}" = "--list" ]; then
   echo "$RECIPES" | sed '/^$/d' | cut -d'|' -f1 | while read -r n; do [[ "$ON_REQUEST" == *" $n "* ]] || echo "$n"; done
   exit 0

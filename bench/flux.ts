@@ -1,0 +1,311 @@
+// `npm run bench -- flux [--apps N]`: Fluxdeck side by side with the real Flux controllers (source-controller and
+// kustomize-controller, built from the Go module proxy by test/tools/build.sh on first use, run out of cluster with
+// their default flags, leader election off). Each engine gets a fresh control plane, the same repository on the
+// same git server, one GitRepository and N (default 100) Kustomizations of five objects created at once:
+//   (a) wall time until all are Ready, the time to Ready of each (first, p50, p99), CPU seconds and peak RSS of the
+//       engine's processes (from /proc), and the API requests they made (Flux: the controllers' own
+//       rest_client_requests_total; Fluxdeck: its published stats);
+//   (b) a reconcile request on all N: time until every `lastHandledReconcileAt` caught up;
+//   (c) the hand-off: Fluxdeck stops, Flux's controllers start on the cluster Fluxdeck reconciled, and handle a
+//       reconcile request on all N; how many of the 5N objects changed (resourceVersion) and how many are gone.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { percentile } from '../main/engine/engine-stats.ts';
+import { fluxKinds } from '../main/flux/kinds.ts';
+import type { Kustomization } from '../main/flux/kustomize.ts';
+import { Annotation } from '../main/flux/meta.ts';
+import type { ClusterClient } from '../main/kube/cluster-client.ts';
+import { startCluster } from '../test/cluster/control-plane.ts';
+import { clientFor, ensureNamespace, gitRepository, installCrds, kustomization } from '../test/support/flux-fixture.ts';
+import { commitFiles, startGitServer } from '../test/support/git-server.ts';
+import { freePort, waitFor } from '../test/support/ports.ts';
+import { ensureTool } from '../test/tools/tools.ts';
+import { app, waitAllReady } from './fleet-apps.ts';
+import { benchLine } from './report.ts';
+
+const arg = (name: string, def: number): number => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+};
+const APPS = arg('--apps', 100);
+const NS = 'flux-system';
+const KS = { apiVersion: fluxKinds.Kustomization.apiVersion, kind: 'Kustomization' };
+const FLEET_KINDS = [
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'Secret' },
+];
+const TICKS_PER_SECOND = 100; // Linux USER_HZ, what /proc/<pid>/stat counts in
+
+/** A running engine: its processes (for CPU and memory) and how to read its API request count. */
+interface Engine {
+  pids: number[];
+  requests(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+interface Measured {
+  wallS: number;
+  toReady: number[];
+  cpuS: number;
+  peakRssMb: number;
+  requests: number;
+  reconcileAllS: number;
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+function peakRssMb(pid: number): number {
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(hwm?.[1] ?? 0) / 1024;
+}
+
+function startProcess(bin: string, args: string[], env: Record<string, string>, log: string[]): ChildProcess {
+  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    log.push(d);
+    if (log.length > 200) log.shift();
+  });
+  return child;
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The sum of a controller-runtime process's `rest_client_requests_total` series. */
+async function scrapeRequests(metricsAddr: string): Promise<number> {
+  const text = await (await fetch(`http://${metricsAddr}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith('rest_client_requests_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
+}
+
+async function startFlux(kubeconfig: string, work: string, log: string[]): Promise<Engine> {
+  const [sourceBin, kustomizeBin] = await Promise.all([
+    ensureTool('source-controller'),
+    ensureTool('kustomize-controller'),
+  ]);
+  const [storage, sourceMetrics, sourceHealth, ksMetrics, ksHealth] = await Promise.all(
+    Array.from({ length: 5 }, () => freePort()),
+  );
+  const env = { KUBECONFIG: kubeconfig, RUNTIME_NAMESPACE: NS };
+  const storagePath = join(work, 'flux-storage');
+  await mkdir(storagePath, { recursive: true });
+  // Leader election needs the in-cluster namespace file controller-runtime reads; out of cluster it refuses to start,
+  // and one instance of each controller needs no election.
+  const common = ['--enable-leader-election=false', '--log-level=error'];
+  const source = startProcess(
+    sourceBin,
+    [
+      ...common,
+      `--storage-path=${storagePath}`,
+      `--storage-addr=127.0.0.1:${storage}`,
+      `--storage-adv-addr=127.0.0.1:${storage}`,
+      `--metrics-addr=127.0.0.1:${sourceMetrics}`,
+      `--health-addr=127.0.0.1:${sourceHealth}`,
+    ],
+    env,
+    log,
+  );
+  const kustomize = startProcess(
+    kustomizeBin,
+    [...common, `--metrics-addr=127.0.0.1:${ksMetrics}`, `--health-addr=127.0.0.1:${ksHealth}`],
+    env,
+    log,
+  );
+  const metrics = [`127.0.0.1:${sourceMetrics}`, `127.0.0.1:${ksMetrics}`];
+  for (const addr of metrics)
+    await waitFor(`Flux controller metrics on ${addr}\n${log.join('')}`, () => scrapeRequests(addr).then(() => true));
+  return {
+    pids: [source.pid ?? 0, kustomize.pid ?? 0],
+    requests: async () => (await Promise.all(metrics.map(scrapeRequests))).reduce((a, b) => a + b, 0),
+    stop: async () => {
+      await Promise.all([stopProcess(source), stopProcess(kustomize)]);
+    },
+  };
+}
+
+/** `fluxdeck run` in its own process, as a user runs it; its request count comes from the stats it publishes. */
+async function startFluxdeck(kubeconfig: string, work: string, log: string[]): Promise<Engine> {
+  const dataDir = join(work, 'fluxdeck-data');
+  const cli = join(import.meta.dirname, '..', 'main', 'cli', 'index.ts');
+  const child = startProcess(
+    process.execPath,
+    [cli, 'run', '--kubeconfig', kubeconfig, '--all-contexts', '--data-dir', dataDir, '--identity', 'bench'],
+    {},
+    log,
+  );
+  const statsFile = join(dataDir, 'stats', 'bench.json');
+  const published = (): { at: string; total: number } | undefined => {
+    try {
+      const s = JSON.parse(readFileSync(statsFile, 'utf8')) as {
+        at?: string;
+        clusters?: { requestsTotal?: number }[];
+      };
+      return { at: s.at ?? '', total: (s.clusters ?? []).reduce((a, c) => a + (c.requestsTotal ?? 0), 0) };
+    } catch {
+      return undefined;
+    }
+  };
+  await waitFor(`fluxdeck run to connect\n${log.join('')}`, () =>
+    Promise.resolve(log.join('').includes('cluster(s) connected')),
+  );
+  return {
+    pids: [child.pid ?? 0],
+    // Snapshots are published every 10 s: wait for the next one so the count includes the work just measured.
+    requests: async () => {
+      const before = published()?.at;
+      await waitFor('the next published stats', () => Promise.resolve((published()?.at ?? before) !== before), 15_000);
+      return published()?.total ?? 0;
+    },
+    stop: () => stopProcess(child),
+  };
+}
+
+/** Annotates every Kustomization with one `requestedAt` and waits until all handled it. */
+async function reconcileAll(client: ClusterClient, names: string[]): Promise<number> {
+  const token = new Date().toISOString();
+  const t0 = performance.now();
+  await Promise.all(
+    names.map((name) =>
+      client.patch({ ...KS, namespace: NS, name }, { metadata: { annotations: { [Annotation.ReconcileRequestedAt]: token } } }, 'merge'),
+    ),
+  );
+  for (;;) {
+    const list = await client.list<Kustomization>(KS, { namespace: NS });
+    const handled = list.items.filter((k) => k.status?.lastHandledReconcileAt === token).length;
+    if (handled >= names.length) return (performance.now() - t0) / 1000;
+    if (performance.now() - t0 > 600_000) throw new Error(`only ${handled} of ${names.length} handled the request`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** resourceVersion of every object in the fleet namespace, by kind/name. */
+async function fleetVersions(client: ClusterClient): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const k of FLEET_KINDS)
+    for (const o of (await client.list(k, { namespace: 'fleet' })).items)
+      if (o.metadata.name?.startsWith('app-')) out.set(`${k.kind}/${o.metadata.name}`, o.metadata.resourceVersion ?? '');
+  return out;
+}
+
+async function run(
+  which: 'flux' | 'fluxdeck',
+  repoUrl: string,
+  work: string,
+): Promise<Measured & { handoff?: string }> {
+  const dir = join(work, which);
+  const cluster = await startCluster({ name: `bench-${which}`, dir: join(dir, 'cluster'), ownerPid: process.pid });
+  const client = await clientFor(cluster.kubeconfig);
+  const log: string[] = [];
+  let engine: Engine | undefined;
+  try {
+    await installCrds(client);
+    for (const ns of [NS, 'fleet']) await ensureNamespace(client, ns);
+    engine = await (which === 'flux' ? startFlux : startFluxdeck)(cluster.kubeconfig, dir, log);
+    const names = Array.from({ length: APPS }, (_, i) => `app-${String(i).padStart(3, '0')}`);
+    const cpu0 = engine.pids.reduce((a, p) => a + cpuSeconds(p), 0);
+    const t0 = performance.now();
+    await client.create(gitRepository(NS, 'bench', repoUrl, { interval: '10m' }));
+    await Promise.all(
+      names.map((n) => client.create(kustomization(NS, n, 'bench', { path: `./apps/${n}`, interval: '10m' }))),
+    );
+    const readyAt = await waitAllReady(client, names, 900_000);
+    const wallS = (performance.now() - t0) / 1000;
+    const pids = engine.pids;
+    const cpuS = pids.reduce((a, p) => a + cpuSeconds(p), 0) - cpu0;
+    const requests = await engine.requests();
+    const reconcileAllS = await reconcileAll(client, names);
+    const measured: Measured = {
+      wallS,
+      toReady: [...readyAt.values()].map((t) => (t - t0) / 1000),
+      cpuS,
+      peakRssMb: pids.reduce((a, p) => a + peakRssMb(p), 0),
+      requests,
+      reconcileAllS,
+    };
+    if (which === 'flux') return measured;
+
+    const before = await fleetVersions(client);
+    await engine.stop();
+    engine = await startFlux(cluster.kubeconfig, dir, log);
+    const t1 = performance.now();
+    await reconcileAll(client, names);
+    await waitAllReady(client, names, 600_000);
+    const took = (performance.now() - t1) / 1000;
+    const after = await fleetVersions(client);
+    const changed = [...before].filter(([k, v]) => after.has(k) && after.get(k) !== v).length;
+    const gone = [...before.keys()].filter((k) => !after.has(k)).length;
+    const handoff = `(c) hand-off Fluxdeck → Flux: ${APPS} Kustomizations handled by Flux and Ready in ${took.toFixed(1)} s; of ${before.size} objects ${changed} changed (resourceVersion), ${gone} gone`;
+    return { ...measured, handoff };
+  } catch (err) {
+    console.error(`${which} engine log (last lines):\n${log.join('').slice(-4000)}`);
+    throw err;
+  } finally {
+    await engine?.stop();
+    client.close();
+    await cluster.stop();
+  }
+}
+
+function describe(name: string, m: Measured): string {
+  return `${name}: all Ready in ${m.wallS.toFixed(1)} s (first ${Math.min(...m.toReady).toFixed(1)} s, p50 ${percentile(m.toReady, 50).toFixed(1)} s, p99 ${percentile(m.toReady, 99).toFixed(1)} s), CPU ${m.cpuS.toFixed(1)} s, peak RSS ${m.peakRssMb.toFixed(0)} MB, ${m.requests} API requests; reconcile request on all handled in ${m.reconcileAllS.toFixed(1)} s`;
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'fluxdeck-bench-flux-'));
+  const git = await startGitServer();
+  try {
+    // Build (or find) the controllers before any clock starts.
+    await Promise.all([ensureTool('source-controller'), ensureTool('kustomize-controller')]);
+    const url = await git.createRepo('bench');
+    const files: Record<string, string> = {};
+    for (let i = 0; i < APPS; i++)
+      for (const [f, c] of Object.entries(app(`app-${i}`, 'fleet', 'r0')))
+        files[`apps/app-${String(i).padStart(3, '0')}/${f}`] = c;
+    await commitFiles(git.repoPath('bench'), files, { message: 'initial' });
+    const flux = await run('flux', url, work);
+    const ours = await run('fluxdeck', url, work);
+    console.log(`(a)+(b) ${APPS} Kustomizations x 5 objects, one GitRepository, fresh control plane each:`);
+    console.log(`    ${describe('Flux (source-controller + kustomize-controller)', flux)}`);
+    console.log(`    ${describe('Fluxdeck (fluxdeck run)', ours)}`);
+    console.log(
+      `    ratios Fluxdeck/Flux: wall ${(ours.wallS / flux.wallS).toFixed(2)}, CPU ${(ours.cpuS / flux.cpuS).toFixed(2)}, RSS ${(ours.peakRssMb / flux.peakRssMb).toFixed(2)}, requests ${(ours.requests / flux.requests).toFixed(2)}, reconcile-all ${(ours.reconcileAllS / flux.reconcileAllS).toFixed(2)}`,
+    );
+    if (ours.handoff) console.log(ours.handoff);
+    console.log(
+      benchLine(
+        'flux',
+        `${APPS} Kustomizations until all Ready`,
+        { value: ours.wallS, unit: 's' },
+        { name: 'Flux controllers', value: flux.wallS, unit: 's' },
+      ),
+    );
+  } finally {
+    await git.close();
+    await rm(work, { recursive: true, force: true });
+    await rm(git.root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
