@@ -6,8 +6,8 @@
 //       engine's processes (from /proc), and the API requests they made (Flux: the controllers' own
 //       rest_client_requests_total; Fluxdeck: its published stats);
 //   (b) a reconcile request on all N: time until every `lastHandledReconcileAt` caught up;
-//   (c) the hand-off: Fluxdeck stops, Flux's controllers start on the cluster Fluxdeck reconciled, and handle a
-//       reconcile request on all N; how many of the 5N objects changed (resourceVersion) and how many are gone.
+//   (c) the hand-off both ways: the engine that reconciled a cluster stops, the other starts and handles a reconcile
+//       request on all N; how many of the 5N objects changed (resourceVersion) and how many are gone.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -210,7 +210,7 @@ async function run(
   which: 'flux' | 'fluxdeck',
   repoUrl: string,
   work: string,
-): Promise<Measured & { handoff?: string }> {
+): Promise<Measured & { handoff: string }> {
   const dir = join(work, which);
   const cluster = await startCluster({ name: `bench-${which}`, dir: join(dir, 'cluster'), ownerPid: process.pid });
   const client = await clientFor(cluster.kubeconfig);
@@ -241,11 +241,10 @@ async function run(
       requests,
       reconcileAllS,
     };
-    if (which === 'flux') return measured;
-
     const before = await fleetVersions(client);
     await engine.stop();
-    engine = await startFlux(cluster.kubeconfig, dir, log);
+    const [from, to] = which === 'flux' ? ['Flux', 'Fluxdeck'] : ['Fluxdeck', 'Flux'];
+    engine = await (which === 'flux' ? startFluxdeck : startFlux)(cluster.kubeconfig, dir, log);
     const t1 = performance.now();
     await reconcileAll(client, names);
     await waitAllReady(client, names, 600_000);
@@ -253,7 +252,7 @@ async function run(
     const after = await fleetVersions(client);
     const changed = [...before].filter(([k, v]) => after.has(k) && after.get(k) !== v).length;
     const gone = [...before.keys()].filter((k) => !after.has(k)).length;
-    const handoff = `(c) hand-off Fluxdeck → Flux: ${APPS} Kustomizations handled by Flux and Ready in ${took.toFixed(1)} s; of ${before.size} objects ${changed} changed (resourceVersion), ${gone} gone`;
+    const handoff = `hand-off ${from} → ${to}: ${APPS} Kustomizations handled by ${to} and Ready in ${took.toFixed(1)} s; of ${before.size} objects ${changed} changed (resourceVersion), ${gone} gone`;
     return { ...measured, handoff };
   } catch (err) {
     console.error(`${which} engine log (last lines):\n${log.join('').slice(-4000)}`);
@@ -289,7 +288,8 @@ async function main(): Promise<void> {
     console.log(
       `    ratios Fluxdeck/Flux: wall ${(ours.wallS / flux.wallS).toFixed(2)}, CPU ${(ours.cpuS / flux.cpuS).toFixed(2)}, RSS ${(ours.peakRssMb / flux.peakRssMb).toFixed(2)}, requests ${(ours.requests / flux.requests).toFixed(2)}, reconcile-all ${(ours.reconcileAllS / flux.reconcileAllS).toFixed(2)}`,
     );
-    if (ours.handoff) console.log(ours.handoff);
+    console.log(`(c) ${ours.handoff}`);
+    console.log(`    ${flux.handoff}`);
     console.log(
       benchLine(
         'flux',
