@@ -6,7 +6,15 @@
  */
 import type { KubeObject } from '../util/kube-object.ts';
 import { applyBuildMetadata, OriginTracker, parseBuildMetadata } from './build-metadata.ts';
-import { configFromCrds, defaultConfig, mergeConfig, parseConfigFile, type TransformerConfig } from './config.ts';
+import {
+  configFromCrds,
+  defaultConfig,
+  mergeConfig,
+  mergePartial,
+  parseConfigFile,
+  type TransformerConfig,
+  withDefaults,
+} from './config.ts';
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, withReadBudget } from './fs.ts';
 import { type FileReader, generate, mergeGenerated } from './generators.ts';
@@ -261,6 +269,7 @@ class Builder {
     const k = lk.k;
     let list = [...base];
     let config = baseConfig;
+    const subConfigs: TransformerConfig[] = [];
     for (const entry of k.resources ?? []) {
       const path = this.subPath(lk, entry, 'resource');
       const kind = this.fs.kind(path);
@@ -277,13 +286,21 @@ class Builder {
       }
       const sub = this.accumulateDir(lk, path);
       this.append(list, sub.list, lk);
-      if (sub.config !== DEFAULT_CONFIG)
-        config = config === DEFAULT_CONFIG ? sub.config : mergeConfig(config, sub.config, lk.file);
+      if (sub.config !== DEFAULT_CONFIG) subConfigs.push(sub.config);
     }
-    for (const entry of k.configurations ?? []) {
-      const path = this.filePath(lk, entry, 'configuration');
-      config = mergeConfig(config, parseConfigFile(this.readText(path, lk.file), this.show(path)), this.show(path));
+    // This level's configuration files come first, kustomize's defaults are merged into them, then what the
+    // resources below brought.
+    if (k.configurations?.length) {
+      let own: Partial<TransformerConfig> = {};
+      let last = lk.file;
+      for (const entry of k.configurations) {
+        const path = this.filePath(lk, entry, 'configuration');
+        last = this.show(path);
+        own = mergePartial(own, parseConfigFile(this.readText(path, lk.file), last), last);
+      }
+      config = config === DEFAULT_CONFIG ? withDefaults(own, last) : mergeConfig(config, withDefaults(own, last), last);
     }
+    for (const sub of subConfigs) config = config === DEFAULT_CONFIG ? sub : mergeConfig(config, sub, lk.file);
     for (const entry of k.crds ?? []) {
       const path = this.filePath(lk, entry, 'crd');
       config = mergeConfig(config, configFromCrds(this.readText(path, lk.file), this.show(path)), this.show(path));
@@ -589,11 +606,15 @@ export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: Build
   checkSortOptions(lk);
   const meta = parseBuildMetadata(lk.k.buildMetadata, lk.file);
   const b = new Builder(fs, options, meta.origin || meta.transformations ? new OriginTracker(lk.dir) : undefined);
-  const { list, config } = b.accumulate(lk);
+  const acc = b.accumulate(lk);
+  const { config } = acc;
+  let { list } = acc;
   addHashSuffixes(list);
   fixNameReferences(list, config.nameReference);
   // Vars resolve last, so a var of a name sees its final, prefixed and hashed form.
   resolveVars(list, varValues(list, b.vars, lk.file), config.varReference, lk.file);
+  // Local configuration is dropped only now: it could be patched, referred to and replaced from until here.
+  list = list.filter((r) => !isLocalConfig(r));
   applyBuildMetadata(list, meta);
   const sort = lk.k.sortOptions;
   const sorted =
@@ -601,6 +622,12 @@ export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: Build
       ? list
       : legacySort(list, sort?.legacySortOptions?.orderFirst, sort?.legacySortOptions?.orderLast);
   return sorted.map(withoutAddedApiVersion);
+}
+
+/** Kustomize's local-config annotation: any value but "false" keeps the resource out of the output. */
+function isLocalConfig(r: Res): boolean {
+  const v = r.obj.metadata.annotations?.['config.kubernetes.io/local-config'];
+  return v !== undefined && v !== 'false';
 }
 
 /** The engine gives every object an apiVersion while it works; one the input did not have is not output. */
