@@ -28,6 +28,7 @@ import {
   type ReplacementEntry,
 } from './kustomization.ts';
 import { fixNameReferences } from './name-reference.ts';
+import { BUILTIN_OPENAPI_VERSIONS, parseOpenApiSchema, type PatchSchema } from './openapi.ts';
 import { applyPatchesById, applyTargetedPatch, parsePatch } from './patches.ts';
 import { type PluginConfig, type PluginHost, runGenerator, runTransformer } from './plugins.ts';
 import { applyReplacements } from './replacements.ts';
@@ -88,6 +89,12 @@ class Builder {
   /** Set when the top kustomization asks for origin or transformer annotations. */
   private readonly tracker: OriginTracker | undefined;
   private readonly varNames = new Set<string>();
+  /**
+   * The schema strategic merge uses (kustomize's process-wide openapi setting): the top kustomization's `openapi`
+   * field decides; without one, the first kustomization loaded below that has one.
+   */
+  private schema: PatchSchema | undefined;
+  private schemaSet = false;
 
   constructor(fs: BuildFs, options: BuildOptions, tracker?: OriginTracker) {
     this.fs = fs;
@@ -95,6 +102,32 @@ class Builder {
     this.restrict = (options.loadRestrictor ?? 'rootOnly') === 'rootOnly';
     this.maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
     this.maxResources = options.maxResources ?? 100_000;
+  }
+
+  /** Kustomize's openapi.SetSchema: `top` resets the setting; below the top only the first setting counts. */
+  useOpenApi(lk: LoadedKustomization, top: boolean): void {
+    const field = lk.k.openapi;
+    if (this.schemaSet && !top) return;
+    if (field?.path !== undefined && field.version !== undefined) {
+      throw new KustomizeError({
+        file: lk.file,
+        message: 'builtin version and custom schema provided, cannot use both',
+      });
+    }
+    if (field?.path !== undefined) {
+      const path = this.filePath(lk, field.path, 'openapi schema');
+      this.schema = parseOpenApiSchema(this.readText(path, lk.file), this.show(path));
+      this.schemaSet = true;
+    } else if (field?.version !== undefined) {
+      if (!BUILTIN_OPENAPI_VERSIONS.has(field.version)) {
+        throw new KustomizeError({ file: lk.file, message: 'the specified OpenAPI version is not built in' });
+      }
+      this.schema = undefined;
+      this.schemaSet = true;
+    } else {
+      this.schema = undefined;
+      this.schemaSet = false;
+    }
   }
 
   private show(path: string): string {
@@ -314,6 +347,7 @@ class Builder {
       }
       this.enter(path, lk.file);
       const sub = loadKustomization(this.fs, path);
+      this.useOpenApi(sub, false);
       if (!sub.isComponent) {
         throw new KustomizeError({
           file: sub.file,
@@ -335,6 +369,7 @@ class Builder {
   private accumulateDir(lk: LoadedKustomization, path: string): { list: Res[]; config: TransformerConfig } {
     this.enter(path, lk.file);
     const sub = loadKustomization(this.fs, path);
+    this.useOpenApi(sub, false);
     if (sub.isComponent) {
       throw new KustomizeError({
         file: sub.file,
@@ -457,11 +492,11 @@ class Builder {
   private applyPatch(lk: LoadedKustomization, list: Res[], p: PatchEntry): Res[] {
     const { text, file } = this.patchText(lk, p);
     const parsed = parsePatch(text, file);
-    if (p.target) return applyTargetedPatch(list, parsed, p.target, file, p.options ?? {});
+    if (p.target) return applyTargetedPatch(list, parsed, p.target, file, { ...p.options, schema: this.schema });
     if (parsed.type === 'json6902') {
       throw new KustomizeError({ file, message: 'a JSON 6902 patch needs a target' });
     }
-    return applyPatchesById(list, parsed.docs, file);
+    return applyPatchesById(list, parsed.docs, file, this.schema);
   }
 
   private applyStrategicMerge(lk: LoadedKustomization, input: Res[], entries: string[]): Res[] {
@@ -471,7 +506,7 @@ class Builder {
       const parsed = parsePatch(text, file);
       if (parsed.type !== 'smp')
         throw new KustomizeError({ file, message: 'patchesStrategicMerge entries must be strategic merge patches' });
-      list = applyPatchesById(list, parsed.docs, file);
+      list = applyPatchesById(list, parsed.docs, file, this.schema);
     }
     return list;
   }
@@ -606,6 +641,7 @@ export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: Build
   checkSortOptions(lk);
   const meta = parseBuildMetadata(lk.k.buildMetadata, lk.file);
   const b = new Builder(fs, options, meta.origin || meta.transformations ? new OriginTracker(lk.dir) : undefined);
+  b.useOpenApi(lk, true);
   const acc = b.accumulate(lk);
   const { config } = acc;
   let { list } = acc;

@@ -127,7 +127,11 @@ export function mergePartial(
   const out = { ...a };
   for (const f of SPEC_FIELDS) if (b[f]) out[f] = mergeSpecs(a[f] ?? [], b[f], file);
   if (b.nameReference) {
-    out.nameReference = mergeConfig({ ...defaultConfig(), nameReference: a.nameReference ?? [] }, b, file).nameReference;
+    out.nameReference = mergeConfig(
+      { ...defaultConfig(), nameReference: a.nameReference ?? [] },
+      b,
+      file,
+    ).nameReference;
   }
   return out;
 }

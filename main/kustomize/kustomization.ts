@@ -85,6 +85,8 @@ export interface Kustomization {
   generators?: string[];
   buildMetadata?: string[];
   crds?: string[];
+  /** `path` of a custom OpenAPI schema, or `version` of a built-in one (openapi.ts). */
+  openapi?: Record<string, string>;
   sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
 }
 
@@ -117,10 +119,10 @@ const KNOWN_FIELDS = new Set([
   'generators',
   'buildMetadata',
   'crds',
+  'openapi',
 ]);
 
 const UNSUPPORTED_FIELDS = new Set([
-  'openapi',
   'validators',
   'helmCharts',
   'helmGlobals',
@@ -240,6 +242,7 @@ function checkStringMap(map: unknown, field: string, file: string): void {
 function checkStringMaps(raw: Record<string, unknown>, file: string): void {
   checkStringMap(raw.commonLabels, 'Kustomization.commonLabels', file);
   checkStringMap(raw.commonAnnotations, 'Kustomization.commonAnnotations', file);
+  checkStringMap(raw.openapi, 'Kustomization.openapi', file);
   for (const l of Array.isArray(raw.labels) ? (raw.labels as unknown[]) : []) {
     if (isMapValue(l)) checkStringMap(l.pairs, 'Label.labels.pairs', file);
   }
