@@ -90,6 +90,9 @@ export interface Kustomization {
   sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
 }
 
+const KUSTOMIZATION_VERSION = 'kustomize.config.k8s.io/v1beta1';
+const COMPONENT_VERSION = 'kustomize.config.k8s.io/v1alpha1';
+
 const KNOWN_FIELDS = new Set([
   'apiVersion',
   'kind',
@@ -184,6 +187,16 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
   const kind = (raw.kind as string | undefined) ?? 'Kustomization';
   if (kind !== 'Kustomization' && kind !== 'Component') {
     throw new KustomizeError({ file, message: `kind '${kind}' is neither Kustomization nor Component` });
+  }
+  // Kustomize's EnforceFields: each kind has its own apiVersion (none given is fine).
+  const wantVersion = kind === 'Component' ? COMPONENT_VERSION : KUSTOMIZATION_VERSION;
+  if (
+    raw.apiVersion !== undefined &&
+    raw.apiVersion !== null &&
+    raw.apiVersion !== '' &&
+    raw.apiVersion !== wantVersion
+  ) {
+    throw new KustomizeError({ file, message: `apiVersion for ${kind} should be ${wantVersion}` });
   }
   const k = { ...raw } as Kustomization & { bases?: string[] };
   if (k.bases) {

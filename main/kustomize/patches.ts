@@ -23,6 +23,12 @@ import { parseYamlStream } from './yaml-parse.ts';
 
 export type ParsedPatch = { type: 'json6902'; ops: JsonPatchOp[] } | { type: 'smp'; docs: Record<string, unknown>[] };
 
+function hasEmptyKey(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasEmptyKey);
+  if (!isMapValue(v)) return false;
+  return Object.entries(v).some(([k, x]) => k === '' || hasEmptyKey(x));
+}
+
 /** Reads patch text: a YAML/JSON list is a JSON 6902 patch, anything else one or more strategic merge patches. */
 export function parsePatch(text: string, file: string): ParsedPatch {
   const docs = parseYamlStream(text, file).filter((d) => d !== null);
@@ -44,6 +50,10 @@ export function parsePatch(text: string, file: string): ParsedPatch {
   }
   for (const d of docs) {
     if (!isMapValue(d)) throw new KustomizeError({ file, message: 'a strategic merge patch must be a YAML mapping' });
+    if (hasEmptyKey(d)) {
+      // Kustomize's merge walker cannot look up a field named "" and fails on the patch.
+      throw new KustomizeError({ file, message: 'a strategic merge patch has a field with an empty name' });
+    }
   }
   return { type: 'smp', docs: docs as Record<string, unknown>[] };
 }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { withDefaults } from '../../../main/kustomize/config.ts';
-import { build, KustomizeError, MemoryFs } from '../../../main/kustomize/index.ts';
+import { build, KustomizeError, MemoryFs, toYaml } from '../../../main/kustomize/index.ts';
 
 function names(files: Record<string, string>): string[] {
   return build(new MemoryFs(files), '.').objects.map((o) => `${o.kind}/${o.metadata.name}`);
@@ -90,5 +90,52 @@ describe('the namespace transformer records every id, cluster-scoped ones too', 
       .filter((o) => o.kind === 'ClusterRoleBinding')
       .map((o) => `${o.metadata.name}->${(o as unknown as { roleRef: { name: string } }).roleRef.name}`);
     expect(roleRefs).toEqual(['viewer->viewer', 'viewer-b->viewer-b']);
+  });
+});
+
+describe('whole floats print as kubectl prints them after its JSON round trip', () => {
+  it('as integers while they fit int64 or uint64, as Go floats beyond', () => {
+    expect(toYaml({ a: Number('12345678901234567890'), b: 2 ** 64, c: -(2 ** 63), d: 1.5e20, e: 1e6 })).toBe(
+      'a: 12345678901234567000\nb: 1.8446744073709552e+19\nc: -9.223372036854776e+18\nd: 1.5e+20\ne: 1000000\n',
+    );
+  });
+});
+
+describe('validations kustomize makes', () => {
+  const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n';
+  const fails = (files: Record<string, string>): KustomizeError => {
+    try {
+      build(new MemoryFs(files), '.');
+    } catch (e) {
+      if (e instanceof KustomizeError) return e;
+      throw e;
+    }
+    throw new Error('the build succeeded');
+  };
+
+  it('a Component must say apiVersion kustomize.config.k8s.io/v1alpha1, a Kustomization v1beta1', () => {
+    const err = fails({
+      'kustomization.yaml': 'resources: [r.yaml]\ncomponents: [c]\n',
+      'r.yaml': cm,
+      'c/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Component\nnamePrefix: c-\n',
+    });
+    expect(err.file).toBe('c/kustomization.yaml');
+    expect(err.message).toMatch(/apiVersion for Component should be kustomize.config.k8s.io\/v1alpha1/);
+    expect(
+      fails({
+        'kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nresources: [r.yaml]\n',
+        'r.yaml': cm,
+      }).message,
+    ).toMatch(/apiVersion for Kustomization should be kustomize.config.k8s.io\/v1beta1/);
+  });
+
+  it('a strategic merge patch may not have a field with an empty name, at any depth', () => {
+    const err = fails({
+      'kustomization.yaml': 'resources: [r.yaml]\npatches:\n- path: p.yaml\n',
+      'r.yaml': cm,
+      'p.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  b: {"": x}\n',
+    });
+    expect(err.file).toBe('p.yaml');
+    expect(err.message).toMatch(/empty name/);
   });
 });
