@@ -139,3 +139,26 @@ describe('validations kustomize makes', () => {
     expect(err.message).toMatch(/empty name/);
   });
 });
+
+describe('generator merge and replace keep the merging generator object', () => {
+  it('its Secret type and its immutable (or none) win; old data and labels stay under its own on merge', () => {
+    const objs = build(
+      new MemoryFs({
+        'base/kustomization.yaml':
+          'secretGenerator:\n- name: s\n  type: kubernetes.io/basic-auth\n  literals: [username=a, password=b]\n  options: {disableNameSuffixHash: true, immutable: true, labels: {old: "1"}}\n',
+        'kustomization.yaml':
+          'resources: [base]\nsecretGenerator:\n- name: s\n  behavior: merge\n  literals: [password=c]\n',
+      }),
+      '.',
+    ).objects;
+    expect(objs).toEqual([
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's', labels: { old: '1' } },
+        type: 'Opaque',
+        data: { username: 'YQ==', password: 'Yw==' },
+      },
+    ]);
+  });
+});
