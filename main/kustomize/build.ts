@@ -6,7 +6,15 @@
  */
 import type { KubeObject } from '../util/kube-object.ts';
 import { applyBuildMetadata, OriginTracker, parseBuildMetadata } from './build-metadata.ts';
-import { configFromCrds, defaultConfig, mergeConfig, parseConfigFile, type TransformerConfig } from './config.ts';
+import {
+  configFromCrds,
+  defaultConfig,
+  mergeConfig,
+  mergePartial,
+  parseConfigFile,
+  type TransformerConfig,
+  withDefaults,
+} from './config.ts';
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, withReadBudget } from './fs.ts';
 import { type FileReader, generate, mergeGenerated } from './generators.ts';
@@ -20,6 +28,7 @@ import {
   type ReplacementEntry,
 } from './kustomization.ts';
 import { fixNameReferences } from './name-reference.ts';
+import { BUILTIN_OPENAPI_VERSIONS, parseOpenApiSchema, type PatchSchema } from './openapi.ts';
 import { applyPatchesById, applyTargetedPatch, parsePatch } from './patches.ts';
 import { type PluginConfig, type PluginHost, runGenerator, runTransformer } from './plugins.ts';
 import { applyReplacements } from './replacements.ts';
@@ -80,6 +89,12 @@ class Builder {
   /** Set when the top kustomization asks for origin or transformer annotations. */
   private readonly tracker: OriginTracker | undefined;
   private readonly varNames = new Set<string>();
+  /**
+   * The schema strategic merge uses (kustomize's process-wide openapi setting): the top kustomization's `openapi`
+   * field decides; without one, the first kustomization loaded below that has one.
+   */
+  private schema: PatchSchema | undefined;
+  private schemaSet = false;
 
   constructor(fs: BuildFs, options: BuildOptions, tracker?: OriginTracker) {
     this.fs = fs;
@@ -87,6 +102,32 @@ class Builder {
     this.restrict = (options.loadRestrictor ?? 'rootOnly') === 'rootOnly';
     this.maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
     this.maxResources = options.maxResources ?? 100_000;
+  }
+
+  /** Kustomize's openapi.SetSchema: `top` resets the setting; below the top only the first setting counts. */
+  useOpenApi(lk: LoadedKustomization, top: boolean): void {
+    const field = lk.k.openapi;
+    if (this.schemaSet && !top) return;
+    if (field?.path !== undefined && field.version !== undefined) {
+      throw new KustomizeError({
+        file: lk.file,
+        message: 'builtin version and custom schema provided, cannot use both',
+      });
+    }
+    if (field?.path !== undefined) {
+      const path = this.filePath(lk, field.path, 'openapi schema');
+      this.schema = parseOpenApiSchema(this.readText(path, lk.file), this.show(path));
+      this.schemaSet = true;
+    } else if (field?.version !== undefined) {
+      if (!BUILTIN_OPENAPI_VERSIONS.has(field.version)) {
+        throw new KustomizeError({ file: lk.file, message: 'the specified OpenAPI version is not built in' });
+      }
+      this.schema = undefined;
+      this.schemaSet = true;
+    } else {
+      this.schema = undefined;
+      this.schemaSet = false;
+    }
   }
 
   private show(path: string): string {
@@ -261,6 +302,7 @@ class Builder {
     const k = lk.k;
     let list = [...base];
     let config = baseConfig;
+    const subConfigs: TransformerConfig[] = [];
     for (const entry of k.resources ?? []) {
       const path = this.subPath(lk, entry, 'resource');
       const kind = this.fs.kind(path);
@@ -277,13 +319,21 @@ class Builder {
       }
       const sub = this.accumulateDir(lk, path);
       this.append(list, sub.list, lk);
-      if (sub.config !== DEFAULT_CONFIG)
-        config = config === DEFAULT_CONFIG ? sub.config : mergeConfig(config, sub.config, lk.file);
+      if (sub.config !== DEFAULT_CONFIG) subConfigs.push(sub.config);
     }
-    for (const entry of k.configurations ?? []) {
-      const path = this.filePath(lk, entry, 'configuration');
-      config = mergeConfig(config, parseConfigFile(this.readText(path, lk.file), this.show(path)), this.show(path));
+    // This level's configuration files come first, kustomize's defaults are merged into them, then what the
+    // resources below brought.
+    if (k.configurations?.length) {
+      let own: Partial<TransformerConfig> = {};
+      let last = lk.file;
+      for (const entry of k.configurations) {
+        const path = this.filePath(lk, entry, 'configuration');
+        last = this.show(path);
+        own = mergePartial(own, parseConfigFile(this.readText(path, lk.file), last), last);
+      }
+      config = config === DEFAULT_CONFIG ? withDefaults(own, last) : mergeConfig(config, withDefaults(own, last), last);
     }
+    for (const sub of subConfigs) config = config === DEFAULT_CONFIG ? sub : mergeConfig(config, sub, lk.file);
     for (const entry of k.crds ?? []) {
       const path = this.filePath(lk, entry, 'crd');
       config = mergeConfig(config, configFromCrds(this.readText(path, lk.file), this.show(path)), this.show(path));
@@ -297,6 +347,7 @@ class Builder {
       }
       this.enter(path, lk.file);
       const sub = loadKustomization(this.fs, path);
+      this.useOpenApi(sub, false);
       if (!sub.isComponent) {
         throw new KustomizeError({
           file: sub.file,
@@ -318,6 +369,7 @@ class Builder {
   private accumulateDir(lk: LoadedKustomization, path: string): { list: Res[]; config: TransformerConfig } {
     this.enter(path, lk.file);
     const sub = loadKustomization(this.fs, path);
+    this.useOpenApi(sub, false);
     if (sub.isComponent) {
       throw new KustomizeError({
         file: sub.file,
@@ -440,11 +492,11 @@ class Builder {
   private applyPatch(lk: LoadedKustomization, list: Res[], p: PatchEntry): Res[] {
     const { text, file } = this.patchText(lk, p);
     const parsed = parsePatch(text, file);
-    if (p.target) return applyTargetedPatch(list, parsed, p.target, file, p.options ?? {});
+    if (p.target) return applyTargetedPatch(list, parsed, p.target, file, { ...p.options, schema: this.schema });
     if (parsed.type === 'json6902') {
       throw new KustomizeError({ file, message: 'a JSON 6902 patch needs a target' });
     }
-    return applyPatchesById(list, parsed.docs, file);
+    return applyPatchesById(list, parsed.docs, file, this.schema);
   }
 
   private applyStrategicMerge(lk: LoadedKustomization, input: Res[], entries: string[]): Res[] {
@@ -454,7 +506,7 @@ class Builder {
       const parsed = parsePatch(text, file);
       if (parsed.type !== 'smp')
         throw new KustomizeError({ file, message: 'patchesStrategicMerge entries must be strategic merge patches' });
-      list = applyPatchesById(list, parsed.docs, file);
+      list = applyPatchesById(list, parsed.docs, file, this.schema);
     }
     return list;
   }
@@ -589,11 +641,16 @@ export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: Build
   checkSortOptions(lk);
   const meta = parseBuildMetadata(lk.k.buildMetadata, lk.file);
   const b = new Builder(fs, options, meta.origin || meta.transformations ? new OriginTracker(lk.dir) : undefined);
-  const { list, config } = b.accumulate(lk);
+  b.useOpenApi(lk, true);
+  const acc = b.accumulate(lk);
+  const { config } = acc;
+  let { list } = acc;
   addHashSuffixes(list);
   fixNameReferences(list, config.nameReference);
   // Vars resolve last, so a var of a name sees its final, prefixed and hashed form.
   resolveVars(list, varValues(list, b.vars, lk.file), config.varReference, lk.file);
+  // Local configuration is dropped only now: it could be patched, referred to and replaced from until here.
+  list = list.filter((r) => !isLocalConfig(r));
   applyBuildMetadata(list, meta);
   const sort = lk.k.sortOptions;
   const sorted =
@@ -601,6 +658,12 @@ export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: Build
       ? list
       : legacySort(list, sort?.legacySortOptions?.orderFirst, sort?.legacySortOptions?.orderLast);
   return sorted.map(withoutAddedApiVersion);
+}
+
+/** Kustomize's local-config annotation: any value but "false" keeps the resource out of the output. */
+function isLocalConfig(r: Res): boolean {
+  const v = r.obj.metadata.annotations?.['config.kubernetes.io/local-config'];
+  return v !== undefined && v !== 'false';
 }
 
 /** The engine gives every object an apiVersion while it works; one the input did not have is not output. */

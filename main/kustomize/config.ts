@@ -64,17 +64,22 @@ export function defaultConfig(): TransformerConfig {
   };
 }
 
-const sameGvkPath = (a: FieldSpec, b: FieldSpec): boolean =>
-  a.path === b.path &&
-  (a.kind ?? '') === (b.kind ?? '') &&
-  (a.group ?? '') === (b.group ?? '') &&
-  (a.version ?? '') === (b.version ?? '');
+/**
+ * Kustomize's FieldSpec.effectivelyEquals: the same path, and the spec already there is selected by the new one's
+ * group, version and kind (empty ones are wildcards). So a kind-less spec is "already there" once a spec of the same
+ * path for one kind is, which is how a `configurations` entry for `metadata/name` of one kind replaces the default.
+ */
+const effectivelyEquals = (present: FieldSpec, added: FieldSpec): boolean =>
+  present.path === added.path &&
+  (!added.kind || added.kind === (present.kind ?? '')) &&
+  (!added.group || added.group === (present.group ?? '')) &&
+  (!added.version || added.version === (present.version ?? ''));
 
 /** Kustomize's FsSlice.MergeAll: a spec already present is skipped; the same one with another `create` is an error. */
 function mergeSpecs(into: FieldSpec[], add: readonly FieldSpec[], file: string): FieldSpec[] {
   const out = [...into];
   for (const spec of add) {
-    const found = out.find((s) => sameGvkPath(s, spec));
+    const found = out.find((s) => effectivelyEquals(s, spec));
     if (!found) out.push(spec);
     else if ((found.create ?? false) !== (spec.create ?? false)) {
       throw new KustomizeError({
@@ -98,6 +103,35 @@ export function mergeConfig(a: TransformerConfig, b: Partial<TransformerConfig>,
         specs: mergeSpecs(existing.specs, ref.specs, file),
       });
     } else out.nameReference = [...out.nameReference, ref];
+  }
+  return out;
+}
+
+/**
+ * A kustomization's own `configurations` with kustomize's defaults merged into them (custom specs first, so a
+ * custom spec can stand for a default one; see effectivelyEquals). Name references keep the defaults first.
+ */
+export function withDefaults(custom: Partial<TransformerConfig>, file: string): TransformerConfig {
+  const defaults = defaultConfig();
+  const out = { ...defaults };
+  for (const f of SPEC_FIELDS) if (custom[f]) out[f] = mergeSpecs(custom[f], defaults[f], file);
+  return custom.nameReference ? mergeConfig(out, { nameReference: custom.nameReference }, file) : out;
+}
+
+/** Merges configuration files of one kustomization among themselves (before withDefaults). */
+export function mergePartial(
+  a: Partial<TransformerConfig>,
+  b: Partial<TransformerConfig>,
+  file: string,
+): Partial<TransformerConfig> {
+  const out = { ...a };
+  for (const f of SPEC_FIELDS) if (b[f]) out[f] = mergeSpecs(a[f] ?? [], b[f], file);
+  if (b.nameReference) {
+    out.nameReference = mergeConfig(
+      { ...defaultConfig(), nameReference: a.nameReference ?? [] },
+      b,
+      file,
+    ).nameReference;
   }
   return out;
 }

@@ -5,7 +5,7 @@
 import type { KubeObject } from '../util/kube-object.ts';
 import { KustomizeError } from './errors.ts';
 import type { GeneratorArgs, GeneratorOptions } from './kustomization.ts';
-import { newRes, type Res, withoutKeys } from './resource.ts';
+import { newRes, type Res } from './resource.ts';
 
 export interface FileReader {
   /** Reads a file relative to the kustomization root, enforcing the load restrictor. */
@@ -158,19 +158,31 @@ export function generate(
 
 const PAYLOAD_FIELDS = ['data', 'binaryData'] as const;
 
-/** Folds a merge/replace generator result into the existing resource it names. */
+/**
+ * Folds a merge/replace generator result into the existing resource it names, as kustomize's appendReplaceOrMerge:
+ * the generator's own object wins (its type, its immutable or none), with the old one's name, namespace, labels and
+ * annotations under its own, and for merge the old data under its own.
+ */
 export function mergeGenerated(existing: Res, gen: Res): void {
   const g = gen.obj;
+  const old = existing.obj;
   const replace = gen.behavior === 'replace';
-  // replace swaps the whole payload, so a field the generator leaves out goes away; merge adds to what is there.
-  const e = replace ? withoutKeys(existing.obj, PAYLOAD_FIELDS) : existing.obj;
-  for (const f of PAYLOAD_FIELDS) {
-    if (g[f] === undefined) continue;
-    e[f] = replace ? g[f] : { ...(e[f] as Record<string, string> | undefined), ...(g[f] as object) };
+  const e: KubeObject = { ...g, metadata: { ...g.metadata, name: old.metadata.name } };
+  if (old.metadata.namespace === undefined) delete e.metadata.namespace;
+  else e.metadata.namespace = old.metadata.namespace;
+  const labels = { ...old.metadata.labels, ...g.metadata.labels };
+  if (Object.keys(labels).length) e.metadata.labels = labels;
+  const annotations = { ...old.metadata.annotations, ...g.metadata.annotations };
+  if (Object.keys(annotations).length) e.metadata.annotations = annotations;
+  if (!replace) {
+    for (const f of PAYLOAD_FIELDS) {
+      const merged = {
+        ...(old[f] as Record<string, string> | undefined),
+        ...(g[f] as Record<string, string> | undefined),
+      };
+      if (Object.keys(merged).length) e[f] = merged;
+    }
   }
-  if (g.metadata.labels) e.metadata.labels = { ...e.metadata.labels, ...g.metadata.labels };
-  if (g.metadata.annotations) e.metadata.annotations = { ...e.metadata.annotations, ...g.metadata.annotations };
-  if (g.immutable !== undefined) e.immutable = g.immutable;
   existing.obj = e;
   // A replaced ConfigMap or Secret now comes from the replacing generator (buildMetadata's origin says so).
   if (replace && gen.origin) existing.origin = gen.origin;

@@ -85,8 +85,13 @@ export interface Kustomization {
   generators?: string[];
   buildMetadata?: string[];
   crds?: string[];
+  /** `path` of a custom OpenAPI schema, or `version` of a built-in one (openapi.ts). */
+  openapi?: Record<string, string>;
   sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
 }
+
+const KUSTOMIZATION_VERSION = 'kustomize.config.k8s.io/v1beta1';
+const COMPONENT_VERSION = 'kustomize.config.k8s.io/v1alpha1';
 
 const KNOWN_FIELDS = new Set([
   'apiVersion',
@@ -117,10 +122,10 @@ const KNOWN_FIELDS = new Set([
   'generators',
   'buildMetadata',
   'crds',
+  'openapi',
 ]);
 
 const UNSUPPORTED_FIELDS = new Set([
-  'openapi',
   'validators',
   'helmCharts',
   'helmGlobals',
@@ -183,6 +188,16 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
   if (kind !== 'Kustomization' && kind !== 'Component') {
     throw new KustomizeError({ file, message: `kind '${kind}' is neither Kustomization nor Component` });
   }
+  // Kustomize's EnforceFields: each kind has its own apiVersion (none given is fine).
+  const wantVersion = kind === 'Component' ? COMPONENT_VERSION : KUSTOMIZATION_VERSION;
+  if (
+    raw.apiVersion !== undefined &&
+    raw.apiVersion !== null &&
+    raw.apiVersion !== '' &&
+    raw.apiVersion !== wantVersion
+  ) {
+    throw new KustomizeError({ file, message: `apiVersion for ${kind} should be ${wantVersion}` });
+  }
   const k = { ...raw } as Kustomization & { bases?: string[] };
   if (k.bases) {
     k.resources = [...(k.resources ?? []), ...k.bases];
@@ -240,6 +255,7 @@ function checkStringMap(map: unknown, field: string, file: string): void {
 function checkStringMaps(raw: Record<string, unknown>, file: string): void {
   checkStringMap(raw.commonLabels, 'Kustomization.commonLabels', file);
   checkStringMap(raw.commonAnnotations, 'Kustomization.commonAnnotations', file);
+  checkStringMap(raw.openapi, 'Kustomization.openapi', file);
   for (const l of Array.isArray(raw.labels) ? (raw.labels as unknown[]) : []) {
     if (isMapValue(l)) checkStringMap(l.pairs, 'Label.labels.pairs', file);
   }

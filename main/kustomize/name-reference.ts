@@ -5,7 +5,14 @@
  * kustomize's sieve (referral.ts).
  */
 import { applyFieldSpecs, type FieldSpec } from './field-specs.ts';
-import { inNamespace, referableBy, referableKey, type ReferralGvk, selectReferral } from './referral.ts';
+import {
+  checkRoleBindingSubjects,
+  inNamespace,
+  referableBy,
+  referableKey,
+  type ReferralGvk,
+  selectReferral,
+} from './referral.ts';
 import { isMapValue, nameOf, namespaceOf, type Res } from './resource.ts';
 
 export interface Referral {
@@ -239,6 +246,7 @@ function updateNamedMap(ref: Record<string, unknown>, ctx: FieldContext): void {
 
 /** Points every reference in `all` at the current names of the resources it names. */
 export function fixNameReferences(all: Res[], referrals: readonly Referral[] = NAME_REFERENCES): void {
+  checkRoleBindingSubjects(all);
   for (const referral of referrals) {
     const target = { kind: referral.kind, group: referral.group };
     // Only resources with an earlier id of the referral's kind can need a reference updated (kustomize's sieve

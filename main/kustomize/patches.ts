@@ -6,6 +6,7 @@
 import { groupOf, type KubeObject } from '../util/kube-object.ts';
 import { KustomizeError } from './errors.ts';
 import { applyJsonPatch, type JsonPatchOp } from './json-patch.ts';
+import type { PatchSchema } from './openapi.ts';
 import {
   allIds,
   currentId,
@@ -21,6 +22,12 @@ import { isDeletePatch, strategicMerge } from './strategic-merge.ts';
 import { parseYamlStream } from './yaml-parse.ts';
 
 export type ParsedPatch = { type: 'json6902'; ops: JsonPatchOp[] } | { type: 'smp'; docs: Record<string, unknown>[] };
+
+function hasEmptyKey(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasEmptyKey);
+  if (!isMapValue(v)) return false;
+  return Object.entries(v).some(([k, x]) => k === '' || hasEmptyKey(x));
+}
 
 /** Reads patch text: a YAML/JSON list is a JSON 6902 patch, anything else one or more strategic merge patches. */
 export function parsePatch(text: string, file: string): ParsedPatch {
@@ -43,6 +50,10 @@ export function parsePatch(text: string, file: string): ParsedPatch {
   }
   for (const d of docs) {
     if (!isMapValue(d)) throw new KustomizeError({ file, message: 'a strategic merge patch must be a YAML mapping' });
+    if (hasEmptyKey(d)) {
+      // Kustomize's merge walker cannot look up a field named "" and fails on the patch.
+      throw new KustomizeError({ file, message: 'a strategic merge patch has a field with an empty name' });
+    }
   }
   return { type: 'smp', docs: docs as Record<string, unknown>[] };
 }
@@ -58,10 +69,10 @@ export interface PatchOptions {
  * always stays, and the name and kind stay unless the options allow a change; a change is recorded in the
  * resource's id history so later patches and references still find it by its earlier identity.
  */
-function mergeInto(r: Res, patch: Record<string, unknown>, options: PatchOptions): void {
+function mergeInto(r: Res, patch: Record<string, unknown>, options: PatchOptions, schema?: PatchSchema): void {
   const before = currentId(r);
   const ns = r.obj.metadata.namespace;
-  const merged = strategicMerge(r.obj, patch);
+  const merged = strategicMerge(r.obj, patch, schema);
   if (!options.allowKindChange || typeof merged.kind !== 'string' || merged.kind === '') merged.kind = before.kind;
   if (!options.allowNameChange || merged.metadata.name === undefined) merged.metadata.name = before.name;
   if (ns === undefined) delete merged.metadata.namespace;
@@ -129,12 +140,17 @@ function findById(list: Res[], patch: Record<string, unknown>, file: string): Re
 }
 
 /** Applies strategic merge patches that identify their target themselves. Returns the surviving resources. */
-export function applyPatchesById(list: Res[], docs: Record<string, unknown>[], file: string): Res[] {
+export function applyPatchesById(
+  list: Res[],
+  docs: Record<string, unknown>[],
+  file: string,
+  schema?: PatchSchema,
+): Res[] {
   let out = list;
   for (const patch of docs) {
     const target = findById(out, patch, file);
     if (isDeletePatch(patch)) out = out.filter((r) => r !== target);
-    else mergeInto(target, patch, {});
+    else mergeInto(target, patch, {}, schema);
   }
   return out;
 }
@@ -145,7 +161,7 @@ export function applyTargetedPatch(
   patch: ParsedPatch,
   target: Selector,
   file: string,
-  options: PatchOptions = {},
+  options: PatchOptions & { schema?: PatchSchema } = {},
 ): Res[] {
   const pick = compileSelector(target);
   const deleted = new Set<Res>();
@@ -169,7 +185,7 @@ export function applyTargetedPatch(
         deleted.add(r);
         break;
       }
-      mergeInto(r, patchForTarget(r, doc, options), options);
+      mergeInto(r, patchForTarget(r, doc, options), options, options.schema);
     }
   }
   return deleted.size ? list.filter((r) => !deleted.has(r)) : list;

@@ -39,6 +39,27 @@ function subjectNamespaces(referrer: Res): Set<string> {
 }
 
 /**
+ * Kustomize refuses a RoleBinding whose ServiceAccount subject has a namespace that is not a string (`namespace:`
+ * left blank) while it works out what the binding may refer to, which it does for every RBAC RoleBinding.
+ */
+export function checkRoleBindingSubjects(all: readonly Res[]): void {
+  for (const r of all) {
+    const { obj } = r;
+    if (obj.kind !== 'RoleBinding' || groupOf(obj.apiVersion) !== 'rbac.authorization.k8s.io') continue;
+    if (!Array.isArray(obj.subjects)) continue;
+    for (const s of obj.subjects as unknown[]) {
+      if (!isMapValue(s) || s.kind !== 'ServiceAccount' || !('namespace' in s)) continue;
+      if (typeof s.namespace !== 'string') {
+        throw new KustomizeError({
+          file: r.source,
+          message: `namespace is blank for a ServiceAccount subject of ${describeRes(r)}`,
+        });
+      }
+    }
+  }
+}
+
+/**
  * The resources a referrer may refer to (kustomize's SubsetThatCouldBeReferencedByResource): anything for a
  * cluster-scoped referrer; otherwise cluster-scoped resources, those in the referrer's namespace, and for a
  * RoleBinding those in the namespaces its ServiceAccount subjects name.

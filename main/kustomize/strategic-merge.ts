@@ -5,6 +5,7 @@
  * first, then the target's others; lists in custom resources (no schema) are replaced.
  */
 import { groupOf, type KubeObject } from '../util/kube-object.ts';
+import { type ListStrategy, type PatchSchema, rootSchema, schemaListStrategy } from './openapi.ts';
 import { isMapValue, withoutKeys } from './resource.ts';
 
 const BUILTIN_GROUPS = new Set([
@@ -28,8 +29,6 @@ const BUILTIN_GROUPS = new Set([
   'flowcontrol.apiserver.k8s.io',
 ]);
 
-type Strategy = { type: 'key'; key: string } | { type: 'primitive' } | { type: 'replace' };
-
 const FIELD_KEYS: Record<string, string> = {
   containers: 'name',
   initContainers: 'name',
@@ -51,18 +50,22 @@ const FIELD_KEYS: Record<string, string> = {
 interface MergeCtx {
   builtin: boolean;
   kind: string;
+  /** A custom schema (the `openapi` field) and the definition of the target's type in it, if any. */
+  custom?: { schema: PatchSchema; root: Record<string, unknown> | undefined };
 }
 
-function listStrategy(ctx: MergeCtx, path: string[], field: string): Strategy {
+function listStrategy(ctx: MergeCtx, path: string[], field: string): ListStrategy {
+  if (ctx.custom) return schemaListStrategy(ctx.custom.schema, ctx.custom.root, path, field);
   if (ctx.builtin) {
     if (field === 'finalizers' && path.length === 1 && path[0] === 'metadata') return { type: 'primitive' };
     if (field === 'ports') {
       const svc = ctx.kind === 'Service' && path.length === 1 && path[0] === 'spec';
-      return { type: 'key', key: svc ? 'port' : 'containerPort' };
+      return { type: 'key', keys: [svc ? 'port' : 'containerPort'] };
     }
-    if (field === 'secrets' && ctx.kind === 'ServiceAccount' && path.length === 0) return { type: 'key', key: 'name' };
+    if (field === 'secrets' && ctx.kind === 'ServiceAccount' && path.length === 0)
+      return { type: 'key', keys: ['name'] };
     const key = FIELD_KEYS[field];
-    return key ? { type: 'key', key } : { type: 'replace' };
+    return key ? { type: 'key', keys: [key] } : { type: 'replace' };
   }
   // Without a schema (custom resources) kustomize replaces lists.
   return { type: 'replace' };
@@ -93,7 +96,7 @@ function mergeList(ctx: MergeCtx, path: string[], field: string, dest: unknown[]
     return out;
   }
   // Kustomize's order: the patch's elements first (merged with their match), then the untouched rest.
-  const key = strategy.key;
+  const { keys } = strategy;
   const childPath = [...path, field];
   const used = new Set<number>();
   const out: unknown[] = [];
@@ -102,7 +105,9 @@ function mergeList(ctx: MergeCtx, path: string[], field: string, dest: unknown[]
       out.push(p);
       continue;
     }
-    const idx = dest.findIndex((d, i) => !used.has(i) && isMapValue(d) && p[key] !== undefined && d[key] === p[key]);
+    const idx = dest.findIndex(
+      (d, i) => !used.has(i) && isMapValue(d) && p[keys[0] ?? ''] !== undefined && keys.every((k) => d[k] === p[k]),
+    );
     if (idx >= 0) used.add(idx);
     if (p.$patch === 'delete') continue;
     out.push(idx >= 0 ? mergeMap(ctx, childPath, dest[idx] as Record<string, unknown>, p) : clean(p));
@@ -150,7 +155,8 @@ export function isDeletePatch(patch: Record<string, unknown>): boolean {
 }
 
 /** Applies one strategic merge patch to an object, returning the merged object (inputs are not modified). */
-export function strategicMerge(target: KubeObject, patch: Record<string, unknown>): KubeObject {
+export function strategicMerge(target: KubeObject, patch: Record<string, unknown>, schema?: PatchSchema): KubeObject {
   const ctx: MergeCtx = { builtin: BUILTIN_GROUPS.has(groupOf(target.apiVersion)), kind: target.kind };
+  if (schema) ctx.custom = { schema, root: rootSchema(schema, target.apiVersion, target.kind) };
   return mergeMap(ctx, [], target, patch) as unknown as KubeObject;
 }

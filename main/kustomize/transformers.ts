@@ -43,18 +43,15 @@ export function setNamespace(list: Res[], namespace: string, options: NamespaceO
   for (const r of list) {
     const obj = r.obj;
     // Only the core Namespace is renamed; a custom resource of kind Namespace is namespaced like any other.
+    // Kustomize stores every resource's id before the transformer runs, cluster-scoped ones too: a name reference
+    // then counts them among the resources "renamed" from that name, and narrows by prefix and suffix.
+    rememberName(r);
     const coreNamespace = obj.kind === 'Namespace' && groupOf(obj.apiVersion) === '';
     if (coreNamespace) {
-      if (renamesNamespaces) {
-        rememberName(r);
-        set(obj.metadata, 'name');
-      }
+      if (renamesNamespaces) set(obj.metadata, 'name');
       continue;
     }
-    if (isNamespaced(obj)) {
-      rememberName(r);
-      set(obj.metadata, 'namespace');
-    }
+    if (isNamespaced(obj)) set(obj.metadata, 'namespace');
     if (isRoleBinding(obj.kind) && Array.isArray(obj.subjects) && roleBindingSubjects !== 'none') {
       for (const s of obj.subjects as unknown[]) {
         if (!isMapValue(s) || s.kind !== 'ServiceAccount') continue;

@@ -311,12 +311,23 @@ function writeString(w: Writer, s: string, simpleKey: boolean): void {
   }
 }
 
+/**
+ * A float as kubectl prints it after kustomize's JSON round trip: a whole number below 1e21 becomes JSON's digits
+ * (`12345678901234567000`), which read back as an int64 or uint64 when they fit; anything else stays a float.
+ */
+function wholeFloatText(v: number): string {
+  if (!Number.isInteger(v) || Math.abs(v) >= 1e21) return formatGoFloat(v);
+  const text = v.toString();
+  const n = BigInt(text);
+  return n >= -(2n ** 63n) && n < 2n ** 64n ? text : formatGoFloat(v);
+}
+
 function scalarText(v: unknown): string | undefined {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (typeof v === 'bigint') return v.toString();
   // Integers beyond 2^53 are parsed as bigint, so a number past that range was a float in the source.
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? v.toFixed(0) : formatGoFloat(v);
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v.toFixed(0) : wholeFloatText(v);
   return undefined;
 }
 
