@@ -1,9 +1,10 @@
 /**
  * OpenPGP commit signing for `git.commit.signingKey` (type gpg): the secret's `git.asc` (an armored private key) and
  * optional `passphrase`, as Flux reads them. The signature is a detached, armored, binary-mode signature over the
- * commit text, what `gpg -bsa` gives git, so `git verify-commit` checks it with the public key.
+ * commit text, what `gpg -bsa` gives git, so `git verify-commit` checks it with the public key. openpgp (about 400 kB
+ * minified) is loaded on the first signing key, not at start-up: most automations do not sign.
  */
-import * as openpgp from 'openpgp';
+import type * as OpenPgp from 'openpgp';
 
 /** The key cannot sign: not a private key, encrypted without a passphrase, or the passphrase is wrong. */
 export class SigningKeyError extends Error {
@@ -17,7 +18,8 @@ export async function openpgpSigner(
   passphrase: string | undefined,
 ): Promise<CommitSigner> {
   if (!armoredKey?.trim()) throw new SigningKeyError("the secret has no 'git.asc' (an armored OpenPGP private key)");
-  let key: openpgp.PrivateKey;
+  const openpgp = await import('openpgp');
+  let key: OpenPgp.PrivateKey;
   try {
     key = await openpgp.readPrivateKey({ armoredKey });
   } catch (err) {
