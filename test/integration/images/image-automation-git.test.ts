@@ -15,7 +15,10 @@ import {
   runGitUpdate,
 } from '../../../main/controllers/imageupdateautomation/git-update.ts';
 import { openpgpSigner } from '../../../main/controllers/imageupdateautomation/openpgp-signer.ts';
+import { authFromSecret } from '../../../main/sources/git/git-auth.ts';
+import { parseGitUrl } from '../../../main/sources/git/git-url.ts';
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
+import { startSshGitFixture } from '../../support/ssh-git-server.ts';
 
 let server: GitServer;
 let work: string;
@@ -180,6 +183,41 @@ describe('pushes', () => {
       /refused the push: refs\/heads\/main: pre-receive hook declined \(.*policy says no/,
     );
     expect(git(bare, 'rev-parse', 'main')).toBe(main);
+  });
+});
+
+describe('over ssh:// (system git)', () => {
+  it('fetches, pushes from the kept repository with the push options, and re-applies on a moved branch', async () => {
+    const ssh = await startSshGitFixture({ 'apps/deploy.yaml': deploy('1.0.0') });
+    try {
+      const received = await recordPushOptions(ssh.bare);
+      const auth = authFromSecret(parseGitUrl(ssh.url), {
+        identity: ssh.keys.client ?? '',
+        known_hosts: ssh.knownHosts,
+      });
+      let raced = false;
+      const result = await runGitUpdate(
+        request(ssh.url, {
+          auth,
+          pushOptions: { ci: 'skip' },
+          message: async () => {
+            if (!raced) {
+              raced = true;
+              await commitFiles(ssh.bare, { 'NOTES.md': 'theirs\n' }, { message: 'theirs' });
+            }
+            return 'update app';
+          },
+        }),
+      );
+      expect(result).toMatchObject({ status: 'pushed', attempts: 2 });
+      if (result.status !== 'pushed') return;
+      expect(git(ssh.bare, 'rev-parse', 'main')).toBe(result.commit);
+      expect(git(ssh.bare, 'log', '-1', '--format=%s', `${result.commit}^`)).toBe('theirs');
+      expect(git(ssh.bare, 'show', `${result.commit}:apps/deploy.yaml`)).toBe(deploy('1.1.0').trimEnd());
+      expect(await readFile(received, 'utf8')).toBe('ci=skip\n');
+    } finally {
+      await ssh.close();
+    }
   });
 });
 
