@@ -183,6 +183,17 @@ function refUpdates(req: GitUpdateRequest, base: Base, commit: string, refs: Map
   return updates;
 }
 
+/** A 401/403 on the push: the credentials read, but may not write (or are wrong). */
+function pushAuthFailure(url: string, err: unknown): GitUpdateError | undefined {
+  const status = (err as { data?: { statusCode?: number } }).data?.statusCode;
+  if (status !== 401 && status !== 403) return undefined;
+  return new GitUpdateError(
+    'auth',
+    `cannot push to ${url}: authentication failed (HTTP ${status}); check that the GitRepository's secret may write to the repository`,
+    { cause: err },
+  );
+}
+
 /** Over http(s): receive-pack with exactly the run's objects, each ref expected where it was fetched. */
 async function pushHttp(
   req: GitUpdateRequest,
@@ -191,7 +202,9 @@ async function pushHttp(
   objects: readonly GitObjectData[],
 ): Promise<PushOutcome> {
   const target = httpTarget(req);
-  const { refs, capabilities } = await advertisedRefs(target);
+  const { refs, capabilities } = await advertisedRefs(target).catch((err: unknown) => {
+    throw pushAuthFailure(target.url, err) ?? err;
+  });
   if ((refs.get(branchRef(req.pushBranch)) ?? ZERO_OID) !== base.pushOld)
     return { status: 'remote-moved', message: `branch ${req.pushBranch} moved on the server while updating` };
   const updates = refUpdates(req, base, commit, refs);

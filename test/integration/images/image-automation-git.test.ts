@@ -186,6 +186,29 @@ describe('pushes', () => {
   });
 });
 
+describe('with credentials', () => {
+  it('sends them on the fetch and on the push; wrong ones fail as authentication', async () => {
+    const basic = { username: 'bot', password: 's3cret' };
+    const locked = await startGitServer({ auth: { basic } });
+    try {
+      const url = await locked.createRepo('private');
+      await commitFiles(locked.repoPath('private'), { 'apps/deploy.yaml': deploy('1.0.0') });
+      const auth = authFromSecret(parseGitUrl(url), basic);
+      const result = await runGitUpdate(request(url, { auth }));
+      expect(result.status).toBe('pushed');
+      if (result.status !== 'pushed') return;
+      expect(git(locked.repoPath('private'), 'rev-parse', 'main')).toBe(result.commit);
+      const wrong = authFromSecret(parseGitUrl(url), { ...basic, password: 'nope' });
+      const failed = runGitUpdate(request(url, { auth: wrong }));
+      await expect(failed).rejects.toMatchObject({ code: 'auth' });
+      await expect(failed).rejects.toThrow(/HTTP 401/);
+    } finally {
+      await locked.close();
+      await rm(locked.root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('over ssh:// (system git)', () => {
   it('fetches, pushes from the kept repository with the push options, and re-applies on a moved branch', async () => {
     const ssh = await startSshGitFixture({ 'apps/deploy.yaml': deploy('1.0.0') });
