@@ -83,6 +83,7 @@ export function imageUpdateAutomationPorts(deps: ImageUpdateAutomationController
       const data = await secretData(client, ns, ref.name, signal);
       return authFromSecret(parseGitUrl(repo.spec.url), data, `${ns}/${ref.name}`);
     },
+    secret: (ns, name, signal) => secretData(client, ns, name, signal),
     update: (a, request) => runGitUpdate({ ...request, dir: automationDir(deps.root, session.context, a) }),
     requestReconcile: async (repo, at) => {
       await client.patch(

@@ -11,6 +11,8 @@ export interface ImageUpdateAutomationPorts {
   policies(namespace: string): ImagePolicy[];
   /** Credentials for the GitRepository (its `secretRef`), or undefined without one. */
   gitAuth(repo: GitRepository, signal: AbortSignal): Promise<GitAuth | undefined>;
+  /** A Secret's decoded data (the signing key), or undefined when it does not exist. */
+  secret(namespace: string, name: string, signal: AbortSignal): Promise<Record<string, string> | undefined>;
   /** Runs the update in this automation's clone (`dir` is filled in by the port). */
   update(automation: ImageUpdateAutomation, request: Omit<GitUpdateRequest, 'dir'>): Promise<GitUpdateResult>;
   /** Asks the GitRepository to reconcile now (the `reconcile.fluxcd.io/requestedAt` annotation). */

@@ -15,7 +15,7 @@ import { authFromSecret } from '../../sources/git/git-auth.ts';
 import { parseGitUrl } from '../../sources/git/git-url.ts';
 import { runGitUpdate } from './git-update.ts';
 import { selectedPolicies } from './policy-selection.ts';
-import { branchesOf, checkSpec } from './reconcile.ts';
+import { branchesOf, checkSourceAuth, checkSpec } from './reconcile.ts';
 import type { SettersRun } from './update-files.ts';
 
 export interface AutomationPreview {
@@ -45,6 +45,7 @@ export async function previewAutomation(
     },
     { signal },
   );
+  checkSourceAuth(repo);
   const branches = branchesOf(a, repo);
   const policies = await client.list<ImagePolicy>(
     { apiVersion: fluxKinds.ImagePolicy.apiVersion, kind: 'ImagePolicy' },
@@ -67,7 +68,7 @@ export async function previewAutomation(
         dir: join(dir, 'clone'),
         url: repo.spec.url,
         auth,
-        checkoutBranch: branches.checkout,
+        checkout: branches.checkout,
         pushBranch: branches.push,
         updatePath: a.spec.update?.path,
         policies: refs,

@@ -17,9 +17,11 @@ import {
   RemovedTemplateFieldError,
   templateData,
 } from '../../images/commit-message.ts';
+import type { GitRef } from '../../sources/git/git-reference.ts';
 import { errorChain } from '../../util/errors.ts';
 import { withFinalizer } from '../finalizer-guard.ts';
-import { GitUpdateError, type GitUpdateResult } from './git-update.ts';
+import { checksOutBranch, GitUpdateError, type GitUpdateRequest, type GitUpdateResult } from './git-update.ts';
+import { type CommitSigner, openpgpSigner, SigningKeyError } from './openpgp-signer.ts';
 import { selectedPolicies, SelectorError } from './policy-selection.ts';
 import type { ImageUpdateAutomationPorts } from './ports.ts';
 
@@ -51,10 +53,11 @@ export function checkSpec(a: ImageUpdateAutomation): void {
   const strategy: string = a.spec.update?.strategy ?? 'Setters';
   if (strategy !== 'Setters')
     throw new Stall(ImageReason.InvalidUpdateStrategy, `update strategy '${strategy}' is not supported; use Setters`);
-  if (a.spec.git?.commit.signingKey)
+  const signing = a.spec.git?.commit.signingKey;
+  if (signing && (signing.type ?? 'gpg') !== 'gpg')
     throw new Stall(
       'SigningNotSupported',
-      'spec.git.commit.signingKey: Fluxdeck does not sign commits (OpenPGP or SSH), and will not push unsigned ones in their place; remove signingKey, or let Flux in the cluster run this automation',
+      `spec.git.commit.signingKey: type '${signing.type ?? ''}' is not supported by Fluxdeck (only gpg, OpenPGP keys), and it will not push unsigned commits in its place`,
     );
   try {
     checkMessageTemplate(a.spec.git?.commit.messageTemplate);
@@ -65,16 +68,32 @@ export function checkSpec(a: ImageUpdateAutomation): void {
   }
 }
 
-/** The branches: checkout from `git.checkout.ref` or the GitRepository's ref; push to `git.push.branch` or the same. */
-export function branchesOf(a: ImageUpdateAutomation, repo: GitRepository): { checkout: string; push: string } {
+/**
+ * The checkout ref (`git.checkout.ref`, else the GitRepository's ref: branch, tag, semver, name or commit) and the
+ * push branch (`git.push.branch`, else the checkout branch; required when the checkout is not a branch).
+ */
+export function branchesOf(a: ImageUpdateAutomation, repo: GitRepository): { checkout: GitRef; push: string } {
   const ref = a.spec.git?.checkout?.ref ?? repo.spec.ref ?? {};
-  if (Object.keys(ref).some((k) => k !== 'branch'))
+  const push = a.spec.git?.push?.branch ?? (checksOutBranch(ref) ? (ref.branch ?? 'master') : undefined);
+  if (!push)
     throw new Stall(
       ImageReason.InvalidSourceConfiguration,
-      'only a branch can be checked out for image updates in Fluxdeck (git.checkout.ref.branch); tag, semver, name and commit refs are not supported',
+      'git.push.branch is required when the checkout ref is a tag, semver range, name or commit (there is no branch to push to)',
     );
-  const checkout = ref.branch ?? 'master';
-  return { checkout, push: a.spec.git?.push?.branch ?? checkout };
+  return { checkout: ref, push };
+}
+
+/**
+ * Cloud credentials of the GitRepository (`provider` azure/github, `serviceAccountName`) are not implemented: say so
+ * rather than push with no credentials.
+ */
+export function checkSourceAuth(repo: GitRepository): void {
+  const provider = repo.spec.provider ?? 'generic';
+  if (provider !== 'generic' || repo.spec.serviceAccountName)
+    throw new Stall(
+      ImageReason.InvalidSourceConfiguration,
+      `GitRepository ${repo.metadata.namespace ?? ''}/${repo.metadata.name ?? ''}: provider '${provider}'${repo.spec.serviceAccountName ? ` with serviceAccountName '${repo.spec.serviceAccountName}'` : ''} (cloud workload identity) is not supported by Fluxdeck's image automation; use spec.secretRef`,
+    );
 }
 
 export async function reconcileImageUpdateAutomation(
@@ -110,6 +129,7 @@ class AutomationRun {
     try {
       checkSpec(this.a);
       const repo = this.source();
+      checkSourceAuth(repo);
       const branches = branchesOf(this.a, repo);
       const { refs, observed } = this.policies();
       this.status.conditions = markReconciling(
@@ -150,39 +170,68 @@ class AutomationRun {
 
   private async run(
     repo: GitRepository,
-    branches: { checkout: string; push: string },
+    branches: { checkout: GitRef; push: string },
     refs: ReturnType<typeof selectedPolicies>['refs'],
   ): Promise<GitUpdateResult> {
     const auth = await this.ports.gitAuth(repo, this.signal);
-    const git = this.a.spec.git;
-    const author = git?.commit.author;
-    const timeout = repo.spec.timeout ? parseDuration(repo.spec.timeout) : 60_000;
+    const sign = await this.signer();
     try {
-      return await this.ports.update(this.a, {
-        url: repo.spec.url,
-        auth,
-        checkoutBranch: branches.checkout,
-        pushBranch: branches.push,
-        refspec: git?.push?.refspec,
-        updatePath: this.a.spec.update?.path,
-        policies: refs,
-        author: { name: author?.name ?? 'Fluxcd', email: author?.email ?? 'noreply@fluxcd.io' },
-        message: (run) =>
-          commitMessage(
-            git?.commit.messageTemplate,
-            templateData(
-              { namespace: this.namespace, name: this.a.metadata.name ?? '' },
-              run.changes,
-              git?.commit.messageTemplateValues,
-            ),
-          ),
-        signal: this.signal,
-        timeoutMs: timeout,
-      });
+      return await this.ports.update(this.a, { ...this.request(repo, branches, refs), auth, sign });
     } catch (err) {
       if (err instanceof GitUpdateError)
         throw new RunFailure(ImageReason.GitOperationFailed, err.message, { cause: err });
       throw new RunFailure(ImageReason.UpdateFailed, errorChain(err), { cause: err });
+    }
+  }
+
+  private request(
+    repo: GitRepository,
+    branches: { checkout: GitRef; push: string },
+    refs: ReturnType<typeof selectedPolicies>['refs'],
+  ): Omit<GitUpdateRequest, 'dir' | 'auth' | 'sign'> {
+    const git = this.a.spec.git;
+    const author = git?.commit.author;
+    return {
+      url: repo.spec.url,
+      checkout: branches.checkout,
+      pushBranch: branches.push,
+      refspec: git?.push?.refspec,
+      pushOptions: git?.push?.options,
+      updatePath: this.a.spec.update?.path,
+      policies: refs,
+      author: { name: author?.name ?? 'Fluxcd', email: author?.email ?? 'noreply@fluxcd.io' },
+      message: (run) =>
+        commitMessage(
+          git?.commit.messageTemplate,
+          templateData(
+            { namespace: this.namespace, name: this.a.metadata.name ?? '' },
+            run.changes,
+            git?.commit.messageTemplateValues,
+          ),
+        ),
+      signal: this.signal,
+      timeoutMs: repo.spec.timeout ? parseDuration(repo.spec.timeout) : 60_000,
+    };
+  }
+
+  /** The signer of `git.commit.signingKey`, or undefined without one; a key that cannot sign fails the run. */
+  private async signer(): Promise<CommitSigner | undefined> {
+    const ref = this.a.spec.git?.commit.signingKey?.secretRef;
+    if (!ref) return undefined;
+    const data = await this.ports.secret(this.namespace, ref.name, this.signal);
+    if (!data)
+      throw new RunFailure(
+        ImageReason.InvalidSourceConfiguration,
+        `git.commit.signingKey: secret '${this.namespace}/${ref.name}' not found`,
+      );
+    try {
+      return await openpgpSigner(data['git.asc'], data.passphrase);
+    } catch (err) {
+      if (!(err instanceof SigningKeyError)) throw err;
+      throw new RunFailure(
+        'InvalidSigningKey',
+        `git.commit.signingKey (secret '${this.namespace}/${ref.name}'): ${err.message}`,
+      );
     }
   }
 

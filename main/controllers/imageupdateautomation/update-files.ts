@@ -1,11 +1,7 @@
 /**
- * The Setters strategy over a work tree: every `.yaml`/`.yml` file under `update.path` that contains the marker
- * token (Flux's screening reader) goes through the setters; files that change are written back, files that are not
- * YAML are skipped and reported. Nothing else is read or written.
+ * The Setters strategy over a set of files: every `.yaml`/`.yml` file under `update.path` that contains the marker
+ * token (Flux's screening reader) goes through the setters; files that are not YAML are skipped and reported.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-
 import type { FileChanges } from '../../images/commit-message.ts';
 import { applySetters, type PolicyRef, SETTER_TOKEN, YamlSyntaxError } from '../../images/setters.ts';
 
@@ -25,45 +21,18 @@ export interface SettersRun {
   notes: string[];
 }
 
-const READ_BATCH = 64;
-
-async function* yamlFiles(dir: string): AsyncGenerator<string> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) {
-    if (e.name === '.git') continue;
-    const abs = join(dir, e.name);
-    if (e.isDirectory()) yield* yamlFiles(abs);
-    else if (e.isFile() && /\.ya?ml$/.test(e.name)) yield abs;
-  }
+/** A file of the tree being updated. */
+export interface RepoFile {
+  /** `/`-separated, relative to the repository root. */
+  path: string;
+  text: string;
 }
 
-/** The YAML files under `base`, sorted, with their text. */
-async function readYamlFiles(base: string): Promise<{ files: string[]; texts: string[] }> {
-  const files: string[] = [];
-  for await (const f of yamlFiles(base)) files.push(f);
-  files.sort();
-  // Read in parallel batches: one file after the other, thousands of small reads cost seconds on a busy machine.
-  const texts: string[] = [];
-  for (let i = 0; i < files.length; i += READ_BATCH)
-    texts.push(...(await Promise.all(files.slice(i, i + READ_BATCH).map((f) => readFile(f, 'utf8')))));
-  return { files, texts };
-}
-
-/** Applies the markers of every screened file under `root/path`; writes the changed files when `write`. */
-export async function runSetters(
-  root: string,
-  path: string | undefined,
-  policies: ReadonlyMap<string, PolicyRef>,
-  write: boolean,
-): Promise<SettersRun> {
+/** Applies the markers of every screened file; the files are the YAML files under `update.path`, sorted. */
+export function applySettersToFiles(files: Iterable<RepoFile>, policies: ReadonlyMap<string, PolicyRef>): SettersRun {
   const run: SettersRun = { edits: [], changes: new Map(), skipped: [], notes: [] };
-  const base = join(root, (path ?? '').replace(/^\.?\/*/, ''));
-  if (relative(root, base).startsWith('..')) throw new Error(`update.path '${path ?? ''}' leaves the repository`);
-  const { files, texts } = await readYamlFiles(base);
-  for (const [i, abs] of files.entries()) {
-    const before = texts[i] ?? '';
+  for (const { path: rel, text: before } of files) {
     if (!before.includes(SETTER_TOKEN)) continue;
-    const rel = relative(root, abs).split(sep).join('/');
     let result;
     try {
       result = applySetters(before, policies);
@@ -79,7 +48,6 @@ export async function runSetters(
       rel,
       result.changes.map(({ object, change }) => ({ object, change })),
     );
-    if (write) await writeFile(abs, result.text);
   }
   return run;
 }

@@ -17,15 +17,15 @@ export interface V2Capabilities {
 
 const PROTOCOL_HEADER = { 'git-protocol': 'version=2' };
 
-function pkt(line: string): Buffer {
+export function pkt(line: string): Buffer {
   const body = Buffer.from(line);
   return Buffer.concat([Buffer.from((body.length + 4).toString(16).padStart(4, '0')), body]);
 }
-const FLUSH = Buffer.from('0000');
+export const FLUSH = Buffer.from('0000');
 const DELIM = Buffer.from('0001');
 
 /** Splits a stream of pkt-lines; yields Buffers, or 'flush' / 'delim' markers. */
-async function* pktLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer | 'flush' | 'delim' | 'end'> {
+export async function* pktLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer | 'flush' | 'delim' | 'end'> {
   let buf = Buffer.alloc(0);
   for await (const chunk of body) {
     buf = buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([buf, chunk]);
@@ -47,7 +47,7 @@ async function* pktLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer
   if (buf.length > 0) throw new Error('the server response ends in the middle of a pkt-line');
 }
 
-async function check(
+export async function check(
   res: Awaited<ReturnType<HttpClient['request']>>,
   what: string,
 ): Promise<AsyncIterable<Uint8Array>> {

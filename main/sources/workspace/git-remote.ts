@@ -34,8 +34,18 @@ export interface GitRemote {
    * isomorphic-git cache: without it every call reads and copies the whole pack again.
    */
   fetch(dir: string, branch: string, cache?: object): Promise<string>;
-  /** Pushes `oid` to the branch (fast-forward only). */
-  push(dir: string, oid: string, branch: string, cache?: object): Promise<PushOutcome>;
+  /**
+   * Pushes `oid` to the branch (fast-forward only). `options` are `git push -o` options; only the ssh:// remote (the
+   * git CLI) sends them, http(s) refuses them (image automation pushes over HTTP with receive-pack.ts instead).
+   */
+  push(dir: string, oid: string, branch: string, extra?: PushExtras): Promise<PushOutcome>;
+}
+
+export interface PushExtras {
+  /** The work tree's isomorphic-git cache. */
+  cache?: object;
+  /** `git push -o` options. */
+  options?: readonly string[];
 }
 
 export interface RemoteOptions {
@@ -105,7 +115,9 @@ function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions
         throw fail(`cannot fetch branch ${branch} of`, err);
       }
     },
-    async push(dir, oid, branch, cache) {
+    async push(dir, oid, branch, { cache, options } = {}) {
+      if (options?.length)
+        throw new WorkspaceError('invalid-argument', 'push options are not supported by the http(s) work tree push');
       // What hooks print reaches us as side-band `remote:` messages: keep them for the rejection message.
       const said: string[] = [];
       try {
@@ -214,10 +226,11 @@ function sshRemoteOps(url: GitUrl, auth: SshAuth, opts: RemoteOptions): GitRemot
       }
       return git.resolveRef({ fs, dir, ref: trackingRef(branch) });
     },
-    async push(dir, oid, branch) {
+    async push(dir, oid, branch, { options = [] } = {}) {
       let out: { stdout: string; stderr: string };
       try {
-        out = await run(['push', '--porcelain', remote, `${oid}:refs/heads/${branch}`], dir);
+        const opts = options.flatMap((o) => ['-o', o]);
+        out = await run(['push', '--porcelain', ...opts, remote, `${oid}:refs/heads/${branch}`], dir);
       } catch (err) {
         const e = err as { stdout?: string; stderr?: string };
         // --porcelain reports each ref as `!\t<src>:<dst>\t[rejected] (fetch first)` or `[remote rejected] (why)`.

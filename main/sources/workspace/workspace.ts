@@ -266,7 +266,7 @@ export class Workspace {
     return this.#exclusive(async () => {
       const head = await this.#head();
       if (head === (await this.#remoteHead())) return { status: 'up-to-date', commit: head };
-      const outcome = await this.#remote.push(this.dir, head, this.branch, this.#cache);
+      const outcome = await this.#remote.push(this.dir, head, this.branch, { cache: this.#cache });
       if (outcome.status !== 'pushed') return { ...outcome, commit: head };
       await git.writeRef({ fs, dir: this.dir, ref: `refs/remotes/origin/${this.branch}`, value: head, force: true });
       return { status: 'pushed', commit: head };

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { generateKey } from 'openpgp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { runCli } from '../../../main/cli/run.ts';
@@ -236,13 +237,43 @@ describe('ImageUpdateAutomation', () => {
     expect(head()).toBe(before);
   });
 
-  it('stalls with a clear condition on a signing key, and on the removed .Updated template field', async () => {
-    const signing = automation('signed');
-    signing.spec.git!.commit.signingKey = { secretRef: { name: 'gpg' } };
-    await client.create(signing);
-    const signed = await waitForReady(client, AUTO, NS, 'signed', (c) => c.status === 'False');
-    expect(readyOf(signed)?.reason).toBe('SigningNotSupported');
-    expect(readyOf(signed)?.message).toMatch(/does not sign commits/);
+  it('stalls on an SSH signing key, a cloud provider and the removed .Updated field; fails on a bad OpenPGP key', async () => {
+    const ssh = automation('ssh-signed');
+    ssh.spec.git!.commit.signingKey = { secretRef: { name: 'gpg' }, type: 'ssh' };
+    await client.create(ssh);
+    const sshSigned = await waitForReady(client, AUTO, NS, 'ssh-signed', (c) => c.status === 'False');
+    expect(readyOf(sshSigned)?.reason).toBe('SigningNotSupported');
+    expect(readyOf(sshSigned)?.message).toMatch(/type 'ssh' is not supported/);
+
+    // An OpenPGP key with the wrong passphrase: a clear condition, nothing pushed unsigned.
+    const before = head();
+    const { privateKey } = await generateKey({
+      userIDs: [{ name: 'Bot', email: 'bot@example.com' }],
+      passphrase: 'right',
+      format: 'armored',
+    });
+    await client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'gpg-wrong', namespace: NS },
+      stringData: { 'git.asc': privateKey, passphrase: 'wrong' },
+    });
+    const wrong = automation('wrong-passphrase');
+    wrong.spec.git!.commit.signingKey = { secretRef: { name: 'gpg-wrong' } };
+    await client.create(wrong);
+    const bad = await waitForReady(client, AUTO, NS, 'wrong-passphrase', (c) => c.status === 'False');
+    expect(readyOf(bad)?.reason).toBe('InvalidSigningKey');
+    expect(readyOf(bad)?.message).toMatch(/'passphrase' does not decrypt the private key in 'git\.asc'/);
+    expect(head()).toBe(before);
+
+    // Workload identity of the GitRepository is not implemented: said, not ignored.
+    await client.create(gitRepository(NS, 'cloud', url, { interval: '10m', provider: 'azure' }));
+    const cloud = automation('cloud', { sourceRef: { kind: 'GitRepository', name: 'cloud' } });
+    await client.create(cloud);
+    const stalled = await waitForReady(client, AUTO, NS, 'cloud', (c) => c.status === 'False');
+    expect(readyOf(stalled)?.reason).toBe('InvalidSourceConfiguration');
+    expect(readyOf(stalled)?.message).toMatch(/provider 'azure'.*not supported.*use spec\.secretRef/);
+
     const old = automation('old-template');
     old.spec.git!.commit.messageTemplate = '{{ range .Updated.Images }}{{ . }}{{ end }}';
     await client.create(old);
@@ -343,7 +374,7 @@ describe('push races', () => {
     const result = await runGitUpdate({
       dir: join(work, 'race-clone'),
       url,
-      checkoutBranch: 'main',
+      checkout: { branch: 'main' },
       pushBranch: 'main',
       updatePath: 'apps',
       policies: new Map([[`${NS}:app`, { name: `${registry.host}/team/app`, tag: '1.1.0' }]]),

@@ -1,0 +1,43 @@
+/**
+ * A commit object's text, built here rather than by isomorphic-git because the update never has an index to commit
+ * from: the tree is made from the old one (tree-update.ts). A signature goes in the `gpgsig` header, over the text
+ * without it, as `git commit -S` and `git verify-commit` do.
+ */
+export interface CommitPerson {
+  name: string;
+  email: string;
+  /** Seconds since the epoch. */
+  time: number;
+}
+
+export interface CommitFields {
+  tree: string;
+  parents: readonly string[];
+  author: CommitPerson;
+  committer: CommitPerson;
+  message: string;
+}
+
+/** Names and emails cannot hold what would end the header line or the `<email>` part. */
+const clean = (s: string): string => s.replace(/[<>\n\r]/g, '').trim();
+
+const person = (p: CommitPerson): string => `${clean(p.name)} <${clean(p.email)}> ${Math.floor(p.time)} +0000`;
+
+/** The commit text that is hashed, and signed when signing. The message ends with one newline, as git writes it. */
+export function commitPayload(c: CommitFields): string {
+  return [
+    `tree ${c.tree}`,
+    ...c.parents.map((p) => `parent ${p}`),
+    `author ${person(c.author)}`,
+    `committer ${person(c.committer)}`,
+    '',
+    c.message.replace(/\n*$/, '\n'),
+  ].join('\n');
+}
+
+/** The payload with the armored signature as its `gpgsig` header (continuation lines start with a space). */
+export function withSignature(payload: string, armored: string): string {
+  const split = payload.indexOf('\n\n');
+  const header = `gpgsig ${armored.replace(/\r\n/g, '\n').trimEnd().split('\n').join('\n ')}`;
+  return `${payload.slice(0, split)}\n${header}${payload.slice(split)}`;
+}
