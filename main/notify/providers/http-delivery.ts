@@ -78,6 +78,14 @@ function mask(text: string, secrets: readonly string[]): string {
 }
 
 export async function deliver(req: ProviderRequest, opts: DeliveryOptions): Promise<DeliveryOutcome> {
+  const first = await deliverOne(req, opts);
+  if (!first.ok || !req.then) return first;
+  // A follow-up (PagerDuty's change event) goes out only after the first request succeeded, as Flux sends them.
+  const next = await deliver(req.then, opts);
+  return { ...next, attempts: first.attempts + next.attempts, latencyMs: first.latencyMs + next.latencyMs };
+}
+
+async function deliverOne(req: ProviderRequest, opts: DeliveryOptions): Promise<DeliveryOutcome> {
   const started = performance.now();
   const deadline = AbortSignal.timeout(opts.timeoutMs);
   const maxRetries = opts.maxRetries ?? 4;

@@ -142,7 +142,11 @@ describe('the receiver server on the real control plane', () => {
     const r = await servedAt('gh');
     const path = webhookPath('hook-secret', 'gh', NS);
     // Flux's formula, computed here independently: /hook/ + hex(sha256(token + name + namespace)).
-    expect(path).toBe(`/hook/${createHash('sha256').update(`hook-secret` + `gh` + NS).digest('hex')}`);
+    expect(path).toBe(
+      `/hook/${createHash('sha256')
+        .update(`hook-secret` + `gh` + NS)
+        .digest('hex')}`,
+    );
     expect(r.status?.webhookPath).toBe(path);
     expect(ready(r)).toMatchObject({
       status: 'True',
