@@ -26,6 +26,8 @@ export interface ProviderSettings {
   headers?: Record<string, string>;
   /** Commit-status providers: the status context/name (`commitStatusId`). */
   commitStatus?: string;
+  /** The HTTP proxy sends go through (`spec.proxy`, the Secret's `proxy`, `spec.proxySecretRef`). */
+  proxy?: string;
 }
 
 export class ProviderConfigError extends Error {

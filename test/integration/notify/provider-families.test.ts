@@ -6,6 +6,7 @@ import type { Alert, Provider, ProviderSpec } from '../../../main/flux/notificat
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import { type AlertDispatcher, startAlertDispatcher } from '../../../main/notify/alert-dispatcher.ts';
 import { silentLogger } from '../../../main/util/logger.ts';
+import { type RecordingProxy, startConnectProxy } from '../../support/connect-proxy.ts';
 import { clientFor, ensureNamespace, eventually, installCrds } from '../../support/flux-fixture.ts';
 import { type HttpSink, type SinkRequest, startHttpSink } from '../../support/http-sink.ts';
 
@@ -18,6 +19,7 @@ const SHA = '89abcdef0123456789abcdef0123456789abcdef';
 
 let client: ClusterClient;
 let dispatcher: AlertDispatcher;
+let proxy: RecordingProxy;
 const sinks: Record<'chat' | 'incident' | 'git', HttpSink> = {} as never;
 
 const apply = (o: object): Promise<unknown> => client.apply(o as never, { fieldManager: 'test', force: true });
@@ -62,6 +64,7 @@ beforeAll(async () => {
   sinks.chat = await startHttpSink();
   sinks.incident = await startHttpSink();
   sinks.git = await startHttpSink();
+  proxy = await startConnectProxy({ username: 'px', password: 'pw' });
   client = await clientFor(cluster.kubeconfig);
   await installCrds(client);
   await ensureNamespace(client, NS);
@@ -76,6 +79,12 @@ beforeAll(async () => {
     kind: 'Secret',
     metadata: { name: 'sentry', namespace: NS },
     stringData: { address: `http://pub@127.0.0.1:${new URL(sinks.incident.url).port}/7` },
+  });
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'proxy', namespace: NS },
+    stringData: { address: proxy.url, username: 'px', password: 'pw' },
   });
   const chat = sinks.chat.url;
   const inc = sinks.incident.url;
@@ -94,6 +103,7 @@ beforeAll(async () => {
     provider('datadog', { type: 'datadog', address: inc, ...withToken }),
     provider('sentry', { type: 'sentry', secretRef: { name: 'sentry' } }),
     provider('bitbucketserver', { type: 'bitbucketserver', address: `${git}/scm/PRJ/app.git`, ...withToken }),
+    provider('proxied', { type: 'generic', address: `${chat}/proxied`, proxySecretRef: { name: 'proxy' } }),
     provider('azuredevops', { type: 'azuredevops', address: `${git}/org/proj/_git/app`, ...withToken }),
   ];
   for (const p of providers) {
@@ -112,6 +122,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   dispatcher.stop();
+  await proxy.close();
   client.close();
   for (const s of Object.values(sinks)) await s.close();
 });
@@ -167,6 +178,16 @@ describe('Provider families deliver over HTTP', () => {
     );
     expect(JSON.parse(az.body)).toMatchObject({ state: 'error', context: { genre: 'fluxcd' } });
     expect(dispatcher.deliveries(cluster.name, NS, 'azuredevops').at(-1)).toMatchObject({ ok: true, status: 200 });
+  });
+
+  it('proxySecretRef: the delivery goes through the proxy with its credentials', async () => {
+    const r = await requestTo(sinks.chat, '/proxied');
+    expect(r.headers['proxy-authorization']).toBeUndefined();
+    expect(proxy.uses).toContainEqual({
+      method: 'POST',
+      target: `${sinks.chat.url}/proxied`,
+      authorization: `Basic ${Buffer.from('px:pw').toString('base64')}`,
+    });
   });
 
   it('PagerDuty: an info event resolves, then sends the change event', async () => {
