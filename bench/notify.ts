@@ -27,7 +27,7 @@ import { toNotificationEvent } from '../main/notify/notification-event.ts';
 import { eventBody } from '../main/notify/providers/provider-request.ts';
 import { silentLogger } from '../main/util/logger.ts';
 import { startCluster } from '../test/cluster/control-plane.ts';
-import { clientFor, ensureNamespace, gitRepository, installCrds } from '../test/support/flux-fixture.ts';
+import { clientFor, ensureNamespace, eventually, gitRepository, installCrds } from '../test/support/flux-fixture.ts';
 import { benchLine } from './report.ts';
 
 const flag = (name: string): string | undefined => {
@@ -204,7 +204,7 @@ async function receiverRun(): Promise<ReceiverFigures> {
     };
     await client.apply(receiver, { fieldManager: 'bench', force: true });
     await fluxdeck.connect(cluster.name);
-    const path = await waitFor('the Receiver webhook path', async () => {
+    const path = await eventually('the Receiver webhook path', async () => {
       const r = await client.get<Receiver>({ ...RECEIVER_KEY, name: 'gh' });
       return r.status?.webhookPath;
     });
@@ -268,16 +268,6 @@ async function receiverRun(): Promise<ReceiverFigures> {
 }
 
 const RECEIVER_KEY = { apiVersion: fluxKinds.Receiver.apiVersion, kind: 'Receiver', namespace: NS };
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const urls = await Promise.all(Array.from({ length: SINKS }, () => sink()));
 const ref = await referenceRun(urls);

@@ -20,7 +20,12 @@ function receiver(over: Partial<Receiver['spec']> = {}, status?: ReceiverStatus)
       finalizers: [FLUX_FINALIZER],
       annotations: { 'reconcile.fluxcd.io/requestedAt': 'now-1' },
     },
-    spec: { type: 'github', secretRef: { name: 'token' }, resources: [{ kind: 'GitRepository', name: 'app' }], ...over },
+    spec: {
+      type: 'github',
+      secretRef: { name: 'token' },
+      resources: [{ kind: 'GitRepository', name: 'app' }],
+      ...over,
+    },
     ...(status ? { status } : {}),
   };
 }
@@ -46,7 +51,9 @@ function fakePorts(secrets: Record<string, Record<string, string> | undefined>) 
 }
 
 const signal = new AbortController().signal;
-const expectedPath = `/hook/${createHash('sha256').update('s3cret' + 'gh' + 'apps').digest('hex')}`;
+const expectedPath = `/hook/${createHash('sha256')
+  .update('s3cret' + 'gh' + 'apps')
+  .digest('hex')}`;
 
 describe('reconcileReceiver', () => {
   it('a token gives webhookPath, Ready Succeeded with Flux message, observedGeneration and the interval', async () => {
