@@ -26,7 +26,12 @@ export interface ReceiverSession {
   readonly client: Pick<ClusterClient, 'list' | 'tryGet' | 'patch'>;
   /** The session's watch caches (a ClusterSession): Receivers are read from there when cached. */
   cachedTypes?(): ResourceType[];
-  cache?(type: ResourceType): { list(): KubeObject[] };
+  cache?(type: ResourceType): CachedObjects;
+}
+
+interface CachedObjects {
+  list(): KubeObject[];
+  get(namespace: string, name: string): KubeObject | undefined;
 }
 
 export interface ReceiverServerOptions {
@@ -159,11 +164,38 @@ async function handle(req: IncomingMessage, opts: ReceiverServerOptions, maxBody
   return { ...base, status: 200, message: 'ok', annotated };
 }
 
+/**
+ * The objects a resource reference may name: from the session's watch cache when it keeps the kind (a hook then
+ * costs one API call, the patch), else read from the API.
+ */
+async function candidatesOf(
+  session: ReceiverSession,
+  type: FluxKindDescriptor,
+  namespace: string,
+  name: string,
+): Promise<KubeObject[]> {
+  const cached = cacheOf(session, type);
+  if (cached) {
+    const all =
+      name === '*' ? cached.list().filter((o) => o.metadata.namespace === namespace) : [cached.get(namespace, name)];
+    return all.filter((o): o is KubeObject => o !== undefined).map((o) => ({ ...o, kind: type.kind }));
+  }
+  if (name === '*') return (await session.client.list(type, { namespace }).catch(() => undefined))?.items ?? [];
+  const one = await session.client
+    .tryGet({ apiVersion: type.apiVersion, kind: type.kind, namespace, name })
+    .catch(() => undefined);
+  return one ? [{ ...one, kind: type.kind }] : [];
+}
+
+function cacheOf(session: ReceiverSession, type: ResourceType): CachedObjects | undefined {
+  const cached = session.cachedTypes?.().some((t) => t.apiVersion === type.apiVersion && t.kind === type.kind);
+  return cached && session.cache ? session.cache({ apiVersion: type.apiVersion, kind: type.kind }) : undefined;
+}
+
 /** The Receivers of a session: from its watch cache when it keeps one (the Receiver controller's), else listed. */
 async function receiversOf(session: ReceiverSession): Promise<Receiver[]> {
-  const type = { apiVersion: fluxKinds.Receiver.apiVersion, kind: fluxKinds.Receiver.kind };
-  const cached = session.cachedTypes?.().some((t) => t.apiVersion === type.apiVersion && t.kind === type.kind);
-  if (cached && session.cache) return session.cache(type).list() as Receiver[];
+  const cached = cacheOf(session, fluxKinds.Receiver);
+  if (cached) return cached.list() as Receiver[];
   return (await session.client.list<Receiver>(fluxKinds.Receiver).catch(() => undefined))?.items ?? [];
 }
 
@@ -196,15 +228,7 @@ async function annotate(session: ReceiverSession, receiver: Receiver, logger: Lo
     const type = KIND_TYPES[ref.kind];
     if (!type) continue;
     const namespace = ref.namespace || (receiver.metadata.namespace ?? '');
-    let candidates: KubeObject[];
-    if (ref.name === '*') {
-      candidates = (await session.client.list(type, { namespace }).catch(() => undefined))?.items ?? [];
-    } else {
-      const one = await session.client
-        .tryGet({ apiVersion: type.apiVersion, kind: type.kind, namespace, name: ref.name })
-        .catch(() => undefined);
-      candidates = one ? [{ ...one, kind: ref.kind }] : [];
-    }
+    const candidates = await candidatesOf(session, type, namespace, ref.name);
     for (const obj of selectResources(receiver, ref, candidates)) {
       const name = obj.metadata.name ?? '';
       try {
