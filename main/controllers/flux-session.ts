@@ -34,7 +34,8 @@ import { imageControllers } from './image-controllers.ts';
 import { kustomizationController } from './kustomization/controller.ts';
 import { RemoteClients } from './kustomization/target-client.ts';
 import { ociRepositoryController } from './ocirepository/controller.ts';
-import { OPTIONAL_KINDS, REQUIRED_KINDS, watchedFluxTypes } from './watched-kinds.ts';
+import { RECEIVER, receiverController } from './receiver/controller.ts';
+import { cachesKind, NOTIFICATION_KINDS, OPTIONAL_KINDS, REQUIRED_KINDS, watchedFluxTypes } from './watched-kinds.ts';
 
 /**
  * What Fluxdeck does in each connected cluster: watch the Flux objects (always: the UI shows them), and reconcile
@@ -105,7 +106,7 @@ export function fluxSessionPlugin(deps: FluxSessionDeps): FluxSessionPlugin {
 
 async function servedOptionalKinds(session: ClusterSession): Promise<ResourceType[]> {
   const served: ResourceType[] = [];
-  for (const t of OPTIONAL_KINDS) {
+  for (const t of [...OPTIONAL_KINDS, ...NOTIFICATION_KINDS]) {
     try {
       await session.client.mapper.resolve(t.apiVersion, t.kind);
       served.push(t);
@@ -286,6 +287,7 @@ class SessionRun {
       }),
       ...this.helmControllers(served),
       ...imageControllers(session, served, deps),
+      ...(cachesKind(session, RECEIVER) ? [receiverController({ session, events: deps.events })] : []),
     ];
     const manager = new ControllerManager({
       cluster: session.context,

@@ -24,6 +24,17 @@ export const OPTIONAL_KINDS: readonly ResourceType[] = [
 
 const sameType = (a: ResourceType, b: ResourceType): boolean => a.apiVersion === b.apiVersion && a.kind === b.kind;
 
+/**
+ * notification.toolkit.fluxcd.io kinds reconciled where served: cached for their controllers and the receiver
+ * server, but not part of the graph's Flux objects (watchedFluxTypes).
+ */
+export const NOTIFICATION_KINDS: readonly ResourceType[] = [fluxKinds.Receiver].map(typeOf);
+
+/** Whether this session caches (and so may reconcile) a notification kind. */
+export function cachesKind(session: Pick<ClusterSession, 'cachedTypes'>, type: ResourceType): boolean {
+  return session.cachedTypes().some((c) => sameType(c, type));
+}
+
 /** The Flux kinds this session watches (the required ones and the optional ones its cluster serves). */
 export function watchedFluxTypes(session: Pick<ClusterSession, 'cachedTypes'>): ResourceType[] {
   const cached = session.cachedTypes();

@@ -2,6 +2,8 @@
  * `notification.toolkit.fluxcd.io`: Provider and Alert (v1beta3, configuration without status) and Receiver (v1)
  * (notification-controller `api/v1beta3`, `api/v1`).
  */
+import { createHash } from 'node:crypto';
+
 import type { KubeObject, ObjectMeta } from '../util/kube-object.ts';
 import type { FluxObject, FluxStatus, LocalObjectReference } from './meta.ts';
 
@@ -171,3 +173,10 @@ export const ReceiverReason = {
   ValidationFailed: 'ValidationFailed',
   TokenNotFound: 'TokenNotFound',
 } as const;
+
+/** `/hook/` + hex sha256 of token + name + namespace (the Receiver API's `GetWebhookPath`). */
+export function receiverWebhookPath(token: string, name: string, namespace: string): string {
+  return `/hook/${createHash('sha256')
+    .update(token + name + namespace)
+    .digest('hex')}`;
+}

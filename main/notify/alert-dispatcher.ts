@@ -263,9 +263,11 @@ class Dispatcher implements AlertDispatcher {
     const namespace = alert.metadata.namespace ?? '';
     const ref = provider.spec.secretRef;
     const certRef = provider.spec.certSecretRef;
-    const [data, cert] = await Promise.all([
+    const proxyRef = provider.spec.proxySecretRef;
+    const [data, cert, proxySecret] = await Promise.all([
       ref ? this.#secret(p, ref.name) : undefined,
       certRef ? this.#secret(p, certRef.name) : undefined,
+      proxyRef ? this.#secret(p, proxyRef.name) : undefined,
     ]);
     const key = `${session.context}/${namespace}/${provider.metadata.name ?? ''}`;
     const o = event.involvedObject;
@@ -290,11 +292,14 @@ class Dispatcher implements AlertDispatcher {
     if (ref && !data) return refuse(`failed to get secret '${namespace}/${ref.name}': not found`);
     const ca = cert?.['ca.crt'];
     if (certRef && !ca) return refuse(`failed to get TLS config: secret '${namespace}/${certRef.name}' has no ca.crt`);
+    if (proxyRef && !proxySecret) return refuse(`failed to get secret '${namespace}/${proxyRef.name}': not found`);
     let request: ProviderRequest | undefined;
     let token: string | undefined;
+    let proxy: string | undefined;
     try {
-      const settings = providerSettings(provider, data, event);
+      const settings = providerSettings(provider, data, event, proxySecret);
       token = settings.token;
+      proxy = settings.proxy;
       request = buildProviderRequest(event, settings);
     } catch (err) {
       return refuse(errorMessage(err));
@@ -307,6 +312,7 @@ class Dispatcher implements AlertDispatcher {
         ...this.#opts.delivery,
         timeoutMs: providerTimeoutMs(provider),
         ...(ca ? { ca } : {}),
+        ...(proxy ? { proxy } : {}),
         ...(token ? { secrets: [token] } : {}),
       });
       this.#record(key, {

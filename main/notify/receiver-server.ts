@@ -3,11 +3,12 @@
  * namespace hash to that path in any connected cluster, validates the request for the Receiver's type and annotates
  * each selected resource with `reconcile.fluxcd.io/requestedAt` as notification-controller does, which the
  * controllers pick up at once. Bodies are limited, slow requests time out, unknown paths get 404 and refused
- * requests 400 with nothing annotated. Receivers seen get `status.webhookPath` and Ready written.
+ * requests 400 with nothing annotated. Paths come from `status.webhookPath`, which the Receiver controller writes.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import type { ResourceType } from '../engine/controller-manager.ts';
 import { type FluxKindDescriptor, fluxKinds } from '../flux/kinds.ts';
 import type { Receiver } from '../flux/notification.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
@@ -15,7 +16,7 @@ import { decodeSecretData, type SecretObject } from '../kube/secrets.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube-object.ts';
 import type { Logger } from '../util/logger.ts';
-import { goTimeString, selectResources, validateWebhook, webhookPath } from './receiver-webhook.ts';
+import { constantTimeEqual, goTimeString, selectResources, validateWebhook, webhookPath } from './receiver-webhook.ts';
 
 const REQUESTED_AT = 'reconcile.fluxcd.io/requestedAt';
 const FIELD_MANAGER = 'notification-controller';
@@ -23,6 +24,14 @@ const FIELD_MANAGER = 'notification-controller';
 export interface ReceiverSession {
   readonly context: string;
   readonly client: Pick<ClusterClient, 'list' | 'tryGet' | 'patch'>;
+  /** The session's watch caches (a ClusterSession): Receivers are read from there when cached. */
+  cachedTypes?(): ResourceType[];
+  cache?(type: ResourceType): CachedObjects;
+}
+
+interface CachedObjects {
+  list(): KubeObject[];
+  get(namespace: string, name: string): KubeObject | undefined;
 }
 
 export interface ReceiverServerOptions {
@@ -155,56 +164,62 @@ async function handle(req: IncomingMessage, opts: ReceiverServerOptions, maxBody
   return { ...base, status: 200, message: 'ok', annotated };
 }
 
+/**
+ * The objects a resource reference may name: from the session's watch cache when it keeps the kind (a hook then
+ * costs one API call, the patch), else read from the API.
+ */
+async function candidatesOf(
+  session: ReceiverSession,
+  type: FluxKindDescriptor,
+  namespace: string,
+  name: string,
+): Promise<KubeObject[]> {
+  const cached = cacheOf(session, type);
+  if (cached) {
+    const all =
+      name === '*' ? cached.list().filter((o) => o.metadata.namespace === namespace) : [cached.get(namespace, name)];
+    return all.filter((o): o is KubeObject => o !== undefined).map((o) => ({ ...o, kind: type.kind }));
+  }
+  if (name === '*') return (await session.client.list(type, { namespace }).catch(() => undefined))?.items ?? [];
+  const one = await session.client
+    .tryGet({ apiVersion: type.apiVersion, kind: type.kind, namespace, name })
+    .catch(() => undefined);
+  return one ? [{ ...one, kind: type.kind }] : [];
+}
+
+function cacheOf(session: ReceiverSession, type: ResourceType): CachedObjects | undefined {
+  const cached = session.cachedTypes?.().some((t) => t.apiVersion === type.apiVersion && t.kind === type.kind);
+  return cached && session.cache ? session.cache({ apiVersion: type.apiVersion, kind: type.kind }) : undefined;
+}
+
+/** The Receivers of a session: from its watch cache when it keeps one (the Receiver controller's), else listed. */
+async function receiversOf(session: ReceiverSession): Promise<Receiver[]> {
+  const cached = cacheOf(session, fluxKinds.Receiver);
+  if (cached) return cached.list() as Receiver[];
+  return (await session.client.list<Receiver>(fluxKinds.Receiver).catch(() => undefined))?.items ?? [];
+}
+
+/**
+ * The Receiver serving `path`: as Flux's server, the one whose `status.webhookPath` (written by the Receiver
+ * controller, ours or in-cluster Flux's) is the path. The live token must still hash to it, so a rotated Secret
+ * retires the old path at once, before the controller has written the new one.
+ */
 async function findReceiver(opts: ReceiverServerOptions, path: string): Promise<Found | undefined> {
   for (const session of opts.sessions()) {
-    const list = await session.client.list<Receiver>(fluxKinds.Receiver).catch(() => undefined);
-    for (const receiver of list?.items ?? []) {
+    for (const receiver of await receiversOf(session)) {
       const ref = receiver.spec.secretRef;
-      if (!ref) continue;
+      if (!ref || receiver.status?.webhookPath !== path) continue;
       const namespace = receiver.metadata.namespace ?? '';
       const name = receiver.metadata.name ?? '';
       const secret = await session.client
         .tryGet<SecretObject>({ apiVersion: 'v1', kind: 'Secret', namespace, name: ref.name })
         .catch(() => undefined);
       const token = secret ? decodeSecretData(secret).token : undefined;
-      if (token === undefined) continue;
-      const expected = webhookPath(token, name, namespace);
-      if (receiver.status?.webhookPath !== expected) await writeStatus(session, receiver, expected, opts.logger);
-      if (expected === path) return { session, receiver, token };
+      if (token === undefined || !constantTimeEqual(webhookPath(token, name, namespace), path)) continue;
+      return { session, receiver, token };
     }
   }
   return undefined;
-}
-
-async function writeStatus(session: ReceiverSession, receiver: Receiver, path: string, logger: Logger): Promise<void> {
-  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const status = {
-    observedGeneration: receiver.metadata.generation ?? 0,
-    webhookPath: path,
-    conditions: [
-      {
-        type: 'Ready',
-        status: 'True',
-        reason: 'Succeeded',
-        message: `Receiver initialized for path: ${path}`,
-        lastTransitionTime: now,
-        observedGeneration: receiver.metadata.generation ?? 0,
-      },
-    ],
-  };
-  await session.client
-    .patch(
-      {
-        apiVersion: receiver.apiVersion,
-        kind: 'Receiver',
-        namespace: receiver.metadata.namespace ?? '',
-        name: receiver.metadata.name ?? '',
-      },
-      { status },
-      'merge',
-      { subresource: 'status', fieldManager: FIELD_MANAGER },
-    )
-    .catch((err: unknown) => logger.warn('could not write Receiver status', { error: errorMessage(err) }));
 }
 
 async function annotate(session: ReceiverSession, receiver: Receiver, logger: Logger): Promise<string[]> {
@@ -213,15 +228,7 @@ async function annotate(session: ReceiverSession, receiver: Receiver, logger: Lo
     const type = KIND_TYPES[ref.kind];
     if (!type) continue;
     const namespace = ref.namespace || (receiver.metadata.namespace ?? '');
-    let candidates: KubeObject[];
-    if (ref.name === '*') {
-      candidates = (await session.client.list(type, { namespace }).catch(() => undefined))?.items ?? [];
-    } else {
-      const one = await session.client
-        .tryGet({ apiVersion: type.apiVersion, kind: type.kind, namespace, name: ref.name })
-        .catch(() => undefined);
-      candidates = one ? [{ ...one, kind: ref.kind }] : [];
-    }
+    const candidates = await candidatesOf(session, type, namespace, ref.name);
     for (const obj of selectResources(receiver, ref, candidates)) {
       const name = obj.metadata.name ?? '';
       try {

@@ -3,17 +3,18 @@
  * per-type request validation of notification-controller's receiver handlers, and the `requestedAt` value it
  * writes. Signatures are compared in constant time.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
-import type { CrossNamespaceObjectReference, Receiver, ReceiverType } from '../flux/notification.ts';
+import {
+  type CrossNamespaceObjectReference,
+  type Receiver,
+  type ReceiverType,
+  receiverWebhookPath,
+} from '../flux/notification.ts';
 import type { KubeObject } from '../util/kube-object.ts';
 
 /** `/hook/` + hex sha256 of token + name + namespace (Receiver `GetWebhookPath`). */
-export function webhookPath(token: string, name: string, namespace: string): string {
-  return `/hook/${createHash('sha256')
-    .update(token + name + namespace)
-    .digest('hex')}`;
-}
+export const webhookPath = receiverWebhookPath;
 
 /** The types Fluxdeck validates (generic-oidc needs an OIDC issuer and is not supported). */
 export const SUPPORTED_RECEIVER_TYPES: readonly ReceiverType[] = [

@@ -11,7 +11,7 @@ export const reconcileCommand: Command = {
   name: 'reconcile',
   summary: 'Request a reconcile and wait for its result (flux reconcile)',
   usage:
-    'fluxdeck reconcile (source git|kustomization|helmrelease) NAME [--with-source] [--force] [-n NS] [--timeout 5m]',
+    'fluxdeck reconcile (source git|kustomization|helmrelease|receiver|...) NAME [--with-source] [--force] [-n NS] [--timeout 5m]',
   run: async (args, io) => {
     const { flags, values, positionals } = parseCommand(args, {
       'with-source': { type: 'boolean' },

@@ -6,7 +6,7 @@ import { kindFromWords } from '../kind-words.ts';
 export const suspendCommand: Command = {
   name: 'suspend',
   summary: 'Suspend reconciling an object (flux suspend)',
-  usage: 'fluxdeck suspend (source git|kustomization|helmrelease) NAME [--reason TEXT] [-n NS]',
+  usage: 'fluxdeck suspend (source git|kustomization|helmrelease|receiver|...) NAME [--reason TEXT] [-n NS]',
   run: async (args, io) => {
     const { flags, values, positionals } = parseCommand(args, { reason: { type: 'string' } });
     const { kind, rest } = kindFromWords(positionals, 'suspend');
@@ -26,7 +26,7 @@ export const suspendCommand: Command = {
 export const resumeCommand: Command = {
   name: 'resume',
   summary: 'Resume a suspended object and wait for its reconcile (flux resume)',
-  usage: 'fluxdeck resume (source git|kustomization|helmrelease) NAME [-n NS] [--timeout 5m]',
+  usage: 'fluxdeck resume (source git|kustomization|helmrelease|receiver|...) NAME [-n NS] [--timeout 5m]',
   run: async (args, io) => {
     const { flags, positionals } = parseCommand(args, {});
     const { kind, rest } = kindFromWords(positionals, 'resume');

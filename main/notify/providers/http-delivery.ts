@@ -3,10 +3,11 @@
  * errors, 429 and 5xx (not 501) with exponential backoff, the whole send bounded by the Provider's timeout, any
  * non-2xx answer an error. Only the outcome is returned: the caller keeps the delivery log.
  */
-import { request as httpRequest } from 'node:http';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 import { errorMessage } from '../../util/errors.ts';
+import { parseProxyUrl, requestViaProxy } from '../../util/http-proxy.ts';
 import { sleep } from '../../util/sleep.ts';
 import type { ProviderRequest } from './provider-request.ts';
 
@@ -20,6 +21,8 @@ export interface DeliveryOptions {
   maxBackoffMs?: number;
   /** PEM CA bundle from certSecretRef (`ca.crt`). */
   ca?: string;
+  /** `http://[user:password@]host:port`: sends go through this HTTP proxy (CONNECT for https targets). */
+  proxy?: string;
   /** Values masked in error messages (the token), as Flux masks them before logging. */
   secrets?: string[];
 }
@@ -40,28 +43,28 @@ interface Answer {
   body: string;
 }
 
-function send(req: ProviderRequest, signal: AbortSignal, ca: string | undefined): Promise<Answer> {
+function send(req: ProviderRequest, signal: AbortSignal, opts: Pick<DeliveryOptions, 'ca' | 'proxy'>): Promise<Answer> {
   const url = new URL(req.url);
-  const doRequest = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const options = {
+    method: req.method,
+    headers: { ...req.headers, 'Content-Length': Buffer.byteLength(req.body) },
+    signal,
+    ...(opts.ca && url.protocol === 'https:' ? { ca: opts.ca } : {}),
+  };
   return new Promise((resolve, reject) => {
-    const r = doRequest(
-      url,
-      {
-        method: req.method,
-        headers: { ...req.headers, 'Content-Length': Buffer.byteLength(req.body) },
-        signal,
-        ...(ca && url.protocol === 'https:' ? { ca } : {}),
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          if (body.length < MAX_ERROR_BODY) body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.slice(0, MAX_ERROR_BODY) }));
-        res.on('error', reject);
-      },
-    );
+    const onResponse = (res: IncomingMessage): void => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < MAX_ERROR_BODY) body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.slice(0, MAX_ERROR_BODY) }));
+      res.on('error', reject);
+    };
+    const r = opts.proxy
+      ? requestViaProxy(url, parseProxyUrl(opts.proxy), options)
+      : (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options);
+    r.on('response', onResponse);
     r.on('error', reject);
     r.end(req.body);
   });
@@ -78,6 +81,14 @@ function mask(text: string, secrets: readonly string[]): string {
 }
 
 export async function deliver(req: ProviderRequest, opts: DeliveryOptions): Promise<DeliveryOutcome> {
+  const first = await deliverOne(req, opts);
+  if (!first.ok || !req.then) return first;
+  // A follow-up (PagerDuty's change event) goes out only after the first request succeeded, as Flux sends them.
+  const next = await deliver(req.then, opts);
+  return { ...next, attempts: first.attempts + next.attempts, latencyMs: first.latencyMs + next.latencyMs };
+}
+
+async function deliverOne(req: ProviderRequest, opts: DeliveryOptions): Promise<DeliveryOutcome> {
   const started = performance.now();
   const deadline = AbortSignal.timeout(opts.timeoutMs);
   const maxRetries = opts.maxRetries ?? 4;
@@ -90,7 +101,7 @@ export async function deliver(req: ProviderRequest, opts: DeliveryOptions): Prom
   for (;;) {
     attempts++;
     try {
-      const answer = await send(req, deadline, opts.ca);
+      const answer = await send(req, deadline, opts);
       status = answer.status;
       if (status >= 200 && status < 300) {
         return { ok: true, status, attempts, latencyMs: performance.now() - started };

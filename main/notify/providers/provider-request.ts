@@ -5,33 +5,34 @@
 import { createHmac } from 'node:crypto';
 
 import type { NotificationEvent } from '../../flux/events.ts';
-import type { ProviderType } from '../../flux/notification.ts';
+import { COMMIT_STATUS_PROVIDERS, type ProviderType } from '../../flux/notification.ts';
 import { apiGroup, eventRevision } from '../notification-event.ts';
+import { GIT_STATUS_REQUESTS } from './git-status-requests.ts';
 import { goJson } from './go-json.ts';
+import { MESSAGE_PROVIDERS } from './message-requests.ts';
+import {
+  describeReason,
+  eventBody,
+  gitAddress,
+  JSON_HEADERS,
+  objectTitle,
+  ownerRepo,
+  ProviderConfigError,
+  type ProviderRequest,
+  type ProviderSettings,
+  requireToken,
+  requireUrl,
+  sortedEntries,
+} from './provider-types.ts';
 
-export interface ProviderRequest {
-  method: 'POST';
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** A Provider with its Secret read (`address`, `token`, `username`, `password`, `headers` keys). */
-export interface ProviderSettings {
-  type: ProviderType;
-  address: string;
-  channel?: string;
-  username?: string;
-  token?: string;
-  password?: string;
-  headers?: Record<string, string>;
-  /** Commit-status providers: the status context/name (`commitStatusId`). */
-  commitStatus?: string;
-}
-
-export class ProviderConfigError extends Error {
-  override name = 'ProviderConfigError';
-}
+export {
+  describeReason,
+  eventBody,
+  gitAddress,
+  ProviderConfigError,
+  type ProviderRequest,
+  type ProviderSettings,
+} from './provider-types.ts';
 
 /** Types this module can build requests for. */
 export const SUPPORTED_PROVIDER_TYPES: readonly ProviderType[] = [
@@ -44,48 +45,33 @@ export const SUPPORTED_PROVIDER_TYPES: readonly ProviderType[] = [
   'github',
   'gitlab',
   'gitea',
+  'bitbucket',
+  'bitbucketserver',
+  'azuredevops',
+  'msteams',
+  'googlechat',
+  'webex',
+  'telegram',
+  'matrix',
+  'lark',
+  'alertmanager',
+  'grafana',
+  'opsgenie',
+  'pagerduty',
+  'datadog',
+  'sentry',
 ];
 
-const JSON_HEADERS = { 'Content-Type': 'application/json' } as const;
-
-/** The event JSON with the involved object's fields in Go's `corev1.ObjectReference` order. */
-export function eventBody(event: NotificationEvent): string {
-  const o = event.involvedObject;
-  return goJson({
-    involvedObject: {
-      kind: o.kind,
-      namespace: o.namespace,
-      name: o.name,
-      ...(o.uid ? { uid: o.uid } : {}),
-      apiVersion: o.apiVersion,
-    },
-    severity: event.severity,
-    timestamp: event.timestamp,
-    message: event.message,
-    reason: event.reason,
-    ...(event.metadata ? { metadata: event.metadata } : {}),
-    reportingController: event.reportingController,
-    ...(event.reportingInstance ? { reportingInstance: event.reportingInstance } : {}),
-  });
-}
-
-function requireUrl(address: string, type: string): URL {
-  try {
-    return new URL(address);
-  } catch (cause) {
-    throw new ProviderConfigError(`invalid ${type} address '${address}'`, { cause });
-  }
-}
-
-/** `<lowercase kind>/<name>.<namespace>`, how chat providers name the object. */
-function objectTitle(event: NotificationEvent): string {
-  const o = event.involvedObject;
-  return `${o.kind.toLowerCase()}/${o.name}.${o.namespace}`;
-}
-
-function sortedEntries(m: Record<string, string> | undefined): [string, string][] {
-  return Object.entries(m ?? {}).sort(([a], [b]) => a.localeCompare(b));
-}
+/** Message types that, as in Flux, send nothing for a commit status `update` event. */
+const SKIP_COMMIT_STATUS_UPDATES = new Set([
+  'msteams',
+  'googlechat',
+  'webex',
+  'lark',
+  'alertmanager',
+  'grafana',
+  'pagerduty',
+]);
 
 /** Slack's attachment payload (also what Discord's `/slack` endpoint and Rocket.Chat take). */
 function slackPayload(event: NotificationEvent, s: ProviderSettings): string {
@@ -106,12 +92,6 @@ function slackPayload(event: NotificationEvent, s: ProviderSettings): string {
   });
 }
 
-/** fatih/camelcase as Flux uses it: `ReconciliationSucceeded` → `reconciliation succeeded`. */
-export function describeReason(reason: string): string {
-  const words = reason.match(/[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^A-Za-z\d]+/g) ?? [reason];
-  return words.join(' ').toLowerCase();
-}
-
 /** The commit of a revision: `main@sha1:<hex>`, `sha1:<hex>`, legacy `main/<hex>`. */
 export function revisionCommit(revision: string): string {
   const afterAt = revision.slice(revision.lastIndexOf('@') + 1);
@@ -127,30 +107,9 @@ export function defaultCommitStatus(providerUid: string, event: NotificationEven
   return `${o.kind}/${o.name}/${providerUid.split('-')[0] ?? ''}`.toLowerCase();
 }
 
-/** Flux's parseGitAddress: `scheme://host` (ssh → https) and the repository id without `.git`. */
-export function gitAddress(address: string): { host: string; id: string } {
-  const scp = /^[\w.-]+@([^:/]+):(.+)$/.exec(address);
-  if (scp) return { host: `https://${scp[1] ?? ''}`, id: (scp[2] ?? '').replace(/\.git$/, '') };
-  const u = requireUrl(address, 'git');
-  const scheme = u.protocol === 'ssh:' ? 'https:' : u.protocol;
-  const id = u.pathname.replace(/^\/+/, '').replace(/\.git$/, '');
-  return { host: `${scheme}//${u.host}`, id };
-}
-
-function ownerRepo(id: string): [string, string] {
-  const parts = id.split('/');
-  if (parts.length !== 2 || !parts[0] || !parts[1]) throw new ProviderConfigError(`invalid repository id '${id}'`);
-  return [parts[0], parts[1]];
-}
-
 /** github.com goes to api.github.com; any other host is GitHub Enterprise at `<host>/api/v3/`. */
 function githubApi(host: string): string {
   return new URL(host).host === 'github.com' ? 'https://api.github.com/' : `${host}/api/v3/`;
-}
-
-function requireToken(s: ProviderSettings): string {
-  if (!s.token) throw new ProviderConfigError(`${s.type} token cannot be empty`);
-  return s.token;
 }
 
 function commitStatusRequest(event: NotificationEvent, s: ProviderSettings): ProviderRequest | undefined {
@@ -163,6 +122,8 @@ function commitStatusRequest(event: NotificationEvent, s: ProviderSettings): Pro
   if (!context) throw new ProviderConfigError('commit status cannot be empty');
   const ok = event.severity === 'info';
   const description = describeReason(event.reason);
+  const more = GIT_STATUS_REQUESTS[s.type];
+  if (more) return more({ event, s, sha, context, ok, description });
   const token = requireToken(s);
   const { host, id } = gitAddress(s.address);
   switch (s.type) {
@@ -196,6 +157,19 @@ function commitStatusRequest(event: NotificationEvent, s: ProviderSettings): Pro
   }
 }
 
+/** Flux's event JSON as it is, with the Secret's headers; generic-hmac signs it with the token. */
+function genericRequest(event: NotificationEvent, s: ProviderSettings): ProviderRequest {
+  const url = requireUrl(s.address, s.type).href;
+  const body = eventBody(event);
+  const headers: Record<string, string> = { ...JSON_HEADERS, 'gotk-component': event.reportingController };
+  for (const [k, v] of Object.entries(s.headers ?? {})) headers[k] = v;
+  if (s.type === 'generic-hmac') {
+    const key = requireToken(s);
+    headers['X-Signature'] = `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
+  }
+  return { method: 'POST', url, headers, body };
+}
+
 /**
  * The request a Provider makes for an (Alert-prepared) event, or undefined when Flux skips the event for this
  * type. Throws ProviderConfigError for a Provider that cannot send (bad address, missing token, unknown type).
@@ -205,17 +179,8 @@ export function buildProviderRequest(event: NotificationEvent, s: ProviderSettin
   const commitStatusUpdate = event.metadata?.[`${group}/commit_status`] === 'update';
   switch (s.type) {
     case 'generic':
-    case 'generic-hmac': {
-      const url = requireUrl(s.address, s.type).href;
-      const body = eventBody(event);
-      const headers: Record<string, string> = { ...JSON_HEADERS, 'gotk-component': event.reportingController };
-      for (const [k, v] of Object.entries(s.headers ?? {})) headers[k] = v;
-      if (s.type === 'generic-hmac') {
-        const key = requireToken(s);
-        headers['X-Signature'] = `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
-      }
-      return { method: 'POST', url, headers, body };
-    }
+    case 'generic-hmac':
+      return genericRequest(event, s);
     case 'slack':
     case 'rocket':
     case 'discord': {
@@ -240,11 +205,12 @@ export function buildProviderRequest(event: NotificationEvent, s: ProviderSettin
         body: `{"event_type":${goJson(`${o.kind}/${o.name}.${o.namespace}`)},"client_payload":${eventBody(event)}}`,
       };
     }
-    case 'github':
-    case 'gitlab':
-    case 'gitea':
-      return commitStatusRequest(event, s);
-    default:
-      throw new ProviderConfigError(`provider type '${s.type}' is not supported by Fluxdeck yet`);
+    default: {
+      if (COMMIT_STATUS_PROVIDERS.includes(s.type)) return commitStatusRequest(event, s);
+      const build = MESSAGE_PROVIDERS[s.type];
+      if (!build) throw new ProviderConfigError(`provider type '${s.type}' is not supported by Fluxdeck yet`);
+      if (commitStatusUpdate && SKIP_COMMIT_STATUS_UPDATES.has(s.type)) return undefined;
+      return build(event, s);
+    }
   }
 }

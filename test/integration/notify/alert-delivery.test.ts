@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { requestReconcile } from '../../../main/controllers/requests/flux-requests.ts';
 import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
 import { fluxKinds } from '../../../main/flux/kinds.ts';
-import type { Alert, Provider, ProviderSpec } from '../../../main/flux/notification.ts';
+import type { Alert, Provider, ProviderSpec, Receiver } from '../../../main/flux/notification.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import { webhookPath } from '../../../main/notify/index.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
@@ -222,6 +222,16 @@ describe('Alerts and Providers on the real engine', () => {
       },
       { fieldManager: 'test', force: true },
     );
+    // The server serves the path the Receiver controller wrote.
+    await eventually('the Receiver path', async () => {
+      const r = await client.get<Receiver>({
+        apiVersion: fluxKinds.Receiver.apiVersion,
+        kind: 'Receiver',
+        namespace: NS,
+        name: 'repo-hook',
+      });
+      return r.status?.webhookPath === webhookPath('hmac-key', 'repo-hook', NS) ? true : undefined;
+    });
     const receiver = await fluxdeck.startReceiver('127.0.0.1:0');
     const payload = '{"hello":"flux"}';
     const res = await fetch(`${receiver.url}${webhookPath('hmac-key', 'repo-hook', NS)}`, {

@@ -1,17 +1,24 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
+import { runCli } from '../../../main/cli/run.ts';
+import { requestReconcile } from '../../../main/controllers/requests/flux-requests.ts';
+import { createFluxdeck, type Fluxdeck } from '../../../main/create-fluxdeck.ts';
 import { fluxKinds } from '../../../main/flux/kinds.ts';
+import { FLUX_FINALIZER } from '../../../main/flux/meta.ts';
 import type { Receiver, ReceiverSpec } from '../../../main/flux/notification.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
-import { type ReceiverServer, startReceiverServer } from '../../../main/notify/receiver-server.ts';
+import type { ReceiverServer } from '../../../main/notify/receiver-server.ts';
 import { webhookPath } from '../../../main/notify/receiver-webhook.ts';
-import { silentLogger } from '../../../main/util/logger.ts';
 import { clientFor, ensureNamespace, eventually, gitRepository, installCrds } from '../../support/flux-fixture.ts';
 
-// Receivers as real objects on the real control plane: real signed requests annotate the selected GitRepositories
-// with reconcile.fluxcd.io/requestedAt; refused requests annotate nothing.
+// Receivers as real objects on the real control plane, reconciled by our Receiver controller (status.webhookPath,
+// Ready as notification-controller writes them) and served by the receiver server: real signed requests annotate
+// the selected GitRepositories with reconcile.fluxcd.io/requestedAt; refused requests annotate nothing.
 
 const cluster = inject('cluster');
 const NS = 'notify-receivers';
@@ -20,6 +27,25 @@ const REQUESTED_AT = 'reconcile.fluxcd.io/requestedAt';
 
 let client: ClusterClient;
 let server: ReceiverServer;
+let fluxdeck: Fluxdeck;
+let dataDir: string;
+
+const RECEIVER = { apiVersion: fluxKinds.Receiver.apiVersion, kind: 'Receiver', namespace: NS };
+const getReceiver = (name: string): Promise<Receiver> => client.get<Receiver>({ ...RECEIVER, name });
+const ready = (r: Receiver) => r.status?.conditions?.find((c) => c.type === 'Ready');
+const putSecret = (name: string, data: Record<string, string>): Promise<unknown> =>
+  client.apply(
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS }, stringData: data },
+    { fieldManager: 'test', force: true },
+  );
+const reconcileReceiver = (name: string): ReturnType<typeof requestReconcile> =>
+  requestReconcile(client, { kind: fluxKinds.Receiver, namespace: NS, name }, { timeoutMs: 30_000, pollMs: 100 });
+/** Waits for the controller to have written the path the token gives (the server follows the status). */
+const servedAt = (name: string, token = 'hook-secret'): Promise<Receiver> =>
+  eventually(`Receiver ${name} ready`, async () => {
+    const r = await getReceiver(name);
+    return r.status?.webhookPath === webhookPath(token, name, NS) && ready(r)?.status === 'True' ? r : undefined;
+  });
 
 const receiver = (name: string, spec: Partial<ReceiverSpec>): Receiver => ({
   apiVersion: fluxKinds.Receiver.apiVersion,
@@ -54,15 +80,7 @@ beforeAll(async () => {
   client = await clientFor(cluster.kubeconfig);
   await installCrds(client);
   await ensureNamespace(client, NS);
-  await client.apply(
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'hook-token', namespace: NS },
-      stringData: { token: 'hook-secret' },
-    },
-    { fieldManager: 'test', force: true },
-  );
+  await putSecret('hook-token', { token: 'hook-secret' });
   for (const [name, labels] of [
     ['app', {}],
     ['team-a', { team: 'a' }],
@@ -82,18 +100,30 @@ beforeAll(async () => {
   ]) {
     await client.apply(r, { fieldManager: 'test', force: true });
   }
-  server = await startReceiverServer({
-    address: '127.0.0.1:0',
-    sessions: () => [{ context: cluster.name, client }],
-    logger: silentLogger,
-    maxBodyBytes: 64 * 1024,
+  dataDir = await mkdtemp(join(tmpdir(), 'fluxdeck-receivers-'));
+  fluxdeck = await createFluxdeck({
+    kubeconfigPaths: [cluster.kubeconfig],
+    dataDir,
+    watchKubeconfigs: false,
+    identity: `receivers-test-${Date.now()}`,
+    leaseDurationMs: 6000,
   });
-}, 120_000);
+  await fluxdeck.connect(cluster.name);
+  await eventually('this instance to reconcile', () =>
+    Promise.resolve(fluxdeck.registry.session(cluster.name)?.status.role === 'reconciling' ? true : undefined),
+  );
+  server = await fluxdeck.startReceiver('127.0.0.1:0');
+  for (const name of ['gh', 'gl', 'hmac']) await servedAt(name);
+}, 180_000);
 
 afterAll(async () => {
-  await server.close();
   for (const name of ['app', 'team-a', 'team-b']) await client.delete({ ...GR, name }).catch(() => undefined);
+  for (const name of ['gh', 'gl', 'hmac', 'keyless', 'rotating']) {
+    await client.delete({ ...RECEIVER, name }).catch(() => undefined);
+  }
+  await fluxdeck.stop();
   client.close();
+  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('the receiver server on the real control plane', () => {
@@ -108,18 +138,24 @@ describe('the receiver server on the real control plane', () => {
     expect(await requestedAt('app')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC m=\+\d+\.\d{9}$/);
   });
 
-  it('writes status.webhookPath and Ready on the Receivers it has seen', async () => {
-    const r = await eventually('the webhook path', async () => {
-      const o = await client.get<Receiver>({
-        apiVersion: fluxKinds.Receiver.apiVersion,
-        kind: 'Receiver',
-        namespace: NS,
-        name: 'gh',
-      });
-      return o.status?.webhookPath ? o : undefined;
+  it('the controller writes webhookPath, Ready, observedGeneration and the finalizer as notification-controller', async () => {
+    const r = await servedAt('gh');
+    const path = webhookPath('hook-secret', 'gh', NS);
+    // Flux's formula, computed here independently: /hook/ + hex(sha256(token + name + namespace)).
+    expect(path).toBe(
+      `/hook/${createHash('sha256')
+        .update(`hook-secret` + `gh` + NS)
+        .digest('hex')}`,
+    );
+    expect(r.status?.webhookPath).toBe(path);
+    expect(ready(r)).toMatchObject({
+      status: 'True',
+      reason: 'Succeeded',
+      message: `Receiver initialized for path: ${path}`,
     });
-    expect(r.status?.webhookPath).toBe(webhookPath('hook-secret', 'gh', NS));
-    expect(r.status?.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'True' });
+    expect(r.status?.conditions?.some((c) => c.type === 'Reconciling')).toBe(false);
+    expect(r.status?.observedGeneration).toBe(r.metadata.generation);
+    expect(r.metadata.finalizers).toContain(FLUX_FINALIZER);
   });
 
   it('GitLab with the right token annotates; a wrong token is refused', async () => {
@@ -151,7 +187,7 @@ describe('the receiver server on the real control plane', () => {
     expect(
       (await post(gh, body, { 'X-GitHub-Event': 'issues', 'X-Hub-Signature-256': sig('sha256', body) })).status,
     ).toBe(400);
-    const big = JSON.stringify({ pad: 'x'.repeat(70 * 1024) });
+    const big = JSON.stringify({ pad: 'x'.repeat(3 * 1024 * 1024 + 1) });
     expect((await post(gh, big, { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': sig('sha256', big) })).status).toBe(
       413,
     );
@@ -167,27 +203,94 @@ describe('the receiver server on the real control plane', () => {
     expect(await requestedAt('app')).toBeUndefined();
   });
 
-  it('after the secret changes, the old path and an old signature are refused', async () => {
-    await clearAnnotations();
-    await client.apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: { name: 'hook-token', namespace: NS },
-        stringData: { token: 'rotated' },
-      },
-      { fieldManager: 'test', force: true },
+  it('a Secret without the token key: Ready=False TokenNotFound, no path, hooks refused; fixed on reconcile', async () => {
+    await putSecret('keyless-token', { token: 'k1' });
+    await client.apply(receiver('keyless', { secretRef: { name: 'keyless-token' } }), {
+      fieldManager: 'test',
+      force: true,
+    });
+    await servedAt('keyless', 'k1');
+    await client.patch(
+      { apiVersion: 'v1', kind: 'Secret', namespace: NS, name: 'keyless-token' },
+      { data: { token: null, other: Buffer.from('x').toString('base64') } },
+      'merge',
     );
-    const replay = await post(webhookPath('hook-secret', 'gh', NS), body, {
+    // The path retires with the token at once, before the controller looks again (it does not watch Secrets).
+    await clearAnnotations();
+    expect((await post(webhookPath('k1', 'keyless', NS), body, {})).status).toBe(404);
+    const result = await reconcileReceiver('keyless');
+    expect(result.ready).toBe(false);
+    expect(result.reason).toBe('TokenNotFound');
+    expect(result.message).toBe(`invalid '${NS}/keyless-token' secret data: required fields 'token'`);
+    const r = await getReceiver('keyless');
+    expect(r.status?.webhookPath).toBeUndefined();
+    expect(r.status?.conditions?.find((c) => c.type === 'Reconciling')?.reason).toBe('ProgressingWithRetry');
+
+    await client.delete({ apiVersion: 'v1', kind: 'Secret', namespace: NS, name: 'keyless-token' });
+    const gone = await reconcileReceiver('keyless');
+    expect(gone.message).toBe(
+      `unable to read token from secret '${NS}/keyless-token' error: secrets "keyless-token" not found`,
+    );
+
+    await putSecret('keyless-token', { token: 'k2' });
+    const back = await reconcileReceiver('keyless');
+    expect(back.ready).toBe(true);
+    expect(back.message).toBe(`Receiver initialized for path: ${webhookPath('k2', 'keyless', NS)}`);
+    expect((await post(webhookPath('k2', 'keyless', NS), body, {})).status).toBe(200);
+    expect(await requestedAt('app')).toBeDefined();
+  });
+
+  it('after the secret changes, the old path is refused; the new one is served after a reconcile, old signatures refused', async () => {
+    await putSecret('rotating-token', { token: 'hook-secret' });
+    await client.apply(receiver('rotating', { type: 'github', secretRef: { name: 'rotating-token' } }), {
+      fieldManager: 'test',
+      force: true,
+    });
+    await servedAt('rotating');
+    await clearAnnotations();
+    await putSecret('rotating-token', { token: 'rotated' });
+    const replay = await post(webhookPath('hook-secret', 'rotating', NS), body, {
       'X-GitHub-Event': 'push',
       'X-Hub-Signature-256': sig('sha256', body),
     });
     expect(replay.status).toBe(404);
-    const oldSig = await post(webhookPath('rotated', 'gh', NS), body, {
+    expect((await reconcileReceiver('rotating')).ready).toBe(true);
+    const oldSig = await post(webhookPath('rotated', 'rotating', NS), body, {
       'X-GitHub-Event': 'push',
       'X-Hub-Signature-256': sig('sha256', body),
     });
     expect(oldSig.status).toBe(400);
     expect(await requestedAt('app')).toBeUndefined();
+    const signed = await post(webhookPath('rotated', 'rotating', NS), body, {
+      'X-GitHub-Event': 'push',
+      'X-Hub-Signature-256': sig('sha256', body, 'rotated'),
+    });
+    expect(signed.status).toBe(200);
+    expect(await requestedAt('app')).toBeDefined();
+  });
+
+  it('fluxdeck suspend/resume/reconcile receiver: a suspended Receiver serves nothing', async () => {
+    const cli = async (...args: string[]): Promise<{ code: number; err: string }> => {
+      let err = '';
+      const code = await runCli([...args, '--kubeconfig', cluster.kubeconfig, '-n', NS], {
+        out: () => undefined,
+        err: (t) => (err += t),
+        signal: new AbortController().signal,
+      });
+      return { code, err };
+    };
+    await clearAnnotations();
+    expect((await cli('suspend', 'receiver', 'gl')).code).toBe(0);
+    expect((await getReceiver('gl')).spec.suspend).toBe(true);
+    const path = webhookPath('hook-secret', 'gl', NS);
+    const headers = { 'X-Gitlab-Token': 'hook-secret', 'X-Gitlab-Event': 'Push Hook' };
+    expect((await post(path, body, headers)).status).toBe(503);
+    expect(await requestedAt('app')).toBeUndefined();
+    expect((await cli('resume', 'receiver', 'gl')).code).toBe(0);
+    const reconciled = await cli('reconcile', 'receiver', 'gl');
+    expect(reconciled.err).toContain(`Receiver initialized for path: ${path}`);
+    expect(reconciled.code).toBe(0);
+    expect((await post(path, body, headers)).status).toBe(200);
+    expect(await requestedAt('app')).toBeDefined();
   });
 });
