@@ -1,6 +1,6 @@
 /**
- * The window: clusters on the left; in the middle the graph with the selected object on the right, the editor, or
- * the inbox. The graph stays mounted while another view shows, so coming back keeps its layout and viewport.
+ * The window: clusters on the left; in the middle the graph with the selected object on the right, the editor, the
+ * inbox, or the fleet's images. The graph stays mounted while another view shows, so coming back keeps its layout and viewport.
  */
 import { ReactFlowProvider } from '@xyflow/react';
 import { lazy, Suspense } from 'react';
@@ -29,6 +29,9 @@ function Brand(): React.JSX.Element {
 // The editor and the inbox load on first use: the first graph is what the window must show fast (bench/ui.ts).
 const EditorView = lazy(() => import('./features/editor/EditorView.tsx').then((m) => ({ default: m.EditorView })));
 const InboxView = lazy(() => import('./features/inbox/InboxView.tsx').then((m) => ({ default: m.InboxView })));
+const FleetImagesView = lazy(() =>
+  import('./features/images/FleetImagesView.tsx').then((m) => ({ default: m.FleetImagesView })),
+);
 
 function Loading(): React.JSX.Element {
   return (
@@ -65,6 +68,13 @@ function Views(): React.JSX.Element {
         <div className={cls(true)}>
           <Suspense fallback={<Loading />}>
             <InboxView />
+          </Suspense>
+        </div>
+      )}
+      {view === 'images' && (
+        <div className={cls(true)}>
+          <Suspense fallback={<Loading />}>
+            <FleetImagesView />
           </Suspense>
         </div>
       )}

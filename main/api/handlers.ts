@@ -114,6 +114,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       runAction({ action: 'resume', actionId, key }, ctx, (opts) => deps.port.resume(key, opts)),
     'flux:diff': ({ key }) => deps.port.diffKustomization(key),
     'helm:release': ({ key }, ctx) => deps.port.helmReleases.view(key, ctx.signal),
+    'images:policy': ({ key }, ctx) => deps.port.images.policy(key, ctx.signal),
+    'images:automation': ({ key }, ctx) => deps.port.images.automation(key, ctx.signal),
+    'images:preview': ({ key }, ctx) => deps.port.images.preview(key, ctx.signal),
+    'images:fleet': () => Promise.resolve({ images: deps.port.images.fleet() }),
     'helm:rollbackPreview': ({ key, revision }, ctx) =>
       deps.port.helmReleases.rollbackPreview(key, revision, ctx.signal),
     'helm:forceUpgrade': ({ actionId, key }, ctx) =>

@@ -50,6 +50,10 @@ export const requestChannels = [
   'helm:test',
   'helm:rollback',
   'helm:uninstall',
+  'images:policy',
+  'images:automation',
+  'images:preview',
+  'images:fleet',
 ] as const;
 
 export const eventChannels = [

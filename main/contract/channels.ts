@@ -29,6 +29,7 @@ import {
   YamlProblem,
 } from './editing.ts';
 import { helmRequests } from './helm.ts';
+import { imageRequests } from './images.ts';
 import { DriftRecord, InboxDelta, InboxFilter, InboxPage, InboxState, MuteRule, MuteScope } from './inbox.ts';
 import {
   ActionId,
@@ -153,6 +154,7 @@ export const requests = {
     res: KindSchema,
   },
   ...helmRequests,
+  ...imageRequests,
   ...statsRequests,
 } as const satisfies Record<RequestChannel, { req: z.ZodType; res: z.ZodType }>;
 

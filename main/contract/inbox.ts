@@ -17,6 +17,7 @@ export const AlertRule = z.enum([
   'suspended',
   'source-stale',
   'cluster-auth',
+  'image-update',
 ]);
 export type AlertRule = z.infer<typeof AlertRule>;
 

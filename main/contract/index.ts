@@ -6,6 +6,7 @@ export * from './errors.ts';
 export * from './flux-paths.ts';
 export type { FluxdeckApi } from './fluxdeck-api.ts';
 export * from './helm.ts';
+export * from './images.ts';
 export * from './inbox.ts';
 export * from './model.ts';
 export * from './stats.ts';

@@ -142,6 +142,11 @@ export const FluxObjectData = z.object({
   suspended: z.boolean(),
   conditions: z.array(Condition),
   sourceRef: SourceRef.optional(),
+  /**
+   * ImageUpdateAutomation: the ImagePolicies (of its namespace) it observed (`status.observedPolicies`). Its
+   * `sourceRef` is the GitRepository it pushes to, so the graph draws that edge the other way.
+   */
+  imagePolicies: z.array(Name).optional(),
   /** `spec.dependsOn` (same kind as the object). */
   dependsOn: z.array(z.object({ namespace: Namespace, name: Name })),
   /** `status.inventory.entries`, parsed; undefined for kinds without an inventory. */

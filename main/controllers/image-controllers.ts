@@ -28,6 +28,11 @@ export function tagStoreFor(deps: Pick<ImageControllerDeps, 'store' | 'imageTags
   return store;
 }
 
+/** Where the automations of a data directory keep their clones (the panel reads their commits there). */
+export function automationRootFor(deps: Pick<ImageControllerDeps, 'store' | 'imageAutomationDir'>): string {
+  return deps.imageAutomationDir ?? join(dirname(deps.store.root), 'image-automation');
+}
+
 export function imageControllers(
   session: ClusterSession,
   served: Set<string>,
@@ -45,7 +50,7 @@ export function imageControllers(
           imageUpdateAutomationController({
             session,
             events,
-            root: deps.imageAutomationDir ?? join(dirname(deps.store.root), 'image-automation'),
+            root: automationRootFor(deps),
           }),
         ]
       : []),

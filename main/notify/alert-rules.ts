@@ -53,7 +53,10 @@ const objectOf = (o: { apiVersion?: string; kind: string; namespace?: string; na
 
 const describeObject = (o: AlertObject): string => `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
 
-/** Every Warning event is an alert (reconcile failed, or a warning when it only waits); a corrected drift is one too. */
+/**
+ * Every Warning event is an alert (reconcile failed, or a warning when it only waits); a corrected drift is one too,
+ * and so is an image update (info).
+ */
 export function alertsFromFluxEvent(e: FluxEvent): AlertInput[] {
   const base = {
     cluster: e.cluster,
@@ -73,6 +76,8 @@ export function alertsFromFluxEvent(e: FluxEvent): AlertInput[] {
       message: e.message,
     });
   }
+  const update = imageUpdateAlert(e);
+  if (update) alerts.push({ ...base, ...update });
   const drifted = e.drifted ?? [];
   if (drifted.length > 0) {
     alerts.push({
@@ -86,6 +91,21 @@ export function alertsFromFluxEvent(e: FluxEvent): AlertInput[] {
     });
   }
   return alerts;
+}
+
+/**
+ * The image automation's good news worth keeping in the inbox (as info): an ImagePolicy selected a new image ("new
+ * image v2.3.1 selected for podinfo") and an ImageUpdateAutomation pushed a commit ("pushed commit 'abc1234' to
+ * branch 'main' updating 3 files"). Both controllers emit these Normal `Succeeded` events only when something changed
+ * (in-cluster Flux does too: "Latest image tag for … updated", "committed and pushed …"), so each is news.
+ */
+function imageUpdateAlert(e: FluxEvent): Pick<AlertInput, 'rule' | 'severity' | 'reason' | 'message'> | undefined {
+  if (e.type !== 'Normal' || e.reason !== 'Succeeded') return undefined;
+  if (e.object.kind !== 'ImagePolicy' && e.object.kind !== 'ImageUpdateAutomation') return undefined;
+  // Our controllers append the Ready message after a colon; the inbox line is the news itself.
+  const message =
+    e.object.kind === 'ImagePolicy' ? e.message.replace(/^(new image \S+ selected for \S+?): .*$/s, '$1') : e.message;
+  return { rule: 'image-update', severity: 'info', reason: e.reason, message };
 }
 
 function toDrifted(entry: ChangeSetEntry): DriftedObject {

@@ -14,7 +14,7 @@ export type Severity = 'error' | 'warning' | 'info';
  * (the item gets `resolvedAt`).
  */
 export type AlertRule =
-  'reconcile-failed' | 'warning' | 'drift-corrected' | 'suspended' | 'source-stale' | 'cluster-auth';
+  'reconcile-failed' | 'warning' | 'drift-corrected' | 'suspended' | 'source-stale' | 'cluster-auth' | 'image-update';
 
 /** Rules whose items stay open while their condition holds (one item per object, never counted up). */
 export const CONDITION_RULES: readonly AlertRule[] = ['suspended', 'source-stale', 'cluster-auth'];

@@ -41,6 +41,7 @@ const RULE_TITLES: Record<AlertRule, string> = {
   suspended: 'Suspended too long',
   'source-stale': 'Source not fetched',
   'cluster-auth': 'Cluster connection failing',
+  'image-update': 'Image update',
 };
 
 const BODY_ITEMS = 3;

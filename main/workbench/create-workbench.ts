@@ -4,6 +4,7 @@
  * trees); this file binds them to one engine and owns the lifecycle.
  */
 import { type EngineStats, FluxdeckError } from '../contract/index.ts';
+import { automationRootFor, tagStoreFor } from '../controllers/image-controllers.ts';
 import type { BuildWorkers } from '../controllers/kustomization/build.ts';
 import type { ClusterRegistry } from '../engine/cluster-registry.ts';
 import type { ClusterSession } from '../engine/cluster-session.ts';
@@ -20,6 +21,7 @@ import { type CredentialStore, memoryCredentialStore } from './credential-store.
 import { asFluxdeckError } from './errors.ts';
 import { ACTION_TIMEOUT_MS, fluxVerbs } from './flux-verbs.ts';
 import { helmReleases } from './helm-releases.ts';
+import { imageViews } from './image-views.ts';
 import { objectViews } from './object-views.ts';
 import { type HelmPreviewDeps, previewAgainstArtifact } from './previews.ts';
 import { createWorkTrees } from './work-trees.ts';
@@ -122,6 +124,13 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
       session: sessionOf,
       helm: () => engine.helm(),
       kubeAccess: (cluster) => engine.kubeAccess(cluster),
+    }),
+
+    images: imageViews({
+      clientOf,
+      sessions: () => engine.registry.connected(),
+      tags: tagStoreFor({ store: engine.store }),
+      automationRoot: automationRootFor({ store: engine.store }),
     }),
 
     inbox: engine.inbox,

@@ -28,6 +28,7 @@ export type {
   EngineOutcome,
   EngineSnapshot,
   HelmReleasePort,
+  ImagesPort,
   InboxChange,
   InboxPort,
   ObjectLive,

@@ -109,6 +109,7 @@ export function fluxSummary(cluster: string, o: KubeObject): FluxObjectData | un
     suspended: spec.suspend === true,
     conditions: conditionsOf(status),
     ...(sourceRef && { sourceRef }),
+    ...(o.kind === 'ImageUpdateAutomation' && { imagePolicies: Object.keys(obj(status.observedPolicies)).sort() }),
     dependsOn: (Array.isArray(spec.dependsOn) ? (spec.dependsOn as unknown[]) : []).flatMap((d) => {
       const n = str(obj(d).name);
       return n ? [{ namespace: str(obj(d).namespace) ?? namespace, name: n }] : [];

@@ -34,6 +34,7 @@ import type {
   YamlProblem,
 } from '../contract/index.ts';
 import type { Inbox, InboxChange } from '../notify/index.ts';
+import type { ImagesPort } from './image-views.ts';
 
 /** What the engine reads from the cluster for the object panel (the api layer adds the summary it already has). */
 export type ObjectLive = Pick<ObjectDetail, 'yaml' | 'events'>;
@@ -133,6 +134,8 @@ export interface HelmReleasePort {
   uninstall(key: HelmReleaseKey, opts: ActionOptions & { suspendKustomization: boolean }): Promise<EngineOutcome>;
 }
 
+export type { ImagesPort };
+
 export interface Workbench {
   /** Every context of the user's kubeconfigs, with connection state and auth health. Never connects. */
   listClusters(): Promise<ClusterInfo[]>;
@@ -187,6 +190,8 @@ export interface Workbench {
   kindSchema(cluster: string, apiVersion: string, kind: string, signal: AbortSignal): Promise<KindSchema>;
 
   readonly helmReleases: HelmReleasePort;
+  /** The image automation panels and the fleet images view (image-views.ts). */
+  readonly images: ImagesPort;
 
   /** Stops controllers and watches, releases leases, closes clients. Idempotent. */
   close(): Promise<void>;

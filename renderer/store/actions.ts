@@ -8,6 +8,7 @@ import { releaseWorkloads } from '../features/graph/projection.ts';
 import { ApiError, type Transport } from '../transport/transport.ts';
 import { loadHelmView } from './helm-actions.ts';
 import { fluxKeyOf, identityOf, isFluxGroup, nodeIdOf, nodeIdOfKey, objectKeyOf } from './ids.ts';
+import { loadImagePanel } from './image-actions.ts';
 import { type AppState, useAppStore } from './index.ts';
 import { applyProgress, pruneActions } from './reducers.ts';
 import type { Notice, PanelTab, StatusFilter, View } from './slices/ui.ts';
@@ -244,6 +245,9 @@ export function select(nodeId: string | undefined): void {
     drift: undefined,
     helmView: undefined,
     helmDialog: undefined,
+    imagePanel: undefined,
+    imagePreview: undefined,
+    imageDiff: undefined,
     ...(nodeId === undefined && { panelTab: 'overview' }),
   });
   if (nodeId !== undefined) {
@@ -314,6 +318,8 @@ export function setPanelTab(tab: PanelTab): void {
   const { selected, diff } = get();
   if (tab === 'diff' && selected !== undefined && diff?.nodeId !== selected) fire(loadDiff(selected));
   if (tab === 'release' && selected !== undefined && get().helmView?.nodeId !== selected) fire(loadHelmView(selected));
+  if (tab === 'image' && selected !== undefined && get().imagePanel?.nodeId !== selected)
+    fire(loadImagePanel(selected));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

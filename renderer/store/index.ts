@@ -9,6 +9,7 @@ import { type ClustersSlice, createClustersSlice } from './slices/clusters.ts';
 import { createEditorSlice, type EditorSlice } from './slices/editor.ts';
 import { createGraphSlice, type GraphSlice } from './slices/graph.ts';
 import { createHelmSlice, type HelmSlice } from './slices/helm.ts';
+import { createImagesSlice, type ImagesSlice } from './slices/images.ts';
 import { createInboxSlice, type InboxSlice } from './slices/inbox.ts';
 import { type ActionsSlice, createActionsSlice } from './slices/running-actions.ts';
 import { createUiSlice, type UiSlice } from './slices/ui.ts';
@@ -20,7 +21,8 @@ export type AppState = ClustersSlice &
   AppSlice &
   EditorSlice &
   InboxSlice &
-  HelmSlice;
+  HelmSlice &
+  ImagesSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createClustersSlice(...a),
@@ -31,6 +33,7 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createEditorSlice(...a),
   ...createInboxSlice(...a),
   ...createHelmSlice(...a),
+  ...createImagesSlice(...a),
 }));
 
 /** The state a fresh window starts with (tests reset the store with it). */

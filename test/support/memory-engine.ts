@@ -19,6 +19,7 @@ import type {
   EngineChange,
   EngineOutcome,
   HelmReleasePort,
+  ImagesPort,
   ObjectLive,
   Workbench,
   WorkTreePort,
@@ -65,6 +66,14 @@ const noWorkTrees: WorkTreePort = new Proxy({} as WorkTreePort, {
 const noHelmReleases: HelmReleasePort = new Proxy({} as HelmReleasePort, {
   get: () => () => Promise.reject(new FluxdeckError('unavailable', 'the memory engine has no Helm releases')),
 });
+
+/** Image views read tag stores, clones and watch caches: the integration tests exercise them against real ones. */
+const noImages: ImagesPort = {
+  policy: () => Promise.reject(new FluxdeckError('unavailable', 'the memory engine has no image policies')),
+  automation: () => Promise.reject(new FluxdeckError('unavailable', 'the memory engine has no image automations')),
+  preview: () => Promise.reject(new FluxdeckError('unavailable', 'the memory engine has no image automations')),
+  fleet: () => [],
+};
 
 export function createMemoryEngine(opts: { stepDelayMs?: number; workTrees?: WorkTreePort } = {}): MemoryEngine {
   // A real inbox (node:sqlite in memory): the api's inbox requests and pushes run against the actual store.
@@ -263,6 +272,7 @@ export function createMemoryEngine(opts: { stepDelayMs?: number; workTrees?: Wor
     },
     workTrees: opts.workTrees ?? noWorkTrees,
     helmReleases: noHelmReleases,
+    images: noImages,
     editableObject(key) {
       const obj = find(key);
       return Promise.resolve({

@@ -146,18 +146,32 @@ export function parseGoFloat(text: string): number | undefined {
 type RegexFilter = (tags: readonly string[]) => Map<string, string>;
 
 function compileFilter(filter: TagFilter): RegexFilter {
+  const valueOf = compileTagFilter(filter);
+  return (tags) => {
+    const out = new Map<string, string>();
+    for (const tag of tags) {
+      const value = valueOf(tag);
+      if (value !== undefined) out.set(value, tag);
+    }
+    return out;
+  };
+}
+
+/**
+ * `filterTags` for one tag: the value the policy compares (the `extract` result, or the tag itself), or undefined when
+ * the pattern does not match. Throws `TagSelectionError('invalid')` as the policy would. The policy panel uses it to
+ * show which tags passed.
+ */
+export function compileTagFilter(filter: TagFilter | undefined): (tag: string) => string | undefined {
+  if (filter?.pattern === undefined && !filter?.extract) return (tag) => tag;
   const pattern = filter.pattern ?? '';
   const regex = compileGoRegexp(pattern);
   const template = filter.extract ?? '';
   if (template !== '') checkTemplate(template, regex, pattern);
-  return (tags) => {
-    const out = new Map<string, string>();
-    for (const tag of tags) {
-      const m = regex.exec(tag);
-      if (!m) continue;
-      out.set(template === '' ? tag : expandTemplate(template, m), tag);
-    }
-    return out;
+  return (tag) => {
+    const m = regex.exec(tag);
+    if (!m) return undefined;
+    return template === '' ? tag : expandTemplate(template, m);
   };
 }
 

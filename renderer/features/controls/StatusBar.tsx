@@ -1,5 +1,6 @@
 /** The bottom line: connection to main, overall health, paused state. */
 import { fire, setCostsOpen, setPaused, setShortcutsOpen } from '../../store/actions.ts';
+import { showFleetImages } from '../../store/image-actions.ts';
 import { useAppStore } from '../../store/index.ts';
 import { plural } from '../../ui/format.ts';
 
@@ -48,6 +49,15 @@ export function StatusBar(): React.JSX.Element {
           {health.paused ? '⏸ reconciling paused' : 'pause reconciling'}
         </button>
       )}
+      <button
+        type="button"
+        className="linklike"
+        data-testid="open-fleet-images"
+        title="Which image tag runs in which cluster and workload, and where it differs from an ImagePolicy"
+        onClick={showFleetImages}
+      >
+        images
+      </button>
       <button
         type="button"
         className="linklike"

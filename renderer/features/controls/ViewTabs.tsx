@@ -1,5 +1,6 @@
-/** Graph, editor and inbox: the three views of the main area, with the editor's unsaved tabs and the unread count. */
+/** Graph, editor, inbox and the fleet's images: the views of the main area, with the editor's unsaved tabs and the unread count. */
 import { setView } from '../../store/actions.ts';
+import { showFleetImages } from '../../store/image-actions.ts';
 import { showInbox } from '../../store/inbox-actions.ts';
 import { useAppStore } from '../../store/index.ts';
 import type { View } from '../../store/slices/ui.ts';
@@ -15,7 +16,7 @@ export function ViewTabs(): React.JSX.Element {
       role="tab"
       aria-selected={view === id}
       className={`vtab${view === id ? ' is-active' : ''}`}
-      onClick={() => (id === 'inbox' ? showInbox() : setView(id))}
+      onClick={() => (id === 'inbox' ? showInbox() : id === 'images' ? showFleetImages() : setView(id))}
       data-testid={`view-${id}`}
     >
       {label}
@@ -47,6 +48,7 @@ export function ViewTabs(): React.JSX.Element {
           </span>
         ),
       )}
+      {tab('images', 'Images')}
     </div>
   );
 }

@@ -23,7 +23,7 @@ export const SHORTCUTS: { keys: string; what: string }[] = [
   { keys: 'Shift R', what: 'Reconcile the selected object' },
   { keys: 'Shift S', what: 'Reconcile it with its source' },
   { keys: 'Shift T', what: 'Suspend or resume it' },
-  { keys: 'O  E  Y  D  X  H', what: 'Overview, Events, YAML, Diff, Drift, Helm release tab' },
+  { keys: 'O  E  Y  D  X  H  I', what: 'Overview, Events, YAML, Diff, Drift, Helm release, image Tags/Commits tab' },
   { keys: 'C', what: 'Fold or unfold its inventory' },
   { keys: 'F', what: 'Fit the graph to the window' },
   { keys: 'Esc', what: 'Close, clear the filter, deselect' },
@@ -82,7 +82,9 @@ export function handleKey(
       if (sel !== undefined) toggleCollapsed(sel);
       return sel !== undefined;
   }
-  const tab = ({ o: 'overview', e: 'events', y: 'yaml', d: 'diff', x: 'drift', h: 'release' } as const)[e.key];
+  const tab = ({ o: 'overview', e: 'events', y: 'yaml', d: 'diff', x: 'drift', h: 'release', i: 'image' } as const)[
+    e.key
+  ];
   if (tab && sel !== undefined) {
     setPanelTab(tab);
     return true;

@@ -206,7 +206,19 @@ function build(input: ProjectionInput): Built {
       const ref = { cluster: o.cluster, ...o.sourceRef, namespace: o.sourceRef.namespace || o.namespace };
       const srcId = nodeIdOf(ref);
       if (!b.nodes.has(srcId)) b.nodes.set(srcId, missingNode(ref));
-      addEdge(b, srcId, id, 'source');
+      // An automation writes to its GitRepository: ImagePolicy → automation → GitRepository → Kustomization.
+      if (o.kind === 'ImageUpdateAutomation') addEdge(b, id, srcId, 'source');
+      else addEdge(b, srcId, id, 'source');
+    }
+    for (const policy of o.imagePolicies ?? []) {
+      const policyId = nodeIdOf({
+        cluster: o.cluster,
+        group: o.group,
+        kind: 'ImagePolicy',
+        namespace: o.namespace,
+        name: policy,
+      });
+      if (b.nodes.has(policyId)) addEdge(b, policyId, id, 'source');
     }
     for (const dep of o.dependsOn) {
       const depId = nodeIdOf({

@@ -31,13 +31,24 @@ export const RULE_LABELS: Record<InboxItem['rule'], string> = {
   suspended: 'Suspended too long',
   'source-stale': 'Source not fetched',
   'cluster-auth': 'Cluster auth failing',
+  'image-update': 'Image update',
 };
 
-const KINDS = ['Kustomization', 'GitRepository', 'HelmRelease', 'OCIRepository', 'HelmRepository', 'Bucket'];
+const KINDS = [
+  'Kustomization',
+  'GitRepository',
+  'HelmRelease',
+  'OCIRepository',
+  'HelmRepository',
+  'Bucket',
+  'ImagePolicy',
+  'ImageUpdateAutomation',
+];
 const SEVERITIES: { id: Severity | ''; label: string }[] = [
   { id: '', label: 'All' },
   { id: 'error', label: 'Errors' },
   { id: 'warning', label: 'Warnings' },
+  { id: 'info', label: 'Info' },
 ];
 const STATES: { id: InboxViewFilter['state']; label: string; title: string }[] = [
   { id: 'open', label: 'Open', title: 'Everything not acknowledged' },

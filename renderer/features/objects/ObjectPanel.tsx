@@ -17,6 +17,8 @@ import { editObject, openWorkTreeFor, repoOfNode } from '../editor/actions.ts';
 import { HEALTH_STATUS, type NodeStatus, shortRevision } from '../graph/projection.ts';
 import { DriftTable } from '../inbox/FieldChanges.tsx';
 import { HelmDialogs, HelmReleaseTab } from './HelmReleaseTab.tsx';
+import { ImageAutomationTab, ImageDiffDialog } from './ImageAutomationTab.tsx';
+import { ImagePolicyTab } from './ImagePolicyTab.tsx';
 import { SyncControls } from './SyncControls.tsx';
 import { YamlView } from './YamlView.tsx';
 
@@ -360,7 +362,11 @@ const TABS: { id: PanelTab; label: string; key: string }[] = [
   { id: 'diff', label: 'Diff', key: 'D' },
   { id: 'drift', label: 'Drift', key: 'X' },
   { id: 'release', label: 'Release', key: 'H' },
+  { id: 'image', label: 'Tags', key: 'I' },
 ];
+
+/** The image tab is the policy's tags or the automation's commits. */
+const IMAGE_TAB_LABELS: Record<string, string> = { ImagePolicy: 'Tags', ImageUpdateAutomation: 'Commits' };
 
 export function ObjectPanel(): React.JSX.Element | null {
   const selected = useAppStore((s) => s.selected);
@@ -379,7 +385,8 @@ export function ObjectPanel(): React.JSX.Element | null {
     (t) =>
       (t.id !== 'diff' || id.kind === 'Kustomization') &&
       (t.id !== 'drift' || hasDriftView(selected)) &&
-      (t.id !== 'release' || (id.kind === 'HelmRelease' && flux !== undefined)),
+      (t.id !== 'release' || (id.kind === 'HelmRelease' && flux !== undefined)) &&
+      (t.id !== 'image' || (IMAGE_TAB_LABELS[id.kind] !== undefined && flux !== undefined)),
   );
   const current = tabs.some((t) => t.id === tab) ? tab : 'overview';
   return (
@@ -429,7 +436,7 @@ export function ObjectPanel(): React.JSX.Element | null {
             onClick={() => setPanelTab(t.id)}
             title={`${t.label} (${t.key})`}
           >
-            {t.label}
+            {t.id === 'image' ? IMAGE_TAB_LABELS[id.kind] : t.label}
             {t.id === 'events' && detail?.detail && <span className="tab__count">{detail.detail.events.length}</span>}
             {t.id === 'drift' && driftCount > 0 && (
               <span className="tab__count tab__count--warn" data-testid="drift-count">
@@ -448,8 +455,11 @@ export function ObjectPanel(): React.JSX.Element | null {
         {current === 'diff' && <DiffTab nodeId={selected} />}
         {current === 'drift' && <DriftTab nodeId={selected} />}
         {current === 'release' && flux && <HelmReleaseTab nodeId={selected} suspended={flux.suspended} />}
+        {current === 'image' && id.kind === 'ImagePolicy' && <ImagePolicyTab nodeId={selected} />}
+        {current === 'image' && id.kind === 'ImageUpdateAutomation' && <ImageAutomationTab nodeId={selected} />}
       </div>
       <HelmDialogs />
+      <ImageDiffDialog />
     </aside>
   );
 }

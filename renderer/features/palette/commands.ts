@@ -22,6 +22,7 @@ import {
   toggleSuspend,
 } from '../../store/actions.ts';
 import { nodeIdOf } from '../../store/ids.ts';
+import { showFleetImages } from '../../store/image-actions.ts';
 import { showInbox } from '../../store/inbox-actions.ts';
 import type { AppState } from '../../store/index.ts';
 import { editObject, openWorkTreeFor, repoOfNode } from '../editor/actions.ts';
@@ -159,6 +160,12 @@ export function buildCommands(s: AppState): PaletteItem[] {
       label: 'Show the inbox',
       hint: s.inboxCounts.unread > 0 ? `${s.inboxCounts.unread} unread` : undefined,
       run: () => showInbox(),
+    },
+    {
+      id: 'view:images',
+      group: 'View',
+      label: 'Show the fleet’s images (which tag runs where, what policies want)',
+      run: () => showFleetImages(),
     },
     { id: 'shortcuts', group: 'View', label: 'Keyboard shortcuts', keys: '?', run: () => setShortcutsOpen(true) },
   );

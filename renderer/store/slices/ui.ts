@@ -3,9 +3,9 @@ import type { StateCreator } from 'zustand';
 import type { AppState } from '../index.ts';
 
 export type StatusFilter = 'all' | 'failing' | 'not-ready' | 'suspended';
-export type PanelTab = 'overview' | 'events' | 'yaml' | 'diff' | 'drift' | 'release';
-/** The main area: the graph (with the object panel), the editor, or the inbox. */
-export type View = 'graph' | 'editor' | 'inbox';
+export type PanelTab = 'overview' | 'events' | 'yaml' | 'diff' | 'drift' | 'release' | 'image';
+/** The main area: the graph (with the object panel), the editor, the inbox, or the fleet's images. */
+export type View = 'graph' | 'editor' | 'inbox' | 'images';
 
 export interface Notice {
   id: number;

@@ -76,6 +76,48 @@ describe('alerts from Flux events', () => {
     expect(alertsFromFluxEvent(event({ type: 'Normal', reason: 'ReconciliationSucceeded' }))).toEqual([]);
   });
 
+  it('keeps a new image selected by an ImagePolicy and a commit pushed by an automation as info', () => {
+    const image = { apiVersion: 'image.toolkit.fluxcd.io/v1', namespace: 'flux-system', name: 'podinfo' };
+    const selected = event({
+      object: { ...image, kind: 'ImagePolicy' },
+      type: 'Normal',
+      reason: 'Succeeded',
+      message:
+        "new image v2.3.1 selected for podinfo: Latest image tag for 'reg/podinfo' updated from v2.3.0 to v2.3.1",
+      revision: 'v2.3.1',
+      controller: 'image-reflector-controller',
+    });
+    expect(alertsFromFluxEvent(selected)).toEqual([
+      expect.objectContaining({
+        rule: 'image-update',
+        severity: 'info',
+        object: { ...image, kind: 'ImagePolicy' },
+        reason: 'Succeeded',
+        message: 'new image v2.3.1 selected for podinfo',
+        revision: 'v2.3.1',
+      }),
+    ]);
+    const pushed = event({
+      object: { ...image, kind: 'ImageUpdateAutomation' },
+      type: 'Normal',
+      reason: 'Succeeded',
+      message: "pushed commit 'abc1234' to branch 'main' updating 3 files",
+      controller: 'image-automation-controller',
+    });
+    expect(alertsFromFluxEvent(pushed)).toEqual([
+      expect.objectContaining({ rule: 'image-update', severity: 'info', message: pushed.message }),
+    ]);
+    // Other Normal events of these kinds (and Succeeded events of other kinds) stay out of the inbox.
+    expect(alertsFromFluxEvent({ ...pushed, reason: 'ReconciliationSucceeded' })).toEqual([]);
+    expect(alertsFromFluxEvent({ ...selected, object: { ...image, kind: 'ImageRepository' } })).toEqual([]);
+    expect(alertsFromFluxEvent(event({ type: 'Normal', reason: 'Succeeded' }))).toEqual([]);
+    // A failing policy is still an error, not news.
+    expect(alertsFromFluxEvent({ ...selected, type: 'Warning', reason: 'InvalidPolicy' })[0]).toMatchObject({
+      rule: 'reconcile-failed',
+      severity: 'error',
+    });
+  });
+
   it('explains a corrected drift: the fields and the manager that changed them', () => {
     const changes = [
       {

@@ -258,4 +258,49 @@ describe('the graph projection', () => {
       );
     });
   });
+
+  describe('image automation', () => {
+    const img = 'image.toolkit.fluxcd.io';
+    const imageRepo = fluxObject('ImageRepository', 'podinfo', { group: img });
+    const policy = fluxObject('ImagePolicy', 'podinfo', {
+      group: img,
+      sourceRef: { group: img, kind: 'ImageRepository', namespace: 'flux-system', name: 'podinfo' },
+    });
+    const automation = fluxObject('ImageUpdateAutomation', 'podinfo', {
+      group: img,
+      sourceRef: gitRef('podinfo'),
+      imagePolicies: ['podinfo', 'gone'],
+    });
+
+    it('runs ImageRepository → ImagePolicy → ImageUpdateAutomation → GitRepository → Kustomization', () => {
+      const p = projectGraph(
+        input({ objects: byUid(repo, app, imageRepo, policy, automation), workloads: byUid(web) }),
+      );
+      const edges = p.edges.filter((e) => e.role === 'source').map((e) => [e.source, e.target]);
+      expect(edges).toEqual(
+        expect.arrayContaining([
+          [id(imageRepo), id(policy)],
+          [id(policy), id(automation)],
+          [id(automation), id(repo)],
+          [id(repo), id(app)],
+        ]),
+      );
+      // The loop is closed without a cycle: nothing points back at the automation from its GitRepository.
+      expect(edges).not.toContainEqual([id(repo), id(automation)]);
+      // A policy it observed that no longer exists is not invented as a node.
+      expect(p.nodes.some((n) => n.name === 'gone')).toBe(false);
+    });
+
+    it('keeps the image chain upstream of a Kustomization found by search', () => {
+      const p = projectGraph(
+        input({ objects: byUid(repo, app, imageRepo, policy, automation), search: 'kind:Kustomization' }),
+      );
+      expect(
+        p.nodes
+          .filter((n) => n.role !== 'leaf' && n.role !== 'more')
+          .map((n) => n.kind)
+          .sort(),
+      ).toEqual(['GitRepository', 'ImagePolicy', 'ImageRepository', 'ImageUpdateAutomation', 'Kustomization'].sort());
+    });
+  });
 });

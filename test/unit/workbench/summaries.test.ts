@@ -373,5 +373,17 @@ describe('image automation in the graph', () => {
       namespace: 'flux-system',
       name: 'fleet',
     });
+    expect(automation?.imagePolicies).toEqual([]);
+    const observed = fluxSummary('c', {
+      apiVersion: 'image.toolkit.fluxcd.io/v1',
+      kind: 'ImageUpdateAutomation',
+      metadata: meta('auto'),
+      spec: { sourceRef: { kind: 'GitRepository', name: 'fleet' }, interval: '5m' },
+      status: {
+        observedPolicies: { web: { name: 'reg/web', tag: '2.0.0' }, api: { name: 'reg/api', tag: '1.0.0' } },
+      },
+    });
+    expect(observed?.imagePolicies).toEqual(['api', 'web']);
+    expect(policy?.imagePolicies).toBeUndefined();
   });
 });
