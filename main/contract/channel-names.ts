@@ -50,6 +50,9 @@ export const requestChannels = [
   'helm:test',
   'helm:rollback',
   'helm:uninstall',
+  'notifications:overview',
+  'notifications:sendTest',
+  'notifications:setSettings',
 ] as const;
 
 export const eventChannels = [

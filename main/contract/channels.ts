@@ -46,6 +46,7 @@ import {
   ObjectDetail,
   ObjectKey,
 } from './model.ts';
+import { notificationRequests } from './notifications.ts';
 import { statsRequests } from './stats.ts';
 
 const none = z.strictObject({});
@@ -154,6 +155,7 @@ export const requests = {
   },
   ...helmRequests,
   ...statsRequests,
+  ...notificationRequests,
 } as const satisfies Record<RequestChannel, { req: z.ZodType; res: z.ZodType }>;
 
 export const events = {

@@ -8,5 +8,6 @@ export type { FluxdeckApi } from './fluxdeck-api.ts';
 export * from './helm.ts';
 export * from './inbox.ts';
 export * from './model.ts';
+export * from './notifications.ts';
 export * from './stats.ts';
 export * from './wire.ts';

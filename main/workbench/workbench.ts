@@ -34,6 +34,7 @@ import type {
   YamlProblem,
 } from '../contract/index.ts';
 import type { Inbox, InboxChange } from '../notify/index.ts';
+import type { NotificationsPort } from './notification-views.ts';
 
 /** What the engine reads from the cluster for the object panel (the api layer adds the summary it already has). */
 export type ObjectLive = Pick<ObjectDetail, 'yaml' | 'events'>;
@@ -187,6 +188,9 @@ export interface Workbench {
   kindSchema(cluster: string, apiVersion: string, kind: string, signal: AbortSignal): Promise<KindSchema>;
 
   readonly helmReleases: HelmReleasePort;
+
+  /** Providers, Alerts, Receivers, deliveries, test events and the local notification settings. */
+  readonly notifications: NotificationsPort;
 
   /** Stops controllers and watches, releases leases, closes clients. Idempotent. */
   close(): Promise<void>;
