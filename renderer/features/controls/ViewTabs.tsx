@@ -47,6 +47,7 @@ export function ViewTabs(): React.JSX.Element {
           </span>
         ),
       )}
+      {tab('notifications', 'Notifications')}
     </div>
   );
 }

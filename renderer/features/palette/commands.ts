@@ -160,6 +160,12 @@ export function buildCommands(s: AppState): PaletteItem[] {
       hint: s.inboxCounts.unread > 0 ? `${s.inboxCounts.unread} unread` : undefined,
       run: () => showInbox(),
     },
+    {
+      id: 'view:notifications',
+      group: 'View',
+      label: 'Show notifications (Providers, Alerts, Receivers, deliveries)',
+      run: () => setView('notifications'),
+    },
     { id: 'shortcuts', group: 'View', label: 'Keyboard shortcuts', keys: '?', run: () => setShortcutsOpen(true) },
   );
   if (s.health)

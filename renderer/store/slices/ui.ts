@@ -5,7 +5,7 @@ import type { AppState } from '../index.ts';
 export type StatusFilter = 'all' | 'failing' | 'not-ready' | 'suspended';
 export type PanelTab = 'overview' | 'events' | 'yaml' | 'diff' | 'drift' | 'release';
 /** The main area: the graph (with the object panel), the editor, or the inbox. */
-export type View = 'graph' | 'editor' | 'inbox';
+export type View = 'graph' | 'editor' | 'inbox' | 'notifications';
 
 export interface Notice {
   id: number;
