@@ -36,7 +36,7 @@ import { Workspaces } from './sources/workspace/index.ts';
 import { errorMessage } from './util/errors.ts';
 import { type Logger, silentLogger } from './util/logger.ts';
 import { defaultDataDir, privateDir } from './util/paths.ts';
-import type { CredentialStore } from './workbench/index.ts';
+import type { CredentialStore, ReceiverControl } from './workbench/index.ts';
 import type { Workbench } from './workbench/index.ts';
 import { createWorkbench } from './workbench/index.ts';
 
@@ -163,7 +163,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
   });
   const { inbox, inboxNotice, inboxFeed } = startInbox(opts, { dataDir, logger, bus, registry });
   const notifications = startNotifications(opts, { logger, bus, registry });
-  const { alerts, startReceiver } = notifications;
+  const { alerts, startReceiver, receiver } = notifications;
   const workspaces = new Workspaces({ root: join(dataDir, 'workspaces') });
   const setPaused = (p: boolean): void => {
     paused = p;
@@ -201,6 +201,9 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
       inbox,
       ...(inboxNotice ? { inboxNotice } : {}),
       workspaces,
+      dataDir,
+      alerts,
+      receiver,
       helm,
       kubeAccess,
       connect,
@@ -311,7 +314,12 @@ function startInbox(
 function startNotifications(
   opts: FluxdeckOptions,
   parts: { logger: Logger; bus: EventBus<FluxdeckEvents>; registry: ClusterRegistry },
-): { alerts: AlertDispatcher; startReceiver: (address: string) => Promise<ReceiverServer>; stop(): Promise<void> } {
+): {
+  alerts: AlertDispatcher;
+  startReceiver: (address: string) => Promise<ReceiverServer>;
+  receiver: ReceiverControl;
+  stop(): Promise<void>;
+} {
   const { logger, bus, registry } = parts;
   const alerts = startAlertDispatcher({
     ...opts.alerts,
@@ -327,16 +335,30 @@ function startNotifications(
     logger: logger.child({ part: 'observed-events' }),
   });
   let receiver: ReceiverServer | undefined;
+  let startedBy: 'setting' | 'flag' | undefined;
+  const start = async (address: string, by: 'setting' | 'flag'): Promise<ReceiverServer> => {
+    if (receiver) throw new Error(`the receiver server already listens on ${receiver.url}`);
+    receiver = await startReceiverServer({
+      address,
+      sessions: () => registry.connected(),
+      logger: logger.child({ part: 'receiver' }),
+    });
+    startedBy = by;
+    return receiver;
+  };
   return {
     alerts,
-    async startReceiver(address) {
-      if (receiver) throw new Error(`the receiver server already listens on ${receiver.url}`);
-      receiver = await startReceiverServer({
-        address,
-        sessions: () => registry.connected(),
-        logger: logger.child({ part: 'receiver' }),
-      });
-      return receiver;
+    startReceiver: (address) => start(address, 'flag'),
+    // The desktop setting (main/workbench/notification-views.ts) turns it on, moves it and off again.
+    receiver: {
+      state: () => (receiver && startedBy ? { url: receiver.url, startedBy } : {}),
+      start: async (address) => (await start(address, 'setting')).url,
+      async stop() {
+        const r = receiver;
+        receiver = undefined;
+        startedBy = undefined;
+        await r?.close();
+      },
     },
     async stop() {
       alerts.stop();

@@ -28,6 +28,9 @@ function Brand(): React.JSX.Element {
 
 // The editor and the inbox load on first use: the first graph is what the window must show fast (bench/ui.ts).
 const EditorView = lazy(() => import('./features/editor/EditorView.tsx').then((m) => ({ default: m.EditorView })));
+const NotificationsView = lazy(() =>
+  import('./features/notifications/NotificationsView.tsx').then((m) => ({ default: m.NotificationsView })),
+);
 const InboxView = lazy(() => import('./features/inbox/InboxView.tsx').then((m) => ({ default: m.InboxView })));
 const FleetImagesView = lazy(() =>
   import('./features/images/FleetImagesView.tsx').then((m) => ({ default: m.FleetImagesView })),
@@ -61,6 +64,13 @@ function Views(): React.JSX.Element {
         <div className={cls(view === 'editor')} aria-hidden={view !== 'editor'}>
           <Suspense fallback={<Loading />}>
             <EditorView />
+          </Suspense>
+        </div>
+      )}
+      {view === 'notifications' && (
+        <div className={cls(true)}>
+          <Suspense fallback={<Loading />}>
+            <NotificationsView />
           </Suspense>
         </div>
       )}

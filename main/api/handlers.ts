@@ -142,6 +142,9 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     'engine:stats': () => Promise.resolve(deps.port.stats()),
     ...inboxHandlers(deps.port),
+    'notifications:overview': () => deps.port.notifications.overview(),
+    'notifications:sendTest': ({ provider }) => deps.port.notifications.sendTest(provider),
+    'notifications:setSettings': ({ settings }) => deps.port.notifications.setSettings(settings),
     ...editingHandlers(deps.port, (channel, payload) => deps.broadcast(channel, payload)),
   };
 }

@@ -54,6 +54,9 @@ export const requestChannels = [
   'images:automation',
   'images:preview',
   'images:fleet',
+  'notifications:overview',
+  'notifications:sendTest',
+  'notifications:setSettings',
 ] as const;
 
 export const eventChannels = [

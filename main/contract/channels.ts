@@ -47,6 +47,7 @@ import {
   ObjectDetail,
   ObjectKey,
 } from './model.ts';
+import { notificationRequests } from './notifications.ts';
 import { statsRequests } from './stats.ts';
 
 const none = z.strictObject({});
@@ -156,6 +157,7 @@ export const requests = {
   ...helmRequests,
   ...imageRequests,
   ...statsRequests,
+  ...notificationRequests,
 } as const satisfies Record<RequestChannel, { req: z.ZodType; res: z.ZodType }>;
 
 export const events = {

@@ -9,5 +9,6 @@ export * from './helm.ts';
 export * from './images.ts';
 export * from './inbox.ts';
 export * from './model.ts';
+export * from './notifications.ts';
 export * from './stats.ts';
 export * from './wire.ts';

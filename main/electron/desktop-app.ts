@@ -11,7 +11,7 @@ import { app, type BrowserWindow, Menu, shell } from 'electron';
 
 import { createApi, type FluxdeckApiServer } from '../api/create-api.ts';
 import type { AppCommand } from '../contract/index.ts';
-import type { Notifier } from '../notify/index.ts';
+import { type Notifier, osFilterAllows } from '../notify/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../util/logger.ts';
 import type { CredentialStore } from '../workbench/index.ts';
 import type { Workbench } from '../workbench/index.ts';
@@ -172,8 +172,15 @@ export function startDesktopApp(opts: DesktopAppOptions): void {
       setPaused,
       quit: () => app.quit(),
     });
+    const notifications = engine.notifications;
+    notifications
+      .applyStored()
+      .then((r) => r.error && logger.warn('the receiver server setting could not be applied', { error: r.error }))
+      .catch((err: unknown) => logger.warn('the receiver server setting could not be applied', { error: err }));
     notifier = startNotifications({
       inbox: engine.inbox,
+      // The filter the user set in the Notifications view, read for each new item so a change applies at once.
+      allows: (item) => osFilterAllows(notifications.settings().os, item),
       onClick: (itemIds) => openInbox(itemIds),
       logger: logger.child({ part: 'notifications' }),
     });

@@ -4,7 +4,7 @@
  */
 import { Notification } from 'electron';
 
-import { createNotifier, type Notifier, type OsNotification } from '../notify/index.ts';
+import { createNotifier, type InboxItem, type Notifier, type OsNotification } from '../notify/index.ts';
 import type { Logger } from '../util/logger.ts';
 import type { InboxPort } from '../workbench/index.ts';
 
@@ -14,6 +14,8 @@ export interface NotificationOptions {
   onClick(itemIds: number[]): void;
   logger: Logger;
   intervalMs?: number;
+  /** Which new items notify (the user's filter in the Notifications view). */
+  allows?: (item: InboxItem) => boolean;
 }
 
 export function startNotifications(opts: NotificationOptions): Notifier | undefined {
@@ -34,5 +36,6 @@ export function startNotifications(opts: NotificationOptions): Notifier | undefi
     inbox: opts.inbox,
     show,
     ...(opts.intervalMs !== undefined && { intervalMs: opts.intervalMs }),
+    ...(opts.allows && { allows: opts.allows }),
   });
 }

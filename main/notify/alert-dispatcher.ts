@@ -14,7 +14,7 @@ import type { KubeObject } from '../util/kube-object.ts';
 import type { Logger } from '../util/logger.ts';
 import { alertsForEvent, type AlertWarning, eventForAlert } from './alert-matching.ts';
 import { createEventRateLimiter, type EventRateLimiter } from './event-rate-limit.ts';
-import { eventRevision, toNotificationEvent } from './notification-event.ts';
+import { eventRevision, rfc3339Seconds, toNotificationEvent } from './notification-event.ts';
 import { deliver, type DeliveryOptions } from './providers/http-delivery.ts';
 import { buildProviderRequest, type ProviderRequest } from './providers/provider-request.ts';
 import { providerSettings, providerTimeoutMs } from './providers/provider-settings.ts';
@@ -41,6 +41,8 @@ export interface DeliveryRecord {
   latencyMs: number;
   attempts: number;
   error?: string;
+  /** A synthetic event sent by `sendTest` (no Alert sent it). */
+  test?: boolean;
 }
 
 export interface AlertDispatcherOptions {
@@ -62,6 +64,12 @@ export interface AlertDispatcher {
   /** The latest deliveries of a Provider, newest last. */
   deliveries(cluster: string, namespace: string, name: string): DeliveryRecord[];
   onDelivery(listener: (d: DeliveryRecord) => void): () => void;
+  /**
+   * Sends a synthetic Flux event (info, reason `TestEvent`, about the Provider itself) through this Provider only,
+   * queued behind its other sends and kept in its log; resolves with the delivery. Rejects when the cluster is not
+   * connected or the Provider does not exist.
+   */
+  sendTest(cluster: string, namespace: string, name: string): Promise<DeliveryRecord>;
   /** Resolves when every queued delivery has finished. */
   idle(): Promise<void>;
   stop(): void;
@@ -72,6 +80,28 @@ interface ClusterConfig {
   alerts: Alert[];
   providers: Map<string, Provider>;
   secrets: Map<string, Promise<Record<string, string> | undefined>>;
+}
+
+const TEST_REASON = 'TestEvent';
+
+/** The event "send test event" sends: Flux's shape, about the Provider itself. */
+function testEvent(provider: Provider): NotificationEvent {
+  const namespace = provider.metadata.namespace ?? '';
+  const name = provider.metadata.name ?? '';
+  return {
+    involvedObject: {
+      apiVersion: provider.apiVersion,
+      kind: 'Provider',
+      namespace,
+      name,
+      ...(provider.metadata.uid ? { uid: provider.metadata.uid } : {}),
+    },
+    severity: 'info',
+    timestamp: rfc3339Seconds(new Date().toISOString()),
+    message: `Test event from Fluxdeck to Provider ${namespace}/${name}`,
+    reason: TEST_REASON,
+    reportingController: 'fluxdeck',
+  };
 }
 
 const nsName = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
@@ -138,6 +168,26 @@ class Dispatcher implements AlertDispatcher {
   onDelivery(listener: (d: DeliveryRecord) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  async sendTest(cluster: string, namespace: string, name: string): Promise<DeliveryRecord> {
+    const session = this.#opts.session(cluster);
+    if (!session) throw new Error(`cluster ${cluster} is not connected`);
+    // Read again: the user may just have created or fixed the Provider.
+    this.#configs.delete(cluster);
+    const config = await this.#config(session);
+    const provider = config.providers.get(`${namespace}/${name}`);
+    if (!provider) throw new Error(`Provider '${namespace}/${name}' not found in ${cluster}`);
+    const alert: Alert = {
+      apiVersion: 'notification.toolkit.fluxcd.io/v1beta3',
+      kind: 'Alert',
+      metadata: { namespace, name: '' },
+      spec: { providerRef: { name }, eventSources: [] },
+    };
+    const event = testEvent(provider);
+    return new Promise((resolve, reject) => {
+      this.#deliver({ session, config, alert, provider, event }, resolve).catch(reject);
+    });
   }
 
   async idle(): Promise<void> {
@@ -258,7 +308,8 @@ class Dispatcher implements AlertDispatcher {
     await this.#deliver({ session, config, alert, provider, event: prepared.event });
   }
 
-  async #deliver(p: Prepared): Promise<void> {
+  /** `test` is set for `sendTest`: no Warning events on the (synthetic) Alert, and it gets the record. */
+  async #deliver(p: Prepared, test?: (d: DeliveryRecord) => void): Promise<void> {
     const { session, alert, provider, event } = p;
     const namespace = alert.metadata.namespace ?? '';
     const ref = provider.spec.secretRef;
@@ -276,8 +327,14 @@ class Dispatcher implements AlertDispatcher {
       provider: { namespace, name: provider.metadata.name ?? '', type: provider.spec.type },
       alert: { namespace, name: alert.metadata.name ?? '' },
       event: { kind: o.kind, namespace: o.namespace, name: o.name, reason: event.reason, severity: event.severity },
+      ...(test ? { test: true } : {}),
+    };
+    const record = (d: DeliveryRecord): void => {
+      this.#record(key, d);
+      test?.(d);
     };
     const failed = (error: string): void => {
+      if (test) return;
       this.#warn(
         session,
         alert,
@@ -286,7 +343,7 @@ class Dispatcher implements AlertDispatcher {
       );
     };
     const refuse = (error: string): void => {
-      this.#record(key, { ...base, time: new Date().toISOString(), ok: false, latencyMs: 0, attempts: 0, error });
+      record({ ...base, time: new Date().toISOString(), ok: false, latencyMs: 0, attempts: 0, error });
       failed(error);
     };
     if (ref && !data) return refuse(`failed to get secret '${namespace}/${ref.name}': not found`);
@@ -304,7 +361,8 @@ class Dispatcher implements AlertDispatcher {
     } catch (err) {
       return refuse(errorMessage(err));
     }
-    if (!request) return;
+    if (!request)
+      return test ? refuse(`a ${provider.spec.type} Provider skips this event (no commit to report on)`) : undefined;
     const req = request;
     this.#enqueue(key, async () => {
       const time = new Date().toISOString();
@@ -315,7 +373,7 @@ class Dispatcher implements AlertDispatcher {
         ...(proxy ? { proxy } : {}),
         ...(token ? { secrets: [token] } : {}),
       });
-      this.#record(key, {
+      record({
         ...base,
         time,
         ok: out.ok,

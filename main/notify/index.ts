@@ -34,6 +34,7 @@ export { type InboxStoreOptions, type OpenedInbox, openInbox, SqliteInbox } from
 export * from './inbox-types.ts';
 export { createNotifier, type Notifier, type NotifierOptions, type OsNotification, summarize } from './notifier.ts';
 export { fluxEventFromKubeEvent, type ObservedEventFeed, startObservedEventFeed } from './observed-events.ts';
+export { type OsFilter, osFilterAllows } from './os-notification-filter.ts';
 export {
   type HookResult,
   type ReceiverServer,

@@ -22,8 +22,13 @@ export interface NotifierOptions {
   show(notification: OsNotification): void;
   /** At most one notification per interval (default 30 s). */
   intervalMs?: number;
-  /** Severities that notify (default errors only). */
+  /** Severities that notify (default errors only). Ignored when `allows` is given. */
   severities?: readonly Severity[];
+  /**
+   * Decides which new items notify instead of `severities`: the user's local filter (os-notification-filter.ts),
+   * asked for each item so a changed setting applies from the next item on.
+   */
+  allows?: (item: InboxItem) => boolean;
   /** Waits this long after the first new item, so items arriving together make one notification (default 1 s). */
   gatherMs?: number;
 }
@@ -102,7 +107,8 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   const off = opts.inbox.onChange((change) => {
     if (change.type !== 'added') return;
     const { item } = change;
-    if (item.muted || item.acknowledged || !severities.has(item.severity)) return;
+    if (item.muted || item.acknowledged) return;
+    if (opts.allows ? !opts.allows(item) : !severities.has(item.severity)) return;
     pending.push(item);
     if (timer) return;
     const wait = Math.max(lastShown + intervalMs - Date.now(), opts.gatherMs ?? 1000);

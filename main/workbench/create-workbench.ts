@@ -11,7 +11,7 @@ import type { ClusterSession } from '../engine/cluster-session.ts';
 import type { HelmClient, KubeAccess } from '../helm/index.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import type { KubeconfigStore } from '../kube/kubeconfig-store.ts';
-import type { Inbox } from '../notify/index.ts';
+import type { AlertDispatcher, Inbox } from '../notify/index.ts';
 import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
 import type { Workspaces } from '../sources/workspace/index.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -22,8 +22,10 @@ import { asFluxdeckError } from './errors.ts';
 import { ACTION_TIMEOUT_MS, fluxVerbs } from './flux-verbs.ts';
 import { helmReleases } from './helm-releases.ts';
 import { imageViews } from './image-views.ts';
+import { createNotificationViews, type ReceiverControl } from './notification-views.ts';
 import { objectViews } from './object-views.ts';
 import { type HelmPreviewDeps, previewAgainstArtifact } from './previews.ts';
+import { openSettingsFile } from './settings-file.ts';
 import { createWorkTrees } from './work-trees.ts';
 import type { Workbench } from './workbench.ts';
 
@@ -36,6 +38,12 @@ export interface WorkbenchEngine {
   readonly inbox: Inbox;
   readonly inboxNotice?: string;
   readonly workspaces: Workspaces;
+  /** Where settings.json lives. */
+  readonly dataDir: string;
+  /** Flux Alerts and Providers: the delivery logs and test events. */
+  readonly alerts: Pick<AlertDispatcher, 'deliveries' | 'sendTest'>;
+  /** The webhook receiver server (off until started). */
+  readonly receiver: ReceiverControl;
   /** The shared Helm helper client and the kubeconfig context it reaches a cluster with. */
   helm(): HelmClient;
   kubeAccess(context: string): KubeAccess;
@@ -131,6 +139,13 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
       sessions: () => engine.registry.connected(),
       tags: tagStoreFor({ store: engine.store }),
       automationRoot: automationRootFor({ store: engine.store }),
+    }),
+
+    notifications: createNotificationViews({
+      clusters: () => engine.registry.connected().map((s) => ({ context: s.context, client: s.client })),
+      alerts: engine.alerts,
+      receiver: engine.receiver,
+      settings: openSettingsFile(engine.dataDir, opts.logger),
     }),
 
     inbox: engine.inbox,

@@ -6,6 +6,7 @@ export {
   memoryCredentialStore,
   type StoredCredentials,
 } from './credential-store.ts';
+export { createNotificationViews, type NotificationsPort, type ReceiverControl } from './notification-views.ts';
 export {
   type ArtifactDiff,
   ArtifactError,
@@ -22,6 +23,7 @@ export {
   type RegistryAccess,
   tagArtifact,
 } from './oci-artifacts.ts';
+export { type AppSettings, memorySettingsFile, openSettingsFile, type SettingsFile } from './settings-file.ts';
 export type {
   ActionOptions,
   EngineChange,

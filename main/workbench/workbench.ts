@@ -35,6 +35,7 @@ import type {
 } from '../contract/index.ts';
 import type { Inbox, InboxChange } from '../notify/index.ts';
 import type { ImagesPort } from './image-views.ts';
+import type { NotificationsPort } from './notification-views.ts';
 
 /** What the engine reads from the cluster for the object panel (the api layer adds the summary it already has). */
 export type ObjectLive = Pick<ObjectDetail, 'yaml' | 'events'>;
@@ -192,6 +193,9 @@ export interface Workbench {
   readonly helmReleases: HelmReleasePort;
   /** The image automation panels and the fleet images view (image-views.ts). */
   readonly images: ImagesPort;
+
+  /** Providers, Alerts, Receivers, deliveries, test events and the local notification settings. */
+  readonly notifications: NotificationsPort;
 
   /** Stops controllers and watches, releases leases, closes clients. Idempotent. */
   close(): Promise<void>;

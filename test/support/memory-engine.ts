@@ -14,6 +14,8 @@ import {
   type Workload,
 } from '../../main/contract/index.ts';
 import { type Inbox, openInbox } from '../../main/notify/index.ts';
+import { createNotificationViews } from '../../main/workbench/notification-views.ts';
+import { memorySettingsFile } from '../../main/workbench/settings-file.ts';
 import type {
   ActionOptions,
   EngineChange,
@@ -262,6 +264,20 @@ export function createMemoryEngine(opts: { stepDelayMs?: number; workTrees?: Wor
       })),
     }),
     unreadAlerts: () => inbox.counts().unread,
+    // No cluster objects here: the integration and e2e tests exercise Providers against the real control plane.
+    notifications: createNotificationViews({
+      clusters: () => [],
+      alerts: {
+        deliveries: () => [],
+        sendTest: () => Promise.reject(new FluxdeckError('not-connected', 'the memory engine has no clusters')),
+      },
+      receiver: {
+        state: () => ({}),
+        start: () => Promise.resolve('http://127.0.0.1:0'),
+        stop: () => Promise.resolve(),
+      },
+      settings: memorySettingsFile(),
+    }),
     inbox,
     inboxNotice: () => inboxNotice,
     dismissInboxNotice: () => {

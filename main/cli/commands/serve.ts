@@ -110,6 +110,11 @@ export function createServeCommand(deps: ServeDeps): Command {
           // work meanwhile.
           io.out(`Fluxdeck is serving on ${run.server.url}\n`);
           io.out('Open that URL in a browser (the token changes at every start). Press Ctrl-C to stop.\n');
+          // The Notifications view's receiver setting, unless --receiver-addr already started the server.
+          const receiver = await started.engine.notifications.applyStored();
+          if (receiver.startedBy === 'setting' && receiver.url)
+            io.err(`fluxdeck: webhook receivers listening on ${receiver.url}/hook/… (the Notifications setting)\n`);
+          if (receiver.error) io.err(`fluxdeck: ${receiver.error}\n`);
           await Promise.race([started.connect(), untilAborted(io.signal)]);
           await untilAborted(io.signal);
           io.out('Stopping: closing connections, stopping controllers, releasing leases…\n');

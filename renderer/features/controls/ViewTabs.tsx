@@ -49,6 +49,7 @@ export function ViewTabs(): React.JSX.Element {
         ),
       )}
       {tab('images', 'Images')}
+      {tab('notifications', 'Notifications')}
     </div>
   );
 }

@@ -167,6 +167,12 @@ export function buildCommands(s: AppState): PaletteItem[] {
       label: 'Show the fleet’s images (which tag runs where, what policies want)',
       run: () => showFleetImages(),
     },
+    {
+      id: 'view:notifications',
+      group: 'View',
+      label: 'Show notifications (Providers, Alerts, Receivers, deliveries)',
+      run: () => setView('notifications'),
+    },
     { id: 'shortcuts', group: 'View', label: 'Keyboard shortcuts', keys: '?', run: () => setShortcutsOpen(true) },
   );
   if (s.health)

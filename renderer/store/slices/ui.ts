@@ -4,8 +4,8 @@ import type { AppState } from '../index.ts';
 
 export type StatusFilter = 'all' | 'failing' | 'not-ready' | 'suspended';
 export type PanelTab = 'overview' | 'events' | 'yaml' | 'diff' | 'drift' | 'release' | 'image';
-/** The main area: the graph (with the object panel), the editor, the inbox, or the fleet's images. */
-export type View = 'graph' | 'editor' | 'inbox' | 'images';
+/** The main area: the graph (with the object panel), the editor, the inbox, the fleet's images or notifications. */
+export type View = 'graph' | 'editor' | 'inbox' | 'images' | 'notifications';
 
 export interface Notice {
   id: number;

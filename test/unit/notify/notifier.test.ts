@@ -104,3 +104,22 @@ describe('notifier', () => {
     expect(() => summarize([])).toThrow();
   });
 });
+
+describe('notifier with the local filter', () => {
+  it('asks the filter for each new item instead of the severities, so a changed setting applies to the next item', () => {
+    let allowed = 'apps';
+    const n = createNotifier({ inbox, show: (x) => shown.push(x), allows: (i) => i.object?.name === allowed });
+    inbox.record(failed('web'));
+    inbox.record(failed('apps', 'prod', { severity: 'warning', rule: 'warning' }));
+    vi.advanceTimersByTime(1000);
+    expect(shown.map((s) => s.itemIds)).toEqual([[2]]);
+    allowed = 'web';
+    inbox.record(failed('web', 'prod', { message: 'another failure' }));
+    vi.advanceTimersByTime(30_000);
+    expect(shown.map((s) => s.title)).toEqual([
+      'Warning: Kustomization flux-system/apps',
+      'Reconcile failed: Kustomization flux-system/web',
+    ]);
+    n.stop();
+  });
+});
