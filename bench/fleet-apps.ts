@@ -52,4 +52,3 @@ export async function waitAllReady(
     await new Promise((r) => setTimeout(r, 200));
   }
 }
-

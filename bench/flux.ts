@@ -185,7 +185,11 @@ async function reconcileAll(client: ClusterClient, names: string[]): Promise<num
   const t0 = performance.now();
   await Promise.all(
     names.map((name) =>
-      client.patch({ ...KS, namespace: NS, name }, { metadata: { annotations: { [Annotation.ReconcileRequestedAt]: token } } }, 'merge'),
+      client.patch(
+        { ...KS, namespace: NS, name },
+        { metadata: { annotations: { [Annotation.ReconcileRequestedAt]: token } } },
+        'merge',
+      ),
     ),
   );
   for (;;) {
@@ -202,15 +206,12 @@ async function fleetVersions(client: ClusterClient): Promise<Map<string, string>
   const out = new Map<string, string>();
   for (const k of FLEET_KINDS)
     for (const o of (await client.list(k, { namespace: 'fleet' })).items)
-      if (o.metadata.name?.startsWith('app-')) out.set(`${k.kind}/${o.metadata.name}`, o.metadata.resourceVersion ?? '');
+      if (o.metadata.name?.startsWith('app-'))
+        out.set(`${k.kind}/${o.metadata.name}`, o.metadata.resourceVersion ?? '');
   return out;
 }
 
-async function run(
-  which: 'flux' | 'fluxdeck',
-  repoUrl: string,
-  work: string,
-): Promise<Measured & { handoff: string }> {
+async function run(which: 'flux' | 'fluxdeck', repoUrl: string, work: string): Promise<Measured & { handoff: string }> {
   const dir = join(work, which);
   const cluster = await startCluster({ name: `bench-${which}`, dir: join(dir, 'cluster'), ownerPid: process.pid });
   const client = await clientFor(cluster.kubeconfig);
