@@ -94,11 +94,11 @@ export function explainPolicy(
 }
 
 /** The files a commit changed against its first parent, with their text before and after. */
-async function commitFiles(dir: string, oid: string, parent: string | undefined): Promise<FileDiff[]> {
+async function commitFiles(gitdir: string, oid: string, parent: string | undefined): Promise<FileDiff[]> {
   const files: { path: string; a?: string; b?: string }[] = [];
   await git.walk({
     fs,
-    dir,
+    gitdir,
     trees: parent ? [git.TREE({ ref: parent }), git.TREE({ ref: oid })] : [git.TREE({ ref: oid })],
     map: async (path, entries) => {
       if (path === '.') return true;
@@ -112,19 +112,22 @@ async function commitFiles(dir: string, oid: string, parent: string | undefined)
     },
   });
   const read = async (blob: string | undefined): Promise<string> =>
-    blob ? Buffer.from((await git.readBlob({ fs, dir, oid: blob })).blob).toString('utf8') : '';
+    blob ? Buffer.from((await git.readBlob({ fs, gitdir, oid: blob })).blob).toString('utf8') : '';
   return Promise.all(files.map(async (f) => ({ path: f.path, before: await read(f.a), after: await read(f.b) })));
 }
 
-/** The automation's commits on the push branch of its clone, newest first: those with its commit author. */
+/**
+ * The automation's commits in its repository (`gitdir`), newest first from `ref` (the last pushed commit, else the push
+ * branch): those with its commit author.
+ */
 export async function automationCommits(
-  dir: string,
-  branch: string,
+  gitdir: string,
+  ref: string,
   author: { name?: string; email?: string },
 ): Promise<AutomationCommit[]> {
   let log;
   try {
-    log = await git.log({ fs, dir, ref: `refs/heads/${branch}`, depth: LOG_DEPTH });
+    log = await git.log({ fs, gitdir, ref, depth: LOG_DEPTH });
   } catch (err) {
     // The shallow clone ends somewhere: a log that reaches its boundary is cut there, which is what we want.
     if ((err as { code?: string }).code !== 'NotFoundError') throw err;
@@ -136,7 +139,7 @@ export async function automationCommits(
   return Promise.all(
     mine.map(async (c) => {
       const parent = c.commit.parent[0];
-      const files = await commitFiles(dir, c.oid, parent).catch(() => []);
+      const files = await commitFiles(gitdir, c.oid, parent).catch(() => []);
       return {
         oid: c.oid,
         message: c.commit.message.trim(),
@@ -224,14 +227,18 @@ async function readCommits(
   try {
     const pushBranch = repo ? branchesOf(a, repo).push : a.spec.git?.push?.branch;
     if (!pushBranch) return { commits: [], commitsProblem: `GitRepository ${a.spec.sourceRef.name} was not found` };
-    if (!fs.existsSync(`${dir}/.git`))
+    // The controller keeps a bare repository per automation (`<key>.git`); older versions kept a clone (`.git`).
+    const bare = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => f.endsWith('.git') && f !== '.git') : undefined;
+    const gitdir = fs.existsSync(`${dir}/.git`) ? `${dir}/.git` : bare ? `${dir}/${bare}` : undefined;
+    if (!gitdir)
       return {
         pushBranch,
         commits: [],
         commitsProblem:
           'No commits to show: this automation has not run in this Fluxdeck yet (or in-cluster Flux runs it), so there is no local clone of its branch.',
       };
-    return { pushBranch, commits: await automationCommits(dir, pushBranch, a.spec.git?.commit.author ?? {}) };
+    const ref = a.status?.lastPushCommit ?? `refs/heads/${pushBranch}`;
+    return { pushBranch, commits: await automationCommits(gitdir, ref, a.spec.git?.commit.author ?? {}) };
   } catch (err) {
     return { commits: [], commitsProblem: errorMessage(err) };
   }

@@ -118,7 +118,7 @@ describe('the automation panel’s commits', () => {
       bot,
       'Update podinfo to 1.2.0',
     );
-    const commits = await automationCommits(dir, 'main', bot);
+    const commits = await automationCommits(join(dir, '.git'), 'refs/heads/main', bot);
     expect(commits.map((c) => [c.oid, c.message])).toEqual([
       [second, 'Update podinfo to 1.2.0'],
       [first, 'Update podinfo to 1.1.0'],
@@ -131,6 +131,6 @@ describe('the automation panel’s commits', () => {
         after: 'image: podinfo:1.2.0 # {"$imagepolicy": "flux-system:podinfo"}\n',
       },
     ]);
-    expect(await automationCommits(dir, 'no-such-branch', bot)).toEqual([]);
+    expect(await automationCommits(join(dir, '.git'), 'refs/heads/no-such-branch', bot)).toEqual([]);
   });
 });
