@@ -203,8 +203,15 @@ function dirAt(root: DirNode, path: string[]): DirNode | undefined {
   return dir;
 }
 
-/** One entry to archive, in output order. */
+/**
+ * One entry to archive, in output order. A file's bytes come from `read` (in memory or cheap) or `load` (from disk
+ * or still arriving): the writer starts loads ahead of the entry it writes, so file reads overlap each other and gzip.
+ */
 export type ArchiveItem =
+  InMemoryItem | { path: string; type: 'file'; executable: boolean; load: () => Promise<Uint8Array> };
+
+/** An entry whose bytes, if any, are at hand: what a walk of a tree in memory gives. */
+export type InMemoryItem =
   { path: string; type: 'dir' } | { path: string; type: 'file'; executable: boolean; read: () => Uint8Array };
 
 /**
@@ -215,11 +222,11 @@ export function archiveItems(
   root: DirNode,
   specIgnore: string | undefined,
   opts: { sourceIgnoreFiles?: boolean } = {},
-): ArchiveItem[] {
+): InMemoryItem[] {
   // `flux push artifact` applies only its --ignore-paths; sources also read the tree's .sourceignore files.
   const filePatterns = opts.sourceIgnoreFiles === false ? [] : loadIgnorePatterns(ignoreTree(root));
   const matcher = sourceIgnoreMatcher(filePatterns, specIgnore);
-  const out: ArchiveItem[] = [];
+  const out: InMemoryItem[] = [];
   const walk = (dir: DirNode, path: string[], onStack: Set<DirNode>): void => {
     if (onStack.has(dir)) {
       throw storageFailed(

@@ -7,6 +7,7 @@
  * no default exclusions and no nested `.sourceignore` files here: only the root `.sourceignore` object and
  * `spec.ignore`, applied to the listing (./bucket-index.ts).
  */
+import { mapPool } from '../../util/pool.ts';
 import { writeArchive } from '../artifacts/archive-writer.ts';
 import type { Artifact, ArtifactOwner } from '../artifacts/artifact.ts';
 import type { ArtifactStore } from '../artifacts/artifact-store.ts';
@@ -103,38 +104,49 @@ export class BucketSource {
   ): Promise<StoredBucket> {
     const cache = new ObjectCache(cacheDirOf(this.opts.cacheDir, owner));
     const objects = [...listing.objects.values()];
-    const cached = await Promise.all(objects.map((o) => cache.has(o.key, o.etag, o.size)));
-    const missing = objects.filter((_o, i) => !cached[i]);
-    const client = this.client(loc, signal);
-    try {
-      await inParallel(missing, this.concurrency(), async (o) => {
-        const data = await client.getObject(o.key, { etag: o.etag, size: o.size });
-        await cache.put(o.key, o.etag, data);
-      });
-    } catch (err) {
-      throw bucketFailure(err, `fetch from bucket '${loc.bucket}' failed`);
-    } finally {
-      client.close();
-    }
-    const items = archiveItemsOf(objects, cache);
+    const cached = await cache.present(objects);
+    const arrivals = new Map(objects.filter((_o, i) => !cached[i]).map((o) => [o.key, arrival()]));
+    await cache.prepare();
+    // Downloads run in archive order while the archive is written behind them: reads and gzip (on libuv's pool)
+    // overlap the network instead of following it (bench bucket: the archive was 1.4 s of a 4.7 s first fetch).
+    const { items, files } = archiveItemsOf(objects, cache, arrivals);
     const r = await this.opts.store.reserve(owner, `${listing.revision.replace(/^sha256:/, '')}.tar.gz`);
+    const client = this.client(loc, signal);
+    const downloads = mapPool(
+      files.filter((o) => arrivals.has(o.key)),
+      this.concurrency(),
+      async (o) => {
+        await cache.put(o.key, o.etag, await client.getObject(o.key, { etag: o.etag, size: o.size }));
+        arrivals.get(o.key)?.settle();
+      },
+    ).then(
+      () => undefined,
+      (err: unknown) => {
+        const failure = err instanceof Error ? err : new Error(String(err));
+        for (const a of arrivals.values()) a.settle(failure);
+        throw err;
+      },
+    );
+    const archived = writeArchive(items, r.tmpPath, signal);
+    const [fetched, written] = await Promise.allSettled([downloads.finally(() => client.close()), archived]);
     let artifact: Artifact;
     try {
-      const out = await writeArchive(items, r.tmpPath, signal);
+      if (fetched.status === 'rejected')
+        throw bucketFailure(fetched.reason, `fetch from bucket '${loc.bucket}' failed`);
+      if (written.status === 'rejected')
+        throw new BucketError(
+          BucketReason.ArchiveOperationFailed,
+          `unable to archive artifact to storage: ${String(written.reason)}`,
+          { cause: written.reason, condition: 'StorageOperationFailed' },
+        );
+      const out = written.value;
       artifact = await this.opts.store.commit(r, { revision: listing.revision, digest: out.digest, size: out.size });
     } catch (err) {
       await this.opts.store.discard(r);
-      throw new BucketError(
-        BucketReason.ArchiveOperationFailed,
-        `unable to archive artifact to storage: ${String(err)}`,
-        {
-          cause: err,
-          condition: 'StorageOperationFailed',
-        },
-      );
+      throw err;
     }
     await cache.retain(new Set(objects.map((o) => ObjectCache.entryName(o.key, o.etag))));
-    return { artifact, downloaded: missing.length, reused: objects.length - missing.length };
+    return { artifact, downloaded: arrivals.size, reused: objects.length - arrivals.size };
   }
 
   /** Drops an object's cache (on deletion). */
@@ -147,8 +159,31 @@ function cacheDirOf(root: string, owner: ArtifactOwner): string {
   return [root, owner.kind.toLowerCase(), owner.namespace, owner.name].join('/');
 }
 
-/** The tar entries in Go's filepath.Walk order: names in byte order, each directory before its contents. */
-export function archiveItemsOf(objects: readonly ListedObject[], cache: ObjectCache): ArchiveItem[] {
+/** An object still downloading: `ready` settles when it is in the cache (or rejects with the download's failure). */
+interface Arrival {
+  ready: Promise<void>;
+  settle: (err?: Error) => void;
+}
+
+function arrival(): Arrival {
+  let settle: Arrival['settle'] = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    settle = (err) => (err === undefined ? resolve() : reject(err));
+  });
+  // The archive may stop before awaiting every arrival (an earlier failure); the downloads report the error.
+  ready.catch(() => undefined);
+  return { ready, settle };
+}
+
+/**
+ * The tar entries in Go's filepath.Walk order (names in byte order, each directory before its contents), and the
+ * objects in that order; an object in `arrivals` is read from the cache once its download settles.
+ */
+export function archiveItemsOf(
+  objects: readonly ListedObject[],
+  cache: ObjectCache,
+  arrivals: ReadonlyMap<string, Arrival> = new Map(),
+): { items: ArchiveItem[]; files: ListedObject[] } {
   interface Dir {
     dirs: Map<string, Dir>;
     files: Map<string, ListedObject>;
@@ -168,6 +203,7 @@ export function archiveItemsOf(objects: readonly ListedObject[], cache: ObjectCa
     dir.files.set(name, o);
   }
   const out: ArchiveItem[] = [];
+  const files: ListedObject[] = [];
   const walk = (dir: Dir, prefix: string): void => {
     const names = [...dir.dirs.keys(), ...dir.files.keys()].sort(compareBytes);
     for (const name of names) {
@@ -179,11 +215,16 @@ export function archiveItemsOf(objects: readonly ListedObject[], cache: ObjectCa
         continue;
       }
       const o = dir.files.get(name);
-      if (o) out.push({ path, type: 'file', executable: false, read: () => cache.readSync(o.key, o.etag) });
+      if (!o) continue;
+      const read = (): Uint8Array => cache.readSync(o.key, o.etag);
+      const arriving = arrivals.get(o.key)?.ready;
+      if (!arriving) out.push({ path, type: 'file', executable: false, read });
+      else out.push({ path, type: 'file', executable: false, load: () => arriving.then(read) });
+      files.push(o);
     }
   };
   walk(root, '');
-  return out;
+  return { items: out, files };
 }
 
 function pathConflict(key: string, part: string): BucketError {
@@ -201,21 +242,4 @@ export function bucketFailure(err: unknown, what: string): Error {
     return new BucketError(reason, `${what}: ${err.message}`, { cause: err });
   }
   return err instanceof Error ? err : new Error(String(err));
-}
-
-async function inParallel<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await run(item);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed as Error;
 }

@@ -80,7 +80,8 @@ describe('archiveItemsOf', () => {
   const cache = new ObjectCache('/nonexistent');
 
   it('lists directories before their contents, names in byte order', () => {
-    const items = archiveItemsOf([obj('b.yaml'), obj('a/z.yaml'), obj('a/c/d.yaml'), obj('B.yaml')], cache);
+    const { items, files } = archiveItemsOf([obj('b.yaml'), obj('a/z.yaml'), obj('a/c/d.yaml'), obj('B.yaml')], cache);
+    expect(files.map((o) => o.key)).toEqual(['B.yaml', 'a/c/d.yaml', 'a/z.yaml', 'b.yaml']);
     expect(items.map((i) => `${i.type}:${i.path}`)).toEqual([
       'file:B.yaml',
       'dir:a',
