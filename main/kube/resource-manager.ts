@@ -111,7 +111,7 @@ interface Prepared {
 
 type Verdict =
   | { action: 'skipped' | 'unchanged'; live: KubeObject | undefined }
-  | { action: 'created' | 'configured'; live: KubeObject | undefined; changes?: FieldChange[] };
+  | { action: 'created' | 'configured'; live: KubeObject | undefined; changes?: FieldChange[]; unvalidated?: true };
 
 /**
  * Immutable-field errors, as Flux detects them (`ssa/errors/immutable.go`), but narrower: Flux treats every Invalid
@@ -470,7 +470,10 @@ export class ResourceManager {
     const pending: KubeObject[] = [];
     const applied: ChangeSet = [];
     const toApply = classified.filter((x) => x.entry.action === 'created' || x.entry.action === 'configured');
-    for (const run of runsByKind(toApply)) {
+    const unvalidated = (x: (typeof toApply)[number]): boolean => 'unvalidated' in x.verdict;
+    // New objects first: one the apiserver rejects fails the stage before any existing object has changed.
+    const runs = [...runsByKind(toApply.filter(unvalidated)), ...runsByKind(toApply.filter((x) => !unvalidated(x)))];
+    for (const run of runs) {
       await mapPool(run, this.#concurrency, async (item) => {
         let result: KubeObject;
         try {
@@ -481,6 +484,8 @@ export class ResourceManager {
           });
         } catch (err) {
           memo.forget(item.key);
+          // A rejected create is the answer its dry-run would have given: say it in the words Flux uses for it.
+          if (unvalidated(item) && rejectedAsDryRunWould(err)) throw dryRunError(item.ref, err);
           throw new ApplyError(`${describeRef(item.ref)} apply failed: ${(err as Error).message}`, {
             ref: item.ref,
             cause: err,
@@ -530,6 +535,11 @@ export class ResourceManager {
     const cleanup = live && !cleanupExcluded ? cleanupPatch(live, policy.cleanup, this.owner.field) : [];
     if (!opts.verify && live && cleanup.length === 0 && memo.inSync(item.key, item.hash, live))
       return { action: 'unchanged', live };
+    // Absent (the live read just said so): the apply creates it, and the apiserver validates it then as a dry-run
+    // would. Skipping the dry-run halves the requests of a first apply (bench loop: 4.04 → 3.04 per object); such
+    // objects are applied before any existing one changes (#applyPrepared), so a rejected one still leaves every
+    // live object as it was.
+    if (!opts.verify && !live) return { action: 'created', live, unvalidated: true };
 
     let dryRun: KubeObject;
     try {
@@ -605,6 +615,12 @@ export class ResourceManager {
     }
     memoFor(this.client.mapper).forget(item.key);
   }
+}
+
+/** The apiserver refused the object itself (invalid, forbidden, its namespace missing), not the moment (conflict, rate). */
+function rejectedAsDryRunWould(err: unknown): boolean {
+  const status = isKubeError(err) ? (err.status ?? 0) : 0;
+  return status >= 400 && status < 500 && status !== 409 && status !== 429;
 }
 
 function dryRunError(ref: ObjectRef, err: unknown): ApplyError {

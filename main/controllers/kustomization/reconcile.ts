@@ -23,6 +23,7 @@ import { ConditionType, FLUX_FINALIZER, Reason } from '../../flux/meta.ts';
 import type { Artifact } from '../../flux/source.ts';
 import { changed, type ChangeSetEntry, changeSetMessage } from '../../kube/change-set.ts';
 import { inventoryFromChangeSet, inventoryRefs, staleObjects } from '../../kube/inventory.ts';
+import { ApplyError } from '../../kube/resource-manager.ts';
 import { errorChain } from '../../util/errors.ts';
 import { writeFailureStatus } from '../status-writer.ts';
 import { checkDependencies } from './dependencies.ts';
@@ -173,7 +174,12 @@ class KustomizationRun {
     this.built = { digest: this.ports.manifestsDigest(objects), revision };
     const applier = await step(Reason.ReconciliationFailed, '', () => this.ports.applier(this.ks, this.signal));
     const entries = await step(Reason.ReconciliationFailed, '', () =>
-      applier.apply(objects, { force: this.ks.spec.force ?? false, timeoutMs: this.timeoutMs, signal: this.signal }),
+      applier
+        .apply(objects, { force: this.ks.spec.force ?? false, timeoutMs: this.timeoutMs, signal: this.signal })
+        .catch((err: unknown) => {
+          this.keepCreated(err);
+          throw err;
+        }),
     );
     this.reportChanges(entries, revision);
     const previous = this.status.inventory;
@@ -188,6 +194,20 @@ class KustomizationRun {
     }
     await this.checkHealth(applier, entries, revision);
     return this.succeed(revision);
+  }
+
+  /**
+   * Objects a failed apply created before it stopped (an earlier stage, or new objects applied before a rejected one)
+   * join the inventory, so a later revision without them prunes them instead of leaving them behind unowned.
+   */
+  private keepCreated(err: unknown): void {
+    if (!(err instanceof ApplyError)) return;
+    const created = err.changeSet.filter((e) => e.action === 'created');
+    if (created.length === 0) return;
+    const entries = this.status.inventory?.entries ?? [];
+    const known = new Set(entries.map((e) => e.id));
+    const added = inventoryFromChangeSet(created).entries.filter((e) => !known.has(e.id));
+    this.status.inventory = { entries: [...entries, ...added] };
   }
 
   /** Flux's event for an apply: one line per object that changed. A change without a new revision is drift. */

@@ -351,10 +351,11 @@ describe('server-side apply engine', () => {
         (o) => `${o.metadata.name ?? ''}@${o.metadata.resourceVersion ?? ''}`,
       );
     const before = await rvs();
-    // Revision 2 drops `c`, changes `a`, and carries an object the apiserver rejects.
+    // Revision 2 drops `c`, changes `a`, adds `n`, and carries an object the apiserver rejects.
     const bad = labelled([
       cm('a', { v: '2' }, space),
       cm('b', { v: '1' }, space),
+      cm('n', { v: '1' }, space),
       {
         apiVersion: 'v1',
         kind: 'Service',
@@ -369,8 +370,14 @@ describe('server-side apply engine', () => {
         `^Service/${space}/broken dry-run failed \\(Invalid\\): Service "broken" is invalid: \\[?spec.ports\\[0\\].port: Invalid value: 999999`,
       ),
     );
-    // A controller prunes only after a successful apply, and nothing was written: `a` kept v1, `c` is still there.
-    expect(await rvs()).toEqual(before);
+    // A controller prunes only after a successful apply, and no live object changed: `a` kept v1, `c` is still
+    // there. New objects are created before existing ones change, in kind order (no dry-run for them: the create
+    // validates), so `n` (a ConfigMap, before Services) exists; the error's change set says so, for the controller
+    // to keep it in the inventory.
+    const after = await rvs();
+    expect(after.filter((x) => !x.startsWith('n@'))).toEqual(before);
+    expect(after.some((x) => x.startsWith('n@'))).toBe(true);
+    expect(err.changeSet.filter((e) => e.action === 'created').map((e) => e.subject)).toEqual([`ConfigMap/${space}/n`]);
     // Once fixed, the apply succeeds and prune removes exactly `c`.
     const fixed = labelled([cm('a', { v: '2' }, space), cm('b', { v: '1' }, space)]);
     const inv2 = inventoryFromChangeSet(await rm_.applyAllStaged(fixed));

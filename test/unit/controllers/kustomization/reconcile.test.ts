@@ -10,6 +10,7 @@ import { healthCheckRefs, reconcileKustomization } from '../../../../main/contro
 import type { Kustomization, KustomizationStatus } from '../../../../main/flux/kustomize.ts';
 import { changeEntry, type ChangeSetEntry } from '../../../../main/kube/change-set.ts';
 import type { InventoryRef } from '../../../../main/kube/inventory.ts';
+import { ApplyError } from '../../../../main/kube/resource-manager.ts';
 import type { KubeObject } from '../../../../main/util/kube-object.ts';
 
 // The reconciler's plan against fake ports (unit test). The same reconciler runs against the real control plane in
@@ -208,6 +209,25 @@ describe('Kustomization reconcile', () => {
     expect(ready(h.statuses.at(-1))).toMatchObject({ status: 'False', reason: 'ReconciliationFailed' });
     expect(h.pruned).toEqual([]);
     expect(h.statuses.at(-1)!.inventory).toEqual(previous.inventory);
+  });
+
+  it('keeps objects a failed apply created in the inventory, so a later revision can prune them', async () => {
+    const previous: KustomizationStatus = { inventory: { entries: [{ id: 'default_old__ConfigMap', v: 'v1' }] } };
+    const h = harness({
+      apply: (objs) =>
+        Promise.reject(
+          new ApplyError('ConfigMap/default/b dry-run failed (Invalid): bad', {
+            changeSet: [changeEntry(objs[0]!, 'created'), changeEntry(cm('old'), 'unchanged')],
+          }),
+        ),
+    });
+    await reconcileKustomization(ks({}, previous), h.ports, signal);
+    expect(ready(h.statuses.at(-1))).toMatchObject({ status: 'False', reason: 'ReconciliationFailed' });
+    expect(h.pruned).toEqual([]);
+    expect(h.statuses.at(-1)!.inventory?.entries.map((e) => e.id)).toEqual([
+      'default_old__ConfigMap',
+      `default_${h.applied[0]![0]!.metadata.name}__ConfigMap`,
+    ]);
   });
 
   it.each<[string, SourceLookup, string, number]>([
