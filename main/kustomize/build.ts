@@ -18,6 +18,7 @@ import {
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, withReadBudget } from './fs.ts';
 import { type FileReader, generate, mergeGenerated } from './generators.ts';
+import { chartRequest, type HelmRenderer, HelmRenderPending, helmNotEnabled } from './helm-charts.ts';
 import { contentHash } from './hash.ts';
 import {
   type GeneratorArgs,
@@ -46,7 +47,7 @@ import {
 import type { Selector } from './selector.ts';
 import { addLabels, addPrefixSuffix, setImages, setNamespace, setPairs, setReplicas } from './transformers.ts';
 import { bindVars, resolveVars, type Var, varValues } from './vars.ts';
-import { parseYamlStream } from './yaml-parse.ts';
+import { parseYamlDocument, parseYamlStream, scalarText } from './yaml-parse.ts';
 
 export interface BuildOptions {
   /** 'rootOnly' (kubectl's default) refuses files outside a kustomization's directory; Flux uses 'none'. */
@@ -57,6 +58,11 @@ export interface BuildOptions {
   maxResources?: number;
   /** Most bytes all the files a build reads may add up to (default 64 MiB). */
   maxTotalBytes?: number;
+  /**
+   * Inflates `helmCharts` (kustomize's --enable-helm). Without it a kustomization with charts is refused, as
+   * kustomize and Flux refuse it. See buildWithHelm.
+   */
+  helm?: HelmRenderer;
 }
 
 /** The build's filesystem with its total read budget (withReadBudget), failing as a KustomizeError. */
@@ -84,6 +90,7 @@ class Builder {
   private readonly maxFileBytes: number;
   private readonly maxResources: number;
   private readonly fs: BuildFs;
+  private readonly helm: HelmRenderer | undefined;
   /** Every var declared anywhere in the build, in declaration order, and their names. */
   readonly vars: Var[] = [];
   /** Set when the top kustomization asks for origin or transformer annotations. */
@@ -102,6 +109,7 @@ class Builder {
     this.restrict = (options.loadRestrictor ?? 'rootOnly') === 'rootOnly';
     this.maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
     this.maxResources = options.maxResources ?? 100_000;
+    this.helm = options.helm;
   }
 
   /** Kustomize's openapi.SetSchema: `top` resets the setting; below the top only the first setting counts. */
@@ -231,8 +239,17 @@ class Builder {
   }
 
   private loadResourceFile(path: string, from: string): Res[] {
-    const file = this.show(path);
-    const docs = parseYamlStream(this.readText(path, from), file);
+    const out = this.resourcesFromText(this.readText(path, from), this.show(path));
+    for (const res of out) {
+      res.sourcePath = path;
+      this.tracker?.fromFile(res, path);
+    }
+    return out;
+  }
+
+  /** The resources of a YAML stream (a file, or what Helm printed); `List` kinds are unpacked. */
+  private resourcesFromText(text: string, file: string): Res[] {
+    const docs = parseYamlStream(text, file);
     const out: Res[] = [];
     const add = (doc: unknown): void => {
       if (doc === null) return;
@@ -250,12 +267,14 @@ class Builder {
           throw new KustomizeError({ file, message: `a ${doc.kind} is missing metadata.name` });
         }
       }
+      const scalar = typeof doc.apiVersion === 'number' || typeof doc.apiVersion === 'boolean';
+      const scalarVersion = scalar ? (doc.apiVersion as number | boolean) : undefined;
+      if (scalarVersion !== undefined) doc.apiVersion = scalarText(doc, 'apiVersion', scalarVersion);
       const missing = typeof doc.apiVersion !== 'string';
       if (missing) doc.apiVersion = '';
       const res = newRes(doc as unknown as KubeObject, file);
-      res.sourcePath = path;
-      this.tracker?.fromFile(res, path);
       res.apiVersionMissing = missing;
+      if (scalarVersion !== undefined) res.apiVersionScalar = scalarVersion;
       out.push(res);
     };
     for (const d of docs) add(d);
@@ -430,6 +449,10 @@ class Builder {
       this.tracker?.generatedBy(res, { path: kustomizationPath(lk), kind: `${kind}Generator` });
       return res;
     });
+    for (const res of this.inflateCharts(lk)) {
+      this.tracker?.generatedBy(res, { path: kustomizationPath(lk), kind: 'HelmChartInflationGenerator' });
+      made.push(res);
+    }
     if (k.generators?.length) {
       const host = this.pluginHost(lk);
       for (const c of this.pluginConfigs(lk, k.generators)) {
@@ -467,6 +490,35 @@ class Builder {
       }
       mergeGenerated(existing, res);
     }
+  }
+
+  /** The resources of each `helmCharts` entry, as `helm template` prints them (kustomize's HelmChartInflationGenerator). */
+  private inflateCharts(lk: LoadedKustomization): Res[] {
+    const charts = lk.k.helmCharts ?? [];
+    if (charts.length === 0) return [];
+    if (!this.helm) throw helmNotEnabled(lk.file);
+    const out: Res[] = [];
+    for (const chart of charts) {
+      const req = chartRequest(chart, lk.k.helmGlobals ?? {}, {
+        file: lk.file,
+        dir: lk.dir,
+        fs: this.fs,
+        show: (path) => this.show(path),
+        readValues: (rel) => {
+          const path = this.filePath(lk, rel, 'values file');
+          const shown = this.show(path);
+          const values = parseYamlDocument(this.readText(path, lk.file), shown, { yaml11Bools: true }) ?? {};
+          if (!isMapValue(values)) throw new KustomizeError({ file: shown, message: 'helm values must be a YAML mapping' });
+          return values;
+        },
+      });
+      const output = this.helm.template(req);
+      if (output === undefined) throw new HelmRenderPending(req);
+      const res = this.resourcesFromText(output, `${lk.file} (helm chart ${chart.name})`);
+      for (const r of res) r.behavior = 'create';
+      out.push(...res);
+    }
+    return out;
   }
 
   private patchText(lk: LoadedKustomization, p: PatchEntry | string): { text: string; file: string } {
@@ -666,8 +718,14 @@ function isLocalConfig(r: Res): boolean {
   return v !== undefined && v !== 'false';
 }
 
-/** The engine gives every object an apiVersion while it works; one the input did not have is not output. */
+/**
+ * The engine gives every object an apiVersion while it works; one the input did not have is not output, and a number
+ * or boolean one (`apiVersion: 1`) is output as the scalar it was.
+ */
 function withoutAddedApiVersion(r: Res): KubeObject {
+  const scalar = r.apiVersionScalar;
+  if (scalar !== undefined && r.obj.apiVersion === String(scalar))
+    return { ...r.obj, apiVersion: scalar as unknown as string };
   if (!r.apiVersionMissing || r.obj.apiVersion !== '') return r.obj;
   const { apiVersion: _dropped, ...rest } = r.obj;
   return rest as KubeObject;

@@ -4,6 +4,7 @@
  */
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, joinPath, shownPath } from './fs.ts';
+import { decodeHelmCharts, decodeHelmGlobals, type HelmChart, type HelmGlobals } from './helm-charts.ts';
 import { isMapValue } from './resource.ts';
 import type { Selector } from './selector.ts';
 import type { Var } from './vars.ts';
@@ -88,6 +89,8 @@ export interface Kustomization {
   /** `path` of a custom OpenAPI schema, or `version` of a built-in one (openapi.ts). */
   openapi?: Record<string, string>;
   sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
+  helmCharts?: HelmChart[];
+  helmGlobals?: HelmGlobals;
 }
 
 const KUSTOMIZATION_VERSION = 'kustomize.config.k8s.io/v1beta1';
@@ -123,12 +126,12 @@ const KNOWN_FIELDS = new Set([
   'buildMetadata',
   'crds',
   'openapi',
+  'helmCharts',
+  'helmGlobals',
 ]);
 
 const UNSUPPORTED_FIELDS = new Set([
   'validators',
-  'helmCharts',
-  'helmGlobals',
   'helmChartInflationGenerator',
   'imageTags',
 ]);
@@ -206,6 +209,9 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
   checkStringMaps(raw, file);
   checkStringFields(raw, file);
   if (raw.vars !== undefined && raw.vars !== null) k.vars = decodeVars(raw.vars, file);
+  if (raw.helmCharts !== undefined && raw.helmCharts !== null) k.helmCharts = decodeHelmCharts(raw.helmCharts, file);
+  if (raw.helmGlobals !== undefined && raw.helmGlobals !== null)
+    k.helmGlobals = decodeHelmGlobals(raw.helmGlobals, file);
   for (const field of [
     'resources',
     'components',

@@ -19,7 +19,7 @@ import {
 } from './resource.ts';
 import { compileSelector, type Selector } from './selector.ts';
 import { isDeletePatch, strategicMerge } from './strategic-merge.ts';
-import { parseYamlStream } from './yaml-parse.ts';
+import { parseYamlStream, scalarText } from './yaml-parse.ts';
 
 export type ParsedPatch = { type: 'json6902'; ops: JsonPatchOp[] } | { type: 'smp'; docs: Record<string, unknown>[] };
 
@@ -50,6 +50,9 @@ export function parsePatch(text: string, file: string): ParsedPatch {
   }
   for (const d of docs) {
     if (!isMapValue(d)) throw new KustomizeError({ file, message: 'a strategic merge patch must be a YAML mapping' });
+    // kyaml reads a number or boolean apiVersion (`apiVersion: 1`) as its text.
+    if (typeof d.apiVersion === 'number' || typeof d.apiVersion === 'boolean')
+      d.apiVersion = scalarText(d, 'apiVersion', d.apiVersion);
     if (hasEmptyKey(d)) {
       // Kustomize's merge walker cannot look up a field named "" and fails on the patch.
       throw new KustomizeError({ file, message: 'a strategic merge patch has a field with an empty name' });

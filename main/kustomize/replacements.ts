@@ -6,6 +6,7 @@
 import { KustomizeError } from './errors.ts';
 import { isMapValue, type Res } from './resource.ts';
 import { compileIdSelector, type Selector } from './selector.ts';
+import { scalarSpelling } from './yaml-parse.ts';
 import { resolvePlain } from './yaml-scalars.ts';
 
 interface FieldOptions {
@@ -35,7 +36,9 @@ export type Slot = { parent: Record<string, unknown> | unknown[]; key: string | 
 /** Every place a field path reaches; with `create`, missing maps (and the leaf) are made. */
 export function resolvePath(root: unknown, tokens: string[], create: boolean): Slot[] {
   let slots: Slot[] = [{ parent: { root }, key: 'root' }];
-  for (const tok of tokens) {
+  for (const token of tokens) {
+    // A bracketed name without `=` is a map key that holds dots (`metadata.annotations.[a.b/c]`), as kyaml reads it.
+    const tok = /^\[[^=\]]*\]$/.test(token) ? token.slice(1, -1) : token;
     const next: Slot[] = [];
     for (const s of slots) {
       let node = (s.parent as Record<string | number, unknown>)[s.key];
@@ -75,7 +78,13 @@ export function resolvePath(root: unknown, tokens: string[], create: boolean): S
   return slots;
 }
 
-function readSource(list: Res[], source: Record<string, unknown>, file: string): unknown {
+/** A source value, with the scalar's source text when it prints differently (see scalarSpelling). */
+interface SourceValue {
+  value: unknown;
+  text?: string;
+}
+
+function readSource(list: Res[], source: Record<string, unknown>, file: string): SourceValue {
   const pick = compileIdSelector(source);
   const matches = list.filter(pick);
   const [match] = matches;
@@ -90,7 +99,9 @@ function readSource(list: Res[], source: Record<string, unknown>, file: string):
   if (!slot)
     throw new KustomizeError({ file, message: `replacements: source fieldPath '${fieldPath}' not found in ${desc}` });
   let value = (slot.parent as Record<string | number, unknown>)[slot.key];
+  const text = scalarSpelling(slot.parent, slot.key);
   const opts = (source.options ?? {}) as FieldOptions;
+  if (opts.delimiter !== undefined && (Array.isArray(value) || isMapValue(value))) throw delimiterOnNonScalar(file);
   if (opts.delimiter !== undefined && typeof value === 'string') {
     const parts = value.split(opts.delimiter);
     const i = opts.index ?? 0;
@@ -100,24 +111,32 @@ function readSource(list: Res[], source: Record<string, unknown>, file: string):
         message: `replacements: options.index ${i} is out of bounds for value '${value}'`,
       });
     }
-    value = parts[i];
+    return { value: parts[i] };
   }
-  return value;
+  return text === undefined ? { value } : { value, text };
 }
 
-function writeTarget(slot: Slot, value: unknown, opts: FieldOptions): void {
+/** Kustomize's refusal of a delimiter on a map or list, on either side of a replacement. */
+function delimiterOnNonScalar(file: string): KustomizeError {
+  return new KustomizeError({ file, message: 'replacements: delimiter option can only be used with scalar nodes' });
+}
+
+function writeTarget(slot: Slot, source: SourceValue, opts: FieldOptions, file: string): void {
   const holder = slot.parent as Record<string | number, unknown>;
+  const text = source.text ?? String(source.value);
   if (opts.delimiter !== undefined) {
     const cur = holder[slot.key];
+    if (Array.isArray(cur) || isMapValue(cur) || Array.isArray(source.value) || isMapValue(source.value))
+      throw delimiterOnNonScalar(file);
     const parts = typeof cur === 'string' ? cur.split(opts.delimiter) : [];
     const i = opts.index ?? 0;
-    if (i >= parts.length) parts.push(String(value));
-    else if (i < 0) parts.unshift(String(value));
-    else parts[i] = String(value);
+    if (i >= parts.length) parts.push(text);
+    else if (i < 0) parts.unshift(text);
+    else parts[i] = text;
     holder[slot.key] = keepType(cur, parts.join(opts.delimiter));
     return;
   }
-  holder[slot.key] = keepType(holder[slot.key], structuredClone(value));
+  holder[slot.key] = keepType(holder[slot.key], structuredClone(source.value), source.text);
 }
 
 function isScalar(v: unknown): v is string | number | boolean {
@@ -129,10 +148,10 @@ function isScalar(v: unknown): v is string | number | boolean {
  * (`"80"`), a number field reads the text back as a number, and a field it creates has no tag, so the text is read
  * back as plain YAML (`1.25` becomes a number). A map or list on either side is copied as it is.
  */
-function keepType(current: unknown, value: unknown): unknown {
+function keepType(current: unknown, value: unknown, spelling?: string): unknown {
   if (!isScalar(value)) return value;
   if (current !== undefined && current !== null && !isScalar(current)) return value;
-  const text = String(value);
+  const text = spelling ?? String(value);
   if (typeof current === 'string') return text;
   return resolvePlain(text).value;
 }
@@ -159,7 +178,7 @@ export function applyReplacements(list: Res[], replacements: Record<string, unkn
               message: `replacements: unable to find field '${fp}' in replacement target`,
             });
           }
-          for (const slot of slots) writeTarget(slot, value, opts);
+          for (const slot of slots) writeTarget(slot, value, opts, file);
         }
       }
     }

@@ -65,6 +65,32 @@ function fail(ctx: Ctx, node: Node | null | undefined, message: string): never {
   throw new KustomizeError({ file: ctx.file, ...position(ctx, node), message });
 }
 
+/**
+ * The source text of plain number and boolean scalars whose value prints differently (`1.10`, `1e3`, `0x1F`,
+ * `True`), by the map or list holding them. kyaml keeps a scalar's text, so a replacement copies `1.10` into a string
+ * field as "1.10" where the decoded value would print "1.1".
+ */
+const spellings = new WeakMap<object, Map<string | number, string>>();
+
+/** The source text of the scalar at `parent[key]`, when it differs from how its value prints. */
+export function scalarSpelling(parent: object, key: string | number): string | undefined {
+  return spellings.get(parent)?.get(key);
+}
+
+/** A scalar's text as kyaml holds it: its source spelling when recorded, else how its value prints. */
+export function scalarText(parent: object, key: string | number, value: number | boolean): string {
+  return scalarSpelling(parent, key) ?? String(value);
+}
+
+function rememberSpelling(parent: object, key: string | number, node: unknown, value: unknown): void {
+  if (typeof value !== 'number' && typeof value !== 'boolean') return;
+  if (!isScalar(node) || node.type !== Scalar.PLAIN || typeof node.value !== 'string') return;
+  if (node.value === String(value)) return;
+  let map = spellings.get(parent);
+  if (!map) spellings.set(parent, (map = new Map()));
+  map.set(key, node.value);
+}
+
 function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__')
     Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
@@ -129,7 +155,15 @@ function convert(ctx: Ctx, node: unknown): unknown {
       ctx.aliasDepth--;
     }
   }
-  if (isSeq(node)) return node.items.map((item) => convert(ctx, item));
+  if (isSeq(node)) {
+    const out: unknown[] = [];
+    node.items.forEach((item, i) => {
+      const v = convert(ctx, item);
+      out.push(v);
+      rememberSpelling(out, i, item, v);
+    });
+    return out;
+  }
   if (isMap(node)) {
     const out: Record<string, unknown> = {};
     const merges: unknown[] = [];
@@ -139,7 +173,10 @@ function convert(ctx: Ctx, node: unknown): unknown {
         merges.push(convert(ctx, pair.value));
         continue;
       }
-      setKey(out, keyString(ctx, key), convert(ctx, pair.value));
+      const name = keyString(ctx, key);
+      const value = convert(ctx, pair.value);
+      setKey(out, name, value);
+      rememberSpelling(out, name, pair.value, value);
     }
     for (const m of merges) {
       for (const src of Array.isArray(m) ? m : [m]) {
