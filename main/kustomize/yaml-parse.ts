@@ -97,8 +97,20 @@ function setKey(obj: Record<string, unknown>, key: string, value: unknown): void
   else obj[key] = value;
 }
 
+/**
+ * Characters go-yaml's reader refuses ("control characters are not allowed") that JSON leaves unescaped: kustomize
+ * round-trips every resource through JSON and YAML, so a string holding one fails the build even when the file
+ * spelled it as an escape (`"\x7f"`).
+ */
+const UNREADABLE = /[\x7f-\x84\x86-\x9f\ufffe\uffff]/;
+
+const UNREADABLE_MESSAGE =
+  'yaml: control characters are not allowed (DEL, C1 controls, U+FFFE and U+FFFF cannot be read back)';
+
 function scalarValue(ctx: Ctx, node: Scalar): Resolved['value'] {
   const text = typeof node.value === 'string' ? node.value : String(node.value);
+  // Raw characters were checked over the whole text; only escapes can still make one.
+  if (node.type === Scalar.QUOTE_DOUBLE && UNREADABLE.test(text)) fail(ctx, node, UNREADABLE_MESSAGE);
   const tag = node.tag;
   if (tag !== undefined && tag !== '!') {
     switch (tag) {
@@ -251,6 +263,17 @@ export function parseYamlStream(
   uniqueKeys = true,
 ): unknown[] {
   checkNesting(text, file);
+  const raw = UNREADABLE.exec(text);
+  if (raw) {
+    const before = text.slice(0, raw.index);
+    const line = before.split('\n').length;
+    throw new KustomizeError({
+      file,
+      line,
+      column: raw.index - before.lastIndexOf('\n'),
+      message: UNREADABLE_MESSAGE,
+    });
+  }
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     schema: 'failsafe',
