@@ -47,7 +47,7 @@ import {
 import type { Selector } from './selector.ts';
 import { addLabels, addPrefixSuffix, setImages, setNamespace, setPairs, setReplicas } from './transformers.ts';
 import { bindVars, resolveVars, type Var, varValues } from './vars.ts';
-import { parseYamlDocument, parseYamlStream, scalarText } from './yaml-parse.ts';
+import { parseYamlDocument, parseYamlStream, RESOURCE_LIMITS, scalarText } from './yaml-parse.ts';
 
 export interface BuildOptions {
   /** 'rootOnly' (kubectl's default) refuses files outside a kustomization's directory; Flux uses 'none'. */
@@ -249,7 +249,7 @@ class Builder {
 
   /** The resources of a YAML stream (a file, or what Helm printed); `List` kinds are unpacked. */
   private resourcesFromText(text: string, file: string): Res[] {
-    const docs = parseYamlStream(text, file);
+    const docs = parseYamlStream(text, file, RESOURCE_LIMITS);
     const out: Res[] = [];
     const add = (doc: unknown): void => {
       if (doc === null) return;

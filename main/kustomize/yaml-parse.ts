@@ -13,6 +13,11 @@ export interface ParseLimits {
   maxNodes: number;
   /** Read y/yes/on/n/no/off as booleans (YAML 1.1, as sigs.k8s.io/yaml does when Flux re-reads substituted text). */
   yaml11Bools?: boolean;
+  /**
+   * Refuse what JSON cannot hold: map keys that read as numbers, booleans or null, and infinite or NaN numbers.
+   * kustomize turns every resource into JSON and fails the build on them.
+   */
+  jsonValues?: boolean;
 }
 const YAML11_BOOLS = new Map<string, boolean>([
   ...['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON'].map((k) => [k, true] as const),
@@ -20,6 +25,9 @@ const YAML11_BOOLS = new Map<string, boolean>([
 ]);
 
 const DEFAULT_LIMITS: ParseLimits = { maxNodes: 5_000_000 };
+
+/** How resources and patches are read (see ParseLimits.jsonValues). */
+export const RESOURCE_LIMITS: ParseLimits = { ...DEFAULT_LIMITS, jsonValues: true };
 
 interface Ctx {
   file: string;
@@ -133,12 +141,23 @@ function scalarValue(ctx: Ctx, node: Scalar): Resolved['value'] {
   }
   if (node.type !== Scalar.PLAIN) return text;
   const yaml11Bool = ctx.limits.yaml11Bools ? YAML11_BOOLS.get(text) : undefined;
-  return yaml11Bool ?? resolvePlain(text).value;
+  const value = yaml11Bool ?? resolvePlain(text).value;
+  if (ctx.limits.jsonValues && typeof value === 'number' && !Number.isFinite(value)) {
+    return fail(ctx, node, `json: unsupported value: ${text}: kustomize cannot build a resource holding it; quote it`);
+  }
+  return value;
 }
 
 function keyString(ctx: Ctx, node: unknown): string {
   if (isScalar(node)) {
     const v = scalarValue(ctx, node);
+    if (typeof v !== 'string' && ctx.limits.jsonValues) {
+      return fail(
+        ctx,
+        node,
+        `the key ${String(v)} is read as a ${v === null ? 'null' : typeof v}, and kustomize fails on a resource with a non-string key (json: unsupported type: map[interface {}]interface {}); quote the key`,
+      );
+    }
     if (v === null) return 'null';
     return typeof v === 'string' ? v : String(v);
   }
