@@ -10,6 +10,7 @@ import type { PatchSchema } from './openapi.ts';
 import {
   allIds,
   currentId,
+  describeRes,
   isMapValue,
   isNamespaced,
   nameOf,
@@ -72,10 +73,21 @@ export interface PatchOptions {
  * always stays, and the name and kind stay unless the options allow a change; a change is recorded in the
  * resource's id history so later patches and references still find it by its earlier identity.
  */
-function mergeInto(r: Res, patch: Record<string, unknown>, options: PatchOptions, schema?: PatchSchema): void {
+function mergeInto(
+  r: Res,
+  patch: Record<string, unknown>,
+  options: PatchOptions,
+  file: string,
+  schema?: PatchSchema,
+): void {
   const before = currentId(r);
   const ns = r.obj.metadata.namespace;
-  const merged = strategicMerge(r.obj, patch, schema);
+  let merged: KubeObject;
+  try {
+    merged = strategicMerge(r.obj, patch, schema);
+  } catch (err) {
+    throw new KustomizeError({ file, message: `${(err as Error).message} (target ${describeRes(r)})` }, { cause: err });
+  }
   if (!options.allowKindChange || typeof merged.kind !== 'string' || merged.kind === '') merged.kind = before.kind;
   if (!options.allowNameChange || merged.metadata.name === undefined) merged.metadata.name = before.name;
   if (ns === undefined) delete merged.metadata.namespace;
@@ -153,7 +165,7 @@ export function applyPatchesById(
   for (const patch of docs) {
     const target = findById(out, patch, file);
     if (isDeletePatch(patch)) out = out.filter((r) => r !== target);
-    else mergeInto(target, patch, {}, schema);
+    else mergeInto(target, patch, {}, file, schema);
   }
   return out;
 }
@@ -188,7 +200,7 @@ export function applyTargetedPatch(
         deleted.add(r);
         break;
       }
-      mergeInto(r, patchForTarget(r, doc, options), options, options.schema);
+      mergeInto(r, patchForTarget(r, doc, options), options, file, options.schema);
     }
   }
   return deleted.size ? list.filter((r) => !deleted.has(r)) : list;

@@ -140,6 +140,12 @@ function mergeMap(
       continue;
     }
     const dv = out[k];
+    if (dv !== undefined && dv !== null && nodeKind(dv) !== nodeKind(pv)) {
+      // kyaml walks by the target's node kind and refuses a patch value of another kind.
+      throw new Error(
+        `wrong node kind at ${[...path, k].join('.')}: expected ${nodeKind(dv)} but got ${nodeKind(pv)} (the patch gives a ${nodeKind(pv).replace('Node', '').toLowerCase()} where the resource has a ${nodeKind(dv).replace('Node', '').toLowerCase()})`,
+      );
+    }
     if (isMapValue(pv)) {
       out[k] = isMapValue(dv) ? mergeMap(ctx, [...path, k], dv, pv) : clean(pv);
     } else if (Array.isArray(pv)) {
@@ -147,6 +153,10 @@ function mergeMap(
     } else out[k] = pv;
   }
   return removed.size > 0 ? withoutKeys(out, removed) : out;
+}
+
+function nodeKind(v: unknown): 'MappingNode' | 'SequenceNode' | 'ScalarNode' {
+  return Array.isArray(v) ? 'SequenceNode' : isMapValue(v) ? 'MappingNode' : 'ScalarNode';
 }
 
 /** True when the patch asks to delete the whole object (`$patch: delete` at the top). */
