@@ -508,7 +508,8 @@ class Builder {
           const path = this.filePath(lk, rel, 'values file');
           const shown = this.show(path);
           const values = parseYamlDocument(this.readText(path, lk.file), shown, { yaml11Bools: true }) ?? {};
-          if (!isMapValue(values)) throw new KustomizeError({ file: shown, message: 'helm values must be a YAML mapping' });
+          if (!isMapValue(values))
+            throw new KustomizeError({ file: shown, message: 'helm values must be a YAML mapping' });
           return values;
         },
       });

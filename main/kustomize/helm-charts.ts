@@ -130,7 +130,12 @@ function goType(v: unknown): string {
 }
 
 /** A strict decode of one struct, as kustomize's (case-insensitive names, unknown fields and wrong types refused). */
-function decode(value: unknown, fields: Record<string, FieldType>, struct: string, file: string): Record<string, unknown> {
+function decode(
+  value: unknown,
+  fields: Record<string, FieldType>,
+  struct: string,
+  file: string,
+): Record<string, unknown> {
   if (!isMapValue(value)) {
     throw new KustomizeError({
       file,

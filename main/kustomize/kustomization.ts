@@ -130,11 +130,7 @@ const KNOWN_FIELDS = new Set([
   'helmGlobals',
 ]);
 
-const UNSUPPORTED_FIELDS = new Set([
-  'validators',
-  'helmChartInflationGenerator',
-  'imageTags',
-]);
+const UNSUPPORTED_FIELDS = new Set(['validators', 'helmChartInflationGenerator', 'imageTags']);
 
 const CANONICAL = new Map([...KNOWN_FIELDS, ...UNSUPPORTED_FIELDS].map((f) => [f.toLowerCase(), f]));
 

@@ -22,7 +22,11 @@ import {
 
 let helm: HelmClient | undefined;
 
-async function ours(root: string, dir: string, withHelm: boolean): Promise<{ ok: true; out: string } | { ok: false; err: string }> {
+async function ours(
+  root: string,
+  dir: string,
+  withHelm: boolean,
+): Promise<{ ok: true; out: string } | { ok: false; err: string }> {
   if (withHelm) helm ??= new HelmClient({ path: await ensureHelmHelper() });
   const got = await engineKustomize(root, dir, withHelm ? helm : undefined);
   return got.ok ? got : { ok: false, err: (got.err as Error).message };

@@ -100,7 +100,9 @@ describe('helmCharts values, as kustomize works them out', () => {
   });
 
   it('replace uses the inline values alone', async () => {
-    const { requests } = await inflate('helmCharts:\n- name: demo\n  valuesMerge: replace\n  valuesInline: {replicas: 2}\n');
+    const { requests } = await inflate(
+      'helmCharts:\n- name: demo\n  valuesMerge: replace\n  valuesInline: {replicas: 2}\n',
+    );
     expect(requests[0]?.values).toEqual({ replicas: 2 });
   });
 
@@ -156,7 +158,9 @@ describe('helmCharts values, as kustomize works them out', () => {
 describe('helmCharts refusals', () => {
   it('refuses charts without Helm enabled, saying what to do', () => {
     const fs = new MemoryFs({ ...CHART, 'app/kustomization.yaml': 'helmCharts:\n- name: demo\n' });
-    expect(() => build(fs, 'app')).toThrow(/must specify --enable-helm.*fluxdeck kustomize build --enable-helm.*HelmRelease/);
+    expect(() => build(fs, 'app')).toThrow(
+      /must specify --enable-helm.*fluxdeck kustomize build --enable-helm.*HelmRelease/,
+    );
   });
 
   it('Flux never inflates them (kustomize-controller builds with Helm disabled)', () => {
@@ -165,7 +169,10 @@ describe('helmCharts refusals', () => {
   });
 
   it('an empty list needs no Helm', () => {
-    const fs = new MemoryFs({ 'app/kustomization.yaml': 'helmCharts: []\nresources: [cm.yaml]\n', 'app/cm.yaml': MANIFEST });
+    const fs = new MemoryFs({
+      'app/kustomization.yaml': 'helmCharts: []\nresources: [cm.yaml]\n',
+      'app/cm.yaml': MANIFEST,
+    });
     expect(build(fs, 'app').objects).toHaveLength(1);
   });
 
