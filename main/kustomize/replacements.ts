@@ -133,27 +133,49 @@ function writeTarget(slot: Slot, source: SourceValue, opts: FieldOptions, file: 
     if (i >= parts.length) parts.push(text);
     else if (i < 0) parts.unshift(text);
     else parts[i] = text;
-    holder[slot.key] = keepType(cur, parts.join(opts.delimiter));
+    holder[slot.key] = keepType(slot, parts.join(opts.delimiter), file);
     return;
   }
-  holder[slot.key] = keepType(holder[slot.key], structuredClone(source.value), source.text);
+  holder[slot.key] = keepType(slot, structuredClone(source.value), file, source.text);
 }
 
 function isScalar(v: unknown): v is string | number | boolean {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
+/** The YAML tag of a value as it sits in its map or list: a number's source spelling tells `1.0` from `1`. */
+function tagAt(holder: object, key: string | number, v: unknown): string | undefined {
+  if (typeof v === 'string') return 'str';
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    return resolvePlain(scalarSpelling(holder, key) ?? String(v)).tag === 'float' ? 'float' : 'int';
+  }
+  return undefined;
+}
+
 /**
  * Kustomize copies only a scalar's text into a scalar field and keeps the field's tag: a string field stays a string
- * (`"80"`), a number field reads the text back as a number, and a field it creates has no tag, so the text is read
- * back as plain YAML (`1.25` becomes a number). A map or list on either side is copied as it is.
+ * (`"80"`); a number, boolean or null field reads the text back under its own tag, and go-yaml refuses text of
+ * another type there (`"080"` into an int); a field it creates has no tag, so the text is read back as plain YAML
+ * (`1.25` becomes a number). A map or list on either side is copied as it is.
  */
-function keepType(current: unknown, value: unknown, spelling?: string): unknown {
+function keepType(slot: Slot, value: unknown, file: string, spelling?: string): unknown {
+  const holder = slot.parent as Record<string | number, unknown>;
+  const current = holder[slot.key];
   if (!isScalar(value)) return value;
   if (current !== undefined && current !== null && !isScalar(current)) return value;
   const text = spelling ?? String(value);
   if (typeof current === 'string') return text;
-  return resolvePlain(text).value;
+  const resolved = resolvePlain(text);
+  const want = current === undefined ? undefined : tagAt(slot.parent, slot.key, current);
+  if (want !== undefined && resolved.tag !== want && !(want === 'float' && resolved.tag === 'int')) {
+    throw new KustomizeError({
+      file,
+      message: `replacements: cannot decode !!${resolved.tag} \`${text}\` as a !!${want}: the target field holds a ${want === 'null' ? 'null' : want === 'str' ? 'string' : want}, and kustomize keeps a field's type`,
+    });
+  }
+  return resolved.value;
 }
 
 export function applyReplacements(list: Res[], replacements: Record<string, unknown>[], file: string): void {
