@@ -91,8 +91,11 @@ function mergeList(ctx: MergeCtx, path: string[], field: string, dest: unknown[]
   const strategy = listStrategy(ctx, path, field);
   if (strategy.type === 'replace') return patch.map(clean);
   if (strategy.type === 'primitive') {
-    const out = [...dest];
-    for (const p of patch) if (!out.some((d) => d === p)) out.push(p);
+    // As for keyed lists: the patch's elements first, then the target's others (finalizers [a, b] patched with
+    // [b, c] come out [b, c, a]).
+    const out: unknown[] = [];
+    for (const p of patch) if (!out.includes(p)) out.push(p);
+    for (const d of dest) if (!out.includes(d)) out.push(d);
     return out;
   }
   // Kustomize's order: the patch's elements first (merged with their match), then the untouched rest.
