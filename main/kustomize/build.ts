@@ -720,10 +720,22 @@ function isLocalConfig(r: Res): boolean {
 }
 
 /**
+ * kustomize clears its build annotations from every resource at the end and writes the rest back, which removes an
+ * empty (or null) `metadata.annotations`; labels are left as they are.
+ */
+function dropEmptyAnnotations(obj: KubeObject): void {
+  const meta = obj.metadata as Record<string, unknown> | undefined;
+  if (!meta || !('annotations' in meta)) return;
+  const a = meta.annotations;
+  if (a === null || (isMapValue(a) && Object.keys(a).length === 0)) delete meta.annotations;
+}
+
+/**
  * The engine gives every object an apiVersion while it works; one the input did not have is not output, and a number
  * or boolean one (`apiVersion: 1`) is output as the scalar it was.
  */
 function withoutAddedApiVersion(r: Res): KubeObject {
+  dropEmptyAnnotations(r.obj);
   const scalar = r.apiVersionScalar;
   if (scalar !== undefined && r.obj.apiVersion === String(scalar))
     return { ...r.obj, apiVersion: scalar as unknown as string };
