@@ -262,6 +262,9 @@ class Builder {
       if (typeof doc.kind !== 'string' || !doc.kind) {
         throw new KustomizeError({ file, message: 'a resource is missing its kind' });
       }
+      // A number name (`name: 404`) is its text for kustomize, and kubectl prints the number back.
+      const nameScalar = isMapValue(meta) && typeof meta.name === 'number' ? meta.name : undefined;
+      if (nameScalar !== undefined && isMapValue(meta)) meta.name = scalarText(meta, 'name', nameScalar);
       if (!isMapValue(meta) || typeof meta.name !== 'string' || meta.name === '') {
         if (!(isMapValue(meta) && typeof meta.generateName === 'string')) {
           throw new KustomizeError({ file, message: `a ${doc.kind} is missing metadata.name` });
@@ -275,6 +278,7 @@ class Builder {
       const res = newRes(doc as unknown as KubeObject, file);
       res.apiVersionMissing = missing;
       if (scalarVersion !== undefined) res.apiVersionScalar = scalarVersion;
+      if (nameScalar !== undefined) res.nameScalar = nameScalar;
       out.push(res);
     };
     for (const d of docs) add(d);
@@ -720,14 +724,22 @@ function isLocalConfig(r: Res): boolean {
 }
 
 /**
- * kustomize clears its build annotations from every resource at the end and writes the rest back, which removes an
- * empty (or null) `metadata.annotations`; labels are left as they are.
+ * kustomize clears its build annotations from every resource at the end and writes the rest back as strings: an
+ * empty (or null) `metadata.annotations` disappears, and a number, boolean or null value becomes its source text
+ * (`1.50` → "1.50", `~` → "~"). Labels are left as they are.
  */
-function dropEmptyAnnotations(obj: KubeObject): void {
+function finalAnnotations(obj: KubeObject): void {
   const meta = obj.metadata as Record<string, unknown> | undefined;
   if (!meta || !('annotations' in meta)) return;
   const a = meta.annotations;
-  if (a === null || (isMapValue(a) && Object.keys(a).length === 0)) delete meta.annotations;
+  if (a === null || (isMapValue(a) && Object.keys(a).length === 0)) {
+    delete meta.annotations;
+    return;
+  }
+  if (!isMapValue(a)) return;
+  for (const [k, v] of Object.entries(a)) {
+    if (v === null || typeof v === 'number' || typeof v === 'boolean') a[k] = scalarText(a, k, v);
+  }
 }
 
 /**
@@ -735,7 +747,10 @@ function dropEmptyAnnotations(obj: KubeObject): void {
  * or boolean one (`apiVersion: 1`) is output as the scalar it was.
  */
 function withoutAddedApiVersion(r: Res): KubeObject {
-  dropEmptyAnnotations(r.obj);
+  finalAnnotations(r.obj);
+  if (r.nameScalar !== undefined && r.obj.metadata.name === String(r.nameScalar)) {
+    r.obj.metadata.name = r.nameScalar as unknown as string;
+  }
   const scalar = r.apiVersionScalar;
   if (scalar !== undefined && r.obj.apiVersion === String(scalar))
     return { ...r.obj, apiVersion: scalar as unknown as string };

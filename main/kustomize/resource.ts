@@ -40,6 +40,8 @@ export interface Res {
    * prints the scalar back as it was, so the engine works with the text and outputs this value.
    */
   apiVersionScalar?: number | boolean;
+  /** The input's metadata.name when it was a number (`name: 404`), printed back as a number (see apiVersionScalar). */
+  nameScalar?: number;
 }
 
 /**

@@ -86,17 +86,21 @@ export function scalarSpelling(parent: object, key: string | number): string | u
 }
 
 /** A scalar's text as kyaml holds it: its source spelling when recorded, else how its value prints. */
-export function scalarText(parent: object, key: string | number, value: number | boolean): string {
+export function scalarText(parent: object, key: string | number, value: number | boolean | null): string {
   return scalarSpelling(parent, key) ?? String(value);
 }
 
 function rememberSpelling(parent: object, key: string | number, node: unknown, value: unknown): void {
-  if (typeof value !== 'number' && typeof value !== 'boolean') return;
-  if (!isScalar(node) || node.type !== Scalar.PLAIN || typeof node.value !== 'string') return;
-  if (node.value === String(value)) return;
+  let text: string;
+  if (value === null && (node === null || node === undefined))
+    text = ''; // `key:` with nothing after it
+  else if (value !== null && typeof value !== 'number' && typeof value !== 'boolean') return;
+  else if (!isScalar(node) || node.type !== Scalar.PLAIN || typeof node.value !== 'string') return;
+  else text = node.value;
+  if (text === String(value)) return;
   let map = spellings.get(parent);
   if (!map) spellings.set(parent, (map = new Map()));
-  map.set(key, node.value);
+  map.set(key, text);
 }
 
 function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
