@@ -18,8 +18,8 @@ import {
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, withReadBudget } from './fs.ts';
 import { type FileReader, generate, mergeGenerated } from './generators.ts';
-import { chartRequest, type HelmRenderer, HelmRenderPending, helmNotEnabled } from './helm-charts.ts';
 import { contentHash } from './hash.ts';
+import { chartRequest, helmNotEnabled, type HelmRenderer, HelmRenderPending } from './helm-charts.ts';
 import {
   type GeneratorArgs,
   type Kustomization,

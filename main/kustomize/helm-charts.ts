@@ -149,7 +149,7 @@ function decode(
     if (field === undefined)
       throw new KustomizeError({ file, message: `invalid Kustomization: json: unknown field "${key}"` });
     if (v === null) continue;
-    const want = fields[field];
+    const want = fields[field] ?? STRING;
     const ok =
       want === STRING
         ? typeof v === 'string'
@@ -176,7 +176,7 @@ export function decodeHelmCharts(value: unknown, file: string): HelmChart[] {
 }
 
 export function decodeHelmGlobals(value: unknown, file: string): HelmGlobals {
-  return decode(value, GLOBAL_FIELDS, 'HelmGlobals', file) as HelmGlobals;
+  return decode(value, GLOBAL_FIELDS, 'HelmGlobals', file);
 }
 
 const MERGE_OPTIONS = ['merge', 'override', 'replace'];

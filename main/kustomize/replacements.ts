@@ -98,7 +98,7 @@ function readSource(list: Res[], source: Record<string, unknown>, file: string):
   const slot = slots[0];
   if (!slot)
     throw new KustomizeError({ file, message: `replacements: source fieldPath '${fieldPath}' not found in ${desc}` });
-  let value = (slot.parent as Record<string | number, unknown>)[slot.key];
+  const value = (slot.parent as Record<string | number, unknown>)[slot.key];
   const text = scalarSpelling(slot.parent, slot.key);
   const opts = (source.options ?? {}) as FieldOptions;
   if (opts.delimiter !== undefined && (Array.isArray(value) || isMapValue(value))) throw delimiterOnNonScalar(file);

@@ -89,13 +89,13 @@ function analyze(chars: string[]): Analysis {
     a.blockPlainAllowed = false;
     a.singleQuotedAllowed = false;
   }
+  // kubectl's emitter (sigs.k8s.io/yaml's go-yaml v3 fork) also keeps a string with a tab out of block styles:
+  // "first\n\tsecond" comes out double-quoted, not as a literal block.
   if (spaceBreak || tabs || special) {
     a.blockPlainAllowed = false;
     a.singleQuotedAllowed = false;
+    a.blockAllowed = false;
   }
-  // kubectl's emitter (sigs.k8s.io/yaml's go-yaml v3 fork) also keeps a string with a tab out of block styles:
-  // "first\n\tsecond" comes out double-quoted, not as a literal block.
-  if (spaceBreak || special || tabs) a.blockAllowed = false;
   if (lineBreaks) a.blockPlainAllowed = false;
   if (blockIndicators) a.blockPlainAllowed = false;
   return a;

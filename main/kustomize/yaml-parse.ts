@@ -99,7 +99,7 @@ function rememberSpelling(parent: object, key: string | number, node: unknown, v
   else text = node.value;
   if (text === String(value)) return;
   let map = spellings.get(parent);
-  if (!map) spellings.set(parent, (map = new Map()));
+  if (!map) spellings.set(parent, (map = new Map<string | number, string>()));
   map.set(key, text);
 }
 
