@@ -4,7 +4,7 @@
  */
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, joinPath, shownPath } from './fs.ts';
-import { decodeHelmCharts, decodeHelmGlobals, type HelmChart, type HelmGlobals } from './helm-charts.ts';
+import type { HelmChart, HelmGlobals } from './helm-charts.ts';
 import { isMapValue } from './resource.ts';
 import type { Selector } from './selector.ts';
 import type { Var } from './vars.ts';
@@ -273,13 +273,36 @@ function checkStringMaps(raw: Record<string, unknown>, file: string): void {
   }
 }
 
+type FieldType = 'string' | 'object' | 'bool' | 'strings' | 'map';
+
+const GO_TYPES: Record<FieldType, string> = {
+  string: 'string',
+  object: 'struct',
+  bool: 'bool',
+  strings: '[]string',
+  map: 'map[string]interface {}',
+};
+
+function hasType(v: unknown, want: FieldType): boolean {
+  switch (want) {
+    case 'string':
+      return typeof v === 'string';
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'strings':
+      return Array.isArray(v) && v.every((s) => typeof s === 'string');
+    default:
+      return isMapValue(v);
+  }
+}
+
 /**
  * Reads a YAML map as kustomize's strict JSON decode of a Go struct does: field names match case-insensitively,
  * unknown fields and values of the wrong type are errors. `fields` maps each field to its type.
  */
 export function decodeStruct(
   value: unknown,
-  fields: Record<string, 'string' | 'object'>,
+  fields: Record<string, FieldType>,
   struct: string,
   file: string,
 ): Record<string, unknown> {
@@ -296,16 +319,43 @@ export function decodeStruct(
     if (field === undefined)
       throw new KustomizeError({ file, message: `invalid Kustomization: json: unknown field "${key}"` });
     if (v === null) continue;
-    const want = fields[field];
-    if ((want === 'string' && typeof v !== 'string') || (want === 'object' && !isMapValue(v))) {
+    const want = fields[field] ?? 'string';
+    if (!hasType(v, want)) {
       throw new KustomizeError({
         file,
-        message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${struct}.${field} of type ${want === 'string' ? 'string' : 'struct'}`,
+        message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${struct}.${field} of type ${GO_TYPES[want]}`,
       });
     }
     out[field] = v;
   }
   return out;
+}
+
+const HELM_CHART_FIELDS: Record<string, FieldType> = {
+  name: 'string',
+  version: 'string',
+  repo: 'string',
+  releaseName: 'string',
+  namespace: 'string',
+  nameTemplate: 'string',
+  valuesFile: 'string',
+  valuesInline: 'map',
+  valuesMerge: 'string',
+  additionalValuesFiles: 'strings',
+  includeCRDs: 'bool',
+  skipHooks: 'bool',
+  skipTests: 'bool',
+  apiVersions: 'strings',
+  kubeVersion: 'string',
+};
+
+function decodeHelmCharts(value: unknown, file: string): HelmChart[] {
+  if (!Array.isArray(value)) throw new KustomizeError({ file, message: "'helmCharts' must be a list" });
+  return value.map((c) => decodeStruct(c, HELM_CHART_FIELDS, 'HelmChart', file) as unknown as HelmChart);
+}
+
+function decodeHelmGlobals(value: unknown, file: string): HelmGlobals {
+  return decodeStruct(value, { chartHome: 'string', configHome: 'string' }, 'HelmGlobals', file);
 }
 
 function decodeVars(value: unknown, file: string): Var[] {
