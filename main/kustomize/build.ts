@@ -19,6 +19,7 @@ import { KustomizeError } from './errors.ts';
 import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, withReadBudget } from './fs.ts';
 import { type FileReader, generate, mergeGenerated } from './generators.ts';
 import { contentHash } from './hash.ts';
+import { chartRequest, helmNotEnabled, type HelmRenderer, HelmRenderPending } from './helm-charts.ts';
 import {
   type GeneratorArgs,
   type Kustomization,
@@ -46,7 +47,7 @@ import {
 import type { Selector } from './selector.ts';
 import { addLabels, addPrefixSuffix, setImages, setNamespace, setPairs, setReplicas } from './transformers.ts';
 import { bindVars, resolveVars, type Var, varValues } from './vars.ts';
-import { parseYamlStream } from './yaml-parse.ts';
+import { parseYamlDocument, parseYamlStream, RESOURCE_LIMITS, scalarText } from './yaml-parse.ts';
 
 export interface BuildOptions {
   /** 'rootOnly' (kubectl's default) refuses files outside a kustomization's directory; Flux uses 'none'. */
@@ -57,6 +58,11 @@ export interface BuildOptions {
   maxResources?: number;
   /** Most bytes all the files a build reads may add up to (default 64 MiB). */
   maxTotalBytes?: number;
+  /**
+   * Inflates `helmCharts` (kustomize's --enable-helm). Without it a kustomization with charts is refused, as
+   * kustomize and Flux refuse it. See buildWithHelm.
+   */
+  helm?: HelmRenderer;
 }
 
 /** The build's filesystem with its total read budget (withReadBudget), failing as a KustomizeError. */
@@ -84,6 +90,7 @@ class Builder {
   private readonly maxFileBytes: number;
   private readonly maxResources: number;
   private readonly fs: BuildFs;
+  private readonly helm: HelmRenderer | undefined;
   /** Every var declared anywhere in the build, in declaration order, and their names. */
   readonly vars: Var[] = [];
   /** Set when the top kustomization asks for origin or transformer annotations. */
@@ -102,6 +109,7 @@ class Builder {
     this.restrict = (options.loadRestrictor ?? 'rootOnly') === 'rootOnly';
     this.maxFileBytes = options.maxFileBytes ?? 32 * 1024 * 1024;
     this.maxResources = options.maxResources ?? 100_000;
+    this.helm = options.helm;
   }
 
   /** Kustomize's openapi.SetSchema: `top` resets the setting; below the top only the first setting counts. */
@@ -231,8 +239,17 @@ class Builder {
   }
 
   private loadResourceFile(path: string, from: string): Res[] {
-    const file = this.show(path);
-    const docs = parseYamlStream(this.readText(path, from), file);
+    const out = this.resourcesFromText(this.readText(path, from), this.show(path));
+    for (const res of out) {
+      res.sourcePath = path;
+      this.tracker?.fromFile(res, path);
+    }
+    return out;
+  }
+
+  /** The resources of a YAML stream (a file, or what Helm printed); `List` kinds are unpacked. */
+  private resourcesFromText(text: string, file: string): Res[] {
+    const docs = parseYamlStream(text, file, RESOURCE_LIMITS);
     const out: Res[] = [];
     const add = (doc: unknown): void => {
       if (doc === null) return;
@@ -245,17 +262,23 @@ class Builder {
       if (typeof doc.kind !== 'string' || !doc.kind) {
         throw new KustomizeError({ file, message: 'a resource is missing its kind' });
       }
+      // A number name (`name: 404`) is its text for kustomize, and kubectl prints the number back.
+      const nameScalar = isMapValue(meta) && typeof meta.name === 'number' ? meta.name : undefined;
+      if (nameScalar !== undefined && isMapValue(meta)) meta.name = scalarText(meta, 'name', nameScalar);
       if (!isMapValue(meta) || typeof meta.name !== 'string' || meta.name === '') {
         if (!(isMapValue(meta) && typeof meta.generateName === 'string')) {
           throw new KustomizeError({ file, message: `a ${doc.kind} is missing metadata.name` });
         }
       }
+      const scalar = typeof doc.apiVersion === 'number' || typeof doc.apiVersion === 'boolean';
+      const scalarVersion = scalar ? (doc.apiVersion as number | boolean) : undefined;
+      if (scalarVersion !== undefined) doc.apiVersion = scalarText(doc, 'apiVersion', scalarVersion);
       const missing = typeof doc.apiVersion !== 'string';
       if (missing) doc.apiVersion = '';
       const res = newRes(doc as unknown as KubeObject, file);
-      res.sourcePath = path;
-      this.tracker?.fromFile(res, path);
       res.apiVersionMissing = missing;
+      if (scalarVersion !== undefined) res.apiVersionScalar = scalarVersion;
+      if (nameScalar !== undefined) res.nameScalar = nameScalar;
       out.push(res);
     };
     for (const d of docs) add(d);
@@ -430,6 +453,10 @@ class Builder {
       this.tracker?.generatedBy(res, { path: kustomizationPath(lk), kind: `${kind}Generator` });
       return res;
     });
+    for (const res of this.inflateCharts(lk)) {
+      this.tracker?.generatedBy(res, { path: kustomizationPath(lk), kind: 'HelmChartInflationGenerator' });
+      made.push(res);
+    }
     if (k.generators?.length) {
       const host = this.pluginHost(lk);
       for (const c of this.pluginConfigs(lk, k.generators)) {
@@ -467,6 +494,36 @@ class Builder {
       }
       mergeGenerated(existing, res);
     }
+  }
+
+  /** The resources of each `helmCharts` entry, as `helm template` prints them (kustomize's HelmChartInflationGenerator). */
+  private inflateCharts(lk: LoadedKustomization): Res[] {
+    const charts = lk.k.helmCharts ?? [];
+    if (charts.length === 0) return [];
+    if (!this.helm) throw helmNotEnabled(lk.file);
+    const out: Res[] = [];
+    for (const chart of charts) {
+      const req = chartRequest(chart, lk.k.helmGlobals ?? {}, {
+        file: lk.file,
+        dir: lk.dir,
+        fs: this.fs,
+        show: (path) => this.show(path),
+        readValues: (rel) => {
+          const path = this.filePath(lk, rel, 'values file');
+          const shown = this.show(path);
+          const values = parseYamlDocument(this.readText(path, lk.file), shown, { yaml11Bools: true }) ?? {};
+          if (!isMapValue(values))
+            throw new KustomizeError({ file: shown, message: 'helm values must be a YAML mapping' });
+          return values;
+        },
+      });
+      const output = this.helm.template(req);
+      if (output === undefined) throw new HelmRenderPending(req);
+      const res = this.resourcesFromText(output, `${lk.file} (helm chart ${chart.name})`);
+      for (const r of res) r.behavior = 'create';
+      out.push(...res);
+    }
+    return out;
   }
 
   private patchText(lk: LoadedKustomization, p: PatchEntry | string): { text: string; file: string } {
@@ -666,8 +723,37 @@ function isLocalConfig(r: Res): boolean {
   return v !== undefined && v !== 'false';
 }
 
-/** The engine gives every object an apiVersion while it works; one the input did not have is not output. */
+/**
+ * kustomize clears its build annotations from every resource at the end and writes the rest back as strings: an
+ * empty (or null) `metadata.annotations` disappears, and a number, boolean or null value becomes its source text
+ * (`1.50` → "1.50", `~` → "~"). Labels are left as they are.
+ */
+function finalAnnotations(obj: KubeObject): void {
+  const meta = obj.metadata as Record<string, unknown> | undefined;
+  if (!meta || !('annotations' in meta)) return;
+  const a = meta.annotations;
+  if (a === null || (isMapValue(a) && Object.keys(a).length === 0)) {
+    delete meta.annotations;
+    return;
+  }
+  if (!isMapValue(a)) return;
+  for (const [k, v] of Object.entries(a)) {
+    if (v === null || typeof v === 'number' || typeof v === 'boolean') a[k] = scalarText(a, k, v);
+  }
+}
+
+/**
+ * The engine gives every object an apiVersion while it works; one the input did not have is not output, and a number
+ * or boolean one (`apiVersion: 1`) is output as the scalar it was.
+ */
 function withoutAddedApiVersion(r: Res): KubeObject {
+  finalAnnotations(r.obj);
+  if (r.nameScalar !== undefined && r.obj.metadata.name === String(r.nameScalar)) {
+    r.obj.metadata.name = r.nameScalar as unknown as string;
+  }
+  const scalar = r.apiVersionScalar;
+  if (scalar !== undefined && r.obj.apiVersion === String(scalar))
+    return { ...r.obj, apiVersion: scalar as unknown as string };
   if (!r.apiVersionMissing || r.obj.apiVersion !== '') return r.obj;
   const { apiVersion: _dropped, ...rest } = r.obj;
   return rest as KubeObject;

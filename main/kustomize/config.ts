@@ -48,6 +48,18 @@ const SPEC_FIELDS: SpecField[] = [
   'varReference',
 ];
 
+/**
+ * Kustomize's default `images` field specs. The image transformer first rewrites every `containers` and
+ * `initContainers` image anywhere (its legacy filter), then these paths of any kind again, so a change that is not
+ * idempotent (`newName` holding a tag, `tagSuffix`) applies twice there, as kubectl's output shows.
+ */
+const IMAGE_SPECS: FieldSpec[] = [
+  { path: 'spec/containers[]/image' },
+  { path: 'spec/initContainers[]/image' },
+  { path: 'spec/template/spec/containers[]/image' },
+  { path: 'spec/template/spec/initContainers[]/image' },
+];
+
 export function defaultConfig(): TransformerConfig {
   return {
     namePrefix: [{ path: 'metadata/name' }],
@@ -57,7 +69,7 @@ export function defaultConfig(): TransformerConfig {
     templateLabels: [METADATA_LABELS, ...TEMPLATE_LABEL_SPECS],
     labels: [],
     commonAnnotations: ANNOTATION_SPECS,
-    images: [],
+    images: IMAGE_SPECS,
     replicas: REPLICA_SPECS,
     varReference: VAR_REFERENCE_SPECS,
     nameReference: NAME_REFERENCES,

@@ -31,21 +31,21 @@ function basename(p: string): string {
   return parts[parts.length - 1] ?? p;
 }
 
-function parseEnvFile(text: string, file: string, path: string): [string, string][] {
+function parseEnvFile(text: string): [string, string][] {
   const out: [string, string][] = [];
   const lines = text.replace(/^\uFEFF/, '').split('\n');
-  lines.forEach((rawLine, i) => {
+  for (const rawLine of lines) {
     const line = rawLine.replace(/\r$/, '').replace(/^\s+/, '');
-    if (line === '' || line.startsWith('#')) return;
+    if (line === '' || line.startsWith('#')) continue;
     // A bare `KEY` asks kustomize for the variable from its own environment. The engine is pure and must not leak
     // the desktop's environment into manifests, so the value is empty: what kubectl prints with an empty environment.
+    // kubectl (kustomize v5.5) takes keys as they are written (no name validation, trailing blanks kept) and drops a
+    // line whose key is empty.
     const eq = line.indexOf('=');
-    const key = eq < 0 ? line.replace(/\s+$/, '') : line.slice(0, eq);
-    if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(key)) {
-      throw new KustomizeError({ file: path, line: i + 1, message: `invalid environment variable name '${key}'` });
-    }
+    const key = eq < 0 ? line : line.slice(0, eq);
+    if (key === '') continue;
     out.push([key, eq < 0 ? '' : line.slice(eq + 1)]);
-  });
+  }
   return out;
 }
 
@@ -80,7 +80,7 @@ function collect(args: GeneratorArgs, reader: FileReader): Collected {
   const envs = [...(args.envs ?? []), ...(args.env ? [args.env] : [])];
   for (const env of envs) {
     const text = new TextDecoder().decode(reader.read(env));
-    for (const [k, v] of parseEnvFile(text, reader.file, env)) put(k, v);
+    for (const [k, v] of parseEnvFile(text)) put(k, v);
   }
   for (const lit of args.literals ?? []) {
     const [k, v] = splitKeyValue(lit, 'literal', reader.file);

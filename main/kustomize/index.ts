@@ -5,6 +5,7 @@ export { KustomizeError, type KustomizeErrorInfo } from './errors.ts';
 export { fluxBuild, type FluxBuildOptions, type FluxKustomizationSpec, parseFluxKustomization } from './flux.ts';
 export { type BuildFs, MemoryFs, NodeFs, type NodeFsOptions, openDirectory } from './fs.ts';
 export { contentHash } from './hash.ts';
+export { buildWithHelm, type HelmRenderer, type HelmTemplateRequest } from './helm-charts.ts';
 export type { Selector } from './selector.ts';
 export { parseLabelSelector } from './selector.ts';
 export { strategicMerge } from './strategic-merge.ts';

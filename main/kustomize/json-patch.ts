@@ -20,11 +20,17 @@ function parsePointer(p: string): string[] {
     .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
+/**
+ * An array index as kustomize's json-patch (evanphx v4) reads it: strconv.Atoi (`01` and `+1` are fine) and negative
+ * indexes counted from the end; for add the array is one longer, so `-1` appends.
+ */
 function arrayIndex(arr: unknown[], tok: string, forAdd: boolean, pointer: string): number {
   if (tok === '-' && forAdd) return arr.length;
-  if (!/^(0|[1-9][0-9]*)$/.test(tok)) throw new Error(`invalid array index '${tok}' in '${pointer}'`);
-  const i = Number(tok);
-  if (i > arr.length || (!forAdd && i === arr.length)) throw new Error(`array index ${i} out of range in '${pointer}'`);
+  if (!/^[+-]?[0-9]+$/.test(tok)) throw new Error(`invalid array index '${tok}' in '${pointer}'`);
+  const size = forAdd ? arr.length + 1 : arr.length;
+  let i = Number(tok);
+  if (i < 0 && i >= -size) i += size;
+  if (i < 0 || i >= size) throw new Error(`array index ${tok} out of range in '${pointer}'`);
   return i;
 }
 
@@ -58,7 +64,8 @@ function removeAt(doc: unknown, pointer: string): { doc: unknown; removed: unkno
   if (isMapValue(parent) && Object.hasOwn(parent, last)) {
     // The map is replaced by a copy without the key, put back where it was (or made the new root).
     const rest = withoutKeys(parent, [last]);
-    return { doc: setAt(doc, tokens.slice(0, -1), pointer, rest, true), removed: parent[last] };
+    const up = tokens.slice(0, -1);
+    return { doc: up.length === 0 ? rest : setAt(doc, up, pointer, rest, true), removed: parent[last] };
   }
   throw new Error(`path '${pointer}' does not exist`);
 }
@@ -69,13 +76,15 @@ function addAt(doc: unknown, pointer: string, value: unknown, replace: boolean):
 
 function setAt(doc: unknown, tokens: string[], pointer: string, value: unknown, replace: boolean): unknown {
   const last = tokens[tokens.length - 1];
-  if (last === undefined) return value;
+  // kustomize's json-patch cannot add or replace the whole document.
+  if (last === undefined) throw new Error(`path '${pointer}' does not exist`);
   const parent = parentOf(doc, tokens, pointer);
   if (Array.isArray(parent)) {
     const i = arrayIndex(parent, last, !replace, pointer);
     parent.splice(i, replace ? 1 : 0, value);
   } else if (isMapValue(parent)) {
-    if (replace && !Object.hasOwn(parent, last)) throw new Error(`path '${pointer}' does not exist`);
+    // kustomize's json-patch (evanphx v4) replaces a missing key of an existing map by adding it; only list indexes
+    // and missing parents are refused.
     parent[last] = value;
   } else throw new Error(`path '${pointer}' does not exist`);
   return doc;

@@ -4,6 +4,7 @@
  */
 import { KustomizeError } from './errors.ts';
 import { type BuildFs, joinPath, shownPath } from './fs.ts';
+import type { HelmChart, HelmGlobals } from './helm-charts.ts';
 import { isMapValue } from './resource.ts';
 import type { Selector } from './selector.ts';
 import type { Var } from './vars.ts';
@@ -88,6 +89,8 @@ export interface Kustomization {
   /** `path` of a custom OpenAPI schema, or `version` of a built-in one (openapi.ts). */
   openapi?: Record<string, string>;
   sortOptions?: { order?: 'legacy' | 'fifo'; legacySortOptions?: { orderFirst?: string[]; orderLast?: string[] } };
+  helmCharts?: HelmChart[];
+  helmGlobals?: HelmGlobals;
 }
 
 const KUSTOMIZATION_VERSION = 'kustomize.config.k8s.io/v1beta1';
@@ -123,15 +126,11 @@ const KNOWN_FIELDS = new Set([
   'buildMetadata',
   'crds',
   'openapi',
-]);
-
-const UNSUPPORTED_FIELDS = new Set([
-  'validators',
   'helmCharts',
   'helmGlobals',
-  'helmChartInflationGenerator',
-  'imageTags',
 ]);
+
+const UNSUPPORTED_FIELDS = new Set(['validators', 'helmChartInflationGenerator', 'imageTags']);
 
 const CANONICAL = new Map([...KNOWN_FIELDS, ...UNSUPPORTED_FIELDS].map((f) => [f.toLowerCase(), f]));
 
@@ -206,6 +205,9 @@ export function parseKustomization(text: string, file: string, dir: string): Loa
   checkStringMaps(raw, file);
   checkStringFields(raw, file);
   if (raw.vars !== undefined && raw.vars !== null) k.vars = decodeVars(raw.vars, file);
+  if (raw.helmCharts !== undefined && raw.helmCharts !== null) k.helmCharts = decodeHelmCharts(raw.helmCharts, file);
+  if (raw.helmGlobals !== undefined && raw.helmGlobals !== null)
+    k.helmGlobals = decodeHelmGlobals(raw.helmGlobals, file);
   for (const field of [
     'resources',
     'components',
@@ -271,13 +273,36 @@ function checkStringMaps(raw: Record<string, unknown>, file: string): void {
   }
 }
 
+type FieldType = 'string' | 'object' | 'bool' | 'strings' | 'map';
+
+const GO_TYPES: Record<FieldType, string> = {
+  string: 'string',
+  object: 'struct',
+  bool: 'bool',
+  strings: '[]string',
+  map: 'map[string]interface {}',
+};
+
+function hasType(v: unknown, want: FieldType): boolean {
+  switch (want) {
+    case 'string':
+      return typeof v === 'string';
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'strings':
+      return Array.isArray(v) && v.every((s) => typeof s === 'string');
+    default:
+      return isMapValue(v);
+  }
+}
+
 /**
  * Reads a YAML map as kustomize's strict JSON decode of a Go struct does: field names match case-insensitively,
  * unknown fields and values of the wrong type are errors. `fields` maps each field to its type.
  */
 export function decodeStruct(
   value: unknown,
-  fields: Record<string, 'string' | 'object'>,
+  fields: Record<string, FieldType>,
   struct: string,
   file: string,
 ): Record<string, unknown> {
@@ -294,16 +319,43 @@ export function decodeStruct(
     if (field === undefined)
       throw new KustomizeError({ file, message: `invalid Kustomization: json: unknown field "${key}"` });
     if (v === null) continue;
-    const want = fields[field];
-    if ((want === 'string' && typeof v !== 'string') || (want === 'object' && !isMapValue(v))) {
+    const want = fields[field] ?? 'string';
+    if (!hasType(v, want)) {
       throw new KustomizeError({
         file,
-        message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${struct}.${field} of type ${want === 'string' ? 'string' : 'struct'}`,
+        message: `invalid Kustomization: json: cannot unmarshal ${goTypeOf(v)} into Go struct field ${struct}.${field} of type ${GO_TYPES[want]}`,
       });
     }
     out[field] = v;
   }
   return out;
+}
+
+const HELM_CHART_FIELDS: Record<string, FieldType> = {
+  name: 'string',
+  version: 'string',
+  repo: 'string',
+  releaseName: 'string',
+  namespace: 'string',
+  nameTemplate: 'string',
+  valuesFile: 'string',
+  valuesInline: 'map',
+  valuesMerge: 'string',
+  additionalValuesFiles: 'strings',
+  includeCRDs: 'bool',
+  skipHooks: 'bool',
+  skipTests: 'bool',
+  apiVersions: 'strings',
+  kubeVersion: 'string',
+};
+
+function decodeHelmCharts(value: unknown, file: string): HelmChart[] {
+  if (!Array.isArray(value)) throw new KustomizeError({ file, message: "'helmCharts' must be a list" });
+  return value.map((c) => decodeStruct(c, HELM_CHART_FIELDS, 'HelmChart', file) as unknown as HelmChart);
+}
+
+function decodeHelmGlobals(value: unknown, file: string): HelmGlobals {
+  return decodeStruct(value, { chartHome: 'string', configHome: 'string' }, 'HelmGlobals', file);
 }
 
 function decodeVars(value: unknown, file: string): Var[] {

@@ -10,6 +10,7 @@ import type { PatchSchema } from './openapi.ts';
 import {
   allIds,
   currentId,
+  describeRes,
   isMapValue,
   isNamespaced,
   nameOf,
@@ -19,7 +20,7 @@ import {
 } from './resource.ts';
 import { compileSelector, type Selector } from './selector.ts';
 import { isDeletePatch, strategicMerge } from './strategic-merge.ts';
-import { parseYamlStream } from './yaml-parse.ts';
+import { parseYamlStream, scalarText } from './yaml-parse.ts';
 
 export type ParsedPatch = { type: 'json6902'; ops: JsonPatchOp[] } | { type: 'smp'; docs: Record<string, unknown>[] };
 
@@ -50,6 +51,9 @@ export function parsePatch(text: string, file: string): ParsedPatch {
   }
   for (const d of docs) {
     if (!isMapValue(d)) throw new KustomizeError({ file, message: 'a strategic merge patch must be a YAML mapping' });
+    // kyaml reads a number or boolean apiVersion (`apiVersion: 1`) as its text.
+    if (typeof d.apiVersion === 'number' || typeof d.apiVersion === 'boolean')
+      d.apiVersion = scalarText(d, 'apiVersion', d.apiVersion);
     if (hasEmptyKey(d)) {
       // Kustomize's merge walker cannot look up a field named "" and fails on the patch.
       throw new KustomizeError({ file, message: 'a strategic merge patch has a field with an empty name' });
@@ -69,10 +73,21 @@ export interface PatchOptions {
  * always stays, and the name and kind stay unless the options allow a change; a change is recorded in the
  * resource's id history so later patches and references still find it by its earlier identity.
  */
-function mergeInto(r: Res, patch: Record<string, unknown>, options: PatchOptions, schema?: PatchSchema): void {
+function mergeInto(
+  r: Res,
+  patch: Record<string, unknown>,
+  options: PatchOptions,
+  file: string,
+  schema?: PatchSchema,
+): void {
   const before = currentId(r);
   const ns = r.obj.metadata.namespace;
-  const merged = strategicMerge(r.obj, patch, schema);
+  let merged: KubeObject;
+  try {
+    merged = strategicMerge(r.obj, patch, schema);
+  } catch (err) {
+    throw new KustomizeError({ file, message: `${(err as Error).message} (target ${describeRes(r)})` }, { cause: err });
+  }
   if (!options.allowKindChange || typeof merged.kind !== 'string' || merged.kind === '') merged.kind = before.kind;
   if (!options.allowNameChange || merged.metadata.name === undefined) merged.metadata.name = before.name;
   if (ns === undefined) delete merged.metadata.namespace;
@@ -150,7 +165,7 @@ export function applyPatchesById(
   for (const patch of docs) {
     const target = findById(out, patch, file);
     if (isDeletePatch(patch)) out = out.filter((r) => r !== target);
-    else mergeInto(target, patch, {}, schema);
+    else mergeInto(target, patch, {}, file, schema);
   }
   return out;
 }
@@ -185,7 +200,7 @@ export function applyTargetedPatch(
         deleted.add(r);
         break;
       }
-      mergeInto(r, patchForTarget(r, doc, options), options, options.schema);
+      mergeInto(r, patchForTarget(r, doc, options), options, file, options.schema);
     }
   }
   return deleted.size ? list.filter((r) => !deleted.has(r)) : list;

@@ -6,6 +6,7 @@
 import { KustomizeError } from './errors.ts';
 import { isMapValue, type Res } from './resource.ts';
 import { compileIdSelector, type Selector } from './selector.ts';
+import { scalarSpelling } from './yaml-parse.ts';
 import { resolvePlain } from './yaml-scalars.ts';
 
 interface FieldOptions {
@@ -35,7 +36,9 @@ export type Slot = { parent: Record<string, unknown> | unknown[]; key: string | 
 /** Every place a field path reaches; with `create`, missing maps (and the leaf) are made. */
 export function resolvePath(root: unknown, tokens: string[], create: boolean): Slot[] {
   let slots: Slot[] = [{ parent: { root }, key: 'root' }];
-  for (const tok of tokens) {
+  for (const token of tokens) {
+    // A bracketed name without `=` is a map key that holds dots (`metadata.annotations.[a.b/c]`), as kyaml reads it.
+    const tok = /^\[[^=\]]*\]$/.test(token) ? token.slice(1, -1) : token;
     const next: Slot[] = [];
     for (const s of slots) {
       let node = (s.parent as Record<string | number, unknown>)[s.key];
@@ -75,7 +78,13 @@ export function resolvePath(root: unknown, tokens: string[], create: boolean): S
   return slots;
 }
 
-function readSource(list: Res[], source: Record<string, unknown>, file: string): unknown {
+/** A source value, with the scalar's source text when it prints differently (see scalarSpelling). */
+interface SourceValue {
+  value: unknown;
+  text?: string;
+}
+
+function readSource(list: Res[], source: Record<string, unknown>, file: string): SourceValue {
   const pick = compileIdSelector(source);
   const matches = list.filter(pick);
   const [match] = matches;
@@ -89,8 +98,10 @@ function readSource(list: Res[], source: Record<string, unknown>, file: string):
   const slot = slots[0];
   if (!slot)
     throw new KustomizeError({ file, message: `replacements: source fieldPath '${fieldPath}' not found in ${desc}` });
-  let value = (slot.parent as Record<string | number, unknown>)[slot.key];
+  const value = (slot.parent as Record<string | number, unknown>)[slot.key];
+  const text = scalarSpelling(slot.parent, slot.key);
   const opts = (source.options ?? {}) as FieldOptions;
+  if (opts.delimiter !== undefined && (Array.isArray(value) || isMapValue(value))) throw delimiterOnNonScalar(file);
   if (opts.delimiter !== undefined && typeof value === 'string') {
     const parts = value.split(opts.delimiter);
     const i = opts.index ?? 0;
@@ -100,41 +111,71 @@ function readSource(list: Res[], source: Record<string, unknown>, file: string):
         message: `replacements: options.index ${i} is out of bounds for value '${value}'`,
       });
     }
-    value = parts[i];
+    return { value: parts[i] };
   }
-  return value;
+  return text === undefined ? { value } : { value, text };
 }
 
-function writeTarget(slot: Slot, value: unknown, opts: FieldOptions): void {
+/** Kustomize's refusal of a delimiter on a map or list, on either side of a replacement. */
+function delimiterOnNonScalar(file: string): KustomizeError {
+  return new KustomizeError({ file, message: 'replacements: delimiter option can only be used with scalar nodes' });
+}
+
+function writeTarget(slot: Slot, source: SourceValue, opts: FieldOptions, file: string): void {
   const holder = slot.parent as Record<string | number, unknown>;
+  const text = source.text ?? String(source.value);
   if (opts.delimiter !== undefined) {
     const cur = holder[slot.key];
+    if (Array.isArray(cur) || isMapValue(cur) || Array.isArray(source.value) || isMapValue(source.value))
+      throw delimiterOnNonScalar(file);
     const parts = typeof cur === 'string' ? cur.split(opts.delimiter) : [];
     const i = opts.index ?? 0;
-    if (i >= parts.length) parts.push(String(value));
-    else if (i < 0) parts.unshift(String(value));
-    else parts[i] = String(value);
-    holder[slot.key] = keepType(cur, parts.join(opts.delimiter));
+    if (i >= parts.length) parts.push(text);
+    else if (i < 0) parts.unshift(text);
+    else parts[i] = text;
+    holder[slot.key] = keepType(slot, parts.join(opts.delimiter), file);
     return;
   }
-  holder[slot.key] = keepType(holder[slot.key], structuredClone(value));
+  holder[slot.key] = keepType(slot, structuredClone(source.value), file, source.text);
 }
 
 function isScalar(v: unknown): v is string | number | boolean {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
 
+/** The YAML tag of a value as it sits in its map or list: a number's source spelling tells `1.0` from `1`. */
+function tagAt(holder: object, key: string | number, v: unknown): string | undefined {
+  if (typeof v === 'string') return 'str';
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    return resolvePlain(scalarSpelling(holder, key) ?? String(v)).tag === 'float' ? 'float' : 'int';
+  }
+  return undefined;
+}
+
 /**
  * Kustomize copies only a scalar's text into a scalar field and keeps the field's tag: a string field stays a string
- * (`"80"`), a number field reads the text back as a number, and a field it creates has no tag, so the text is read
- * back as plain YAML (`1.25` becomes a number). A map or list on either side is copied as it is.
+ * (`"80"`); a number, boolean or null field reads the text back under its own tag, and go-yaml refuses text of
+ * another type there (`"080"` into an int); a field it creates has no tag, so the text is read back as plain YAML
+ * (`1.25` becomes a number). A map or list on either side is copied as it is.
  */
-function keepType(current: unknown, value: unknown): unknown {
+function keepType(slot: Slot, value: unknown, file: string, spelling?: string): unknown {
+  const holder = slot.parent as Record<string | number, unknown>;
+  const current = holder[slot.key];
   if (!isScalar(value)) return value;
   if (current !== undefined && current !== null && !isScalar(current)) return value;
-  const text = String(value);
+  const text = spelling ?? String(value);
   if (typeof current === 'string') return text;
-  return resolvePlain(text).value;
+  const resolved = resolvePlain(text);
+  const want = current === undefined ? undefined : tagAt(slot.parent, slot.key, current);
+  if (want !== undefined && resolved.tag !== want && !(want === 'float' && resolved.tag === 'int')) {
+    throw new KustomizeError({
+      file,
+      message: `replacements: cannot decode !!${resolved.tag} \`${text}\` as a !!${want}: the target field holds a ${want === 'null' ? 'null' : want === 'str' ? 'string' : want}, and kustomize keeps a field's type`,
+    });
+  }
+  return resolved.value;
 }
 
 export function applyReplacements(list: Res[], replacements: Record<string, unknown>[], file: string): void {
@@ -159,7 +200,7 @@ export function applyReplacements(list: Res[], replacements: Record<string, unkn
               message: `replacements: unable to find field '${fp}' in replacement target`,
             });
           }
-          for (const slot of slots) writeTarget(slot, value, opts);
+          for (const slot of slots) writeTarget(slot, value, opts, file);
         }
       }
     }

@@ -35,6 +35,13 @@ export interface Res {
   refVars?: string[];
   /** The input had no apiVersion (the engine works with '' and leaves it out of the output). */
   apiVersionMissing?: boolean;
+  /**
+   * The input's apiVersion when it was a number or boolean (`apiVersion: 1`): kyaml reads its text as the version and
+   * prints the scalar back as it was, so the engine works with the text and outputs this value.
+   */
+  apiVersionScalar?: number | boolean;
+  /** The input's metadata.name when it was a number (`name: 404`), printed back as a number (see apiVersionScalar). */
+  nameScalar?: number;
 }
 
 /**

@@ -91,8 +91,11 @@ function mergeList(ctx: MergeCtx, path: string[], field: string, dest: unknown[]
   const strategy = listStrategy(ctx, path, field);
   if (strategy.type === 'replace') return patch.map(clean);
   if (strategy.type === 'primitive') {
-    const out = [...dest];
-    for (const p of patch) if (!out.some((d) => d === p)) out.push(p);
+    // As for keyed lists: the patch's elements first, then the target's others (finalizers [a, b] patched with
+    // [b, c] come out [b, c, a]).
+    const out: unknown[] = [];
+    for (const p of patch) if (!out.includes(p)) out.push(p);
+    for (const d of dest) if (!out.includes(d)) out.push(d);
     return out;
   }
   // Kustomize's order: the patch's elements first (merged with their match), then the untouched rest.
@@ -140,6 +143,12 @@ function mergeMap(
       continue;
     }
     const dv = out[k];
+    if (dv !== undefined && dv !== null && nodeKind(dv) !== nodeKind(pv)) {
+      // kyaml walks by the target's node kind and refuses a patch value of another kind.
+      throw new Error(
+        `wrong node kind at ${[...path, k].join('.')}: expected ${nodeKind(dv)} but got ${nodeKind(pv)} (the patch gives a ${nodeKind(pv).replace('Node', '').toLowerCase()} where the resource has a ${nodeKind(dv).replace('Node', '').toLowerCase()})`,
+      );
+    }
     if (isMapValue(pv)) {
       out[k] = isMapValue(dv) ? mergeMap(ctx, [...path, k], dv, pv) : clean(pv);
     } else if (Array.isArray(pv)) {
@@ -147,6 +156,10 @@ function mergeMap(
     } else out[k] = pv;
   }
   return removed.size > 0 ? withoutKeys(out, removed) : out;
+}
+
+function nodeKind(v: unknown): 'MappingNode' | 'SequenceNode' | 'ScalarNode' {
+  return Array.isArray(v) ? 'SequenceNode' : isMapValue(v) ? 'MappingNode' : 'ScalarNode';
 }
 
 /** True when the patch asks to delete the whole object (`$patch: delete` at the top). */

@@ -146,6 +146,8 @@ function splitImage(image: string): [string, string, string] {
 }
 
 function imageMatcher(name: string): RegExp | undefined {
+  // kubectl (kustomize v5.5) treats the name `*` as matching every image.
+  if (name === '*') return /^/;
   try {
     return new RegExp(`^${name}(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$`);
   } catch {

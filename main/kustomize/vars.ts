@@ -9,7 +9,8 @@ import { KustomizeError } from './errors.ts';
 import { applyFieldSpecs, type FieldSpec } from './field-specs.ts';
 import { resolvePath, splitFieldPath } from './replacements.ts';
 import { allIds, isMapValue, isNamespaced, type Res, versionOf } from './resource.ts';
-import { formatGoFloat } from './yaml-scalars.ts';
+import { scalarSpelling } from './yaml-parse.ts';
+import { formatGoFloat, resolvePlain } from './yaml-scalars.ts';
 
 export interface VarObjRef {
   apiVersion?: string;
@@ -128,6 +129,19 @@ function lookupTokens(path: string): string[] {
   });
 }
 
+/**
+ * kyaml's GetFieldValue reads an int with strconv.Atoi and a float with ParseFloat, so an int written `0x10`, `0o17`
+ * or `1_000` (or a float written `.inf`) is "not found" for a var.
+ */
+function readableByGo(parent: object, key: string | number, value: unknown): boolean {
+  if (typeof value !== 'number') return true;
+  const text = scalarSpelling(parent, key);
+  if (text === undefined) return true;
+  const tag = resolvePlain(text).tag;
+  if (tag === 'int') return /^[-+]?[0-9]+$/.test(text);
+  return tag !== 'float' || /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(text);
+}
+
 /** Each declared var's value, read from the resource it was bound to (kustomize's makeVarReplacementMap). */
 export function varValues(list: readonly Res[], vars: readonly Var[], file: string): Map<string, unknown> {
   const values = new Map<string, unknown>();
@@ -141,7 +155,7 @@ export function varValues(list: readonly Res[], vars: readonly Var[], file: stri
     }
     const [slot] = resolvePath(res.obj, lookupTokens(v.fieldref.fieldPath), false);
     const value = slot ? (slot.parent as Record<string | number, unknown>)[slot.key] : undefined;
-    if (value === undefined) {
+    if (value === undefined || (slot && !readableByGo(slot.parent, slot.key, value))) {
       throw new KustomizeError({
         file,
         message: `field specified in var '${describeVar(v)}' not found in corresponding resource`,

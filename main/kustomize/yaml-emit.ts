@@ -89,11 +89,13 @@ function analyze(chars: string[]): Analysis {
     a.blockPlainAllowed = false;
     a.singleQuotedAllowed = false;
   }
+  // kubectl's emitter (sigs.k8s.io/yaml's go-yaml v3 fork) also keeps a string with a tab out of block styles:
+  // "first\n\tsecond" comes out double-quoted, not as a literal block.
   if (spaceBreak || tabs || special) {
     a.blockPlainAllowed = false;
     a.singleQuotedAllowed = false;
+    a.blockAllowed = false;
   }
-  if (spaceBreak || special) a.blockAllowed = false;
   if (lineBreaks) a.blockPlainAllowed = false;
   if (blockIndicators) a.blockPlainAllowed = false;
   return a;
@@ -210,8 +212,11 @@ class Writer {
   double(chars: string[], allowBreaks: boolean): void {
     let spaces = false;
     this.indicator('"', true, false, false);
+    // go-yaml's is_bom looks at the start of the value, not at the character: a value that starts with a BOM has
+    // every character escaped (`"\uFEFF\x78"`).
+    const bom = chars[0] === '\uFEFF';
     for (const [i, c] of chars.entries()) {
-      if (!isPrintable(c) || c === '\uFEFF' || isBreak(c) || c === '"' || c === '\\') {
+      if (bom || !isPrintable(c) || isBreak(c) || c === '"' || c === '\\') {
         this.put(escapeChar(c));
         spaces = false;
       } else if (isSpace(c)) {

@@ -13,6 +13,11 @@ export interface ParseLimits {
   maxNodes: number;
   /** Read y/yes/on/n/no/off as booleans (YAML 1.1, as sigs.k8s.io/yaml does when Flux re-reads substituted text). */
   yaml11Bools?: boolean;
+  /**
+   * Refuse what JSON cannot hold: map keys that read as numbers, booleans or null, and infinite or NaN numbers.
+   * kustomize turns every resource into JSON and fails the build on them.
+   */
+  jsonValues?: boolean;
 }
 const YAML11_BOOLS = new Map<string, boolean>([
   ...['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON'].map((k) => [k, true] as const),
@@ -20,6 +25,9 @@ const YAML11_BOOLS = new Map<string, boolean>([
 ]);
 
 const DEFAULT_LIMITS: ParseLimits = { maxNodes: 5_000_000 };
+
+/** How resources and patches are read (see ParseLimits.jsonValues). */
+export const RESOURCE_LIMITS: ParseLimits = { ...DEFAULT_LIMITS, jsonValues: true };
 
 interface Ctx {
   file: string;
@@ -65,14 +73,56 @@ function fail(ctx: Ctx, node: Node | null | undefined, message: string): never {
   throw new KustomizeError({ file: ctx.file, ...position(ctx, node), message });
 }
 
+/**
+ * The source text of plain number and boolean scalars whose value prints differently (`1.10`, `1e3`, `0x1F`,
+ * `True`), by the map or list holding them. kyaml keeps a scalar's text, so a replacement copies `1.10` into a string
+ * field as "1.10" where the decoded value would print "1.1".
+ */
+const spellings = new WeakMap<object, Map<string | number, string>>();
+
+/** The source text of the scalar at `parent[key]`, when it differs from how its value prints. */
+export function scalarSpelling(parent: object, key: string | number): string | undefined {
+  return spellings.get(parent)?.get(key);
+}
+
+/** A scalar's text as kyaml holds it: its source spelling when recorded, else how its value prints. */
+export function scalarText(parent: object, key: string | number, value: number | boolean | null): string {
+  return scalarSpelling(parent, key) ?? String(value);
+}
+
+function rememberSpelling(parent: object, key: string | number, node: unknown, value: unknown): void {
+  let text: string;
+  if (value === null && (node === null || node === undefined))
+    text = ''; // `key:` with nothing after it
+  else if (value !== null && typeof value !== 'number' && typeof value !== 'boolean') return;
+  else if (!isScalar(node) || node.type !== Scalar.PLAIN || typeof node.value !== 'string') return;
+  else text = node.value;
+  if (text === String(value)) return;
+  let map = spellings.get(parent);
+  if (!map) spellings.set(parent, (map = new Map<string | number, string>()));
+  map.set(key, text);
+}
+
 function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__')
     Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
 
+/**
+ * Characters go-yaml's reader refuses ("control characters are not allowed") that JSON leaves unescaped: kustomize
+ * round-trips every resource through JSON and YAML, so a string holding one fails the build even when the file
+ * spelled it as an escape (`"\x7f"`).
+ */
+const UNREADABLE = /[\x7f-\x84\x86-\x9f\ufffe\uffff]/;
+
+const UNREADABLE_MESSAGE =
+  'yaml: control characters are not allowed (DEL, C1 controls, U+FFFE and U+FFFF cannot be read back)';
+
 function scalarValue(ctx: Ctx, node: Scalar): Resolved['value'] {
   const text = typeof node.value === 'string' ? node.value : String(node.value);
+  // Raw characters were checked over the whole text; only escapes can still make one.
+  if (node.type === Scalar.QUOTE_DOUBLE && UNREADABLE.test(text)) fail(ctx, node, UNREADABLE_MESSAGE);
   const tag = node.tag;
   if (tag !== undefined && tag !== '!') {
     switch (tag) {
@@ -95,12 +145,23 @@ function scalarValue(ctx: Ctx, node: Scalar): Resolved['value'] {
   }
   if (node.type !== Scalar.PLAIN) return text;
   const yaml11Bool = ctx.limits.yaml11Bools ? YAML11_BOOLS.get(text) : undefined;
-  return yaml11Bool ?? resolvePlain(text).value;
+  const value = yaml11Bool ?? resolvePlain(text).value;
+  if (ctx.limits.jsonValues && typeof value === 'number' && !Number.isFinite(value)) {
+    return fail(ctx, node, `json: unsupported value: ${text}: kustomize cannot build a resource holding it; quote it`);
+  }
+  return value;
 }
 
 function keyString(ctx: Ctx, node: unknown): string {
   if (isScalar(node)) {
     const v = scalarValue(ctx, node);
+    if (typeof v !== 'string' && ctx.limits.jsonValues) {
+      return fail(
+        ctx,
+        node,
+        `the key ${String(v)} is read as a ${v === null ? 'null' : typeof v}, and kustomize fails on a resource with a non-string key (json: unsupported type: map[interface {}]interface {}); quote the key`,
+      );
+    }
     if (v === null) return 'null';
     return typeof v === 'string' ? v : String(v);
   }
@@ -129,7 +190,15 @@ function convert(ctx: Ctx, node: unknown): unknown {
       ctx.aliasDepth--;
     }
   }
-  if (isSeq(node)) return node.items.map((item) => convert(ctx, item));
+  if (isSeq(node)) {
+    const out: unknown[] = [];
+    node.items.forEach((item, i) => {
+      const v = convert(ctx, item);
+      out.push(v);
+      rememberSpelling(out, i, item, v);
+    });
+    return out;
+  }
   if (isMap(node)) {
     const out: Record<string, unknown> = {};
     const merges: unknown[] = [];
@@ -139,7 +208,10 @@ function convert(ctx: Ctx, node: unknown): unknown {
         merges.push(convert(ctx, pair.value));
         continue;
       }
-      setKey(out, keyString(ctx, key), convert(ctx, pair.value));
+      const name = keyString(ctx, key);
+      const value = convert(ctx, pair.value);
+      setKey(out, name, value);
+      rememberSpelling(out, name, pair.value, value);
     }
     for (const m of merges) {
       for (const src of Array.isArray(m) ? m : [m]) {
@@ -214,6 +286,17 @@ export function parseYamlStream(
   uniqueKeys = true,
 ): unknown[] {
   checkNesting(text, file);
+  const raw = UNREADABLE.exec(text);
+  if (raw) {
+    const before = text.slice(0, raw.index);
+    const line = before.split('\n').length;
+    throw new KustomizeError({
+      file,
+      line,
+      column: raw.index - before.lastIndexOf('\n'),
+      message: UNREADABLE_MESSAGE,
+    });
+  }
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, {
     schema: 'failsafe',

@@ -5,22 +5,31 @@
 // CASES_DIR (default: the differential corpus, test/fixtures/kustomize) holds one directory per case, built at its
 // root or at the sub-directory its BUILD file names. A case is counted as identical, different output, refused by
 // us (split into "unsupported" and other errors), refused by both, or wrongly accepted (kubectl refuses, we build).
-// --show prints the first lines of each difference and each error.
+// --show prints the first lines of each difference and each error. Cases with an ENABLE_HELM file are built with
+// Helm enabled on both sides (see corpus.ts).
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { build, openDirectory, toYamlStream } from '../../main/kustomize/index.ts';
-import { caseDir, kubectlKustomize as kubectl } from '../unit/kustomize/corpus.ts';
+import { HelmClient } from '../../main/helm/index.ts';
+import { ensureHelmHelper } from '../support/helm-helper.ts';
+import {
+  caseDir,
+  engineKustomize,
+  kubectlHelmCommand,
+  kubectlKustomize as kubectl,
+  needsHelm,
+} from '../unit/kustomize/corpus.ts';
 
-type Outcome = { ok: true; out: string } | { ok: false; err: string };
+let helm: HelmClient | undefined;
 
-function ours(root: string, dir: string): Outcome {
-  try {
-    const { fs, path } = openDirectory(dir, root, 'disk');
-    return { ok: true, out: toYamlStream(build(fs, path).objects) };
-  } catch (err) {
-    return { ok: false, err: (err as Error).message };
-  }
+async function ours(
+  root: string,
+  dir: string,
+  withHelm: boolean,
+): Promise<{ ok: true; out: string } | { ok: false; err: string }> {
+  if (withHelm) helm ??= new HelmClient({ path: await ensureHelmHelper() });
+  const got = await engineKustomize(root, dir, withHelm ? helm : undefined);
+  return got.ok ? got : { ok: false, err: (got.err as Error).message };
 }
 
 function firstDifference(a: string, b: string): string {
@@ -42,7 +51,9 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   for (const name of names) {
     const dir = join(root, caseDir(name, root));
-    const [ref, got] = [await kubectl(dir), ours(root, dir)];
+    const withHelm = needsHelm(name, root);
+    const ref = await kubectl(dir, withHelm ? { helmCommand: await kubectlHelmCommand() } : {});
+    const got = await ours(root, dir, withHelm);
     if (!ref.ok) {
       if (got.ok) {
         counts.wronglyAccepted++;
@@ -72,6 +83,7 @@ async function main(): Promise<void> {
       `${counts.unsupported} refused as unsupported, ${counts.error} other errors. kubectl refuses ${counts.bothRefuse + counts.wronglyAccepted}: ` +
       `${counts.bothRefuse} refused by us too, ${counts.wronglyAccepted} wrongly accepted.`,
   );
+  await helm?.dispose();
 }
 
 await main();

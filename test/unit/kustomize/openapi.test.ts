@@ -78,7 +78,8 @@ describe('custom OpenAPI schema', () => {
         },
         { name: 'b' },
       ],
-      tags: ['x', 'y'],
+      // kyaml prepends a patch's list elements, primitive sets included (kubectl: finalizers [a, b] + [b, c] → [b, c, a]).
+      tags: ['y', 'x'],
     });
     const dep = {
       apiVersion: 'apps/v1',
