@@ -127,7 +127,8 @@ export function fluxSummary(cluster: string, o: KubeObject): FluxObjectData | un
     conditions: conditionsOf(status),
     ...(sourceRef && { sourceRef }),
     ...(o.kind === 'ImageUpdateAutomation' &&
-      spec.policySelector != null && { policySelector: policySelectorOf(spec) }),
+      spec.policySelector !== undefined &&
+      spec.policySelector !== null && { policySelector: policySelectorOf(spec) }),
     ...(o.kind === 'ImagePolicy' && { labels: strings(o.metadata.labels) }),
     dependsOn: (Array.isArray(spec.dependsOn) ? (spec.dependsOn as unknown[]) : []).flatMap((d) => {
       const n = str(obj(d).name);
