@@ -292,7 +292,7 @@ export function automationPolicies(automation: FluxObject, objects: Iterable<Flu
       if (selectsLabels(automation.policySelector, p.labels ?? {})) ids.add(idOf(p.name));
     } catch (err) {
       if (!(err instanceof LabelSelectorError)) throw err;
-      break;
+      return [];
     }
   }
   return [...ids].sort();
