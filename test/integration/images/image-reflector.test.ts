@@ -252,6 +252,7 @@ describe('ImagePolicy', () => {
     const early = await waitForReady<ImagePolicy>(client, POLICY, NS, 'early', (c) => c.status === 'False');
     expect(ready(early)).toMatchObject({ reason: 'DependencyNotReady', message: 'no tags in database' });
     expect(early.status?.conditions?.find((c) => c.type === 'Stalled')).toBeUndefined();
+    expect(early.status?.conditions?.find((c) => c.type === 'Reconciling')?.reason).toBe('ProgressingWithRetry');
     const items = () =>
       fluxdeck.inbox
         .list({ cluster: cluster.name, kind: 'ImagePolicy' })
