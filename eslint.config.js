@@ -174,8 +174,8 @@ export default tseslint.config(
               message: 'The renderer may import from main/ only main/contract.',
             },
             {
-              // Pure helpers without dependencies (flux-paths.ts) are the exception: main and the renderer share them.
-              group: ['**/main/contract/*', '!**/main/contract/flux-paths.ts'],
+              // Pure helpers without dependencies (flux-paths.ts, label-selector.ts) are the exception: main and the renderer share them.
+              group: ['**/main/contract/*', '!**/main/contract/flux-paths.ts', '!**/main/contract/label-selector.ts'],
               allowTypeImports: true,
               message: 'The renderer imports only types from main/contract (values stay in main and preload).',
             },

@@ -8,6 +8,7 @@ export type { FluxdeckApi } from './fluxdeck-api.ts';
 export * from './helm.ts';
 export * from './images.ts';
 export * from './inbox.ts';
+export * from './label-selector.ts';
 export * from './model.ts';
 export * from './notifications.ts';
 export * from './stats.ts';

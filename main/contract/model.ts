@@ -127,6 +127,13 @@ export const Revisions = z.object({
   lastAttempted: z.string().optional(),
 });
 
+export const LabelSelectorSchema = z.object({
+  matchLabels: z.record(z.string(), z.string()).optional(),
+  matchExpressions: z
+    .array(z.object({ key: z.string(), operator: z.string(), values: z.array(z.string()).optional() }))
+    .optional(),
+});
+
 /** What the engine reports for every Flux object: a summary of spec and status, never the whole object. */
 export const FluxObjectData = z.object({
   uid: Uid,
@@ -143,10 +150,13 @@ export const FluxObjectData = z.object({
   conditions: z.array(Condition),
   sourceRef: SourceRef.optional(),
   /**
-   * ImageUpdateAutomation: the ImagePolicies (of its namespace) it observed (`status.observedPolicies`). Its
-   * `sourceRef` is the GitRepository it pushes to, so the graph draws that edge the other way.
+   * ImageUpdateAutomation: `spec.policySelector` (absent: every ImagePolicy of its namespace), so the graph links
+   * the policies it will use before its first run has observed them. Its `sourceRef` is the GitRepository it pushes
+   * to, so the graph draws that edge the other way.
    */
-  imagePolicies: z.array(Name).optional(),
+  policySelector: LabelSelectorSchema.optional(),
+  /** ImagePolicy: `metadata.labels`, which automations' policy selectors read. */
+  labels: z.record(z.string(), z.string()).optional(),
   /** `spec.dependsOn` (same kind as the object). */
   dependsOn: z.array(z.object({ namespace: Namespace, name: Name })),
   /** `status.inventory.entries`, parsed; undefined for kinds without an inventory. */

@@ -2,6 +2,7 @@
  * `image.toolkit.fluxcd.io/v1`: ImageRepository and ImagePolicy (image-reflector-controller) and ImageUpdateAutomation
  * (image-automation-controller).
  */
+import type { LabelSelector } from '../contract/index.ts';
 import type { FluxObject, FluxStatus, LocalObjectReference, NamespacedObjectReference } from './meta.ts';
 import type { AccessFrom, GitRepositoryRef } from './source.ts';
 
@@ -97,10 +98,7 @@ export interface GitPushSpec {
   options?: Record<string, string>;
 }
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
+export type { LabelSelector } from '../contract/index.ts';
 
 export interface ImageUpdateAutomationSpec {
   sourceRef: { apiVersion?: string; kind: 'GitRepository'; name: string; namespace?: string };

@@ -19,6 +19,12 @@ export interface PolicyRef {
   digest?: string;
 }
 
+/**
+ * The policies an automation selected, by `ns:name`: each one's latest ref, or undefined while it has selected no
+ * image yet (its repository not scanned), so a marker naming it is left alone rather than reported as unknown.
+ */
+export type PolicyRefs = ReadonlyMap<string, PolicyRef | undefined>;
+
 /** Flux's `ObjectIdentifier` (kyaml `ResourceIdentifier`): a kustomization.yaml may have only some of it. */
 export interface ObjectIdentifier {
   apiVersion: string;
@@ -138,7 +144,7 @@ interface Edit {
  * Applies the markers of one file. `policies` maps `ns:name` to the policy's latest ref (only the policies the
  * automation selects). Throws YamlSyntaxError when the file does not parse.
  */
-export function applySetters(text: string, policies: ReadonlyMap<string, PolicyRef>): FileSetterResult {
+export function applySetters(text: string, policies: PolicyRefs): FileSetterResult {
   const docs = parseAllDocuments(text);
   const list = Array.isArray(docs) ? docs : [docs];
   for (const doc of list) {
@@ -159,6 +165,9 @@ export function applySetters(text: string, policies: ReadonlyMap<string, PolicyR
         const line = lineOf(text, start);
         const ref = policies.get(marker.policy);
         const note = (message: string): void => void result.notes.push({ line, message });
+        // Selected but without an image yet: nothing to write and nothing wrong (Flux skips it too); the policy's
+        // first selection requeues the automation.
+        if (!ref && policies.has(marker.policy)) return;
         if (!ref) return note(`marker names ImagePolicy '${marker.policy}', which this automation does not select`);
         const value = setterValue(ref, marker.field);
         if (value === undefined)

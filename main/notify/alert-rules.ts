@@ -71,7 +71,7 @@ export function alertsFromFluxEvent(e: FluxEvent): AlertInput[] {
     alerts.push({
       ...base,
       rule: waiting ? 'warning' : 'reconcile-failed',
-      severity: waiting ? 'warning' : 'error',
+      severity: awaitingFirstScan(e) ? 'info' : waiting ? 'warning' : 'error',
       reason: e.reason,
       message: e.message,
     });
@@ -91,6 +91,15 @@ export function alertsFromFluxEvent(e: FluxEvent): AlertInput[] {
     });
   }
   return alerts;
+}
+
+/**
+ * An ImagePolicy whose ImageRepository has not been scanned yet: image-reflector-controller marks it Ready=False
+ * DependencyNotReady "no tags in database" and waits for the scan (no error, no retry), so it is progress, not a
+ * problem (info). A missing or refused repository stays a warning or an error.
+ */
+function awaitingFirstScan(e: FluxEvent): boolean {
+  return e.object.kind === 'ImagePolicy' && e.reason === 'DependencyNotReady' && e.message === 'no tags in database';
 }
 
 /**

@@ -84,6 +84,23 @@ function inventoryOf(status: Json): ObjectRef[] | undefined {
   });
 }
 
+const strings = (v: unknown): Record<string, string> =>
+  Object.fromEntries(Object.entries(obj(v)).filter((e): e is [string, string] => typeof e[1] === 'string'));
+
+/** An automation's `spec.policySelector`, typed for the contract (entries of the wrong type dropped). */
+function policySelectorOf(spec: Json): NonNullable<FluxObjectData['policySelector']> {
+  const sel = obj(spec.policySelector);
+  const expressions = Array.isArray(sel.matchExpressions) ? (sel.matchExpressions as unknown[]) : [];
+  return {
+    matchLabels: strings(sel.matchLabels),
+    matchExpressions: expressions.map((e) => {
+      const x = obj(e);
+      const values = Array.isArray(x.values) ? x.values.filter((v): v is string => typeof v === 'string') : undefined;
+      return { key: str(x.key) ?? '', operator: str(x.operator) ?? '', ...(values && { values }) };
+    }),
+  };
+}
+
 /** A Flux object as the contract summarises it. Secrets never appear: only spec and status fields are read. */
 export function fluxSummary(cluster: string, o: KubeObject): FluxObjectData | undefined {
   const { uid, name, namespace = '', resourceVersion = '' } = o.metadata;
@@ -109,7 +126,10 @@ export function fluxSummary(cluster: string, o: KubeObject): FluxObjectData | un
     suspended: spec.suspend === true,
     conditions: conditionsOf(status),
     ...(sourceRef && { sourceRef }),
-    ...(o.kind === 'ImageUpdateAutomation' && { imagePolicies: Object.keys(obj(status.observedPolicies)).sort() }),
+    ...(o.kind === 'ImageUpdateAutomation' &&
+      spec.policySelector !== undefined &&
+      spec.policySelector !== null && { policySelector: policySelectorOf(spec) }),
+    ...(o.kind === 'ImagePolicy' && { labels: strings(o.metadata.labels) }),
     dependsOn: (Array.isArray(spec.dependsOn) ? (spec.dependsOn as unknown[]) : []).flatMap((d) => {
       const n = str(obj(d).name);
       return n ? [{ namespace: str(obj(d).namespace) ?? namespace, name: n }] : [];

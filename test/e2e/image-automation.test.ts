@@ -209,9 +209,17 @@ describe('image automation in the browser', () => {
     // The panel covers the right of the graph: fit (the toolbar's button) so the GitRepository is in view.
     await ui.select('ImageUpdateAutomation', 'web', cluster.name);
     await browser.page.locator('button[title="Fit the graph (F)"]').click();
-    // Known gap: the projection has automation → GitRepository (unit-tested, and ELK lays the four out in a row),
-    // but React Flow does not draw that edge yet; asserted here once it does.
-    // await expect.poll(() => ui.edge('source', ids.automation, ids.git).count(), { timeout: 30_000 }).toBe(1);
+    // ... → automation → GitRepository: drawn even after React Flow re-measured the node from the DOM.
+    await expect.poll(() => ui.edge('source', ids.automation, ids.git).count(), { timeout: 30_000 }).toBe(1);
+    // Fit animates: the screenshot waits until the GitRepository is clear of the panel.
+    const panelLeft = (await browser.page.getByTestId('object-panel').boundingBox())?.x ?? 0;
+    const git = ui.node('GitRepository', 'fleet', cluster.name);
+    await expect
+      .poll(async () => {
+        const box = await git.boundingBox();
+        return box !== null && box.x + box.width <= panelLeft;
+      })
+      .toBe(true);
     await ui.screenshot('75-automation-graph');
     await browser.page.getByRole('tab', { name: /Commits/ }).click();
     const commits = browser.page.getByTestId('automation-commit');
@@ -229,5 +237,9 @@ describe('image automation in the browser', () => {
     expect(await result.textContent()).toContain('Nothing to commit');
     await browser.page.getByTestId('view-inbox').click();
     await ui.inboxItem('image-update', 'pushed commit').first().waitFor({ timeout: 30_000 });
+    // Created together, the policy may reconcile before the first scan and the automation before the policy selected
+    // an image: both are waits (info, or nothing), not errors.
+    expect(await browser.page.locator('[data-testid=inbox-item][data-severity=error]').allTextContents()).toEqual([]);
+    await ui.screenshot('76-inbox-after-automation');
   });
 });

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { PolicyRef } from '../../images/setters.ts';
+import type { PolicyRefs } from '../../images/setters.ts';
 import type { GitAuth } from '../../sources/git/git-auth.ts';
 import { fetchGit, withRepoLock } from '../../sources/git/git-fetch.ts';
 import type { GitRef } from '../../sources/git/git-reference.ts';
@@ -52,7 +52,7 @@ export interface GitUpdateRequest {
   /** `git.push.options`: sent as `git push -o key=value` (a key with an empty value as `-o key`). */
   pushOptions?: Readonly<Record<string, string>> | undefined;
   updatePath?: string | undefined;
-  policies: ReadonlyMap<string, PolicyRef>;
+  policies: PolicyRefs;
   author: { name: string; email: string };
   /** The message for the changes of a run (rendered from the template). */
   message: (run: SettersRun) => string | Promise<string>;

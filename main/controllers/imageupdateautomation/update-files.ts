@@ -3,7 +3,7 @@
  * token (Flux's screening reader) goes through the setters; files that are not YAML are skipped and reported.
  */
 import type { FileChanges } from '../../images/commit-message.ts';
-import { applySetters, type PolicyRef, SETTER_TOKEN, YamlSyntaxError } from '../../images/setters.ts';
+import { applySetters, type PolicyRefs, SETTER_TOKEN, YamlSyntaxError } from '../../images/setters.ts';
 
 export interface FileEdit {
   /** `/`-separated, relative to the work tree root. */
@@ -29,7 +29,7 @@ export interface RepoFile {
 }
 
 /** Applies the markers of every screened file; the files are the YAML files under `update.path`, sorted. */
-export function applySettersToFiles(files: Iterable<RepoFile>, policies: ReadonlyMap<string, PolicyRef>): SettersRun {
+export function applySettersToFiles(files: Iterable<RepoFile>, policies: PolicyRefs): SettersRun {
   const run: SettersRun = { edits: [], changes: new Map(), skipped: [], notes: [] };
   for (const { path: rel, text: before } of files) {
     if (!before.includes(SETTER_TOKEN)) continue;

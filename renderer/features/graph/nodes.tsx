@@ -32,6 +32,21 @@ function classes(d: GNodeData, role: string): string {
     .join(' ');
 }
 
+/**
+ * The handles flow-elements.ts declares, as empty marks where it declares them. React Flow re-measures a node from
+ * the DOM when its observed size ever differs from the declared one, and then takes the handles it finds there:
+ * with none, the node's edges were silently dropped (an ImageUpdateAutomation → GitRepository edge was never drawn).
+ * Plain spans, not Handle components, so a node costs no store subscriptions for them.
+ */
+function Ports({ out }: { out: boolean }): React.JSX.Element {
+  return (
+    <>
+      <span className="gnode__port target" data-handlepos="left" />
+      {out && <span className="gnode__port source" data-handlepos="right" />}
+    </>
+  );
+}
+
 function tooltip(d: GNodeData): string {
   const parts = [`${d.kind} ${d.namespace ? `${d.namespace}/` : ''}${d.name}`, statusLabel(d.status)];
   if (d.suspended) parts.push('suspended');
@@ -57,6 +72,7 @@ export const FluxNode = memo(function FluxNode({ data: d }: NodeProps<GraphFlowN
   const far = useStore(zoomedOut);
   return (
     <div className={classes(d, d.role === 'source' ? 'source' : 'flux')} title={tooltip(d)} {...testAttrs(d)}>
+      <Ports out />
       <div className="gnode__bar" />
       {!far && (
         <div className="gnode__body">
@@ -93,6 +109,7 @@ export const LeafNode = memo(function LeafNode({ data: d }: NodeProps<GraphFlowN
   const far = useStore(zoomedOut);
   return (
     <div className={classes(d, 'leaf')} title={tooltip(d)} {...testAttrs(d)}>
+      <Ports out={false} />
       <div className="gnode__bar" />
       {!far && (
         <div className="gnode__body">
@@ -111,6 +128,7 @@ export const MoreNode = memo(function MoreNode({ data: d }: NodeProps<GraphFlowN
   const far = useStore(zoomedOut);
   return (
     <div className={classes(d, 'more')} title={d.detail} data-testid="graph-more">
+      <Ports out={false} />
       {!far && (
         <div className="gnode__body">
           <div className="gnode__top gnode__name">{d.name}</div>

@@ -6,6 +6,7 @@
  * without its context. Nodes come out sorted, so equal input gives equal output.
  */
 import type { FluxObject, Workload } from '../../../main/contract/index.ts';
+import { LabelSelectorError, selectsLabels } from '../../../main/contract/label-selector.ts';
 import { nodeIdOf } from '../../store/ids.ts';
 import type { StatusFilter } from '../../store/slices/ui.ts';
 
@@ -210,16 +211,9 @@ function build(input: ProjectionInput): Built {
       if (o.kind === 'ImageUpdateAutomation') addEdge(b, id, srcId, 'source');
       else addEdge(b, srcId, id, 'source');
     }
-    for (const policy of o.imagePolicies ?? []) {
-      const policyId = nodeIdOf({
-        cluster: o.cluster,
-        group: o.group,
-        kind: 'ImagePolicy',
-        namespace: o.namespace,
-        name: policy,
-      });
-      if (b.nodes.has(policyId)) addEdge(b, policyId, id, 'source');
-    }
+    if (o.kind === 'ImageUpdateAutomation')
+      for (const policyId of automationPolicies(o, flux.values()))
+        if (b.nodes.has(policyId)) addEdge(b, policyId, id, 'source');
     for (const dep of o.dependsOn) {
       const depId = nodeIdOf({
         cluster: o.cluster,
@@ -274,6 +268,34 @@ function build(input: ProjectionInput): Built {
     }
   }
   return b;
+}
+
+/**
+ * The ImagePolicies an ImageUpdateAutomation uses, as node ids: those of its namespace its `spec.policySelector`
+ * selects (all of them without one), as image-automation-controller picks them for a run. Evaluated here rather than
+ * read from `status.observedPolicies`, which lists only what the last run used: links show before the first run and
+ * follow a changed selector at once. A selector Kubernetes would refuse selects nothing (the automation stalls).
+ */
+export function automationPolicies(automation: FluxObject, objects: Iterable<FluxObject>): string[] {
+  const ids = new Set<string>();
+  const idOf = (name: string): string =>
+    nodeIdOf({
+      cluster: automation.cluster,
+      group: automation.group,
+      kind: 'ImagePolicy',
+      namespace: automation.namespace,
+      name,
+    });
+  for (const p of objects) {
+    if (p.kind !== 'ImagePolicy' || p.cluster !== automation.cluster || p.namespace !== automation.namespace) continue;
+    try {
+      if (selectsLabels(automation.policySelector, p.labels ?? {})) ids.add(idOf(p.name));
+    } catch (err) {
+      if (!(err instanceof LabelSelectorError)) throw err;
+      return [];
+    }
+  }
+  return [...ids].sort();
 }
 
 /** The workloads Helm releases made, by the node id of the HelmRelease their origin labels name. */

@@ -34,6 +34,11 @@ export const RULE_LABELS: Record<InboxItem['rule'], string> = {
   'image-update': 'Image update',
 };
 
+/** A `warning` event ranked info is a wait on something on its way (an ImagePolicy before its first scan). */
+function ruleLabel(i: InboxItem): string {
+  return i.rule === 'warning' && i.severity === 'info' ? 'Waiting' : RULE_LABELS[i.rule];
+}
+
 const KINDS = [
   'Kustomization',
   'GitRepository',
@@ -145,13 +150,14 @@ function Row(props: { item: InboxItem; selected: boolean }): React.JSX.Element {
       data-testid="inbox-item"
       data-id={i.id}
       data-rule={i.rule}
+      data-severity={i.severity}
       data-read={String(i.read)}
       data-acknowledged={String(i.acknowledged)}
     >
       <span className={`sev sev--${i.severity}`} aria-label={i.severity} />
       <span className="inbox-row__main">
         <span className="inbox-row__top">
-          <span className="inbox-row__rule">{RULE_LABELS[i.rule]}</span>
+          <span className="inbox-row__rule">{ruleLabel(i)}</span>
           {i.object && <span className="gnode__kind">{kindAbbrev(i.object.kind)}</span>}
           <span className="inbox-row__subject">{subject(i)}</span>
           {i.count > 1 && <span className="tl__count">×{i.count}</span>}
@@ -176,7 +182,7 @@ function Detail(props: { item: InboxItem }): React.JSX.Element {
     <div className="inbox-detail" data-testid="inbox-detail" data-id={i.id} data-acknowledged={String(i.acknowledged)}>
       <header className="inbox-detail__head">
         <span className={`sev sev--${i.severity}`} />
-        <h2>{RULE_LABELS[i.rule]}</h2>
+        <h2>{ruleLabel(i)}</h2>
         <span className="muted">{i.reason}</span>
       </header>
       <dl className="facts">

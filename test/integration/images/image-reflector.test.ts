@@ -244,4 +244,27 @@ describe('ImagePolicy', () => {
     );
     expect(allowed.status?.latestRef?.name).toBe(`${registry.host}/apps/podinfo`);
   });
+
+  it('waits for its repository’s first scan as Flux does (DependencyNotReady, no error), an info item in the inbox', async () => {
+    // A suspended repository is never scanned: the policy finds no tags, as one created beside a new repository does.
+    await client.create(imageRepository('unscanned', { suspend: true }));
+    await client.create(imagePolicy('early', { imageRepositoryRef: { name: 'unscanned' } }));
+    const early = await waitForReady<ImagePolicy>(client, POLICY, NS, 'early', (c) => c.status === 'False');
+    expect(ready(early)).toMatchObject({ reason: 'DependencyNotReady', message: 'no tags in database' });
+    expect(early.status?.conditions?.find((c) => c.type === 'Stalled')).toBeUndefined();
+    expect(early.status?.conditions?.find((c) => c.type === 'Reconciling')?.reason).toBe('ProgressingWithRetry');
+    const items = () =>
+      fluxdeck.inbox
+        .list({ cluster: cluster.name, kind: 'ImagePolicy' })
+        .items.filter((i) => i.object?.name === 'early' && i.object.namespace === NS);
+    const waiting = await eventually('the inbox item of the waiting policy', () =>
+      Promise.resolve(items().find((i) => i.reason === 'DependencyNotReady')),
+    );
+    expect(waiting).toMatchObject({ severity: 'info', message: 'no tags in database' });
+    // The first scan lets it through, and nothing on the way was an error.
+    await client.patch({ ...REPO, namespace: NS, name: 'unscanned' }, { spec: { suspend: false } }, 'merge');
+    const resolved = await waitForReady<ImagePolicy>(client, POLICY, NS, 'early', (c) => c.status === 'True');
+    expect(resolved.status?.latestRef?.tag).toBe('2.0.0');
+    expect(items().filter((i) => i.severity !== 'info')).toEqual([]);
+  });
 });

@@ -93,6 +93,12 @@ describe('applySetters', () => {
     ]);
   });
 
+  it('leaves a marker of a selected policy without an image yet alone, without a note (its first scan is pending)', () => {
+    const text = 'image: ghcr.io/org/new:0.1.0 # {"$imagepolicy": "flux-system:new"}\n';
+    const out = applySetters(text, new Map([...policies, ['flux-system:new', undefined]]));
+    expect(out).toEqual({ text, changes: [], notes: [] });
+  });
+
   it('refuses a file that is not YAML', () => {
     expect(() => applySetters('a: [\nb: c # {"$imagepolicy": "flux-system:podinfo"}\n', policies)).toThrow(
       YamlSyntaxError,

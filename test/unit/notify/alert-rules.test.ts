@@ -76,6 +76,31 @@ describe('alerts from Flux events', () => {
     expect(alertsFromFluxEvent(event({ type: 'Normal', reason: 'ReconciliationSucceeded' }))).toEqual([]);
   });
 
+  it('makes an ImagePolicy waiting for its repository’s first scan info, and a missing repository a warning', () => {
+    const policy = {
+      apiVersion: 'image.toolkit.fluxcd.io/v1',
+      kind: 'ImagePolicy',
+      namespace: 'flux-system',
+      name: 'podinfo',
+    };
+    const waiting = (message: string) =>
+      alertsFromFluxEvent(
+        event({ object: policy, reason: 'DependencyNotReady', message, controller: 'image-reflector-controller' }),
+      );
+    expect(waiting('no tags in database')).toMatchObject([
+      { rule: 'warning', severity: 'info', reason: 'DependencyNotReady', message: 'no tags in database' },
+    ]);
+    expect(
+      waiting(
+        'failed to get the referred ImageRepository: referenced ImageRepository does not exist: imagerepositories.image.toolkit.fluxcd.io "nope" not found',
+      ),
+    ).toMatchObject([{ severity: 'warning' }]);
+    // Only the ImagePolicy's first-scan wait: the same words from another kind keep their severity.
+    expect(
+      alertsFromFluxEvent(event({ reason: 'DependencyNotReady', message: 'no tags in database' }))[0]?.severity,
+    ).toBe('warning');
+  });
+
   it('keeps a new image selected by an ImagePolicy and a commit pushed by an automation as info', () => {
     const image = { apiVersion: 'image.toolkit.fluxcd.io/v1', namespace: 'flux-system', name: 'podinfo' };
     const selected = event({

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { projectGraph, type ProjectionInput, shortRevision } from '../../../renderer/features/graph/projection.ts';
+import type { FluxObject } from '../../../main/contract/index.ts';
+import {
+  automationPolicies,
+  projectGraph,
+  type ProjectionInput,
+  shortRevision,
+} from '../../../renderer/features/graph/projection.ts';
 import { nodeIdOf } from '../../../renderer/store/ids.ts';
 import { byUid, deployRef, fluxObject, gitRef, workload } from './fixtures.ts';
 
@@ -266,11 +272,7 @@ describe('the graph projection', () => {
       group: img,
       sourceRef: { group: img, kind: 'ImageRepository', namespace: 'flux-system', name: 'podinfo' },
     });
-    const automation = fluxObject('ImageUpdateAutomation', 'podinfo', {
-      group: img,
-      sourceRef: gitRef('podinfo'),
-      imagePolicies: ['podinfo', 'gone'],
-    });
+    const automation = fluxObject('ImageUpdateAutomation', 'podinfo', { group: img, sourceRef: gitRef('podinfo') });
 
     it('runs ImageRepository → ImagePolicy → ImageUpdateAutomation → GitRepository → Kustomization', () => {
       const p = projectGraph(
@@ -287,8 +289,39 @@ describe('the graph projection', () => {
       );
       // The loop is closed without a cycle: nothing points back at the automation from its GitRepository.
       expect(edges).not.toContainEqual([id(repo), id(automation)]);
-      // A policy it observed that no longer exists is not invented as a node.
-      expect(p.nodes.some((n) => n.name === 'gone')).toBe(false);
+    });
+
+    it('links the ImagePolicies its policySelector selects before any run (all of its namespace without one)', () => {
+      const labelled = (name: string, labels: Record<string, string>, namespace = 'flux-system') =>
+        fluxObject('ImagePolicy', name, { group: img, namespace, uid: `p-${namespace}-${name}`, labels });
+      const web = labelled('web', { team: 'web', channel: 'stable' });
+      const canary = labelled('web-canary', { team: 'web', channel: 'canary' });
+      const api = labelled('api', { team: 'api' });
+      const elsewhere = labelled('web', { team: 'web' }, 'other');
+      const policies = [web, canary, api, elsewhere];
+      const linked = (policySelector?: FluxObject['policySelector']): string[] => {
+        const a = fluxObject('ImageUpdateAutomation', 'podinfo', {
+          group: img,
+          sourceRef: gitRef('podinfo'),
+          ...(policySelector && { policySelector }),
+        });
+        const p = projectGraph(input({ objects: byUid(repo, a, ...policies) }));
+        return p.edges.filter((e) => e.target === id(a)).map((e) => e.source);
+      };
+      // No selector: every ImagePolicy of the automation's namespace, none of another namespace.
+      expect(linked()).toEqual([id(api), id(web), id(canary)]);
+      expect(linked({ matchLabels: { team: 'web' } })).toEqual([id(web), id(canary)]);
+      expect(
+        linked({
+          matchLabels: { team: 'web' },
+          matchExpressions: [{ key: 'channel', operator: 'NotIn', values: ['canary'] }],
+        }),
+      ).toEqual([id(web)]);
+      expect(automationPolicies(fluxObject('ImageUpdateAutomation', 'x', { group: img }), policies)).toEqual(
+        [id(api), id(web), id(canary)].sort(),
+      );
+      // A selector Kubernetes refuses selects nothing (the automation stalls on it; no edge pretends otherwise).
+      expect(linked({ matchExpressions: [{ key: 'team', operator: 'Equals', values: ['web'] }] })).toEqual([]);
     });
 
     it('keeps the image chain upstream of a Kustomization found by search', () => {

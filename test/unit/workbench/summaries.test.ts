@@ -373,17 +373,45 @@ describe('image automation in the graph', () => {
       namespace: 'flux-system',
       name: 'fleet',
     });
-    expect(automation?.imagePolicies).toEqual([]);
-    const observed = fluxSummary('c', {
+    expect(automation?.policySelector).toBeUndefined();
+  });
+
+  it('carries an automation’s policySelector and an ImagePolicy’s labels, for the graph’s policy links', () => {
+    const meta = (name: string, labels?: Record<string, string>) => ({
+      name,
+      namespace: 'apps',
+      uid: `u-${name}`,
+      resourceVersion: '1',
+      generation: 1,
+      ...(labels && { labels }),
+    });
+    const automation = fluxSummary('c', {
       apiVersion: 'image.toolkit.fluxcd.io/v1',
       kind: 'ImageUpdateAutomation',
       metadata: meta('auto'),
-      spec: { sourceRef: { kind: 'GitRepository', name: 'fleet' }, interval: '5m' },
-      status: {
-        observedPolicies: { web: { name: 'reg/web', tag: '2.0.0' }, api: { name: 'reg/api', tag: '1.0.0' } },
+      spec: {
+        sourceRef: { kind: 'GitRepository', name: 'fleet' },
+        interval: '5m',
+        policySelector: {
+          matchLabels: { team: 'web', bad: 3 },
+          matchExpressions: [{ key: 'channel', operator: 'In', values: ['stable', 7] }, 'junk'],
+        },
       },
     });
-    expect(observed?.imagePolicies).toEqual(['api', 'web']);
-    expect(policy?.imagePolicies).toBeUndefined();
+    expect(automation?.policySelector).toEqual({
+      matchLabels: { team: 'web' },
+      matchExpressions: [
+        { key: 'channel', operator: 'In', values: ['stable'] },
+        { key: '', operator: '' },
+      ],
+    });
+    const policy = fluxSummary('c', {
+      apiVersion: 'image.toolkit.fluxcd.io/v1',
+      kind: 'ImagePolicy',
+      metadata: meta('web', { team: 'web' }),
+      spec: { imageRepositoryRef: { name: 'web' }, policy: { semver: { range: '*' } } },
+    });
+    expect(policy?.labels).toEqual({ team: 'web' });
+    expect(automation?.labels).toBeUndefined();
   });
 });
