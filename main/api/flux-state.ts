@@ -15,8 +15,8 @@ function isReconciling(obj: FluxObjectData, ready: Condition | undefined): boole
 
 /**
  * Derives what a Flux object is doing from its conditions, following the kstatus contract Flux implements
- * (flux-behaviour.md §0.3): Stalled=True or Ready=False means failed, Reconciling=True, Ready=Unknown or an
- * unobserved generation means work in progress, Ready=True means ready. Suspension wins because nothing will change until resumed.
+ * (flux-behaviour.md §0.3): Stalled=True or Ready=False means failed (except waiting for a dependency),
+ * Reconciling=True, Ready=Unknown or an unobserved generation means work in progress, Ready=True means ready. Suspension wins because nothing will change until resumed.
  */
 export function deriveFluxState(obj: FluxObjectData): FluxState {
   const ready = find(obj.conditions, 'Ready');
@@ -37,6 +37,9 @@ export function deriveFluxState(obj: FluxObjectData): FluxState {
       reason: stalled.reason ?? base.reason,
       message: stalled.message ?? base.message,
     };
+  // Waiting for a dependency (a Kustomization's dependsOn, an ImagePolicy's first scan) is not a failure: Flux
+  // retries on its own once the other object is ready, and nothing here needs the user.
+  if (ready?.status === 'False' && ready.reason === 'DependencyNotReady') return { ...base, status: 'progressing' };
   if (ready?.status === 'False') return { ...base, status: 'failed' };
   if (reconciling) return { ...base, status: 'progressing' };
   if (ready?.status === 'True') return { ...base, status: 'ready' };

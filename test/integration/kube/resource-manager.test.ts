@@ -375,8 +375,8 @@ describe('server-side apply engine', () => {
     // validates), so `n` (a ConfigMap, before Services) exists; the error's change set says so, for the controller
     // to keep it in the inventory.
     const after = await rvs();
-    expect(after.filter((x) => !x.startsWith('n@'))).toEqual(before);
-    expect(after.some((x) => x.startsWith('n@'))).toBe(true);
+    expect(after.filter((x) => !x?.startsWith('n@'))).toEqual(before);
+    expect(after.some((x) => x?.startsWith('n@'))).toBe(true);
     expect(err.changeSet.filter((e) => e.action === 'created').map((e) => e.subject)).toEqual([`ConfigMap/${space}/n`]);
     // Once fixed, the apply succeeds and prune removes exactly `c`.
     const fixed = labelled([cm('a', { v: '2' }, space), cm('b', { v: '1' }, space)]);

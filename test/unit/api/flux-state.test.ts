@@ -35,6 +35,7 @@ describe('the state derived from Flux conditions', () => {
   const cases: [string, FluxObjectData, string, boolean][] = [
     ['Ready=True', obj([ready('True', 'ReconciliationSucceeded')]), 'ready', false],
     ['Ready=False', obj([ready('False', 'BuildFailed')]), 'failed', false],
+    ['Ready=False waiting for a dependency', obj([ready('False', 'DependencyNotReady')]), 'progressing', false],
     [
       'Ready=False with Reconciling ProgressingWithRetry (after a failure)',
       obj([
