@@ -38,8 +38,9 @@ export function deriveFluxState(obj: FluxObjectData): FluxState {
       message: stalled.message ?? base.message,
     };
   // Waiting for a dependency (a Kustomization's dependsOn, an ImagePolicy's first scan) is not a failure: Flux
-  // retries on its own once the other object is ready, and nothing here needs the user.
-  if (ready?.status === 'False' && ready.reason === 'DependencyNotReady') return { ...base, status: 'progressing' };
+  // retries on its own once the other object is ready, and nothing here needs the user. A dependency cycle never
+  // resolves by itself, so it stays failed.
+  if (ready?.status === 'False' && waitingForDependency(ready)) return { ...base, status: 'progressing' };
   if (ready?.status === 'False') return { ...base, status: 'failed' };
   if (reconciling) return { ...base, status: 'progressing' };
   if (ready?.status === 'True') return { ...base, status: 'ready' };
@@ -48,4 +49,8 @@ export function deriveFluxState(obj: FluxObjectData): FluxState {
 
 export function withState(obj: FluxObjectData): FluxObject {
   return { ...obj, state: deriveFluxState(obj) };
+}
+
+function waitingForDependency(ready: Condition): boolean {
+  return ready.reason === 'DependencyNotReady' && !(ready.message ?? '').includes('dependency cycle');
 }

@@ -37,6 +37,18 @@ describe('the state derived from Flux conditions', () => {
     ['Ready=False', obj([ready('False', 'BuildFailed')]), 'failed', false],
     ['Ready=False waiting for a dependency', obj([ready('False', 'DependencyNotReady')]), 'progressing', false],
     [
+      'Ready=False in a dependency cycle (never resolves by itself)',
+      obj([
+        ready(
+          'False',
+          'DependencyNotReady',
+          'Dependencies do not meet ready condition (dependency cycle: a -> b -> a)',
+        ),
+      ]),
+      'failed',
+      false,
+    ],
+    [
       'Ready=False with Reconciling ProgressingWithRetry (after a failure)',
       obj([
         ready('False', 'HealthCheckFailed'),
