@@ -1,8 +1,12 @@
-// `npm run bench -- ui [--runs 5] [--per-cluster 66] [--storm-kustomizations 200] [--storm engine|api]`
+// `npm run bench -- ui [--runs 5] [--clusters 3] [--per-cluster 66] [--pan-rounds 3] [--cold-runs 3]
+//   [--baseline OTHER_BUILD/out/renderer] [--storm-kustomizations 200] [--storm engine|api|none]`
+// The goal's case (issue 20 goal 7): `--clusters 5 --per-cluster 200` (10,020 nodes).
 //
 // The UI at scale, in Debian's Chromium, measured with the renderer's performance marks and rAF timestamps:
-//   - time to first graph: navigation start → the first frame with all ~2,000 nodes of three clusters placed
+//   - time to first graph: navigation start → the first frame with every node of the fleet placed
 //     (`fluxdeck:graph-rendered`), and → the frame after ELK's refined layout;
+//   - serve cold start: a fresh `fluxdeck serve`-like process over the in-memory port with 3 clusters, spawn → the
+//     first graph in the (already running) browser;
 //   - frame times while panning by mouse drag, at a readable zoom (0.5) and zoomed out to an overview (0.2);
 //   - main event-loop lag (p99, perf_hooks) while 200 Kustomizations reconcile at once: the real engine (controllers,
 //     watch caches, the api and its WebSocket pushes to a browser showing the graph) in this process, on a local
@@ -10,8 +14,9 @@
 //     over the in-memory port.
 // The graph for the first two comes from the in-memory engine port (test/support/memory-engine.ts): the UI measured
 // on its own, at a size the local control plane could not hold on a small machine.
-// Reference: the product's budgets (first graph 1.5 s, p99 frame 33 ms, event-loop lag p99 50 ms); the ratio is
-// fluxdeck / budget, so below 1 is within budget.
+// Reference: issue 20 goal 7's budgets (first graph 1 s, p99 frame 16.7 ms, cold start 2 s; event-loop lag p99
+// 50 ms); the ratio is fluxdeck / budget, so below 1 is within budget. With --baseline, the same figures for another
+// build, measured interleaved with this one's, and this build / baseline.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -42,6 +47,7 @@ const { values } = parseArgs({
     clusters: { type: 'string', default: '3' },
     baseline: { type: 'string' },
     'cold-runs': { type: 'string', default: '3' },
+    'pan-rounds': { type: 'string', default: '3' },
     'serve-child': { type: 'boolean', default: false },
     renderer: { type: 'string' },
   },
@@ -52,6 +58,7 @@ const stormSize = Number(values['storm-kustomizations']);
 const stormKind = values.storm === 'api' ? 'api' : values.storm === 'none' ? 'none' : 'engine';
 const clusterCount = Number(values.clusters);
 const coldRuns = Number(values['cold-runs']);
+const panRounds = Number(values['pan-rounds']);
 const CLUSTER_NAMES = ['prod-eu', 'prod-us', 'dev', 'prod-ap', 'qa'];
 const clusterNames = (n: number): string[] =>
   Array.from({ length: n }, (_, i) => CLUSTER_NAMES[i] ?? `cluster-${String(i + 1).padStart(2, '0')}`);
@@ -333,6 +340,8 @@ interface Variant {
   server: FleetServer;
 }
 
+/** Frames that missed a 60 Hz vsync (rAF deltas come in whole vsyncs: 16.7 ms, 33.3 ms, ...). */
+const dropped = (xs: number[]): number => xs.filter((x) => x > 25).length;
 const fmtMs = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
 
 /**
@@ -419,18 +428,23 @@ try {
   for (let i = 0; i < runs; i++)
     for (const v of variants)
       loads.get(v.name)?.push(await loadOnce(browser.page, new URL('/', v.server.run.server.url).href, expected));
-  const pans = new Map<string, { readable: number[]; overview: number[]; inView: [number, number] }>();
-  for (const v of variants) {
-    await browser.page.goto(new URL('/', v.server.run.server.url).href);
-    await loadOnce(browser.page, new URL('/', v.server.run.server.url).href, expected);
-    await setZoom(browser.page, 0.5);
-    const readable = await panFrames(browser.page, 3000);
-    const inReadable = await browser.page.locator('.react-flow__node').count();
-    await setZoom(browser.page, 0.2);
-    const overview = await panFrames(browser.page, 3000);
-    const inOverview = await browser.page.locator('.react-flow__node').count();
-    pans.set(v.name, { readable, overview, inView: [inReadable, inOverview] });
-  }
+  // Panning in rounds, the builds alternating, frames pooled per build: p99 of a few hundred frames is one or two
+  // frames, so a single stall from another process would decide it.
+  const pans = new Map<string, { readable: number[]; overview: number[]; inView: [number, number] }>(
+    variants.map((v) => [v.name, { readable: [], overview: [], inView: [0, 0] }]),
+  );
+  for (let round = 0; round < panRounds; round++)
+    for (const v of variants) {
+      const p = pans.get(v.name);
+      if (!p) continue;
+      await loadOnce(browser.page, new URL('/', v.server.run.server.url).href, expected);
+      await setZoom(browser.page, 0.5);
+      p.readable.push(...(await panFrames(browser.page, 3000)));
+      p.inView[0] = await browser.page.locator('.react-flow__node').count();
+      await setZoom(browser.page, 0.2);
+      p.overview.push(...(await panFrames(browser.page, 3000)));
+      p.inView[1] = await browser.page.locator('.react-flow__node').count();
+    }
   const colds = new Map<string, ColdStart[]>(variants.map((v) => [v.name, []]));
   for (let i = 0; i < coldRuns; i++)
     for (const v of variants) colds.get(v.name)?.push(await coldStart(browser, v.rendererDir, coldPerCluster * 30));
@@ -455,8 +469,8 @@ try {
         `ELK-refined ${fmtMs(l.map((x) => x.refinedMs))} ms`,
     );
     console.log(
-      `[${v.name}] panning: readable zoom p50 ${percentile(p.readable, 50).toFixed(1)} ms, p99 ${s.readableP99.toFixed(1)} ms (${p.inView[0]} nodes in view, ${p.readable.length} frames); ` +
-        `overview p50 ${percentile(p.overview, 50).toFixed(1)} ms, p99 ${s.overviewP99.toFixed(1)} ms (${p.inView[1]} nodes in view, ${p.overview.length} frames); ` +
+      `[${v.name}] panning: readable zoom p50 ${percentile(p.readable, 50).toFixed(1)} ms, p99 ${s.readableP99.toFixed(1)} ms (${p.inView[0]} nodes in view, ${p.readable.length} frames, ${dropped(p.readable)} over 25 ms); ` +
+        `overview p50 ${percentile(p.overview, 50).toFixed(1)} ms, p99 ${s.overviewP99.toFixed(1)} ms (${p.inView[1]} nodes in view, ${p.overview.length} frames, ${dropped(p.overview)} over 25 ms); ` +
         `p99 ratio to ${BUDGET.frameMs} ms ${(s.readableP99 / BUDGET.frameMs).toFixed(2)} / ${(s.overviewP99 / BUDGET.frameMs).toFixed(2)}`,
     );
     console.log(
