@@ -38,6 +38,13 @@ async function zoomTo(target: number): Promise<void> {
   }
 }
 
+/** 'f': the readable starting view. It animates; wait until it has arrived, or a later zoom starts mid-flight. */
+async function fit(): Promise<void> {
+  await page.keyboard.press('f');
+  await expect.poll(zoom).toBeGreaterThanOrEqual(0.45);
+  await page.waitForTimeout(300);
+}
+
 beforeAll(async () => {
   await clearScreenshots(/^3\d-/);
   server = await startFleetServer({ clusters: CLUSTERS, kustomizationsPerCluster: 40, workloadsPerKustomization: 8 });
@@ -81,14 +88,14 @@ describe('a graph of several clusters at scale', () => {
     expect(await reachedAnother()).toBe(true);
     await screenshot(page, '30-scale-next-cluster');
     // Zoomed out to an overview, all three clusters are drawn.
-    await page.keyboard.press('f');
+    await fit();
     await zoomTo(0.06);
     for (const c of CLUSTERS) await expect.poll(() => nodesOf(c).count()).toBeGreaterThan(0);
   });
 
   it('draws plain blocks at an overview that still select on click, and labels again when zoomed in', async () => {
     await page.keyboard.press('Escape');
-    await page.keyboard.press('f');
+    await fit();
     await zoomTo(0.2);
     const node = page.locator('[data-testid=graph-node][data-kind=Kustomization]').first();
     await node.waitFor();
@@ -102,7 +109,7 @@ describe('a graph of several clusters at scale', () => {
     const panel = page.locator(`[data-testid=object-panel][data-kind=Kustomization][data-name="${name}"]`);
     await expect.poll(() => panel.count()).toBe(1);
     // Zooming in ('f': the readable starting view) brings the labels back, the selection kept.
-    await page.keyboard.press('f');
+    await fit();
     await expect.poll(() => page.locator('[data-testid=graph-node] .gnode__name').count()).toBeGreaterThan(0);
     expect(await panel.count()).toBe(1);
     await screenshot(page, '32-scale-zoomed-in');

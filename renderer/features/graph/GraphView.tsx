@@ -257,7 +257,8 @@ export function GraphView(): React.JSX.Element {
     clustersInView(layout.sections, s.transform, { width: s.width, height: s.height }, CULL_MARGIN).join('\n'),
   );
   const shown = useMemo(() => {
-    if (layout.sections.length <= 1) return { nodes, edges };
+    // A graph small enough for the minimap is cheap anyway, and the minimap draws what React Flow holds.
+    if (layout.sections.length <= 1 || graphNodes <= MINIMAP_MAX_NODES) return { nodes, edges };
     const keep = new Set(inView === '' ? [] : inView.split('\n'));
     if (keep.size === layout.sections.length) return { nodes, edges };
     const clusterOf = new Map(projection.nodes.map((n) => [n.id, n.cluster]));
@@ -265,7 +266,7 @@ export function GraphView(): React.JSX.Element {
       nodes: nodes.filter((n) => keep.has(n.data.cluster)),
       edges: edges.filter((e) => keep.has(clusterOf.get(e.source) ?? '')),
     };
-  }, [nodes, edges, inView, layout.sections.length, projection]);
+  }, [nodes, edges, inView, layout.sections.length, graphNodes, projection]);
 
   useEffect(() => {
     if (graphNodes === 0) return;
