@@ -21,6 +21,8 @@ export async function startFleetServer(opts: {
   workloadsPerKustomization: number;
   limits?: BatchLimits;
   stepDelayMs?: number;
+  /** Another build of the renderer (a benchmark comparing two builds); defaults to this checkout's. */
+  rendererDir?: string;
 }): Promise<FleetServer> {
   const engine = createMemoryEngine({ stepDelayMs: opts.stepDelayMs ?? 400 });
   const fleet = syntheticFleet(opts);
@@ -39,7 +41,12 @@ export async function startFleetServer(opts: {
   for (const o of fleet.objects) engine.putObject(o);
   for (const w of fleet.workloads) engine.putWorkload(w);
   const logger = createLogger({ write: (l) => process.stderr.write(l + '\n') }, 'warn');
-  const run = await runHeadless({ engine, logger, ...(opts.limits && { limits: opts.limits }) });
+  const run = await runHeadless({
+    engine,
+    logger,
+    ...(opts.limits && { limits: opts.limits }),
+    ...(opts.rendererDir !== undefined && { rendererDir: opts.rendererDir }),
+  });
   return {
     run,
     engine,

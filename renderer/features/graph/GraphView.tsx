@@ -19,6 +19,7 @@ import { useShallow } from 'zustand/react/shallow';
 
 import { notify, select, toggleCollapsed } from '../../store/actions.ts';
 import { useAppStore } from '../../store/index.ts';
+import { clustersInView } from './cull.ts';
 import { fitViewport } from './fit.ts';
 import { newElementCache, toFlowEdges, toFlowNodes } from './flow-elements.ts';
 import { createLayoutClient, type LayoutClient, workerRunner } from './layout-client.ts';
@@ -42,6 +43,8 @@ const MINIMAP_MAX_NODES = 600;
  */
 const FAR_ZOOM = 0.3;
 const NO_EDGES: Edge[] = [];
+/** Screen pixels around the view within which a cluster's elements are handed to React Flow before they show. */
+const CULL_MARGIN = 400;
 /** How long centring waits for the pane to take its new size (two frames and a little). */
 const CENTER_AFTER_MS = 60;
 
@@ -249,6 +252,21 @@ export function GraphView(): React.JSX.Element {
   const edges = useMemo(() => toFlowEdges(projection, selected, cache), [projection, selected, cache]);
   const graphNodes = nodes.length - layout.sections.length;
   const far = useStore((s) => s.transform[2] < FAR_ZOOM);
+  // Only the clusters in view go to React Flow (a string, so panning within them does not re-render this view).
+  const inView = useStore((s) =>
+    clustersInView(layout.sections, s.transform, { width: s.width, height: s.height }, CULL_MARGIN).join('\n'),
+  );
+  const shown = useMemo(() => {
+    // A graph small enough for the minimap is cheap anyway, and the minimap draws what React Flow holds.
+    if (layout.sections.length <= 1 || graphNodes <= MINIMAP_MAX_NODES) return { nodes, edges };
+    const keep = new Set(inView === '' ? [] : inView.split('\n'));
+    if (keep.size === layout.sections.length) return { nodes, edges };
+    const clusterOf = new Map(projection.nodes.map((n) => [n.id, n.cluster]));
+    return {
+      nodes: nodes.filter((n) => keep.has(n.data.cluster)),
+      edges: edges.filter((e) => keep.has(clusterOf.get(e.source) ?? '')),
+    };
+  }, [nodes, edges, inView, layout.sections.length, graphNodes, projection]);
 
   useEffect(() => {
     if (graphNodes === 0) return;
@@ -270,8 +288,8 @@ export function GraphView(): React.JSX.Element {
   return (
     <div className="graph" data-testid="graph" data-nodes={graphNodes}>
       <ReactFlow
-        nodes={nodes}
-        edges={far ? NO_EDGES : edges}
+        nodes={shown.nodes}
+        edges={far ? NO_EDGES : shown.edges}
         nodeTypes={nodeTypes}
         onNodeClick={onNodeClick}
         onNodeDoubleClick={onNodeDoubleClick}

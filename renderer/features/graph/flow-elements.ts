@@ -89,16 +89,20 @@ export function toFlowNodes(
       out.push(prev);
       continue;
     }
+    // Whole pixels: the DOM measures whole pixels, and a size React Flow finds different from the declared one makes
+    // it re-place every node (all 10,000) each time the section mounts, e.g. scrolling back into view.
+    const width = Math.ceil(s.width);
+    const height = Math.ceil(s.height);
     const node: SectionFlowNode = {
       id,
       type: 'section',
       position: { x: s.x, y: s.y },
       data: { ...s, ...c },
-      width: s.width,
-      height: s.height,
-      measured: { width: s.width, height: s.height },
+      width,
+      height,
+      measured: { width, height },
       handles: [],
-      style: { width: s.width, height: s.height },
+      style: { width, height },
       selectable: false,
       draggable: false,
       focusable: false,

@@ -5,6 +5,7 @@
  * milliseconds. The skeleton is split into connected components per cluster; each component is laid out on its own
  * and cached by a signature of its shape, so a change re-lays out only the component it touches (incremental layout).
  */
+import { pushTo } from './collections.ts';
 import type { GraphEdge, GraphNode, Projection } from './projection.ts';
 
 export const SIZE = {
@@ -107,7 +108,7 @@ export function components(p: Projection): Component[] {
   const leavesOf = new Map<string, string[]>();
   for (const n of p.nodes) {
     if (n.owner === undefined || !byId.has(n.owner)) continue;
-    leavesOf.set(n.owner, [...(leavesOf.get(n.owner) ?? []), n.id]);
+    pushTo(leavesOf, n.owner, n.id);
   }
   const skeleton = p.nodes.filter((n) => n.role === 'source' || n.role === 'flux');
   const parent = new Map<string, string>(skeleton.map((n) => [n.id, n.id]));
@@ -122,12 +123,12 @@ export function components(p: Projection): Component[] {
   const groups = new Map<string, Block[]>();
   for (const n of skeleton) {
     const root = find(n.id);
-    groups.set(root, [...(groups.get(root) ?? []), blockOf(n, leavesOf.get(n.id) ?? [])]);
+    pushTo(groups, root, blockOf(n, leavesOf.get(n.id) ?? []));
   }
   const edgesByRoot = new Map<string, GraphEdge[]>();
   for (const e of skeletonEdges) {
     const root = find(e.source);
-    edgesByRoot.set(root, [...(edgesByRoot.get(root) ?? []), e]);
+    pushTo(edgesByRoot, root, e);
   }
   const out: Component[] = [];
   for (const [root, blocks] of groups) {

@@ -9,6 +9,7 @@ import type { FluxObject, Workload } from '../../../main/contract/index.ts';
 import { LabelSelectorError, selectsLabels } from '../../../main/contract/label-selector.ts';
 import { nodeIdOf } from '../../store/ids.ts';
 import type { StatusFilter } from '../../store/slices/ui.ts';
+import { pushTo } from './collections.ts';
 
 export type NodeRole = 'source' | 'flux' | 'leaf' | 'more';
 export type { NodeStatus } from '../../ui/node-status.ts';
@@ -310,7 +311,7 @@ export function releaseWorkloads(workloads: Iterable<Workload>): Map<string, Wor
       namespace: w.helmRelease.namespace,
       name: w.helmRelease.name,
     });
-    out.set(hr, [...(out.get(hr) ?? []), w]);
+    pushTo(out, hr, w);
   }
   return out;
 }
@@ -392,8 +393,8 @@ export function projectGraph(input: ProjectionInput): Projection {
     const incoming = new Map<string, string[]>();
     const leaves = new Map<string, string[]>();
     for (const e of b.edges.values()) {
-      incoming.set(e.target, [...(incoming.get(e.target) ?? []), e.source]);
-      if (e.role === 'inventory') leaves.set(e.source, [...(leaves.get(e.source) ?? []), e.target]);
+      pushTo(incoming, e.target, e.source);
+      if (e.role === 'inventory') pushTo(leaves, e.source, e.target);
     }
     keep = new Set();
     const stack: string[] = [];
