@@ -67,3 +67,8 @@ export function formatBytes(n: number): string {
   }
   return i === 0 ? `${n} B` : `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
+
+/** A duration for people: whole milliseconds below a second, tenths of seconds above. */
+export function formatMillis(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}

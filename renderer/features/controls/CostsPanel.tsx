@@ -3,42 +3,17 @@
  * cluster its queue, API requests per minute and reconcile rates and times per kind. Asked of main when opened and
  * every few seconds while open; nothing is fetched while it is closed.
  */
-import { useEffect, useState } from 'react';
-
-import type { EngineStats } from '../../../main/contract/index.ts';
-import { describeFailure, setCostsOpen, transport } from '../../store/actions.ts';
+import { setCostsOpen } from '../../store/actions.ts';
 import { useAppStore } from '../../store/index.ts';
+import { usePolled } from '../../store/use-polled.ts';
 import { Dialog } from '../../ui/Dialog.tsx';
-import { formatBytes } from '../../ui/format.ts';
+import { formatBytes, formatMillis as millis } from '../../ui/format.ts';
 
 const REFRESH_MS = 3000;
 
-const millis = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
-
-function useStats(open: boolean): { stats?: EngineStats; error?: string } {
-  const [state, setState] = useState<{ stats?: EngineStats; error?: string }>({});
-  useEffect(() => {
-    if (!open) return;
-    let live = true;
-    const load = (): void => {
-      transport()
-        .invoke('engine:stats', {})
-        .then((stats) => live && setState({ stats }))
-        .catch((err: unknown) => live && setState((s) => ({ ...s, error: describeFailure(err).message })));
-    };
-    load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [open]);
-  return state;
-}
-
 export function CostsPanel(): React.JSX.Element | null {
   const open = useAppStore((s) => s.costsOpen);
-  const { stats, error } = useStats(open);
+  const { data: stats, error } = usePolled('engine:stats', {}, REFRESH_MS, open);
   if (!open) return null;
   return (
     <Dialog label="What Fluxdeck spends" wide testId="costs" onClose={() => setCostsOpen(false)}>
