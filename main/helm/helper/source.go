@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -131,12 +132,19 @@ func httpGet(p *PullParams, url string) (*bytes.Buffer, error) {
 	return buf, nil
 }
 
+// Status codes as words of a message: "status code 401", not the 401 inside a port or a digest (127.0.0.1:34013).
+var (
+	deniedStatus   = regexp.MustCompile(`(^|[^0-9])40[13]([^0-9]|$)`)
+	notFoundStatus = regexp.MustCompile(`(^|[^0-9])404([^0-9]|$)`)
+)
+
 func fetchError(err error, url string) error {
 	msg := err.Error()
+	lower := strings.ToLower(msg)
 	switch {
-	case strings.Contains(msg, "401") || strings.Contains(msg, "403") || strings.Contains(strings.ToLower(msg), "unauthorized"):
+	case deniedStatus.MatchString(msg) || strings.Contains(lower, "unauthorized") || strings.Contains(lower, "forbidden"):
 		return &HelmError{Code: CodeUnauthorized, Message: fmt.Sprintf("%s refused the credentials: %s", url, msg), cause: err}
-	case strings.Contains(msg, "404") || strings.Contains(strings.ToLower(msg), "not found"):
+	case notFoundStatus.MatchString(msg) || strings.Contains(lower, "not found"):
 		return &HelmError{Code: CodeChartNotFound, Message: fmt.Sprintf("%s: %s", url, msg), cause: err}
 	}
 	// Anything else (refused connection, DNS, TLS, timeout) means the repository could not be reached; saying so
