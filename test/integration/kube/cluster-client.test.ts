@@ -11,6 +11,7 @@ import { ExecCredentialProvider } from '../../../main/kube/exec-credential.ts';
 import { isKubeError, KubeError } from '../../../main/kube/kube-error.ts';
 import { type Kubeconfig, loadKubeconfig } from '../../../main/kube/kubeconfig.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
+import { eventually } from '../../support/flux-fixture.ts';
 
 const cluster = inject('cluster');
 let dir: string;
@@ -235,7 +236,11 @@ describe('cluster client', () => {
       subjects: [{ kind: 'ServiceAccount', name: 'limited', namespace: ns }],
     });
     const sa = admin.impersonate({ serviceAccount: { namespace: ns, name: 'limited' } });
-    await expect(sa.list({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace: ns })).resolves.toBeDefined();
+    // The apiserver's RBAC authorizer learns of a new RoleBinding from its informer: a request right after the create
+    // may still be refused (seen once in CI), so wait for the grant to take effect.
+    await eventually('the RoleBinding to take effect', () =>
+      sa.list({ apiVersion: 'v1', kind: 'ConfigMap' }, { namespace: ns }).catch(() => undefined),
+    );
     const denied = await failure(
       sa.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nope', namespace: ns } }),
     );
