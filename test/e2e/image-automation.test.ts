@@ -238,8 +238,10 @@ describe('image automation in the browser', () => {
     await browser.page.getByTestId('view-inbox').click();
     await ui.inboxItem('image-update', 'pushed commit').first().waitFor({ timeout: 30_000 });
     // Created together, the policy may reconcile before the first scan and the automation before the policy selected
-    // an image: both are waits (info, or nothing), not errors.
-    expect(await browser.page.locator('[data-testid=inbox-item][data-severity=error]').allTextContents()).toEqual([]);
+    // an image: both are waits (info, or nothing), not errors. Only this suite's objects count: the suites before it
+    // leave sources in the shared cluster whose servers have stopped.
+    const errors = await browser.page.locator('[data-testid=inbox-item][data-severity=error]').allTextContents();
+    expect(errors.filter((text) => text.includes(`${NS}/`))).toEqual([]);
     await ui.screenshot('76-inbox-after-automation');
   });
 });
