@@ -1,4 +1,12 @@
 // The workbench's surface for the bindings (main/api, main/cli, main/headless, main/electron); see README.md.
+export {
+  BootstrapFailed,
+  BootstrapInputError,
+  type BootstrapPlan,
+  bootstrapPlan,
+  type BootstrapStep,
+  runBootstrap,
+} from './bootstrap.ts';
 export { createWorkbench, type WorkbenchEngine, type WorkbenchOptions } from './create-workbench.ts';
 export {
   type CredentialStore,

@@ -1,0 +1,237 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import {
+  bootstrapFiles,
+  keepExistingKustomization,
+  type SyncOptions,
+  syncPath,
+} from '../controllers/crds/bootstrap-manifests.ts';
+import { installFluxCrds } from '../controllers/crds/install-flux-crds.ts';
+import { getCondition } from '../flux/conditions.ts';
+import { fluxKinds } from '../flux/kinds.ts';
+import type { FluxStatus } from '../flux/meta.ts';
+import type { ClusterClient } from '../kube/cluster-client.ts';
+import { parseYamlStream } from '../kustomize/index.ts';
+import type { GitAuth } from '../sources/git/git-auth.ts';
+import { parseGitUrl } from '../sources/git/git-url.ts';
+import { userGitIdentity } from '../sources/workspace/index.ts';
+import type { Workspace } from '../sources/workspace/workspace.ts';
+import { errorMessage } from '../util/errors.ts';
+import type { KubeObject } from '../util/kube-object.ts';
+
+/**
+ * Bootstrap, as `flux bootstrap git` does it, desktop-reconciled: the cluster's `flux-system` directory (the sync
+ * GitRepository and Kustomization) is committed and pushed to the repository (never forced; a bootstrap already there
+ * is updated, or left alone when it is the same), the Secret the source needs is created, the manifests are applied,
+ * and the caller's engine reconciles until both flux-system objects are Ready. Every step is reported, so the CLI can
+ * print it and the desktop wizard can show it.
+ */
+
+const FIELD_MANAGER = 'fluxdeck';
+const AUTHOR_FALLBACK = { name: 'Fluxdeck', email: 'fluxdeck@localhost' };
+
+/** A step that failed: its message says what and what to do; `cause` keeps the underlying error. */
+export class BootstrapFailed extends Error {
+  override readonly name = 'BootstrapFailed';
+}
+
+/** Bad input found before anything is written (the CLI turns it into a usage error, the wizard into a field error). */
+export class BootstrapInputError extends Error {
+  override readonly name = 'BootstrapInputError';
+}
+
+export interface BootstrapPlan {
+  url: string;
+  branch: string;
+  /** The cluster's directory in the repository, e.g. `clusters/prod`. */
+  path: string;
+  namespace: string;
+  /** The GitRepository's interval, a Go duration (`1m0s`). */
+  interval: string;
+  /** HTTP basic credentials, used for the push and stored in the source's Secret; never printed. */
+  auth?: { username: string; password: string };
+}
+
+/** Defaults and checks for a plan from the CLI's flags or the wizard's form. */
+export function bootstrapPlan(input: {
+  url?: string;
+  branch?: string;
+  path?: string;
+  namespace?: string;
+  interval?: string;
+  username?: string;
+  password?: string;
+}): BootstrapPlan {
+  const { url, path, username, password } = input;
+  if (!url) throw new BootstrapInputError('the repository URL is required, e.g. https://host/org/fleet.git');
+  if (!path)
+    throw new BootstrapInputError('the cluster’s directory in the repository is required, e.g. clusters/my-cluster');
+  let parsed: ReturnType<typeof parseGitUrl>;
+  try {
+    parsed = parseGitUrl(url);
+  } catch (err) {
+    throw new BootstrapInputError(`${url}: ${errorMessage(err)}`, { cause: err });
+  }
+  if (parsed.protocol === 'ssh')
+    throw new BootstrapInputError('bootstrap over SSH is not supported yet; use an https:// URL with a username');
+  try {
+    syncPath(path);
+  } catch (err) {
+    throw new BootstrapInputError(errorMessage(err), { cause: err });
+  }
+  if ((username === undefined) !== (password === undefined))
+    throw new BootstrapInputError('a username and a password go together');
+  return {
+    url,
+    branch: input.branch || 'main',
+    path,
+    namespace: input.namespace || 'flux-system',
+    interval: input.interval || '1m0s',
+    ...(username !== undefined && password !== undefined ? { auth: { username, password } } : {}),
+  };
+}
+
+/** One line of progress: `running` starts a long step, `done` ends one, `waiting` reports a status while waiting. */
+export interface BootstrapStep {
+  state: 'running' | 'done' | 'waiting';
+  message: string;
+}
+
+export interface BootstrapDeps {
+  /** Opens (clones or updates) the writable work tree of the repository's branch. */
+  openWorkspace(spec: { url: string; branch: string }, auth: GitAuth | undefined): Promise<Workspace>;
+  /** The cluster to bootstrap. */
+  client: ClusterClient;
+  /** Starts (or confirms) the engine reconciling the cluster, once the manifests are applied. */
+  reconcile(): Promise<void>;
+}
+
+export interface BootstrapOptions {
+  onStep(step: BootstrapStep): void;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+function syncOptions(plan: BootstrapPlan): SyncOptions {
+  const { url, branch, path, namespace, interval } = plan;
+  return { url, branch, path, namespace, interval, ...(plan.auth ? { secretName: 'flux-system' } : {}) };
+}
+
+function gitAuth(plan: BootstrapPlan): GitAuth | undefined {
+  if (!plan.auth) return undefined;
+  const basic = Buffer.from(`${plan.auth.username}:${plan.auth.password}`).toString('base64');
+  return { kind: 'http', authorization: `Basic ${basic}` };
+}
+
+/** Writes the flux-system directory, commits and pushes (never forced). */
+async function pushManifests(ws: Workspace, plan: BootstrapPlan, o: BootstrapOptions): Promise<void> {
+  const updated = await ws.update();
+  if (updated.status === 'local-changes') {
+    // A previous run committed but could not push: put that commit on the server's head first.
+    const re = await ws.fetchAndReapply();
+    if (re.status === 'conflict')
+      throw new BootstrapFailed(`cannot update the earlier bootstrap commit: ${re.message}`);
+  }
+  const files = bootstrapFiles(syncOptions(plan));
+  for (const [path, content] of Object.entries(files)) {
+    const existing = await ws.readFile(path).catch(() => undefined);
+    if (existing === content || (path.endsWith('/kustomization.yaml') && keepExistingKustomization(existing))) continue;
+    await ws.writeFile(path, content);
+  }
+  const author = (await userGitIdentity()) ?? AUTHOR_FALLBACK;
+  const committed = await ws.commit({ message: 'Add Flux sync manifests', author });
+  if (committed.status === 'invalid')
+    throw new BootstrapFailed(
+      `the sync manifests are not valid YAML: ${committed.problems.map((p) => p.message).join('; ')}`,
+    );
+  o.onStep({
+    state: 'done',
+    message:
+      committed.status === 'committed'
+        ? `committed sync manifests to ${plan.branch} (${committed.commit.slice(0, 12)})`
+        : `sync manifests are up to date in ${plan.branch}`,
+  });
+  let pushed = await ws.push();
+  if (pushed.status === 'remote-moved') {
+    const re = await ws.fetchAndReapply();
+    if (re.status === 'conflict') throw new BootstrapFailed(re.message);
+    pushed = await ws.push();
+  }
+  if (pushed.status === 'rejected' || pushed.status === 'remote-moved')
+    throw new BootstrapFailed(`the server refused the push (never forced): ${pushed.message}`);
+  o.onStep({
+    state: 'done',
+    message: pushed.status === 'pushed' ? `pushed to ${plan.branch}` : `${plan.branch} already has it`,
+  });
+}
+
+/** CRDs, namespace, the source's Secret and the sync manifests, with server-side apply. */
+async function applyToCluster(client: ClusterClient, plan: BootstrapPlan, o: BootstrapOptions): Promise<void> {
+  const crds = await installFluxCrds(client);
+  const failed = crds.filter((r) => r.action === 'failed');
+  if (failed.length > 0)
+    throw new BootstrapFailed(`CRDs could not be installed: ${failed.map((f) => f.name).join(', ')}`);
+  client.mapper.invalidate();
+  o.onStep({ state: 'done', message: 'Flux CRDs ready' });
+  const apply = (obj: KubeObject): Promise<KubeObject> =>
+    client.apply(obj, { fieldManager: FIELD_MANAGER, force: true });
+  await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: plan.namespace } });
+  if (plan.auth) {
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'flux-system', namespace: plan.namespace },
+      type: 'Opaque',
+      data: {
+        username: Buffer.from(plan.auth.username).toString('base64'),
+        password: Buffer.from(plan.auth.password).toString('base64'),
+      },
+    });
+    o.onStep({ state: 'done', message: `secret ${plan.namespace}/flux-system applied (username and password)` });
+  }
+  const sync = Object.entries(bootstrapFiles(syncOptions(plan))).find(([p]) => p.endsWith('gotk-sync.yaml'))?.[1];
+  for (const obj of parseYamlStream(sync ?? '', 'gotk-sync.yaml') as KubeObject[]) await apply(obj);
+  o.onStep({ state: 'done', message: `GitRepository and Kustomization ${plan.namespace}/flux-system applied` });
+}
+
+/** Waits for both flux-system objects to be Ready at their generation, reporting each new message. */
+async function waitReady(client: ClusterClient, plan: BootstrapPlan, o: BootstrapOptions): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs;
+  const last = new Map<string, string>();
+  for (;;) {
+    let ready = 0;
+    for (const kind of [fluxKinds.GitRepository, fluxKinds.Kustomization]) {
+      const obj = await client.tryGet({ ...kind, namespace: plan.namespace, name: 'flux-system' });
+      const status = obj?.status as FluxStatus | undefined;
+      const c = getCondition(status?.conditions, 'Ready');
+      const line = c ? `${kind.kind} ${plan.namespace}/flux-system: ${c.message}` : '';
+      if (line && last.get(kind.kind) !== line)
+        o.onStep({ state: c?.status === 'True' ? 'done' : 'waiting', message: line });
+      last.set(kind.kind, line);
+      if (c?.status === 'True' && obj?.metadata.generation === status?.observedGeneration) ready++;
+    }
+    if (ready === 2) return;
+    if (Date.now() > deadline)
+      throw new BootstrapFailed(
+        `flux-system was not Ready within ${Math.round(o.timeoutMs / 1000)}s: ${[...last.values()].join('; ')}`,
+      );
+    await sleep(500, undefined, o.signal ? { signal: o.signal } : {});
+  }
+}
+
+/** Runs a bootstrap; resolves when flux-system is Ready, rejects with a BootstrapFailed naming the step. */
+export async function runBootstrap(deps: BootstrapDeps, plan: BootstrapPlan, o: BootstrapOptions): Promise<void> {
+  o.onStep({ state: 'running', message: `cloning ${plan.branch} of ${plan.url}` });
+  const ws = await deps.openWorkspace({ url: plan.url, branch: plan.branch }, gitAuth(plan)).catch((err: unknown) => {
+    throw new BootstrapFailed(`cannot clone ${plan.url}: ${errorMessage(err)}`, { cause: err });
+  });
+  await pushManifests(ws, plan, o);
+  await applyToCluster(deps.client, plan, o);
+  o.onStep({
+    state: 'running',
+    message: `reconciling ${plan.namespace}/flux-system (desktop-reconciled: Fluxdeck runs the controllers)`,
+  });
+  await deps.reconcile();
+  await waitReady(deps.client, plan, o);
+  o.onStep({ state: 'done', message: `bootstrap finished in context ${deps.client.context}` });
+}
