@@ -10,7 +10,7 @@
 //       request on all N; how many of the 5N objects changed (resourceVersion) and how many are gone.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,10 +20,10 @@ import type { Kustomization } from '../main/flux/kustomize.ts';
 import { Annotation } from '../main/flux/meta.ts';
 import type { ClusterClient } from '../main/kube/cluster-client.ts';
 import { startCluster } from '../test/cluster/control-plane.ts';
+import { fluxControllerBinaries, startFluxControllers, stopProcess } from '../test/support/flux-controllers.ts';
 import { clientFor, ensureNamespace, gitRepository, installCrds, kustomization } from '../test/support/flux-fixture.ts';
 import { commitFiles, startGitServer } from '../test/support/git-server.ts';
-import { freePort, waitFor } from '../test/support/ports.ts';
-import { ensureTool } from '../test/tools/tools.ts';
+import { waitFor } from '../test/support/ports.ts';
 import { app, waitAllReady } from './fleet-apps.ts';
 import { benchLine } from './report.ts';
 
@@ -79,67 +79,10 @@ function startProcess(bin: string, args: string[], env: Record<string, string>, 
   return child;
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** The sum of a controller-runtime process's `rest_client_requests_total` series. */
-async function scrapeRequests(metricsAddr: string): Promise<number> {
-  const text = await (await fetch(`http://${metricsAddr}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith('rest_client_requests_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return total;
-}
-
 async function startFlux(kubeconfig: string, work: string, log: string[]): Promise<Engine> {
-  const [sourceBin, kustomizeBin] = await Promise.all([
-    ensureTool('source-controller'),
-    ensureTool('kustomize-controller'),
-  ]);
-  const [storage, sourceMetrics, sourceHealth, ksMetrics, ksHealth] = await Promise.all(
-    Array.from({ length: 5 }, () => freePort()),
-  );
-  const env = { KUBECONFIG: kubeconfig, RUNTIME_NAMESPACE: NS };
-  const storagePath = join(work, 'flux-storage');
-  await mkdir(storagePath, { recursive: true });
-  // Leader election needs the in-cluster namespace file controller-runtime reads; out of cluster it refuses to start,
-  // and one instance of each controller needs no election.
-  const common = ['--enable-leader-election=false', '--log-level=error'];
-  const source = startProcess(
-    sourceBin,
-    [
-      ...common,
-      `--storage-path=${storagePath}`,
-      `--storage-addr=127.0.0.1:${storage}`,
-      `--storage-adv-addr=127.0.0.1:${storage}`,
-      `--metrics-addr=127.0.0.1:${sourceMetrics}`,
-      `--health-addr=127.0.0.1:${sourceHealth}`,
-    ],
-    env,
-    log,
-  );
-  const kustomize = startProcess(
-    kustomizeBin,
-    [...common, `--metrics-addr=127.0.0.1:${ksMetrics}`, `--health-addr=127.0.0.1:${ksHealth}`],
-    env,
-    log,
-  );
-  const metrics = [`127.0.0.1:${sourceMetrics}`, `127.0.0.1:${ksMetrics}`];
-  for (const addr of metrics)
-    await waitFor(`Flux controller metrics on ${addr}\n${log.join('')}`, () => scrapeRequests(addr).then(() => true));
-  return {
-    pids: [source.pid ?? 0, kustomize.pid ?? 0],
-    requests: async () => (await Promise.all(metrics.map(scrapeRequests))).reduce((a, b) => a + b, 0),
-    stop: async () => {
-      await Promise.all([stopProcess(source), stopProcess(kustomize)]);
-    },
-  };
+  // One instance of each controller needs no election.
+  const flux = await startFluxControllers({ kubeconfig, workDir: work, namespace: NS, log });
+  return { pids: flux.running.map((r) => r.pid), requests: () => flux.requests(), stop: () => flux.stop() };
 }
 
 /** `fluxdeck run` in its own process, as a user runs it; its request count comes from the stats it publishes. */
@@ -274,7 +217,7 @@ async function main(): Promise<void> {
   const git = await startGitServer();
   try {
     // Build (or find) the controllers before any clock starts.
-    await Promise.all([ensureTool('source-controller'), ensureTool('kustomize-controller')]);
+    await fluxControllerBinaries();
     const url = await git.createRepo('bench');
     const files: Record<string, string> = {};
     for (let i = 0; i < APPS; i++)
