@@ -115,8 +115,14 @@ export interface BootstrapStep extends DeployKeyStep {
 }
 
 export interface BootstrapDeps {
-  /** Opens (clones or updates) the writable work tree of the repository's branch. */
-  openWorkspace(spec: { url: string; branch: string }, auth: GitAuth | undefined): Promise<Workspace>;
+  /**
+   * Opens (clones or updates) the writable work tree of the repository's branch; `startBranch`: a branch the server
+   * does not have yet (an empty repository) is started, and the first commit creates it, as `flux bootstrap` does.
+   */
+  openWorkspace(
+    spec: { url: string; branch: string; startBranch?: boolean },
+    auth: GitAuth | undefined,
+  ): Promise<Workspace>;
   /** The cluster to bootstrap. */
   client: ClusterClient;
   /** Starts (or confirms) the engine reconciling the cluster, once the manifests are applied. */
@@ -261,12 +267,14 @@ export async function runBootstrap(deps: BootstrapDeps, plan: BootstrapPlan, o: 
     : undefined;
   o.onStep({ state: 'running', message: `cloning ${plan.branch} of ${plan.url}` });
   const auth = ssh ? ssh.pushAuth : gitAuth(plan);
-  const ws = await deps.openWorkspace({ url: plan.url, branch: plan.branch }, auth).catch((err: unknown) => {
-    const refused = ssh && (err as { code?: string }).code === 'auth';
-    throw new BootstrapFailed(`cannot clone ${plan.url}: ${refused ? userKeyRefused(ssh, err) : errorMessage(err)}`, {
-      cause: err,
+  const ws = await deps
+    .openWorkspace({ url: plan.url, branch: plan.branch, startBranch: true }, auth)
+    .catch((err: unknown) => {
+      const refused = ssh && (err as { code?: string }).code === 'auth';
+      throw new BootstrapFailed(`cannot clone ${plan.url}: ${refused ? userKeyRefused(ssh, err) : errorMessage(err)}`, {
+        cause: err,
+      });
     });
-  });
   await pushManifests(ws, plan, o);
   await applyToCluster(deps.client, plan, o, ssh);
   o.onStep({
