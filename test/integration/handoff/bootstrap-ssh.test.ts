@@ -222,4 +222,39 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
       );
     }
   });
+  it('bootstraps an empty repository: the first commit creates the branch', async () => {
+    const bare = join(git.dir, 'repos', 'empty.git');
+    await exec('git', ['init', '--bare', '--quiet', '--initial-branch=main', bare]);
+    const url = git.url.replace('/app.git', '/empty.git');
+    const ns = 'empty-system';
+    const r = await bootstrapAddingKey(
+      args(url, 'main', 'clusters/empty', userKey, '--namespace', ns, '--ssh-key-algorithm', 'ed25519'),
+      ns,
+    );
+    expect(r.output).toContain('✔ committed sync manifests to main');
+    expect(r.output).toContain('✔ pushed to main');
+    expect(r.output).toMatch(/✔ generated a deploy key in Secret empty-system\/flux-system \(ED25519 SHA256:/);
+    expect(r.output).toContain('✔ bootstrap finished');
+    expect(r.code).toBe(0);
+
+    const head = await rev(bare, 'main');
+    // One commit without a parent, holding only flux-system.
+    expect((await exec('git', ['-C', bare, 'rev-list', '--count', 'main'])).stdout).toBe('1\n');
+    expect((await exec('git', ['-C', bare, 'log', '-n1', '--format=%P', 'main'])).stdout).toBe('\n');
+    expect((await exec('git', ['-C', bare, 'ls-tree', '-r', '--name-only', 'main'])).stdout).toBe(
+      'clusters/empty/flux-system/gotk-sync.yaml\nclusters/empty/flux-system/kustomization.yaml\n',
+    );
+    const sync = await show(bare, 'main:clusters/empty/flux-system/gotk-sync.yaml');
+    expect(sync).toContain(`  url: ${url}\n`);
+    expect(sync).toContain(`  namespace: ${ns}\n`);
+    const secret = await secretOf(ns);
+    expect(text(secret, 'identity')).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
+    expect(text(secret, 'identity.pub')).toMatch(/^ssh-ed25519 AAAA\S+\n$/);
+    const ks = await client.get<KubeObject & { status?: { lastAppliedRevision?: string } }>({
+      ...fluxKinds.Kustomization,
+      namespace: ns,
+      name: 'flux-system',
+    });
+    expect(ks.status?.lastAppliedRevision).toBe(`main@sha1:${head ?? ''}`);
+  });
 });
