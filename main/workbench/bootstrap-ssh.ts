@@ -191,7 +191,7 @@ export async function prepareSsh(
 
 /** The message for a clone the server refused with the user's key: which key, and what to do. */
 export function userKeyRefused(session: SshSession, err: unknown): string {
-  const [type = '', key = ''] = session.userKey.split(' ');
+  const [type = '', key = ''] = session.userKey.trim().split(' ');
   return `the server refused the SSH private key given for the push (${describeKey({ type, key })}): ${errorMessage(err)}`;
 }
 
@@ -231,7 +231,7 @@ export async function awaitDeployKey(
   plan: { namespace: string; branch: string; ssh: SshPlan },
   o: { onStep(step: DeployKeyStep): void; timeoutMs: number; signal?: AbortSignal },
 ): Promise<void> {
-  const [type = '', key = ''] = deploy.publicKey.split(' ');
+  const [type = '', key = ''] = deploy.publicKey.trim().split(' ');
   const secretName = `${plan.namespace}/flux-system`;
   o.onStep({
     state: 'done',

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,7 @@ import { type SshGitFixture, startSshGitFixture } from '../../support/ssh-git-se
 
 const exec = promisify(execFile);
 const NS = 'flux-system';
+const LOCKED_PASSPHRASE = 'open sesame';
 
 type Secret = KubeObject & { data: Record<string, string> };
 
@@ -31,6 +32,7 @@ let git: SshGitFixture;
 let dataDir: string;
 let userKey: string;
 let strangerKey: string;
+let lockedKey: string;
 const dirs: string[] = [];
 
 const args = (url: string, branch: string, path: string, key: string, ...extra: string[]): string[] => [
@@ -92,12 +94,13 @@ beforeAll(async () => {
       'clusters/test/apps/podinfo.yaml':
         'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo\n  namespace: flux-system\ndata:\n  v: "1"\n',
     },
-    { stranger: '' },
+    { stranger: '', locked: LOCKED_PASSPHRASE },
   );
   userKey = join(dataDir, 'user-key');
   strangerKey = join(dataDir, 'stranger-key');
   await writeFile(userKey, git.keys.client ?? '', { mode: 0o600 });
   await writeFile(strangerKey, git.keys.stranger ?? '', { mode: 0o600 });
+  lockedKey = join(git.dir, 'locked');
 });
 afterAll(async () => {
   client.close();
@@ -124,7 +127,15 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
     await writeFile(broken, '-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n-----END OPENSSH PRIVATE KEY-----\n');
     const r = await runCli(args(git.url, 'main', 'clusters/test', broken));
     expect(r.code).toBe(1);
-    expect(r.output).toContain('✗ the SSH private key given for the push: cannot use the SSH private key');
+    expect(r.output).toContain(
+      '✗ the SSH private key given for the push: cannot use the SSH private key: it is not a private key OpenSSH can read',
+    );
+    const locked = await runCli(args(git.url, 'main', 'clusters/test', lockedKey));
+    expect(locked.output).toContain('cannot use the SSH private key: it is encrypted: give its passphrase');
+    const wrong = await runCli(args(git.url, 'main', 'clusters/test', lockedKey, '--password', 'not it'));
+    expect(wrong.output).toContain('cannot use the SSH private key: the passphrase is wrong');
+    expect(wrong.output).not.toContain('not it');
+    expect([locked.code, wrong.code]).toEqual([1, 1]);
     expect(await client.tryGet({ apiVersion: 'v1', kind: 'Namespace', name: NS })).toBeUndefined();
   });
 
@@ -189,7 +200,7 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
 
   it('refuses a host key that is not the one the Secret trusts, writing nothing', async () => {
     const secret = await secretOf(NS);
-    const other = generateSshKeyPair({ algorithm: 'ed25519' }).publicKey.split(' ').slice(0, 2).join(' ');
+    const other = generateSshKeyPair({ algorithm: 'ed25519' }).publicKey.trim().split(' ').slice(0, 2).join(' ');
     const pinned = `[127.0.0.1]:${git.port} ${other}\n`;
     await client.apply(
       {
@@ -222,19 +233,32 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
       );
     }
   });
-  it('bootstraps an empty repository: the first commit creates the branch', async () => {
+  it('bootstraps an empty repository with an encrypted key: the first commit creates the branch', async () => {
+    git.authorize(await readFile(`${lockedKey}.pub`, 'utf8'));
     const bare = join(git.dir, 'repos', 'empty.git');
     await exec('git', ['init', '--bare', '--quiet', '--initial-branch=main', bare]);
     const url = git.url.replace('/app.git', '/empty.git');
     const ns = 'empty-system';
     const r = await bootstrapAddingKey(
-      args(url, 'main', 'clusters/empty', userKey, '--namespace', ns, '--ssh-key-algorithm', 'ed25519'),
+      args(
+        url,
+        'main',
+        'clusters/empty',
+        lockedKey,
+        '--password',
+        LOCKED_PASSPHRASE,
+        '--namespace',
+        ns,
+        '--ssh-key-algorithm',
+        'ed25519',
+      ),
       ns,
     );
     expect(r.output).toContain('✔ committed sync manifests to main');
     expect(r.output).toContain('✔ pushed to main');
     expect(r.output).toMatch(/✔ generated a deploy key in Secret empty-system\/flux-system \(ED25519 SHA256:/);
     expect(r.output).toContain('✔ bootstrap finished');
+    expect(r.output).not.toContain(LOCKED_PASSPHRASE);
     expect(r.code).toBe(0);
 
     const head = await rev(bare, 'main');
