@@ -281,4 +281,29 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
     });
     expect(ks.status?.lastAppliedRevision).toBe(`main@sha1:${head ?? ''}`);
   });
+  it('creates a branch the repository does not have yet, keeping the deploy key (--silent: no check)', async () => {
+    const ns = 'empty-system';
+    const key = text(await secretOf(ns), 'identity');
+    const main = await rev(git.bare, 'main');
+    const r = await runCli(args(git.url, 'staging', 'clusters/staging', userKey, '--namespace', ns, '--silent'));
+    expect(r.output).toMatch(/✔ keeping the deploy key in Secret empty-system\/flux-system \(ED25519 SHA256:/);
+    expect(r.output).toContain('✔ not checking that the server accepts the deploy key (--silent)');
+    expect(r.output).toContain('✔ committed sync manifests to staging');
+    expect(r.output).toContain('✔ pushed to staging');
+    expect(r.output).toContain('✔ bootstrap finished');
+    expect(r.code).toBe(0);
+    expect(text(await secretOf(ns), 'identity')).toBe(key);
+    // As flux bootstrap does, the new branch starts empty (no parent) with only flux-system; main is untouched.
+    expect(await rev(git.bare, 'main')).toBe(main);
+    expect((await exec('git', ['-C', git.bare, 'rev-list', '--count', 'staging'])).stdout).toBe('1\n');
+    expect((await exec('git', ['-C', git.bare, 'ls-tree', '-r', '--name-only', 'staging'])).stdout).toBe(
+      'clusters/staging/flux-system/gotk-sync.yaml\nclusters/staging/flux-system/kustomization.yaml\n',
+    );
+    const ks = await client.get<KubeObject & { status?: { lastAppliedRevision?: string } }>({
+      ...fluxKinds.Kustomization,
+      namespace: ns,
+      name: 'flux-system',
+    });
+    expect(ks.status?.lastAppliedRevision).toBe(`staging@sha1:${(await rev(git.bare, 'staging')) ?? ''}`);
+  });
 });
