@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { ClusterClient } from '../kube/cluster-client.ts';
@@ -94,34 +97,56 @@ export function sshPlanFrom(input: SshPlanInput): SshPlan {
 /** `SHA256:…` with the algorithm, as a user compares it with the server's (`ssh-keygen -lf`). */
 const describeKey = (k: { type: string; key: string }): string => `${keyTypeLabel(k.type)} ${fingerprint(k.key)}`;
 
-export type HostTrust =
-  { status: 'new'; knownHosts: string; keys: KnownHost[] } | { status: 'known'; knownHosts: string; keys: KnownHost[] };
+export interface HostTrust {
+  /** `known`: in the Secret's known_hosts; `user-known`: in the user's ~/.ssh/known_hosts; `new`: trusted on first use. */
+  status: 'known' | 'user-known' | 'new';
+  /** What the push checks against and the Secret stores. */
+  knownHosts: string;
+  /** The scanned keys that count. */
+  keys: KnownHost[];
+}
 
 /**
- * Decides which `known_hosts` the push and the Secret use (pure). With nothing stored, the scanned keys (trusted on
- * first use, their fingerprints shown). With `known_hosts` stored in the Secret, the stored text, provided one of the
- * scanned keys is in it for this host; otherwise the host key changed (or the URL's host did) and this throws without
- * anything written: a changed key is never accepted silently.
+ * Decides which `known_hosts` the push and the Secret use (pure). With `known_hosts` stored in the Secret: the stored
+ * text, provided one of the scanned keys is in it for this host. Otherwise, when the user's own known_hosts (what
+ * `ssh` on this machine checks) names the host: the scanned keys it confirms. Otherwise the scanned keys, trusted on
+ * first use (their fingerprints are shown). A scanned key that contradicts the Secret or the user's known_hosts
+ * throws before anything is written: a changed key is never accepted silently.
  */
 export function trustHostKeys(
-  stored: string | undefined,
-  scanned: string,
+  known: { stored?: string | undefined; user?: string | undefined; scanned: string },
   url: Pick<GitUrl, 'host' | 'port'>,
   secret: string,
 ): HostTrust {
   const name = knownHostsName(url.host, url.port);
-  const found = parseKnownHosts(scanned);
-  const pinned = parseKnownHosts(stored ?? '');
-  if (pinned.length === 0) return { status: 'new', knownHosts: scanned, keys: found };
-  const forHost = pinned.filter((e) => namesHost(e, name));
-  const match = found.filter((f) => forHost.some((p) => p.type === f.type && p.key === f.key));
-  if (match.length > 0) return { status: 'known', knownHosts: stored ?? '', keys: match };
-  const trusted = forHost.length > 0 ? forHost.map(describeKey).join(', ') : `no key for ${name}`;
-  throw new BootstrapFailed(
-    `the SSH host key of ${name} is not the one in known_hosts of Secret ${secret}: the server presents ${found.map(describeKey).join(', ')}, the Secret trusts ${trusted}. ` +
-      `If the server's key was changed on purpose, check the new fingerprint with its administrator, remove known_hosts from the Secret ` +
-      `(kubectl -n ${secret.split('/')[0] ?? ''} patch secret ${secret.split('/')[1] ?? ''} --type=json -p '[{"op":"remove","path":"/data/known_hosts"}]') and run bootstrap again; nothing was written`,
-  );
+  const found = parseKnownHosts(known.scanned);
+  const matching = (text: string | undefined): { forHost: KnownHost[]; match: KnownHost[] } => {
+    const forHost = parseKnownHosts(text ?? '').filter((e) => namesHost(e, name));
+    return { forHost, match: found.filter((f) => forHost.some((p) => p.type === f.type && p.key === f.key)) };
+  };
+  const presents = `the server presents ${found.map(describeKey).join(', ')}`;
+  if (parseKnownHosts(known.stored ?? '').length > 0) {
+    const { forHost, match } = matching(known.stored);
+    if (match.length > 0) return { status: 'known', knownHosts: known.stored ?? '', keys: match };
+    const trusted = forHost.length > 0 ? forHost.map(describeKey).join(', ') : `no key for ${name}`;
+    const [ns = '', secretName = ''] = secret.split('/');
+    throw new BootstrapFailed(
+      `the SSH host key of ${name} is not the one in known_hosts of Secret ${secret}: ${presents}, the Secret trusts ${trusted}. ` +
+        `If the server's key was changed on purpose, check the new fingerprint with its administrator, remove known_hosts from the Secret ` +
+        `(kubectl -n ${ns} patch secret ${secretName} --type=json -p '[{"op":"remove","path":"/data/known_hosts"}]') and run bootstrap again; nothing was written`,
+    );
+  }
+  const user = matching(known.user);
+  if (user.match.length > 0) {
+    const knownHosts = user.match.map((k) => `${k.hosts} ${k.type} ${k.key}\n`).join('');
+    return { status: 'user-known', knownHosts, keys: user.match };
+  }
+  if (user.forHost.length > 0)
+    throw new BootstrapFailed(
+      `the SSH host key of ${name} is not the one in your ~/.ssh/known_hosts: ${presents}, your known_hosts has ${user.forHost.map(describeKey).join(', ')}. ` +
+        `If the server's key was changed on purpose, check the new fingerprint with its administrator, run 'ssh-keygen -R ${name}' and run bootstrap again; nothing was written`,
+    );
+  return { status: 'new', knownHosts: known.scanned, keys: found };
 }
 
 /** What an SSH bootstrap found before cloning: the auth for the push, and the Secret's keys to keep. */
@@ -160,12 +185,17 @@ export async function prepareSsh(
   const scanned = await scanHostKeys(url.host, url.port).catch((err: unknown) => {
     throw new BootstrapFailed(`cannot read the SSH host key of ${url.display}: ${errorMessage(err)}`, { cause: err });
   });
-  const trust = trustHostKeys(decode(secret?.data, 'known_hosts'), scanned, url, secretName);
+  // The user's own known_hosts, as `ssh` on this machine reads it: a key it knows confirms the scan.
+  const user = await readFile(join(homedir(), '.ssh', 'known_hosts'), 'utf8').catch(() => undefined);
+  const trust = trustHostKeys({ stored: decode(secret?.data, 'known_hosts'), user, scanned }, url, secretName);
   const keys = trust.keys.map(describeKey).join(', ');
+  const where = `host key of ${url.host}:${url.port}`;
   onStep(
     trust.status === 'known'
-      ? `host key of ${url.host}:${url.port} (${keys}) matches known_hosts in Secret ${secretName}`
-      : `host key of ${url.host}:${url.port} is ${keys}: trusted on first use and stored in Secret ${secretName}; compare it with the fingerprint your Git server publishes`,
+      ? `${where} (${keys}) matches known_hosts in Secret ${secretName}`
+      : trust.status === 'user-known'
+        ? `${where} (${keys}) matches your ~/.ssh/known_hosts; stored in Secret ${secretName}`
+        : `${where} is ${keys}: trusted on first use and stored in Secret ${secretName}; compare it with the fingerprint your Git server publishes`,
   );
   const identity = decode(secret?.data, 'identity');
   let existing: Record<string, string> | undefined;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,6 +33,8 @@ let dataDir: string;
 let userKey: string;
 let strangerKey: string;
 let lockedKey: string;
+/** The CLI's HOME: its ~/.ssh/known_hosts is the user's, which bootstrap consults (never the real one here). */
+let home: string;
 const dirs: string[] = [];
 
 const args = (url: string, branch: string, path: string, key: string, ...extra: string[]): string[] => [
@@ -67,9 +69,11 @@ const secretOf = (namespace: string): Promise<Secret | undefined> =>
   client.tryGet<Secret>({ apiVersion: 'v1', kind: 'Secret', namespace, name: 'flux-system' });
 const text = (s: Secret | undefined, key: string): string => Buffer.from(s?.data[key] ?? '', 'base64').toString();
 
+const cli = (cliArgs: string[]): ReturnType<typeof runCli> => runCli(cliArgs, { HOME: home });
+
 /** Runs a bootstrap that waits for its deploy key, and adds the key to the server when it is printed. */
 async function bootstrapAddingKey(cliArgs: string[], namespace = NS): Promise<{ code: number | null; output: string }> {
-  const p = startCli(cliArgs);
+  const p = startCli(cliArgs, { HOME: home });
   try {
     const m = await p.waitFor(/public key: (\S+ \S+)/, 90_000);
     await p.waitFor(/◎ add the public key above to ssh:\/\/\S+ as a deploy key/);
@@ -101,6 +105,8 @@ beforeAll(async () => {
   await writeFile(userKey, git.keys.client ?? '', { mode: 0o600 });
   await writeFile(strangerKey, git.keys.stranger ?? '', { mode: 0o600 });
   lockedKey = join(git.dir, 'locked');
+  home = join(dataDir, 'home');
+  await mkdir(join(home, '.ssh'), { recursive: true });
 });
 afterAll(async () => {
   client.close();
@@ -112,7 +118,7 @@ afterAll(async () => {
 describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
   it('refuses a key the server does not know, naming it, before writing anything', async () => {
     const before = await rev(git.bare, 'main');
-    const r = await runCli(args(git.url, 'main', 'clusters/test', strangerKey));
+    const r = await cli(args(git.url, 'main', 'clusters/test', strangerKey));
     expect(r.code).toBe(1);
     expect(r.output).toMatch(
       /✗ cannot clone .*app\.git: the server refused the SSH private key given for the push \(ED25519 SHA256:/,
@@ -122,17 +128,33 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
     expect(await client.tryGet({ apiVersion: 'v1', kind: 'Namespace', name: NS })).toBeUndefined();
   });
 
+  it("refuses a host key that contradicts the user's ~/.ssh/known_hosts, before writing anything", async () => {
+    const other = generateSshKeyPair({ algorithm: 'ed25519' }).publicKey.trim().split(' ').slice(0, 2).join(' ');
+    const userKnownHosts = join(home, '.ssh', 'known_hosts');
+    await writeFile(userKnownHosts, `github.com ${other}\n[127.0.0.1]:${git.port} ${other}\n`);
+    try {
+      const r = await cli(args(git.url, 'main', 'clusters/test', userKey));
+      expect(r.code).toBe(1);
+      expect(r.output).toMatch(
+        /✗ the SSH host key of \[127\.0\.0\.1\]:\d+ is not the one in your ~\/\.ssh\/known_hosts: the server presents ED25519 SHA256:\S+, your known_hosts has ED25519 SHA256:\S+\..*ssh-keygen -R/s,
+      );
+      expect(await client.tryGet({ apiVersion: 'v1', kind: 'Namespace', name: NS })).toBeUndefined();
+    } finally {
+      await rm(userKnownHosts);
+    }
+  });
+
   it('refuses an encrypted-looking or broken key file with what is wrong', async () => {
     const broken = join(dataDir, 'broken-key');
     await writeFile(broken, '-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n-----END OPENSSH PRIVATE KEY-----\n');
-    const r = await runCli(args(git.url, 'main', 'clusters/test', broken));
+    const r = await cli(args(git.url, 'main', 'clusters/test', broken));
     expect(r.code).toBe(1);
     expect(r.output).toContain(
       '✗ the SSH private key given for the push: cannot use the SSH private key: it is not a private key OpenSSH can read',
     );
-    const locked = await runCli(args(git.url, 'main', 'clusters/test', lockedKey));
+    const locked = await cli(args(git.url, 'main', 'clusters/test', lockedKey));
     expect(locked.output).toContain('cannot use the SSH private key: it is encrypted: give its passphrase');
-    const wrong = await runCli(args(git.url, 'main', 'clusters/test', lockedKey, '--password', 'not it'));
+    const wrong = await cli(args(git.url, 'main', 'clusters/test', lockedKey, '--password', 'not it'));
     expect(wrong.output).toContain('cannot use the SSH private key: the passphrase is wrong');
     expect(wrong.output).not.toContain('not it');
     expect([locked.code, wrong.code]).toEqual([1, 1]);
@@ -185,7 +207,7 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
   it('runs again over the existing bootstrap: same deploy key, nothing pushed', async () => {
     const before = await rev(git.bare, 'main');
     const secret = await secretOf(NS);
-    const r = await runCli(args(git.url, 'main', 'clusters/test', userKey, '--ssh-key-algorithm', 'ed25519'));
+    const r = await cli(args(git.url, 'main', 'clusters/test', userKey, '--ssh-key-algorithm', 'ed25519'));
     expect(r.output).toMatch(/✔ host key of 127\.0\.0\.1:\d+ \(ED25519 SHA256:\S+\) matches known_hosts in Secret/);
     expect(r.output).toContain('✔ sync manifests are up to date in main');
     expect(r.output).toContain('✔ main already has it');
@@ -214,7 +236,7 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
     try {
       const changed = await secretOf(NS);
       const before = await rev(git.bare, 'main');
-      const r = await runCli(args(git.url, 'main', 'clusters/moved', userKey));
+      const r = await cli(args(git.url, 'main', 'clusters/moved', userKey));
       expect(r.code).toBe(1);
       expect(r.output).toMatch(
         /✗ the SSH host key of \[127\.0\.0\.1\]:\d+ is not the one in known_hosts of Secret flux-system\/flux-system: the server presents ED25519 SHA256:\S+, the Secret trusts ED25519 SHA256:\S+\..*remove known_hosts from the Secret.*nothing was written/s,
@@ -235,6 +257,9 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
   });
   it('bootstraps an empty repository with an encrypted key: the first commit creates the branch', async () => {
     git.authorize(await readFile(`${lockedKey}.pub`, 'utf8'));
+    // This time the user's known_hosts knows the server (hashed, as Debian's ssh writes it): it confirms the scan.
+    await writeFile(join(home, '.ssh', 'known_hosts'), git.knownHosts);
+    await exec('ssh-keygen', ['-H', '-f', join(home, '.ssh', 'known_hosts')]);
     const bare = join(git.dir, 'repos', 'empty.git');
     await exec('git', ['init', '--bare', '--quiet', '--initial-branch=main', bare]);
     const url = git.url.replace('/app.git', '/empty.git');
@@ -256,6 +281,9 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
     );
     expect(r.output).toContain('✔ committed sync manifests to main');
     expect(r.output).toContain('✔ pushed to main');
+    expect(r.output).toMatch(
+      /✔ host key of 127\.0\.0\.1:\d+ \(ED25519 SHA256:\S+\) matches your ~\/\.ssh\/known_hosts/,
+    );
     expect(r.output).toMatch(/✔ generated a deploy key in Secret empty-system\/flux-system \(ED25519 SHA256:/);
     expect(r.output).toContain('✔ bootstrap finished');
     expect(r.output).not.toContain(LOCKED_PASSPHRASE);
@@ -285,7 +313,7 @@ describe('fluxdeck bootstrap git over SSH (desktop-reconciled)', () => {
     const ns = 'empty-system';
     const key = text(await secretOf(ns), 'identity');
     const main = await rev(git.bare, 'main');
-    const r = await runCli(args(git.url, 'staging', 'clusters/staging', userKey, '--namespace', ns, '--silent'));
+    const r = await cli(args(git.url, 'staging', 'clusters/staging', userKey, '--namespace', ns, '--silent'));
     expect(r.output).toMatch(/✔ keeping the deploy key in Secret empty-system\/flux-system \(ED25519 SHA256:/);
     expect(r.output).toContain('✔ not checking that the server accepts the deploy key (--silent)');
     expect(r.output).toContain('✔ committed sync manifests to staging');

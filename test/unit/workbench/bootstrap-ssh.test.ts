@@ -73,7 +73,7 @@ describe('trustHostKeys', () => {
   const scanned = `[127.0.0.1]:2222 ssh-ed25519 ${server}\n`;
 
   it('trusts the scanned keys on first use when the Secret has none', () => {
-    expect(trustHostKeys(undefined, scanned, url, 'flux-system/flux-system')).toEqual({
+    expect(trustHostKeys({ scanned }, url, 'flux-system/flux-system')).toEqual({
       status: 'new',
       knownHosts: scanned,
       keys: [{ hosts: '[127.0.0.1]:2222', type: 'ssh-ed25519', key: server }],
@@ -82,7 +82,7 @@ describe('trustHostKeys', () => {
 
   it('keeps the stored known_hosts when the server still presents one of its keys', () => {
     const stored = `# pinned\n[127.0.0.1]:2222 ecdsa-sha2-nistp256 ${hostKey()}\n[127.0.0.1]:2222 ssh-ed25519 ${server}\n`;
-    const trust = trustHostKeys(stored, scanned, url, 'flux-system/flux-system');
+    const trust = trustHostKeys({ stored, scanned }, url, 'flux-system/flux-system');
     expect(trust.status).toBe('known');
     expect(trust.knownHosts).toBe(stored);
   });
@@ -93,12 +93,32 @@ describe('trustHostKeys', () => {
     const run =
       (stored: string): (() => unknown) =>
       () =>
-        trustHostKeys(stored, scanned, url, 'ns/flux-system');
+        trustHostKeys({ stored, scanned }, url, 'ns/flux-system');
     expect(run(changed)).toThrow(BootstrapFailed);
     expect(run(changed)).toThrow(
       /^the SSH host key of \[127\.0\.0\.1\]:2222 is not the one in known_hosts of Secret ns\/flux-system: the server presents ED25519 SHA256:\S+, the Secret trusts ED25519 SHA256:\S+\. .*kubectl -n ns patch secret flux-system .*nothing was written$/,
     );
     // The same key under another host name does not count for this one.
     expect(run(`other.example ssh-ed25519 ${server}\n`)).toThrow(/the Secret trusts no key for \[127\.0\.0\.1\]:2222/);
+  });
+
+  it("uses the user's ~/.ssh/known_hosts to confirm the scan, keeping only the keys it confirms", () => {
+    const other = hostKey();
+    const both = `${scanned}[127.0.0.1]:2222 ecdsa-sha2-nistp256 ${other}\n`;
+    const user = `github.com ssh-ed25519 ${hostKey()}\n[127.0.0.1]:2222 ssh-ed25519 ${server}\n`;
+    expect(trustHostKeys({ user, scanned: both }, url, 'ns/flux-system')).toMatchObject({
+      status: 'user-known',
+      knownHosts: scanned,
+    });
+    // Not named there: trusted on first use; named with another key: refused, with what to do.
+    expect(trustHostKeys({ user: `github.com ssh-ed25519 ${server}\n`, scanned }, url, 'ns/x').status).toBe('new');
+    expect(() =>
+      trustHostKeys({ user: `[127.0.0.1]:2222 ssh-ed25519 ${other}\n`, scanned }, url, 'ns/flux-system'),
+    ).toThrow(/is not the one in your ~\/\.ssh\/known_hosts: .*run 'ssh-keygen -R \[127\.0\.0\.1\]:2222'/);
+    // The Secret's known_hosts wins over the user's.
+    const stored = `[127.0.0.1]:2222 ssh-ed25519 ${server}\n`;
+    expect(trustHostKeys({ stored, user: `[127.0.0.1]:2222 ssh-ed25519 ${other}\n`, scanned }, url, 'n/s').status).toBe(
+      'known',
+    );
   });
 });
