@@ -36,7 +36,9 @@ import { BootstrapFailed, BootstrapInputError } from './bootstrap-errors.ts';
  *   on the desktop it is Fluxdeck's own GitRepository that fetches with the Secret's key.
  *
  * Host keys: read from the server (`ssh-keyscan`), their fingerprints shown; when the Secret already has `known_hosts`
- * the scanned key must be in it, otherwise nothing is written and the user is told how to accept a changed key.
+ * the scanned key must be in it, and when the user's ~/.ssh/known_hosts names the host it must agree (Flux's push
+ * checks that file too); otherwise nothing is written and the user is told how to accept a changed key. With neither,
+ * the key is trusted on first use. The user's ssh-agent and ~/.ssh/config are not used (see ssh-transport.ts).
  */
 
 /** The user's side of an SSH bootstrap. */
