@@ -5,8 +5,10 @@
  * first, then the target's others; lists in custom resources (no schema) are replaced.
  */
 import { groupOf, type KubeObject } from '../util/kube-object.ts';
+import { mergeKeyedList } from './multi-key-list.ts';
 import { type ListStrategy, type PatchSchema, rootSchema, schemaListStrategy } from './openapi.ts';
-import { isMapValue, withoutKeys } from './resource.ts';
+import { isMapValue } from './resource.ts';
+import { carrySpelling, copyMap, mapWithout } from './yaml-parse.ts';
 
 const BUILTIN_GROUPS = new Set([
   '',
@@ -39,13 +41,11 @@ const FIELD_KEYS: Record<string, string> = {
   volumes: 'name',
   imagePullSecrets: 'name',
   hostAliases: 'ip',
-  topologySpreadConstraints: 'topologyKey',
-  resourceClaims: 'name',
-  schedulingGates: 'name',
   conditions: 'type',
   ownerReferences: 'uid',
-  resizePolicy: 'resourceName',
 };
+
+const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
 
 interface MergeCtx {
   builtin: boolean;
@@ -58,10 +58,16 @@ function listStrategy(ctx: MergeCtx, path: string[], field: string): ListStrateg
   if (ctx.custom) return schemaListStrategy(ctx.custom.schema, ctx.custom.root, path, field);
   if (ctx.builtin) {
     if (field === 'finalizers' && path.length === 1 && path[0] === 'metadata') return { type: 'primitive' };
+    // kustomize's schema lists two list-map keys for these (x-kubernetes-list-map-keys); other `ports` lists
+    // (NetworkPolicy, EndpointSlice, ...) have no merge strategy.
     if (field === 'ports') {
-      const svc = ctx.kind === 'Service' && path.length === 1 && path[0] === 'spec';
-      return { type: 'key', keys: [svc ? 'port' : 'containerPort'] };
+      if (ctx.kind === 'Service' && path.length === 1 && path[0] === 'spec')
+        return { type: 'key', keys: ['port', 'protocol'] };
+      const parent = path[path.length - 1] ?? '';
+      if (CONTAINER_LISTS.has(parent)) return { type: 'key', keys: ['containerPort', 'protocol'] };
+      return { type: 'replace' };
     }
+    if (field === 'topologySpreadConstraints') return { type: 'key', keys: ['topologyKey', 'whenUnsatisfiable'] };
     if (field === 'secrets' && ctx.kind === 'ServiceAccount' && path.length === 0)
       return { type: 'key', keys: ['name'] };
     const key = FIELD_KEYS[field];
@@ -73,18 +79,33 @@ function listStrategy(ctx: MergeCtx, path: string[], field: string): ListStrateg
 
 /** Removes directive keys (`$patch`, `$setElementOrder/...`) and nulls from a value the patch adds outright. */
 function clean(v: unknown): unknown {
-  if (Array.isArray(v))
-    return v.filter((i) => !(isMapValue(i) && i.$patch !== undefined && Object.keys(i).length === 1)).map(clean);
+  if (Array.isArray(v)) {
+    const out: unknown[] = [];
+    v.forEach((item, i) => {
+      if (isMapValue(item) && item.$patch !== undefined && Object.keys(item).length === 1) return;
+      carrySpelling(out, out.length, v, i);
+      out.push(clean(item));
+    });
+    return out;
+  }
   if (!isMapValue(v)) return v;
   const out: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(v)) {
     if (k.startsWith('$') || val === null) continue;
     out[k] = clean(val);
+    carrySpelling(out, k, v, k);
   }
   return out;
 }
 
-function mergeList(ctx: MergeCtx, path: string[], field: string, dest: unknown[], patch: unknown[]): unknown[] {
+function mergeList(
+  ctx: MergeCtx,
+  path: string[],
+  field: string,
+  target: unknown[] | undefined,
+  patch: unknown[],
+): unknown[] {
+  const dest = target ?? [];
   if (patch.some((i) => isMapValue(i) && i.$patch === 'replace')) {
     return patch.filter((i) => !(isMapValue(i) && i.$patch === 'replace')).map(clean);
   }
@@ -98,27 +119,48 @@ function mergeList(ctx: MergeCtx, path: string[], field: string, dest: unknown[]
     for (const d of dest) if (!out.includes(d)) out.push(d);
     return out;
   }
-  // Kustomize's order: the patch's elements first (merged with their match), then the untouched rest.
-  const { keys } = strategy;
-  const childPath = [...path, field];
-  const used = new Set<number>();
-  const out: unknown[] = [];
-  for (const p of patch) {
-    if (!isMapValue(p)) {
-      out.push(p);
-      continue;
-    }
-    const idx = dest.findIndex(
-      (d, i) => !used.has(i) && isMapValue(d) && p[keys[0] ?? ''] !== undefined && keys.every((k) => d[k] === p[k]),
-    );
-    if (idx >= 0) used.add(idx);
-    if (p.$patch === 'delete') continue;
-    out.push(idx >= 0 ? mergeMap(ctx, childPath, dest[idx] as Record<string, unknown>, p) : clean(p));
-  }
-  dest.forEach((d, i) => {
-    if (!used.has(i)) out.push(d);
+  return mergeKeyed(ctx, [...path, field], target, patch, strategy.keys);
+}
+
+/** A keyed list merged as kyaml's walker merges it (see multi-key-list.ts); `patch` empty for an untouched list. */
+function mergeKeyed(
+  ctx: MergeCtx,
+  childPath: string[],
+  target: unknown[] | undefined,
+  patch: unknown[],
+  keys: string[],
+): unknown[] {
+  return mergeKeyedList(target, patch, keys, {
+    merge: (d, p) => mergeElement(ctx, childPath, d, p),
+    add: (p) => (isMapValue(p) && p.$patch === 'delete' ? undefined : normalize(ctx, childPath, clean(p))),
+    keep: (d) => normalize(ctx, childPath, d),
   });
-  return out;
+}
+
+/**
+ * A value the patch does not mention, as kyaml's walk leaves it: the walk still visits every map and keyed list of
+ * the target, so keyed lists are merged with nothing (duplicates by key collapse to the last one). Returns the same
+ * value when nothing changes.
+ */
+function normalize(ctx: MergeCtx, path: string[], v: unknown): unknown {
+  if (!isMapValue(v)) return v;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, child] of Object.entries(v)) {
+    const next = untouched(ctx, path, k, child);
+    if (next !== child) {
+      out ??= copyMap(v);
+      out[k] = next;
+    }
+  }
+  return out ?? v;
+}
+
+/** The field `k` of the map at `path`, which the patch does not mention, after kyaml's walk (see normalize). */
+function untouched(ctx: MergeCtx, path: string[], k: string, v: unknown): unknown {
+  if (isMapValue(v)) return normalize(ctx, [...path, k], v);
+  if (!Array.isArray(v) || v.length === 0) return v;
+  const strategy = listStrategy(ctx, path, k);
+  return strategy.type === 'key' ? mergeKeyed(ctx, [...path, k], v, [], strategy.keys) : v;
 }
 
 function mergeMap(
@@ -128,7 +170,7 @@ function mergeMap(
   patch: Record<string, unknown>,
 ): Record<string, unknown> {
   if (patch.$patch === 'replace') return clean(patch) as Record<string, unknown>;
-  const out: Record<string, unknown> = { ...dest };
+  const out = copyMap(dest);
   const removed = new Set<string>();
   for (const [k, pv] of Object.entries(patch)) {
     if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
@@ -150,12 +192,28 @@ function mergeMap(
       );
     }
     if (isMapValue(pv)) {
-      out[k] = isMapValue(dv) ? mergeMap(ctx, [...path, k], dv, pv) : clean(pv);
+      out[k] = isMapValue(dv) ? mergeMap(ctx, [...path, k], dv, pv) : normalize(ctx, [...path, k], clean(pv));
     } else if (Array.isArray(pv)) {
-      out[k] = Array.isArray(dv) ? mergeList(ctx, path, k, dv, pv) : mergeList(ctx, path, k, [], pv);
-    } else out[k] = pv;
+      out[k] = mergeList(ctx, path, k, Array.isArray(dv) ? dv : undefined, pv);
+    } else {
+      out[k] = pv;
+      carrySpelling(out, k, patch, k);
+    }
   }
-  return removed.size > 0 ? withoutKeys(out, removed) : out;
+  for (const [k, v] of Object.entries(out)) if (!(k in patch)) out[k] = untouched(ctx, path, k, v);
+  return removed.size > 0 ? mapWithout(out, removed) : out;
+}
+
+/** One element of a keyed list merged with its match; undefined when the patch deletes it. */
+function mergeElement(ctx: MergeCtx, path: string[], dest: unknown, patch: unknown): unknown {
+  if (isMapValue(patch) && patch.$patch === 'delete') return undefined;
+  if (isMapValue(dest) && isMapValue(patch)) return mergeMap(ctx, path, dest, patch);
+  if (nodeKind(dest) !== nodeKind(patch)) {
+    throw new Error(
+      `wrong node kind at ${path.join('.')}: expected ${nodeKind(dest)} but got ${nodeKind(patch)} (a list element of another kind)`,
+    );
+  }
+  return clean(patch);
 }
 
 function nodeKind(v: unknown): 'MappingNode' | 'SequenceNode' | 'ScalarNode' {
