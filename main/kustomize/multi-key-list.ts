@@ -185,7 +185,7 @@ export function mergeKeyedList(
 ): unknown[] {
   const patchList: Box[] = patch.map((v) => ({ v }));
   // A target without the list merges the patch's list into itself, as kyaml's walker does.
-  const destList: Box[] = dest ? dest.map((v) => ({ v })) : patchList;
+  const destList: Box[] = dest && dest !== patch ? dest.map((v) => ({ v })) : patchList;
   const tuples = keyTuples([patchList, destList], keys);
   mergeTuples(tuples);
 

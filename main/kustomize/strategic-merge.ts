@@ -45,7 +45,7 @@ const FIELD_KEYS: Record<string, string> = {
   ownerReferences: 'uid',
 };
 
-const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);
+const CONTAINER_LISTS = new Set(['containers', 'initContainers']);
 
 interface MergeCtx {
   builtin: boolean;
@@ -59,7 +59,7 @@ function listStrategy(ctx: MergeCtx, path: string[], field: string): ListStrateg
   if (ctx.builtin) {
     if (field === 'finalizers' && path.length === 1 && path[0] === 'metadata') return { type: 'primitive' };
     // kustomize's schema lists two list-map keys for these (x-kubernetes-list-map-keys); other `ports` lists
-    // (NetworkPolicy, EndpointSlice, ...) have no merge strategy.
+    // (NetworkPolicy, EndpointSlice, ephemeral containers, ...) have no merge strategy.
     if (field === 'ports') {
       if (ctx.kind === 'Service' && path.length === 1 && path[0] === 'spec')
         return { type: 'key', keys: ['port', 'protocol'] };
@@ -77,49 +77,64 @@ function listStrategy(ctx: MergeCtx, path: string[], field: string): ListStrateg
   return { type: 'replace' };
 }
 
-/** Removes directive keys (`$patch`, `$setElementOrder/...`) and nulls from a value the patch adds outright. */
-function clean(v: unknown): unknown {
-  if (Array.isArray(v)) {
-    const out: unknown[] = [];
-    v.forEach((item, i) => {
-      if (isMapValue(item) && item.$patch !== undefined && Object.keys(item).length === 1) return;
-      carrySpelling(out, out.length, v, i);
-      out.push(clean(item));
-    });
-    return out;
-  }
+/**
+ * A value the patch adds where the target has none, as kyaml's walk adds it: maps lose nulls and directive keys,
+ * keyed lists are merged with themselves, and lists without a merge strategy are taken verbatim (kyaml does not look
+ * inside them: `null` elements and `$patch` keys stay).
+ */
+function clean(ctx: MergeCtx, path: string[], v: unknown): unknown {
   if (!isMapValue(v)) return v;
   const out: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (k.startsWith('$') || val === null) continue;
-    out[k] = clean(val);
+    if (k.startsWith('$') || val === null || (isMapValue(val) && val.$patch === 'delete')) continue;
+    // kyaml walks the added map with itself as the target, so its lists read their directives too.
+    const next = Array.isArray(val) ? mergeList(ctx, path, k, val, val) : clean(ctx, [...path, k], val);
+    if (next === undefined) continue;
+    out[k] = next;
     carrySpelling(out, k, v, k);
   }
   return out;
 }
 
+/** A merged list, or undefined when a `{$patch: delete}` element deletes the whole list. */
 function mergeList(
   ctx: MergeCtx,
   path: string[],
   field: string,
   target: unknown[] | undefined,
   patch: unknown[],
-): unknown[] {
-  const dest = target ?? [];
-  if (patch.some((i) => isMapValue(i) && i.$patch === 'replace')) {
-    return patch.filter((i) => !(isMapValue(i) && i.$patch === 'replace')).map(clean);
-  }
+): unknown[] | undefined {
   const strategy = listStrategy(ctx, path, field);
-  if (strategy.type === 'replace') return patch.map(clean);
+  // kyaml takes the patch's list as it is for lists without a merge strategy, directives included.
+  if (strategy.type === 'replace') return patch;
+  let elements = patch;
+  let dest = target;
+  // A list directive is the first element holding `$patch`, when that is its only key; kyaml reads it only when
+  // the target has the list.
+  const directive = target ? patch.find((i) => isMapValue(i) && '$patch' in i) : undefined;
+  if (isMapValue(directive) && Object.keys(directive).length === 1) {
+    const how = directive.$patch;
+    if (how === 'delete') return undefined;
+    if (how !== 'replace' && how !== 'merge') {
+      throw new Error(`unknown patch strategy '${String(how)}' in the list at ${[...path, field].join('.')}`);
+    }
+    elements = patch.filter((i) => i !== null && !isEmptyMap(i) && !(isMapValue(i) && i.$patch === how));
+    // kyaml removes the directive from the patch's node, which is also the target when the patch added the list.
+    if (how === 'replace' || target === patch) dest = undefined;
+  }
   if (strategy.type === 'primitive') {
     // As for keyed lists: the patch's elements first, then the target's others (finalizers [a, b] patched with
     // [b, c] come out [b, c, a]).
     const out: unknown[] = [];
-    for (const p of patch) if (!out.includes(p)) out.push(p);
-    for (const d of dest) if (!out.includes(d)) out.push(d);
+    for (const p of elements) if (!out.includes(p)) out.push(p);
+    for (const d of dest ?? []) if (!out.includes(d)) out.push(d);
     return out;
   }
-  return mergeKeyed(ctx, [...path, field], target, patch, strategy.keys);
+  return mergeKeyed(ctx, [...path, field], dest, elements, strategy.keys);
+}
+
+function isEmptyMap(v: unknown): boolean {
+  return isMapValue(v) && Object.keys(v).length === 0;
 }
 
 /** A keyed list merged as kyaml's walker merges it (see multi-key-list.ts); `patch` empty for an untouched list. */
@@ -132,7 +147,7 @@ function mergeKeyed(
 ): unknown[] {
   return mergeKeyedList(target, patch, keys, {
     merge: (d, p) => mergeElement(ctx, childPath, d, p),
-    add: (p) => (isMapValue(p) && p.$patch === 'delete' ? undefined : normalize(ctx, childPath, clean(p))),
+    add: (p) => (isMapValue(p) && p.$patch === 'delete' ? undefined : clean(ctx, childPath, p)),
     keep: (d) => normalize(ctx, childPath, d),
   });
 }
@@ -169,7 +184,7 @@ function mergeMap(
   dest: Record<string, unknown>,
   patch: Record<string, unknown>,
 ): Record<string, unknown> {
-  if (patch.$patch === 'replace') return clean(patch) as Record<string, unknown>;
+  if (patch.$patch === 'replace') return clean(ctx, path, patch) as Record<string, unknown>;
   const out = copyMap(dest);
   const removed = new Set<string>();
   for (const [k, pv] of Object.entries(patch)) {
@@ -192,9 +207,11 @@ function mergeMap(
       );
     }
     if (isMapValue(pv)) {
-      out[k] = isMapValue(dv) ? mergeMap(ctx, [...path, k], dv, pv) : normalize(ctx, [...path, k], clean(pv));
+      out[k] = isMapValue(dv) ? mergeMap(ctx, [...path, k], dv, pv) : clean(ctx, [...path, k], pv);
     } else if (Array.isArray(pv)) {
-      out[k] = mergeList(ctx, path, k, Array.isArray(dv) ? dv : undefined, pv);
+      const merged = mergeList(ctx, path, k, Array.isArray(dv) ? dv : undefined, pv);
+      if (merged === undefined) removed.add(k);
+      else out[k] = merged;
     } else {
       out[k] = pv;
       carrySpelling(out, k, patch, k);
@@ -213,7 +230,7 @@ function mergeElement(ctx: MergeCtx, path: string[], dest: unknown, patch: unkno
       `wrong node kind at ${path.join('.')}: expected ${nodeKind(dest)} but got ${nodeKind(patch)} (a list element of another kind)`,
     );
   }
-  return clean(patch);
+  return clean(ctx, path, patch);
 }
 
 function nodeKind(v: unknown): 'MappingNode' | 'SequenceNode' | 'ScalarNode' {
