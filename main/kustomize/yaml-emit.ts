@@ -380,6 +380,12 @@ function writeSequence(w: Writer, items: unknown[], mappingContext: boolean): vo
   w.indent = saved;
 }
 
+/** libyaml's check_simple_key for a scalar: at most 128 bytes and on one line (no line break of any kind). */
+function isSimpleKey(key: string): boolean {
+  if (new TextEncoder().encode(key).length > 128) return false;
+  return !Array.from(key).some(isBreak);
+}
+
 function writeMapping(w: Writer, m: Record<string, unknown>, keys: string[]): void {
   const saved = w.indent;
   w.indent = w.indent < 0 ? 0 : w.indent + BEST_INDENT;
@@ -388,9 +394,18 @@ function writeMapping(w: Writer, m: Record<string, unknown>, keys: string[]): vo
     w.writeIndent();
     const keySaved = w.indent;
     w.indent += BEST_INDENT;
-    writeString(w, key, true);
-    w.indent = keySaved;
-    w.indicator(':', false, false, false);
+    if (isSimpleKey(key)) {
+      writeString(w, key, true);
+      w.indent = keySaved;
+      w.indicator(':', false, false, false);
+    } else {
+      // libyaml's complex key: `? key` and `: value` on lines of their own.
+      w.indicator('?', true, false, true);
+      writeString(w, key, false);
+      w.indent = keySaved;
+      w.writeIndent();
+      w.indicator(':', true, false, true);
+    }
     writeNode(w, m[key], true);
   }
   w.indent = saved;
