@@ -183,6 +183,7 @@ export function mergeKeyedList(
   keys: string[],
   elements: ElementMerge,
 ): unknown[] {
+  if (patch.length === 0 && dest && distinctByFirstKey(dest, keys[0] ?? '')) return dest.map((d) => elements.keep(d));
   const patchList: Box[] = patch.map((v) => ({ v }));
   // A target without the list merges the patch's list into itself, as kyaml's walker does.
   const destList: Box[] = dest && dest !== patch ? dest.map((v) => ({ v })) : patchList;
@@ -215,6 +216,20 @@ export function mergeKeyedList(
   if (tuples.length === 0) return destList.map((b) => b.v);
   appendElements(items, destList, validKeys);
   return items.map((b) => b.v);
+}
+
+/**
+ * The common untouched list: every element a map with its own value of the first key. kyaml's walk then finds each
+ * element by itself and puts them back in their order, whatever the other keys hold.
+ */
+function distinctByFirstKey(list: unknown[], key: string): boolean {
+  const seen = new Set<string>();
+  for (const v of list) {
+    const text = keyText(v, key);
+    if (text === '' || seen.has(text)) return false;
+    seen.add(text);
+  }
+  return true;
 }
 
 /** The walk of one pair of elements: the target's box merged in place, or the patch's own box when it is new. */
