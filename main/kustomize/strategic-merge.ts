@@ -31,6 +31,10 @@ const BUILTIN_GROUPS = new Set([
   'flowcontrol.apiserver.k8s.io',
 ]);
 
+/**
+ * Merge keys of the lists kustomize's built-in schema (Kubernetes v1.21.2 openapi) marks `x-kubernetes-patch-strategy:
+ * merge`, by field name; the exceptions by kind and place are in listStrategy.
+ */
 const FIELD_KEYS: Record<string, string> = {
   containers: 'name',
   initContainers: 'name',
@@ -43,7 +47,17 @@ const FIELD_KEYS: Record<string, string> = {
   hostAliases: 'ip',
   conditions: 'type',
   ownerReferences: 'uid',
+  webhooks: 'name',
 };
+
+/** Kinds whose status `conditions` have no merge strategy in kustomize's schema. */
+const REPLACED_CONDITIONS = new Set([
+  'HorizontalPodAutoscaler',
+  'CertificateSigningRequest',
+  'FlowSchema',
+  'PriorityLevelConfiguration',
+  'CustomResourceDefinition',
+]);
 
 const CONTAINER_LISTS = new Set(['containers', 'initContainers']);
 
@@ -68,8 +82,17 @@ function listStrategy(ctx: MergeCtx, path: string[], field: string): ListStrateg
       return { type: 'replace' };
     }
     if (field === 'topologySpreadConstraints') return { type: 'key', keys: ['topologyKey', 'whenUnsatisfiable'] };
-    if (field === 'secrets' && ctx.kind === 'ServiceAccount' && path.length === 0)
-      return { type: 'key', keys: ['name'] };
+    const top = path.length === 0;
+    const at = path.join('.');
+    if (ctx.kind === 'ServiceAccount' && top && field === 'secrets') return { type: 'key', keys: ['name'] };
+    // A ServiceAccount's imagePullSecrets and a PodSecurityPolicy's volumes (strings) have no merge strategy.
+    if (ctx.kind === 'ServiceAccount' && top && field === 'imagePullSecrets') return { type: 'replace' };
+    if (ctx.kind === 'PodSecurityPolicy' && at === 'spec' && field === 'volumes') return { type: 'replace' };
+    if (field === 'conditions' && REPLACED_CONDITIONS.has(ctx.kind)) return { type: 'replace' };
+    if (ctx.kind === 'Node' && at === 'status' && field === 'addresses') return { type: 'key', keys: ['type'] };
+    if (ctx.kind === 'Node' && at === 'spec' && field === 'podCIDRs') return { type: 'primitive' };
+    if (ctx.kind === 'Pod' && at === 'status' && field === 'podIPs') return { type: 'key', keys: ['ip'] };
+    if (ctx.kind === 'CSINode' && at === 'spec' && field === 'drivers') return { type: 'key', keys: ['name'] };
     const key = FIELD_KEYS[field];
     return key ? { type: 'key', keys: [key] } : { type: 'replace' };
   }
