@@ -1,35 +1,16 @@
 /**
- * Strategic merge patches as kustomize applies them: maps merge key by key, `null` deletes, lists of built-in kinds
- * merge by their patch merge key (containers by name, ports by containerPort, ...) or are replaced, and the `$patch`,
- * `$setElementOrder` and `$deleteFromPrimitiveList` directives are honoured. Merged lists list the patch's elements
- * first, then the target's others; lists in custom resources (no schema) are replaced.
+ * Strategic merge patches as kustomize applies them (kyaml's merge2 walk): maps merge key by key, `null` deletes,
+ * lists of the types kustomize's built-in schema describes (builtin-schema.ts) merge by their patch merge keys
+ * (containers by name, container ports by containerPort and protocol, ...; step by step as kyaml does, see
+ * multi-key-list.ts) or are taken from the patch, and the `$patch`, `$setElementOrder` and
+ * `$deleteFromPrimitiveList` directives are honoured. Lists of other types (custom resources) are taken from the patch.
  */
-import { groupOf, type KubeObject } from '../util/kube-object.ts';
+import type { KubeObject } from '../util/kube-object.ts';
+import { hasBuiltinSchema } from './builtin-schema.ts';
 import { mergeKeyedList } from './multi-key-list.ts';
 import { type ListStrategy, type PatchSchema, rootSchema, schemaListStrategy } from './openapi.ts';
 import { isMapValue } from './resource.ts';
 import { carrySpelling, copyMap, mapWithout } from './yaml-parse.ts';
-
-const BUILTIN_GROUPS = new Set([
-  '',
-  'apps',
-  'batch',
-  'autoscaling',
-  'policy',
-  'networking.k8s.io',
-  'rbac.authorization.k8s.io',
-  'storage.k8s.io',
-  'scheduling.k8s.io',
-  'apiextensions.k8s.io',
-  'admissionregistration.k8s.io',
-  'apiregistration.k8s.io',
-  'coordination.k8s.io',
-  'discovery.k8s.io',
-  'node.k8s.io',
-  'certificates.k8s.io',
-  'events.k8s.io',
-  'flowcontrol.apiserver.k8s.io',
-]);
 
 /**
  * Merge keys of the lists kustomize's built-in schema (Kubernetes v1.21.2 openapi) marks `x-kubernetes-patch-strategy:
@@ -267,7 +248,7 @@ export function isDeletePatch(patch: Record<string, unknown>): boolean {
 
 /** Applies one strategic merge patch to an object, returning the merged object (inputs are not modified). */
 export function strategicMerge(target: KubeObject, patch: Record<string, unknown>, schema?: PatchSchema): KubeObject {
-  const ctx: MergeCtx = { builtin: BUILTIN_GROUPS.has(groupOf(target.apiVersion)), kind: target.kind };
+  const ctx: MergeCtx = { builtin: hasBuiltinSchema(target.apiVersion, target.kind), kind: target.kind };
   if (schema) ctx.custom = { schema, root: rootSchema(schema, target.apiVersion, target.kind) };
   return mergeMap(ctx, [], target, patch) as unknown as KubeObject;
 }
