@@ -2,8 +2,9 @@
  * Strategic merge patches as kustomize applies them (kyaml's merge2 walk): maps merge key by key, `null` deletes,
  * lists of the types kustomize's built-in schema describes (builtin-schema.ts) merge by their patch merge keys
  * (containers by name, container ports by containerPort and protocol, ...; step by step as kyaml does, see
- * multi-key-list.ts) or are taken from the patch, and the `$patch`, `$setElementOrder` and
- * `$deleteFromPrimitiveList` directives are honoured. Lists of other types (custom resources) are taken from the patch.
+ * multi-key-list.ts) or are taken from the patch, and `$patch` directives are honoured. kyaml knows no other
+ * directive: `$setElementOrder/...`, `$retainKeys` and `$deleteFromPrimitiveList/...` are kept as ordinary fields.
+ * Lists of other types (custom resources) are taken from the patch.
  */
 import type { KubeObject } from '../util/kube-object.ts';
 import { hasBuiltinSchema } from './builtin-schema.ts';
@@ -82,7 +83,7 @@ function listStrategy(ctx: MergeCtx, path: string[], field: string): ListStrateg
 }
 
 /**
- * A value the patch adds where the target has none, as kyaml's walk adds it: maps lose nulls and directive keys,
+ * A value the patch adds where the target has none, as kyaml's walk adds it: maps lose nulls and their `$patch` key,
  * keyed lists are merged with themselves, and lists without a merge strategy are taken verbatim (kyaml does not look
  * inside them: `null` elements and `$patch` keys stay).
  */
@@ -90,7 +91,7 @@ function clean(ctx: MergeCtx, path: string[], v: unknown): unknown {
   if (!isMapValue(v)) return v;
   const out: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (k.startsWith('$') || val === null || (isMapValue(val) && val.$patch === 'delete')) continue;
+    if (k === '$patch' || val === null || (isMapValue(val) && val.$patch === 'delete')) continue;
     // kyaml walks the added map with itself as the target, so its lists read their directives too.
     const next = Array.isArray(val) ? mergeList(ctx, path, k, val, val) : clean(ctx, [...path, k], val);
     if (next === undefined) continue;
@@ -192,13 +193,7 @@ function mergeMap(
   const out = copyMap(dest);
   const removed = new Set<string>();
   for (const [k, pv] of Object.entries(patch)) {
-    if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
-    if (k.startsWith('$deleteFromPrimitiveList/')) {
-      const field = k.slice('$deleteFromPrimitiveList/'.length);
-      const cur = out[field];
-      if (Array.isArray(cur) && Array.isArray(pv)) out[field] = cur.filter((x) => !pv.includes(x));
-      continue;
-    }
+    if (k === '$patch') continue;
     if (pv === null || (isMapValue(pv) && pv.$patch === 'delete')) {
       removed.add(k);
       continue;
