@@ -180,7 +180,10 @@ function untouched(ctx: MergeCtx, path: string[], k: string, v: unknown): unknow
   if (isMapValue(v)) return normalize(ctx, [...path, k], v);
   if (!Array.isArray(v) || v.length === 0) return v;
   const strategy = listStrategy(ctx, path, k);
-  return strategy.type === 'key' ? mergeKeyed(ctx, [...path, k], v, [], strategy.keys) : v;
+  if (strategy.type === 'key') return mergeKeyed(ctx, [...path, k], v, [], strategy.keys);
+  // A set of scalars (finalizers) loses repeated values.
+  if (strategy.type === 'primitive' && new Set(v).size < v.length) return [...new Set(v)];
+  return v;
 }
 
 function mergeMap(
