@@ -198,3 +198,34 @@ describe('scalar spellings through a merge', () => {
     expect(scalarSpelling(x.d as unknown[], 0)).toBe('0x10');
   });
 });
+
+describe('what kyaml reads as a directive and which types have list strategies', () => {
+  it('keeps $setElementOrder, $retainKeys and $deleteFromPrimitiveList as ordinary fields', () => {
+    const out = strategicMerge(
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', finalizers: ['a', 'b', 'a'] }, spec: {} },
+      { metadata: { '$deleteFromPrimitiveList/finalizers': ['b'] }, spec: { $retainKeys: ['x'] } },
+    );
+    expect(out.metadata).toEqual({
+      name: 'p',
+      finalizers: ['a', 'b'],
+      '$deleteFromPrimitiveList/finalizers': ['b'],
+    });
+    expect(out.spec).toEqual({ $retainKeys: ['x'] });
+  });
+
+  it('merges containers of apps/v1 Deployments by name but replaces those of apps/v1beta2, which the schema lacks', () => {
+    const deployment = (apiVersion: string): KubeObject => ({
+      apiVersion,
+      kind: 'Deployment',
+      metadata: { name: 'd' },
+      spec: { template: { spec: { containers: [{ name: 'a' }, { name: 'b' }] } } },
+    });
+    const patch = { spec: { template: { spec: { containers: [{ name: 'b', image: 'z' }] } } } };
+    const names = (o: KubeObject): unknown =>
+      (o.spec as { template: { spec: { containers: { name: string }[] } } }).template.spec.containers.map(
+        (c) => c.name,
+      );
+    expect(names(strategicMerge(deployment('apps/v1'), patch))).toEqual(['b', 'a']);
+    expect(names(strategicMerge(deployment('apps/v1beta2'), patch))).toEqual(['b']);
+  });
+});
