@@ -41,7 +41,9 @@ function fold(r: Res, v: unknown, path: string[]): unknown {
         message: `the key ${JSON.stringify([...path, k].join('.')).replaceAll(NEL, '\\u0085')} holds a NEL character (U+0085); kubectl kustomize cannot print it (yaml: did not find expected ',' or '}'): remove it from the key or use U+2028`,
       });
     }
-    const next = fold(r, child, [...path, k]);
+    path.push(k);
+    const next = fold(r, child, path);
+    path.pop();
     if (next !== child) (out ??= { ...v })[k] = next;
   }
   return out ?? v;

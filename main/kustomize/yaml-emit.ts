@@ -380,10 +380,14 @@ function writeSequence(w: Writer, items: unknown[], mappingContext: boolean): vo
   w.indent = saved;
 }
 
+const BREAKS = /[\n\r\u0085\u2028\u2029]/;
+const utf8 = new TextEncoder();
+
 /** libyaml's check_simple_key for a scalar: at most 128 bytes and on one line (no line break of any kind). */
 function isSimpleKey(key: string): boolean {
-  if (new TextEncoder().encode(key).length > 128) return false;
-  return !Array.from(key).some(isBreak);
+  if (BREAKS.test(key)) return false;
+  // A UTF-16 unit is at most 3 bytes of UTF-8, so short keys need no counting.
+  return key.length <= 42 || utf8.encode(key).length <= 128;
 }
 
 function writeMapping(w: Writer, m: Record<string, unknown>, keys: string[]): void {
