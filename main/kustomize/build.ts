@@ -20,6 +20,7 @@ import { type BuildFs, cleanPath, DEFAULT_MAX_TOTAL_BYTES, joinPath, shownPath, 
 import { type FileReader, generate, mergeGenerated } from './generators.ts';
 import { contentHash } from './hash.ts';
 import { chartRequest, helmNotEnabled, type HelmRenderer, HelmRenderPending } from './helm-charts.ts';
+import { afterJsonRoundTrip } from './json-round-trip.ts';
 import {
   type GeneratorArgs,
   type Kustomization,
@@ -714,7 +715,10 @@ export function buildLoaded(fs: BuildFs, lk: LoadedKustomization, options: Build
     sort?.order === 'fifo'
       ? list
       : legacySort(list, sort?.legacySortOptions?.orderFirst, sort?.legacySortOptions?.orderLast);
-  return sorted.map(withoutAddedApiVersion);
+  return sorted.map((r) => {
+    r.obj = afterJsonRoundTrip(r);
+    return withoutAddedApiVersion(r);
+  });
 }
 
 /** Kustomize's local-config annotation: any value but "false" keeps the resource out of the output. */

@@ -1,34 +1,22 @@
 /**
- * Strategic merge patches as kustomize applies them: maps merge key by key, `null` deletes, lists of built-in kinds
- * merge by their patch merge key (containers by name, ports by containerPort, ...) or are replaced, and the `$patch`,
- * `$setElementOrder` and `$deleteFromPrimitiveList` directives are honoured. Merged lists list the patch's elements
- * first, then the target's others; lists in custom resources (no schema) are replaced.
+ * Strategic merge patches as kustomize applies them (kyaml's merge2 walk): maps merge key by key, `null` deletes,
+ * lists of the types kustomize's built-in schema describes (builtin-schema.ts) merge by their patch merge keys
+ * (containers by name, container ports by containerPort and protocol, ...; step by step as kyaml does, see
+ * multi-key-list.ts) or are taken from the patch, and `$patch` directives are honoured. kyaml knows no other
+ * directive: `$setElementOrder/...`, `$retainKeys` and `$deleteFromPrimitiveList/...` are kept as ordinary fields.
+ * Lists of other types (custom resources) are taken from the patch.
  */
-import { groupOf, type KubeObject } from '../util/kube-object.ts';
+import type { KubeObject } from '../util/kube-object.ts';
+import { hasBuiltinSchema } from './builtin-schema.ts';
+import { mergeKeyedList } from './multi-key-list.ts';
 import { type ListStrategy, type PatchSchema, rootSchema, schemaListStrategy } from './openapi.ts';
-import { isMapValue, withoutKeys } from './resource.ts';
+import { isMapValue } from './resource.ts';
+import { carrySpelling, copyMap, mapWithout } from './yaml-parse.ts';
 
-const BUILTIN_GROUPS = new Set([
-  '',
-  'apps',
-  'batch',
-  'autoscaling',
-  'policy',
-  'networking.k8s.io',
-  'rbac.authorization.k8s.io',
-  'storage.k8s.io',
-  'scheduling.k8s.io',
-  'apiextensions.k8s.io',
-  'admissionregistration.k8s.io',
-  'apiregistration.k8s.io',
-  'coordination.k8s.io',
-  'discovery.k8s.io',
-  'node.k8s.io',
-  'certificates.k8s.io',
-  'events.k8s.io',
-  'flowcontrol.apiserver.k8s.io',
-]);
-
+/**
+ * Merge keys of the lists kustomize's built-in schema (Kubernetes v1.21.2 openapi) marks `x-kubernetes-patch-strategy:
+ * merge`, by field name; the exceptions by kind and place are in listStrategy.
+ */
 const FIELD_KEYS: Record<string, string> = {
   containers: 'name',
   initContainers: 'name',
@@ -39,13 +27,21 @@ const FIELD_KEYS: Record<string, string> = {
   volumes: 'name',
   imagePullSecrets: 'name',
   hostAliases: 'ip',
-  topologySpreadConstraints: 'topologyKey',
-  resourceClaims: 'name',
-  schedulingGates: 'name',
   conditions: 'type',
   ownerReferences: 'uid',
-  resizePolicy: 'resourceName',
+  webhooks: 'name',
 };
+
+/** Kinds whose status `conditions` have no merge strategy in kustomize's schema. */
+const REPLACED_CONDITIONS = new Set([
+  'HorizontalPodAutoscaler',
+  'CertificateSigningRequest',
+  'FlowSchema',
+  'PriorityLevelConfiguration',
+  'CustomResourceDefinition',
+]);
+
+const CONTAINER_LISTS = new Set(['containers', 'initContainers']);
 
 interface MergeCtx {
   builtin: boolean;
@@ -58,12 +54,27 @@ function listStrategy(ctx: MergeCtx, path: string[], field: string): ListStrateg
   if (ctx.custom) return schemaListStrategy(ctx.custom.schema, ctx.custom.root, path, field);
   if (ctx.builtin) {
     if (field === 'finalizers' && path.length === 1 && path[0] === 'metadata') return { type: 'primitive' };
+    // kustomize's schema lists two list-map keys for these (x-kubernetes-list-map-keys); other `ports` lists
+    // (NetworkPolicy, EndpointSlice, ephemeral containers, ...) have no merge strategy.
     if (field === 'ports') {
-      const svc = ctx.kind === 'Service' && path.length === 1 && path[0] === 'spec';
-      return { type: 'key', keys: [svc ? 'port' : 'containerPort'] };
+      if (ctx.kind === 'Service' && path.length === 1 && path[0] === 'spec')
+        return { type: 'key', keys: ['port', 'protocol'] };
+      const parent = path[path.length - 1] ?? '';
+      if (CONTAINER_LISTS.has(parent)) return { type: 'key', keys: ['containerPort', 'protocol'] };
+      return { type: 'replace' };
     }
-    if (field === 'secrets' && ctx.kind === 'ServiceAccount' && path.length === 0)
-      return { type: 'key', keys: ['name'] };
+    if (field === 'topologySpreadConstraints') return { type: 'key', keys: ['topologyKey', 'whenUnsatisfiable'] };
+    const top = path.length === 0;
+    const at = path.join('.');
+    if (ctx.kind === 'ServiceAccount' && top && field === 'secrets') return { type: 'key', keys: ['name'] };
+    // A ServiceAccount's imagePullSecrets and a PodSecurityPolicy's volumes (strings) have no merge strategy.
+    if (ctx.kind === 'ServiceAccount' && top && field === 'imagePullSecrets') return { type: 'replace' };
+    if (ctx.kind === 'PodSecurityPolicy' && at === 'spec' && field === 'volumes') return { type: 'replace' };
+    if (field === 'conditions' && REPLACED_CONDITIONS.has(ctx.kind)) return { type: 'replace' };
+    if (ctx.kind === 'Node' && at === 'status' && field === 'addresses') return { type: 'key', keys: ['type'] };
+    if (ctx.kind === 'Node' && at === 'spec' && field === 'podCIDRs') return { type: 'primitive' };
+    if (ctx.kind === 'Pod' && at === 'status' && field === 'podIPs') return { type: 'key', keys: ['ip'] };
+    if (ctx.kind === 'CSINode' && at === 'spec' && field === 'drivers') return { type: 'key', keys: ['name'] };
     const key = FIELD_KEYS[field];
     return key ? { type: 'key', keys: [key] } : { type: 'replace' };
   }
@@ -71,54 +82,108 @@ function listStrategy(ctx: MergeCtx, path: string[], field: string): ListStrateg
   return { type: 'replace' };
 }
 
-/** Removes directive keys (`$patch`, `$setElementOrder/...`) and nulls from a value the patch adds outright. */
-function clean(v: unknown): unknown {
-  if (Array.isArray(v))
-    return v.filter((i) => !(isMapValue(i) && i.$patch !== undefined && Object.keys(i).length === 1)).map(clean);
+/**
+ * A value the patch adds where the target has none, as kyaml's walk adds it: maps lose nulls and their `$patch` key,
+ * keyed lists are merged with themselves, and lists without a merge strategy are taken verbatim (kyaml does not look
+ * inside them: `null` elements and `$patch` keys stay).
+ */
+function clean(ctx: MergeCtx, path: string[], v: unknown): unknown {
   if (!isMapValue(v)) return v;
   const out: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (k.startsWith('$') || val === null) continue;
-    out[k] = clean(val);
+    if (k === '$patch' || val === null || (isMapValue(val) && val.$patch === 'delete')) continue;
+    // kyaml walks the added map with itself as the target, so its lists read their directives too.
+    const next = Array.isArray(val) ? mergeList(ctx, path, k, val, val) : clean(ctx, [...path, k], val);
+    if (next === undefined) continue;
+    out[k] = next;
+    carrySpelling(out, k, v, k);
   }
   return out;
 }
 
-function mergeList(ctx: MergeCtx, path: string[], field: string, dest: unknown[], patch: unknown[]): unknown[] {
-  if (patch.some((i) => isMapValue(i) && i.$patch === 'replace')) {
-    return patch.filter((i) => !(isMapValue(i) && i.$patch === 'replace')).map(clean);
-  }
+/** A merged list, or undefined when a `{$patch: delete}` element deletes the whole list. */
+function mergeList(
+  ctx: MergeCtx,
+  path: string[],
+  field: string,
+  target: unknown[] | undefined,
+  patch: unknown[],
+): unknown[] | undefined {
   const strategy = listStrategy(ctx, path, field);
-  if (strategy.type === 'replace') return patch.map(clean);
+  // kyaml takes the patch's list as it is for lists without a merge strategy, directives included.
+  if (strategy.type === 'replace') return patch;
+  let elements = patch;
+  let dest = target;
+  // A list directive is the first element holding `$patch`, when that is its only key; kyaml reads it only when
+  // the target has the list.
+  const directive = target ? patch.find((i) => isMapValue(i) && '$patch' in i) : undefined;
+  if (isMapValue(directive) && Object.keys(directive).length === 1) {
+    const how = directive.$patch;
+    if (how === 'delete') return undefined;
+    if (how !== 'replace' && how !== 'merge') {
+      throw new Error(`unknown patch strategy '${String(how)}' in the list at ${[...path, field].join('.')}`);
+    }
+    elements = patch.filter((i) => i !== null && !isEmptyMap(i) && !(isMapValue(i) && i.$patch === how));
+    // kyaml removes the directive from the patch's node, which is also the target when the patch added the list.
+    if (how === 'replace' || target === patch) dest = undefined;
+  }
   if (strategy.type === 'primitive') {
     // As for keyed lists: the patch's elements first, then the target's others (finalizers [a, b] patched with
     // [b, c] come out [b, c, a]).
     const out: unknown[] = [];
-    for (const p of patch) if (!out.includes(p)) out.push(p);
-    for (const d of dest) if (!out.includes(d)) out.push(d);
+    for (const p of elements) if (!out.includes(p)) out.push(p);
+    for (const d of dest ?? []) if (!out.includes(d)) out.push(d);
     return out;
   }
-  // Kustomize's order: the patch's elements first (merged with their match), then the untouched rest.
-  const { keys } = strategy;
-  const childPath = [...path, field];
-  const used = new Set<number>();
-  const out: unknown[] = [];
-  for (const p of patch) {
-    if (!isMapValue(p)) {
-      out.push(p);
-      continue;
-    }
-    const idx = dest.findIndex(
-      (d, i) => !used.has(i) && isMapValue(d) && p[keys[0] ?? ''] !== undefined && keys.every((k) => d[k] === p[k]),
-    );
-    if (idx >= 0) used.add(idx);
-    if (p.$patch === 'delete') continue;
-    out.push(idx >= 0 ? mergeMap(ctx, childPath, dest[idx] as Record<string, unknown>, p) : clean(p));
-  }
-  dest.forEach((d, i) => {
-    if (!used.has(i)) out.push(d);
+  return mergeKeyed(ctx, [...path, field], dest, elements, strategy.keys);
+}
+
+function isEmptyMap(v: unknown): boolean {
+  return isMapValue(v) && Object.keys(v).length === 0;
+}
+
+/** A keyed list merged as kyaml's walker merges it (see multi-key-list.ts); `patch` empty for an untouched list. */
+function mergeKeyed(
+  ctx: MergeCtx,
+  childPath: string[],
+  target: unknown[] | undefined,
+  patch: unknown[],
+  keys: string[],
+): unknown[] {
+  return mergeKeyedList(target, patch, keys, {
+    merge: (d, p) => mergeElement(ctx, childPath, d, p),
+    add: (p) => (isMapValue(p) && p.$patch === 'delete' ? undefined : clean(ctx, childPath, p)),
+    keep: (d) => normalize(ctx, childPath, d),
   });
-  return out;
+}
+
+/**
+ * A value the patch does not mention, as kyaml's walk leaves it: the walk still visits every map and keyed list of
+ * the target, so keyed lists are merged with nothing (duplicates by key collapse to the last one). Returns the same
+ * value when nothing changes.
+ */
+function normalize(ctx: MergeCtx, path: string[], v: unknown): unknown {
+  if (!isMapValue(v)) return v;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, child] of Object.entries(v)) {
+    const next = untouched(ctx, path, k, child);
+    if (next !== child) {
+      out ??= copyMap(v);
+      out[k] = next;
+    }
+  }
+  return out ?? v;
+}
+
+/** The field `k` of the map at `path`, which the patch does not mention, after kyaml's walk (see normalize). */
+function untouched(ctx: MergeCtx, path: string[], k: string, v: unknown): unknown {
+  if (isMapValue(v)) return normalize(ctx, [...path, k], v);
+  if (!Array.isArray(v) || v.length === 0) return v;
+  const strategy = listStrategy(ctx, path, k);
+  if (strategy.type === 'key') return mergeKeyed(ctx, [...path, k], v, [], strategy.keys);
+  // A set of scalars (finalizers) loses repeated values.
+  if (strategy.type === 'primitive' && new Set(v).size < v.length) return [...new Set(v)];
+  return v;
 }
 
 function mergeMap(
@@ -127,17 +192,11 @@ function mergeMap(
   dest: Record<string, unknown>,
   patch: Record<string, unknown>,
 ): Record<string, unknown> {
-  if (patch.$patch === 'replace') return clean(patch) as Record<string, unknown>;
-  const out: Record<string, unknown> = { ...dest };
+  if (patch.$patch === 'replace') return clean(ctx, path, patch) as Record<string, unknown>;
+  const out = copyMap(dest);
   const removed = new Set<string>();
   for (const [k, pv] of Object.entries(patch)) {
-    if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
-    if (k.startsWith('$deleteFromPrimitiveList/')) {
-      const field = k.slice('$deleteFromPrimitiveList/'.length);
-      const cur = out[field];
-      if (Array.isArray(cur) && Array.isArray(pv)) out[field] = cur.filter((x) => !pv.includes(x));
-      continue;
-    }
+    if (k === '$patch') continue;
     if (pv === null || (isMapValue(pv) && pv.$patch === 'delete')) {
       removed.add(k);
       continue;
@@ -150,12 +209,30 @@ function mergeMap(
       );
     }
     if (isMapValue(pv)) {
-      out[k] = isMapValue(dv) ? mergeMap(ctx, [...path, k], dv, pv) : clean(pv);
+      out[k] = isMapValue(dv) ? mergeMap(ctx, [...path, k], dv, pv) : clean(ctx, [...path, k], pv);
     } else if (Array.isArray(pv)) {
-      out[k] = Array.isArray(dv) ? mergeList(ctx, path, k, dv, pv) : mergeList(ctx, path, k, [], pv);
-    } else out[k] = pv;
+      const merged = mergeList(ctx, path, k, Array.isArray(dv) ? dv : undefined, pv);
+      if (merged === undefined) removed.add(k);
+      else out[k] = merged;
+    } else {
+      out[k] = pv;
+      carrySpelling(out, k, patch, k);
+    }
   }
-  return removed.size > 0 ? withoutKeys(out, removed) : out;
+  for (const [k, v] of Object.entries(out)) if (!(k in patch)) out[k] = untouched(ctx, path, k, v);
+  return removed.size > 0 ? mapWithout(out, removed) : out;
+}
+
+/** One element of a keyed list merged with its match; undefined when the patch deletes it. */
+function mergeElement(ctx: MergeCtx, path: string[], dest: unknown, patch: unknown): unknown {
+  if (isMapValue(patch) && patch.$patch === 'delete') return undefined;
+  if (isMapValue(dest) && isMapValue(patch)) return mergeMap(ctx, path, dest, patch);
+  if (nodeKind(dest) !== nodeKind(patch)) {
+    throw new Error(
+      `wrong node kind at ${path.join('.')}: expected ${nodeKind(dest)} but got ${nodeKind(patch)} (a list element of another kind)`,
+    );
+  }
+  return clean(ctx, path, patch);
 }
 
 function nodeKind(v: unknown): 'MappingNode' | 'SequenceNode' | 'ScalarNode' {
@@ -169,7 +246,7 @@ export function isDeletePatch(patch: Record<string, unknown>): boolean {
 
 /** Applies one strategic merge patch to an object, returning the merged object (inputs are not modified). */
 export function strategicMerge(target: KubeObject, patch: Record<string, unknown>, schema?: PatchSchema): KubeObject {
-  const ctx: MergeCtx = { builtin: BUILTIN_GROUPS.has(groupOf(target.apiVersion)), kind: target.kind };
+  const ctx: MergeCtx = { builtin: hasBuiltinSchema(target.apiVersion, target.kind), kind: target.kind };
   if (schema) ctx.custom = { schema, root: rootSchema(schema, target.apiVersion, target.kind) };
   return mergeMap(ctx, [], target, patch) as unknown as KubeObject;
 }

@@ -380,6 +380,16 @@ function writeSequence(w: Writer, items: unknown[], mappingContext: boolean): vo
   w.indent = saved;
 }
 
+const BREAKS = /[\n\r\u0085\u2028\u2029]/;
+const utf8 = new TextEncoder();
+
+/** libyaml's check_simple_key for a scalar: at most 128 bytes and on one line (no line break of any kind). */
+function isSimpleKey(key: string): boolean {
+  if (BREAKS.test(key)) return false;
+  // A UTF-16 unit is at most 3 bytes of UTF-8, so short keys need no counting.
+  return key.length <= 42 || utf8.encode(key).length <= 128;
+}
+
 function writeMapping(w: Writer, m: Record<string, unknown>, keys: string[]): void {
   const saved = w.indent;
   w.indent = w.indent < 0 ? 0 : w.indent + BEST_INDENT;
@@ -388,9 +398,18 @@ function writeMapping(w: Writer, m: Record<string, unknown>, keys: string[]): vo
     w.writeIndent();
     const keySaved = w.indent;
     w.indent += BEST_INDENT;
-    writeString(w, key, true);
-    w.indent = keySaved;
-    w.indicator(':', false, false, false);
+    if (isSimpleKey(key)) {
+      writeString(w, key, true);
+      w.indent = keySaved;
+      w.indicator(':', false, false, false);
+    } else {
+      // libyaml's complex key: `? key` and `: value` on lines of their own.
+      w.indicator('?', true, false, true);
+      writeString(w, key, false);
+      w.indent = keySaved;
+      w.writeIndent();
+      w.indicator(':', true, false, true);
+    }
     writeNode(w, m[key], true);
   }
   w.indent = saved;

@@ -90,6 +90,37 @@ export function scalarText(parent: object, key: string | number, value: number |
   return scalarSpelling(parent, key) ?? String(value);
 }
 
+/** Gives `to[toKey]` the recorded spelling of `from[fromKey]` (a value copied from one map or list to another). */
+export function carrySpelling(to: object, toKey: string | number, from: object, fromKey: string | number): void {
+  const text = spellings.get(from)?.get(fromKey);
+  const map = spellings.get(to);
+  if (text === undefined) {
+    map?.delete(toKey);
+    return;
+  }
+  if (map) map.set(toKey, text);
+  else spellings.set(to, new Map([[toKey, text]]));
+}
+
+/** A shallow copy of a map that keeps its scalars' recorded spellings. */
+export function copyMap(map: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...map };
+  const text = spellings.get(map);
+  if (text) spellings.set(out, new Map(text));
+  return out;
+}
+
+/** A copy of a map without some keys, keeping the others' recorded spellings. */
+export function mapWithout(map: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(map)) {
+    if (keys.has(k)) continue;
+    setKey(out, k, v);
+    carrySpelling(out, k, map, k);
+  }
+  return out;
+}
+
 function rememberSpelling(parent: object, key: string | number, node: unknown, value: unknown): void {
   let text: string;
   if (value === null && (node === null || node === undefined))
