@@ -83,8 +83,7 @@ function componentList(flag: string, names: string[], allowed: readonly FluxCont
   return names as FluxControllerName[];
 }
 
-/** Checks and defaults, as `flux bootstrap`/`flux install` take them; throws ComponentsInputError. */
-export function componentsOptions(input: {
+export interface ComponentsInput {
   version?: string;
   namespace?: string;
   components?: string | readonly string[];
@@ -96,16 +95,17 @@ export function componentsOptions(input: {
   clusterDomain?: string;
   logLevel?: string;
   tolerationKeys?: string | readonly string[];
-}): ComponentsOptions {
-  const version = input.version ?? FLUX_VERSION;
+}
+
+function checkVersion(version: string): void {
   if (version !== 'latest' && version.replace(/^v?/, 'v') !== FLUX_VERSION)
     throw new ComponentsInputError(
       `--version ${version}: Fluxdeck ships the CRDs of Flux ${FLUX_VERSION} and deploys only that version's ` +
         `controllers; use --version ${FLUX_VERSION} (or leave it out)`,
     );
-  const namespace = input.namespace ?? 'flux-system';
-  if (!DNS_LABEL.test(namespace))
-    throw new ComponentsInputError(`--namespace ${namespace}: not a valid namespace name (RFC 1123 label)`);
+}
+
+function chooseComponents(input: ComponentsInput): FluxControllerName[] {
   const all = [...DEFAULT_COMPONENTS, ...EXTRA_COMPONENTS];
   const chosen = componentList('--components', list(input.components) ?? [...DEFAULT_COMPONENTS], all);
   const extra = componentList('--components-extra', list(input.componentsExtra) ?? [], EXTRA_COMPONENTS);
@@ -115,30 +115,49 @@ export function componentsOptions(input: {
       throw new ComponentsInputError(
         `--components: ${required} is required to reconcile flux-system in the cluster; add it to the list`,
       );
-  const registry = (input.registry ?? DEFAULT_REGISTRY).replace(/\/+$/, '');
+  return components;
+}
+
+function checkRegistry(input: string | undefined): string {
+  const registry = (input ?? DEFAULT_REGISTRY).replace(/\/+$/, '');
   if (!REGISTRY.test(registry))
     throw new ComponentsInputError(
-      `--registry ${input.registry ?? ''}: not an image repository prefix; give host[:port]/path without a scheme, ` +
+      `--registry ${input ?? ''}: not an image repository prefix; give host[:port]/path without a scheme, ` +
         `tag or digest, e.g. ${DEFAULT_REGISTRY} or registry.local:5000/fluxcd`,
     );
-  if (input.imagePullSecret !== undefined && !DNS_SUBDOMAIN.test(input.imagePullSecret))
-    throw new ComponentsInputError(`--image-pull-secret ${input.imagePullSecret}: not a valid Secret name`);
+  return registry;
+}
+
+function checkName(flag: string, value: string, pattern: RegExp, what: string): string {
+  if (!pattern.test(value)) throw new ComponentsInputError(`${flag} ${value}: ${what}`);
+  return value;
+}
+
+function checkLogLevel(level: string): ComponentsOptions['logLevel'] {
+  if (level !== 'debug' && level !== 'info' && level !== 'error')
+    throw new ComponentsInputError(`--log-level ${level}: use debug, info or error`);
+  return level;
+}
+
+/** Checks and defaults, as `flux bootstrap`/`flux install` take them; throws ComponentsInputError. */
+export function componentsOptions(input: ComponentsInput): ComponentsOptions {
+  checkVersion(input.version ?? FLUX_VERSION);
+  const namespace = input.namespace ?? 'flux-system';
+  checkName('--namespace', namespace, DNS_LABEL, 'not a valid namespace name (RFC 1123 label)');
+  const secret = input.imagePullSecret;
+  if (secret !== undefined) checkName('--image-pull-secret', secret, DNS_SUBDOMAIN, 'not a valid Secret name');
   const clusterDomain = (input.clusterDomain ?? 'cluster.local').replace(/\.$/, '');
-  if (!DNS_SUBDOMAIN.test(clusterDomain))
-    throw new ComponentsInputError(`--cluster-domain ${clusterDomain}: not a DNS domain, e.g. cluster.local`);
-  const logLevel = input.logLevel ?? 'info';
-  if (logLevel !== 'debug' && logLevel !== 'info' && logLevel !== 'error')
-    throw new ComponentsInputError(`--log-level ${logLevel}: use debug, info or error`);
+  checkName('--cluster-domain', clusterDomain, DNS_SUBDOMAIN, 'not a DNS domain, e.g. cluster.local');
   return {
     version: FLUX_VERSION,
     namespace,
-    components,
-    registry,
-    ...(input.imagePullSecret ? { imagePullSecret: input.imagePullSecret } : {}),
+    components: chooseComponents(input),
+    registry: checkRegistry(input.registry),
+    ...(secret ? { imagePullSecret: secret } : {}),
     watchAllNamespaces: input.watchAllNamespaces ?? true,
     networkPolicy: input.networkPolicy ?? true,
     clusterDomain,
-    logLevel,
+    logLevel: checkLogLevel(input.logLevel ?? 'info'),
     tolerationKeys: list(input.tolerationKeys) ?? [],
   };
 }
@@ -502,13 +521,18 @@ function policies(o: ComponentsOptions): KubeObject[] {
 }
 
 /** The CRDs of a component's kinds, with Flux's labels in place of Fluxdeck's (in-cluster Flux owns them). */
-function componentCrds(o: ComponentsOptions, c: FluxControllerName, crds: readonly CustomResourceDefinition[]) {
+function componentCrds(
+  o: ComponentsOptions,
+  c: FluxControllerName,
+  crds: readonly CustomResourceDefinition[],
+): CustomResourceDefinition[] {
   const kinds: readonly string[] = FLUX_CONTROLLERS[c];
   return crds
     .filter((crd) => kinds.includes(crd.spec.names.kind))
     .map((crd): CustomResourceDefinition => {
-      const labels = { ...crd.metadata.labels };
-      for (const key of Object.keys(FLUXDECK_LABELS)) delete labels[key];
+      const labels = Object.fromEntries(
+        Object.entries(crd.metadata.labels ?? {}).filter(([key]) => !(key in FLUXDECK_LABELS)),
+      );
       return { ...crd, metadata: { ...crd.metadata, labels: { ...labels, ...fluxLabels(o, c) } } };
     });
 }

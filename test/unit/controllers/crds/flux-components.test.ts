@@ -1,5 +1,5 @@
-import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 
 import { type CustomResourceDefinition, loadCrdManifests } from '../../../../main/controllers/crds/crd-manifests.ts';
 import {
