@@ -135,18 +135,8 @@ export function whoReconciles(input: {
       message: `Flux's own controllers run in this cluster (${names}${version}); Fluxdeck shows and controls, Flux reconciles`,
     };
   }
-  if (input.chosen === 'in-cluster')
-    // The cluster was handed to in-cluster Flux: reconciling here would fight it as soon as its pods start.
-    return {
-      action: 'observe',
-      reconciler: fluxdeckHolder && fluxdeckHolder !== identity ? 'desktop' : 'none',
-      flux,
-      ...holder,
-      message:
-        `in-cluster Flux (not running): ${input.chosenIn ?? 'flux-system'} is set to be reconciled by Flux's own ` +
-        `controllers (${RECONCILER_LABEL}: in-cluster) but none renews its Lease; Fluxdeck observes. Check ` +
-        `the controllers' Deployments, or hand the cluster back with fluxdeck bootstrap git --mode desktop`,
-    };
+  // The cluster was handed to in-cluster Flux: reconciling here would fight it as soon as its pods start.
+  if (input.chosen === 'in-cluster') return inClusterNotRunning(input, fluxdeckHolder);
   return {
     action: 'campaign',
     reconciler: fluxdeckHolder ? 'desktop' : 'none',
@@ -155,6 +145,23 @@ export function whoReconciles(input: {
     message: fluxdeckHolder
       ? `Fluxdeck (${fluxdeckHolder === identity ? 'this instance' : fluxdeckHolder}) reconciles this cluster`
       : 'no engine reconciles this cluster yet',
+  };
+}
+
+/** In-cluster Flux was chosen but none of its controllers renews a Lease: observe, and say so. */
+function inClusterNotRunning(
+  input: { identity: string; chosenIn?: string },
+  fluxdeckHolder: string | undefined,
+): WhoReconciles {
+  return {
+    action: 'observe',
+    reconciler: fluxdeckHolder && fluxdeckHolder !== input.identity ? 'desktop' : 'none',
+    flux: [],
+    ...(fluxdeckHolder ? { fluxdeckHolder } : {}),
+    message:
+      `in-cluster Flux (not running): ${input.chosenIn ?? 'flux-system'} is set to be reconciled by Flux's own ` +
+      `controllers (${RECONCILER_LABEL}: in-cluster) but none renews its Lease; Fluxdeck observes. Check ` +
+      `the controllers' Deployments, or hand the cluster back with fluxdeck bootstrap git --mode desktop`,
   };
 }
 
