@@ -55,7 +55,8 @@ export function kustomizationFor(existing: string | undefined, mode: BootstrapMo
     resources.items.splice(items.indexOf(SYNC_FILE), 0, doc.createNode(COMPONENTS_FILE));
   else if (mode === 'desktop' && has) resources.items.splice(items.indexOf(COMPONENTS_FILE), 1);
   else return existing ?? '';
-  return doc.toString();
+  // Keep the file's own list style: flux writes `- item` flush with `resources:`.
+  return doc.toString({ indentSeq: !/^resources:\r?\n-/m.test(existing ?? '') });
 }
 
 function isSeq(value: unknown): value is { items: unknown[] } {
