@@ -22,14 +22,8 @@ import { openArtifact } from '../sources/artifacts/open-artifact.ts';
 import type { GitSource } from '../sources/git-source.ts';
 import { errorMessage } from '../util/errors.ts';
 import { bucketController } from './bucket/controller.ts';
-import { detectFluxControllers } from './crds/detect-flux.ts';
-import {
-  chosenReconciler,
-  type LeaseLike,
-  liveFluxLeases,
-  RECONCILER_LABEL,
-  whoReconciles,
-} from './crds/who-reconciles.ts';
+import { bootstrapChoice, detectFluxControllers } from './crds/detect-flux.ts';
+import { type LeaseLike, liveFluxLeases, whoReconciles } from './crds/who-reconciles.ts';
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
 import { helmChartController } from './helmchart/controller.ts';
@@ -368,26 +362,6 @@ async function listLeases(client: ClusterSession['client'], signal: AbortSignal)
       { cause: err },
     );
   }
-}
-
-/**
- * The engine the cluster's bootstrap chose (RECONCILER_LABEL on its flux-system namespace). Unreadable (no
- * permission to list namespaces) counts as no choice: the Leases alone decide, as before there was one.
- */
-async function bootstrapChoice(
-  client: ClusterSession['client'],
-  signal: AbortSignal,
-): Promise<{ chosen?: 'in-cluster' | 'desktop'; chosenIn?: string }> {
-  const list = await client
-    .list({ apiVersion: 'v1', kind: 'Namespace' }, { labelSelector: RECONCILER_LABEL, signal })
-    .catch(() => undefined);
-  // More than one namespace with a choice (two Flux installs): in-cluster wins, since reconciling would fight it.
-  const namespaces = [...(list?.items ?? [])].sort(
-    (a, b) => Number(chosenReconciler(b) === 'in-cluster') - Number(chosenReconciler(a) === 'in-cluster'),
-  );
-  const ns = namespaces.find((n) => chosenReconciler(n) !== undefined);
-  const chosen = chosenReconciler(ns);
-  return chosen && ns?.metadata.name ? { chosen, chosenIn: ns.metadata.name } : {};
 }
 
 /** Flux's version from its controllers' Deployments (image tag), when they are there and readable. */

@@ -162,6 +162,13 @@ describe('fluxdeck bootstrap git --mode in-cluster', () => {
     expect(crd.metadata.labels?.['app.kubernetes.io/part-of']).toBe('flux');
   });
 
+  it('fluxdeck check reports the controllers’ Deployments, versions and the chosen engine', async () => {
+    const r = await runCli(['check', '--kubeconfig', c.kubeconfig]);
+    expect(r.output).toContain('⚠ source-controller v1.9.5 in flux-system: 1/1 ready, no live leader-election Lease');
+    expect(r.output).toContain('⚠ helm-controller v1.6.4 in flux-system: 1/1 ready, no live leader-election Lease');
+    expect(r.output).toContain('⚠ reconciled by: in-cluster Flux (not running): flux-system');
+  });
+
   it('leaves flux-system to in-cluster Flux: Fluxdeck observes and writes nothing, even with no Lease yet', async () => {
     const engineDir = await mkdtemp(join(tmpdir(), 'fluxdeck-incluster-engine-'));
     dirs.push(engineDir);
@@ -185,7 +192,11 @@ describe('fluxdeck bootstrap git --mode in-cluster', () => {
       expect(session.status.role).toBe('observing');
       for (const kind of [fluxKinds.Kustomization, fluxKinds.GitRepository]) {
         const obj = await client.get({ ...kind, namespace: NS, name: 'flux-system' });
-        expect(obj.status ?? {}).toEqual({});
+        // Only the apiserver's default (observedGeneration -1) is there: no status write by any manager.
+        expect(obj.status ?? {}).toEqual({ observedGeneration: -1 });
+        expect(
+          (obj.metadata.managedFields ?? []).filter((f) => (f as { subresource?: string }).subresource === 'status'),
+        ).toEqual([]);
       }
       expect(
         await client.tryGet({
@@ -238,5 +249,34 @@ describe('fluxdeck bootstrap git --mode in-cluster', () => {
         name: 'gitrepositories.source.toolkit.fluxcd.io',
       }),
     ).toBeDefined();
+  });
+
+  it('fluxdeck uninstall removes the controllers as flux uninstall does, keeping CRDs and objects when asked', async () => {
+    const r = await runCli(['uninstall', '--silent', '--keep-crds', '--keep-namespace', '--kubeconfig', c.kubeconfig]);
+    expect(r.output).toContain(`✔ Deployment ${NS}/source-controller deleted`);
+    expect(r.output).toContain('✔ ClusterRoleBinding cluster-reconciler-flux-system deleted');
+    expect(r.output).toContain('✔ uninstall finished');
+    expect(r.code).toBe(0);
+    for (const name of CONTROLLERS) expect(await deployment(name)).toBeUndefined();
+    for (const [apiVersion, kind, name, namespace] of [
+      ['v1', 'Service', 'source-controller', NS],
+      ['v1', 'ServiceAccount', 'kustomize-controller', NS],
+      ['networking.k8s.io/v1', 'NetworkPolicy', 'allow-egress', NS],
+      ['rbac.authorization.k8s.io/v1', 'ClusterRole', 'crd-controller-flux-system', undefined],
+      ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'crd-controller-flux-system', undefined],
+    ] as const)
+      expect(await client.tryGet({ apiVersion, kind, name, ...(namespace ? { namespace } : {}) })).toBeUndefined();
+    // Kept: the CRDs, the Flux objects (finalizers off) and the namespace, without the bootstrap's choice.
+    expect(
+      await client.tryGet({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        name: 'kustomizations.kustomize.toolkit.fluxcd.io',
+      }),
+    ).toBeDefined();
+    const ks = await client.get({ ...fluxKinds.Kustomization, namespace: NS, name: 'flux-system' });
+    expect(ks.metadata.finalizers ?? []).toEqual([]);
+    const ns = await client.get({ apiVersion: 'v1', kind: 'Namespace', name: NS });
+    expect(ns.metadata.labels?.['fluxdeck.io/reconciler']).toBeUndefined();
   });
 });
