@@ -201,6 +201,14 @@ interface ManagerShape {
 const PROM = { containerPort: 8080, name: 'http-prom' };
 const HEALTHZ = { containerPort: 9440, name: 'healthz' };
 const TEMP = [{ name: 'temp', mountPath: '/tmp' }];
+/** What most controllers' config/manager share: metrics and health ports, /readyz, 100m CPU, a /tmp volume. */
+const STANDARD = {
+  ports: [PROM, HEALTHZ],
+  readinessPort: 'healthz',
+  readinessPath: '/readyz',
+  cpuRequest: '100m',
+  volumes: TEMP,
+};
 
 const SHAPES: Record<FluxControllerName, ManagerShape> = {
   'source-controller': {
@@ -220,37 +228,23 @@ const SHAPES: Record<FluxControllerName, ManagerShape> = {
   },
   'kustomize-controller': {
     terminationGracePeriodSeconds: 60,
-    ports: [PROM, HEALTHZ],
-    readinessPort: 'healthz',
-    readinessPath: '/readyz',
-    cpuRequest: '100m',
-    volumes: TEMP,
+    ...STANDARD,
     critical: true,
   },
   'helm-controller': {
     terminationGracePeriodSeconds: 600,
-    ports: [PROM, HEALTHZ],
-    readinessPort: 'healthz',
-    readinessPath: '/readyz',
-    cpuRequest: '100m',
-    volumes: TEMP,
+    ...STANDARD,
     critical: true,
   },
   'notification-controller': {
     terminationGracePeriodSeconds: 10,
+    ...STANDARD,
     ports: [{ containerPort: 9090, name: 'http' }, { containerPort: 9292, name: 'http-webhook' }, PROM, HEALTHZ],
-    readinessPort: 'healthz',
-    readinessPath: '/readyz',
-    cpuRequest: '100m',
-    volumes: TEMP,
     critical: false,
   },
   'image-reflector-controller': {
     terminationGracePeriodSeconds: 10,
-    ports: [PROM, HEALTHZ],
-    readinessPort: 'healthz',
-    readinessPath: '/readyz',
-    cpuRequest: '100m',
+    ...STANDARD,
     volumes: [
       { name: 'temp', mountPath: '/tmp' },
       { name: 'data', mountPath: '/data' },
@@ -259,11 +253,7 @@ const SHAPES: Record<FluxControllerName, ManagerShape> = {
   },
   'image-automation-controller': {
     terminationGracePeriodSeconds: 10,
-    ports: [PROM, HEALTHZ],
-    readinessPort: 'healthz',
-    readinessPath: '/readyz',
-    cpuRequest: '100m',
-    volumes: TEMP,
+    ...STANDARD,
     critical: false,
   },
 };
