@@ -63,8 +63,8 @@ export interface BootstrapPlan {
   interval: string;
   /** HTTP basic credentials, used for the push and stored in the source's Secret; never printed. */
   auth?: { username: string; password: string };
-  /** Who reconciles flux-system afterwards: Fluxdeck (`desktop`) or Flux's own controllers (`in-cluster`). */
-  mode: BootstrapMode;
+  /** Who reconciles flux-system afterwards: Fluxdeck (`desktop`, the default) or Flux's own controllers (`in-cluster`). */
+  mode?: BootstrapMode;
   /** The controllers to deploy; set in `in-cluster` mode only. */
   components?: ComponentsOptions;
 }
@@ -184,16 +184,16 @@ async function pushManifests(
     if (re.status === 'conflict')
       throw new BootstrapFailed(`cannot update the earlier bootstrap commit: ${re.message}`);
   }
+  const mode = plan.mode ?? 'desktop';
   const files = bootstrapFiles(syncOptions(plan));
   const componentsPath = `${syncPath(plan.path).slice(2)}/flux-system/${COMPONENTS_FILE}`;
   if (plan.components) files[componentsPath] = (await fluxComponents(plan.components)).text;
   for (const [path, content] of Object.entries(files)) {
     const existing = await ws.readFile(path).catch(() => undefined);
-    const next = path.endsWith('/kustomization.yaml') ? kustomizationFor(existing, plan.mode) : content;
+    const next = path.endsWith('/kustomization.yaml') ? kustomizationFor(existing, mode) : content;
     if (existing !== next) await ws.writeFile(path, next);
   }
-  if (plan.mode === 'desktop')
-    await removeComponents(ws, client, { path: componentsPath, namespace: plan.namespace }, o);
+  if (mode === 'desktop') await removeComponents(ws, client, { path: componentsPath, namespace: plan.namespace }, o);
   const author = (await userGitIdentity()) ?? AUTHOR_FALLBACK;
   const what = plan.components ? 'components and sync manifests' : 'sync manifests';
   const message = plan.components ? `Add Flux ${plan.components.version} component and sync manifests` : '';
@@ -258,7 +258,7 @@ async function applyToCluster(client: ClusterClient, plan: BootstrapPlan, o: Boo
   o.onStep({ state: 'done', message: 'Flux CRDs ready' });
   const apply = (obj: KubeObject): Promise<KubeObject> =>
     client.apply(obj, { fieldManager: FIELD_MANAGER, force: true });
-  await apply(namespaceWithChoice(plan.namespace, plan.mode));
+  await apply(namespaceWithChoice(plan.namespace, plan.mode ?? 'desktop'));
   if (plan.auth) {
     await apply({
       apiVersion: 'v1',
