@@ -8,9 +8,7 @@
 //   (b) a reconcile request on all N: time until every `lastHandledReconcileAt` caught up;
 //   (c) the hand-off both ways: the engine that reconciled a cluster stops, the other starts and handles a reconcile
 //       request on all N; how many of the 5N objects changed (resourceVersion) and how many are gone.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,11 +18,11 @@ import type { Kustomization } from '../main/flux/kustomize.ts';
 import { Annotation } from '../main/flux/meta.ts';
 import type { ClusterClient } from '../main/kube/cluster-client.ts';
 import { startCluster } from '../test/cluster/control-plane.ts';
+import { fluxControllerBinaries, startFluxControllers } from '../test/support/flux-controllers.ts';
 import { clientFor, ensureNamespace, gitRepository, installCrds, kustomization } from '../test/support/flux-fixture.ts';
 import { commitFiles, startGitServer } from '../test/support/git-server.ts';
-import { freePort, waitFor } from '../test/support/ports.ts';
-import { ensureTool } from '../test/tools/tools.ts';
 import { app, waitAllReady } from './fleet-apps.ts';
+import { cpuSeconds, peakRssMb, startFluxdeckProcess } from './fluxdeck-process.ts';
 import { benchLine } from './report.ts';
 
 const arg = (name: string, def: number): number => {
@@ -41,8 +39,6 @@ const FLEET_KINDS = [
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'v1', kind: 'Secret' },
 ];
-const TICKS_PER_SECOND = 100; // Linux USER_HZ, what /proc/<pid>/stat counts in
-
 /** A running engine: its processes (for CPU and memory) and how to read its API request count. */
 interface Engine {
   pids: number[];
@@ -59,123 +55,23 @@ interface Measured {
   reconcileAllS: number;
 }
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-}
-
-function peakRssMb(pid: number): number {
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(hwm?.[1] ?? 0) / 1024;
-}
-
-function startProcess(bin: string, args: string[], env: Record<string, string>, log: string[]): ChildProcess {
-  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    log.push(d);
-    if (log.length > 200) log.shift();
-  });
-  return child;
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** The sum of a controller-runtime process's `rest_client_requests_total` series. */
-async function scrapeRequests(metricsAddr: string): Promise<number> {
-  const text = await (await fetch(`http://${metricsAddr}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n'))
-    if (line.startsWith('rest_client_requests_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return total;
-}
-
 async function startFlux(kubeconfig: string, work: string, log: string[]): Promise<Engine> {
-  const [sourceBin, kustomizeBin] = await Promise.all([
-    ensureTool('source-controller'),
-    ensureTool('kustomize-controller'),
-  ]);
-  const [storage, sourceMetrics, sourceHealth, ksMetrics, ksHealth] = await Promise.all(
-    Array.from({ length: 5 }, () => freePort()),
-  );
-  const env = { KUBECONFIG: kubeconfig, RUNTIME_NAMESPACE: NS };
-  const storagePath = join(work, 'flux-storage');
-  await mkdir(storagePath, { recursive: true });
-  // Leader election needs the in-cluster namespace file controller-runtime reads; out of cluster it refuses to start,
-  // and one instance of each controller needs no election.
-  const common = ['--enable-leader-election=false', '--log-level=error'];
-  const source = startProcess(
-    sourceBin,
-    [
-      ...common,
-      `--storage-path=${storagePath}`,
-      `--storage-addr=127.0.0.1:${storage}`,
-      `--storage-adv-addr=127.0.0.1:${storage}`,
-      `--metrics-addr=127.0.0.1:${sourceMetrics}`,
-      `--health-addr=127.0.0.1:${sourceHealth}`,
-    ],
-    env,
-    log,
-  );
-  const kustomize = startProcess(
-    kustomizeBin,
-    [...common, `--metrics-addr=127.0.0.1:${ksMetrics}`, `--health-addr=127.0.0.1:${ksHealth}`],
-    env,
-    log,
-  );
-  const metrics = [`127.0.0.1:${sourceMetrics}`, `127.0.0.1:${ksMetrics}`];
-  for (const addr of metrics)
-    await waitFor(`Flux controller metrics on ${addr}\n${log.join('')}`, () => scrapeRequests(addr).then(() => true));
-  return {
-    pids: [source.pid ?? 0, kustomize.pid ?? 0],
-    requests: async () => (await Promise.all(metrics.map(scrapeRequests))).reduce((a, b) => a + b, 0),
-    stop: async () => {
-      await Promise.all([stopProcess(source), stopProcess(kustomize)]);
-    },
-  };
+  // One instance of each controller needs no election.
+  const flux = await startFluxControllers({ kubeconfig, workDir: work, namespace: NS, log });
+  return { pids: flux.running.map((r) => r.pid), requests: () => flux.requests(), stop: () => flux.stop() };
 }
 
 /** `fluxdeck run` in its own process, as a user runs it; its request count comes from the stats it publishes. */
 async function startFluxdeck(kubeconfig: string, work: string, log: string[]): Promise<Engine> {
-  const dataDir = join(work, 'fluxdeck-data');
-  const cli = join(import.meta.dirname, '..', 'main', 'cli', 'index.ts');
-  const child = startProcess(
-    process.execPath,
-    [cli, 'run', '--kubeconfig', kubeconfig, '--all-contexts', '--data-dir', dataDir, '--identity', 'bench'],
-    {},
+  const p = await startFluxdeckProcess(
+    ['--kubeconfig', kubeconfig, '--all-contexts'],
+    join(work, 'fluxdeck-data'),
     log,
   );
-  const statsFile = join(dataDir, 'stats', 'bench.json');
-  const published = (): { at: string; total: number } | undefined => {
-    try {
-      const s = JSON.parse(readFileSync(statsFile, 'utf8')) as {
-        at?: string;
-        clusters?: { requestsTotal?: number }[];
-      };
-      return { at: s.at ?? '', total: (s.clusters ?? []).reduce((a, c) => a + (c.requestsTotal ?? 0), 0) };
-    } catch {
-      return undefined;
-    }
-  };
-  await waitFor(`fluxdeck run to connect\n${log.join('')}`, () =>
-    Promise.resolve(log.join('').includes('cluster(s) connected')),
-  );
   return {
-    pids: [child.pid ?? 0],
-    // Snapshots are published every 10 s: wait for the next one so the count includes the work just measured.
-    requests: async () => {
-      const before = published()?.at;
-      await waitFor('the next published stats', () => Promise.resolve((published()?.at ?? before) !== before), 15_000);
-      return published()?.total ?? 0;
-    },
-    stop: () => stopProcess(child),
+    pids: [p.pid],
+    requests: async () => (await p.nextStats()).clusters.reduce((a, c) => a + c.requestsTotal, 0),
+    stop: () => p.stop(),
   };
 }
 
@@ -274,7 +170,7 @@ async function main(): Promise<void> {
   const git = await startGitServer();
   try {
     // Build (or find) the controllers before any clock starts.
-    await Promise.all([ensureTool('source-controller'), ensureTool('kustomize-controller')]);
+    await fluxControllerBinaries();
     const url = await git.createRepo('bench');
     const files: Record<string, string> = {};
     for (let i = 0; i < APPS; i++)

@@ -66,6 +66,12 @@ export interface FluxdeckOptions {
   leaseNamespace?: string;
   leaseDurationMs?: number;
   observeCheckMs?: number;
+  /**
+   * Base of the `status.artifact.url` sources write: the address in-cluster source-controller advertises (default
+   * `http://source-controller.flux-system.svc.cluster.local.`). Set it when Flux runs elsewhere (another namespace, out
+   * of cluster), so Flux's kustomize-controller can fetch the artifact at once after a hand-off.
+   */
+  artifactBaseUrl?: string;
   /** Worker threads for kustomize builds and for git fetch/archive work. */
   workers?: { builds?: number; git?: number };
   concurrency?: { GitRepository?: number; Kustomization?: number };
@@ -138,7 +144,10 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     ...(opts.kubeconfigPaths ? { paths: opts.kubeconfigPaths } : {}),
     watch: opts.watchKubeconfigs ?? true,
   });
-  const store = new ArtifactStore({ root: join(dataDir, 'artifacts') });
+  const store = new ArtifactStore({
+    root: join(dataDir, 'artifacts'),
+    ...(opts.artifactBaseUrl ? { baseUrl: opts.artifactBaseUrl } : {}),
+  });
   const git = new GitSource({ cacheDir: join(dataDir, 'cache', 'git'), store, workers: opts.workers?.git ?? 1 });
   const builds = new WorkerPool({ size: opts.workers?.builds ?? 2 });
   let paused = false;

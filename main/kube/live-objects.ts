@@ -2,6 +2,7 @@ import type { KubeObject, ObjectRef } from '../util/kube-object.ts';
 import { mapPool } from '../util/pool.ts';
 import type { ClusterClient } from './cluster-client.ts';
 import { isKubeError } from './kube-error.ts';
+import type { LivePresence } from './live-presence.ts';
 
 /** An object to read: its reference, and its apiVersion when known (else the group's preferred version). */
 export interface LiveTarget {
@@ -15,12 +16,13 @@ const LIST_THRESHOLD = 4;
 /**
  * Reads the live state of many objects cheaply, as kstatus' caching cluster reader does: one LIST per kind and
  * namespace where several objects share them (falling back to GETs when LIST is forbidden, e.g. for an impersonated
- * service account), GETs otherwise, at most `concurrency` at a time. Absent objects map to undefined.
+ * service account), GETs otherwise, at most `concurrency` at a time. Absent objects map to undefined. With a
+ * `presence` index, objects it knows to be absent are not read at all.
  */
 export async function readLiveObjects<T extends LiveTarget>(
   client: ClusterClient,
   targets: readonly T[],
-  opts: { signal?: AbortSignal; concurrency?: number } = {},
+  opts: { signal?: AbortSignal; concurrency?: number; presence?: LivePresence; trustAbsent?: (t: T) => boolean } = {},
 ): Promise<Map<T, KubeObject | undefined>> {
   const groups = new Map<string, T[]>();
   for (const t of targets) {
@@ -30,13 +32,28 @@ export async function readLiveObjects<T extends LiveTarget>(
   const out = new Map<T, KubeObject | undefined>();
   const singles: { target: T; apiVersion: string }[] = [];
   await Promise.all(
-    [...groups.values()].map(async (group) => {
-      const [first] = group;
+    [...groups.values()].map(async (all) => {
+      const [first] = all;
       if (!first) return;
       const info = first.apiVersion
         ? await client.mapper.resolve(first.apiVersion, first.ref.kind)
         : await client.mapper.resolveGroupKind(first.ref.group, first.ref.kind);
       const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
+      const { presence, trustAbsent } = opts;
+      const group = presence
+        ? all.filter((t) => {
+            const absent =
+              (trustAbsent?.(t) ?? true) &&
+              presence.absent(
+                { apiVersion, kind: info.kind },
+                info.namespaced ? t.ref.namespace : undefined,
+                t.ref.name,
+              );
+            if (absent) out.set(t, undefined);
+            return !absent;
+          })
+        : all;
+      if (group.length === 0) return;
       if (group.length >= LIST_THRESHOLD) {
         try {
           const list = await client.list(

@@ -19,6 +19,7 @@ import { apiVersionOf, type InventoryRef } from './inventory.ts';
 import { computeStatus } from './kstatus.ts';
 import { isKubeError, KubeError } from './kube-error.ts';
 import { readLiveObjects } from './live-objects.ts';
+import type { LivePresence } from './live-presence.ts';
 import { cleanupPatch } from './managed-fields.ts';
 import { normalizeForApply } from './normalize.ts';
 import { diffObjects, type FieldChange, hasDrifted, maskForDisplay } from './object-diff.ts';
@@ -36,6 +37,11 @@ export interface ResourceManagerOptions {
   owner: Owner;
   /** Concurrent requests in the dry-run pass, and concurrent applies within one kind. Default 8. */
   concurrency?: number;
+  /**
+   * The cluster's presence index (the same cluster as `client`, never a remote one): objects it knows to be absent are
+   * not read before they are created.
+   */
+  presence?: LivePresence;
 }
 
 export interface ApplyOptions extends Partial<ApplyPolicy> {
@@ -142,11 +148,13 @@ export class ResourceManager {
   readonly client: ClusterClient;
   readonly owner: Owner;
   readonly #concurrency: number;
+  readonly #presence: LivePresence | undefined;
 
   constructor(client: ClusterClient, opts: ResourceManagerOptions) {
     this.client = client;
     this.owner = opts.owner;
     this.#concurrency = Math.max(1, opts.concurrency ?? 8);
+    this.#presence = opts.presence;
   }
 
   /** `<group>/name` and `<group>/namespace` for the owning object. */
@@ -454,7 +462,14 @@ export class ResourceManager {
     ).catch((err: unknown) => {
       throw new ApplyError((err as Error).message, { cause: err });
     });
-    const existing = await readLiveObjects(this.client, items, { signal: opts.signal, concurrency: this.#concurrency });
+    const existing = await readLiveObjects(this.client, items, {
+      signal: opts.signal,
+      concurrency: this.#concurrency,
+      // Verifying reads everything; an object applied only when absent is read, since "absent" may be a moment old.
+      ...(this.#presence && !opts.verify
+        ? { presence: this.#presence, trustAbsent: (p: Prepared) => !anyInMetadata(p.obj, policy.ifNotPresentSelector) }
+        : {}),
+    });
     const classified = await mapPool(items, this.#concurrency, async (item) => {
       const live = existing.get(item);
       const verdict = await this.#classify(item, live, policy, opts);

@@ -44,6 +44,11 @@ export interface WatchCacheOptions {
   stallMs?: number;
   /** Backoff after failures: starts at `initialMs`, doubles, capped at `maxMs` (with jitter). */
   backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * Keep only each object's identity (namespace, name, uid, resourceVersion), listed and watched as metadata: a
+   * presence index of a kind at a few dozen bytes per object.
+   */
+  metadataOnly?: boolean;
   /** Server-side watch timeout per request; the apiserver ends the watch after it and we resume. Default 5–10 min. */
   watchTimeoutSeconds?: number;
   signal?: AbortSignal;
@@ -84,10 +89,23 @@ function strip(o: KubeObject): KubeObject {
   return { ...o, metadata };
 }
 
+/** What a metadata-only cache keeps: enough to say an object exists, and at which version. */
+function identity(o: KubeObject, type: { apiVersion: string; kind: string }): KubeObject {
+  const { namespace, name, uid, resourceVersion } = o.metadata;
+  return {
+    // Metadata arrives as meta.k8s.io/v1 PartialObjectMetadata: name the kind it describes.
+    apiVersion: type.apiVersion,
+    kind: type.kind,
+    metadata: { ...(namespace ? { namespace } : {}), name, uid, resourceVersion },
+  };
+}
+
 const jitter = (ms: number, spread = 0.2): number => ms * (1 - spread + Math.random() * 2 * spread);
 
 export function createWatchCache(client: ClusterClient, opts: WatchCacheOptions): WatchCache {
   const type = { apiVersion: opts.apiVersion, kind: opts.kind };
+  const keep = opts.metadataOnly ? (o: KubeObject): KubeObject => identity(o, type) : strip;
+  const metadataOnly = opts.metadataOnly ? { metadataOnly: true } : {};
   const objects = new Map<string, KubeObject>();
   const listeners = new Set<(e: CacheEvent) => void>();
   const statusListeners = new Set<(s: CacheStatus) => void>();
@@ -131,11 +149,12 @@ export function createWatchCache(client: ClusterClient, opts: WatchCacheOptions)
       namespace: opts.namespace,
       labelSelector: opts.labelSelector,
       fieldSelector: opts.fieldSelector,
+      ...metadataOnly,
       signal,
     });
     const seen = new Set<string>();
     for (const raw of list.items) {
-      const obj = strip(raw);
+      const obj = keep(raw);
       const k = keyOf(obj);
       seen.add(k);
       const old = objects.get(k);
@@ -162,7 +181,7 @@ export function createWatchCache(client: ClusterClient, opts: WatchCacheOptions)
       resourceVersion = e.object.metadata.resourceVersion ?? resourceVersion;
       return;
     }
-    const obj = strip(e.object);
+    const obj = keep(e.object);
     resourceVersion = obj.metadata.resourceVersion ?? resourceVersion;
     const k = keyOf(obj);
     const old = objects.get(k);
@@ -205,6 +224,7 @@ export function createWatchCache(client: ClusterClient, opts: WatchCacheOptions)
           labelSelector: opts.labelSelector,
           fieldSelector: opts.fieldSelector,
           resourceVersion,
+          ...metadataOnly,
           timeoutSeconds: opts.watchTimeoutSeconds ?? Math.round(300 + Math.random() * 300),
           signal: AbortSignal.any([signal, attempt.signal]),
         },

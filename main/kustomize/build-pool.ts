@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 import type { KubeObject } from '../util/kube-object.ts';
+import { WORKER_RESOURCE_LIMITS } from '../util/worker-limits.ts';
 import type { WorkerBuildReply, WorkerBuildRequest } from './build-protocol.ts';
 import { KustomizeError } from './errors.ts';
 
@@ -47,7 +48,7 @@ export class WorkerPool {
   }
 
   private spawn(): Worker {
-    const w = new Worker(this.url);
+    const w = new Worker(this.url, { resourceLimits: WORKER_RESOURCE_LIMITS });
     w.on('message', (reply: WorkerBuildReply) => {
       const p = this.busy.get(w);
       if (!p) return;

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
+import { WORKER_RESOURCE_LIMITS } from '../util/worker-limits.ts';
 import { deserializeError, runSourceJob, type SourceJob } from './source-jobs.ts';
 import type { WorkerReply, WorkerRequest } from './source-worker.ts';
 
@@ -88,7 +89,7 @@ export class SourcePool {
   private worker(slot: number): Worker {
     const existing = this.workers[slot];
     if (existing) return existing;
-    const w = new Worker(this.url);
+    const w = new Worker(this.url, { resourceLimits: WORKER_RESOURCE_LIMITS });
     w.unref();
     w.on('message', (reply: WorkerReply) => {
       const p = this.pending.get(reply.id);

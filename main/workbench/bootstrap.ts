@@ -14,7 +14,7 @@ import type { FluxStatus } from '../flux/meta.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import { parseYamlStream } from '../kustomize/index.ts';
 import type { GitAuth } from '../sources/git/git-auth.ts';
-import { parseGitUrl } from '../sources/git/git-url.ts';
+import { parseGitUrl, scpToSshUrl } from '../sources/git/git-url.ts';
 import { userGitIdentity } from '../sources/workspace/index.ts';
 import type { Workspace } from '../sources/workspace/workspace.ts';
 import { errorMessage } from '../util/errors.ts';
@@ -29,6 +29,20 @@ import {
   namespaceWithChoice,
   waitAvailable,
 } from './bootstrap-components.ts';
+import { BootstrapFailed, BootstrapInputError } from './bootstrap-errors.ts';
+import {
+  awaitDeployKey,
+  deployKeyData,
+  type DeployKeyStep,
+  prepareSsh,
+  type SshPlan,
+  sshPlanFrom,
+  type SshPlanInput,
+  type SshSession,
+  userKeyRefused,
+} from './bootstrap-ssh.ts';
+
+export { BootstrapFailed, BootstrapInputError } from './bootstrap-errors.ts';
 
 /**
  * Bootstrap, as `flux bootstrap git` does it. Desktop-reconciled (the default): the cluster's `flux-system` directory (the sync
@@ -42,16 +56,6 @@ import {
 
 const FIELD_MANAGER = 'fluxdeck';
 const AUTHOR_FALLBACK = { name: 'Fluxdeck', email: 'fluxdeck@localhost' };
-
-/** A step that failed: its message says what and what to do; `cause` keeps the underlying error. */
-export class BootstrapFailed extends Error {
-  override readonly name = 'BootstrapFailed';
-}
-
-/** Bad input found before anything is written (the CLI turns it into a usage error, the wizard into a field error). */
-export class BootstrapInputError extends Error {
-  override readonly name = 'BootstrapInputError';
-}
 
 export interface BootstrapPlan {
   url: string;
@@ -67,24 +71,34 @@ export interface BootstrapPlan {
   mode?: BootstrapMode;
   /** The controllers to deploy; set in `in-cluster` mode only. */
   components?: ComponentsOptions;
+  /** For an ssh:// URL: the user's key for the push and the deploy key's options (see bootstrap-ssh.ts). */
+  ssh?: SshPlan;
+  /** What the plan changed in the input, said before the first step (e.g. an scp-like URL rewritten). */
+  notes?: string[];
 }
 
 /** Defaults and checks for a plan from the CLI's flags or the wizard's form. */
-export function bootstrapPlan(input: {
-  url?: string;
-  branch?: string;
-  path?: string;
-  namespace?: string;
-  interval?: string;
-  username?: string;
-  password?: string;
-  /** `desktop` (default) or `in-cluster`. */
-  mode?: string;
-  /** The controllers' options (`--version`, `--registry`, ...), in-cluster mode only. */
-  components?: ComponentsInput;
-}): BootstrapPlan {
-  const { url, path, username, password } = input;
-  if (!url) throw new BootstrapInputError('the repository URL is required, e.g. https://host/org/fleet.git');
+export function bootstrapPlan(
+  input: {
+    url?: string;
+    branch?: string;
+    path?: string;
+    namespace?: string;
+    interval?: string;
+    username?: string;
+    password?: string;
+    /** `desktop` (default) or `in-cluster`. */
+    mode?: string;
+    /** The controllers' options (`--version`, `--registry`, ...), in-cluster mode only. */
+    components?: ComponentsInput;
+  } & SshPlanInput,
+): BootstrapPlan {
+  const { path, username, password } = input;
+  if (!input.url) throw new BootstrapInputError('the repository URL is required, e.g. https://host/org/fleet.git');
+  // Flux refuses scp-like URLs (git@host:org/repo.git); its ssh:// form is what everyone means by it, so use that.
+  const scp = scpToSshUrl(input.url);
+  const url = scp ?? input.url;
+  const notes = scp ? [`using ${scp} for the scp-like URL ${input.url} (a GitRepository needs ssh://)`] : [];
   if (!path)
     throw new BootstrapInputError('the cluster’s directory in the repository is required, e.g. clusters/my-cluster');
   let parsed: ReturnType<typeof parseGitUrl>;
@@ -93,16 +107,16 @@ export function bootstrapPlan(input: {
   } catch (err) {
     throw new BootstrapInputError(`${url}: ${errorMessage(err)}`, { cause: err });
   }
-  if (parsed.protocol === 'ssh')
-    throw new BootstrapInputError('bootstrap over SSH is not supported yet; use an https:// URL with a username');
+  const ssh = parsed.protocol === 'ssh' ? sshPlanFrom(input) : undefined;
+  if (!ssh && input.privateKey !== undefined)
+    throw new BootstrapInputError(`a private key is for ssh:// URLs; ${url} is ${parsed.protocol}://`);
   try {
     syncPath(path);
   } catch (err) {
     throw new BootstrapInputError(errorMessage(err), { cause: err });
   }
-  if ((username === undefined) !== (password === undefined))
+  if (!ssh && (username === undefined) !== (password === undefined))
     throw new BootstrapInputError('a username and a password go together');
-  const mode = planMode(input.mode, input.components);
   const namespace = input.namespace || 'flux-system';
   return {
     url,
@@ -110,10 +124,20 @@ export function bootstrapPlan(input: {
     path,
     namespace,
     interval: input.interval || '1m0s',
-    ...(username !== undefined && password !== undefined ? { auth: { username, password } } : {}),
-    mode,
-    ...(mode === 'in-cluster' ? { components: planComponents(input.components, namespace) } : {}),
+    ...(!ssh && username !== undefined && password !== undefined ? { auth: { username, password } } : {}),
+    ...(ssh ? { ssh } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
+    ...modePart(input, namespace),
   };
+}
+
+/** The plan's mode, and the controllers for in-cluster. */
+function modePart(
+  input: { mode?: string; components?: ComponentsInput },
+  namespace: string,
+): Pick<BootstrapPlan, 'mode' | 'components'> {
+  const mode = planMode(input.mode, input.components);
+  return mode === 'in-cluster' ? { mode, components: planComponents(input.components, namespace) } : { mode };
 }
 
 function planMode(mode: string | undefined, components: ComponentsInput | undefined): BootstrapMode {
@@ -139,14 +163,20 @@ function planComponents(input: ComponentsInput | undefined, namespace: string): 
 }
 
 /** One line of progress: `running` starts a long step, `done` ends one, `waiting` reports a status while waiting. */
-export interface BootstrapStep {
+export interface BootstrapStep extends DeployKeyStep {
   state: 'running' | 'done' | 'waiting';
   message: string;
 }
 
 export interface BootstrapDeps {
-  /** Opens (clones or updates) the writable work tree of the repository's branch. */
-  openWorkspace(spec: { url: string; branch: string }, auth: GitAuth | undefined): Promise<Workspace>;
+  /**
+   * Opens (clones or updates) the writable work tree of the repository's branch; `startBranch`: a branch the server
+   * does not have yet (an empty repository) is started, and the first commit creates it, as `flux bootstrap` does.
+   */
+  openWorkspace(
+    spec: { url: string; branch: string; startBranch?: boolean },
+    auth: GitAuth | undefined,
+  ): Promise<Workspace>;
   /** The cluster to bootstrap. */
   client: ClusterClient;
   /** Starts (or confirms) the engine reconciling the cluster, once the manifests are applied. */
@@ -161,7 +191,7 @@ export interface BootstrapOptions {
 
 function syncOptions(plan: BootstrapPlan): SyncOptions {
   const { url, branch, path, namespace, interval } = plan;
-  return { url, branch, path, namespace, interval, ...(plan.auth ? { secretName: 'flux-system' } : {}) };
+  return { url, branch, path, namespace, interval, ...(plan.auth || plan.ssh ? { secretName: 'flux-system' } : {}) };
 }
 
 function gitAuth(plan: BootstrapPlan): GitAuth | undefined {
@@ -249,7 +279,12 @@ async function removeComponents(
 }
 
 /** CRDs, namespace, the source's Secret and the sync manifests, with server-side apply. */
-async function applyToCluster(client: ClusterClient, plan: BootstrapPlan, o: BootstrapOptions): Promise<void> {
+async function applyToCluster(
+  client: ClusterClient,
+  plan: BootstrapPlan,
+  o: BootstrapOptions,
+  ssh?: SshSession,
+): Promise<void> {
   const crds = await installFluxCrds(client);
   const failed = crds.filter((r) => r.action === 'failed');
   if (failed.length > 0)
@@ -278,6 +313,18 @@ async function applyToCluster(client: ClusterClient, plan: BootstrapPlan, o: Boo
       state: 'done',
       message: `Flux ${plan.components.version} controllers applied: ${plan.components.components.join(', ')}`,
     });
+  }
+  if (ssh && plan.ssh) {
+    const deploy = deployKeyData(ssh, plan.ssh);
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'flux-system', namespace: plan.namespace },
+      type: 'Opaque',
+      data: Object.fromEntries(Object.entries(deploy.data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+    });
+    // The sync objects wait for the key: applied earlier, their source would fail until the user added it.
+    await awaitDeployKey(ssh, deploy, { ...plan, ssh: plan.ssh }, o);
   }
   const sync = Object.entries(bootstrapFiles(syncOptions(plan))).find(([p]) => p.endsWith('gotk-sync.yaml'))?.[1];
   for (const obj of parseYamlStream(sync ?? '', 'gotk-sync.yaml') as KubeObject[]) await apply(obj);
@@ -336,12 +383,22 @@ async function stepBack(
 
 /** Runs a bootstrap; resolves when flux-system is Ready, rejects with a BootstrapFailed naming the step. */
 export async function runBootstrap(deps: BootstrapDeps, plan: BootstrapPlan, o: BootstrapOptions): Promise<void> {
+  for (const note of plan.notes ?? []) o.onStep({ state: 'done', message: note });
+  const ssh = plan.ssh
+    ? await prepareSsh(deps.client, { ...plan, ssh: plan.ssh }, (message) => o.onStep({ state: 'done', message }))
+    : undefined;
   o.onStep({ state: 'running', message: `cloning ${plan.branch} of ${plan.url}` });
-  const ws = await deps.openWorkspace({ url: plan.url, branch: plan.branch }, gitAuth(plan)).catch((err: unknown) => {
-    throw new BootstrapFailed(`cannot clone ${plan.url}: ${errorMessage(err)}`, { cause: err });
-  });
+  const auth = ssh ? ssh.pushAuth : gitAuth(plan);
+  const ws = await deps
+    .openWorkspace({ url: plan.url, branch: plan.branch, startBranch: true }, auth)
+    .catch((err: unknown) => {
+      const refused = ssh && (err as { code?: string }).code === 'auth';
+      throw new BootstrapFailed(`cannot clone ${plan.url}: ${refused ? userKeyRefused(ssh, err) : errorMessage(err)}`, {
+        cause: err,
+      });
+    });
   await pushManifests(ws, deps.client, plan, o);
-  await applyToCluster(deps.client, plan, o);
+  await applyToCluster(deps.client, plan, o, ssh);
   if (plan.components) return stepBack(deps.client, plan, plan.components, o);
   o.onStep({
     state: 'running',

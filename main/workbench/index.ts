@@ -7,6 +7,7 @@ export {
   type BootstrapStep,
   runBootstrap,
 } from './bootstrap.ts';
+export type { SshPlanInput } from './bootstrap-ssh.ts';
 export { createWorkbench, type WorkbenchEngine, type WorkbenchOptions } from './create-workbench.ts';
 export {
   type CredentialStore,

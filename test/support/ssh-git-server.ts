@@ -19,19 +19,24 @@ export async function startSshGitServer(
   root: string,
   hostKey: string,
   clientPub: string,
-): Promise<{ port: number; close: () => void }> {
-  const allowed = ssh2.utils.parseKey(clientPub);
-  if (allowed instanceof Error) throw allowed;
+): Promise<{ port: number; close: () => void; authorize: (publicKey: string) => void }> {
+  const parse = (pub: string): ssh2.ParsedKey => {
+    const key = ssh2.utils.parseKey(pub);
+    if (key instanceof Error) throw key;
+    return key;
+  };
+  // Keys added later stand for a deploy key the user adds to the repository while bootstrap waits.
+  const allowed = [parse(clientPub)];
   const server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
     client
       .on('authentication', (ctx) => {
-        if (
-          ctx.method === 'publickey' &&
-          ctx.key.algo === allowed.type &&
-          ctx.key.data.equals(allowed.getPublicSSH())
-        ) {
+        const key =
+          ctx.method === 'publickey'
+            ? allowed.find((k) => ctx.key.algo === k.type && ctx.key.data.equals(k.getPublicSSH()))
+            : undefined;
+        if (key && ctx.method === 'publickey') {
           if (!ctx.signature || !ctx.blob) return ctx.accept();
-          if (allowed.verify(ctx.blob, ctx.signature, ctx.hashAlgo)) return ctx.accept();
+          if (key.verify(ctx.blob, ctx.signature, ctx.hashAlgo)) return ctx.accept();
         }
         ctx.reject(['publickey']);
       })
@@ -63,7 +68,11 @@ export async function startSshGitServer(
       .on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => server.close(),
+    authorize: (pub) => void allowed.push(parse(pub)),
+  };
 }
 
 export interface SshGitFixture {
@@ -80,6 +89,8 @@ export interface SshGitFixture {
   knownHosts: string;
   /** The private keys by name: `client` is authorized, the others are not. */
   keys: Record<string, string>;
+  /** Lets one more public key (an `authorized_keys` line) in, as adding a deploy key to the repository does. */
+  authorize(publicKey: string): void;
   close(): Promise<void>;
 }
 
@@ -117,6 +128,7 @@ export async function startSshGitFixture(
       commit,
       knownHosts: `[127.0.0.1]:${server.port} ${hostPub}\n`,
       keys,
+      authorize: server.authorize,
       close: async () => {
         server.close();
         await rm(dir, { recursive: true, force: true });

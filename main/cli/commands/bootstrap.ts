@@ -1,9 +1,17 @@
+import { readFile } from 'node:fs/promises';
+
 import type { ComponentsInput } from '../../controllers/crds/flux-components.ts';
 import { createFluxdeck, type Fluxdeck } from '../../create-fluxdeck.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { createLogger } from '../../util/logger.ts';
-import { BootstrapInputError, bootstrapPlan, type BootstrapStep, runBootstrap } from '../../workbench/index.ts';
+import {
+  BootstrapInputError,
+  bootstrapPlan,
+  type BootstrapStep,
+  runBootstrap,
+  type SshPlanInput,
+} from '../../workbench/index.ts';
 import { kubeconfigFlagPaths, openFromFlags, parseCommand } from '../cluster-flags.ts';
 import { type CliIO, type Command, UsageError } from '../command.ts';
 
@@ -48,12 +56,34 @@ function componentFlags(values: Record<string, unknown>): ComponentsInput {
   };
 }
 
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** The SSH flags, as `flux bootstrap git` names them; the key file is read here, its text never printed. */
+async function sshFlags(values: Record<string, unknown>): Promise<SshPlanInput> {
+  const keyFile = str(values['private-key-file']);
+  const privateKey = keyFile
+    ? await readFile(keyFile, 'utf8').catch((err: unknown) => {
+        throw new UsageError(`--private-key-file ${keyFile}: ${errorMessage(err)}`);
+      })
+    : undefined;
+  const algorithm = str(values['ssh-key-algorithm']);
+  const curve = str(values['ssh-ecdsa-curve']);
+  const rsaBits = str(values['ssh-rsa-bits']);
+  return {
+    ...(privateKey !== undefined ? { privateKey } : {}),
+    ...(algorithm ? { keyAlgorithm: algorithm } : {}),
+    ...(curve ? { ecdsaCurve: curve } : {}),
+    ...(rsaBits !== undefined ? { rsaBits: Number(rsaBits) } : {}),
+    silent: values.silent === true,
+  };
+}
+
 export const bootstrapCommand: Command = {
   name: 'bootstrap',
   summary:
     'Put a cluster under GitOps from a Git repository: write flux-system, push, apply; reconciled by Fluxdeck (desktop) or by Flux in the cluster (in-cluster)',
   usage:
-    'fluxdeck bootstrap git --url URL [--branch main] --path clusters/NAME [--username U --password P] [--interval 1m0s] [--namespace flux-system] [--mode desktop|in-cluster] [--version v2.9.5] [--components source-controller,kustomize-controller,helm-controller,notification-controller] [--components-extra image-reflector-controller,image-automation-controller] [--registry ghcr.io/fluxcd] [--image-pull-secret NAME] [--network-policy=true|false] [--cluster-domain cluster.local] [--log-level info] [--toleration-keys K1,K2] [--data-dir D] [--identity I] [--kubeconfig F] [--context C] [--timeout 5m]',
+    'fluxdeck bootstrap git --url URL [--branch main] --path clusters/NAME [--username U --password P | --private-key-file F [--password P] [--ssh-key-algorithm ecdsa|ed25519|rsa] [--ssh-ecdsa-curve p256|p384|p521] [--ssh-rsa-bits 2048] [--silent]] [--interval 1m0s] [--namespace flux-system] [--mode desktop|in-cluster] [--version v2.9.5] [--components source-controller,kustomize-controller,helm-controller,notification-controller] [--components-extra image-reflector-controller,image-automation-controller] [--registry ghcr.io/fluxcd] [--image-pull-secret NAME] [--network-policy=true|false] [--cluster-domain cluster.local] [--log-level info] [--toleration-keys K1,K2] [--data-dir D] [--identity I] [--kubeconfig F] [--context C] [--timeout 5m]',
   run: async (args, io) => {
     const [provider, ...rest] = args;
     if (provider !== 'git')
@@ -65,6 +95,11 @@ export const bootstrapCommand: Command = {
       username: { type: 'string', short: 'u' },
       password: { type: 'string', short: 'p' },
       interval: { type: 'string' },
+      'private-key-file': { type: 'string' },
+      'ssh-key-algorithm': { type: 'string' },
+      'ssh-ecdsa-curve': { type: 'string' },
+      'ssh-rsa-bits': { type: 'string' },
+      silent: { type: 'boolean', short: 's' },
       'data-dir': { type: 'string' },
       identity: { type: 'string' },
       'lease-namespace': { type: 'string' },
@@ -72,7 +107,7 @@ export const bootstrapCommand: Command = {
       ...COMPONENT_FLAGS,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);
-    const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+    const sshInput = await sshFlags(values);
     let plan: ReturnType<typeof bootstrapPlan>;
     try {
       plan = bootstrapPlan({
@@ -85,6 +120,7 @@ export const bootstrapCommand: Command = {
         password: str(values.password) ?? process.env.GIT_PASSWORD,
         mode: str(values.mode),
         components: componentFlags(values),
+        ...sshInput,
       });
     } catch (err) {
       if (err instanceof BootstrapInputError) throw new UsageError(err.message);

@@ -12,6 +12,8 @@ export const engineFlagOptions = {
   'lease-namespace': { type: 'string' },
   'read-only': { type: 'boolean' },
   'log-level': { type: 'string' },
+  /** The base of artifact URLs (source-controller's address when Flux runs outside flux-system or the cluster). */
+  'artifact-url': { type: 'string' },
   /** Flux Receivers' webhook server, off unless given. */
   'receiver-addr': { type: 'string' },
 } as const;
@@ -37,11 +39,17 @@ export async function engineFromArgs(
   const level = (values['log-level'] as string | undefined) ?? 'warn';
   if (!['debug', 'info', 'warn', 'error'].includes(level))
     throw new UsageError(`--log-level ${level}: use debug, info, warn or error`);
+  const artifactUrl = values['artifact-url'];
+  if (typeof artifactUrl === 'string' && !/^https?:\/\/[^/]+/.test(artifactUrl))
+    throw new UsageError(
+      `--artifact-url ${artifactUrl}: give source-controller's address, e.g. http://source-controller.flux.svc.cluster.local.`,
+    );
   const fluxdeck = await createFluxdeck({
     ...(flags.kubeconfig ? { kubeconfigPaths: kubeconfigFlagPaths(flags) } : {}),
     ...(typeof values['data-dir'] === 'string' ? { dataDir: values['data-dir'] } : {}),
     ...(typeof values.identity === 'string' ? { identity: values.identity } : {}),
     ...(typeof values['lease-namespace'] === 'string' ? { leaseNamespace: values['lease-namespace'] } : {}),
+    ...(typeof artifactUrl === 'string' ? { artifactBaseUrl: artifactUrl } : {}),
     reconcile: values['read-only'] !== true,
     logger: createLogger({ write: (line) => io.err(`${line}\n`) }, level as LogLevel),
   });
@@ -130,7 +138,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'Run the controllers against your clusters until interrupted (headless)',
   usage:
-    'fluxdeck run [--kubeconfig F] [--context C ...|--all-contexts] [--data-dir D] [--identity ID] [--lease-namespace NS] [--read-only] [--log-level warn] [--receiver-addr HOST:PORT]',
+    'fluxdeck run [--kubeconfig F] [--context C ...|--all-contexts] [--data-dir D] [--identity ID] [--lease-namespace NS] [--artifact-url URL] [--read-only] [--log-level warn] [--receiver-addr HOST:PORT]',
   run: async (args, io) => {
     const engine = await engineFromArgs(args, io);
     const stopReporting = reportActivity(engine.fluxdeck, io);

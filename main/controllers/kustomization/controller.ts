@@ -9,6 +9,7 @@ import { KUSTOMIZE_OWNER } from '../../flux/kustomize.ts';
 import type { Artifact } from '../../flux/source.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { isKubeError } from '../../kube/kube-error.ts';
+import { LivePresence } from '../../kube/live-presence.ts';
 import { ResourceManager } from '../../kube/resource-manager.ts';
 import { WaitError } from '../../kube/status-poller.ts';
 import { toYamlStream, type WorkerPool } from '../../kustomize/index.ts';
@@ -141,7 +142,7 @@ export function kustomizationPorts(
       ),
     manifestsDigest: (objects) => `sha256:${createHash('sha256').update(toYamlStream(objects)).digest('hex')}`,
     variables: (k, signal) => substitutionVariables(client, k, signal),
-    applier: (k, signal) => applierFor(client, k, deps.remotes, signal),
+    applier: (k, signal) => applierFor({ client, presence: presenceOf(session) }, k, deps.remotes, signal),
     writeStatus: (_k, s) => status.write(s),
     setFinalizer: (k, present) => setFinalizer(client, k, present, KUSTOMIZE_OWNER.field),
     event: (k, e) =>
@@ -155,14 +156,33 @@ export function kustomizationPorts(
   };
 }
 
+const presences = new WeakMap<ClusterSession, LivePresence>();
+
+/** The session's presence index of applied kinds, stopped with the session. */
+function presenceOf(session: ClusterSession): LivePresence {
+  let p = presences.get(session);
+  if (!p) {
+    const created = new LivePresence(session.client);
+    session.disposables.add(() => created.stop());
+    presences.set(session, created);
+    p = created;
+  }
+  return p;
+}
+
 async function applierFor(
-  client: ClusterClient,
+  { client, presence }: { client: ClusterClient; presence: LivePresence },
   ks: Kustomization,
   remotes: RemoteClients,
   signal: AbortSignal,
 ): Promise<Applier> {
   const target = await targetClient(client, ks, remotes, signal);
-  const rm = new ResourceManager(target, { owner: KUSTOMIZE_OWNER });
+  // The presence index knows the session's cluster: a remote target (spec.kubeConfig) is another one. Views that
+  // impersonate share the cluster's mapper.
+  const rm = new ResourceManager(target, {
+    owner: KUSTOMIZE_OWNER,
+    ...(target.mapper === client.mapper ? { presence } : {}),
+  });
   const name = ks.metadata.name ?? '';
   const namespace = ks.metadata.namespace ?? '';
   return {

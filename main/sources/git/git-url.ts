@@ -21,15 +21,21 @@ export interface GitUrl {
 
 const DEFAULT_PORT = { http: 80, https: 443, ssh: 22 } as const;
 
-export function parseGitUrl(raw: string): GitUrl {
+/**
+ * The ssh:// form of an scp-like `[user@]host:path` (user `git` when none is given), or undefined when `raw` is not
+ * scp-like. The path becomes absolute, as Git hosts (GitHub, GitLab, Gitea, Bitbucket) serve both forms alike.
+ */
+export function scpToSshUrl(raw: string): string | undefined {
   const url = raw.trim();
   const scp = /^([\w.-]+@)?([\w.-]+):(?!\/\/)(.+)$/.exec(url);
-  if (scp && !/^(https?|ssh):/.test(url)) {
-    throw invalid(
-      url,
-      `scp-like URLs are not supported; write it as ssh://${scp[1] ?? 'git@'}${scp[2]}/${scp[3]?.replace(/^\//, '')}`,
-    );
-  }
+  if (!scp || /^(https?|ssh):/.test(url)) return undefined;
+  return `ssh://${scp[1] ?? 'git@'}${scp[2]}/${scp[3]?.replace(/^\//, '')}`;
+}
+
+export function parseGitUrl(raw: string): GitUrl {
+  const url = raw.trim();
+  const rewritten = scpToSshUrl(url);
+  if (rewritten) throw invalid(url, `scp-like URLs are not supported; write it as ${rewritten}`);
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import { fetchFailed, SourceReason } from '../source-error.ts';
 import type { SshAuth } from './git-auth.ts';
@@ -20,6 +21,8 @@ export interface SshGit {
   /** `git fetch` of `want` (a ref or a commit) into `gitdir`, storing it under `localRef`. */
   fetch(gitdir: string, want: string, localRef: string, depth: number | undefined): Promise<void>;
 }
+
+const execFileAsync = promisify(execFile);
 
 const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
 
@@ -190,4 +193,67 @@ function lastLine(s: string): string {
       .filter((l) => l.trim() !== '')
       .pop() ?? ''
   );
+}
+
+/**
+ * The host keys `host:port` presents, as `known_hosts` text, read with OpenSSH's `ssh-keyscan` (the same OpenSSH the
+ * transport runs, so the key types are the ones `ssh` will check). The keys are trusted on first use by whoever asks:
+ * show their fingerprints to the user. Rejects with a message naming the host when no key could be read.
+ */
+export async function scanHostKeys(host: string, port: number, signal?: AbortSignal): Promise<string> {
+  const { stdout, stderr } = await execFileAsync('ssh-keyscan', ['-T', '15', '-p', String(port), host], {
+    env: { PATH: process.env.PATH },
+    ...(signal ? { signal } : {}),
+  }).catch((err: unknown) => {
+    const e = err as Error & Partial<GitOutput> & { code?: unknown };
+    // ssh-keyscan exits 1 when a host does not answer; what it said is still worth showing.
+    if (e.code === 1) return { stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    if (e.code === 'ENOENT')
+      throw new Error(`reading the host key of ${host} needs 'ssh-keyscan' (OpenSSH), which was not found on PATH`, {
+        cause: err,
+      });
+    throw err;
+  });
+  const lines = stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .map((l) => `${l.trim()}\n`);
+  if (lines.length === 0)
+    throw new Error(
+      `no SSH host key could be read from ${host}:${port}${lastLine(stderr) ? `: ${lastLine(stderr)}` : ''}; check the host and port and that the server is up`,
+    );
+  return lines.join('');
+}
+
+/**
+ * The `authorized_keys` line of a private key (any format OpenSSH reads), with `ssh-keygen -y`; this also proves the
+ * key and its passphrase are right before anything is written. The key goes through a private temporary file.
+ */
+export async function sshPublicKeyOf(privateKey: string, passphrase?: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-ssh-'));
+  try {
+    await chmod(dir, 0o700);
+    const file = join(dir, 'identity');
+    await writeFile(file, privateKey.endsWith('\n') ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+    return await new Promise<string>((resolve, reject) => {
+      execFile(
+        'ssh-keygen',
+        ['-y', '-P', passphrase ?? '', '-f', file],
+        { env: { PATH: process.env.PATH } },
+        (err, stdout, stderr) => {
+          if (!err) return resolve(stdout.trim() + '\n');
+          const why = /incorrect passphrase|bad passphrase/i.test(stderr)
+            ? passphrase
+              ? 'the passphrase is wrong'
+              : 'it is encrypted: give its passphrase'
+            : /invalid format|error in libcrypto/i.test(stderr)
+              ? 'it is not a private key OpenSSH can read'
+              : lastLine(stderr) || err.message;
+          reject(new Error(`cannot use the SSH private key: ${why}`, { cause: err }));
+        },
+      );
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

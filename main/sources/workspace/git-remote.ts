@@ -28,12 +28,19 @@ export type PushOutcome =
   | { status: 'rejected'; reason: 'auth' | 'hook' | 'network'; message: string };
 
 export interface GitRemote {
-  clone(dir: string, branch: string, depth: number): Promise<void>;
   /**
-   * Fetches the branch into `refs/remotes/origin/<branch>` and returns its commit. `cache` is the work tree's
-   * isomorphic-git cache: without it every call reads and copies the whole pack again.
+   * Clones the branch into `dir`. When the server has no such branch (an empty repository, or a branch still to be
+   * created): with `startBranch`, `dir` becomes a repository whose branch is unborn, with `origin` set (the first
+   * commit creates the branch and the push creates it on the server, as `flux bootstrap` does); without it, a
+   * WorkspaceError('not-found').
    */
-  fetch(dir: string, branch: string, cache?: object): Promise<string>;
+  clone(dir: string, branch: string, depth: number, startBranch?: boolean): Promise<void>;
+  /**
+   * Fetches the branch into `refs/remotes/origin/<branch>` and returns its commit, or undefined when the server has
+   * no such branch (the tracking ref is then removed). `cache` is the work tree's isomorphic-git cache: without it
+   * every call reads and copies the whole pack again.
+   */
+  fetch(dir: string, branch: string, cache?: object): Promise<string | undefined>;
   /**
    * Pushes `oid` to the branch (fast-forward only). `options` are `git push -o` options; only the ssh:// remote (the
    * git CLI) sends them, http(s) refuses them (image automation pushes over HTTP with receive-pack.ts instead).
@@ -56,6 +63,33 @@ export interface RemoteOptions {
 }
 
 const trackingRef = (branch: string): string => `refs/remotes/origin/${branch}`;
+
+/** A repository with `branch` unborn and `origin` set, as `git clone` of an empty repository leaves it. */
+async function initUnborn(
+  dir: string,
+  branch: string,
+  o: { url: GitUrl; remote: string; start: boolean },
+): Promise<void> {
+  const { url, remote, start } = o;
+  if (!start) throw new WorkspaceError('not-found', `${url.display} has no branch ${branch}; check the branch name`);
+  await rm(dir, { recursive: true, force: true });
+  await git.init({ fs, dir, defaultBranch: branch });
+  for (const [path, value] of [
+    ['remote.origin.url', remote],
+    ['remote.origin.fetch', `+refs/heads/${branch}:${trackingRef(branch)}`],
+    [`branch.${branch}.remote`, 'origin'],
+    [`branch.${branch}.merge`, `refs/heads/${branch}`],
+  ] as const)
+    await git.setConfig({ fs, dir, path, value });
+}
+
+/** The server has no such branch: forget what we knew of it. */
+async function branchGone(dir: string, branch: string): Promise<undefined> {
+  await git.deleteRef({ fs, dir, ref: trackingRef(branch) }).catch(() => undefined);
+  return undefined;
+}
+
+const isNotFound = (err: unknown): boolean => (err as { code?: string }).code === 'NotFoundError';
 
 export function gitRemote(url: GitUrl, auth: GitAuth | undefined, opts: RemoteOptions = {}): GitRemote {
   if (url.protocol === 'ssh') {
@@ -87,12 +121,17 @@ function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions
   const base = { fs, url: url.display, remote: 'origin' };
   const fail = (what: string, err: unknown): WorkspaceError => classifyHttp(what, url, err);
   return {
-    async clone(dir, branch, depth) {
+    async clone(dir, branch, depth, start = false) {
       try {
         if (depth === 1 && (await cloneBranch(dir, url.display, branch, client())) === 'cloned') return;
+        const refs = await git.listServerRefs({ http: client(), url: url.display, prefix: `refs/heads/${branch}` });
+        if (!refs.some((r) => r.ref === `refs/heads/${branch}`))
+          return await initUnborn(dir, branch, { url, remote: url.display, start });
         await rm(dir, { recursive: true, force: true });
         await git.clone({ ...base, http: client(), dir, ref: branch, singleBranch: true, depth, noTags: true });
       } catch (err) {
+        if (err instanceof WorkspaceError) throw err;
+        if (isNotFound(err)) return initUnborn(dir, branch, { url, remote: url.display, start });
         throw fail(`cannot clone branch ${branch} of`, err);
       }
     },
@@ -107,11 +146,12 @@ function httpRemote(url: GitUrl, auth: HttpAuth | undefined, opts: RemoteOptions
           tags: false,
           ...(cache && { cache }),
         });
-        if (!result.fetchHead) throw new Error(`the server has no branch ${branch}`);
+        if (!result.fetchHead) return await branchGone(dir, branch);
         // isomorphic-git updates the tracking ref only when it moves forward; a force-pushed branch must win too.
         await git.writeRef({ fs, dir, ref: trackingRef(branch), value: result.fetchHead, force: true });
         return result.fetchHead;
       } catch (err) {
+        if (isNotFound(err)) return branchGone(dir, branch);
         throw fail(`cannot fetch branch ${branch} of`, err);
       }
     },
@@ -202,8 +242,11 @@ function sshRemoteOps(url: GitUrl, auth: SshAuth, opts: RemoteOptions): GitRemot
     return new WorkspaceError(code, classified.message, { cause: err });
   };
   return {
-    async clone(dir, branch, depth) {
+    async clone(dir, branch, depth, start = false) {
       try {
+        const listed = await run(['ls-remote', remote, `refs/heads/${branch}`]);
+        if (!listed.stdout.includes(`\trefs/heads/${branch}\n`))
+          return await initUnborn(dir, branch, { url, remote, start });
         await run([
           'clone',
           '--quiet',
@@ -215,6 +258,7 @@ function sshRemoteOps(url: GitUrl, auth: SshAuth, opts: RemoteOptions): GitRemot
           dir,
         ]);
       } catch (err) {
+        if (err instanceof WorkspaceError) throw err;
         throw fail(err);
       }
     },
@@ -222,6 +266,7 @@ function sshRemoteOps(url: GitUrl, auth: SshAuth, opts: RemoteOptions): GitRemot
       try {
         await run(['fetch', '--quiet', '--no-tags', remote, `+refs/heads/${branch}:${trackingRef(branch)}`], dir);
       } catch (err) {
+        if (/couldn't find remote ref/i.test((err as { stderr?: string }).stderr ?? '')) return branchGone(dir, branch);
         throw fail(err);
       }
       return git.resolveRef({ fs, dir, ref: trackingRef(branch) });

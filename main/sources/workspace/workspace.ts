@@ -27,6 +27,12 @@ export interface WorkspaceSpec {
   /** The GitRepository's `spec.url` (http, https or ssh). */
   url: string;
   branch: string;
+  /**
+   * When the server has no such branch (an empty repository, or a branch still to be made), start it instead of
+   * failing with `not-found`: the branch is unborn, the first commit creates it (with no parent, as `flux bootstrap`
+   * does) and the push creates it on the server. For bootstrap; the editor opens existing branches only.
+   */
+  startBranch?: boolean;
 }
 
 export interface WorkspaceOptions extends RemoteOptions {
@@ -47,8 +53,9 @@ export interface FileChange {
 
 export interface WorkspaceStatus {
   branch: string;
+  /** '' while the branch has no commit yet (cloned from an empty repository or a branch the server lacks). */
   head: string;
-  /** The server's branch as last fetched. */
+  /** The server's branch as last fetched; '' when the server has no such branch (yet). */
   remoteHead: string;
   /** Local commits the server does not have yet. */
   ahead: number;
@@ -106,6 +113,20 @@ export type UpdateResult =
 const BACKUP_REF_PREFIX = 'refs/fluxdeck/backups/';
 const REAPPLY_REF = 'refs/fluxdeck/before-reapply';
 const MAX_LOCAL_COMMITS = 1000;
+/**
+ * The head of a branch without commits: unborn locally (a clone of an empty repository, or of a branch the server
+ * does not have yet), or absent on the server. Results report it as '' too.
+ */
+const NO_COMMIT = '';
+
+async function resolveOrNone(dir: string, ref: string): Promise<string> {
+  try {
+    return await git.resolveRef({ fs, dir, ref });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'NotFoundError') return NO_COMMIT;
+    throw err;
+  }
+}
 
 const stamp = (d = new Date()): string =>
   d
@@ -129,6 +150,8 @@ export class Workspace {
    * files a full scan costs most of a second in isomorphic-git; an edit cycle then only looks at what it touched.
    */
   #touched: Set<string> | undefined;
+  /** See {@link WorkspaceSpec.startBranch}. */
+  #startBranch = false;
 
   private constructor(dir: string, url: GitUrl, branch: string, opts: WorkspaceOptions) {
     this.dir = dir;
@@ -146,6 +169,7 @@ export class Workspace {
       throw new WorkspaceError('invalid-argument', `'${spec.branch}' is not a branch name`);
     const dir = join(opts.root, workspaceDirName(url, spec.branch));
     const ws = new Workspace(dir, url, spec.branch, opts);
+    ws.#startBranch = spec.startBranch ?? false;
     await ws.#ensureClone();
     return ws;
   }
@@ -288,7 +312,7 @@ export class Workspace {
           `commit or discard the uncommitted edits first (${dirty.map((c) => c.path).join(', ')})`,
         );
       const local = await this.#head();
-      const remote = await this.#remote.fetch(this.dir, this.branch, this.#cache);
+      const remote = (await this.#remote.fetch(this.dir, this.branch, this.#cache)) ?? NO_COMMIT;
       const base = await this.#mergeBase(local, remote);
       if (base === remote) return { status: 'up-to-date', head: local };
       const mine = await this.#commitsSince(base, local);
@@ -333,10 +357,16 @@ export class Workspace {
   abort(): Promise<AbortResult> {
     return this.#exclusive(async () => {
       let fetched = true;
-      const remote = await this.#remote.fetch(this.dir, this.branch, this.#cache).catch(async () => {
-        fetched = false;
-        return this.#remoteHead();
-      });
+      const remote =
+        (await this.#remote.fetch(this.dir, this.branch, this.#cache).catch(async () => {
+          fetched = false;
+          return this.#remoteHead();
+        })) ?? NO_COMMIT;
+      if (remote === NO_COMMIT)
+        throw new WorkspaceError(
+          'invalid-argument',
+          `${this.url} has no branch ${this.branch} yet: there is no server version to go back to; push to create it, or delete the work tree`,
+        );
       const local = await this.#head();
       const base = await this.#mergeBase(local, remote);
       const commits = base === local ? [] : await this.#commitsSince(base, local);
@@ -356,7 +386,7 @@ export class Workspace {
   /** Fetches and moves to the server's head when there is nothing local (call when opening the editor). */
   update(): Promise<UpdateResult> {
     return this.#exclusive(async () => {
-      const remote = await this.#remote.fetch(this.dir, this.branch, this.#cache);
+      const remote = (await this.#remote.fetch(this.dir, this.branch, this.#cache)) ?? NO_COMMIT;
       const local = await this.#head();
       if (local === remote) return { status: 'up-to-date', head: local };
       const base = await this.#mergeBase(local, remote);
@@ -384,7 +414,7 @@ export class Workspace {
     const tmp = `${this.dir}.cloning-${randomBytes(4).toString('hex')}`;
     await mkdir(dirname(tmp), { recursive: true });
     try {
-      await this.#remote.clone(tmp, this.branch, this.#opts.depth ?? 1);
+      await this.#remote.clone(tmp, this.branch, this.#opts.depth ?? 1, this.#startBranch);
       await rename(tmp, this.dir);
       // A fresh checkout equals HEAD: the first status need not hash the whole tree to find that out.
       this.#touched = new Set();
@@ -398,16 +428,20 @@ export class Workspace {
       await git.resolveRef({ fs, dir: this.dir, ref: `refs/heads/${this.branch}` });
       return true;
     } catch {
-      return false;
+      // A branch still to be created (cloned from an empty repository): HEAD names it, and it has no commit yet.
+      const current = await git.currentBranch({ fs, dir: this.dir }).catch(() => undefined);
+      return current === this.branch;
     }
   }
 
+  /** The branch's commit, or NO_COMMIT while it is unborn. */
   #head(): Promise<string> {
-    return git.resolveRef({ fs, dir: this.dir, ref: `refs/heads/${this.branch}` });
+    return resolveOrNone(this.dir, `refs/heads/${this.branch}`);
   }
 
+  /** The server's commit as last fetched, or NO_COMMIT when the server has no such branch. */
   #remoteHead(): Promise<string> {
-    return git.resolveRef({ fs, dir: this.dir, ref: `refs/remotes/origin/${this.branch}` });
+    return resolveOrNone(this.dir, `refs/remotes/origin/${this.branch}`);
   }
 
   #identity(): Promise<GitIdentity | undefined> {
@@ -452,6 +486,8 @@ export class Workspace {
 
   async #mergeBase(a: string, b: string): Promise<string> {
     if (a === b) return a;
+    // A side without commits shares nothing: everything on the other side is its own.
+    if (a === NO_COMMIT || b === NO_COMMIT) return NO_COMMIT;
     const [base] = (await git.findMergeBase({ fs, dir: this.dir, oids: [a, b], cache: this.#cache })) as string[];
     if (!base)
       throw new WorkspaceError(
@@ -463,8 +499,9 @@ export class Workspace {
 
   /** Commits after `base` up to `tip`, oldest first. */
   async #commitsSince(base: string, tip: string): Promise<{ oid: string; message: string }[]> {
+    if (tip === NO_COMMIT) return [];
     const log = await git.log({ fs, dir: this.dir, ref: tip, depth: MAX_LOCAL_COMMITS, cache: this.#cache });
-    const end = log.findIndex((c) => c.oid === base);
+    const end = base === NO_COMMIT ? log.length : log.findIndex((c) => c.oid === base);
     if (end < 0)
       throw new WorkspaceError('git', `the local commits of ${this.branch} do not lead back to ${base.slice(0, 7)}`);
     return log

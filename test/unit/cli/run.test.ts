@@ -27,6 +27,12 @@ describe('fluxdeck CLI dispatcher', () => {
     expect(t.out.join('')).toMatch(/^fluxdeck \d+\.\d+\.\d+ \(node /);
   });
 
+  it('refuses an --artifact-url that is not an HTTP address, before starting anything', async () => {
+    const t = io();
+    expect(await runCli(['run', '--artifact-url', 'source-controller.flux'], t.io)).toBe(2);
+    expect(t.err.join('')).toContain("--artifact-url source-controller.flux: give source-controller's address");
+  });
+
   it('describes an error with its causes', () => {
     const e = new Error('reconcile failed', { cause: new Error('dial tcp: connection refused') });
     expect(describeError(e)).toBe('reconcile failed\n  caused by: dial tcp: connection refused');
