@@ -22,7 +22,7 @@ import { openArtifact } from '../sources/artifacts/open-artifact.ts';
 import type { GitSource } from '../sources/git-source.ts';
 import { errorMessage } from '../util/errors.ts';
 import { bucketController } from './bucket/controller.ts';
-import { detectFluxControllers } from './crds/detect-flux.ts';
+import { bootstrapChoice, detectFluxControllers } from './crds/detect-flux.ts';
 import { type LeaseLike, liveFluxLeases, whoReconciles } from './crds/who-reconciles.ts';
 import type { FluxEventSink } from './flux-events.ts';
 import { gitRepositoryController } from './gitrepository/controller.ts';
@@ -186,7 +186,10 @@ class SessionRun {
   private async check(): Promise<number | undefined> {
     const { session, deps } = this;
     const signal = this.abort.signal;
-    const leases = await listLeases(session.client, signal);
+    const [leases, choice] = await Promise.all([
+      listLeases(session.client, signal),
+      bootstrapChoice(session.client, signal),
+    ]);
     const now = Date.now();
     const fluxVersion = liveFluxLeases(leases, now).length > 0 ? await fluxVersionOf(session, signal) : undefined;
     // Stopped meanwhile: start nothing.
@@ -197,6 +200,7 @@ class SessionRun {
       identity: deps.identity,
       leaseNamespace: deps.leaseNamespace,
       fluxVersion,
+      ...choice,
     });
     if (who.action === 'observe') {
       await this.stopElection();

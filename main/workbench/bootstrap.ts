@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { bootstrapFiles, type SyncOptions, syncPath } from '../controllers/crds/bootstrap-manifests.ts';
 import {
-  bootstrapFiles,
-  keepExistingKustomization,
-  type SyncOptions,
-  syncPath,
-} from '../controllers/crds/bootstrap-manifests.ts';
+  type ComponentsInput,
+  ComponentsInputError,
+  type ComponentsOptions,
+  componentsOptions,
+} from '../controllers/crds/flux-components.ts';
 import { installFluxCrds } from '../controllers/crds/install-flux-crds.ts';
 import { getCondition } from '../flux/conditions.ts';
 import { fluxKinds } from '../flux/kinds.ts';
@@ -18,6 +19,16 @@ import { userGitIdentity } from '../sources/workspace/index.ts';
 import type { Workspace } from '../sources/workspace/workspace.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { KubeObject } from '../util/kube-object.ts';
+import {
+  applyComponents,
+  type BootstrapMode,
+  COMPONENTS_FILE,
+  fluxComponents,
+  keepComponentsOnRemoval,
+  kustomizationFor,
+  namespaceWithChoice,
+  waitAvailable,
+} from './bootstrap-components.ts';
 import { BootstrapFailed, BootstrapInputError } from './bootstrap-errors.ts';
 import {
   awaitDeployKey,
@@ -34,11 +45,13 @@ import {
 export { BootstrapFailed, BootstrapInputError } from './bootstrap-errors.ts';
 
 /**
- * Bootstrap, as `flux bootstrap git` does it, desktop-reconciled: the cluster's `flux-system` directory (the sync
+ * Bootstrap, as `flux bootstrap git` does it. Desktop-reconciled (the default): the cluster's `flux-system` directory (the sync
  * GitRepository and Kustomization) is committed and pushed to the repository (never forced; a bootstrap already there
  * is updated, or left alone when it is the same), the Secret the source needs is created, the manifests are applied,
  * and the caller's engine reconciles until both flux-system objects are Ready. Every step is reported, so the CLI can
- * print it and the desktop wizard can show it.
+ * print it and the desktop wizard can show it. In-cluster (`mode: 'in-cluster'`): Flux's controllers are written
+ * next to the sync manifests (gotk-components.yaml) and applied too, the bootstrap waits for them to be Available, and
+ * Fluxdeck steps back to observe; the choice is recorded on the namespace for every Fluxdeck (bootstrap-components.ts).
  */
 
 const FIELD_MANAGER = 'fluxdeck';
@@ -54,6 +67,10 @@ export interface BootstrapPlan {
   interval: string;
   /** HTTP basic credentials, used for the push and stored in the source's Secret; never printed. */
   auth?: { username: string; password: string };
+  /** Who reconciles flux-system afterwards: Fluxdeck (`desktop`, the default) or Flux's own controllers (`in-cluster`). */
+  mode?: BootstrapMode;
+  /** The controllers to deploy; set in `in-cluster` mode only. */
+  components?: ComponentsOptions;
   /** For an ssh:// URL: the user's key for the push and the deploy key's options (see bootstrap-ssh.ts). */
   ssh?: SshPlan;
   /** What the plan changed in the input, said before the first step (e.g. an scp-like URL rewritten). */
@@ -70,6 +87,10 @@ export function bootstrapPlan(
     interval?: string;
     username?: string;
     password?: string;
+    /** `desktop` (default) or `in-cluster`. */
+    mode?: string;
+    /** The controllers' options (`--version`, `--registry`, ...), in-cluster mode only. */
+    components?: ComponentsInput;
   } & SshPlanInput,
 ): BootstrapPlan {
   const { path, username, password } = input;
@@ -96,16 +117,49 @@ export function bootstrapPlan(
   }
   if (!ssh && (username === undefined) !== (password === undefined))
     throw new BootstrapInputError('a username and a password go together');
+  const namespace = input.namespace || 'flux-system';
   return {
     url,
     branch: input.branch || 'main',
     path,
-    namespace: input.namespace || 'flux-system',
+    namespace,
     interval: input.interval || '1m0s',
     ...(!ssh && username !== undefined && password !== undefined ? { auth: { username, password } } : {}),
     ...(ssh ? { ssh } : {}),
     ...(notes.length > 0 ? { notes } : {}),
+    ...modePart(input, namespace),
   };
+}
+
+/** The plan's mode, and the controllers for in-cluster. */
+function modePart(
+  input: { mode?: string; components?: ComponentsInput },
+  namespace: string,
+): Pick<BootstrapPlan, 'mode' | 'components'> {
+  const mode = planMode(input.mode, input.components);
+  return mode === 'in-cluster' ? { mode, components: planComponents(input.components, namespace) } : { mode };
+}
+
+function planMode(mode: string | undefined, components: ComponentsInput | undefined): BootstrapMode {
+  if (mode !== undefined && mode !== 'desktop' && mode !== 'in-cluster')
+    throw new BootstrapInputError(
+      `--mode ${mode}: use desktop (Fluxdeck reconciles) or in-cluster (Flux's controllers)`,
+    );
+  const given = Object.entries(components ?? {}).filter(([, v]) => v !== undefined);
+  if (mode !== 'in-cluster' && given.length > 0)
+    throw new BootstrapInputError(
+      `the controllers' options (${given.map(([k]) => k).join(', ')}) apply to --mode in-cluster only`,
+    );
+  return mode ?? 'desktop';
+}
+
+function planComponents(input: ComponentsInput | undefined, namespace: string): ComponentsOptions {
+  try {
+    return componentsOptions({ ...input, namespace });
+  } catch (err) {
+    if (err instanceof ComponentsInputError) throw new BootstrapInputError(err.message, { cause: err });
+    throw err;
+  }
 }
 
 /** One line of progress: `running` starts a long step, `done` ends one, `waiting` reports a status while waiting. */
@@ -147,7 +201,12 @@ function gitAuth(plan: BootstrapPlan): GitAuth | undefined {
 }
 
 /** Writes the flux-system directory, commits and pushes (never forced). */
-async function pushManifests(ws: Workspace, plan: BootstrapPlan, o: BootstrapOptions): Promise<void> {
+async function pushManifests(
+  ws: Workspace,
+  client: ClusterClient,
+  plan: BootstrapPlan,
+  o: BootstrapOptions,
+): Promise<void> {
   const updated = await ws.update();
   if (updated.status === 'local-changes') {
     // A previous run committed but could not push: put that commit on the server's head first.
@@ -155,14 +214,20 @@ async function pushManifests(ws: Workspace, plan: BootstrapPlan, o: BootstrapOpt
     if (re.status === 'conflict')
       throw new BootstrapFailed(`cannot update the earlier bootstrap commit: ${re.message}`);
   }
+  const mode = plan.mode ?? 'desktop';
   const files = bootstrapFiles(syncOptions(plan));
+  const componentsPath = `${syncPath(plan.path).slice(2)}/flux-system/${COMPONENTS_FILE}`;
+  if (plan.components) files[componentsPath] = (await fluxComponents(plan.components)).text;
   for (const [path, content] of Object.entries(files)) {
     const existing = await ws.readFile(path).catch(() => undefined);
-    if (existing === content || (path.endsWith('/kustomization.yaml') && keepExistingKustomization(existing))) continue;
-    await ws.writeFile(path, content);
+    const next = path.endsWith('/kustomization.yaml') ? kustomizationFor(existing, mode) : content;
+    if (existing !== next) await ws.writeFile(path, next);
   }
+  if (mode === 'desktop') await removeComponents(ws, client, { path: componentsPath, namespace: plan.namespace }, o);
   const author = (await userGitIdentity()) ?? AUTHOR_FALLBACK;
-  const committed = await ws.commit({ message: 'Add Flux sync manifests', author });
+  const what = plan.components ? 'components and sync manifests' : 'sync manifests';
+  const message = plan.components ? `Add Flux ${plan.components.version} component and sync manifests` : '';
+  const committed = await ws.commit({ message: message || 'Add Flux sync manifests', author });
   if (committed.status === 'invalid')
     throw new BootstrapFailed(
       `the sync manifests are not valid YAML: ${committed.problems.map((p) => p.message).join('; ')}`,
@@ -171,8 +236,8 @@ async function pushManifests(ws: Workspace, plan: BootstrapPlan, o: BootstrapOpt
     state: 'done',
     message:
       committed.status === 'committed'
-        ? `committed sync manifests to ${plan.branch} (${committed.commit.slice(0, 12)})`
-        : `sync manifests are up to date in ${plan.branch}`,
+        ? `committed ${what} to ${plan.branch} (${committed.commit.slice(0, 12)})`
+        : `${what} are up to date in ${plan.branch}`,
   });
   let pushed = await ws.push();
   if (pushed.status === 'remote-moved') {
@@ -185,6 +250,31 @@ async function pushManifests(ws: Workspace, plan: BootstrapPlan, o: BootstrapOpt
   o.onStep({
     state: 'done',
     message: pushed.status === 'pushed' ? `pushed to ${plan.branch}` : `${plan.branch} already has it`,
+  });
+}
+
+/**
+ * Back to desktop-reconciled over an in-cluster bootstrap: gotk-components.yaml leaves Git, but its objects stay in
+ * the cluster as they are (marked so that no engine prunes them), and nothing is scaled down: while Flux's
+ * controllers run, Fluxdeck keeps observing; the step says how to stop them.
+ */
+async function removeComponents(
+  ws: Workspace,
+  client: ClusterClient,
+  { path, namespace }: { path: string; namespace: string },
+  o: BootstrapOptions,
+): Promise<void> {
+  const existing = await ws.readFile(path).catch(() => undefined);
+  if (existing === undefined) return;
+  const kept = await keepComponentsOnRemoval(client, existing);
+  await ws.deleteFile(path);
+  o.onStep({
+    state: 'done',
+    message:
+      `${COMPONENTS_FILE} removed from Git; Flux's controllers stay in the cluster as they are (${kept} objects ` +
+      `marked kustomize.toolkit.fluxcd.io/prune: disabled, so neither engine prunes them; nothing scaled down). ` +
+      `While they run, Fluxdeck observes; to let Fluxdeck reconcile, stop them: kubectl -n ${namespace} scale ` +
+      `deployment --all --replicas=0, or remove them with fluxdeck uninstall --keep-crds --keep-namespace`,
   });
 }
 
@@ -203,7 +293,7 @@ async function applyToCluster(
   o.onStep({ state: 'done', message: 'Flux CRDs ready' });
   const apply = (obj: KubeObject): Promise<KubeObject> =>
     client.apply(obj, { fieldManager: FIELD_MANAGER, force: true });
-  await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: plan.namespace } });
+  await apply(namespaceWithChoice(plan.namespace, plan.mode ?? 'desktop'));
   if (plan.auth) {
     await apply({
       apiVersion: 'v1',
@@ -216,6 +306,13 @@ async function applyToCluster(
       },
     });
     o.onStep({ state: 'done', message: `secret ${plan.namespace}/flux-system applied (username and password)` });
+  }
+  if (plan.components) {
+    await applyComponents(client, (await fluxComponents(plan.components)).objects);
+    o.onStep({
+      state: 'done',
+      message: `Flux ${plan.components.version} controllers applied: ${plan.components.components.join(', ')}`,
+    });
   }
   if (ssh && plan.ssh) {
     const deploy = deployKeyData(ssh, plan.ssh);
@@ -259,6 +356,31 @@ async function waitReady(client: ClusterClient, plan: BootstrapPlan, o: Bootstra
   }
 }
 
+/** In-cluster: waits for Flux's controllers, then leaves flux-system to them (Fluxdeck observes). */
+async function stepBack(
+  client: ClusterClient,
+  plan: BootstrapPlan,
+  components: ComponentsOptions,
+  o: BootstrapOptions,
+): Promise<void> {
+  o.onStep({ state: 'running', message: `waiting for Flux's controllers in ${plan.namespace} to be Available` });
+  await waitAvailable(client, plan.namespace, components.components, {
+    onWaiting: (text) => o.onStep({ state: 'waiting', message: text }),
+    timeoutMs: o.timeoutMs,
+    ...(o.signal ? { signal: o.signal } : {}),
+  }).catch((err: unknown) => {
+    throw new BootstrapFailed(errorMessage(err), { cause: err });
+  });
+  o.onStep({ state: 'done', message: `Flux's controllers are Available: ${components.components.join(', ')}` });
+  o.onStep({
+    state: 'done',
+    message:
+      `in-cluster Flux reconciles ${plan.namespace}/flux-system; Fluxdeck steps back and observes ` +
+      `(namespace ${plan.namespace} labelled fluxdeck.io/reconciler=in-cluster)`,
+  });
+  o.onStep({ state: 'done', message: `bootstrap finished in context ${client.context}` });
+}
+
 /** Runs a bootstrap; resolves when flux-system is Ready, rejects with a BootstrapFailed naming the step. */
 export async function runBootstrap(deps: BootstrapDeps, plan: BootstrapPlan, o: BootstrapOptions): Promise<void> {
   for (const note of plan.notes ?? []) o.onStep({ state: 'done', message: note });
@@ -275,8 +397,9 @@ export async function runBootstrap(deps: BootstrapDeps, plan: BootstrapPlan, o: 
         cause: err,
       });
     });
-  await pushManifests(ws, plan, o);
+  await pushManifests(ws, deps.client, plan, o);
   await applyToCluster(deps.client, plan, o, ssh);
+  if (plan.components) return stepBack(deps.client, plan, plan.components, o);
   o.onStep({
     state: 'running',
     message: `reconciling ${plan.namespace}/flux-system (desktop-reconciled: Fluxdeck runs the controllers)`,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 
+import type { ComponentsInput } from '../../controllers/crds/flux-components.ts';
 import { createFluxdeck, type Fluxdeck } from '../../create-fluxdeck.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { errorMessage } from '../../util/errors.ts';
@@ -22,6 +23,38 @@ const printStep =
   (io: CliIO) =>
   (step: BootstrapStep): void =>
     io.out(`${GLYPH[step.state]} ${step.message}\n`);
+
+/** The controllers' options of `flux bootstrap`, in-cluster mode only (flux-components.ts checks them). */
+const COMPONENT_FLAGS = {
+  version: { type: 'string' },
+  components: { type: 'string' },
+  'components-extra': { type: 'string' },
+  registry: { type: 'string' },
+  'image-pull-secret': { type: 'string' },
+  'network-policy': { type: 'string' },
+  'cluster-domain': { type: 'string' },
+  'log-level': { type: 'string' },
+  'toleration-keys': { type: 'string' },
+} as const;
+
+function componentFlags(values: Record<string, unknown>): ComponentsInput {
+  const str = (k: keyof typeof COMPONENT_FLAGS): string | undefined =>
+    typeof values[k] === 'string' ? values[k] : undefined;
+  const policy = str('network-policy');
+  if (policy !== undefined && policy !== 'true' && policy !== 'false')
+    throw new UsageError(`--network-policy=${policy}: use --network-policy=true or --network-policy=false`);
+  return {
+    version: str('version'),
+    components: str('components'),
+    componentsExtra: str('components-extra'),
+    registry: str('registry'),
+    imagePullSecret: str('image-pull-secret'),
+    networkPolicy: policy === undefined ? undefined : policy === 'true',
+    clusterDomain: str('cluster-domain'),
+    logLevel: str('log-level'),
+    tolerationKeys: str('toleration-keys'),
+  };
+}
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -47,9 +80,10 @@ async function sshFlags(values: Record<string, unknown>): Promise<SshPlanInput> 
 
 export const bootstrapCommand: Command = {
   name: 'bootstrap',
-  summary: 'Put a cluster under GitOps from a Git repository (desktop-reconciled): write flux-system, push, apply',
+  summary:
+    'Put a cluster under GitOps from a Git repository: write flux-system, push, apply; reconciled by Fluxdeck (desktop) or by Flux in the cluster (in-cluster)',
   usage:
-    'fluxdeck bootstrap git --url URL [--branch main] --path clusters/NAME [--username U --password P | --private-key-file F [--password P] [--ssh-key-algorithm ecdsa|ed25519|rsa] [--ssh-ecdsa-curve p256|p384|p521] [--ssh-rsa-bits 2048] [--silent]] [--interval 1m0s] [--namespace flux-system] [--data-dir D] [--identity I] [--kubeconfig F] [--context C] [--timeout 5m]',
+    'fluxdeck bootstrap git --url URL [--branch main] --path clusters/NAME [--username U --password P | --private-key-file F [--password P] [--ssh-key-algorithm ecdsa|ed25519|rsa] [--ssh-ecdsa-curve p256|p384|p521] [--ssh-rsa-bits 2048] [--silent]] [--interval 1m0s] [--namespace flux-system] [--mode desktop|in-cluster] [--version v2.9.5] [--components source-controller,kustomize-controller,helm-controller,notification-controller] [--components-extra image-reflector-controller,image-automation-controller] [--registry ghcr.io/fluxcd] [--image-pull-secret NAME] [--network-policy=true|false] [--cluster-domain cluster.local] [--log-level info] [--toleration-keys K1,K2] [--data-dir D] [--identity I] [--kubeconfig F] [--context C] [--timeout 5m]',
   run: async (args, io) => {
     const [provider, ...rest] = args;
     if (provider !== 'git')
@@ -69,6 +103,8 @@ export const bootstrapCommand: Command = {
       'data-dir': { type: 'string' },
       identity: { type: 'string' },
       'lease-namespace': { type: 'string' },
+      mode: { type: 'string' },
+      ...COMPONENT_FLAGS,
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);
     const sshInput = await sshFlags(values);
@@ -82,6 +118,8 @@ export const bootstrapCommand: Command = {
         interval: str(values.interval),
         username: str(values.username),
         password: str(values.password) ?? process.env.GIT_PASSWORD,
+        mode: str(values.mode),
+        components: componentFlags(values),
         ...sshInput,
       });
     } catch (err) {

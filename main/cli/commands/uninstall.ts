@@ -22,7 +22,8 @@ async function confirm(question: string): Promise<boolean> {
 
 export const uninstallCommand: Command = {
   name: 'uninstall',
-  summary: "Remove Fluxdeck's CRDs, Lease and namespace from a cluster; workloads stay (finalizers removed first)",
+  summary:
+    "Remove Flux's controllers (as flux uninstall does), Fluxdeck's CRDs, Lease and namespace from a cluster; workloads stay (finalizers removed first)",
   usage:
     'fluxdeck uninstall [--keep-crds] [--keep-namespace] [--namespace flux-system] [--dry-run] [--silent] [--kubeconfig F] [--context C]',
   run: async (args, io) => {
@@ -41,7 +42,7 @@ export const uninstallCommand: Command = {
       if (!dryRun && values.silent !== true) {
         const what =
           values['keep-crds'] === true ? 'the Flux objects’ finalizers' : 'the Flux CRDs and every Flux object';
-        if (!(await confirm(`Delete ${what} in context ${client.context}? Workloads stay.`))) {
+        if (!(await confirm(`Delete Flux's controllers and ${what} in context ${client.context}? Workloads stay.`))) {
           io.err('✗ uninstall cancelled\n');
           return 1;
         }

@@ -11,7 +11,7 @@ import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { errorMessage } from '../../util/errors.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
 import { CRD_API_VERSION, type CustomResourceDefinition, loadCrdManifests } from './crd-manifests.ts';
-import { detectFluxControllers, type FluxControllerDeployment } from './detect-flux.ts';
+import { bootstrapChoice, detectFluxControllers, type FluxControllerDeployment } from './detect-flux.ts';
 import { compatibilityWarning, crdOwner, isEstablished, storageVersion } from './install-flux-crds.ts';
 import { type LeaseLike, liveFluxLeases, type LiveLease, type WhoReconciles, whoReconciles } from './who-reconciles.ts';
 
@@ -134,8 +134,9 @@ async function controllerChecks(
   opts: { leaseNamespace: string; identity?: string; signal?: AbortSignal },
 ): Promise<CheckLine[]> {
   const signal = opts.signal ? { signal: opts.signal } : {};
-  const [detection, leases] = await Promise.all([
+  const [detection, choice, leases] = await Promise.all([
     detectFluxControllers(client, signal).catch(() => undefined),
+    bootstrapChoice(client, opts.signal ?? new AbortController().signal),
     client
       .list({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, signal)
       .then((l) => l.items as LeaseLike[])
@@ -151,6 +152,7 @@ async function controllerChecks(
     identity: opts.identity ?? '',
     leaseNamespace: opts.leaseNamespace,
     ...(version ? { fluxVersion: version } : {}),
+    ...choice,
   });
   return [...controllerLines(deployments, liveFluxLeases(leases, now)), reconcilerLine(who, version)];
 }
@@ -174,6 +176,9 @@ function controllerLines(deployments: FluxControllerDeployment[], live: LiveLeas
 }
 
 function reconcilerLine(who: WhoReconciles, version: string | undefined): CheckLine {
+  // In-cluster Flux was chosen at bootstrap but none of its controllers renews a Lease: nobody reconciles.
+  if (who.action === 'observe' && who.flux.length === 0)
+    return { status: 'warn', text: `reconciled by: ${who.message}` };
   const name = who.reconciler === 'flux' ? `in-cluster Flux${version ? ` ${version}` : ''}` : who.reconciler;
   const detail =
     who.reconciler === 'both'

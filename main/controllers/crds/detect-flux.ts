@@ -4,6 +4,7 @@
  */
 import type { FluxKindName } from '../../flux/kinds.ts';
 import type { KubeObject } from '../../util/kube-object.ts';
+import { type ChosenReconciler, chosenReconciler, RECONCILER_LABEL } from './who-reconciles.ts';
 
 /** Flux's controllers and the kinds each reconciles. */
 export const FLUX_CONTROLLERS = {
@@ -105,7 +106,7 @@ export function detectFlux(deployments: readonly DeploymentLike[]): FluxDetectio
 export interface DeploymentLister {
   list(
     type: { apiVersion: string; kind: string },
-    opts: { namespace?: string; fieldSelector?: string; signal?: AbortSignal },
+    opts: { namespace?: string; fieldSelector?: string; labelSelector?: string; signal?: AbortSignal },
   ): Promise<{ items: KubeObject[] }>;
 }
 
@@ -134,6 +135,26 @@ export async function detectFluxControllers(
       { cause: err },
     );
   }
+}
+
+/**
+ * The engine the cluster's bootstrap chose (RECONCILER_LABEL on its flux-system namespace). Unreadable (no
+ * permission to list namespaces) counts as no choice: the Leases alone decide, as before there was one.
+ */
+export async function bootstrapChoice(
+  client: DeploymentLister,
+  signal: AbortSignal,
+): Promise<{ chosen?: ChosenReconciler; chosenIn?: string }> {
+  const list = await client
+    .list({ apiVersion: 'v1', kind: 'Namespace' }, { labelSelector: RECONCILER_LABEL, signal })
+    .catch(() => undefined);
+  // More than one namespace with a choice (two Flux installs): in-cluster wins, since reconciling would fight it.
+  const namespaces = [...(list?.items ?? [])].sort(
+    (a, b) => Number(chosenReconciler(b) === 'in-cluster') - Number(chosenReconciler(a) === 'in-cluster'),
+  );
+  const ns = namespaces.find((n) => chosenReconciler(n) !== undefined);
+  const chosen = chosenReconciler(ns);
+  return chosen && ns?.metadata.name ? { chosen, chosenIn: ns.metadata.name } : {};
 }
 
 function controllerImage(d: DeploymentLike, controller: FluxControllerName): string | undefined {

@@ -1,5 +1,8 @@
 /**
- * `fluxdeck uninstall`, as `flux uninstall` does it: the finalizers come off every Flux object first, so deleting
+ * `fluxdeck uninstall`, as `flux uninstall` does it: Flux's controllers first (Deployments, Services,
+ * NetworkPolicies, ServiceAccounts in the namespace; ClusterRoles and ClusterRoleBindings; all labelled
+ * `app.kubernetes.io/part-of: flux`, as an in-cluster bootstrap or `flux install` writes them), so nothing reconciles
+ * while the rest goes; then the finalizers come off every Flux object first, so deleting
  * them (directly, or with their CRDs) never prunes what they applied: the workloads stay in the cluster. Then the
  * CRDs go (unless kept), Fluxdeck's Lease, and the namespace (unless kept). `dryRun` reports without writing.
  */
@@ -8,7 +11,7 @@ import type { ClusterClient } from '../../kube/cluster-client.ts';
 import { isKubeError, isNotFound } from '../../kube/kube-error.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { CRD_API_VERSION, loadCrdManifests } from './crd-manifests.ts';
-import { FLUXDECK_LEASE } from './who-reconciles.ts';
+import { FLUXDECK_LEASE, RECONCILER_LABEL } from './who-reconciles.ts';
 
 export interface UninstallOptions {
   /** Keep the CRDs (and with them the Flux objects, finalizers removed). */
@@ -37,8 +40,20 @@ const KINDS = [
   fluxKinds.HelmChart,
 ];
 
+/** What `flux uninstall` deletes of the controllers, by the `part-of: flux` label: namespaced, then cluster-wide. */
+const COMPONENT_KINDS = [
+  { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
+  { apiVersion: 'v1', kind: 'Service', namespaced: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespaced: true },
+  { apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespaced: false },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespaced: false },
+];
+const FLUX_SELECTOR = 'app.kubernetes.io/part-of=flux';
+
 export async function uninstall(client: ClusterClient, opts: UninstallOptions): Promise<UninstallStep[]> {
   const steps: UninstallStep[] = [];
+  for (const kind of COMPONENT_KINDS) steps.push(...(await removeComponents(client, kind, opts)));
   for (const kind of KINDS) steps.push(...(await releaseFinalizers(client, kind, opts)));
   if (opts.keepCrds) steps.push({ status: 'skipped', text: 'CRDs kept (--keep-crds)' });
   else
@@ -57,10 +72,65 @@ export async function uninstall(client: ClusterClient, opts: UninstallOptions): 
   const ns = { apiVersion: 'v1', kind: 'Namespace', name: opts.namespace };
   steps.push(
     opts.keepNamespace
-      ? { status: 'skipped', text: `namespace ${opts.namespace} kept (--keep-namespace)` }
+      ? await forgetChoice(client, opts)
       : await remove(client, ns, `namespace ${opts.namespace}`, opts),
   );
   return steps;
+}
+
+/** Deletes the controllers' objects of one kind (Flux's label, in the namespace for namespaced kinds). */
+async function removeComponents(
+  client: ClusterClient,
+  kind: (typeof COMPONENT_KINDS)[number],
+  opts: UninstallOptions,
+): Promise<UninstallStep[]> {
+  const list = await client
+    .list(
+      { apiVersion: kind.apiVersion, kind: kind.kind },
+      {
+        labelSelector: FLUX_SELECTOR,
+        ...(kind.namespaced ? { namespace: opts.namespace } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      },
+    )
+    .catch((err: unknown) => err as Error);
+  if (list instanceof Error)
+    return [{ status: 'failed', text: `cannot list Flux's ${kind.kind}s: ${errorMessage(list)}` }];
+  return Promise.all(
+    list.items.map((obj) => {
+      const name = obj.metadata.name ?? '';
+      const key = {
+        apiVersion: kind.apiVersion,
+        kind: kind.kind,
+        name,
+        ...(kind.namespaced ? { namespace: opts.namespace } : {}),
+      };
+      return remove(client, key, `${kind.kind} ${kind.namespaced ? `${opts.namespace}/` : ''}${name}`, opts);
+    }),
+  );
+}
+
+/**
+ * A kept namespace loses the bootstrap's choice of engine: with the controllers gone, a stale `in-cluster` would keep
+ * every Fluxdeck observing a cluster nobody reconciles.
+ */
+async function forgetChoice(client: ClusterClient, opts: UninstallOptions): Promise<UninstallStep> {
+  const kept: UninstallStep = { status: 'skipped', text: `namespace ${opts.namespace} kept (--keep-namespace)` };
+  const key = { apiVersion: 'v1', kind: 'Namespace', name: opts.namespace };
+  try {
+    const ns = await client.tryGet(key, opts.signal ? { signal: opts.signal } : {});
+    if (ns?.metadata.labels?.[RECONCILER_LABEL] === undefined) return kept;
+    if (!opts.dryRun) await client.patch(key, { metadata: { labels: { [RECONCILER_LABEL]: null } } }, 'merge');
+    return {
+      status: opts.dryRun ? 'planned' : 'done',
+      text: `namespace ${opts.namespace} kept (--keep-namespace); its ${RECONCILER_LABEL} label removed`,
+    };
+  } catch (err) {
+    return {
+      status: 'failed',
+      text: `cannot remove the ${RECONCILER_LABEL} label of ${opts.namespace}: ${errorMessage(err)}`,
+    };
+  }
 }
 
 /** Takes the finalizers off every object of a kind, so deleting it prunes nothing it applied. */

@@ -21,6 +21,22 @@ export interface LeaseLike {
 /** The Lease Fluxdeck instances elect their leader with. */
 export const FLUXDECK_LEASE = 'fluxdeck-controllers';
 
+/**
+ * The engine a cluster's bootstrap chose, recorded as a label on the flux-system Namespace so that every Fluxdeck (on
+ * any laptop) reads the same choice, and finds it with one label-selector list whatever the namespace is called: `in-cluster` (Flux's controllers deployed from gotk-components.yaml; Fluxdeck only
+ * observes, even before their Leases appear or while they are down) or `desktop` (Fluxdeck reconciles while it runs).
+ */
+export const RECONCILER_LABEL = 'fluxdeck.io/reconciler';
+export type ChosenReconciler = 'in-cluster' | 'desktop';
+
+/** The choice recorded on a namespace, if any (an unknown value counts as none: live evidence decides). */
+export function chosenReconciler(
+  ns: { metadata: { labels?: Record<string, string> } } | undefined,
+): ChosenReconciler | undefined {
+  const value = ns?.metadata.labels?.[RECONCILER_LABEL];
+  return value === 'in-cluster' || value === 'desktop' ? value : undefined;
+}
+
 /** The controllers whose work Fluxdeck would otherwise duplicate: their live Lease sends Fluxdeck to observe. */
 const CORE: readonly FluxControllerName[] = ['source-controller', 'kustomize-controller', 'helm-controller'];
 
@@ -88,6 +104,10 @@ export function whoReconciles(input: {
   leaseNamespace: string;
   /** Flux's version from its Deployments' images, when known. */
   fluxVersion?: string;
+  /** The bootstrap's choice (RECONCILER_LABEL), when the cluster has one. */
+  chosen?: ChosenReconciler;
+  /** The namespace the choice was read from, for the message. */
+  chosenIn?: string;
 }): WhoReconciles {
   const { leases, now, identity, leaseNamespace } = input;
   const flux = liveFluxLeases(leases, now).filter((l) => CORE.includes(l.controller));
@@ -115,6 +135,8 @@ export function whoReconciles(input: {
       message: `Flux's own controllers run in this cluster (${names}${version}); Fluxdeck shows and controls, Flux reconciles`,
     };
   }
+  // The cluster was handed to in-cluster Flux: reconciling here would fight it as soon as its pods start.
+  if (input.chosen === 'in-cluster') return inClusterNotRunning(input, fluxdeckHolder);
   return {
     action: 'campaign',
     reconciler: fluxdeckHolder ? 'desktop' : 'none',
@@ -123,6 +145,23 @@ export function whoReconciles(input: {
     message: fluxdeckHolder
       ? `Fluxdeck (${fluxdeckHolder === identity ? 'this instance' : fluxdeckHolder}) reconciles this cluster`
       : 'no engine reconciles this cluster yet',
+  };
+}
+
+/** In-cluster Flux was chosen but none of its controllers renews a Lease: observe, and say so. */
+function inClusterNotRunning(
+  input: { identity: string; chosenIn?: string },
+  fluxdeckHolder: string | undefined,
+): WhoReconciles {
+  return {
+    action: 'observe',
+    reconciler: fluxdeckHolder && fluxdeckHolder !== input.identity ? 'desktop' : 'none',
+    flux: [],
+    ...(fluxdeckHolder ? { fluxdeckHolder } : {}),
+    message:
+      `in-cluster Flux (not running): ${input.chosenIn ?? 'flux-system'} is set to be reconciled by Flux's own ` +
+      `controllers (${RECONCILER_LABEL}: in-cluster) but none renews its Lease; Fluxdeck observes. Check ` +
+      `the controllers' Deployments, or hand the cluster back with fluxdeck bootstrap git --mode desktop`,
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  chosenReconciler,
   leaseController,
   type LeaseLike,
   liveFluxLeases,
@@ -101,5 +102,34 @@ describe('whoReconciles', () => {
       lease('fluxdeck-controllers', 'kube-system', 'me', 1, 15),
     ];
     expect(whoReconciles({ ...base, leases })).toMatchObject({ action: 'observe', reconciler: 'flux' });
+  });
+
+  it('observes a cluster handed to in-cluster Flux before its Leases appear, and says Flux is not running', () => {
+    const who = whoReconciles({ ...base, leases: [], chosen: 'in-cluster', chosenIn: 'flux-system' });
+    expect(who).toMatchObject({ action: 'observe', reconciler: 'none' });
+    expect(who.message).toMatch(
+      /^in-cluster Flux \(not running\): flux-system .*fluxdeck bootstrap git --mode desktop/,
+    );
+    // Its own old Lease does not make it reconcile there either.
+    const mine = [lease('fluxdeck-controllers', 'kube-system', 'me', 1, 15)];
+    expect(whoReconciles({ ...base, leases: mine, chosen: 'in-cluster' }).action).toBe('observe');
+  });
+
+  it('lets live Leases decide over the recorded choice, and campaigns when desktop is chosen', () => {
+    const flux = [lease('source-controller-leader-election', 'flux-system', 'sc', 2)];
+    expect(whoReconciles({ ...base, leases: flux, chosen: 'in-cluster' })).toMatchObject({ reconciler: 'flux' });
+    expect(whoReconciles({ ...base, leases: flux, chosen: 'desktop' })).toMatchObject({ action: 'observe' });
+    expect(whoReconciles({ ...base, leases: [], chosen: 'desktop' })).toMatchObject({ action: 'campaign' });
+  });
+
+  it('reads the choice from the namespace label, ignoring unknown values', () => {
+    const ns = (v?: string): { metadata: { labels: Record<string, string> } } => ({
+      metadata: { labels: v ? { 'fluxdeck.io/reconciler': v } : {} },
+    });
+    expect(chosenReconciler(ns('in-cluster'))).toBe('in-cluster');
+    expect(chosenReconciler(ns('desktop'))).toBe('desktop');
+    expect(chosenReconciler(ns('flux'))).toBeUndefined();
+    expect(chosenReconciler(ns())).toBeUndefined();
+    expect(chosenReconciler(undefined)).toBeUndefined();
   });
 });
