@@ -67,6 +67,12 @@ export function encodeIndex(entries: readonly { file: TreeFile; stat: IndexStat 
   );
 }
 
+/** A path's new index entry: its blob and mode, and the stat of the file as it was when hashed. */
+export interface IndexUpdate {
+  file: TreeFile;
+  stat: IndexStat;
+}
+
 interface RawEntry {
   name: Buffer;
   bytes: Buffer;
@@ -110,10 +116,7 @@ export function decodeIndexEntries(data: Buffer): { version: number; entries: Ra
  * `<gitdir>/index`, keeping every other entry's bytes, and writes it atomically (a temporary file renamed over it).
  * Cached extensions (the tree cache) are dropped, as they may describe the old entries.
  */
-export async function updateIndex(
-  gitdir: string,
-  updates: ReadonlyMap<string, { file: TreeFile; stat: IndexStat } | null>,
-): Promise<void> {
+export async function updateIndex(gitdir: string, updates: ReadonlyMap<string, IndexUpdate | null>): Promise<void> {
   const path = join(gitdir, 'index');
   const { version, entries } = decodeIndexEntries(await readFile(path));
   const names = new Set([...updates.keys()].map((k) => Buffer.from(k).toString('latin1')));
