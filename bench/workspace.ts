@@ -1,6 +1,6 @@
 // `npm run bench -- workspace [files]`: the editor's Git work tree on a generated repository (default 5,000 YAML files
 // of about 2–8 kB each, in one commit) served by the local git server.
-//   (a) open: Workspace.open (isomorphic-git clone, depth 1) vs `git clone --depth 1 --single-branch`;
+//   (a) open: Workspace.open (shallow-clone.ts, depth 1) vs `git clone --depth 1 --single-branch`;
 //   (b) one edit cycle, the step users repeat: write one file, status, validate + commit, push —
 //       Fluxdeck's Workspace vs the git CLI (`git status --porcelain`, `git commit -a`, `git push`) in its own clone.
 //       Each step's median is printed too (write, status, commit, push).

@@ -23,9 +23,11 @@ import { WorkspaceError } from './workspace-error.ts';
 
 /**
  * The network half of a work tree: clone, fetch and push of one branch. Over http(s) a depth-1 clone is
- * shallow-clone.ts (protocol v2, native zlib); the rest is isomorphic-git with our HTTP client (credentials sent pre-emptively, custom CA, abortable). isomorphic-git has no SSH transport, so ssh://
- * remotes use the system `git` and OpenSSH with only the given key and `known_hosts`, as the GitRepository fetch
- * does (see "Git over SSH" in the top-level README). Pushes are never forced.
+ * shallow-clone.ts (protocol v2, native zlib), a push sends exactly the new objects with receive-pack.ts, and the rest
+ * is isomorphic-git, all with our HTTP client (credentials sent pre-emptively, custom CA, abortable). isomorphic-git
+ * has no SSH transport, so ssh:// remotes use the system `git` and OpenSSH with only the given key and
+ * `known_hosts`, as the GitRepository fetch does (see "Git over SSH" in the top-level README). Pushes are never
+ * forced.
  */
 
 export type PushOutcome =
