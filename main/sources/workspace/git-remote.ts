@@ -175,6 +175,8 @@ async function pushNewObjects(
   const { refs, capabilities } = await advertisedRefs(target);
   const server = refs.get(ref);
   if (!server) return undefined;
+  // Already there (an earlier push whose answer was lost): nothing to send.
+  if (server === oid) return { status: 'pushed' };
   const store = new ObjectStore(join(dir, '.git'));
   let objects: GitObjectData[];
   try {
