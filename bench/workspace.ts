@@ -1,8 +1,9 @@
 // `npm run bench -- workspace [files]`: the editor's Git work tree on a generated repository (default 5,000 YAML files
 // of about 2–8 kB each, in one commit) served by the local git server.
-//   (a) open: Workspace.open (isomorphic-git clone, depth 1) vs `git clone --depth 1 --single-branch`;
+//   (a) open: Workspace.open (shallow-clone.ts, depth 1) vs `git clone --depth 1 --single-branch`;
 //   (b) one edit cycle, the step users repeat: write one file, status, validate + commit, push —
 //       Fluxdeck's Workspace vs the git CLI (`git status --porcelain`, `git commit -a`, `git push`) in its own clone.
+//       Each step's median is printed too (write, status, commit, push).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -48,6 +49,21 @@ const time = async (fn: () => Promise<unknown>): Promise<number> => {
   return performance.now() - t0;
 };
 
+/** Runs the steps in order, recording each one's time in `into`; returns the total. */
+const steps = async (into: Record<string, number[]>, fns: Record<string, () => Promise<unknown>>): Promise<number> => {
+  let total = 0;
+  for (const [name, fn] of Object.entries(fns)) {
+    const t = await time(fn);
+    (into[name] ??= []).push(t);
+    total += t;
+  }
+  return total;
+};
+const split = (by: Record<string, number[]>): string =>
+  Object.entries(by)
+    .map(([name, ts]) => `${name} ${median(ts).toFixed(0)}`)
+    .join(', ');
+
 const server = await startGitServer();
 const root = await mkdtemp(join(tmpdir(), 'fluxdeck-bench-ws-'));
 try {
@@ -84,25 +100,31 @@ try {
   const cli = join(root, 'git-0');
   const ours: number[] = [];
   const theirs: number[] = [];
+  const oursSteps: Record<string, number[]> = {};
+  const theirSteps: Record<string, number[]> = {};
   for (let r = 1; r <= RUNS; r++) {
     await ws.update();
     ours.push(
-      await time(async () => {
-        await ws.writeFile(path(r), yaml(r, r));
-        await ws.status();
-        const c = await ws.commit({ message: `edit ${r}`, author: AUTHOR });
-        if (c.status !== 'committed') throw new Error(`commit: ${c.status}`);
-        const p = await ws.push();
-        if (p.status !== 'pushed') throw new Error(`push: ${p.status}`);
+      await steps(oursSteps, {
+        write: () => ws.writeFile(path(r), yaml(r, r)),
+        status: () => ws.status(),
+        commit: async () => {
+          const c = await ws.commit({ message: `edit ${r}`, author: AUTHOR });
+          if (c.status !== 'committed') throw new Error(`commit: ${c.status}`);
+        },
+        push: async () => {
+          const p = await ws.push();
+          if (p.status !== 'pushed') throw new Error(`push: ${p.status}`);
+        },
       }),
     );
     await git(cli, 'pull', '--quiet', '--ff-only', 'origin', 'main');
     theirs.push(
-      await time(async () => {
-        await writeFile(join(cli, path(r + 100)), yaml(r + 100, r));
-        await git(cli, 'status', '--porcelain');
-        await git(cli, 'commit', '--quiet', '-a', '-m', `edit ${r}`);
-        await git(cli, 'push', '--quiet', 'origin', 'HEAD:refs/heads/main');
+      await steps(theirSteps, {
+        write: () => writeFile(join(cli, path(r + 100)), yaml(r + 100, r)),
+        status: () => git(cli, 'status', '--porcelain'),
+        commit: () => git(cli, 'commit', '--quiet', '-a', '-m', `edit ${r}`),
+        push: () => git(cli, 'push', '--quiet', 'origin', 'HEAD:refs/heads/main'),
       }),
     );
   }
@@ -110,6 +132,7 @@ try {
   console.log(
     `edit cycles (ms): fluxdeck ${ours.map((t) => t.toFixed(0)).join(' ')}; git ${theirs.map((t) => t.toFixed(0)).join(' ')}; rss ${rss.toFixed(0)} MiB`,
   );
+  console.log(`median per step (ms): fluxdeck ${split(oursSteps)}; git ${split(theirSteps)}`);
   console.log(
     benchLine(
       'workspace',

@@ -12,6 +12,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { PolicyRefs } from '../../images/setters.ts';
+import { commitPayload, withSignature } from '../../sources/git/commit-object.ts';
 import type { GitAuth } from '../../sources/git/git-auth.ts';
 import { fetchGit, withRepoLock } from '../../sources/git/git-fetch.ts';
 import type { GitRef } from '../../sources/git/git-reference.ts';
@@ -27,12 +28,12 @@ import {
   PushRefusedError,
   type PushTarget,
   receivePack,
+  REF_MOVED,
   type RefUpdate,
   ZERO_OID,
 } from '../../sources/git/receive-pack.ts';
 import { SourceError, SourceReason } from '../../sources/source-error.ts';
 import { gitRemote, WorkspaceError } from '../../sources/workspace/index.ts';
-import { commitPayload, withSignature } from './commit-object.ts';
 import { replaceFiles, yamlFilesOfTree } from './tree-update.ts';
 import { applySettersToFiles, type SettersRun } from './update-files.ts';
 
@@ -152,9 +153,6 @@ async function storeObjects(gitdir: string, objects: readonly GitObjectData[]): 
 
 type PushOutcome = { status: 'pushed' } | { status: 'remote-moved'; message: string };
 
-const MOVED =
-  /non-fast-forward|fetch first|stale info|cannot lock ref|failed to lock|but expected|failed to update ref/i;
-
 function httpTarget(req: GitUpdateRequest): PushTarget {
   const auth = req.auth?.kind === 'http' ? req.auth : undefined;
   const headers: Record<string, string> = auth?.authorization ? { authorization: auth.authorization } : {};
@@ -222,7 +220,7 @@ async function pushHttp(
   });
   if (failed.length === 0) return { status: 'pushed' };
   const reasons = failed.map((f) => `${f.ref}: ${f.reason}`).join('; ');
-  if (failed.every((f) => MOVED.test(f.reason))) return { status: 'remote-moved', message: reasons };
+  if (failed.every((f) => REF_MOVED.test(f.reason))) return { status: 'remote-moved', message: reasons };
   const said = result.messages.join(' ');
   throw new GitUpdateError('hook', `${target.url} refused the push: ${reasons}${said ? ` (${said})` : ''}`);
 }

@@ -1,12 +1,13 @@
 /**
  * The update as git objects, without a work tree: the YAML blobs under `update.path` are read from the commit's tree
- * (native zlib, only that subtree), and the new tree is the old one with the changed blobs swapped in, so only the
- * changed files and the trees on their paths become new objects. No checkout, no index, no status walk: a run costs
+ * (native zlib, only that subtree), and the new tree is the old one with the changed blobs swapped in
+ * (main/sources/git/tree-edit.ts, shared with the editor's work trees), so only the changed files and the trees on
+ * their paths become new objects. No checkout, no index, no status walk: a run costs
  * what the files under `update.path` weigh, not what the repository weighs.
  */
-import { type ObjectStore, parseTree, type TreeEntry } from '../../sources/git/object-store.ts';
-import { type GitObjectData, objectId } from '../../sources/git/receive-pack.ts';
-import { treeFiles } from '../../sources/workspace/shallow-clone.ts';
+import { type ObjectStore, parseTree } from '../../sources/git/object-store.ts';
+import type { GitObjectData } from '../../sources/git/receive-pack.ts';
+import { editTree, isTreeEntry, treeFiles } from '../../sources/git/tree-edit.ts';
 import type { RepoFile } from './update-files.ts';
 
 export class UpdatePathError extends Error {
@@ -26,7 +27,7 @@ export function yamlFilesOfTree(store: ObjectStore, treeOid: string, path: strin
   const segments = pathSegments(path);
   for (const name of segments) {
     const entry = parseTree(store.readTyped(oid, 'tree')).find((e) => e.name === name);
-    if (!entry || !isTree(entry)) return [];
+    if (!entry || !isTreeEntry(entry)) return [];
     oid = entry.oid;
   }
   const prefix = segments.length > 0 ? `${segments.join('/')}/` : '';
@@ -36,38 +37,14 @@ export function yamlFilesOfTree(store: ObjectStore, treeOid: string, path: strin
     .map((f) => ({ path: f.path, text: store.readTyped(f.oid, 'blob').toString('utf8') }));
 }
 
-const isTree = (e: TreeEntry): boolean => e.mode === '40000' || e.mode === '040000';
-
-function encodeTree(entries: readonly TreeEntry[]): Buffer {
-  return Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex')]));
-}
-
 /**
  * The tree of `treeOid` with the files of `texts` (path → new text) replaced, and the objects that are new: one blob
- * per changed file and one tree per folder on their paths. Entries keep their names and modes, so their order (git's
- * sort) holds.
+ * per changed file and one tree per folder on their paths (main/sources/git/tree-edit.ts).
  */
 export function replaceFiles(
   store: ObjectStore,
   treeOid: string,
   texts: ReadonlyMap<string, string>,
 ): { tree: string; objects: GitObjectData[] } {
-  const objects: GitObjectData[] = [];
-  const add = (obj: GitObjectData): string => {
-    objects.push(obj);
-    return objectId(obj);
-  };
-  const rebuild = (oid: string, prefix: string): string => {
-    const entries = parseTree(store.readTyped(oid, 'tree')).map((e) => {
-      const path = prefix + e.name;
-      if (isTree(e)) {
-        const inside = [...texts.keys()].some((p) => p.startsWith(`${path}/`));
-        return inside ? { ...e, oid: rebuild(e.oid, `${path}/`) } : e;
-      }
-      const text = texts.get(path);
-      return text === undefined ? e : { ...e, oid: add({ type: 'blob', data: Buffer.from(text) }) };
-    });
-    return add({ type: 'tree', data: encodeTree(entries) });
-  };
-  return { tree: rebuild(treeOid, ''), objects };
+  return editTree(store, treeOid, new Map([...texts].map(([path, text]) => [path, { data: Buffer.from(text) }])));
 }

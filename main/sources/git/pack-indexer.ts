@@ -54,14 +54,19 @@ class PackFile {
   }
 }
 
+/** Sees every object of the pack once, inflated and resolved, as the indexer hashes it. */
+export type ObjectVisitor = (oid: string, type: GitObjectType, data: Buffer) => void;
+
 /**
  * Indexes `packPath` and writes `idxPath`. `external` resolves delta bases that are not in the pack (thin packs are
- * not requested, so normally never).
+ * not requested, so normally never). `onObject` lets a caller keep what it needs of the inflated objects (a clone's
+ * checkout its blobs) instead of inflating them a second time.
  */
 export function indexPack(
   packPath: string,
   idxPath: string,
   external?: (oid: string) => { type: GitObjectType; data: Buffer } | undefined,
+  onObject?: ObjectVisitor,
 ): IndexedPack {
   const pack = new PackFile(packPath);
   try {
@@ -71,9 +76,9 @@ export function indexPack(
       throw new Error('not a version 2 packfile');
     const count = head.readUInt32BE(8);
     verifyChecksum(pack);
-    const entries = scan(pack, count);
+    const entries = scan(pack, count, onObject);
     const byOffset = new Map(entries.map((e) => [e.offset, e]));
-    const resolver = new Resolver(pack, byOffset, external);
+    const resolver = new Resolver(pack, byOffset, external, onObject);
     for (const e of entries) resolver.hash(e);
     const checksum = pack.read(pack.size - 20, 20);
     writeFileSync(idxPath, buildIdx(entries, pack, checksum));
@@ -92,7 +97,7 @@ function verifyChecksum(pack: PackFile): void {
 }
 
 /** First pass: object headers, and where each compressed stream ends (by inflating it once). */
-function scan(pack: PackFile, count: number): Entry[] {
+function scan(pack: PackFile, count: number, onObject: ObjectVisitor | undefined): Entry[] {
   const entries: Entry[] = [];
   let at = 12;
   for (let i = 0; i < count; i++) {
@@ -135,11 +140,7 @@ function scan(pack: PackFile, count: number): Entry[] {
       }
       if (r && r.buffer.length === size) {
         e.end = e.dataAt + r.engine.bytesWritten;
-        const t = TYPES[type];
-        if (t) {
-          e.oid = objectId(t, r.buffer);
-          e.resolvedType = t;
-        }
+        identify(e, r.buffer, onObject);
         break;
       }
       if (r || avail < len) throw new Error(`object at pack offset ${at} does not inflate to its ${size} bytes`);
@@ -149,6 +150,15 @@ function scan(pack: PackFile, count: number): Entry[] {
   }
   if (at !== pack.size - 20) throw new Error('the pack has trailing bytes after its last object');
   return entries;
+}
+
+/** Names a whole (undeltified) object from its inflated data; deltas are named when resolved. */
+function identify(e: Entry, data: Buffer, onObject: ObjectVisitor | undefined): void {
+  const t = TYPES[e.type];
+  if (!t) return;
+  e.oid = objectId(t, data);
+  e.resolvedType = t;
+  onObject?.(e.oid, t, data);
 }
 
 function objectId(type: GitObjectType, data: Buffer): string {
@@ -163,15 +173,18 @@ class Resolver {
   private readonly pack: PackFile;
   private readonly byOffset: Map<number, Entry>;
   private readonly external: ((oid: string) => { type: GitObjectType; data: Buffer } | undefined) | undefined;
+  private readonly onObject: ObjectVisitor | undefined;
 
   constructor(
     pack: PackFile,
     byOffset: Map<number, Entry>,
     external: ((oid: string) => { type: GitObjectType; data: Buffer } | undefined) | undefined,
+    onObject: ObjectVisitor | undefined,
   ) {
     this.pack = pack;
     this.byOffset = byOffset;
     this.external = external;
+    this.onObject = onObject;
     for (const e of byOffset.values()) if (e.oid) this.byOid.set(e.oid, e);
   }
 
@@ -181,6 +194,7 @@ class Resolver {
     e.oid = objectId(obj.type, obj.data);
     e.resolvedType = obj.type;
     this.byOid.set(e.oid, e);
+    this.onObject?.(e.oid, obj.type, obj.data);
   }
 
   private object(e: Entry, depth: number): { type: GitObjectType; data: Buffer } {

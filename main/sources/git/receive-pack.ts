@@ -14,6 +14,13 @@ import { check, FLUSH, pkt, pktLines } from './upload-pack-v2.ts';
 
 export const ZERO_OID = '0'.repeat(40);
 
+/**
+ * A ref update refused because the ref is not where the pusher expected (someone pushed first): git's own words for
+ * a non-fast-forward or a failed compare-and-swap.
+ */
+export const REF_MOVED =
+  /non-fast-forward|fetch first|stale info|cannot lock ref|failed to lock|but expected|failed to update ref/i;
+
 export interface GitObjectData {
   type: GitObjectType;
   data: Buffer;

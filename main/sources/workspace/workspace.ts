@@ -8,8 +8,12 @@ import git, { type MergeDriverCallback } from 'isomorphic-git';
 import { errorMessage } from '../../util/errors.ts';
 import type { GitAuth } from '../git/git-auth.ts';
 import { type GitUrl, parseGitUrl } from '../git/git-url.ts';
+import { ObjectStore } from '../git/object-store.ts';
+import { commitsAfter } from '../git/push-objects.ts';
 import { type GitIdentity, userGitIdentity } from './git-identity.ts';
 import { type GitRemote, gitRemote, type RemoteOptions } from './git-remote.ts';
+import { commitTree } from './tree-commit.ts';
+import { changesAt, type FileChange } from './work-tree-changes.ts';
 import { resolveInWorkTree, workTreeSegments } from './work-tree-path.ts';
 import { WorkspaceError } from './workspace-error.ts';
 import { workspaceDirName } from './workspace-name.ts';
@@ -44,11 +48,6 @@ export interface WorkspaceOptions extends RemoteOptions {
   depth?: number;
   /** Who commits when `commit` is given no author (default: the user's git config). */
   identity?: () => Promise<GitIdentity | undefined>;
-}
-
-export interface FileChange {
-  path: string;
-  change: 'added' | 'modified' | 'deleted';
 }
 
 export interface WorkspaceStatus {
@@ -109,6 +108,8 @@ export type UpdateResult =
   | { status: 'up-to-date' | 'fast-forwarded'; head: string }
   /** Local commits or edits: nothing was moved (use `fetchAndReapply` after committing, or `abort`). */
   | { status: 'local-changes'; head: string; remoteHead: string; ahead: number; changes: number };
+
+export type { FileChange } from './work-tree-changes.ts';
 
 const BACKUP_REF_PREFIX = 'refs/fluxdeck/backups/';
 const REAPPLY_REF = 'refs/fluxdeck/before-reapply';
@@ -268,18 +269,10 @@ export class Workspace {
           'no-identity',
           'no commit author: set user.name and user.email in your git config (git config --global user.name ...), or give an author',
         );
-      for (const c of changes) {
-        if (c.change === 'deleted') await git.remove({ fs, dir: this.dir, filepath: c.path, cache: this.#cache });
-        else await git.add({ fs, dir: this.dir, filepath: c.path, cache: this.#cache });
-      }
-      const commit = await git.commit({
-        fs,
-        dir: this.dir,
-        message: opts.message,
-        author,
-        committer: author,
-        cache: this.#cache,
-      });
+      const head = await this.#head();
+      const commit = await this.#withStore((store) =>
+        commitTree(store, { dir: this.dir, branch: this.branch, head, changes, message: opts.message, author }),
+      );
       this.#touched = new Set();
       return { status: 'committed', commit, files: changes };
     });
@@ -450,21 +443,39 @@ export class Workspace {
 
   async #status(): Promise<WorkspaceStatus> {
     const [head, remoteHead, changes] = await Promise.all([this.#head(), this.#remoteHead(), this.#changes()]);
+    return { branch: this.branch, head, remoteHead, ahead: await this.#ahead(head, remoteHead), changes };
+  }
+
+  /** Reads objects with native zlib (the store is opened per operation: fetches add packs). */
+  async #withStore<T>(fn: (store: ObjectStore) => Promise<T>): Promise<T> {
+    const store = new ObjectStore(join(this.dir, '.git'));
+    try {
+      return await fn(store);
+    } finally {
+      store.close();
+    }
+  }
+
+  /** Local commits the server lacks: usually a walk back to the server's head; else from the merge base. */
+  async #ahead(head: string, remoteHead: string): Promise<number> {
+    if (head === remoteHead) return 0;
+    const after = await this.#withStore((store) => Promise.resolve(commitsAfter(store, head, remoteHead)));
+    if (after) return after.length;
     const base = await this.#mergeBase(head, remoteHead);
-    const ahead = base === head ? 0 : (await this.#commitsSince(base, head)).length;
-    return { branch: this.branch, head, remoteHead, ahead, changes };
+    return base === head ? 0 : (await this.#commitsSince(base, head)).length;
   }
 
   async #changes(): Promise<FileChange[]> {
-    const filepaths = this.#touched ? [...this.#touched] : undefined;
-    if (filepaths?.length === 0) return [];
+    if (this.#touched?.size === 0) return [];
+    if (this.#touched) {
+      const head = await this.#head();
+      const touched = this.#touched;
+      const out = await this.#withStore((store) => changesAt(store, this.dir, head, touched));
+      this.#touched = new Set(out.map((c) => c.path));
+      return out;
+    }
     const out: FileChange[] = [];
-    const matrix = await git.statusMatrix({
-      fs,
-      dir: this.dir,
-      cache: this.#cache,
-      ...(filepaths ? { filepaths } : {}),
-    });
+    const matrix = await git.statusMatrix({ fs, dir: this.dir, cache: this.#cache });
     for (const [path, head, workdir] of matrix) {
       if (head === 0 && workdir === 2) out.push({ path, change: 'added' });
       else if (head === 1 && workdir === 0) out.push({ path, change: 'deleted' });

@@ -105,6 +105,15 @@ describe('a work tree for editing', () => {
     );
     expect((await ws.status()).changes).toEqual([]);
     expect(await readFile(join(ws.dir, 'current.yaml'), 'utf8')).toBe(deployment(1));
+
+    // A commit keeps the executable bit, and leaves an index git finds clean.
+    await ws.writeFile('deploy.sh', '#!/bin/sh\necho deploy v2\n');
+    expect((await ws.commit({ message: 'v2', author: AUTHOR })).status).toBe('committed');
+    expect(await inTree('status', '--porcelain')).toBe('');
+    expect(await inTree('ls-files', '-s', 'deploy.sh')).toMatch(/^100755 /);
+    expect(await inTree('ls-tree', 'HEAD', 'deploy.sh')).toMatch(/^100755 blob /);
+    expect(await ws.push()).toMatchObject({ status: 'pushed' });
+    await exec('git', ['-C', bare, 'fsck', '--no-progress', '--no-dangling']);
   });
 
   it('clones, edits, commits with the author and pushes; the server has the commit', async () => {
@@ -127,7 +136,13 @@ describe('a work tree for editing', () => {
     expect(committed.status).toBe('committed');
     if (committed.status !== 'committed') return;
     expect((await ws.status()).ahead).toBe(1);
+    // The commit is what git would make of the same edits: its index is clean and writes the committed tree.
+    const inTree = (...args: string[]): Promise<string> =>
+      exec('git', ['-C', ws.dir, ...args]).then((r) => r.stdout.trim());
+    expect(await inTree('status', '--porcelain')).toBe('');
+    expect(await inTree('write-tree')).toBe(await inTree('rev-parse', 'HEAD^{tree}'));
     expect(await ws.push()).toEqual({ status: 'pushed', commit: committed.commit });
+    await exec('git', ['-C', bare, 'fsck', '--no-progress', '--no-dangling']);
     expect(await serverHead(bare)).toBe(committed.commit);
     expect(await serverFile(bare, 'apps/deploy.yaml')).toBe(deployment(3));
     expect(await serverFile(bare, 'apps/new/config.yaml')).toBe('a: 1\n');

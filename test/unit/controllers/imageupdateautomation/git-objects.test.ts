@@ -3,9 +3,9 @@ import { inflateSync } from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
 
-import { commitPayload, withSignature } from '../../../../main/controllers/imageupdateautomation/commit-object.ts';
 import { pushOptionStrings } from '../../../../main/controllers/imageupdateautomation/git-update.ts';
 import { pathSegments } from '../../../../main/controllers/imageupdateautomation/tree-update.ts';
+import { commitPayload, withSignature } from '../../../../main/sources/git/commit-object.ts';
 import { encodePack, objectId } from '../../../../main/sources/git/receive-pack.ts';
 
 describe('git objects of an update run', () => {
