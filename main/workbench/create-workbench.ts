@@ -14,6 +14,7 @@ import type { KubeconfigStore } from '../kube/kubeconfig-store.ts';
 import type { AlertDispatcher, Inbox } from '../notify/index.ts';
 import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
 import type { Workspaces } from '../sources/workspace/index.ts';
+import { bootstrapRuns } from './bootstrap-runs.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
 import { ClusterViews } from './cluster-views.ts';
@@ -146,6 +147,15 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
       alerts: engine.alerts,
       receiver: engine.receiver,
       settings: openSettingsFile(engine.dataDir, opts.logger),
+    }),
+
+    bootstrap: bootstrapRuns({
+      target: (cluster) => ({
+        client: clientOf(cluster),
+        openWorkspace: (spec, auth) => engine.workspaces.open(spec, auth ? { auth } : {}),
+      }),
+      connect: (cluster) => engine.connect(cluster),
+      paused: () => engine.paused,
     }),
 
     inbox: engine.inbox,

@@ -7,6 +7,7 @@ export {
   type BootstrapStep,
   runBootstrap,
 } from './bootstrap.ts';
+export { BOOTSTRAP_TIMEOUT_MS, type BootstrapInput, bootstrapHint, bootstrapRuns } from './bootstrap-runs.ts';
 export { createWorkbench, type WorkbenchEngine, type WorkbenchOptions } from './create-workbench.ts';
 export {
   type CredentialStore,
@@ -34,6 +35,7 @@ export {
 export { type AppSettings, memorySettingsFile, openSettingsFile, type SettingsFile } from './settings-file.ts';
 export type {
   ActionOptions,
+  BootstrapPort,
   EngineChange,
   EngineOutcome,
   EngineSnapshot,
