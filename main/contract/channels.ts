@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 
-import type { EventChannel, RequestChannel } from './channel-names.ts';
 import { BootstrapProgress, bootstrapRequests } from './bootstrap.ts';
+import type { EventChannel, RequestChannel } from './channel-names.ts';
 import {
   AbortResult,
   ApplyObjectResult,

@@ -201,10 +201,7 @@ export const BasicCredentials = z.strictObject({
 export type BasicCredentials = z.infer<typeof BasicCredentials>;
 
 /** HTTPS credentials the user typed: a user name and password (or token), or a bearer token. */
-export const GitCredentials = z.union([
-  BasicCredentials,
-  z.strictObject({ bearerToken: z.string().min(1).max(4096) }),
-]);
+export const GitCredentials = z.union([BasicCredentials, z.strictObject({ bearerToken: z.string().min(1).max(4096) })]);
 export type GitCredentials = z.infer<typeof GitCredentials>;
 
 // ---------------------------------------------------------------------------------------------------------------

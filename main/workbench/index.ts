@@ -7,7 +7,7 @@ export {
   type BootstrapStep,
   runBootstrap,
 } from './bootstrap.ts';
-export { BOOTSTRAP_TIMEOUT_MS, type BootstrapInput, bootstrapHint, bootstrapRuns } from './bootstrap-runs.ts';
+export { BOOTSTRAP_TIMEOUT_MS, bootstrapHint, type BootstrapInput, bootstrapRuns } from './bootstrap-runs.ts';
 export { createWorkbench, type WorkbenchEngine, type WorkbenchOptions } from './create-workbench.ts';
 export {
   type CredentialStore,

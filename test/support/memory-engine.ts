@@ -87,6 +87,9 @@ const noImages: ImagesPort = {
  */
 export type OpenWorkspace = BootstrapDeps['openWorkspace'];
 
+/** Never reached: every bootstrap here ends at the clone. */
+const noClusterClient = { context: 'none' };
+
 const noClone: OpenWorkspace = () =>
   Promise.reject(new FluxdeckError('unavailable', 'the memory engine has no git repositories'));
 
@@ -306,8 +309,7 @@ export function createMemoryEngine(
       target: (cluster) => {
         if (clusters.get(cluster)?.state !== 'connected')
           throw new FluxdeckError('not-connected', `Cluster ${cluster} is not connected; connect it first.`);
-        // Never reached: every bootstrap here ends at the clone.
-        return { client: { context: cluster } as ClusterClient, openWorkspace: opts.openWorkspace ?? noClone };
+        return { client: noClusterClient as unknown as ClusterClient, openWorkspace: opts.openWorkspace ?? noClone };
       },
       connect: (cluster) => engine.connect(cluster),
       paused: () => paused,
