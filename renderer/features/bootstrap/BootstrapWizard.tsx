@@ -56,8 +56,9 @@ function Field(props: {
 function Form(props: { wizard: Wizard }): React.JSX.Element {
   const { form, tried } = props.wizard;
   const clusters = useAppStore(useShallow(connectedClusters));
-  const errors = tried ? formErrors(form, clusters) : {};
   const running = props.wizard.status === 'running';
+  // While running the password is already gone from the form: no message asks for it then.
+  const errors = tried && !running ? formErrors(form, clusters) : {};
   const input = (name: 'url' | 'branch' | 'path' | 'namespace' | 'username' | 'password', placeholder: string) => (
     <input
       value={form[name]}
