@@ -5,6 +5,7 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { lazy, Suspense } from 'react';
 
+import { BootstrapWizard } from './features/bootstrap/BootstrapWizard.tsx';
 import { ClustersSidebar } from './features/clusters/ClustersSidebar.tsx';
 import { CostsPanel } from './features/controls/CostsPanel.tsx';
 import { Notices } from './features/controls/Notices.tsx';
@@ -109,6 +110,7 @@ export function App(): React.JSX.Element {
       <CommandPalette />
       <ShortcutsHelp />
       <CostsPanel />
+      <BootstrapWizard />
       <Notices />
     </ReactFlowProvider>
   );

@@ -14,6 +14,7 @@ import type {
   HealthSummary,
 } from '../contract/index.ts';
 import type { ActionOptions, EngineOutcome, Workbench } from '../workbench/index.ts';
+import { bootstrapHandlers } from './bootstrap-handlers.ts';
 import { editingHandlers } from './editing-handlers.ts';
 import { withState } from './flux-state.ts';
 import { inboxHandlers } from './inbox-handlers.ts';
@@ -146,5 +147,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     'notifications:sendTest': ({ provider }) => deps.port.notifications.sendTest(provider),
     'notifications:setSettings': ({ settings }) => deps.port.notifications.setSettings(settings),
     ...editingHandlers(deps.port, (channel, payload) => deps.broadcast(channel, payload)),
+    ...bootstrapHandlers(deps.port, (channel, payload) => deps.broadcast(channel, payload), now),
   };
 }

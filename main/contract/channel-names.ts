@@ -57,6 +57,8 @@ export const requestChannels = [
   'notifications:overview',
   'notifications:sendTest',
   'notifications:setSettings',
+  'bootstrap:start',
+  'bootstrap:cancel',
 ] as const;
 
 export const eventChannels = [
@@ -68,6 +70,7 @@ export const eventChannels = [
   'inbox:onChanged',
   'workspace:onPreviewProgress',
   'workspace:onArtifactProgress',
+  'bootstrap:onProgress',
 ] as const;
 
 export type RequestChannel = (typeof requestChannels)[number];

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 
+import { BootstrapProgress, bootstrapRequests } from './bootstrap.ts';
 import type { EventChannel, RequestChannel } from './channel-names.ts';
 import {
   AbortResult,
@@ -158,6 +159,7 @@ export const requests = {
   ...imageRequests,
   ...statsRequests,
   ...notificationRequests,
+  ...bootstrapRequests,
 } as const satisfies Record<RequestChannel, { req: z.ZodType; res: z.ZodType }>;
 
 export const events = {
@@ -169,6 +171,7 @@ export const events = {
   'inbox:onChanged': { payload: InboxDelta },
   'workspace:onPreviewProgress': { payload: PreviewProgress },
   'workspace:onArtifactProgress': { payload: ArtifactPushProgress },
+  'bootstrap:onProgress': { payload: BootstrapProgress },
 } as const satisfies Record<EventChannel, { payload: z.ZodType }>;
 
 export type RequestOf<C extends RequestChannel> = z.input<(typeof requests)[C]['req']>;

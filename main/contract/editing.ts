@@ -193,11 +193,15 @@ export const AbortResult = z.object({
 });
 export type AbortResult = z.infer<typeof AbortResult>;
 
+/** HTTP basic credentials: a user name and a password (or a token). They travel main-ward only. */
+export const BasicCredentials = z.strictObject({
+  username: z.string().min(1).max(256),
+  password: z.string().min(1).max(4096),
+});
+export type BasicCredentials = z.infer<typeof BasicCredentials>;
+
 /** HTTPS credentials the user typed: a user name and password (or token), or a bearer token. */
-export const GitCredentials = z.union([
-  z.strictObject({ username: z.string().min(1).max(256), password: z.string().min(1).max(4096) }),
-  z.strictObject({ bearerToken: z.string().min(1).max(4096) }),
-]);
+export const GitCredentials = z.union([BasicCredentials, z.strictObject({ bearerToken: z.string().min(1).max(4096) })]);
 export type GitCredentials = z.infer<typeof GitCredentials>;
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 // The one contract between main and the renderer (ARCHITECTURE.md rule 2). Imports only zod.
+export * from './bootstrap.ts';
 export * from './channel-names.ts';
 export * from './channels.ts';
 export * from './editing.ts';

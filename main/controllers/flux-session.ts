@@ -8,6 +8,7 @@ import {
   needsReconcile,
   type ResourceType,
 } from '../engine/controller-manager.ts';
+import type { Disposer } from '../engine/disposables.ts';
 import type { EventSink } from '../engine/event-bus.ts';
 import { LeaderElector } from '../engine/leader-election.ts';
 import { kubeLeaseStore } from '../engine/lease-store.ts';
@@ -60,6 +61,8 @@ export interface FluxSessionDeps {
   leaseDurationMs?: number;
   /** How often to look again for Flux's own controllers (ms). */
   observeCheckMs?: number;
+  /** How often a session without Flux's CRDs looks for them again (ms, default 5000). */
+  crdCheckMs?: number;
   /** False: never reconcile, only watch (e.g. a read-only session). */
   reconcile: boolean;
   concurrency?: { GitRepository?: number; Kustomization?: number };
@@ -90,17 +93,68 @@ export function fluxSessionPlugin(deps: FluxSessionDeps): FluxSessionPlugin {
     },
     manager: (context) => managers.get(context),
     start: async (session) => {
-      if (!(await fluxCrdsInstalled(session))) return undefined;
-      for (const t of REQUIRED_KINDS) session.cache(t);
-      for (const t of await servedOptionalKinds(session)) session.cache(t);
-      if (!deps.reconcile) {
-        session.setStatus({ role: 'observing', message: 'read-only: Fluxdeck does not reconcile in this session' });
-        return undefined;
-      }
-      const run = new SessionRun(session, deps, managers);
-      await run.start();
-      return () => run.stop();
+      const begin = (): Promise<Disposer | undefined> => startFluxSession(session, deps, managers);
+      if (await fluxCrdsInstalled(session)) return begin();
+      return whenCrdsInstalled(session, deps.crdCheckMs ?? CRD_CHECK_MS, begin);
     },
+  };
+}
+
+/** How often a session without Flux's CRDs looks for them again (a bootstrap or `fluxdeck install` adds them). */
+const CRD_CHECK_MS = 5000;
+
+async function startFluxSession(
+  session: ClusterSession,
+  deps: FluxSessionDeps,
+  managers: Map<string, ControllerManager>,
+): Promise<Disposer | undefined> {
+  for (const t of REQUIRED_KINDS) session.cache(t);
+  for (const t of await servedOptionalKinds(session)) session.cache(t);
+  if (!deps.reconcile) {
+    session.setStatus({ role: 'observing', message: 'read-only: Fluxdeck does not reconcile in this session' });
+    return undefined;
+  }
+  const run = new SessionRun(session, deps, managers);
+  await run.start();
+  return () => run.stop();
+}
+
+/**
+ * A cluster connected before its Flux CRDs exist (the desktop wizard's bootstrap installs them into a connected
+ * session): look again every `everyMs`, with fresh discovery, and start once they are served. The disposer stops the
+ * looking, or the session started meanwhile.
+ */
+function whenCrdsInstalled(
+  session: ClusterSession,
+  everyMs: number,
+  begin: () => Promise<Disposer | undefined>,
+): Disposer {
+  // An object, so the reads after an await are not narrowed away by the compiler.
+  const state: { stopped: boolean; started?: Promise<Disposer | undefined>; timer?: ReturnType<typeof setTimeout> } = {
+    stopped: false,
+  };
+  const later = (): void => {
+    state.timer = setTimeout(() => {
+      look().catch((err: unknown) => {
+        session.logger.warn('looking for the Flux CRDs failed', { error: errorMessage(err) });
+        later();
+      });
+    }, everyMs);
+  };
+  const look = async (): Promise<void> => {
+    session.client.mapper.invalidate();
+    const installed = await fluxCrdsInstalled(session);
+    if (state.stopped) return;
+    if (!installed) return later();
+    session.logger.info('the Flux CRDs are installed now; starting the controllers');
+    state.started = begin();
+  };
+  later();
+  return async () => {
+    state.stopped = true;
+    clearTimeout(state.timer);
+    const dispose = await state.started?.catch(() => undefined);
+    await dispose?.();
   };
 }
 

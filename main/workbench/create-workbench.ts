@@ -16,6 +16,7 @@ import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
 import type { Workspaces } from '../sources/workspace/index.ts';
 import { errorMessage } from '../util/errors.ts';
 import type { Logger } from '../util/logger.ts';
+import { bootstrapRuns } from './bootstrap-runs.ts';
 import { ClusterViews } from './cluster-views.ts';
 import { type CredentialStore, memoryCredentialStore } from './credential-store.ts';
 import { asFluxdeckError } from './errors.ts';
@@ -146,6 +147,15 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
       alerts: engine.alerts,
       receiver: engine.receiver,
       settings: openSettingsFile(engine.dataDir, opts.logger),
+    }),
+
+    bootstrap: bootstrapRuns({
+      target: (cluster) => ({
+        client: clientOf(cluster),
+        openWorkspace: (spec, auth) => engine.workspaces.open(spec, auth ? { auth } : {}),
+      }),
+      connect: (cluster) => engine.connect(cluster),
+      paused: () => engine.paused,
     }),
 
     inbox: engine.inbox,

@@ -7,6 +7,7 @@ export {
   type BootstrapStep,
   runBootstrap,
 } from './bootstrap.ts';
+export { BOOTSTRAP_TIMEOUT_MS, bootstrapHint, type BootstrapInput, bootstrapRuns } from './bootstrap-runs.ts';
 export type { SshPlanInput } from './bootstrap-ssh.ts';
 export { createWorkbench, type WorkbenchEngine, type WorkbenchOptions } from './create-workbench.ts';
 export {
@@ -35,6 +36,7 @@ export {
 export { type AppSettings, memorySettingsFile, openSettingsFile, type SettingsFile } from './settings-file.ts';
 export type {
   ActionOptions,
+  BootstrapPort,
   EngineChange,
   EngineOutcome,
   EngineSnapshot,

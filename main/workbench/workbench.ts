@@ -34,6 +34,7 @@ import type {
   YamlProblem,
 } from '../contract/index.ts';
 import type { Inbox, InboxChange } from '../notify/index.ts';
+import type { BootstrapPort } from './bootstrap-runs.ts';
 import type { ImagesPort } from './image-views.ts';
 import type { NotificationsPort } from './notification-views.ts';
 
@@ -135,7 +136,7 @@ export interface HelmReleasePort {
   uninstall(key: HelmReleaseKey, opts: ActionOptions & { suspendKustomization: boolean }): Promise<EngineOutcome>;
 }
 
-export type { ImagesPort };
+export type { BootstrapPort, ImagesPort };
 
 export interface Workbench {
   /** Every context of the user's kubeconfigs, with connection state and auth health. Never connects. */
@@ -196,6 +197,9 @@ export interface Workbench {
 
   /** Providers, Alerts, Receivers, deliveries, test events and the local notification settings. */
   readonly notifications: NotificationsPort;
+
+  /** The bootstrap wizard's runs against connected clusters (bootstrap-runs.ts). */
+  readonly bootstrap: BootstrapPort;
 
   /** Stops controllers and watches, releases leases, closes clients. Idempotent. */
   close(): Promise<void>;

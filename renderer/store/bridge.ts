@@ -5,6 +5,7 @@
  * harmless. After a reconnect it resyncs the same way. The renderer never polls: it asks once and then listens.
  */
 import type { AppCommand, GraphDelta } from '../../main/contract/index.ts';
+import { onBootstrapProgress } from '../features/bootstrap/actions.ts';
 import type { Transport } from '../transport/transport.ts';
 import {
   describeFailure,
@@ -139,6 +140,7 @@ export function startBridge(transport: Transport, opts: { detailRefreshMs?: numb
     transport.subscribe('workspace:onArtifactProgress', (p) =>
       store.setState((s) => ({ artifactPush: applyArtifactProgress(s.artifactPush, p) })),
     ),
+    transport.subscribe('bootstrap:onProgress', onBootstrapProgress),
     transport.onStatus((connection) => {
       store.setState({ connection });
       if (connection === 'open') {

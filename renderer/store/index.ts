@@ -5,6 +5,7 @@
 import { create } from 'zustand';
 
 import { type AppSlice, createAppSlice } from './slices/app.ts';
+import { type BootstrapSlice, createBootstrapSlice } from './slices/bootstrap.ts';
 import { type ClustersSlice, createClustersSlice } from './slices/clusters.ts';
 import { createEditorSlice, type EditorSlice } from './slices/editor.ts';
 import { createGraphSlice, type GraphSlice } from './slices/graph.ts';
@@ -22,7 +23,8 @@ export type AppState = ClustersSlice &
   EditorSlice &
   InboxSlice &
   HelmSlice &
-  ImagesSlice;
+  ImagesSlice &
+  BootstrapSlice;
 
 export const useAppStore = create<AppState>()((...a) => ({
   ...createClustersSlice(...a),
@@ -34,6 +36,7 @@ export const useAppStore = create<AppState>()((...a) => ({
   ...createInboxSlice(...a),
   ...createHelmSlice(...a),
   ...createImagesSlice(...a),
+  ...createBootstrapSlice(...a),
 }));
 
 /** The state a fresh window starts with (tests reset the store with it). */

@@ -3,6 +3,8 @@ export interface SegmentedOption<T extends string> {
   id: T;
   label: string;
   title?: string;
+  /** Shown but not choosable (its title says why). */
+  disabled?: boolean;
 }
 
 export function Segmented<T extends string>({
@@ -29,6 +31,7 @@ export function Segmented<T extends string>({
           role="radio"
           title={o.title}
           aria-checked={value === o.id}
+          disabled={o.disabled}
           className={value === o.id ? 'is-active' : ''}
           onClick={() => onChange(o.id)}
           {...(testIdPrefix !== undefined ? { 'data-testid': `${testIdPrefix}${o.id}` } : {})}

@@ -13,7 +13,10 @@ import {
   type ObjectKey,
   type Workload,
 } from '../../main/contract/index.ts';
+import type { ClusterClient } from '../../main/kube/cluster-client.ts';
 import { type Inbox, openInbox } from '../../main/notify/index.ts';
+import type { BootstrapDeps } from '../../main/workbench/bootstrap.ts';
+import { bootstrapRuns } from '../../main/workbench/bootstrap-runs.ts';
 import { createNotificationViews } from '../../main/workbench/notification-views.ts';
 import { memorySettingsFile } from '../../main/workbench/settings-file.ts';
 import type {
@@ -77,7 +80,22 @@ const noImages: ImagesPort = {
   fleet: () => [],
 };
 
-export function createMemoryEngine(opts: { stepDelayMs?: number; workTrees?: WorkTreePort } = {}): MemoryEngine {
+/**
+ * The bootstrap's first effect is the clone: a test gives the memory engine the clone's outcome (a refusal, or a
+ * promise it holds open), which is as far as a bootstrap gets without git and a cluster. The real runs are the
+ * integration and end-to-end tests'.
+ */
+export type OpenWorkspace = BootstrapDeps['openWorkspace'];
+
+/** Never reached: every bootstrap here ends at the clone. */
+const noClusterClient = { context: 'none' };
+
+const noClone: OpenWorkspace = () =>
+  Promise.reject(new FluxdeckError('unavailable', 'the memory engine has no git repositories'));
+
+export function createMemoryEngine(
+  opts: { stepDelayMs?: number; workTrees?: WorkTreePort; openWorkspace?: OpenWorkspace } = {},
+): MemoryEngine {
   // A real inbox (node:sqlite in memory): the api's inbox requests and pushes run against the actual store.
   const { inbox } = openInbox(':memory:');
   let inboxNotice: string | undefined;
@@ -287,6 +305,15 @@ export function createMemoryEngine(opts: { stepDelayMs?: number; workTrees?: Wor
       inboxNotice = notice;
     },
     workTrees: opts.workTrees ?? noWorkTrees,
+    bootstrap: bootstrapRuns({
+      target: (cluster) => {
+        if (clusters.get(cluster)?.state !== 'connected')
+          throw new FluxdeckError('not-connected', `Cluster ${cluster} is not connected; connect it first.`);
+        return { client: noClusterClient as unknown as ClusterClient, openWorkspace: opts.openWorkspace ?? noClone };
+      },
+      connect: (cluster) => engine.connect(cluster),
+      paused: () => paused,
+    }),
     helmReleases: noHelmReleases,
     images: noImages,
     editableObject(key) {

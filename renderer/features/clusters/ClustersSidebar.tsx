@@ -9,7 +9,9 @@ import { useShallow } from 'zustand/react/shallow';
 import type { ClusterInfo } from '../../../main/contract/index.ts';
 import { connectCluster, disconnectCluster, fire, setScope } from '../../store/actions.ts';
 import { useAppStore } from '../../store/index.ts';
+import { EngineTag } from '../../ui/EngineTag.tsx';
 import { hostOf } from '../../ui/format.ts';
+import { openBootstrap } from '../bootstrap/actions.ts';
 
 const AUTH_LABEL: Record<ClusterInfo['auth']['method'], string> = {
   'client-certificate': 'cert',
@@ -20,21 +22,6 @@ const AUTH_LABEL: Record<ClusterInfo['auth']['method'], string> = {
   none: 'none',
   unknown: '?',
 };
-
-type Engine = NonNullable<ClusterInfo['engine']>;
-
-const ENGINE_TITLE: Record<Engine['kind'], string> = {
-  desktop: 'Fluxdeck reconciles this cluster (this or another instance on a desktop)',
-  flux: 'In-cluster Flux reconciles here (its controllers renew their Leases); Fluxdeck only watches and controls',
-  none: 'No engine reconciles this cluster',
-  both: 'In-cluster Flux and another Fluxdeck instance both reconcile here: stop one of them',
-};
-
-function engineLabel(e: Engine): string {
-  if (e.kind === 'flux') return e.version ? `Flux ${e.version}` : 'Flux';
-  if (e.kind === 'both') return 'Flux + Fluxdeck';
-  return e.kind === 'desktop' ? 'desktop' : 'no engine';
-}
 
 function counts(
   objects: ReturnType<typeof useAppStore.getState>['objects'],
@@ -50,11 +37,19 @@ function counts(
   return { total, failing };
 }
 
+/** A flux-system Kustomization in the cluster (in any namespace): it is under GitOps already. */
+function hasFluxSystem(objects: ReturnType<typeof useAppStore.getState>['objects'], cluster: string): boolean {
+  return Object.values(objects).some(
+    (o) => o.cluster === cluster && o.kind === 'Kustomization' && o.name === 'flux-system',
+  );
+}
+
 const ClusterRow = memo(function ClusterRow(props: { name: string }) {
   const info = useAppStore((s) => s.clusters[props.name]);
   const busy = useAppStore((s) => s.clusterBusy[props.name]);
   const active = useAppStore((s) => s.scope === props.name);
   const stats = useAppStore(useShallow((s) => counts(s.objects, props.name)));
+  const synced = useAppStore((s) => hasFluxSystem(s.objects, props.name));
   if (!info) return null;
   const connected = info.state === 'connected';
   const state = busy ?? info.state;
@@ -93,13 +88,7 @@ const ClusterRow = memo(function ClusterRow(props: { name: string }) {
           </span>
         )}
         {info.engine ? (
-          <span
-            className={`cluster__tag${info.engine.kind === 'both' ? ' is-bad' : ''}`}
-            title={ENGINE_TITLE[info.engine.kind]}
-            data-testid="cluster-engine"
-          >
-            {engineLabel(info.engine)}
-          </span>
+          <EngineTag engine={info.engine} className="cluster__tag" testId="cluster-engine" />
         ) : (
           info.mode === 'observing' && (
             <span
@@ -115,6 +104,17 @@ const ClusterRow = memo(function ClusterRow(props: { name: string }) {
         <p className="cluster__error" role="status">
           {info.error ?? info.auth.hint}
         </p>
+      )}
+      {connected && (!synced || info.engine?.kind === 'none') && (
+        <button
+          type="button"
+          className="cluster__action cluster__bootstrap"
+          onClick={() => openBootstrap(info.name)}
+          title="Put this cluster under GitOps: write flux-system to a Git repository, push and apply it"
+          data-testid="bootstrap"
+        >
+          Bootstrap…
+        </button>
       )}
       <button
         type="button"

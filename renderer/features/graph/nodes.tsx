@@ -6,6 +6,8 @@ import { type Node, type NodeProps, useStore } from '@xyflow/react';
 import { memo } from 'react';
 
 import { toggleCollapsed } from '../../store/actions.ts';
+import { useAppStore } from '../../store/index.ts';
+import { EngineTag } from '../../ui/EngineTag.tsx';
 import { kindAbbrev } from '../../ui/format.ts';
 import { statusLabel } from '../../ui/StatusDot.tsx';
 import type { ClusterSection } from './layout-model.ts';
@@ -140,10 +142,13 @@ export const MoreNode = memo(function MoreNode({ data: d }: NodeProps<GraphFlowN
 });
 
 export const SectionNode = memo(function SectionNode({ data: d }: NodeProps<SectionFlowNode>) {
+  // Read here rather than carried in the section's data: the engine changes without any layout change.
+  const engine = useAppStore((s) => s.clusters[d.cluster]?.engine);
   return (
     <div className="gsection" data-testid="cluster-section" data-cluster={d.cluster}>
       <div className="gsection__head">
         <span className="gsection__name">{d.cluster}</span>
+        {engine && <EngineTag engine={engine} className="gsection__engine" testId="section-engine" long />}
         <span className="gsection__meta">
           {d.total} objects{d.failing > 0 && <em> · {d.failing} failing</em>}
         </span>

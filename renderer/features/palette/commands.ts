@@ -25,6 +25,7 @@ import { nodeIdOf } from '../../store/ids.ts';
 import { showFleetImages } from '../../store/image-actions.ts';
 import { showInbox } from '../../store/inbox-actions.ts';
 import type { AppState } from '../../store/index.ts';
+import { openBootstrap } from '../bootstrap/actions.ts';
 import { editObject, openWorkTreeFor, repoOfNode } from '../editor/actions.ts';
 
 export interface PaletteItem {
@@ -115,6 +116,12 @@ export function buildCommands(s: AppState): PaletteItem[] {
         group: 'Clusters',
         label: `Disconnect ${name}`,
         run: () => fire(disconnectCluster(name)),
+      });
+      out.push({
+        id: `bootstrap:${name}`,
+        group: 'Clusters',
+        label: `Bootstrap ${name} from a Git repository…`,
+        run: () => openBootstrap(name),
       });
     } else {
       out.push({

@@ -1,0 +1,94 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+import type { ClusterClient } from '../../main/kube/cluster-client.ts';
+import { clientFor, installCrds } from '../support/flux-fixture.ts';
+import { commitFiles, type GitServer, startGitServer } from '../support/git-server.ts';
+import { type Browser, launchBrowser } from './support/browser.ts';
+import { Cleanup, stopServe } from './support/flux-seed.ts';
+import { clearScreenshots, FluxdeckPage } from './support/fluxdeck-page.ts';
+import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
+
+// The bootstrap wizard in a real browser against `fluxdeck serve`, the real control plane and the real git server
+// (basic auth): an empty URL is a field error, and a wrong password ends at the clone with advice. The full run to
+// Ready does not finish yet in a shared `fluxdeck serve` (see the wizard branch's report), so it is not here.
+
+const cluster = inject('cluster');
+const NS = 'wizard-e2e';
+const AUTH = { username: 'fleet', password: 'wizard-pw-1' };
+
+let work: string;
+let git: GitServer;
+let url: string;
+let client: ClusterClient;
+let serve: ServeProcess;
+let browser: Browser;
+let ui: FluxdeckPage;
+const cleanup = new Cleanup();
+
+beforeAll(async () => {
+  await clearScreenshots(/^9\d-/);
+  work = await mkdtemp(join(tmpdir(), 'fluxdeck-e2e-wizard-'));
+  cleanup.push(() => rm(work, { recursive: true, force: true }));
+  git = await startGitServer({ auth: { basic: AUTH } });
+  cleanup.push(() => git.close().then(() => rm(git.root, { recursive: true, force: true })));
+  url = await git.createRepo('fleet');
+  // Bootstrapping into an empty repository is the SSH branch's work; this one has a first commit.
+  await commitFiles(git.repoPath('fleet'), { 'README.md': '# fleet\n' });
+  client = await clientFor(cluster.kubeconfig);
+  cleanup.push(() => Promise.resolve(client.close()));
+  // A session connected before the CRDs exist does not start the Flux controllers when the bootstrap installs them
+  // (left to do, see the report): the CRDs are there before serve connects.
+  await installCrds(client);
+  cleanup.push(() =>
+    client.delete({ apiVersion: 'v1', kind: 'Namespace', name: NS }).then(
+      () => undefined,
+      () => undefined, // not created when the bootstrap failed early
+    ),
+  );
+  serve = await startServe({ kubeconfig: cluster.kubeconfig, dataDir: join(work, 'data') });
+  cleanup.push(() => stopServe(serve));
+  browser = await launchBrowser();
+  cleanup.push(() => browser.close());
+  ui = new FluxdeckPage(browser.page);
+}, 300_000);
+
+afterAll(() => cleanup.run());
+
+describe('the bootstrap wizard', () => {
+  it('shows a field error for an empty URL, and the clone error with advice for a wrong password', async () => {
+    const page = browser.page;
+    await page.goto(serve.url);
+    await ui.connect(cluster.name);
+    await page.keyboard.press('Control+k');
+    await page.getByTestId('palette').locator('input').first().fill(`bootstrap ${cluster.name}`);
+    await page.keyboard.press('Enter');
+    const wizard = page.getByTestId('bootstrap-wizard');
+    await wizard.waitFor();
+    await expect(page.getByTestId('bootstrap-path').inputValue()).resolves.toMatch(/^clusters\//);
+    await expect(page.getByTestId('bootstrap-mode-in-cluster').isDisabled()).resolves.toBe(false);
+
+    await page.getByTestId('bootstrap-start').click();
+    await expect(page.getByTestId('bootstrap-error-url').textContent()).resolves.toMatch(
+      /Enter the repository’s URL, e\.g\. https:/,
+    );
+    await page.getByTestId('bootstrap-url').fill(url);
+    await page.getByTestId('bootstrap-path').fill('clusters/wizard');
+    await page.getByTestId('bootstrap-namespace').fill(NS);
+    await page.getByTestId('bootstrap-username').fill(AUTH.username);
+    await page.getByTestId('bootstrap-password').fill('wrong-password');
+    await ui.screenshot('90-bootstrap-form');
+    await page.getByTestId('bootstrap-start').click();
+    const failed = page.getByTestId('bootstrap-failed');
+    await failed.waitFor({ timeout: 60_000 });
+    const text = (await failed.textContent()) ?? '';
+    expect(text).toMatch(/cannot clone/);
+    expect(text).toMatch(/Check the username and the password or token/);
+    expect(text).not.toContain('wrong-password');
+    await expect(page.locator('[data-testid=bootstrap-step][data-state=failed]').count()).resolves.toBeGreaterThan(0);
+    await ui.screenshot('91-bootstrap-wrong-password');
+  });
+});
