@@ -182,7 +182,7 @@ export function quickLayout(c: Component): ComponentLayout {
     layer.set(id, d);
     return d;
   };
-  const layers: Block[][] = [];
+  const layers: (Block[] | undefined)[] = [];
   for (const b of c.blocks) (layers[depth(b.id)] ??= []).push(b);
   const order = new Map<string, number>();
   const positions: ComponentLayout['positions'] = {};
@@ -190,8 +190,8 @@ export function quickLayout(c: Component): ComponentLayout {
   const between = Number(ELK_OPTIONS['elk.layered.spacing.nodeNodeBetweenLayers']);
   let x = 0;
   let height = 0;
-  // Longest-path layers are contiguous: every layer below the deepest has a block.
-  for (const blocks of layers) {
+  // A cycle (a bootstrap's flux-system Kustomization applies its own GitRepository) can leave a layer empty: skip it.
+  for (const blocks of layers.filter((l): l is Block[] => l !== undefined)) {
     const centre = (b: Block): number => {
       const ups = (incoming.get(b.id) ?? []).map((u) => order.get(u)).filter((o) => o !== undefined);
       return ups.length === 0 ? 1e9 : ups.reduce((s, o) => s + o, 0) / ups.length;

@@ -9,6 +9,7 @@ import {
   type ComponentLayout,
   components,
   leafGrid,
+  quickLayout,
   SIZE,
 } from '../../../renderer/features/graph/layout-model.ts';
 import { projectGraph, type Projection } from '../../../renderer/features/graph/projection.ts';
@@ -136,6 +137,22 @@ describe('the layout', () => {
     const { layout, final } = createLayoutClient(() => new Promise(() => undefined)).now(p);
     expect(final).toBe(false);
     expectNoOverlaps(boxes(p, layout.positions));
+  });
+
+  it('lays out a cycle provisionally: a bootstrap’s Kustomization applies its own GitRepository', () => {
+    const block = (id: string) => ({ id, width: SIZE.flux.width, height: SIZE.flux.height, leaves: [] });
+    const layout = quickLayout({
+      key: 'k',
+      cluster: 'c',
+      blocks: [block('git'), block('ks'), block('app')],
+      edges: [
+        { id: 'e1', source: 'git', target: 'ks', role: 'source' },
+        { id: 'e2', source: 'ks', target: 'git', role: 'inventory' },
+        { id: 'e3', source: 'ks', target: 'app', role: 'inventory' },
+      ],
+    });
+    expect(Object.keys(layout.positions).sort()).toEqual(['app', 'git', 'ks']);
+    expect(layout.positions.ks!.x).toBeLessThan(layout.positions.app!.x);
   });
 
   it('lays out only components whose shape changed (incremental)', async () => {
