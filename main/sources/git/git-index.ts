@@ -118,7 +118,12 @@ export function decodeIndexEntries(data: Buffer): { version: number; entries: Ra
  */
 export async function updateIndex(gitdir: string, updates: ReadonlyMap<string, IndexUpdate | null>): Promise<void> {
   const path = join(gitdir, 'index');
-  const { version, entries } = decodeIndexEntries(await readFile(path));
+  // No index yet (a work tree before its first commit): start from an empty one.
+  const existing = await readFile(path).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  });
+  const { version, entries } = existing ? decodeIndexEntries(existing) : { version: 2, entries: [] as RawEntry[] };
   const names = new Set([...updates.keys()].map((k) => Buffer.from(k).toString('latin1')));
   const added = [...updates.values()]
     .filter((u) => u !== null)

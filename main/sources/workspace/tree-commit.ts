@@ -22,7 +22,7 @@ import { type FileChange, readWorkFile, type WorkFile } from './work-tree-change
 export interface TreeCommitRequest {
   dir: string;
   branch: string;
-  /** The branch's commit, the new one's parent. */
+  /** The branch's commit, the new one's parent; '' before the first commit. */
   head: string;
   changes: readonly FileChange[];
   message: string;
@@ -36,7 +36,8 @@ const INDEX_MODES = { '100644': 0o100644, '100755': 0o100755, '120000': 0o120000
 /** Commits `changes` (as the files are now) on `head` with the author as committer; returns the new commit. */
 export async function commitTree(store: ObjectStore, req: TreeCommitRequest): Promise<string> {
   const gitdir = join(req.dir, '.git');
-  const tree = parseCommit(store.readTyped(req.head, 'commit')).tree;
+  // No head yet (an empty repository, a branch about to start): the first commit has no parent and a new tree.
+  const tree = req.head ? parseCommit(store.readTyped(req.head, 'commit')).tree : undefined;
   const edits = new Map<string, FileEdit>();
   const files = new Map<string, { file: WorkFile; oid: string; mode: keyof typeof INDEX_MODES }>();
   for (const c of req.changes) {
@@ -47,7 +48,7 @@ export async function commitTree(store: ObjectStore, req: TreeCommitRequest): Pr
     }
     // An existing file keeps its mode unless it turned into a link or back: the executable bit is not tracked
     // from the disk (see work-tree-changes.ts).
-    const old = entryAt(store, tree, c.path)?.mode;
+    const old = tree ? entryAt(store, tree, c.path)?.mode : undefined;
     const mode =
       file.mode === '120000' || old === undefined || old === '120000' || !(old in INDEX_MODES)
         ? file.mode
@@ -67,7 +68,7 @@ export async function commitTree(store: ObjectStore, req: TreeCommitRequest): Pr
     data: Buffer.from(
       commitPayload({
         tree: edited.tree,
-        parents: [req.head],
+        parents: req.head ? [req.head] : [],
         author: person,
         committer: person,
         message: req.message,

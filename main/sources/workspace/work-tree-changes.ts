@@ -49,10 +49,11 @@ export async function changesAt(
   head: string,
   paths: Iterable<string>,
 ): Promise<FileChange[]> {
-  const tree = parseCommit(store.readTyped(head, 'commit')).tree;
+  // No commit yet (an empty repository, a branch about to start): every file is new.
+  const tree = head ? parseCommit(store.readTyped(head, 'commit')).tree : undefined;
   const out: FileChange[] = [];
   for (const path of [...paths].sort()) {
-    const entry = entryAt(store, tree, path);
+    const entry = tree ? entryAt(store, tree, path) : undefined;
     const inHead = entry && !isTreeEntry(entry) && entry.mode !== '160000' ? entry : undefined;
     const file = await readWorkFile(dir, path);
     if (!file) {
