@@ -204,6 +204,8 @@ export class HelmClient {
       buffer = rest;
       for (const line of lines) this.onMessage(run, parseHelperLine(line), resolveReady, rejectReady);
     });
+    // A helper that dies while we write gives EPIPE here; its exit handler fails the calls, so the app must not crash.
+    child.stdin.on('error', () => undefined);
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       run.stderrTail = (run.stderrTail + chunk).slice(-2000);
     });

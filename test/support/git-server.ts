@@ -110,6 +110,8 @@ function serveCgi(root: string, req: IncomingMessage, res: ServerResponse): void
       REMOTE_ADDR: req.socket.remoteAddress ?? '127.0.0.1',
     },
   });
+  // The backend may exit before it reads the whole request (a refused push): its stdin's EPIPE is not ours to throw.
+  child.stdin.on('error', () => undefined);
   req.pipe(child.stdin);
   let head = Buffer.alloc(0);
   let headersDone = false;

@@ -55,6 +55,9 @@ export async function startSshGitServer(
             const child = spawn(m[1]!, [join(root, m[2]!)], {
               env: { PATH: process.env.PATH, ...(env.GIT_PROTOCOL ? { GIT_PROTOCOL: env.GIT_PROTOCOL } : {}) },
             });
+            // git may exit (an upload-pack that has sent all it will) while the client still writes:
+            // the EPIPE on its stdin is the end of that conversation, not an error of the server.
+            child.stdin.on('error', () => undefined);
             stream.pipe(child.stdin);
             child.stdout.pipe(stream, { end: false });
             child.stderr.pipe(stream.stderr);
