@@ -31,6 +31,8 @@ import {
   startReceiverServer,
 } from './notify/index.ts';
 import { ArtifactStore } from './sources/artifacts/artifact-store.ts';
+import { openArtifact } from './sources/artifacts/open-artifact.ts';
+import { UnpackedArtifacts } from './sources/artifacts/unpacked-artifacts.ts';
 import { GitSource } from './sources/git-source.ts';
 import { Workspaces } from './sources/workspace/index.ts';
 import { errorMessage } from './util/errors.ts';
@@ -148,6 +150,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     root: join(dataDir, 'artifacts'),
     ...(opts.artifactBaseUrl ? { baseUrl: opts.artifactBaseUrl } : {}),
   });
+  const artifacts = new UnpackedArtifacts((a) => openArtifact(store, a));
   const git = new GitSource({ cacheDir: join(dataDir, 'cache', 'git'), store, workers: opts.workers?.git ?? 1 });
   const builds = new WorkerPool({ size: opts.workers?.builds ?? 2 });
   let paused = false;
@@ -162,7 +165,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     kubeconfig: kubeconfigYamlFor(kubeconfigs.current().config, context),
     context,
   });
-  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, helm, kubeAccess, isPaused: () => paused });
+  const flux = fluxPlugin(opts, { git, store, artifacts, builds, bus, identity, helm, kubeAccess, isPaused: () => paused });
   const registry = new ClusterRegistry({
     kubeconfigs,
     createCache: kubeCacheFactory,
@@ -196,6 +199,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     await notifications.stop();
     await registry.close();
     kubeconfigs.close();
+    artifacts.clear();
     await Promise.all([builds.close(), git.close(), helmClient?.dispose()]);
     inbox.close();
   };
@@ -257,7 +261,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
 /** The Flux controllers' plugin for every cluster session, from the options and the engine's shared parts. */
 function fluxPlugin(
   opts: FluxdeckOptions,
-  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'builds' | 'identity' | 'isPaused' | 'helm' | 'kubeAccess'> & {
+  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'artifacts' | 'builds' | 'identity' | 'isPaused' | 'helm' | 'kubeAccess'> & {
     bus: EventBus<FluxdeckEvents>;
   },
 ): FluxSessionPlugin {

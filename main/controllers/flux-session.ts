@@ -19,7 +19,7 @@ import type { HelmClient, KubeAccess } from '../helm/index.ts';
 import { isKubeError } from '../kube/kube-error.ts';
 import type { WorkerPool } from '../kustomize/index.ts';
 import type { ArtifactStore } from '../sources/artifacts/artifact-store.ts';
-import { openArtifact } from '../sources/artifacts/open-artifact.ts';
+import type { UnpackedArtifacts } from '../sources/artifacts/unpacked-artifacts.ts';
 import type { GitSource } from '../sources/git-source.ts';
 import { errorMessage } from '../util/errors.ts';
 import { bucketController } from './bucket/controller.ts';
@@ -52,6 +52,8 @@ export type ClusterRole = 'reconciling' | 'standby' | 'observing' | 'no-flux-crd
 export interface FluxSessionDeps {
   git: GitSource;
   store: ArtifactStore;
+  /** The store's artifacts, unpacked and kept in memory for the Kustomizations that build from them. */
+  artifacts: UnpackedArtifacts;
   builds: WorkerPool;
   events: FluxEventSink;
   bus: EventSink<ManagerEvents>;
@@ -338,7 +340,7 @@ class SessionRun {
         session,
         builds: deps.builds,
         events: deps.events,
-        openArtifact: async (artifact) => (await openArtifact(deps.store, artifact)).files,
+        openArtifact: async (artifact) => (await deps.artifacts.open(artifact)).files,
         artifactExists: (artifact) => deps.store.exists(artifact),
         remotes: this.remotes,
         concurrency: deps.concurrency?.Kustomization,

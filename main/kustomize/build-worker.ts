@@ -10,9 +10,23 @@ import { KustomizeError } from './errors.ts';
 import { fluxBuild } from './flux.ts';
 import { type BuildFs, MemoryFs, NodeFs } from './fs.ts';
 
+/** The in-memory trees the pool told this worker to keep, by `filesKey`. */
+const trees = new Map<string, MemoryFs>();
+
+function treeOf(req: WorkerBuildRequest): BuildFs {
+  for (const key of req.forget ?? []) trees.delete(key);
+  if (req.filesKey === undefined) return req.files ? new MemoryFs(req.files) : new NodeFs(req.root ?? '.');
+  const held = trees.get(req.filesKey);
+  if (held) return held;
+  if (!req.files) throw new Error(`the build worker does not hold the files '${req.filesKey}' it was asked to build`);
+  const fs = new MemoryFs(req.files);
+  trees.set(req.filesKey, fs);
+  return fs;
+}
+
 function run(req: WorkerBuildRequest): WorkerBuildReply {
   try {
-    const fs: BuildFs = req.files ? new MemoryFs(req.files) : new NodeFs(req.root ?? '.');
+    const fs = treeOf(req);
     const objects = req.flux
       ? fluxBuild(fs, req.dir, req.flux, req.fluxOptions)
       : build(fs, req.dir, req.options).objects;

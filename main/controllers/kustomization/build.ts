@@ -10,8 +10,18 @@ import type { KubeObject } from '../../util/kube-object.ts';
  * (from a local directory) all build through here, so what they show is what would be applied.
  */
 
-/** The files to build from: in memory (an artifact's) or a directory on disk (a work tree, a local checkout). */
-export type BuildTree = { files: Map<string, Uint8Array | string> } | { root: string };
+/**
+ * The files to build from: in memory (an artifact's) or a directory on disk (a work tree, a local checkout).
+ * `filesKey` names in-memory files that never change under that name (an artifact's digest): the build pool then sends them to a
+ * worker once, and later builds of the same tree only name it.
+ */
+export type BuildTree = { files: Map<string, Uint8Array | string>; filesKey?: string } | { root: string };
+
+/** An artifact's files as the reconciler holds them between opening and building. */
+export interface ArtifactTree {
+  files: Map<string, Uint8Array>;
+  filesKey: string;
+}
 
 /** Where builds run: the composition root's bounded WorkerPool (main/kustomize/build-pool.ts). */
 export interface BuildWorkers {

@@ -20,7 +20,7 @@ import type { SourceObject } from '../source/ports.ts';
 import { setFinalizer, StatusWriter } from '../status-writer.ts';
 import { artifactChanged, becameReady, nsName } from '../watch-triggers.ts';
 import { watchedSourceTypes } from '../watched-kinds.ts';
-import { buildKustomization, hasDirectory } from './build.ts';
+import { type ArtifactTree, buildKustomization, hasDirectory } from './build.ts';
 import { dependentsOf } from './dependencies.ts';
 import { heldArtifact } from './held-artifact.ts';
 import type { Applier, KustomizationPorts } from './ports.ts';
@@ -127,14 +127,15 @@ export function kustomizationPorts(
         },
         signal,
       );
-      return deps.openArtifact(held, signal);
+      // The digest names the files for the build pool, whose workers keep the trees they have already indexed.
+      return { files: await deps.openArtifact(held, signal), filesKey: held.digest } satisfies ArtifactTree;
     },
-    hasPath: (files, path) => hasDirectory(files as Map<string, Uint8Array>, path),
+    hasPath: (tree, path) => hasDirectory((tree as ArtifactTree).files, path),
     build: (input, signal) =>
       buildKustomization(
         deps.builds,
         input.kustomization,
-        { files: input.files as Map<string, Uint8Array> },
+        input.files as ArtifactTree,
         {
           ...(input.vars && { vars: input.vars }),
           signal,
