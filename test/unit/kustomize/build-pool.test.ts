@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { WorkerPool } from '../../../main/kustomize/index.ts';
+import type { KubeObject } from '../../../main/util/kube-object.ts';
 
 const tree = (value: string): Map<string, string> =>
   new Map([
@@ -8,7 +9,7 @@ const tree = (value: string): Map<string, string> =>
     ['k/cm.yaml', `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {v: "${value}"}\n`],
   ]);
 
-const valueOf = async (p: Promise<{ data?: unknown }[]>): Promise<unknown> =>
+const valueOf = async (p: Promise<KubeObject[]>): Promise<unknown> =>
   ((await p)[0]?.data as { v?: string } | undefined)?.v;
 
 describe('WorkerPool keeps named trees in its workers', () => {
