@@ -23,6 +23,8 @@ interface Entry {
   baseOid?: string;
   oid?: string;
   resolvedType?: GitObjectType;
+  /** CRC-32 of the entry's bytes in the pack (for the index), taken while the scan has them at hand. */
+  crc: number;
 }
 
 export interface IndexedPack {
@@ -31,16 +33,43 @@ export interface IndexedPack {
   checksum: string;
 }
 
-/** Reads the pack in chunks; a pack is read sequentially once, then by offset for delta bases. */
+/** Bytes read ahead at once: a window covers hundreds of small objects. */
+const WINDOW = 1 << 20;
+
+/**
+ * Reads the pack through a read-ahead window: a pack is read sequentially (the scan, the checksums of the index),
+ * then by offset for delta bases. Reading each object's header and data with their own `readSync` was 3 system calls
+ * per object (header, data, and again for the index's CRC): ~15,000 for a 5,000-file clone. A read elsewhere (a
+ * delta's base) reads just its bytes. What `read` returns may be the window's: valid until the next call (every
+ * caller inflates, hashes or parses it at once, or copies it).
+ */
 class PackFile {
   readonly fd: number;
   readonly size: number;
+  private window = Buffer.alloc(0);
+  private windowAt = 0;
+  /** Bytes of `window` read from the pack (less than its size at the pack's end). */
+  private windowLen = 0;
   constructor(path: string) {
     this.fd = openSync(path, 'r');
     this.size = fstatSync(this.fd).size;
   }
   read(at: number, len: number): Buffer {
-    const buf = Buffer.allocUnsafe(len);
+    const from = at - this.windowAt;
+    if (from >= 0 && from + len <= this.windowLen) return this.window.subarray(from, from + len);
+    // A large read, or a jump (a delta's base, elsewhere in the pack): read just those bytes.
+    if (len >= WINDOW || from < 0 || from > this.windowLen + WINDOW)
+      return this.readAt(Buffer.allocUnsafe(len), at, len);
+    const fill = Math.min(WINDOW, this.size - at);
+    if (fill < len) throw new Error(`pack ends early at byte ${this.size}`);
+    if (this.window.length < WINDOW) this.window = Buffer.allocUnsafe(WINDOW);
+    this.windowLen = 0;
+    this.readAt(this.window, at, fill);
+    this.windowAt = at;
+    this.windowLen = fill;
+    return this.window.subarray(0, len);
+  }
+  private readAt(buf: Buffer, at: number, len: number): Buffer {
     let done = 0;
     while (done < len) {
       const n = readSync(this.fd, buf, done, len - done, at + done);
@@ -80,7 +109,7 @@ export function indexPack(
     const byOffset = new Map(entries.map((e) => [e.offset, e]));
     const resolver = new Resolver(pack, byOffset, external, onObject);
     for (const e of entries) resolver.hash(e);
-    const checksum = pack.read(pack.size - 20, 20);
+    const checksum = Buffer.from(pack.read(pack.size - 20, 20));
     writeFileSync(idxPath, buildIdx(entries, pack, checksum));
     return { objects: count, checksum: checksum.toString('hex') };
   } finally {
@@ -112,7 +141,7 @@ function scan(pack: PackFile, count: number, onObject: ObjectVisitor | undefined
       size += (b & 0x7f) * 2 ** shift;
       shift += 7;
     }
-    const e: Entry = { offset: at, end: 0, type, dataAt: 0 };
+    const e: Entry = { offset: at, end: 0, type, dataAt: 0, crc: 0 };
     if (type === 6) {
       b = head[p++] ?? 0;
       let rel = b & 0x7f;
@@ -140,6 +169,7 @@ function scan(pack: PackFile, count: number, onObject: ObjectVisitor | undefined
       }
       if (r && r.buffer.length === size) {
         e.end = e.dataAt + r.engine.bytesWritten;
+        e.crc = crc32(pack.read(e.offset, e.end - e.offset)) >>> 0;
         identify(e, r.buffer, onObject);
         break;
       }
@@ -259,7 +289,7 @@ function buildIdx(entries: Entry[], pack: PackFile, packChecksum: Buffer): Buffe
   let big = 0;
   sorted.forEach((e, i) => {
     buf.write(e.oid, namesAt + i * 20, 'hex');
-    buf.writeUInt32BE(crc32(pack.read(e.offset, e.end - e.offset)) >>> 0, crcAt + i * 4);
+    buf.writeUInt32BE(e.crc, crcAt + i * 4);
     if (e.offset >= 0x80000000) {
       buf.writeUInt32BE((0x80000000 | big) >>> 0, offAt + i * 4);
       buf.writeBigUInt64BE(BigInt(e.offset), bigAt + big * 8);

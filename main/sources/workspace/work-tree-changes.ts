@@ -6,13 +6,15 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { lstat, readFile, readlink } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import git from 'isomorphic-git';
 
+import { mapPool } from '../../util/pool.ts';
+import { decodeIndexEntries } from '../git/git-index.ts';
 import { type ObjectStore, parseCommit } from '../git/object-store.ts';
-import { entryAt, isTreeEntry } from '../git/tree-edit.ts';
+import { entryAt, isTreeEntry, treeFiles } from '../git/tree-edit.ts';
 
 export interface FileChange {
   path: string;
@@ -63,4 +65,85 @@ export async function changesAt(
     } else if (!(await git.isIgnored({ fs, dir, filepath: path }))) out.push({ path, change: 'added' });
   }
   return out;
+}
+
+/** Files looked at at once by a full scan: enough to keep the disk busy, few enough to bound descriptors. */
+const SCAN_CONCURRENCY = 32;
+
+/** Every file under `dir` except inside `.git` folders, `/`-separated (symbolic links count as files). */
+async function workFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(rel ? join(dir, rel) : dir, { withFileTypes: true });
+    const subdirs: string[] = [];
+    for (const e of entries) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (e.name !== '.git') subdirs.push(path);
+      } else if (e.isFile() || e.isSymbolicLink()) out.push(path);
+    }
+    await Promise.all(subdirs.map(walk));
+  };
+  await walk('');
+  return out;
+}
+
+/**
+ * Whether a file's stats are the ones its index entry recorded, in the index's own arithmetic (seconds and
+ * nanoseconds from the millisecond float, as encodeIndex and isomorphic-git write them; git's exact nanoseconds then
+ * differ, and the file is only hashed).
+ */
+function sameStat(st: fs.Stats, entry: { mtimeS: number; mtimeNs: number; ino: number; size: number }): boolean {
+  const s = Math.floor(st.mtimeMs / 1000);
+  return (
+    st.size >>> 0 === entry.size &&
+    st.ino >>> 0 === entry.ino &&
+    s >>> 0 === entry.mtimeS &&
+    Math.floor((st.mtimeMs - s * 1000) * 1e6) >>> 0 === entry.mtimeNs
+  );
+}
+
+/**
+ * Every change between the commit `head` and the files, as git finds them: a file whose stats (size, modification
+ * time, inode) equal its `.git/index` entry's, and whose index blob is HEAD's, is unchanged without being read; only
+ * the others are hashed. isomorphic-git's statusMatrix walks HEAD, the index and the folders together through its
+ * JavaScript inflate and promise-per-entry walker (about 0.6 s on 5,000 files, the first status of a reopened work
+ * tree in bench workspace). A file modified in the same instant the index was written ("racily clean") is hashed.
+ * Throws on what it does not read (a submodule, an index extension that changes the entries, no index): the caller
+ * then asks isomorphic-git.
+ */
+export async function changesAll(store: ObjectStore, dir: string, head: string): Promise<FileChange[]> {
+  const indexPath = join(dir, '.git', 'index');
+  const [indexData, indexStat, files] = await Promise.all([readFile(indexPath), stat(indexPath), workFiles(dir)]);
+  const indexed = new Map<string, { oid: string; mtimeS: number; mtimeNs: number; ino: number; size: number }>();
+  for (const { name, bytes } of decodeIndexEntries(indexData).entries) {
+    indexed.set(name.toString('utf8'), {
+      mtimeS: bytes.readUInt32BE(8),
+      mtimeNs: bytes.readUInt32BE(12),
+      ino: bytes.readUInt32BE(20),
+      size: bytes.readUInt32BE(36),
+      oid: bytes.toString('hex', 40, 60),
+    });
+  }
+  const inHead = new Map(
+    (head ? treeFiles(store, parseCommit(store.readTyped(head, 'commit')).tree) : []).map((f) => [f.path, f.oid]),
+  );
+  const present = new Set(files);
+  const out: FileChange[] = [];
+  for (const path of inHead.keys()) if (!present.has(path)) out.push({ path, change: 'deleted' });
+  const found = await mapPool(files, SCAN_CONCURRENCY, async (path): Promise<FileChange | undefined> => {
+    const oid = inHead.get(path);
+    if (oid === undefined)
+      return (await git.isIgnored({ fs, dir, filepath: path })) ? undefined : { path, change: 'added' };
+    const entry = indexed.get(path);
+    if (entry?.oid === oid) {
+      const st = await lstat(join(dir, path)).catch(() => undefined);
+      if (st && st.mtimeMs < indexStat.mtimeMs && sameStat(st, entry)) return undefined;
+    }
+    const file = await readWorkFile(dir, path);
+    if (!file) return { path, change: 'deleted' };
+    return blobId(file.data) === oid ? undefined : { path, change: 'modified' };
+  });
+  for (const c of found) if (c) out.push(c);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

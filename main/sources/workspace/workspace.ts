@@ -7,13 +7,15 @@ import git, { type MergeDriverCallback } from 'isomorphic-git';
 
 import { errorMessage } from '../../util/errors.ts';
 import type { GitAuth } from '../git/git-auth.ts';
+import { IndexFormatError } from '../git/git-index.ts';
 import { type GitUrl, parseGitUrl } from '../git/git-url.ts';
 import { ObjectStore } from '../git/object-store.ts';
 import { commitsAfter } from '../git/push-objects.ts';
+import { SubmoduleFound } from '../git/tree-edit.ts';
 import { type GitIdentity, userGitIdentity } from './git-identity.ts';
 import { type GitRemote, gitRemote, type RemoteOptions } from './git-remote.ts';
 import { commitTree } from './tree-commit.ts';
-import { changesAt, type FileChange } from './work-tree-changes.ts';
+import { changesAll, changesAt, type FileChange } from './work-tree-changes.ts';
 import { resolveInWorkTree, workTreeSegments } from './work-tree-path.ts';
 import { WorkspaceError } from './workspace-error.ts';
 import { workspaceDirName } from './workspace-name.ts';
@@ -474,6 +476,22 @@ export class Workspace {
       this.#touched = new Set(out.map((c) => c.path));
       return out;
     }
+    const head = await this.#head();
+    const out = await this.#withStore((store) => changesAll(store, this.dir, head)).catch((err: unknown) => {
+      if (
+        err instanceof SubmoduleFound ||
+        err instanceof IndexFormatError ||
+        (err as { code?: string }).code === 'ENOENT'
+      )
+        return this.#statusMatrix();
+      throw err;
+    });
+    this.#touched = new Set(out.map((c) => c.path));
+    return out;
+  }
+
+  /** The full scan for what changesAll does not read (submodules, an index it cannot parse, no index yet). */
+  async #statusMatrix(): Promise<FileChange[]> {
     const out: FileChange[] = [];
     const matrix = await git.statusMatrix({ fs, dir: this.dir, cache: this.#cache });
     for (const [path, head, workdir] of matrix) {
@@ -481,7 +499,6 @@ export class Workspace {
       else if (head === 1 && workdir === 0) out.push({ path, change: 'deleted' });
       else if (head === 1 && workdir === 2) out.push({ path, change: 'modified' });
     }
-    this.#touched = new Set(out.map((c) => c.path));
     return out;
   }
 

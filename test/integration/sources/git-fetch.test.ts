@@ -11,6 +11,7 @@ import { authFromSecret } from '../../../main/sources/git/git-auth.ts';
 import { fetchGit } from '../../../main/sources/git/git-fetch.ts';
 import { parseGitUrl } from '../../../main/sources/git/git-url.ts';
 import { SourceError } from '../../../main/sources/source-error.ts';
+import { countingProxy } from '../../support/counting-proxy.ts';
 import { type GitServer, startGitServer } from '../../support/git-server.ts';
 import { workingCopy } from './git-fixture.ts';
 
@@ -179,6 +180,40 @@ describe('fetchGit against the local git server', () => {
     });
     expect(third).toMatchObject({ commit: forced, changed: true, revision: `main@sha1:${forced}` });
     await wc.close();
+  });
+
+  it('asks a server for its protocol once: later fetches go straight to ls-refs and fetch, and ask again after a failure', async () => {
+    const proxy = await countingProxy({ host: anon.url.replace(/^http:\/\//, '') });
+    try {
+      const bare = anon.repoPath('remembered');
+      const url = `http://${proxy.host}${new URL(await anon.createRepo('remembered')).pathname}`;
+      const wc = await workingCopy(bare);
+      await wc.write({ 'a.yaml': 'a: 1\n' });
+      await wc.commit('a');
+      const dir = join(cacheDir, 'remembered');
+      const first = await fetchGit({ url, ref: { branch: 'main' } }, undefined, { cacheDir: dir });
+      const asked = (): string[] => proxy.requests.splice(0).map((r) => r.replace(/^(\S+) \S*\/([^/?]+).*$/, '$1 $2'));
+      expect(asked()).toEqual(['GET refs', 'POST git-upload-pack', 'POST git-upload-pack']);
+
+      await wc.write({ 'a.yaml': 'a: 2\n' });
+      const next = await wc.commit('a again');
+      const second = await fetchGit({ url, ref: { branch: 'main' } }, undefined, {
+        cacheDir: dir,
+        lastRevision: first.revision,
+      });
+      expect(second).toMatchObject({ commit: next, changed: true, fetched: true });
+      expect(asked()).toEqual(['POST git-upload-pack', 'POST git-upload-pack']);
+
+      // The repository disappears: the remembered protocol is no longer trusted, the server is asked again, and the
+      // error is the usual one.
+      await rm(bare, { recursive: true, force: true });
+      const gone = await failure(fetchGit({ url, ref: { branch: 'main' } }, undefined, { cacheDir: dir }));
+      expect(gone.message).toContain(url);
+      expect(asked()).toEqual(['POST git-upload-pack', 'GET refs']);
+      await wc.close();
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('heals a damaged cache by fetching again', async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -372,6 +372,40 @@ describe('a work tree for editing', () => {
       changes: 1,
     });
     expect(await ws.readFile('README.md')).toBe('mine\n');
+  });
+
+  it('a reopened work tree finds the edits other programs made, as git status does, from the index stats', async () => {
+    const { url, bare } = await repo();
+    await commitFiles(
+      bare,
+      { '.gitignore': 'build/\n', 'apps/a.yaml': 'a: 1\n', 'apps/b.yaml': 'b: 1\n', 'apps/c.yaml': 'c: 1\n' },
+      { message: 'more' },
+    );
+    const ws = await Workspace.open({ url, branch: 'main' }, options());
+    // Edited behind the workspace's back, some at once (the same instant the index was written: "racily clean"),
+    // one with the same size as before, one rewritten with its old content (new stats, nothing changed).
+    await writeFile(join(ws.dir, 'apps/a.yaml'), 'a: 2\n');
+    await writeFile(join(ws.dir, 'apps/b.yaml'), 'b: 1\n');
+    await rm(join(ws.dir, 'apps/c.yaml'));
+    await writeFile(join(ws.dir, 'apps/new.yaml'), 'new: 1\n');
+    await mkdir(join(ws.dir, 'build'), { recursive: true });
+    await writeFile(join(ws.dir, 'build/out.yaml'), 'ignored: 1\n');
+    await writeFile(join(ws.dir, 'README.md'), '# fleeT\n');
+    const again = await Workspace.open({ url, branch: 'main' }, options());
+    const expected = [
+      { path: 'README.md', change: 'modified' },
+      { path: 'apps/a.yaml', change: 'modified' },
+      { path: 'apps/c.yaml', change: 'deleted' },
+      { path: 'apps/new.yaml', change: 'added' },
+    ];
+    expect((await again.status()).changes).toEqual(expected);
+    const porcelain = (await exec('git', ['-C', again.dir, 'status', '--porcelain'])).stdout;
+    expect(porcelain.split('\n').filter(Boolean).sort()).toEqual(
+      [' M README.md', ' M apps/a.yaml', ' D apps/c.yaml', '?? apps/new.yaml'].sort(),
+    );
+    // After git refreshed the index (its own nanosecond stats), the answer stays the same.
+    const third = await Workspace.open({ url, branch: 'main' }, options());
+    expect((await third.status()).changes).toEqual(expected);
   });
 
   it('shares one work tree per URL and branch, and reopens an existing clone without cloning again', async () => {
