@@ -193,7 +193,15 @@ export function BootstrapWizard(): React.JSX.Element | null {
         </p>
         {status !== 'done' && <Form wizard={wizard} />}
         <Steps wizard={wizard} />
-        {status === 'failed' && wizard.error && (
+        {status === 'failed' && wizard.error?.cancelled && (
+          // The server's message only repeats "cancelled": what stays and how to finish is what the user needs.
+          <div className="outcome outcome--warn" role="status" data-testid="bootstrap-cancelled">
+            <p>
+              <strong>Cancelled.</strong> {wizard.error.hint}
+            </p>
+          </div>
+        )}
+        {status === 'failed' && wizard.error && !wizard.error.cancelled && (
           <div className="outcome outcome--bad" role="alert" data-testid="bootstrap-failed">
             <p className="error-text">{wizard.error.message}</p>
             {wizard.error.hint && <p className="muted">{wizard.error.hint}</p>}
