@@ -14,7 +14,8 @@ import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
 
 // The bootstrap wizard in a real browser against `fluxdeck serve`, the real control plane and the real git server
 // (basic auth): an empty URL is a field error, a wrong password ends at the clone with advice, and the run with the
-// right one pushes flux-system and ends with it Ready and a link that selects it in the graph.
+// right one, cancelled, says Cancelled; tried again, it pushes flux-system and ends with it Ready and a link that
+// selects it in the graph.
 
 const cluster = inject('cluster');
 const NS = 'wizard-e2e';
@@ -93,12 +94,24 @@ describe('the bootstrap wizard', () => {
   });
 
   it(
-    'bootstraps with the right password: steps live, flux-system Ready, and a link to it in the graph',
+    'bootstraps with the right password after a cancel: steps live, flux-system Ready, and a link to it in the graph',
     { timeout: 300_000 },
     async () => {
       const page = browser.page;
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(`${e.message}\n${e.stack ?? ''}`));
+      // Cancel as soon as it runs: the wizard says so (no red failure) and offers to try again.
+      await page.getByTestId('bootstrap-password').fill(AUTH.password);
+      await page.getByTestId('bootstrap-start').click();
+      await page.getByTestId('bootstrap-cancel').click();
+      const cancelled = page.getByTestId('bootstrap-cancelled');
+      await cancelled.waitFor({ timeout: 60_000 });
+      expect(await cancelled.textContent()).toMatch(/Cancelled\..*running the bootstrap again finishes it/);
+      await expect(page.getByTestId('bootstrap-failed').count()).resolves.toBe(0);
+      await expect(page.getByTestId('bootstrap-start').textContent()).resolves.toBe('Try again');
+      await ui.screenshot('95-bootstrap-cancelled');
+
+      // The password left with the cancelled request: enter it again and retry.
       await page.getByTestId('bootstrap-password').fill(AUTH.password);
       await page.getByTestId('bootstrap-start').click();
       await page.locator('[data-testid=bootstrap-step][data-state=done]').first().waitFor({ timeout: 60_000 });
