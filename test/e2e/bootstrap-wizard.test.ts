@@ -108,6 +108,10 @@ describe('the bootstrap wizard', () => {
       await cancelled.waitFor({ timeout: 60_000 });
       expect(await cancelled.textContent()).toMatch(/Cancelled\..*running the bootstrap again finishes it/);
       await expect(page.getByTestId('bootstrap-failed').count()).resolves.toBe(0);
+      await expect(page.locator('[data-testid=bootstrap-step][data-state=failed]').count()).resolves.toBe(0);
+      await expect(page.locator('[data-testid=bootstrap-step][data-state=cancelled]').count()).resolves.toBeGreaterThan(
+        0,
+      );
       await expect(page.getByTestId('bootstrap-start').textContent()).resolves.toBe('Try again');
       await ui.screenshot('95-bootstrap-cancelled');
 
