@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ClusterClient } from '../../main/kube/cluster-client.ts';
 import { clientFor, installCrds } from '../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../support/git-server.ts';
-import { type Browser, launchBrowser } from './support/browser.ts';
-import { Cleanup, stopServe } from './support/flux-seed.ts';
-import { clearScreenshots, FluxdeckPage } from './support/fluxdeck-page.ts';
-import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
+import type { Browser } from './support/browser.ts';
+import { Cleanup } from './support/flux-seed.ts';
+import { clearScreenshots, type FluxdeckPage } from './support/fluxdeck-page.ts';
+import type { ServeProcess } from './support/fluxdeck-serve.ts';
+import { startServeSession } from './support/serve-session.ts';
 
 // The bootstrap wizard in a real browser against `fluxdeck serve`, the real control plane and the real git server
 // (basic auth): an empty URL is a field error, a wrong password ends at the clone with advice, and the run with the
@@ -50,11 +51,7 @@ beforeAll(async () => {
       () => undefined, // not created when the bootstrap failed early
     ),
   );
-  serve = await startServe({ kubeconfig: cluster.kubeconfig, dataDir: join(work, 'data') });
-  cleanup.push(() => stopServe(serve));
-  browser = await launchBrowser();
-  cleanup.push(() => browser.close());
-  ui = new FluxdeckPage(browser.page);
+  ({ serve, browser, ui } = await startServeSession(cluster.kubeconfig, work, cleanup));
 }, 300_000);
 
 afterAll(() => cleanup.run());
