@@ -64,7 +64,11 @@ export type BootstrapResult = z.infer<typeof BootstrapResult>;
 export const bootstrapRequests = {
   /** Runs a bootstrap of a connected cluster; one at a time per cluster (a second one is refused with `conflict`). */
   'bootstrap:start': { req: BootstrapRequest, res: BootstrapResult },
-  /** Cancels the cluster's running bootstrap; what was pushed or applied stays (running it again is safe). */
+  /**
+   * Cancels the cluster's running bootstrap: its `bootstrap:start` answers `cancelled` at once; the step in flight
+   * ends in the background and nothing after it starts. What was pushed or applied stays; running it again finishes
+   * it (a retry waits for that step rather than being refused).
+   */
   'bootstrap:cancel': {
     req: z.strictObject({ cluster: ClusterName }),
     res: z.object({ cancelled: z.boolean() }),

@@ -27,7 +27,10 @@ export interface BootstrapPort {
     input: BootstrapInput,
     opts: { signal: AbortSignal; onStep(step: BootstrapStep): void },
   ): Promise<{ message: string; kustomization: FluxKey }>;
-  /** Stops the cluster's run at its next step; false when none runs. */
+  /**
+   * Cancels the cluster's run: its request answers `cancelled` at once; the step in flight (a clone, push or apply
+   * takes no signal) ends in the background and nothing after it starts. False when none runs.
+   */
   cancel(cluster: string): boolean;
 }
 
@@ -76,13 +79,32 @@ function planOf(input: BootstrapInput): BootstrapPlan {
   }
 }
 
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts (`work` then ends on its own). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** A cluster's run: its canceller, and when its work (not its request) has ended. */
+interface Run {
+  controller: AbortController;
+  settled: Promise<void>;
+}
+
 export function bootstrapRuns(deps: BootstrapRunDeps): BootstrapPort {
-  const running = new Map<string, AbortController>();
+  const running = new Map<string, Run>();
   return {
     async run(input, opts) {
       const { cluster } = input;
-      // Every check before the first await, so two requests in the same tick cannot both start.
-      if (running.has(cluster))
+      // Every check before the first await, so two requests in the same tick cannot both start. A cancelled run
+      // whose last step is still ending does not refuse a retry: the retry waits for it (the steps are idempotent,
+      // so the retry finishes what it left).
+      const previous = running.get(cluster);
+      if (previous && !previous.controller.signal.aborted)
         throw new FluxdeckError(
           'conflict',
           `A bootstrap of ${cluster} is already running: wait for it to finish or cancel it, then start another.`,
@@ -92,9 +114,13 @@ export function bootstrapRuns(deps: BootstrapRunDeps): BootstrapPort {
       const target = deps.target(cluster);
       const own = new AbortController();
       const signal = AbortSignal.any([opts.signal, own.signal]);
-      running.set(cluster, own);
+      let settle!: () => void;
+      const run: Run = { controller: own, settled: new Promise<void>((resolve) => (settle = resolve)) };
+      running.set(cluster, run);
+      let work: Promise<void> | undefined;
       try {
-        await runBootstrap(
+        await untilAborted(previous?.settled ?? Promise.resolve(), signal);
+        work = runBootstrap(
           {
             ...target,
             reconcile: async () => {
@@ -104,7 +130,8 @@ export function bootstrapRuns(deps: BootstrapRunDeps): BootstrapPort {
           },
           plan,
           {
-            // Clone, push and apply take no signal: a cancel takes effect at the next step.
+            // Clone, push and apply take no signal: the request answers at once (untilAborted) and the work stops
+            // at its next step.
             onStep: (step) => {
               signal.throwIfAborted();
               opts.onStep(step);
@@ -113,6 +140,7 @@ export function bootstrapRuns(deps: BootstrapRunDeps): BootstrapPort {
             signal,
           },
         );
+        await untilAborted(work, signal);
       } catch (err) {
         const cancelled = signal.aborted;
         const message = cancelled
@@ -123,7 +151,13 @@ export function bootstrapRuns(deps: BootstrapRunDeps): BootstrapPort {
           details: { hint: bootstrapHint(cancelled ? new FluxdeckError('cancelled', message) : err) },
         });
       } finally {
-        running.delete(cluster);
+        // The cluster is free once the work has ended, not when the request answers.
+        void (work ?? Promise.resolve())
+          .catch(() => undefined)
+          .finally(() => {
+            if (running.get(cluster) === run) running.delete(cluster);
+            settle();
+          });
       }
       return {
         message:
@@ -135,8 +169,9 @@ export function bootstrapRuns(deps: BootstrapRunDeps): BootstrapPort {
     },
     cancel(cluster) {
       const run = running.get(cluster);
-      run?.abort(new FluxdeckError('cancelled', `The bootstrap of ${cluster} was cancelled`));
-      return run !== undefined;
+      if (!run || run.controller.signal.aborted) return false;
+      run.controller.abort(new FluxdeckError('cancelled', `The bootstrap of ${cluster} was cancelled`));
+      return true;
     },
   };
 }

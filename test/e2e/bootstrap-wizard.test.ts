@@ -7,14 +7,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ClusterClient } from '../../main/kube/cluster-client.ts';
 import { clientFor, installCrds } from '../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../support/git-server.ts';
-import { type Browser, launchBrowser } from './support/browser.ts';
-import { Cleanup, stopServe } from './support/flux-seed.ts';
-import { clearScreenshots, FluxdeckPage } from './support/fluxdeck-page.ts';
-import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
+import type { Browser } from './support/browser.ts';
+import { Cleanup } from './support/flux-seed.ts';
+import { clearScreenshots, type FluxdeckPage } from './support/fluxdeck-page.ts';
+import type { ServeProcess } from './support/fluxdeck-serve.ts';
+import { startServeSession } from './support/serve-session.ts';
 
 // The bootstrap wizard in a real browser against `fluxdeck serve`, the real control plane and the real git server
 // (basic auth): an empty URL is a field error, a wrong password ends at the clone with advice, and the run with the
-// right one pushes flux-system and ends with it Ready and a link that selects it in the graph.
+// right one, cancelled, says Cancelled; tried again, it pushes flux-system and ends with it Ready and a link that
+// selects it in the graph.
 
 const cluster = inject('cluster');
 const NS = 'wizard-e2e';
@@ -49,11 +51,7 @@ beforeAll(async () => {
       () => undefined, // not created when the bootstrap failed early
     ),
   );
-  serve = await startServe({ kubeconfig: cluster.kubeconfig, dataDir: join(work, 'data') });
-  cleanup.push(() => stopServe(serve));
-  browser = await launchBrowser();
-  cleanup.push(() => browser.close());
-  ui = new FluxdeckPage(browser.page);
+  ({ serve, browser, ui } = await startServeSession(cluster.kubeconfig, work, cleanup));
 }, 300_000);
 
 afterAll(() => cleanup.run());
@@ -93,12 +91,28 @@ describe('the bootstrap wizard', () => {
   });
 
   it(
-    'bootstraps with the right password: steps live, flux-system Ready, and a link to it in the graph',
+    'bootstraps with the right password after a cancel: steps live, flux-system Ready, and a link to it in the graph',
     { timeout: 300_000 },
     async () => {
       const page = browser.page;
       const pageErrors: string[] = [];
       page.on('pageerror', (e) => pageErrors.push(`${e.message}\n${e.stack ?? ''}`));
+      // Cancel as soon as it runs: the wizard says so (no red failure) and offers to try again.
+      await page.getByTestId('bootstrap-password').fill(AUTH.password);
+      await page.getByTestId('bootstrap-start').click();
+      await page.getByTestId('bootstrap-cancel').click();
+      const cancelled = page.getByTestId('bootstrap-cancelled');
+      await cancelled.waitFor({ timeout: 60_000 });
+      expect(await cancelled.textContent()).toMatch(/Cancelled\..*running the bootstrap again finishes it/);
+      await expect(page.getByTestId('bootstrap-failed').count()).resolves.toBe(0);
+      await expect(page.locator('[data-testid=bootstrap-step][data-state=failed]').count()).resolves.toBe(0);
+      await expect(page.locator('[data-testid=bootstrap-step][data-state=cancelled]').count()).resolves.toBeGreaterThan(
+        0,
+      );
+      await expect(page.getByTestId('bootstrap-start').textContent()).resolves.toBe('Try again');
+      await ui.screenshot('95-bootstrap-cancelled');
+
+      // The password left with the cancelled request: enter it again and retry.
       await page.getByTestId('bootstrap-password').fill(AUTH.password);
       await page.getByTestId('bootstrap-start').click();
       await page.locator('[data-testid=bootstrap-step][data-state=done]').first().waitFor({ timeout: 60_000 });

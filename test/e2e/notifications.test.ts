@@ -8,10 +8,11 @@ import { fluxKinds } from '../../main/flux/kinds.ts';
 import type { ClusterClient } from '../../main/kube/cluster-client.ts';
 import { clientFor, ensureNamespace, installCrds } from '../support/flux-fixture.ts';
 import { type HttpSink, startHttpSink } from '../support/http-sink.ts';
-import { type Browser, launchBrowser } from './support/browser.ts';
-import { Cleanup, stopServe } from './support/flux-seed.ts';
-import { clearScreenshots, FluxdeckPage } from './support/fluxdeck-page.ts';
-import { type ServeProcess, startServe } from './support/fluxdeck-serve.ts';
+import type { Browser } from './support/browser.ts';
+import { Cleanup } from './support/flux-seed.ts';
+import { clearScreenshots, type FluxdeckPage } from './support/fluxdeck-page.ts';
+import type { ServeProcess } from './support/fluxdeck-serve.ts';
+import { startServeSession } from './support/serve-session.ts';
 
 // The Notifications view in a real browser against `fluxdeck serve` and the real control plane: Providers pointing
 // at recording HTTP sinks on 127.0.0.1, "send test event" through each, the delivery rows it leaves (status code,
@@ -58,11 +59,7 @@ beforeAll(async () => {
     metadata: { name: 'sources', namespace: NS },
     spec: { providerRef: { name: 'team-hook' }, eventSources: [{ kind: 'GitRepository', name: '*' }] },
   });
-  serve = await startServe({ kubeconfig: cluster.kubeconfig, dataDir: join(work, 'data') });
-  cleanup.push(() => stopServe(serve));
-  browser = await launchBrowser();
-  cleanup.push(() => browser.close());
-  ui = new FluxdeckPage(browser.page);
+  ({ serve, browser, ui } = await startServeSession(cluster.kubeconfig, work, cleanup));
 }, 300_000);
 
 afterAll(() => cleanup.run());

@@ -33,7 +33,27 @@ const MODES = [
   },
 ] as const;
 
-const GLYPH = { running: '', done: '✔', waiting: '◎', failed: '✗' } as const;
+const GLYPH = { running: '', done: '✔', waiting: '◎', failed: '✗', cancelled: '■' } as const;
+
+type TextField = Exclude<BootstrapField, 'cluster'>;
+
+/** The form's text fields: label, placeholder and the hint shown while the field has no error. */
+const TEXT_FIELDS: Record<TextField, { label: string; placeholder: string; hint?: string }> = {
+  url: {
+    label: 'Repository URL',
+    placeholder: 'https://github.com/org/fleet.git',
+    hint: 'The https:// address you would git clone; the branch is created if the repository is empty.',
+  },
+  branch: { label: 'Branch', placeholder: 'main' },
+  namespace: { label: 'Namespace', placeholder: 'flux-system' },
+  path: {
+    label: 'Cluster directory',
+    placeholder: 'clusters/my-cluster',
+    hint: 'flux-system is written under it; everything else in it is reconciled too.',
+  },
+  username: { label: 'Username', placeholder: 'git' },
+  password: { label: 'Password or token', placeholder: 'needs write access' },
+};
 
 function Field(props: {
   name: BootstrapField;
@@ -63,18 +83,20 @@ function Form(props: { wizard: Wizard }): React.JSX.Element {
   const running = props.wizard.status === 'running';
   // While running the password is already gone from the form: no message asks for it then.
   const errors = tried && !running ? formErrors(form, clusters) : {};
-  const input = (name: 'url' | 'branch' | 'path' | 'namespace' | 'username' | 'password', placeholder: string) => (
-    <input
-      value={form[name]}
-      placeholder={placeholder}
-      disabled={running}
-      spellCheck={false}
-      autoComplete={name === 'password' ? 'new-password' : 'off'}
-      type={name === 'password' ? 'password' : 'text'}
-      aria-invalid={errors[name] !== undefined}
-      onChange={(e) => setBootstrapForm({ [name]: e.target.value })}
-      data-testid={`bootstrap-${name}`}
-    />
+  const text = (name: TextField) => (
+    <Field name={name} label={TEXT_FIELDS[name].label} error={errors[name]} hint={TEXT_FIELDS[name].hint}>
+      <input
+        value={form[name]}
+        placeholder={TEXT_FIELDS[name].placeholder}
+        disabled={running}
+        spellCheck={false}
+        autoComplete={name === 'password' ? 'new-password' : 'off'}
+        type={name === 'password' ? 'password' : 'text'}
+        aria-invalid={errors[name] !== undefined}
+        onChange={(e) => setBootstrapForm({ [name]: e.target.value })}
+        data-testid={`bootstrap-${name}`}
+      />
+    </Field>
   );
   return (
     <div className="bform">
@@ -94,37 +116,15 @@ function Form(props: { wizard: Wizard }): React.JSX.Element {
           ))}
         </select>
       </Field>
-      <Field
-        name="url"
-        label="Repository URL"
-        error={errors.url}
-        hint="The https:// address you would git clone; the branch is created if the repository is empty."
-      >
-        {input('url', 'https://github.com/org/fleet.git')}
-      </Field>
+      {text('url')}
       <div className="bform__row">
-        <Field name="branch" label="Branch" error={errors.branch}>
-          {input('branch', 'main')}
-        </Field>
-        <Field name="namespace" label="Namespace" error={errors.namespace}>
-          {input('namespace', 'flux-system')}
-        </Field>
+        {text('branch')}
+        {text('namespace')}
       </div>
-      <Field
-        name="path"
-        label="Cluster directory"
-        error={errors.path}
-        hint="flux-system is written under it; everything else in it is reconciled too."
-      >
-        {input('path', 'clusters/my-cluster')}
-      </Field>
+      {text('path')}
       <div className="bform__row">
-        <Field name="username" label="Username" error={errors.username}>
-          {input('username', 'git')}
-        </Field>
-        <Field name="password" label="Password or token" error={errors.password}>
-          {input('password', 'needs write access')}
-        </Field>
+        {text('username')}
+        {text('password')}
       </div>
       <p className="bfield__hint">
         Used to push, and stored in the cluster as the Secret {form.namespace || 'flux-system'}/flux-system for the
@@ -148,6 +148,8 @@ function Steps(props: { wizard: Wizard }): React.JSX.Element | null {
   const { steps, status } = props.wizard;
   if (steps.length === 0 && status !== 'running') return null;
   const finished = status !== 'running';
+  // A cancelled run's last steps end as `failed` on the server; here they read as stopped, not broken.
+  const cancelled = props.wizard.error?.cancelled === true;
   return (
     <ol className="bsteps" data-testid="bootstrap-steps" aria-live="polite">
       {steps.length === 0 && (
@@ -156,7 +158,8 @@ function Steps(props: { wizard: Wizard }): React.JSX.Element | null {
         </li>
       )}
       {steps.map((step, i) => {
-        const state = shownState(steps, i, finished);
+        const shown = shownState(steps, i, finished);
+        const state = cancelled && shown === 'failed' ? 'cancelled' : shown;
         return (
           <li key={i} className={`bstep is-${state}`} data-testid="bootstrap-step" data-state={state}>
             <span className="bstep__glyph" aria-label={state}>
@@ -193,7 +196,15 @@ export function BootstrapWizard(): React.JSX.Element | null {
         </p>
         {status !== 'done' && <Form wizard={wizard} />}
         <Steps wizard={wizard} />
-        {status === 'failed' && wizard.error && (
+        {status === 'failed' && wizard.error?.cancelled && (
+          // The server's message only repeats "cancelled": what stays and how to finish is what the user needs.
+          <div className="outcome outcome--warn" role="status" data-testid="bootstrap-cancelled">
+            <p>
+              <strong>Cancelled.</strong> {wizard.error.hint}
+            </p>
+          </div>
+        )}
+        {status === 'failed' && wizard.error && !wizard.error.cancelled && (
           <div className="outcome outcome--bad" role="alert" data-testid="bootstrap-failed">
             <p className="error-text">{wizard.error.message}</p>
             {wizard.error.hint && <p className="muted">{wizard.error.hint}</p>}

@@ -75,6 +75,7 @@ export async function startBootstrap(): Promise<void> {
     const error = {
       message: failure.message,
       ...((own ?? failure.hint) !== undefined && { hint: own ?? failure.hint }),
+      ...(err instanceof ApiError && err.code === 'cancelled' && { cancelled: true }),
     };
     set((st) => (mine(st) && st.bootstrap ? { bootstrap: { ...st.bootstrap, status: 'failed', error } } : {}));
   }

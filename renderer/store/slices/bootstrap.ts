@@ -31,7 +31,8 @@ export interface BootstrapWizard {
   status: 'editing' | 'running' | 'done' | 'failed';
   actionId?: string;
   steps: BootstrapStepView[];
-  error?: { message: string; hint?: string };
+  /** Why the run ended early; `cancelled`: the user stopped it (not a failure to fix). */
+  error?: { message: string; hint?: string; cancelled?: boolean };
   result?: BootstrapResult;
 }
 

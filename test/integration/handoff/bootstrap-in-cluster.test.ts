@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -12,6 +10,7 @@ import { fluxKinds } from '../../../main/flux/kinds.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { type RunningCluster, startCluster } from '../../cluster/control-plane.ts';
+import { mainOf, runBootstrapCli } from '../../support/bootstrap-cli.ts';
 import { runCli } from '../../support/cli-process.ts';
 import { clientFor, eventually } from '../../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
@@ -21,7 +20,6 @@ import { commitFiles, type GitServer, startGitServer } from '../../support/git-s
 // sync manifests pushed and applied, the Deployments Available, Fluxdeck observing without writing, the same run
 // again pushing nothing, and `--mode desktop` handing the cluster back without deleting or scaling anything.
 
-const exec = promisify(execFile);
 const NS = 'flux-system';
 const DIR = 'clusters/kwok/flux-system';
 const CONTROLLERS = ['helm-controller', 'kustomize-controller', 'notification-controller', 'source-controller'];
@@ -35,27 +33,18 @@ let dataDir: string;
 const dirs: string[] = [];
 
 const bootstrap = (...extra: string[]) =>
-  runCli([
-    'bootstrap',
-    'git',
-    '--url',
-    url,
-    '--branch',
-    'main',
-    '--path',
-    'clusters/kwok',
-    '--kubeconfig',
-    c.kubeconfig,
-    '--data-dir',
-    dataDir,
-    '--identity',
-    'bootstrap-in-cluster-test',
-    '--timeout',
-    '3m',
+  runBootstrapCli(
+    {
+      url,
+      path: 'clusters/kwok',
+      kubeconfig: c.kubeconfig,
+      dataDir,
+      identity: 'bootstrap-in-cluster-test',
+      timeout: '3m',
+    },
     ...extra,
-  ]);
-const head = async (): Promise<string> => (await exec('git', ['-C', bare, 'rev-parse', 'main'])).stdout.trim();
-const show = async (path: string): Promise<string> => (await exec('git', ['-C', bare, 'show', `main:${path}`])).stdout;
+  );
+const { head, show } = mainOf(() => bare);
 const deployment = (name: string) =>
   client.tryGet<KubeObject & { spec: { replicas: number; template: { spec: { containers: { image: string }[] } } } }>({
     apiVersion: 'apps/v1',

@@ -17,7 +17,8 @@ import { commitFiles, type GitServer, startGitServer } from '../../support/git-s
 
 // The desktop wizard's bootstrap as the app runs it (workbench.bootstrap, what `bootstrap:start` calls): into a
 // cluster that is already connected and has no Flux CRDs yet. The session must notice the CRDs the bootstrap installs
-// and start reconciling, so flux-system becomes Ready without reconnecting.
+// and start reconciling, so flux-system becomes Ready without reconnecting. A run cancelled during its clone answers
+// `cancelled` and pushes nothing; the retry after it (the next test) finishes the bootstrap.
 
 const exec = promisify(execFile);
 const AUTH = { username: 'fleet', password: 's3cret-pw' };
@@ -58,15 +59,37 @@ afterAll(async () => {
   await Promise.all([...dirs, git.root].map((d) => rm(d, { recursive: true, force: true })));
 });
 
+const request = () =>
+  ({ cluster: c.name, url, branch: 'main', path: 'clusters/wizard', mode: 'desktop', credentials: AUTH }) as const;
+
 describe('the wizard’s bootstrap of a connected cluster without Flux CRDs', () => {
-  it('pushes flux-system, and the session starts reconciling once the CRDs exist: flux-system Ready', async () => {
+  it('cancelled during the clone: answers cancelled with what to do, pushes nothing', async () => {
+    const steps: BootstrapStep[] = [];
+    const run = fluxdeck.workbench.bootstrap.run(request(), {
+      signal: AbortSignal.timeout(240_000),
+      onStep: (s) => {
+        steps.push(s);
+        if (s.message.startsWith('cloning')) expect(fluxdeck.workbench.bootstrap.cancel(c.name)).toBe(true);
+      },
+    });
+    await expect(run).rejects.toMatchObject({
+      code: 'cancelled',
+      details: { hint: expect.stringMatching(/running the bootstrap again finishes it/) },
+    });
+    // Nothing after the clone was reported: the run stopped there.
+    expect(steps.map((s) => s.message)).toEqual([expect.stringMatching(/^cloning main of /)]);
+    const tree = await exec('git', ['-C', git.repoPath('fleet'), 'ls-tree', '-r', '--name-only', 'main']);
+    expect(tree.stdout).not.toContain('flux-system');
+  });
+
+  it('after the cancel, pushes flux-system, and the session starts reconciling once the CRDs exist: flux-system Ready', async () => {
     const role = (): string => fluxdeck.registry.session(c.name)?.status.role ?? 'no session';
     expect(role()).toBe('no-flux-crds');
     const steps: BootstrapStep[] = [];
-    const result = await fluxdeck.workbench.bootstrap.run(
-      { cluster: c.name, url, branch: 'main', path: 'clusters/wizard', mode: 'desktop', credentials: AUTH },
-      { signal: AbortSignal.timeout(240_000), onStep: (s) => steps.push(s) },
-    );
+    const result = await fluxdeck.workbench.bootstrap.run(request(), {
+      signal: AbortSignal.timeout(240_000),
+      onStep: (s) => steps.push(s),
+    });
     expect(result.kustomization).toEqual({
       cluster: c.name,
       kind: 'Kustomization',

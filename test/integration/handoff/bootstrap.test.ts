@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -10,7 +8,7 @@ import { fluxKinds } from '../../../main/flux/kinds.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { type RunningCluster, startCluster } from '../../cluster/control-plane.ts';
-import { runCli } from '../../support/cli-process.ts';
+import { mainOf, runBootstrapCli } from '../../support/bootstrap-cli.ts';
 import { clientFor } from '../../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
 
@@ -18,7 +16,6 @@ import { commitFiles, type GitServer, startGitServer } from '../../support/git-s
 // its own: wrong credentials, a bootstrap that pushes flux-system and reconciles it to Ready, the same again (nothing
 // new pushed), and a push the server refuses.
 
-const exec = promisify(execFile);
 const AUTH = { username: 'fleet', password: 's3cret-pw' };
 const NS = 'flux-system';
 
@@ -31,27 +28,11 @@ let dataDir: string;
 const dirs: string[] = [];
 
 const bootstrap = (path: string, ...extra: string[]) =>
-  runCli([
-    'bootstrap',
-    'git',
-    '--url',
-    url,
-    '--branch',
-    'main',
-    '--path',
-    path,
-    '--kubeconfig',
-    c.kubeconfig,
-    '--data-dir',
-    dataDir,
-    '--identity',
-    'bootstrap-test',
-    '--timeout',
-    '2m',
+  runBootstrapCli(
+    { url, path, kubeconfig: c.kubeconfig, dataDir, identity: 'bootstrap-test', timeout: '2m' },
     ...extra,
-  ]);
-const head = async (): Promise<string> => (await exec('git', ['-C', bare, 'rev-parse', 'main'])).stdout.trim();
-const show = async (path: string): Promise<string> => (await exec('git', ['-C', bare, 'show', `main:${path}`])).stdout;
+  );
+const { head, show } = mainOf(() => bare);
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-bootstrap-cluster-'));
