@@ -150,7 +150,6 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     root: join(dataDir, 'artifacts'),
     ...(opts.artifactBaseUrl ? { baseUrl: opts.artifactBaseUrl } : {}),
   });
-  const artifacts = new UnpackedArtifacts((a) => openArtifact(store, a));
   const git = new GitSource({ cacheDir: join(dataDir, 'cache', 'git'), store, workers: opts.workers?.git ?? 1 });
   const builds = new WorkerPool({ size: opts.workers?.builds ?? 2 });
   let paused = false;
@@ -165,7 +164,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     kubeconfig: kubeconfigYamlFor(kubeconfigs.current().config, context),
     context,
   });
-  const flux = fluxPlugin(opts, { git, store, artifacts, builds, bus, identity, helm, kubeAccess, isPaused: () => paused });
+  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, helm, kubeAccess, isPaused: () => paused });
   const registry = new ClusterRegistry({
     kubeconfigs,
     createCache: kubeCacheFactory,
@@ -199,7 +198,6 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
     await notifications.stop();
     await registry.close();
     kubeconfigs.close();
-    artifacts.clear();
     await Promise.all([builds.close(), git.close(), helmClient?.dispose()]);
     inbox.close();
   };
@@ -261,13 +259,15 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
 /** The Flux controllers' plugin for every cluster session, from the options and the engine's shared parts. */
 function fluxPlugin(
   opts: FluxdeckOptions,
-  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'artifacts' | 'builds' | 'identity' | 'isPaused' | 'helm' | 'kubeAccess'> & {
+  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'builds' | 'identity' | 'isPaused' | 'helm' | 'kubeAccess'> & {
     bus: EventBus<FluxdeckEvents>;
   },
 ): FluxSessionPlugin {
   const { bus } = parts;
   return fluxSessionPlugin({
     ...parts,
+    // Unpacked once per digest for all the Kustomizations of every cluster (idle ones drop out on their own).
+    artifacts: new UnpackedArtifacts((a) => openArtifact(parts.store, a)),
     events: fluxEventSink((e) => bus.emit('flux.event', e)),
     leaseNamespace: opts.leaseNamespace ?? 'kube-system',
     reconcile: opts.reconcile ?? true,

@@ -132,15 +132,10 @@ export function kustomizationPorts(
     },
     hasPath: (tree, path) => hasDirectory((tree as ArtifactTree).files, path),
     build: (input, signal) =>
-      buildKustomization(
-        deps.builds,
-        input.kustomization,
-        input.files as ArtifactTree,
-        {
-          ...(input.vars && { vars: input.vars }),
-          signal,
-        },
-      ),
+      buildKustomization(deps.builds, input.kustomization, input.files as ArtifactTree, {
+        ...(input.vars && { vars: input.vars }),
+        signal,
+      }),
     manifestsDigest: (objects) => `sha256:${createHash('sha256').update(toYamlStream(objects)).digest('hex')}`,
     variables: (k, signal) => substitutionVariables(client, k, signal),
     applier: (k, signal) => applierFor({ client, presence: presenceOf(session) }, k, deps.remotes, signal),
