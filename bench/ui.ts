@@ -36,6 +36,7 @@ import { type Browser, launchBrowser } from '../test/e2e/support/browser.ts';
 import { type FleetServer, startFleetServer } from '../test/support/fleet-server.ts';
 import { clientFor, ensureNamespace, gitRepository, installCrds, kustomization } from '../test/support/flux-fixture.ts';
 import { commitFiles, startGitServer } from '../test/support/git-server.ts';
+import { type FirstGraph, loadOnce } from './first-graph.ts';
 import { benchLine, median } from './report.ts';
 
 const { values } = parseArgs({
@@ -93,50 +94,6 @@ const percentile = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 };
-
-interface FirstGraph {
-  firstGraphMs: number;
-  refinedMs: number;
-  nodes: number;
-}
-
-async function loadOnce(page: Page, url: string, expected: number): Promise<FirstGraph> {
-  await page.goto(url);
-  return page.evaluate(
-    (want) =>
-      new Promise<FirstGraph>((resolve, reject) => {
-        const deadline = performance.now() + 60_000;
-        const poll = (): void => {
-          const rendered = performance
-            .getEntriesByName('fluxdeck:graph-rendered')
-            .find((e) => ((e as PerformanceMark).detail as { nodes: number }).nodes >= want);
-          const refined = performance.getEntriesByName('fluxdeck:layout').find((e) => {
-            const d = (e as PerformanceMark).detail as { nodes: number; final: boolean };
-            return d.final && d.nodes >= want;
-          });
-          if (rendered && refined) {
-            const after = performance
-              .getEntriesByName('fluxdeck:graph-rendered')
-              .find((e) => e.startTime >= refined.startTime);
-            if (after)
-              return resolve({
-                firstGraphMs: rendered.startTime,
-                refinedMs: after.startTime,
-                nodes: ((rendered as PerformanceMark).detail as { nodes: number }).nodes,
-              });
-          }
-          if (performance.now() > deadline) {
-            const marks = performance
-              .getEntriesByType('mark')
-              .map((m) => `${m.name}@${m.startTime.toFixed(0)} ${JSON.stringify((m as PerformanceMark).detail)}`);
-            reject(new Error(`the graph did not render within 60 s; marks: ${marks.join('; ')}`));
-          } else setTimeout(poll, 20);
-        };
-        poll();
-      }),
-    expected,
-  );
-}
 
 /** Drags the graph in a loop for `ms` and returns every rAF frame duration seen meanwhile. */
 async function panFrames(page: Page, ms: number): Promise<number[]> {

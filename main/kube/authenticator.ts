@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { RequestOptions } from 'node:https';
 
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 import type { ExecCredentialProvider } from './exec-credential.ts';
 import { KubeError } from './kube-error.ts';
@@ -131,6 +131,9 @@ export function createAuthenticator(ctx: ResolvedContext, opts: AuthenticatorOpt
     // client-node implements the legacy auth-providers (oidc with refresh, gcp, azure); we borrow just the header.
     // Its KubeConfig keeps refreshed tokens in memory, so it lives as long as this authenticator.
     if (!authProviderConfig) {
+      // Loaded on first use: client-node takes ~0.65 s to import (thousands of generated model modules), a third of
+      // `fluxdeck serve`'s cold start (bench serve), and only legacy auth-provider users need it.
+      const { KubeConfig } = await import('@kubernetes/client-node');
       authProviderConfig = new KubeConfig();
       authProviderConfig.loadFromOptions({
         clusters: [{ name: cluster.name, server: cluster.server, skipTLSVerify: cluster.insecureSkipTlsVerify }],

@@ -83,16 +83,21 @@ export async function connectContexts(e: EngineFlags, io: CliIO, opts: { noneIsF
   }
   if (names.length === 0)
     throw new UsageError('no context to connect: pass --context NAME or set a current context in your kubeconfig');
-  let connected = 0;
-  for (const name of names) {
-    try {
-      await e.fluxdeck.connect(name);
-      connected++;
-    } catch (err) {
-      io.err(`✗ ${errorMessage(err)}\n`);
-    }
-  }
-  return connected;
+  // All at once: each connect waits on its apiserver (discovery, first lists), so one after another made `serve
+  // --all-contexts` show its third cluster only after the first two were fully up (bench serve); a slow or
+  // unreachable cluster no longer delays the others.
+  const outcomes = await Promise.all(
+    names.map((name) =>
+      e.fluxdeck.connect(name).then(
+        () => true,
+        (err: unknown) => {
+          io.err(`✗ ${errorMessage(err)}\n`);
+          return false;
+        },
+      ),
+    ),
+  );
+  return outcomes.filter(Boolean).length;
 }
 
 /** Prints what the engine does, one line per reconcile result, Flux event and cluster state change. */
