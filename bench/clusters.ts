@@ -6,9 +6,11 @@
 //       is the same engine reconciling one cluster × N alone, in the same run (ideal scaling: K × that time);
 //   (b) one cluster's apiserver stopped (an unreachable cluster): a reconcile request on every Kustomization of the
 //       others, time until all handled it, against the same request with every cluster up.
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import type { EngineStats } from '../main/contract/stats.ts';
 import { fluxKinds } from '../main/flux/kinds.ts';
@@ -22,11 +24,17 @@ import { app, waitAllReady } from './fleet-apps.ts';
 import { type FluxdeckProcess, peakRssMb, startFluxdeckProcess } from './fluxdeck-process.ts';
 import { benchLine } from './report.ts';
 
+const exec = promisify(execFile);
+
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : def;
 };
 const CLUSTERS = arg('--clusters', 10);
+// The control planes stand in for remote clusters, which take none of a laptop's CPU; here 20 of their processes
+// share 2 cores with the engine, and the event-loop delay then measures the OS scheduler more than the engine. With
+// --nice N (default 10; 0 turns it off) they run at that niceness, so they take the CPU the engine leaves.
+const NICE = arg('--nice', 10);
 const APPS = arg('--apps', 100);
 const NS = 'flux-system';
 const KS = { apiVersion: fluxKinds.Kustomization.apiVersion, kind: 'Kustomization' };
@@ -41,7 +49,7 @@ interface Cluster {
 async function watchStats<T>(
   p: FluxdeckProcess,
   fn: () => Promise<T>,
-): Promise<{ result: T; lagP99Ms: number; snapshots: number }> {
+): Promise<{ result: T; lagP99Ms: number; snapshots: number; windows: number[] }> {
   const seen = new Map<string, EngineStats>();
   const timer = setInterval(() => {
     const s = p.published();
@@ -55,6 +63,7 @@ async function watchStats<T>(
       result,
       lagP99Ms: Math.max(...[...seen.values()].map((s) => s.process.eventLoopLagP99Ms)),
       snapshots: seen.size,
+      windows: [...seen.values()].map((s) => s.process.eventLoopLagP99Ms),
     };
   } finally {
     clearInterval(timer);
@@ -111,6 +120,7 @@ async function main(): Promise<void> {
         tier: 'api',
         ownerPid: process.pid,
       });
+      if (NICE > 0) await exec('renice', ['-n', String(NICE), '-p', ...Object.values(run.pids).map(String)]);
       const client = await clientFor(run.kubeconfig);
       await installCrds(client);
       for (const ns of [NS, 'fleet']) await ensureNamespace(client, ns);
@@ -159,12 +169,14 @@ async function main(): Promise<void> {
     const oneDown = await watchStats(running, () => reconcileAll(up));
 
     const wallS = Math.max(...doneS);
-    console.log(`(a) ${CLUSTERS} clusters x ${APPS} Kustomizations x 5 objects in one fluxdeck run:`);
+    console.log(
+      `(a) ${CLUSTERS} clusters x ${APPS} Kustomizations x 5 objects in one fluxdeck run (control planes ${NICE > 0 ? `at niceness ${NICE}` : 'not niced'}):`,
+    );
     console.log(
       `    all Ready in ${wallS.toFixed(1)} s (first cluster done ${Math.min(...doneS).toFixed(1)} s); one cluster alone ${soloS.toFixed(1)} s (ideal for ${CLUSTERS}: ${(soloS * CLUSTERS).toFixed(1)} s)`,
     );
     console.log(
-      `    main event loop delay p99 (worst 10 s window of ${all.snapshots}) ${all.lagP99Ms.toFixed(1)} ms (goal < 50), peak RSS ${rssMb.toFixed(0)} MB (goal ≤ 1024)`,
+      `    main event loop delay p99 (worst 10 s window of ${all.snapshots}) ${all.lagP99Ms.toFixed(1)} ms (goal < 50; each window: ${all.windows.map((w) => w.toFixed(0)).join(', ')}), peak RSS ${rssMb.toFixed(0)} MB (goal ≤ 1024)`,
     );
     console.log(
       `(b) reconcile request on every Kustomization: all ${CLUSTERS} clusters up ${allUp.toFixed(1)} s; with ${down.run.name}'s apiserver stopped, the other ${up.length} ${oneDown.result.toFixed(1)} s (event loop p99 ${oneDown.lagP99Ms.toFixed(1)} ms)`,
@@ -172,7 +184,7 @@ async function main(): Promise<void> {
     console.log(
       benchLine(
         'clusters',
-        `${CLUSTERS} clusters x ${APPS} Kustomizations until all Ready (event loop p99 ${all.lagP99Ms.toFixed(0)} ms, peak RSS ${rssMb.toFixed(0)} MB)`,
+        `${CLUSTERS} clusters x ${APPS} Kustomizations until all Ready (event loop p99 ${all.lagP99Ms.toFixed(0)} ms, peak RSS ${rssMb.toFixed(0)} MB, control planes niced ${NICE})`,
         { value: wallS, unit: 's' },
         { name: `${CLUSTERS} x one cluster alone`, value: soloS * CLUSTERS, unit: 's' },
       ),

@@ -34,9 +34,16 @@ export interface FluxdeckProcess {
 /** Starts `fluxdeck run ARGS --data-dir DIR --identity bench` and waits until its clusters are connected. */
 export async function startFluxdeckProcess(args: string[], dataDir: string, log: string[]): Promise<FluxdeckProcess> {
   const cli = join(import.meta.dirname, '..', 'main', 'cli', 'index.ts');
-  const child = spawn(process.execPath, [cli, 'run', ...args, '--data-dir', dataDir, '--identity', 'bench'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  // BENCH_ENGINE_NODE_ARGS profiles the engine under a benchmark, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' (Node
+  // refuses --cpu-prof in NODE_OPTIONS).
+  const nodeArgs = process.env.BENCH_ENGINE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, cli, 'run', ...args, '--data-dir', dataDir, '--identity', 'bench'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
     log.push(d);
     if (log.length > 200) log.shift();

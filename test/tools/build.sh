@@ -206,8 +206,8 @@ build_tool() { # name
 }
 
 # Every tool is used by a committed test or benchmark, so `--list` names them all (ON_REQUEST is for a tool only built by
-# hand; none today). Flux's controllers are the longest builds: .ci/run builds them as a job of their own, beside the
-# others, so they do not lengthen the critical path.
+# hand; none today). .ci/run builds flux and Flux's controllers in one job, flux first, so the controllers take the
+# packages they share with it from Go's build cache.
 ON_REQUEST=' '
 if [ "${1:-}" = "--list" ]; then
   echo "$RECIPES" | sed '/^$/d' | cut -d'|' -f1 | while read -r n; do [[ "$ON_REQUEST" == *" $n "* ]] || echo "$n"; done
