@@ -10,6 +10,7 @@ import type { ManagerEvents } from './engine/controller-manager.ts';
 import { type CostMeter, startCostMeter } from './engine/cost-meter.ts';
 import { EventBus } from './engine/event-bus.ts';
 import { kubeCacheFactory } from './engine/kube-cache.ts';
+import { startLoopGate } from './engine/loop-gate.ts';
 import type { FluxEvent } from './flux/events.ts';
 import { fluxKinds } from './flux/kinds.ts';
 import { HelmClient } from './helm/index.ts';
@@ -153,18 +154,14 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
   const git = new GitSource({ cacheDir: join(dataDir, 'cache', 'git'), store, workers: opts.workers?.git ?? 1 });
   const builds = new WorkerPool({ size: opts.workers?.builds ?? 2 });
   let paused = false;
-  // One Helm helper for every cluster, started on the first Helm call (most sessions never run one).
-  let helmClient: HelmClient | undefined;
-  const helm = (): HelmClient =>
-    (helmClient ??= new HelmClient({
-      logger: logger.child({ part: 'helm' }),
-      ...(opts.helmHelper ? { path: opts.helmHelper } : {}),
-    }));
+  const { helm, disposeHelm } = helmOnDemand(opts, logger);
   const kubeAccess = (context: string): { kubeconfig: string; context: string } => ({
     kubeconfig: kubeconfigYamlFor(kubeconfigs.current().config, context),
     context,
   });
-  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, helm, kubeAccess, isPaused: () => paused });
+  const loopGate = startLoopGate();
+  const isPaused = (): boolean => paused;
+  const flux = fluxPlugin(opts, { git, store, builds, bus, identity, helm, kubeAccess, loopGate, isPaused });
   const registry = new ClusterRegistry({
     kubeconfigs,
     createCache: kubeCacheFactory,
@@ -194,11 +191,12 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
   });
   const stopEngine = async (): Promise<void> => {
     costs.close();
+    loopGate.stop();
     inboxFeed.stop();
     await notifications.stop();
     await registry.close();
     kubeconfigs.close();
-    await Promise.all([builds.close(), git.close(), helmClient?.dispose()]);
+    await Promise.all([builds.close(), git.close(), disposeHelm()]);
     inbox.close();
   };
   const connect = (context: string): Promise<ClusterSession> => registry.connect(context);
@@ -256,10 +254,31 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
   };
 }
 
+/** One Helm helper for every cluster, started on the first Helm call (most sessions never run one). */
+function helmOnDemand(
+  opts: FluxdeckOptions,
+  logger: Logger,
+): { helm: () => HelmClient; disposeHelm: () => Promise<void> } {
+  let client: HelmClient | undefined;
+  return {
+    helm: () =>
+      (client ??= new HelmClient({
+        logger: logger.child({ part: 'helm' }),
+        ...(opts.helmHelper ? { path: opts.helmHelper } : {}),
+      })),
+    disposeHelm: async () => {
+      await client?.dispose();
+    },
+  };
+}
+
 /** The Flux controllers' plugin for every cluster session, from the options and the engine's shared parts. */
 function fluxPlugin(
   opts: FluxdeckOptions,
-  parts: Pick<FluxSessionDeps, 'git' | 'store' | 'builds' | 'identity' | 'isPaused' | 'helm' | 'kubeAccess'> & {
+  parts: Pick<
+    FluxSessionDeps,
+    'git' | 'store' | 'builds' | 'identity' | 'isPaused' | 'helm' | 'kubeAccess' | 'loopGate'
+  > & {
     bus: EventBus<FluxdeckEvents>;
   },
 ): FluxSessionPlugin {

@@ -4,6 +4,7 @@ import {
   type CacheEvent,
   type Controller,
   ControllerManager,
+  type ControllerManagerOptions,
   type ManagerEvents,
   needsReconcile,
   type ResourceType,
@@ -77,6 +78,8 @@ export interface FluxSessionDeps {
   helm: () => HelmClient;
   /** Where ImageRepositories' scanned tags are kept; default `image-tags` beside the artifact store. */
   imageTagsDir?: string;
+  /** Shared by every cluster's controllers: no reconcile starts while the main event loop is behind. */
+  loopGate?: ControllerManagerOptions['gate'];
 }
 
 export interface FluxSessionPlugin extends SessionPlugin {
@@ -355,6 +358,7 @@ class SessionRun {
       caches: (t) => session.cache(t),
       bus: deps.bus,
       logger: session.logger,
+      ...(deps.loopGate && { gate: deps.loopGate }),
     });
     this.manager = manager;
     this.managers.set(session.context, manager);

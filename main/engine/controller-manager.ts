@@ -2,7 +2,7 @@ import { errorMessage } from '../util/errors.ts';
 import type { KubeObject, ObjectRef } from '../util/kube-object.ts';
 import type { Logger } from '../util/logger.ts';
 import type { EventSink } from './event-bus.ts';
-import { withJitter, WorkQueue } from './work-queue.ts';
+import { withJitter, WorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
 /**
  * The controller manager of one cluster: it turns cache events into work-queue keys and runs each controller's
@@ -120,6 +120,8 @@ export interface ControllerManagerOptions {
   backoff?: { baseMs: number; maxMs: number };
   /** Spread of requeue delays (± this fraction), so objects with one interval do not all run at once. */
   jitter?: number;
+  /** Engine-wide back-pressure: no reconcile starts while the main event loop is behind. */
+  gate?: WorkQueueOptions['gate'];
 }
 
 export class ControllerManager {
@@ -141,6 +143,7 @@ export class ControllerManager {
       backoff: opts.backoff ?? { baseMs: 2000, maxMs: 5 * 60_000 },
       onError: (key, error, retryInMs) =>
         opts.logger.warn('reconcile failed', { key, error: errorMessage(error), retryInMs }),
+      ...(opts.gate && { gate: opts.gate }),
     });
   }
 

@@ -7,8 +7,11 @@
  * - each kind has a bounded number of concurrent workers;
  * - a run's result asks to requeue after a delay (interval with jitter) or reports a failure, which requeues the key
  *   with per-key exponential backoff until it succeeds;
- * - `stop()` aborts in-flight runs through their AbortSignal and drops everything pending.
+ * - `stop()` aborts in-flight runs through their AbortSignal and drops everything pending;
+ * - with a gate (loop-gate.ts), nothing new starts while the main event loop is behind.
  */
+
+import type { LoopGate } from './loop-gate.ts';
 
 export interface RunResult {
   /** Run again after this many milliseconds (replaces any earlier schedule for the key). */
@@ -26,6 +29,8 @@ export interface WorkQueueOptions {
   backoff?: { baseMs: number; maxMs: number };
   /** Called when a run throws or returns an error, after the key was requeued (for logs and metrics). */
   onError?: (key: string, error: unknown, retryInMs: number) => void;
+  /** While closed, nothing new starts (engine-wide back-pressure from the main event loop; see loop-gate.ts). */
+  gate?: Pick<LoopGate, 'closed' | 'whenOpen'>;
 }
 
 export interface QueueStats {
@@ -59,11 +64,14 @@ export class WorkQueue {
   private stopped = false;
   private paused = false;
   private readonly onError: WorkQueueOptions['onError'];
+  private readonly gate: WorkQueueOptions['gate'];
+  private readonly resume = (): void => this.pump();
 
   constructor(opts: WorkQueueOptions = {}) {
     this.concurrency = opts.concurrency ?? { default: 4 };
     this.backoff = opts.backoff ?? { baseMs: 1000, maxMs: 5 * 60_000 };
     this.onError = opts.onError;
+    this.gate = opts.gate;
   }
 
   /** Starts dispatching to `worker`. Keys added before start wait until then. */
@@ -165,7 +173,11 @@ export class WorkQueue {
 
   /** Starts as many waiting keys as the per-kind limits allow, oldest first. */
   private pump(): void {
-    if (!this.worker || this.stopped || this.paused) return;
+    if (!this.worker || this.stopped || this.paused || this.ready.length === 0) return;
+    if (this.gate?.closed) {
+      this.gate.whenOpen(this.resume);
+      return;
+    }
     for (let i = 0; i < this.ready.length;) {
       const key = this.ready[i];
       if (key === undefined) break;

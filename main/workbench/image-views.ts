@@ -8,16 +8,16 @@ import * as fs from 'node:fs';
 
 import git from 'isomorphic-git';
 
-import {
-  type AutomationCommit,
-  type FileDiff,
-  type FleetImage,
-  type ImageAutomationKey,
-  type ImageAutomationPreview,
-  type ImageAutomationView,
-  type ImagePolicyKey,
-  type ImagePolicyView,
-  type ImageRefView,
+import type {
+  AutomationCommit,
+  FileDiff,
+  FleetImage,
+  ImageAutomationKey,
+  ImageAutomationPreview,
+  ImageAutomationView,
+  ImagePolicyKey,
+  ImagePolicyView,
+  ImageRefView,
 } from '../contract/index.ts';
 import { compileTagFilter, compileTagSelector } from '../controllers/imagepolicy/select-tag.ts';
 import type { StoredTags, TagStore } from '../controllers/imagerepository/tag-store.ts';

@@ -17,7 +17,7 @@ import {
   type ReceiverView,
 } from '../contract/index.ts';
 import { fluxKinds } from '../flux/kinds.ts';
-import { type Alert, type CrossNamespaceObjectReference, type Provider, type Receiver } from '../flux/notification.ts';
+import type { Alert, CrossNamespaceObjectReference, Provider, Receiver } from '../flux/notification.ts';
 import type { ClusterClient } from '../kube/cluster-client.ts';
 import { decodeSecretData, type SecretObject } from '../kube/secrets.ts';
 import type { AlertDispatcher, DeliveryRecord } from '../notify/index.ts';

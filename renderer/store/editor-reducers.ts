@@ -3,16 +3,16 @@
  * answer from main. Kept apart from the actions so they are unit-tested without a transport.
  */
 import { insidePath } from '../../main/contract/flux-paths.ts';
-import {
-  type ArtifactPushProgress,
-  type CommitResult,
-  type FluxObject,
-  type KustomizationKey,
-  type PreviewProgress,
-  type PushResult,
-  type ReapplyResult,
-  type WorkTree,
-  type YamlProblem,
+import type {
+  ArtifactPushProgress,
+  CommitResult,
+  FluxObject,
+  KustomizationKey,
+  PreviewProgress,
+  PushResult,
+  ReapplyResult,
+  WorkTree,
+  YamlProblem,
 } from '../../main/contract/index.ts';
 import type { ArtifactPushState, CommitFlow, EditorTab, ReviewState } from './slices/editor.ts';
 

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 
-import { type HelmRelease } from '../../flux/helm.ts';
+import type { HelmRelease } from '../../flux/helm.ts';
 import { fluxKinds } from '../../flux/kinds.ts';
 import type { HelmClient, HookInfo } from '../../helm/index.ts';
 import type { ClusterClient } from '../../kube/cluster-client.ts';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as git from 'isomorphic-git';
 
 import { fetchFailed, messageOf, SourceError, SourceReason } from '../source-error.ts';
-import { type GitAuth } from './git-auth.ts';
+import type { GitAuth } from './git-auth.ts';
 import {
   commitOfRevision,
   describePlan,

@@ -4,12 +4,12 @@
  * server moved or refused), then reconcile what the push changed and follow it to Ready.
  */
 import { insidePath } from '../../../main/contract/flux-paths.ts';
-import {
-  type GitAuthor,
-  type GitCredentials,
-  type GitRepositoryKey,
-  type KustomizationKey,
-  type WorkTree,
+import type {
+  GitAuthor,
+  GitCredentials,
+  GitRepositoryKey,
+  KustomizationKey,
+  WorkTree,
 } from '../../../main/contract/index.ts';
 import { describeFailure, fire, notify, notifyFailure, reconcile, transport } from '../../store/actions.ts';
 import {
