@@ -20,7 +20,7 @@ bin="$cache/bin/$key"
 want=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok kwok-stages.yaml)
 missing=0
 for b in "${want[@]}"; do [ -e "$bin/$b" ] || missing=1; done
-if [ $missing -eq 0 ]; then echo "$bin"; exit 0; fi
+if [ $missing -eq 0 ]; then touch "$bin"; echo "$bin"; exit 0; fi
 mkdir -p "$bin.tmp"
 # No DWARF from the compiler either (the linker already drops it with -w): nobody debugs these binaries, and on a
 # fresh 2-core machine the compiles are most of CI's time.
@@ -49,6 +49,8 @@ for f in "$kwok_dir"/kustomize/stage/node/fast/node-initialize.yaml "$kwok_dir"/
   cat "$f"; echo '---'
 done > "$bin.tmp/kwok-stages.yaml"
 rm -rf "$bin"; mv "$bin.tmp" "$bin"
-# Older builds (other wrapper-module versions) are no longer needed.
-find "$cache/bin" -mindepth 1 -maxdepth 1 -type d ! -name "$key" -exec rm -rf {} +
+# Builds of other wrapper-module versions unused for a week go. Recent ones stay: a worktree of an older commit (an A/B
+# benchmark) deleted the current build and cost the next run a rebuild.
+touch "$bin"
+find "$cache/bin" -mindepth 1 -maxdepth 1 -type d ! -name "$key" ! -name "$key.tmp" -mtime +7 -exec rm -rf {} +
 echo "$bin"
