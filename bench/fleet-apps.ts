@@ -37,13 +37,20 @@ export async function waitAllReady(
   // When each was first seen Ready, for the spread of Ready times; and whether each is Ready now.
   const readyAt = new Map<string, number>();
   const readyNow = new Set<string>();
+  // Why each one that is not Ready is not, for the timeout's message: a bench that gives up should say what it saw.
+  const why = new Map<string, string>();
   const see = (k: Kustomization): void => {
     const name = k.metadata.name ?? '';
     if (!want.has(name)) return;
     if (isReady(k.status?.conditions) && k.status?.observedGeneration === k.metadata.generation) {
       readyNow.add(name);
+      why.delete(name);
       if (!readyAt.has(name)) readyAt.set(name, performance.now());
-    } else readyNow.delete(name);
+    } else {
+      readyNow.delete(name);
+      const ready = k.status?.conditions?.find((c) => c.type === 'Ready');
+      why.set(name, ready ? `${ready.reason}: ${ready.message}` : 'no Ready condition yet');
+    }
   };
   // One list, then a watch from it: polling lists of 1,000 Kustomizations (with their inventories) every 200 ms loaded
   // the apiserver under test and filled this process's heap, which the loop bench counts as the engine's memory.
@@ -53,8 +60,13 @@ export async function waitAllReady(
     for (const k of list.items) see(k);
     if (readyNow.size === want.size) return readyAt;
     const left = deadline - Date.now();
-    if (left <= 0)
-      throw new Error(`only ${readyNow.size} of ${want.size} Kustomizations became Ready within ${timeoutMs / 1000}s`);
+    if (left <= 0) {
+      const waiting = names.filter((n) => !readyNow.has(n));
+      const sample = waiting.slice(0, 5).map((n) => `\n  ${n}: ${why.get(n) ?? 'not found'}`);
+      throw new Error(
+        `only ${readyNow.size} of ${want.size} Kustomizations became Ready within ${timeoutMs / 1000}s:${sample.join('')}`,
+      );
+    }
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), left);
     await client
