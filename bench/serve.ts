@@ -43,11 +43,15 @@ interface Serving {
   stop(): Promise<void>;
 }
 
-/** Spawns `fluxdeck serve` on every context of `kubeconfig` and waits for the URL it prints. */
+/**
+ * Spawns `fluxdeck serve` on the clusters' own contexts (each test cluster's kubeconfig also has a token context to
+ * it, which `--all-contexts` would connect as well) and waits for the URL it prints.
+ */
 async function serve(kubeconfig: string, dataDir: string, t0: number): Promise<Serving> {
+  const contexts = Array.from({ length: CLUSTERS }, (_, i) => ['--context', `serve-${i}`]).flat();
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--kubeconfig', kubeconfig, '--all-contexts', '--data-dir', dataDir, '--identity', 'bench-serve'],
+    [CLI, 'serve', '--kubeconfig', kubeconfig, ...contexts, '--data-dir', dataDir, '--identity', 'bench-serve'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stop = async (): Promise<void> => {
@@ -93,7 +97,14 @@ async function coldStart(
               `${m.name.replace('fluxdeck:', '')}@${m.startTime.toFixed(0)} ${JSON.stringify((m as PerformanceMark).detail)}`,
           ),
       );
-      console.log(`  page opened ${(origin - wall0).toFixed(0)} ms after spawn; marks: ${marks.join('; ')}`);
+      const loads = await page.evaluate(() =>
+        [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map(
+          (e) =>
+            `${e.name.replace(/^.*\//, '').replace(/\?.*$/, '') || '/'}@${e.startTime.toFixed(0)}-${(e as PerformanceResourceTiming).responseEnd.toFixed(0)}`,
+        ),
+      );
+      console.log(`  page opened ${(origin - wall0).toFixed(0)} ms after spawn; loads: ${loads.join(', ')}`);
+      console.log(`  marks: ${marks.slice(0, 12).join('; ')}`);
     }
     return { totalMs: origin + r.firstGraphMs - wall0, servingMs: s.servingMs, nodes: r.nodes };
   } finally {

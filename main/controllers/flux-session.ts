@@ -89,8 +89,21 @@ export interface FluxSessionPlugin extends SessionPlugin {
   manager(context: string): ControllerManager | undefined;
 }
 
+/** What the sessions of one Fluxdeck share. */
+interface Shared {
+  /** The controller manager of each session that leads, by context. */
+  managers: Map<string, ControllerManager>;
+  /**
+   * Which context campaigns for the Lease of each API server. Two contexts of one kubeconfig often reach the same
+   * cluster (another user, another default namespace); they hold the Lease under the same identity, so both would
+   * "lead" and reconcile every object twice, racing each other. The first to campaign does; the others stand by.
+   */
+  campaigns: Map<string, string>;
+}
+
 export function fluxSessionPlugin(deps: FluxSessionDeps): FluxSessionPlugin {
-  const managers = new Map<string, ControllerManager>();
+  const shared: Shared = { managers: new Map(), campaigns: new Map() };
+  const { managers } = shared;
   return {
     name: 'flux',
     setPaused: (paused) => {
@@ -98,7 +111,7 @@ export function fluxSessionPlugin(deps: FluxSessionDeps): FluxSessionPlugin {
     },
     manager: (context) => managers.get(context),
     start: async (session) => {
-      const begin = (): Promise<Disposer | undefined> => startFluxSession(session, deps, managers);
+      const begin = (): Promise<Disposer | undefined> => startFluxSession(session, deps, shared);
       if (await fluxCrdsInstalled(session)) return begin();
       return whenCrdsInstalled(session, deps.crdCheckMs ?? CRD_CHECK_MS, begin);
     },
@@ -107,11 +120,13 @@ export function fluxSessionPlugin(deps: FluxSessionDeps): FluxSessionPlugin {
 
 /** How often a session without Flux's CRDs looks for them again (a bootstrap or `fluxdeck install` adds them). */
 const CRD_CHECK_MS = 5000;
+/** How soon a session standing by for another context of the same cluster looks again (that one may disconnect). */
+const SIBLING_RECHECK_MS = 5000;
 
 async function startFluxSession(
   session: ClusterSession,
   deps: FluxSessionDeps,
-  managers: Map<string, ControllerManager>,
+  shared: Shared,
 ): Promise<Disposer | undefined> {
   for (const t of REQUIRED_KINDS) session.cache(t);
   for (const t of await servedOptionalKinds(session)) session.cache(t);
@@ -119,7 +134,7 @@ async function startFluxSession(
     session.setStatus({ role: 'observing', message: 'read-only: Fluxdeck does not reconcile in this session' });
     return undefined;
   }
-  const run = new SessionRun(session, deps, managers);
+  const run = new SessionRun(session, deps, shared);
   await run.start();
   return () => run.stop();
 }
@@ -197,7 +212,9 @@ async function fluxCrdsInstalled(session: ClusterSession): Promise<boolean> {
 class SessionRun {
   private readonly session: ClusterSession;
   private readonly deps: FluxSessionDeps;
-  private readonly managers: Map<string, ControllerManager>;
+  private readonly shared: Shared;
+  /** The cluster's API server, as the key of `shared.campaigns`. */
+  private readonly server: string;
   private readonly abort = new AbortController();
   private election: { stop: AbortController; done: Promise<void> } | undefined;
   private manager: ControllerManager | undefined;
@@ -205,10 +222,11 @@ class SessionRun {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopValuesWatch: (() => void) | undefined;
 
-  constructor(session: ClusterSession, deps: FluxSessionDeps, managers: Map<string, ControllerManager>) {
+  constructor(session: ClusterSession, deps: FluxSessionDeps, shared: Shared) {
     this.session = session;
     this.deps = deps;
-    this.managers = managers;
+    this.shared = shared;
+    this.server = session.client.server.replace(/\/+$/, '').toLowerCase();
   }
 
   async start(): Promise<void> {
@@ -271,6 +289,17 @@ class SessionRun {
       });
       if (who.reconciler === 'both') session.logger.warn(who.message);
     } else if (!this.election) {
+      const sibling = this.shared.campaigns.get(this.server);
+      if (sibling !== undefined && sibling !== session.context) {
+        session.setStatus({
+          role: 'standby',
+          message: `context ${sibling} of this Fluxdeck reconciles this cluster (same API server, ${this.server})`,
+          reconciler: 'desktop',
+          reconcilerVersion: undefined,
+        });
+        return Math.min(who.recheckAt ?? Infinity, Date.now() + SIBLING_RECHECK_MS);
+      }
+      this.shared.campaigns.set(this.server, session.context);
       session.setStatus({ reconciler: who.reconciler, reconcilerVersion: undefined });
       this.startElection();
     }
@@ -310,6 +339,7 @@ class SessionRun {
     const e = this.election;
     this.election = undefined;
     if (!e) return;
+    if (this.shared.campaigns.get(this.server) === this.session.context) this.shared.campaigns.delete(this.server);
     e.stop.abort();
     await e.done;
     await this.stopManager();
@@ -361,7 +391,7 @@ class SessionRun {
       ...(deps.loopGate && { gate: deps.loopGate }),
     });
     this.manager = manager;
-    this.managers.set(session.context, manager);
+    this.shared.managers.set(session.context, manager);
     manager.start();
     if (served.has('HelmRelease') && deps.kubeAccess) {
       const releases = (): HelmRelease[] => session.cache(fluxKinds.HelmRelease).list() as HelmRelease[];
@@ -403,7 +433,7 @@ class SessionRun {
     this.stopValuesWatch?.();
     this.stopValuesWatch = undefined;
     if (!m) return;
-    this.managers.delete(this.session.context);
+    this.shared.managers.delete(this.session.context);
     await m.stop();
     this.remotes.close();
     this.remotes = new RemoteClients();

@@ -48,15 +48,14 @@ const configMaps = (n: number, value: string): Record<string, string> =>
     ]),
   );
 
-async function startRun(identity: string): Promise<CliProcess> {
+async function startRun(identity: string, contexts = ['--context', cluster.name]): Promise<CliProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), `fluxdeck-${identity}-`));
   dirs.push(dataDir);
   const p = startCli([
     'run',
     '--kubeconfig',
     cluster.kubeconfig,
-    '--context',
-    cluster.name,
+    ...contexts,
     '--identity',
     identity,
     '--data-dir',
@@ -186,5 +185,26 @@ describe('fluxdeck run instances on one cluster', () => {
     expect(code).toBe(0);
     expect(b.output()).toContain('stopping (releasing leases)');
     expect(await holder()).toBeFalsy();
+  });
+});
+
+// The test cluster's kubeconfig has two contexts to it (a client certificate and a token), as many users' kubeconfigs
+// do. One process holds a cluster's Lease under one identity, so without care both contexts would lead.
+describe('fluxdeck run --all-contexts with two contexts to one cluster', () => {
+  it('reconciles through one context while the other stands by', async () => {
+    const p = await startRun('instance-c', ['--all-contexts']);
+    const standby = await p.waitFor(/◎ (\S+): \S+ \(standby\): context (\S+) of this Fluxdeck reconciles this cluster/);
+    const [, waiting, leading] = standby as unknown as [string, string, string];
+    expect(new Set([waiting, leading])).toEqual(new Set([cluster.name, `${cluster.name}-token`]));
+    await p.waitFor(new RegExp(`◎ ${leading}: \\S+ \\(reconciling\\)`));
+    expect(await holder()).toBe('instance-c');
+    // A requested reconcile is seen by both contexts' watches; only the leading one acts on it.
+    const r = await runCli(['reconcile', 'kustomization', 'bulk', '-n', NS, '--kubeconfig', cluster.kubeconfig]);
+    expect(r.code).toBe(0);
+    const reconciledBy = new Set(
+      [...p.output().matchAll(/✔ (\S+) Kustomization multi\/bulk reconciled/g)].map((m) => m[1]),
+    );
+    expect(reconciledBy).toEqual(new Set([leading]));
+    expect(await p.kill('SIGINT')).toBe(0);
   });
 });
