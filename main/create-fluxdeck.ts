@@ -10,7 +10,7 @@ import type { ManagerEvents } from './engine/controller-manager.ts';
 import { type CostMeter, startCostMeter } from './engine/cost-meter.ts';
 import { EventBus } from './engine/event-bus.ts';
 import { kubeCacheFactory } from './engine/kube-cache.ts';
-import { startLoopGate } from './engine/loop-gate.ts';
+import { holdFor, startLoopGate } from './engine/loop-gate.ts';
 import type { FluxEvent } from './flux/events.ts';
 import { fluxKinds } from './flux/kinds.ts';
 import { HelmClient } from './helm/index.ts';
@@ -221,6 +221,7 @@ export async function createFluxdeck(opts: FluxdeckOptions = {}): Promise<Fluxde
       get paused() {
         return paused;
       },
+      holdReconciles: (maxMs) => holdFor(loopGate, maxMs),
       stats: () => costs.snapshot(),
       stop: stopEngine,
     },

@@ -13,6 +13,10 @@ import { createRouter, type Router } from './router.ts';
 
 /** Read/acknowledge changes of more items than this are pushed as "list again". */
 const MAX_STATE_ITEMS = 200;
+/** The longest the start-up reconciles wait for a UI to read its first graph (ms). */
+const UI_FIRST_MS = 3000;
+/** After that read: the renderer's projection, layout and first render of it (0.3–0.5 s in bench serve's marks). */
+const FIRST_RENDER_MS = 500;
 
 export interface ApiOptions {
   port: Workbench;
@@ -22,6 +26,8 @@ export interface ApiOptions {
   healthIntervalMs?: number;
   /** Validate responses against the contract too (tests and development). */
   checkResponses?: boolean;
+  /** How long the start-up reconciles may wait for a UI's first graph (ms; default 3000, 0: not at all). */
+  uiFirstMs?: number;
 }
 
 export interface FluxdeckApiServer {
@@ -100,6 +106,10 @@ export function createApi(opts: ApiOptions): FluxdeckApiServer {
       logger.warn('could not list kubeconfig contexts for the health summary', { error: err }),
     );
 
+  // UI first: a shell with a UI starts the engine's controllers beside a window or page that is loading. On 2 cores
+  // the start-up reconciles of every object took the CPU the page needed for its first graph (bench serve), and a
+  // second later changes nothing for them, so they wait until a UI has read and drawn its first graph (or a bound).
+  const releaseStart = port.holdReconciles(opts.uiFirstMs ?? UI_FIRST_MS);
   const handlers = createHandlers({
     port,
     capabilities: opts.capabilities,
@@ -107,6 +117,11 @@ export function createApi(opts: ApiOptions): FluxdeckApiServer {
     noteClusters,
     broadcast: (channel, payload) => hub.broadcast(channel, payload),
   });
+  const snapshot = handlers['graph:snapshot'];
+  handlers['graph:snapshot'] = (...args) => {
+    setTimeout(releaseStart, FIRST_RENDER_MS).unref();
+    return snapshot(...args);
+  };
 
   return {
     router: createRouter(handlers, { logger, ...(opts.checkResponses && { checkResponses: true }) }),
@@ -118,6 +133,7 @@ export function createApi(opts: ApiOptions): FluxdeckApiServer {
       return hub.clients;
     },
     close() {
+      releaseStart();
       unsubscribe();
       offInbox();
       offHealth();

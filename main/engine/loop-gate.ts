@@ -25,6 +25,7 @@ export interface LoopGateOptions {
 /** The gate's decision, fed one observation per tick (pure: the timer lives in `startLoopGate`). */
 export class LoopGate {
   private recentLagMs = 0;
+  private holds = 0;
   private heldSince: number | undefined;
   private readonly waiters = new Set<() => void>();
   private readonly maxLagMs: number;
@@ -39,7 +40,20 @@ export class LoopGate {
 
   /** True while new work should wait. */
   get closed(): boolean {
-    return this.recentLagMs > this.maxLagMs;
+    return this.holds > 0 || this.recentLagMs > this.maxLagMs;
+  }
+
+  /**
+   * Closes the gate, whatever the lag, until the returned function is called (once counts; later calls do nothing).
+   * Waiting work is released at the first tick after the last hold ends.
+   */
+  hold(): () => void {
+    this.holds++;
+    let held = true;
+    return () => {
+      if (held) this.holds--;
+      held = false;
+    };
   }
 
   /** Calls `fn` once, at the first tick the gate is open (or the hold ran out). Adding the same `fn` again is a no-op. */
@@ -55,7 +69,7 @@ export class LoopGate {
   observe(lagMs: number, utilization: number, nowMs: number): void {
     const ours = utilization >= this.busyShare ? lagMs : 0;
     this.recentLagMs = Math.max(ours, this.recentLagMs / 2);
-    if (this.waiters.size === 0) return;
+    if (this.waiters.size === 0 || this.holds > 0) return;
     this.heldSince ??= nowMs;
     if (this.closed && nowMs - this.heldSince < this.maxHoldMs) return;
     const release = [...this.waiters];
@@ -63,6 +77,17 @@ export class LoopGate {
     this.heldSince = undefined;
     for (const fn of release) fn();
   }
+}
+
+/** `gate.hold()` that also ends on its own after `maxMs` (an unref'd timer), so a forgotten release cannot stall. */
+export function holdFor(gate: LoopGate, maxMs: number): () => void {
+  const release = gate.hold();
+  const timer = setTimeout(release, maxMs);
+  timer.unref();
+  return () => {
+    clearTimeout(timer);
+    release();
+  };
 }
 
 /** A gate fed by a 10 ms timer that does not keep the process alive. */

@@ -52,6 +52,8 @@ export interface WorkbenchEngine {
   disconnect(context: string): Promise<void>;
   setPaused(paused: boolean): void;
   readonly paused: boolean;
+  /** See Workbench.holdReconciles. */
+  holdReconciles(maxMs: number): () => void;
   /** What the engine spends (main/engine/cost-meter.ts). */
   stats(): EngineStats;
   /** Stops the engine (controllers, watches, leases, workers). */
@@ -116,6 +118,7 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
     },
 
     snapshot: () => views.snapshot(),
+    holdReconciles: (maxMs) => engine.holdReconciles(maxMs),
     subscribe: (listener) => views.subscribe(listener),
     ...fluxVerbs(clientOf),
     ...objectViews(clientOf, opts.logger),

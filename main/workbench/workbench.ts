@@ -148,6 +148,12 @@ export interface Workbench {
 
   /** The current Flux objects and inventory workloads of every connected cluster. */
   snapshot(): EngineSnapshot;
+  /**
+   * Starts no reconcile until the returned function is called or `maxMs` passed, so a UI that is opening gets the
+   * CPU for its first graph before the start-up reconciles of every object (the api layer holds this until a UI read
+   * the first snapshot).
+   */
+  holdReconciles(maxMs: number): () => void;
   /** Changes after the snapshot; returns the unsubscribe function. */
   subscribe(listener: (change: EngineChange) => void): () => void;
 

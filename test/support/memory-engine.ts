@@ -42,6 +42,8 @@ export interface MemoryEngine extends Workbench {
   /** The notice the next `inboxNotice()` returns (as if the database had been moved aside). */
   setInboxNotice(notice: string | undefined): void;
   readonly calls: { method: string; key?: FluxKey | ObjectKey; cluster?: string }[];
+  /** Every `holdReconciles` asked for, and whether it was released (there are no controllers to hold back). */
+  readonly holds: { maxMs: number; released: boolean }[];
   closed: boolean;
 }
 
@@ -167,8 +169,10 @@ export function createMemoryEngine(
   // As the real port does: the tray's and status bar's unread count follows the inbox.
   inbox.onChange(() => emit({ type: 'engine', paused, unreadAlerts: inbox.counts().unread }));
 
+  const holds: MemoryEngine['holds'] = [];
   const engine: MemoryEngine = {
     calls,
+    holds,
     closed: false,
     putCluster(info) {
       clusters.set(info.name, info);
@@ -263,6 +267,13 @@ export function createMemoryEngine(
       return Promise.resolve();
     },
     isPaused: () => paused,
+    holdReconciles(maxMs) {
+      const hold = { maxMs, released: false };
+      holds.push(hold);
+      return () => {
+        hold.released = true;
+      };
+    },
     stats: () => ({
       at: new Date().toISOString(),
       identity: 'memory-engine',

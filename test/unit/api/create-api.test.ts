@@ -85,6 +85,18 @@ describe('the api over an engine port', () => {
     ]);
   });
 
+  it('holds the start-up reconciles until a UI has read its first graph and had time to draw it', async () => {
+    expect(engine.holds).toEqual([{ maxMs: 3000, released: false }]);
+    await api.router.invoke('app:capabilities', {}, ctx);
+    vi.advanceTimersByTime(1000);
+    expect(engine.holds[0]?.released).toBe(false);
+    await api.router.invoke('graph:snapshot', {}, ctx);
+    vi.advanceTimersByTime(499);
+    expect(engine.holds[0]?.released).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(engine.holds[0]?.released).toBe(true);
+  });
+
   it('pushes changes to each client as batched deltas, newest state per uid', () => {
     const a = sink('a');
     const b = sink('b');

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { LoopGate } from '../../../main/engine/loop-gate.ts';
+import { holdFor, LoopGate } from '../../../main/engine/loop-gate.ts';
 import { WorkQueue } from '../../../main/engine/work-queue.ts';
 
 const BUSY = 1;
@@ -40,6 +40,43 @@ describe('LoopGate', () => {
     expect(calls).toEqual(['a', 'b']);
     gate.observe(0, IDLE, 120);
     expect(calls).toEqual(['a', 'b']);
+  });
+
+  it('stays closed while held, however long and whatever the lag, and releases at the first tick after', () => {
+    const gate = new LoopGate({ maxLagMs: 20, maxHoldMs: 100 });
+    const calls: string[] = [];
+    const first = gate.hold();
+    const second = gate.hold();
+    gate.whenOpen(() => calls.push('a'));
+    for (const t of [0, 200, 400]) gate.observe(0, IDLE, t);
+    expect(gate.closed).toBe(true);
+    expect(calls).toEqual([]);
+    first();
+    first(); // a second call of one release does not end the other hold
+    gate.observe(0, IDLE, 410);
+    expect(gate.closed).toBe(true);
+    expect(calls).toEqual([]);
+    second();
+    expect(gate.closed).toBe(false);
+    gate.observe(0, IDLE, 420);
+    expect(calls).toEqual(['a']);
+  });
+
+  it('holdFor ends the hold on its own after maxMs, or when released', () => {
+    vi.useFakeTimers();
+    try {
+      const gate = new LoopGate();
+      holdFor(gate, 3000);
+      vi.advanceTimersByTime(2999);
+      expect(gate.closed).toBe(true);
+      vi.advanceTimersByTime(1);
+      expect(gate.closed).toBe(false);
+      const release = holdFor(gate, 3000);
+      release();
+      expect(gate.closed).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
