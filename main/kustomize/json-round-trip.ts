@@ -23,6 +23,14 @@ export function foldNel(s: string): string {
 
 function fold(r: Res, v: unknown, path: string[]): unknown {
   if (typeof v === 'string') return foldNel(v);
+  if (typeof v === 'number' && !Number.isFinite(v)) {
+    // Resources are refused with it when read; a patch can still bring one in, and Go's JSON encoder refuses it.
+    const go = Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
+    throw new KustomizeError({
+      file: r.source,
+      message: `${path.join('.')} is ${go}: json: unsupported value: ${go} (kubectl kustomize cannot print it; quote it)`,
+    });
+  }
   if (Array.isArray(v)) {
     const list: unknown[] = v;
     let out: unknown[] | undefined;

@@ -161,6 +161,11 @@ function appendElements(dst: Box[], src: Box[], keys: string[]): void {
   for (const elem of [...src]) {
     const values: string[] = [];
     for (const key of keys) {
+      // yaml.Get finds nothing in a null element (and fails on other scalars): it is appended once per key.
+      if (elem.v === null || elem.v === undefined) {
+        dst.push(elem);
+        continue;
+      }
       if (!isMapValue(elem.v)) throw wrongKind(key);
       if (!(key in elem.v)) {
         dst.push(elem);

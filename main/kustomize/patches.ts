@@ -19,8 +19,8 @@ import {
   versionOf,
 } from './resource.ts';
 import { compileSelector, type Selector } from './selector.ts';
-import { isDeletePatch, strategicMerge } from './strategic-merge.ts';
-import { parseYamlStream, scalarText } from './yaml-parse.ts';
+import { isDeletePatch, quoteOldBools, strategicMerge } from './strategic-merge.ts';
+import { parseYamlStream, RESOURCE_LIMITS, scalarText } from './yaml-parse.ts';
 
 export type ParsedPatch = { type: 'json6902'; ops: JsonPatchOp[] } | { type: 'smp'; docs: Record<string, unknown>[] };
 
@@ -28,6 +28,12 @@ function hasEmptyKey(v: unknown): boolean {
   if (Array.isArray(v)) return v.some(hasEmptyKey);
   if (!isMapValue(v)) return false;
   return Object.entries(v).some(([k, x]) => k === '' || hasEmptyKey(x));
+}
+
+function yaml11Ops(text: string, file: string): JsonPatchOp[] {
+  return parseYamlStream(text, file, { maxNodes: RESOURCE_LIMITS.maxNodes, yaml11Bools: true }).find(
+    (d) => d !== null,
+  ) as JsonPatchOp[];
 }
 
 /** Reads patch text: a YAML/JSON list is a JSON 6902 patch, anything else one or more strategic merge patches. */
@@ -47,6 +53,9 @@ export function parsePatch(text: string, file: string): ParsedPatch {
         throw new KustomizeError({ file, message: 'a JSON 6902 patch must be a list of {op, path, ...} operations' });
       }
     }
+    // kustomize reads JSON 6902 operations written as YAML with sigs.k8s.io/yaml (YAML 1.1), so `value: y` or `on`
+    // is a boolean there; a JSON text (first character `[`) goes straight to the JSON decoder.
+    if (!text.startsWith('[')) return { type: 'json6902', ops: yaml11Ops(text, file) };
     return { type: 'json6902', ops: ops as JsonPatchOp[] };
   }
   for (const d of docs) {
@@ -191,6 +200,8 @@ export function applyTargetedPatch(
       }
       // JSON 6902 operations may change anything, the kind and name included (kustomize records the old id).
       const before = currentId(r);
+      // kustomize reads the patched JSON back through go-yaml, which quotes strings YAML 1.1 reads as booleans.
+      quoteOldBools(obj);
       r.obj = obj;
       rememberChange(r, before);
       continue;

@@ -11,7 +11,15 @@ import { hasBuiltinSchema } from './builtin-schema.ts';
 import { mergeKeyedList } from './multi-key-list.ts';
 import { type ListStrategy, type PatchSchema, rootSchema, schemaListStrategy } from './openapi.ts';
 import { isMapValue } from './resource.ts';
-import { carrySpelling, copyMap, mapWithout } from './yaml-parse.ts';
+import {
+  carrySpelling,
+  copyMap,
+  mapWithout,
+  scalarSpelling,
+  scalarStyle,
+  scalarText,
+  setScalarStyle,
+} from './yaml-parse.ts';
 
 /**
  * Merge keys of the lists kustomize's built-in schema (Kubernetes v1.21.2 openapi) marks `x-kubernetes-patch-strategy:
@@ -165,14 +173,28 @@ function mergeKeyed(
 function normalize(ctx: MergeCtx, path: string[], v: unknown): unknown {
   if (!isMapValue(v)) return v;
   let out: Record<string, unknown> | undefined;
+  let dropped: Set<string> | undefined;
   for (const [k, child] of Object.entries(v)) {
+    if (child === null && isBareNull(v, k)) {
+      (dropped ??= new Set()).add(k);
+      continue;
+    }
     const next = untouched(ctx, path, k, child);
     if (next !== child) {
       out ??= copyMap(v);
       out[k] = next;
     }
+    quoteIfOldBool(out ?? v, k, child);
   }
-  return out ?? v;
+  return dropped ? mapWithout(out ?? v, dropped) : (out ?? v);
+}
+
+/**
+ * A field written with nothing after it (`key:`). kyaml's walk keeps a null the patch does not mention only when it
+ * has text (`null`, `~`): merge2's VisitMap re-creates it from that text, and an empty one clears the field.
+ */
+function isBareNull(map: Record<string, unknown>, k: string): boolean {
+  return scalarSpelling(map, k) === '';
 }
 
 /** The field `k` of the map at `path`, which the patch does not mention, after kyaml's walk (see normalize). */
@@ -214,13 +236,72 @@ function mergeMap(
       const merged = mergeList(ctx, path, k, Array.isArray(dv) ? dv : undefined, pv);
       if (merged === undefined) removed.add(k);
       else out[k] = merged;
-    } else {
-      out[k] = pv;
-      carrySpelling(out, k, patch, k);
-    }
+    } else setScalar(out, k, patch);
   }
-  for (const [k, v] of Object.entries(out)) if (!(k in patch)) out[k] = untouched(ctx, path, k, v);
+  for (const [k, v] of Object.entries(out)) {
+    if (k in patch) continue;
+    if (v === null && isBareNull(out, k)) removed.add(k);
+    else out[k] = untouched(ctx, path, k, v);
+    quoteIfOldBool(out, k, v);
+  }
   return removed.size > 0 ? mapWithout(out, removed) : out;
+}
+
+/** A map without recorded spellings or styles. */
+const NO_SPELLING = {};
+
+/**
+ * Sets the patch's scalar `patch[k]` on `out` (a copy of the target) as kyaml's FieldSetter does: a field the target
+ * has keeps its style, and a quoted or block style turns a number or boolean into a string of the patch's text
+ * (go-yaml prints it quoted and kustomize reads that back).
+ */
+function setScalar(out: Record<string, unknown>, k: string, patch: Record<string, unknown>): void {
+  const pv = patch[k];
+  if (!(k in out)) {
+    out[k] = pv;
+    carrySpelling(out, k, patch, k);
+    return;
+  }
+  const style = scalarStyle(out, k);
+  const quoted = style === 'quoted';
+  const text =
+    quoted && (typeof pv === 'number' || typeof pv === 'boolean' || typeof pv === 'bigint')
+      ? typeof pv === 'bigint'
+        ? pv.toString()
+        : scalarText(patch, k, pv)
+      : undefined;
+  out[k] = text ?? pv;
+  carrySpelling(out, k, text === undefined ? patch : NO_SPELLING, k);
+  setScalarStyle(out, k, quoted ? 'quoted' : style);
+}
+
+/**
+ * Plain strings YAML 1.1 reads as booleans. kubectl quotes them in a patch as it reads it, and in a resource once a
+ * strategic merge has walked past them (the ones a merge sets keep the target's style), so a later patch's number
+ * there comes out as a string: plain `y` patched twice, first elsewhere and then with `1`, gives "1".
+ */
+const OLD_BOOLS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'n', 'N', 'no', 'No', 'NO']);
+for (const w of ['on', 'On', 'ON', 'off', 'Off', 'OFF']) OLD_BOOLS.add(w);
+
+/** Marks `map[k]` quoted when it is a plain string YAML 1.1 reads as a boolean. */
+function quoteIfOldBool(map: Record<string, unknown>, k: string, v: unknown): void {
+  if (typeof v === 'string' && OLD_BOOLS.has(v) && scalarStyle(map, k) === undefined) setScalarStyle(map, k, 'quoted');
+}
+
+const quotedPatches = new WeakSet<object>();
+
+/** Marks every plain YAML 1.1 boolean string in maps of `v` quoted (once per patch object). */
+export function quoteOldBools(v: unknown): void {
+  if (Array.isArray(v)) {
+    for (const item of v) quoteOldBools(item);
+    return;
+  }
+  if (!isMapValue(v) || quotedPatches.has(v)) return;
+  quotedPatches.add(v);
+  for (const [k, child] of Object.entries(v)) {
+    if (typeof child === 'object') quoteOldBools(child);
+    else quoteIfOldBool(v, k, child);
+  }
 }
 
 /** One element of a keyed list merged with its match; undefined when the patch deletes it. */
@@ -246,7 +327,11 @@ export function isDeletePatch(patch: Record<string, unknown>): boolean {
 
 /** Applies one strategic merge patch to an object, returning the merged object (inputs are not modified). */
 export function strategicMerge(target: KubeObject, patch: Record<string, unknown>, schema?: PatchSchema): KubeObject {
-  const ctx: MergeCtx = { builtin: hasBuiltinSchema(target.apiVersion, target.kind), kind: target.kind };
+  quoteOldBools(patch);
+  const ctx: MergeCtx = {
+    builtin: hasBuiltinSchema(target.apiVersion, target.kind),
+    kind: target.kind,
+  };
   if (schema) ctx.custom = { schema, root: rootSchema(schema, target.apiVersion, target.kind) };
   return mergeMap(ctx, [], target, patch) as unknown as KubeObject;
 }

@@ -17,6 +17,7 @@ import {
 } from './field-specs.ts';
 import type { ImageEntry, LabelEntry } from './kustomization.ts';
 import { isMapValue, isNamespaced, nameOf, rememberName, type Res } from './resource.ts';
+import { isYaml11NonString, setScalarStyle } from './yaml-parse.ts';
 
 export interface NamespaceOptions {
   /** Where the namespace goes besides metadata/namespace (the config's `namespace` field specs). */
@@ -105,7 +106,12 @@ export function addPrefixSuffix(
 function setAll(parent: Record<string, unknown>, key: string, pairs: Record<string, string>): void {
   const cur = parent[key];
   const target = isMapValue(cur) ? cur : {};
-  for (const [k, v] of Object.entries(pairs)) target[k] = v;
+  for (const [k, v] of Object.entries(pairs)) {
+    target[k] = v;
+    // kyaml's SetEntry quotes a value YAML 1.1 would read as something else, so a later patch's number there
+    // becomes a string (see strategic-merge.ts setScalar).
+    setScalarStyle(target, k, isYaml11NonString(v) ? 'quoted' : undefined);
+  }
   parent[key] = target;
 }
 

@@ -90,8 +90,57 @@ export function scalarText(parent: object, key: string | number, value: number |
   return scalarSpelling(parent, key) ?? String(value);
 }
 
-/** Gives `to[toKey]` the recorded spelling of `from[fromKey]` (a value copied from one map or list to another). */
+/**
+ * The style of map fields whose scalar was not written plain, by the map holding them: 'quoted' for quoted or block
+ * scalars without a tag (`"a"`, `'a'`, `|`, `>`), 'tagged' for an explicit tag (`!!str 12`). kyaml's FieldSetter
+ * gives the value a strategic merge patch sets the target field's style, and a quoted style makes go-yaml print a
+ * number or boolean as a string: the target's `value: "8080"` patched with `value: 9090` comes out "9090".
+ */
+export type ScalarStyle = 'quoted' | 'tagged';
+
+const styles = new WeakMap<object, Map<string, ScalarStyle>>();
+
+/** The recorded style of the scalar at `map[key]` (see ScalarStyle); undefined for plain. */
+export function scalarStyle(map: object, key: string): ScalarStyle | undefined {
+  return styles.get(map)?.get(key);
+}
+
+/** Records the style of the scalar at `map[key]` (undefined: plain). */
+export function setScalarStyle(map: object, key: string, style: ScalarStyle | undefined): void {
+  const keys = styles.get(map);
+  if (style === undefined) keys?.delete(key);
+  else if (keys) keys.set(key, style);
+  else styles.set(map, new Map([[key, style]]));
+}
+
+const nonStrings = new Map<string, boolean>();
+
+/**
+ * kyaml's IsYaml1_1NonString: the text, read alone as a YAML 1.1 document, is not a string (`on`, `y`, `1.0`, `~`,
+ * `a: b`). kyaml quotes such strings when it sets them as label values and when it writes a resource out.
+ */
+export function isYaml11NonString(value: string): boolean {
+  if (value === '' || value.includes('\n')) return false;
+  let hit = nonStrings.get(value);
+  if (hit === undefined) {
+    try {
+      hit = typeof parseYamlDocument(value, '', { yaml11Bools: true }) !== 'string';
+    } catch {
+      hit = false;
+    }
+    if (nonStrings.size < 10_000) nonStrings.set(value, hit);
+  }
+  return hit;
+}
+
+/**
+ * Gives `to[toKey]` the recorded spelling (and, between maps, the style) of `from[fromKey]`: a value copied from one
+ * map or list to another.
+ */
 export function carrySpelling(to: object, toKey: string | number, from: object, fromKey: string | number): void {
+  if (typeof toKey === 'string' && (styles.has(to) || styles.has(from))) {
+    setScalarStyle(to, toKey, typeof fromKey === 'string' ? scalarStyle(from, fromKey) : undefined);
+  }
   const text = spellings.get(from)?.get(fromKey);
   const map = spellings.get(to);
   if (text === undefined) {
@@ -102,11 +151,13 @@ export function carrySpelling(to: object, toKey: string | number, from: object, 
   else spellings.set(to, new Map([[toKey, text]]));
 }
 
-/** A shallow copy of a map that keeps its scalars' recorded spellings. */
+/** A shallow copy of a map that keeps its scalars' recorded spellings and styles. */
 export function copyMap(map: Record<string, unknown>): Record<string, unknown> {
   const out = { ...map };
   const text = spellings.get(map);
   if (text) spellings.set(out, new Map(text));
+  const keys = styles.get(map);
+  if (keys) styles.set(out, new Map(keys));
   return out;
 }
 
@@ -132,6 +183,21 @@ function rememberSpelling(parent: object, key: string | number, node: unknown, v
   let map = spellings.get(parent);
   if (!map) spellings.set(parent, (map = new Map<string | number, string>()));
   map.set(key, text);
+}
+
+const BLOCK_OR_QUOTED = new Set<string | undefined>([
+  Scalar.QUOTE_DOUBLE,
+  Scalar.QUOTE_SINGLE,
+  Scalar.BLOCK_LITERAL,
+  Scalar.BLOCK_FOLDED,
+]);
+
+/** Records a scalar's quoted, block or tagged style (kustomize de-aliases nodes, so an alias counts too). */
+function rememberStyle(ctx: Ctx, map: object, key: string, node: unknown): void {
+  const target = isAlias(node) ? ctx.anchors.get(node) : node;
+  if (!isScalar(target)) return;
+  if (target.tag !== undefined) setScalarStyle(map, key, 'tagged');
+  else if (BLOCK_OR_QUOTED.has(target.type)) setScalarStyle(map, key, 'quoted');
 }
 
 function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
@@ -243,6 +309,7 @@ function convert(ctx: Ctx, node: unknown): unknown {
       const value = convert(ctx, pair.value);
       setKey(out, name, value);
       rememberSpelling(out, name, pair.value, value);
+      if (value === null || typeof value !== 'object') rememberStyle(ctx, out, name, pair.value);
     }
     for (const m of merges) {
       for (const src of Array.isArray(m) ? m : [m]) {
