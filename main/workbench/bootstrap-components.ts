@@ -73,9 +73,13 @@ export function namespaceWithChoice(namespace: string, mode: BootstrapMode): Kub
 }
 
 /** Applies the components (server-side, in their file's order: namespace, CRDs, RBAC, then the Deployments). */
-export async function applyComponents(client: ClusterClient, objects: readonly KubeObject[]): Promise<void> {
+export async function applyComponents(
+  client: ClusterClient,
+  objects: readonly KubeObject[],
+  signal?: AbortSignal,
+): Promise<void> {
   for (const obj of objects) {
-    await client.apply(obj, { fieldManager: COMPONENTS_MANAGER, force: true });
+    await client.apply(obj, { fieldManager: COMPONENTS_MANAGER, force: true, ...(signal ? { signal } : {}) });
     if (obj.kind === 'CustomResourceDefinition') client.mapper.invalidate();
   }
 }

@@ -28,8 +28,8 @@ export interface BootstrapPort {
     opts: { signal: AbortSignal; onStep(step: BootstrapStep): void },
   ): Promise<{ message: string; kustomization: FluxKey }>;
   /**
-   * Cancels the cluster's run: its request answers `cancelled` at once; the step in flight (a clone, push or apply
-   * takes no signal) ends in the background and nothing after it starts. False when none runs.
+   * Cancels the cluster's run: its request answers `cancelled` at once, the step in flight (a clone, fetch, push or
+   * request to the cluster) is aborted, and nothing after it starts. False when none runs.
    */
   cancel(cluster: string): boolean;
 }
@@ -101,8 +101,8 @@ export function bootstrapRuns(deps: BootstrapRunDeps): BootstrapPort {
     async run(input, opts) {
       const { cluster } = input;
       // Every check before the first await, so two requests in the same tick cannot both start. A cancelled run
-      // whose last step is still ending does not refuse a retry: the retry waits for it (the steps are idempotent,
-      // so the retry finishes what it left).
+      // whose aborted step is still unwinding does not refuse a retry: the retry waits for it (the steps are
+      // idempotent, so the retry finishes what it left).
       const previous = running.get(cluster);
       if (previous && !previous.controller.signal.aborted)
         throw new FluxdeckError(
@@ -130,8 +130,8 @@ export function bootstrapRuns(deps: BootstrapRunDeps): BootstrapPort {
           },
           plan,
           {
-            // Clone, push and apply take no signal: the request answers at once (untilAborted) and the work stops
-            // at its next step.
+            // The request answers at once (untilAborted); the step in flight is aborted by `signal`, and a step
+            // that cannot be (a local commit) is the last: the work stops at its next report.
             onStep: (step) => {
               signal.throwIfAborted();
               opts.onStep(step);

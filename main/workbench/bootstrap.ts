@@ -176,6 +176,7 @@ export interface BootstrapDeps {
   openWorkspace(
     spec: { url: string; branch: string; startBranch?: boolean },
     auth: GitAuth | undefined,
+    signal?: AbortSignal,
   ): Promise<Workspace>;
   /** The cluster to bootstrap. */
   client: ClusterClient;
@@ -186,8 +187,12 @@ export interface BootstrapDeps {
 export interface BootstrapOptions {
   onStep(step: BootstrapStep): void;
   timeoutMs: number;
+  /** Cancels the run, the step in flight included: its clone, fetch, push or request to the cluster is aborted. */
   signal?: AbortSignal;
 }
+
+/** `{ signal }` for the calls of a step, when the run has one. */
+const callOf = (o: BootstrapOptions): { signal?: AbortSignal } => (o.signal ? { signal: o.signal } : {});
 
 function syncOptions(plan: BootstrapPlan): SyncOptions {
   const { url, branch, path, namespace, interval } = plan;
@@ -207,10 +212,11 @@ async function pushManifests(
   plan: BootstrapPlan,
   o: BootstrapOptions,
 ): Promise<void> {
-  const updated = await ws.update();
+  const call = callOf(o);
+  const updated = await ws.update(call);
   if (updated.status === 'local-changes') {
     // A previous run committed but could not push: put that commit on the server's head first.
-    const re = await ws.fetchAndReapply();
+    const re = await ws.fetchAndReapply(call);
     if (re.status === 'conflict')
       throw new BootstrapFailed(`cannot update the earlier bootstrap commit: ${re.message}`);
   }
@@ -239,11 +245,12 @@ async function pushManifests(
         ? `committed ${what} to ${plan.branch} (${committed.commit.slice(0, 12)})`
         : `${what} are up to date in ${plan.branch}`,
   });
-  let pushed = await ws.push();
+  // The commit stays if the push is cancelled: the next run pushes it (update → local-changes above).
+  let pushed = await ws.push(call);
   if (pushed.status === 'remote-moved') {
-    const re = await ws.fetchAndReapply();
+    const re = await ws.fetchAndReapply(call);
     if (re.status === 'conflict') throw new BootstrapFailed(re.message);
-    pushed = await ws.push();
+    pushed = await ws.push(call);
   }
   if (pushed.status === 'rejected' || pushed.status === 'remote-moved')
     throw new BootstrapFailed(`the server refused the push (never forced): ${pushed.message}`);
@@ -285,14 +292,14 @@ async function applyToCluster(
   o: BootstrapOptions,
   ssh?: SshSession,
 ): Promise<void> {
-  const crds = await installFluxCrds(client);
+  const crds = await installFluxCrds(client, callOf(o));
   const failed = crds.filter((r) => r.action === 'failed');
   if (failed.length > 0)
     throw new BootstrapFailed(`CRDs could not be installed: ${failed.map((f) => f.name).join(', ')}`);
   client.mapper.invalidate();
   o.onStep({ state: 'done', message: 'Flux CRDs ready' });
   const apply = (obj: KubeObject): Promise<KubeObject> =>
-    client.apply(obj, { fieldManager: FIELD_MANAGER, force: true });
+    client.apply(obj, { fieldManager: FIELD_MANAGER, force: true, ...callOf(o) });
   await apply(namespaceWithChoice(plan.namespace, plan.mode ?? 'desktop'));
   if (plan.auth) {
     await apply({
@@ -308,7 +315,7 @@ async function applyToCluster(
     o.onStep({ state: 'done', message: `secret ${plan.namespace}/flux-system applied (username and password)` });
   }
   if (plan.components) {
-    await applyComponents(client, (await fluxComponents(plan.components)).objects);
+    await applyComponents(client, (await fluxComponents(plan.components)).objects, o.signal);
     o.onStep({
       state: 'done',
       message: `Flux ${plan.components.version} controllers applied: ${plan.components.components.join(', ')}`,
@@ -390,7 +397,7 @@ export async function runBootstrap(deps: BootstrapDeps, plan: BootstrapPlan, o: 
   o.onStep({ state: 'running', message: `cloning ${plan.branch} of ${plan.url}` });
   const auth = ssh ? ssh.pushAuth : gitAuth(plan);
   const ws = await deps
-    .openWorkspace({ url: plan.url, branch: plan.branch, startBranch: true }, auth)
+    .openWorkspace({ url: plan.url, branch: plan.branch, startBranch: true }, auth, o.signal)
     .catch((err: unknown) => {
       const refused = ssh && (err as { code?: string }).code === 'auth';
       throw new BootstrapFailed(`cannot clone ${plan.url}: ${refused ? userKeyRefused(ssh, err) : errorMessage(err)}`, {

@@ -155,7 +155,8 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
     bootstrap: bootstrapRuns({
       target: (cluster) => ({
         client: clientOf(cluster),
-        openWorkspace: (spec, auth) => engine.workspaces.open(spec, auth ? { auth } : {}),
+        openWorkspace: (spec, auth, signal) =>
+          engine.workspaces.open(spec, { ...(auth ? { auth } : {}), ...(signal ? { signal } : {}) }),
       }),
       connect: (cluster) => engine.connect(cluster),
       paused: () => engine.paused,

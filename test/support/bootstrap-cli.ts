@@ -22,7 +22,12 @@ export function runBootstrapCli(
   t: BootstrapCliTarget,
   ...extra: string[]
 ): Promise<{ code: number | null; output: string }> {
-  return runCli([
+  return runCli(bootstrapArgs(t, ...extra));
+}
+
+/** The arguments of `fluxdeck bootstrap git` against the target (for `startCli`, to interrupt it). */
+export function bootstrapArgs(t: BootstrapCliTarget, ...extra: string[]): string[] {
+  return [
     'bootstrap',
     'git',
     '--url',
@@ -40,7 +45,7 @@ export function runBootstrapCli(
     '--timeout',
     t.timeout,
     ...extra,
-  ]);
+  ];
 }
 
 /** Reads `main` of a bare repository on the test git server: its head commit and a file at it. */

@@ -24,7 +24,18 @@ export interface GitServer {
   createRepo(name: string): Promise<string>;
   /** Absolute path of a bare repository on disk. */
   repoPath(name: string): string;
+  /** Holds every request from now on unanswered, as a stalled server would, until `release`. */
+  hold(): Hold;
+  /** Requests whose client went away before the answer was complete (a cancelled clone or push). */
+  readonly abandoned: number;
   close(): Promise<void>;
+}
+
+export interface Hold {
+  /** Resolves when the first held request has arrived. */
+  arrived: Promise<void>;
+  /** Answers the held requests (those still connected) and stops holding. */
+  release(): void;
 }
 
 /**
@@ -36,9 +47,21 @@ export async function startGitServer(
   opts: { auth?: GitServerAuth; root?: string; port?: number } = {},
 ): Promise<GitServer> {
   const root = opts.root ?? (await mkdtemp(join(tmpdir(), 'fluxdeck-git-')));
+  let abandoned = 0;
+  let held: { queue: (() => void)[]; arrived: () => void } | undefined;
   const server = createServer((req, res) => {
+    res.on('close', () => {
+      if (!res.writableFinished) abandoned++;
+    });
     if (!authorized(req, opts.auth)) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="fluxdeck-test"' }).end('authentication required\n');
+      return;
+    }
+    if (held) {
+      held.queue.push(() => {
+        if (!res.destroyed) serveCgi(root, req, res);
+      });
+      held.arrived();
       return;
     }
     serveCgi(root, req, res);
@@ -62,6 +85,22 @@ export async function startGitServer(
       await exec('git', ['-C', path, 'config', 'uploadpack.allowReachableSHA1InWant', 'true']);
       await exec('git', ['-C', path, 'config', 'uploadpack.allowFilter', 'true']);
       return `${url}/${name}.git`;
+    },
+    hold: () => {
+      let arrived!: () => void;
+      const promise = new Promise<void>((resolve) => (arrived = resolve));
+      const h = { queue: [] as (() => void)[], arrived };
+      held = h;
+      return {
+        arrived: promise,
+        release: () => {
+          if (held === h) held = undefined;
+          for (const answer of h.queue.splice(0)) answer();
+        },
+      };
+    },
+    get abandoned() {
+      return abandoned;
     },
     close: () => closeServer(server),
   };

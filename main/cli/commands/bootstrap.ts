@@ -142,16 +142,22 @@ export const bootstrapCommand: Command = {
       const cluster = client;
       await runBootstrap(
         {
-          openWorkspace: (spec, auth) => engine.workspaces.open(spec, auth ? { auth } : {}),
+          openWorkspace: (spec, auth, signal) =>
+            engine.workspaces.open(spec, { ...(auth ? { auth } : {}), ...(signal ? { signal } : {}) }),
           client: cluster,
           reconcile: () => engine.connect(cluster.context).then(() => undefined),
         },
         plan,
-        { onStep: printStep(io), timeoutMs: flags.timeoutMs },
+        // Ctrl-C aborts the step in flight too (a clone stalled on a slow server).
+        { onStep: printStep(io), timeoutMs: flags.timeoutMs, signal: io.signal },
       );
       return 0;
     } catch (err) {
       if (err instanceof UsageError) throw err;
+      if (io.signal.aborted) {
+        io.err('✗ bootstrap cancelled: what was pushed or applied stays; run the same command again to finish it\n');
+        return 130;
+      }
       io.err(`✗ ${errorMessage(err)}\n`);
       return 1;
     } finally {

@@ -9,6 +9,7 @@ export {
   type AbortResult,
   type CommitResult,
   type FileChange,
+  type NetworkCall,
   type PushResult,
   type ReapplyResult,
   type UpdateResult,

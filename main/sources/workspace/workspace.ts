@@ -52,6 +52,14 @@ export interface WorkspaceOptions extends RemoteOptions {
   identity?: () => Promise<GitIdentity | undefined>;
 }
 
+/**
+ * One caller's network operation (a clone, fetch or push) that it may give up on: `signal` aborts that operation
+ * only, its request included, unlike {@link RemoteOptions.signal}, which ends every operation of the work tree.
+ */
+export interface NetworkCall {
+  signal?: AbortSignal;
+}
+
 export interface WorkspaceStatus {
   branch: string;
   /** '' while the branch has no commit yet (cloned from an empty repository or a branch the server lacks). */
@@ -145,6 +153,7 @@ export class Workspace {
   readonly #gitUrl: GitUrl;
   readonly #opts: WorkspaceOptions;
   #remote: GitRemote;
+  #auth: GitAuth | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #cache = {};
   /**
@@ -162,23 +171,28 @@ export class Workspace {
     this.url = url.display;
     this.#gitUrl = url;
     this.#opts = opts;
+    this.#auth = opts.auth;
     this.#remote = gitRemote(url, opts.auth, opts);
   }
 
-  /** Opens the work tree of `spec`, cloning it first if there is none yet (a partial clone never stays behind). */
-  static async open(spec: WorkspaceSpec, opts: WorkspaceOptions): Promise<Workspace> {
+  /**
+   * Opens the work tree of `spec`, cloning it first if there is none yet (a partial clone never stays behind).
+   * `signal` stops that clone only (see {@link NetworkCall}); `opts.signal` stays the work tree's lifetime signal.
+   */
+  static async open(spec: WorkspaceSpec, opts: WorkspaceOptions, call: NetworkCall = {}): Promise<Workspace> {
     const url = parseGitUrl(spec.url);
     if (!/^[^\s~^:?*[\\]+$/.test(spec.branch) || spec.branch.includes('..') || spec.branch.startsWith('-'))
       throw new WorkspaceError('invalid-argument', `'${spec.branch}' is not a branch name`);
     const dir = join(opts.root, workspaceDirName(url, spec.branch));
     const ws = new Workspace(dir, url, spec.branch, opts);
     ws.#startBranch = spec.startBranch ?? false;
-    await ws.#ensureClone();
+    await ws.#ensureClone(call.signal);
     return ws;
   }
 
   /** Replaces the credentials (e.g. after the user entered a new token). */
   setAuth(auth: GitAuth | undefined): void {
+    this.#auth = auth;
     this.#remote = gitRemote(this.#gitUrl, auth, this.#opts);
   }
 
@@ -281,15 +295,15 @@ export class Workspace {
   }
 
   /** Pushes the local commits (never forced). A refused push keeps the local commit and says why. */
-  push(): Promise<PushResult> {
+  push(call: NetworkCall = {}): Promise<PushResult> {
     return this.#exclusive(async () => {
       const head = await this.#head();
       if (head === (await this.#remoteHead())) return { status: 'up-to-date', commit: head };
-      const outcome = await this.#remote.push(this.dir, head, this.branch, { cache: this.#cache });
+      const outcome = await this.#remoteFor(call.signal).push(this.dir, head, this.branch, { cache: this.#cache });
       if (outcome.status !== 'pushed') return { ...outcome, commit: head };
       await git.writeRef({ fs, dir: this.dir, ref: `refs/remotes/origin/${this.branch}`, value: head, force: true });
       return { status: 'pushed', commit: head };
-    });
+    }, call.signal);
   }
 
   /**
@@ -298,7 +312,7 @@ export class Workspace {
    * `keepMine`, a commit that conflicts is re-applied keeping the local version of every file both sides changed
    * (listed in `overwritten`): the user's explicit "keep my version" after seeing the conflict.
    */
-  fetchAndReapply(opts: { keepMine?: boolean } = {}): Promise<ReapplyResult> {
+  fetchAndReapply(opts: { keepMine?: boolean } & NetworkCall = {}): Promise<ReapplyResult> {
     return this.#exclusive(async () => {
       const dirty = await this.#changes();
       if (dirty.length > 0)
@@ -307,7 +321,7 @@ export class Workspace {
           `commit or discard the uncommitted edits first (${dirty.map((c) => c.path).join(', ')})`,
         );
       const local = await this.#head();
-      const remote = (await this.#remote.fetch(this.dir, this.branch, this.#cache)) ?? NO_COMMIT;
+      const remote = (await this.#remoteFor(opts.signal).fetch(this.dir, this.branch, this.#cache)) ?? NO_COMMIT;
       const base = await this.#mergeBase(local, remote);
       if (base === remote) return { status: 'up-to-date', head: local };
       const mine = await this.#commitsSince(base, local);
@@ -342,7 +356,7 @@ export class Workspace {
         commits: mine.length,
         overwritten: [...overwritten].sort(),
       };
-    });
+    }, opts.signal);
   }
 
   /**
@@ -379,9 +393,9 @@ export class Workspace {
   }
 
   /** Fetches and moves to the server's head when there is nothing local (call when opening the editor). */
-  update(): Promise<UpdateResult> {
+  update(call: NetworkCall = {}): Promise<UpdateResult> {
     return this.#exclusive(async () => {
-      const remote = (await this.#remote.fetch(this.dir, this.branch, this.#cache)) ?? NO_COMMIT;
+      const remote = (await this.#remoteFor(call.signal).fetch(this.dir, this.branch, this.#cache)) ?? NO_COMMIT;
       const local = await this.#head();
       if (local === remote) return { status: 'up-to-date', head: local };
       const base = await this.#mergeBase(local, remote);
@@ -390,17 +404,31 @@ export class Workspace {
       if (ahead > 0 || changes > 0) return { status: 'local-changes', head: local, remoteHead: remote, ahead, changes };
       await this.#moveTo(remote);
       return { status: 'fast-forwarded', head: remote };
-    });
+    }, call.signal);
   }
 
-  /** Runs `fn` after every operation queued before it. */
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn, fn);
+  /** Runs `fn` after every operation queued before it; not at all if `signal` aborted while it waited its turn. */
+  #exclusive<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const turn = (): Promise<T> => {
+      signal?.throwIfAborted();
+      return fn();
+    };
+    const run = this.#queue.then(turn, turn);
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #ensureClone(): Promise<void> {
+  /** The remote for one operation: the work tree's own, or one that also stops when the caller's `signal` aborts. */
+  #remoteFor(signal: AbortSignal | undefined): GitRemote {
+    if (!signal) return this.#remote;
+    const lifetime = this.#opts.signal;
+    return gitRemote(this.#gitUrl, this.#auth, {
+      ...this.#opts,
+      signal: lifetime ? AbortSignal.any([lifetime, signal]) : signal,
+    });
+  }
+
+  async #ensureClone(signal?: AbortSignal): Promise<void> {
     if (await this.#isRepository()) return;
     if (fs.existsSync(this.dir)) {
       // Not a usable repository (damaged, or not ours): keep it for the user rather than deleting anything.
@@ -409,7 +437,7 @@ export class Workspace {
     const tmp = `${this.dir}.cloning-${randomBytes(4).toString('hex')}`;
     await mkdir(dirname(tmp), { recursive: true });
     try {
-      await this.#remote.clone(tmp, this.branch, this.#opts.depth ?? 1, this.#startBranch);
+      await this.#remoteFor(signal).clone(tmp, this.branch, this.#opts.depth ?? 1, this.#startBranch);
       await rename(tmp, this.dir);
       // A fresh checkout equals HEAD: the first status need not hash the whole tree to find that out.
       this.#touched = new Set();

@@ -1,6 +1,6 @@
 import type { GitAuth } from '../git/git-auth.ts';
 import type { GitIdentity } from './git-identity.ts';
-import { Workspace, type WorkspaceSpec } from './workspace.ts';
+import { type NetworkCall, Workspace, type WorkspaceSpec } from './workspace.ts';
 
 /**
  * Every open work tree, one `Workspace` per URL and branch, so that two callers (two windows, a window and the
@@ -26,13 +26,16 @@ export class Workspaces {
 
   /**
    * The work tree of `spec`, cloned on first use. `auth` (if given) replaces the credentials the work tree uses for
-   * its fetches and pushes from now on.
+   * its fetches and pushes from now on. `signal` stops the clone this call starts (a caller that joins a clone
+   * already running waits for it, and sees it fail if its starter gave up; the next open clones again).
    */
-  async open(spec: WorkspaceSpec, opts: { auth?: GitAuth } = {}): Promise<Workspace> {
+  async open(spec: WorkspaceSpec, opts: { auth?: GitAuth } & NetworkCall = {}): Promise<Workspace> {
+    opts.signal?.throwIfAborted();
     const key = JSON.stringify([spec.url, spec.branch]);
     let ws = this.#open.get(key);
     if (!ws) {
-      ws = Workspace.open(spec, { ...this.#opts, ...(opts.auth ? { auth: opts.auth } : {}) });
+      const call = opts.signal ? { signal: opts.signal } : {};
+      ws = Workspace.open(spec, { ...this.#opts, ...(opts.auth ? { auth: opts.auth } : {}) }, call);
       this.#open.set(key, ws);
       // A failed clone is not cached: the next open tries again (with, say, corrected credentials).
       ws.catch(() => this.#open.delete(key));

@@ -17,8 +17,9 @@ import { commitFiles, type GitServer, startGitServer } from '../../support/git-s
 
 // The desktop wizard's bootstrap as the app runs it (workbench.bootstrap, what `bootstrap:start` calls): into a
 // cluster that is already connected and has no Flux CRDs yet. The session must notice the CRDs the bootstrap installs
-// and start reconciling, so flux-system becomes Ready without reconnecting. A run cancelled during its clone answers
-// `cancelled` and pushes nothing; the retry after it (the next test) finishes the bootstrap.
+// and start reconciling, so flux-system becomes Ready without reconnecting. A run cancelled while its clone waits on a
+// stalled server answers `cancelled`, drops that request and pushes nothing; the retry after it (the next test)
+// finishes the bootstrap.
 
 const exec = promisify(execFile);
 const AUTH = { username: 'fleet', password: 's3cret-pw' };
@@ -63,19 +64,22 @@ const request = () =>
   ({ cluster: c.name, url, branch: 'main', path: 'clusters/wizard', mode: 'desktop', credentials: AUTH }) as const;
 
 describe('the wizard’s bootstrap of a connected cluster without Flux CRDs', () => {
-  it('cancelled during the clone: answers cancelled with what to do, pushes nothing', async () => {
+  it('cancelled during the clone: answers cancelled with what to do, drops the clone’s request, pushes nothing', async () => {
     const steps: BootstrapStep[] = [];
+    const held = git.hold();
     const run = fluxdeck.workbench.bootstrap.run(request(), {
       signal: AbortSignal.timeout(240_000),
-      onStep: (s) => {
-        steps.push(s);
-        if (s.message.startsWith('cloning')) expect(fluxdeck.workbench.bootstrap.cancel(c.name)).toBe(true);
-      },
+      onStep: (s) => steps.push(s),
     });
+    await held.arrived;
+    expect(fluxdeck.workbench.bootstrap.cancel(c.name)).toBe(true);
     await expect(run).rejects.toMatchObject({
       code: 'cancelled',
       details: { hint: expect.stringMatching(/running the bootstrap again finishes it/) },
     });
+    // The clone itself was aborted, not left to finish in the background: its request went away unanswered.
+    await eventually('the clone’s request to be dropped', () => Promise.resolve(git.abandoned > 0 || undefined));
+    held.release();
     // Nothing after the clone was reported: the run stopped there.
     expect(steps.map((s) => s.message)).toEqual([expect.stringMatching(/^cloning main of /)]);
     const tree = await exec('git', ['-C', git.repoPath('fleet'), 'ls-tree', '-r', '--name-only', 'main']);

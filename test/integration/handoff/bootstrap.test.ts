@@ -8,13 +8,14 @@ import { fluxKinds } from '../../../main/flux/kinds.ts';
 import type { ClusterClient } from '../../../main/kube/cluster-client.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
 import { type RunningCluster, startCluster } from '../../cluster/control-plane.ts';
-import { mainOf, runBootstrapCli } from '../../support/bootstrap-cli.ts';
-import { clientFor } from '../../support/flux-fixture.ts';
+import { bootstrapArgs, mainOf, runBootstrapCli } from '../../support/bootstrap-cli.ts';
+import { startCli } from '../../support/cli-process.ts';
+import { clientFor, eventually } from '../../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
 
 // `fluxdeck bootstrap git` (desktop-reconciled) into the real git server (with basic auth) and a real control plane of
-// its own: wrong credentials, a bootstrap that pushes flux-system and reconciles it to Ready, the same again (nothing
-// new pushed), and a push the server refuses.
+// its own: wrong credentials, Ctrl-C while the clone waits on a stalled server, a bootstrap that pushes flux-system
+// and reconciles it to Ready, the same again (nothing new pushed), and a push the server refuses.
 
 const AUTH = { username: 'fleet', password: 's3cret-pw' };
 const NS = 'flux-system';
@@ -27,11 +28,9 @@ let bare: string;
 let dataDir: string;
 const dirs: string[] = [];
 
-const bootstrap = (path: string, ...extra: string[]) =>
-  runBootstrapCli(
-    { url, path, kubeconfig: c.kubeconfig, dataDir, identity: 'bootstrap-test', timeout: '2m' },
-    ...extra,
-  );
+const target = (path: string) =>
+  ({ url, path, kubeconfig: c.kubeconfig, dataDir, identity: 'bootstrap-test', timeout: '2m' }) as const;
+const bootstrap = (path: string, ...extra: string[]) => runBootstrapCli(target(path), ...extra);
 const { head, show } = mainOf(() => bare);
 
 beforeAll(async () => {
@@ -62,6 +61,25 @@ describe('fluxdeck bootstrap git (desktop-reconciled)', () => {
     expect(r.code).toBe(1);
     expect(r.output).toMatch(/✗ cannot clone .*fleet\.git: .*(401|auth)/i);
     expect(r.output).not.toContain('wrong');
+    expect(await head()).toBe(before);
+    expect(await client.tryGet({ apiVersion: 'v1', kind: 'Namespace', name: NS })).toBeUndefined();
+  });
+
+  it('Ctrl-C while the clone waits on a stalled server: drops its request, says so, writes nothing', async () => {
+    const before = await head();
+    const dropped = git.abandoned;
+    const held = git.hold();
+    const cli = startCli(
+      bootstrapArgs(target('clusters/test'), '--username', AUTH.username, '--password', AUTH.password),
+    );
+    try {
+      await held.arrived;
+      expect(await cli.kill('SIGINT')).toBe(130);
+    } finally {
+      held.release();
+    }
+    expect(cli.output()).toMatch(/✗ bootstrap cancelled: what was pushed or applied stays/);
+    await eventually('the clone’s request to be dropped', () => Promise.resolve(git.abandoned > dropped || undefined));
     expect(await head()).toBe(before);
     expect(await client.tryGet({ apiVersion: 'v1', kind: 'Namespace', name: NS })).toBeUndefined();
   });

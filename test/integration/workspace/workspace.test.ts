@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authFromSecret } from '../../../main/sources/git/git-auth.ts';
 import { parseGitUrl } from '../../../main/sources/git/git-url.ts';
 import { Workspace, WorkspaceError, type WorkspaceOptions, Workspaces } from '../../../main/sources/workspace/index.ts';
+import { eventually } from '../../support/flux-fixture.ts';
 import { commitFiles, type GitServer, startGitServer } from '../../support/git-server.ts';
 
 const exec = promisify(execFile);
@@ -424,5 +425,39 @@ describe('a work tree for editing', () => {
       code: 'invalid-argument',
     });
     await expect(Workspace.open({ url, branch: 'missing' }, options())).rejects.toBeInstanceOf(WorkspaceError);
+  });
+
+  it('a cancelled clone or push drops its request on a stalled server, leaves no partial clone, keeps the commit', async () => {
+    const { url, bare } = await repo();
+    const workspaces = new Workspaces({ root, identity: () => Promise.resolve(AUTHOR) });
+    /** Starts `op` with a signal against a stalled server, cancels once its request arrived, and lets it go. */
+    const cancelled = async <T>(op: (signal: AbortSignal) => Promise<T>): Promise<PromiseSettledResult<T>> => {
+      const before = anon.abandoned;
+      const held = anon.hold();
+      const ctl = new AbortController();
+      const running = op(ctl.signal);
+      await held.arrived;
+      ctl.abort();
+      const [settled] = await Promise.allSettled([running]);
+      // The request itself went away: the operation did not run on in the background.
+      await eventually('the request to be dropped', () => Promise.resolve(anon.abandoned > before || undefined));
+      held.release();
+      return settled;
+    };
+
+    const clone = await cancelled((signal) => workspaces.open({ url, branch: 'main' }, { signal }));
+    expect(clone).toMatchObject({ status: 'rejected', reason: { code: 'network' } });
+    expect((await readdir(root)).filter((d) => d.includes('.cloning-'))).toEqual([]);
+    // Not remembered as opened: the next open clones.
+    const ws = await workspaces.open({ url, branch: 'main' });
+    await ws.writeFile('apps/deploy.yaml', deployment(4));
+    const committed = await ws.commit({ message: 'scale web to 4', author: AUTHOR });
+    const first = await serverHead(bare);
+
+    const push = await cancelled((signal) => ws.push({ signal }));
+    expect(push).toMatchObject({ status: 'fulfilled', value: { status: 'rejected', reason: 'network' } });
+    expect(await serverHead(bare)).toBe(first);
+    expect((await ws.status()).ahead).toBe(1);
+    expect(await ws.push()).toMatchObject({ status: 'pushed', commit: (committed as { commit: string }).commit });
   });
 });
