@@ -1,4 +1,5 @@
 import { createFluxdeck, type Fluxdeck } from '../../create-fluxdeck.ts';
+import { parseDuration } from '../../flux/duration.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { createLogger, type LogLevel } from '../../util/logger.ts';
 import { kubeconfigFlagPaths, parseCommand } from '../cluster-flags.ts';
@@ -10,6 +11,8 @@ export const engineFlagOptions = {
   'data-dir': { type: 'string' },
   identity: { type: 'string' },
   'lease-namespace': { type: 'string' },
+  /** As Flux's controllers' flag: how long a stopped leader keeps the cluster before a standby takes over. */
+  'leader-election-lease-duration': { type: 'string' },
   'read-only': { type: 'boolean' },
   'log-level': { type: 'string' },
   /** The base of artifact URLs (source-controller's address when Flux runs outside flux-system or the cluster). */
@@ -44,11 +47,13 @@ export async function engineFromArgs(
     throw new UsageError(
       `--artifact-url ${artifactUrl}: give source-controller's address, e.g. http://source-controller.flux.svc.cluster.local.`,
     );
+  const leaseDurationMs = leaseDurationFlag(values['leader-election-lease-duration']);
   const fluxdeck = await createFluxdeck({
     ...(flags.kubeconfig ? { kubeconfigPaths: kubeconfigFlagPaths(flags) } : {}),
     ...(typeof values['data-dir'] === 'string' ? { dataDir: values['data-dir'] } : {}),
     ...(typeof values.identity === 'string' ? { identity: values.identity } : {}),
     ...(typeof values['lease-namespace'] === 'string' ? { leaseNamespace: values['lease-namespace'] } : {}),
+    ...(leaseDurationMs !== undefined ? { leaseDurationMs } : {}),
     ...(typeof artifactUrl === 'string' ? { artifactBaseUrl: artifactUrl } : {}),
     reconcile: values['read-only'] !== true,
     logger: createLogger({ write: (line) => io.err(`${line}\n`) }, level as LogLevel),
@@ -65,6 +70,20 @@ export async function engineFromArgs(
   }
   const contexts = (values.context as string[] | undefined) ?? [];
   return { fluxdeck, contexts, allContexts: values['all-contexts'] === true, values };
+}
+
+/** The lease's duration in ms: a Go duration of at least 3 s (renewals come every seventh of it). */
+function leaseDurationFlag(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const flag = '--leader-election-lease-duration';
+  let ms: number;
+  try {
+    ms = parseDuration(value);
+  } catch (err) {
+    throw new UsageError(`${flag} ${value}: ${errorMessage(err)}`, { cause: err });
+  }
+  if (ms < 3000) throw new UsageError(`${flag} ${value}: give at least 3s (the default is 15s)`);
+  return ms;
 }
 
 /** Connects the contexts the flags name (default: the kubeconfig's current context); failures are reported, not fatal. */
@@ -143,7 +162,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'Run the controllers against your clusters until interrupted (headless)',
   usage:
-    'fluxdeck run [--kubeconfig F] [--context C ...|--all-contexts] [--data-dir D] [--identity ID] [--lease-namespace NS] [--artifact-url URL] [--read-only] [--log-level warn] [--receiver-addr HOST:PORT]',
+    'fluxdeck run [--kubeconfig F] [--context C ...|--all-contexts] [--data-dir D] [--identity ID] [--lease-namespace NS] [--leader-election-lease-duration 15s] [--artifact-url URL] [--read-only] [--log-level warn] [--receiver-addr HOST:PORT]',
   run: async (args, io) => {
     const engine = await engineFromArgs(args, io);
     const stopReporting = reportActivity(engine.fluxdeck, io);

@@ -33,6 +33,17 @@ describe('fluxdeck CLI dispatcher', () => {
     expect(t.err.join('')).toContain("--artifact-url source-controller.flux: give source-controller's address");
   });
 
+  it('refuses a lease duration that is not a Go duration or is under 3 s, before starting anything', async () => {
+    for (const [value, said] of [
+      ['fifteen', "--leader-election-lease-duration fifteen: invalid duration 'fifteen'"],
+      ['2s', '--leader-election-lease-duration 2s: give at least 3s'],
+    ] as const) {
+      const t = io();
+      expect(await runCli(['run', '--leader-election-lease-duration', value], t.io)).toBe(2);
+      expect(t.err.join('')).toContain(said);
+    }
+  });
+
   it('describes an error with its causes', () => {
     const e = new Error('reconcile failed', { cause: new Error('dial tcp: connection refused') });
     expect(describeError(e)).toBe('reconcile failed\n  caused by: dial tcp: connection refused');
