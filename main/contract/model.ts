@@ -109,6 +109,11 @@ export const ClusterInfo = z.object({
    * the objects: an error to fix).
    */
   engine: z.object({ kind: z.enum(['desktop', 'flux', 'none', 'both']), version: z.string().optional() }).optional(),
+  /**
+   * While `observing`: who reconciles instead and why this context waits, e.g. another context of this Fluxdeck to
+   * the same API server, another instance holding the lease, or in-cluster Flux.
+   */
+  observingWhy: z.string().max(500).optional(),
   serverVersion: z.string().optional(),
 });
 export type ClusterInfo = z.infer<typeof ClusterInfo>;

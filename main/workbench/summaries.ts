@@ -229,26 +229,31 @@ function connectionState(s: ContextInfo['session'], connectError: string | undef
   return s.state === 'unreachable' ? 'error' : 'disconnected';
 }
 
+function modeOf(role: string | undefined): ClusterInfo['mode'] {
+  if (role === 'reconciling' || role === 'paused') return 'reconciling';
+  return role === 'observing' || role === 'standby' ? 'observing' : undefined;
+}
+
+/** What the sidebar shows in red or amber for a context: its connection error, missing CRDs, or two engines. */
+function clusterError(
+  s: ContextInfo['session'],
+  o: { state: ClusterInfo['state']; engine: ClusterInfo['engine']; connectError: string | undefined },
+): string | undefined {
+  if (o.state === 'error') return s?.message ?? o.connectError;
+  if (s?.role === 'no-flux-crds')
+    return 'The Flux CRDs are not installed in this cluster: run `fluxdeck install` (or `flux install`) to install them.';
+  return o.engine?.kind === 'both' ? s?.message : undefined;
+}
+
 /** A kubeconfig context and Fluxdeck's connection to it. `connectError` is the last failed connect, if any. */
 export function clusterSummary(ctx: ContextInfo, current: string | undefined, connectError?: string): ClusterInfo {
   const s = ctx.session;
   const state = connectionState(s, connectError);
-  const role = s?.role;
-  const mode =
-    role === 'reconciling' || role === 'paused'
-      ? ('reconciling' as const)
-      : role === 'observing' || role === 'standby'
-        ? ('observing' as const)
-        : undefined;
+  const mode = modeOf(s?.role);
   const engine = engineOf(s?.reconciler, s?.reconcilerVersion);
-  const error =
-    state === 'error'
-      ? (s?.message ?? connectError)
-      : role === 'no-flux-crds'
-        ? 'The Flux CRDs are not installed in this cluster: run `fluxdeck install` (or `flux install`) to install them.'
-        : engine?.kind === 'both'
-          ? s?.message
-          : undefined;
+  const error = clusterError(s, { state, engine, connectError });
+  // Why a connected context only watches; an error above already says it for `both`.
+  const observingWhy = mode === 'observing' && error === undefined && s?.message ? scrubText(s.message) : undefined;
   return {
     name: ctx.name,
     server: displayUrl(ctx.server),
@@ -260,6 +265,7 @@ export function clusterSummary(ctx: ContextInfo, current: string | undefined, co
     ...(error !== undefined && { error: scrubText(error) }),
     ...(mode && { mode }),
     ...(engine && { engine }),
+    ...(observingWhy !== undefined && { observingWhy: observingWhy.slice(0, 500) }),
   };
 }
 

@@ -100,6 +100,11 @@ const ClusterRow = memo(function ClusterRow(props: { name: string }) {
           )
         )}
       </div>
+      {info.observingWhy && !info.error && (
+        <p className="cluster__note" data-testid="cluster-observing-why">
+          {info.observingWhy}
+        </p>
+      )}
       {(info.error ?? (authProblem ? info.auth.hint : undefined)) && (
         <p className="cluster__error" role="status">
           {info.error ?? info.auth.hint}

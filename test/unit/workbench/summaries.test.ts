@@ -305,6 +305,23 @@ describe('engine summaries', () => {
     );
     expect(fighting.engine).toEqual({ kind: 'both' });
     expect(fighting.error).toMatch(/both reconcile/);
+    expect(fighting.observingWhy).toBeUndefined();
+    // A second context to a cluster another context of this process reconciles says so in the sidebar.
+    const sibling = clusterSummary(
+      session({
+        role: 'standby',
+        reconciler: 'desktop',
+        message: 'context prod-admin of this Fluxdeck reconciles this cluster (same API server, https://10.0.0.1)',
+      }),
+      undefined,
+    );
+    expect(sibling).toMatchObject({ mode: 'observing', engine: { kind: 'desktop' } });
+    expect(sibling.observingWhy).toBe(
+      'context prod-admin of this Fluxdeck reconciles this cluster (same API server, https://10.0.0.1)',
+    );
+    expect(
+      clusterSummary(session({ role: 'reconciling', message: 'leading' }), undefined).observingWhy,
+    ).toBeUndefined();
     expect(clusterSummary(session({ reconciler: 'something-else' }), undefined).engine).toBeUndefined();
   });
 
