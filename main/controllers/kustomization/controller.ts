@@ -113,16 +113,19 @@ export function kustomizationPorts(
       const ref = ks.spec.sourceRef;
       const type = watchedSourceTypes(session).find((t) => t.kind === ref.kind);
       const at = { namespace: ref.namespace ?? ks.metadata.namespace ?? '', name: ref.name };
+      const sourceNow = (): SourceObject | undefined =>
+        type ? (session.cache(type).get(at.namespace, at.name) as SourceObject | undefined) : undefined;
       const held = await heldArtifact(
         artifact,
         {
           held: (a) => deps.artifactExists(a),
-          current: () =>
-            type
-              ? (session.cache(type).get(at.namespace, at.name) as SourceObject | undefined)?.status?.artifact
-              : undefined,
+          current: () => sourceNow()?.status?.artifact,
           requestRebuild: () => {
             if (type) req.enqueue(type, at);
+          },
+          failing: () => {
+            const ready = sourceNow()?.status?.conditions?.find((c) => c.type === 'Ready');
+            return ready?.status === 'False' ? ready.message || ready.reason : undefined;
           },
         },
         signal,

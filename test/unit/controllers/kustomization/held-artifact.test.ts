@@ -19,7 +19,12 @@ describe('heldArtifact', () => {
     const a = artifact('sha256:ours');
     const got = await heldArtifact(
       a,
-      { held: (x) => Promise.resolve(x.digest === 'sha256:ours'), current: () => a, requestRebuild: () => woken++ },
+      {
+        held: (x) => Promise.resolve(x.digest === 'sha256:ours'),
+        current: () => a,
+        requestRebuild: () => woken++,
+        failing: () => undefined,
+      },
       signal,
     );
     expect(got).toBe(a);
@@ -39,6 +44,7 @@ describe('heldArtifact', () => {
           woken++;
           status = artifact('sha256:ours');
         },
+        failing: () => undefined,
         pollMs: 1,
       },
       signal,
@@ -59,6 +65,7 @@ describe('heldArtifact', () => {
           requestRebuild: () => {
             status = artifact('sha256:next', `main@sha1:${'c'.repeat(40)}`);
           },
+          failing: () => undefined,
           pollMs: 1,
         },
         signal,
@@ -71,9 +78,39 @@ describe('heldArtifact', () => {
     await expect(
       heldArtifact(
         a,
-        { held: () => Promise.resolve(false), current: () => a, requestRebuild: () => {}, timeoutMs: 5, pollMs: 1 },
+        {
+          held: () => Promise.resolve(false),
+          current: () => a,
+          requestRebuild: () => {},
+          failing: () => undefined,
+          timeoutMs: 5,
+          pollMs: 1,
+        },
         signal,
       ),
     ).rejects.toThrow(/\(sha256:flux\) is not in local storage and the source did not rebuild it/);
+  });
+
+  it('does not wait for a source that fails (its server unreachable), so the worker is free at once', async () => {
+    const a = artifact('sha256:flux');
+    let woken = 0;
+    await expect(
+      heldArtifact(
+        a,
+        {
+          held: () => Promise.resolve(false),
+          current: () => a,
+          requestRebuild: () => woken++,
+          failing: () => 'cannot reach http://127.0.0.1:1/fleet.git: connection refused',
+          // Far beyond the test's own timeout: only giving up early passes.
+          timeoutMs: 600_000,
+        },
+        signal,
+      ),
+    ).rejects.toThrow(
+      /is not in local storage and its source cannot rebuild it now \(cannot reach .*connection refused\); this Kustomization goes on when the source has an artifact again/,
+    );
+    // Still asked: a source that recovers rebuilds the artifact, and its new status requeues the Kustomization.
+    expect(woken).toBe(1);
   });
 });
