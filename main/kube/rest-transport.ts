@@ -8,7 +8,7 @@ import { displayUrl } from '../util/redact.ts';
 import type { AuthHealthRegistry } from './auth-health.ts';
 import type { Authenticator, Credentials, TlsMaterial } from './authenticator.ts';
 import { errorFromNetwork, errorFromResponse, KubeError } from './kube-error.ts';
-import { processSendPacer, type SendPacer } from './send-pacer.ts';
+import { processSendPacer } from './send-pacer.ts';
 
 /**
  * HTTP for one context: keep-alive connections, bodies sent exactly as given (never through client-node's
@@ -67,8 +67,6 @@ export interface RestTransportOptions {
   /** Extra headers on every request (impersonation of a service account). */
   headers?: Record<string, string | string[]>;
   defaultTimeoutMs?: number;
-  /** Paces sends when the event loop's turn is busy; default: the one shared by the whole process. */
-  pacer?: SendPacer;
   /** Shared by the views `withHeaders` makes, so a cluster's requests are counted in one place. */
   stats?: RequestStats;
   /** Connection pools, shared with the views `withHeaders` makes (same credentials, so same connections). */
@@ -226,7 +224,8 @@ export class RestTransport {
     this.stats.total++;
     this.stats.byVerb[verb] = (this.stats.byVerb[verb] ?? 0) + 1;
     if (!stream) {
-      const wait = (this.#opts.pacer ?? processSendPacer).turn();
+      // One pacer for the process: every cluster's sends share the one main thread.
+      const wait = processSendPacer.turn();
       if (wait) await wait;
     }
     try {
@@ -331,7 +330,7 @@ export class RestTransport {
 /**
  * The agent's TLS options: one SecureContext per credentials instead of the raw PEM material. Given `ca`, `cert` and
  * `key`, Node parses them into a new context for every connection and stringifies the buffers into the pool key of
- * every request (`Agent.getName`); with 10 clusters reconciling at once that was ~0.8 s of the main thread (CPU
+ * every request (`Agent.getName`); with 10 clusters reconciling at once that was ~0.7 s of the main thread (CPU
  * profile, bench clusters). Material Node cannot parse is passed as it is, so the error surfaces on the request as
  * before.
  */
