@@ -101,7 +101,8 @@ describe('fluxdeck run instances on one cluster', () => {
     await b.waitFor(/another Fluxdeck instance \(instance-a\) reconciles this cluster/);
     expect(await holder()).toBe('instance-a');
     await waitForReady<Kustomization>(client, KS, NS, 'bulk', (r) => r.status === 'True');
-    expect(a.output()).toMatch(/✔ .* Kustomization multi\/bulk reconciled/);
+    // The status is in the cluster before the leader has printed its line: wait for the line, do not race it.
+    await a.waitFor(/✔ .* Kustomization multi\/bulk reconciled/);
     expect(b.output()).not.toMatch(/Kustomization multi\/bulk reconciled/);
   });
 
