@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { indexPack } from '../../../main/sources/git/pack-indexer.ts';
+import { indexPack, PackIndexer } from '../../../main/sources/git/pack-indexer.ts';
 
 const exec = promisify(execFile);
 let dir: string;
@@ -58,6 +58,25 @@ describe('indexPack', () => {
     expect(await readFile(ours)).toEqual(await readFile(pack.replace(/\.pack$/, '.idx')));
   });
 
+  it('indexes the same pack pushed in chunks of any size', async () => {
+    const data = await readFile(pack);
+    const expected = await readFile(pack.replace(/\.pack$/, '.idx'));
+    // Chunk sizes that split headers, zlib streams and the trailing checksum: single bytes, odd sizes, whole megabytes.
+    for (const sizes of [[1, 7, 31], [4096], [65_519, 13], [1 << 20]]) {
+      const indexer = new PackIndexer();
+      let at = 0;
+      for (let i = 0; at < data.length; i++) {
+        // Byte-sized chunks only over the first 64 kB, so the test stays quick.
+        const size = at < 65_536 ? (sizes[i % sizes.length] ?? 1) : 65_536;
+        indexer.push(data.subarray(at, at + size));
+        at += size;
+      }
+      const ours = join(dir, `chunks-${sizes.join('-')}.idx`);
+      expect(indexer.finish(pack, ours).objects).toBeGreaterThan(1000);
+      expect(await readFile(ours)).toEqual(expected);
+    }
+  });
+
   it('refuses a pack with a damaged byte or cut short', async () => {
     const data = await readFile(pack);
     const flipped = Buffer.from(data);
@@ -66,6 +85,9 @@ describe('indexPack', () => {
     await writeFile(join(dir, 'flipped.pack'), flipped);
     expect(() => indexPack(join(dir, 'flipped.pack'), join(dir, 'flipped.idx'))).toThrow(/checksum does not match/);
     await writeFile(join(dir, 'short.pack'), data.subarray(0, data.length - 5000));
-    expect(() => indexPack(join(dir, 'short.pack'), join(dir, 'short.idx'))).toThrow();
+    expect(() => indexPack(join(dir, 'short.pack'), join(dir, 'short.idx'))).toThrow(/checksum does not match/);
+    // A pack with its checksum right but a byte more after it (a server appending to the stream) is refused too.
+    await writeFile(join(dir, 'long.pack'), Buffer.concat([data, Buffer.from([0])]));
+    expect(() => indexPack(join(dir, 'long.pack'), join(dir, 'long.idx'))).toThrow();
   });
 });
