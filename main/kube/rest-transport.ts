@@ -7,6 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { displayUrl } from '../util/redact.ts';
 import type { AuthHealthRegistry } from './auth-health.ts';
 import type { Authenticator, Credentials, TlsMaterial } from './authenticator.ts';
+import { InFlightLimit } from './in-flight-limit.ts';
 import { errorFromNetwork, errorFromResponse, KubeError } from './kube-error.ts';
 import { processSendPacer } from './send-pacer.ts';
 
@@ -76,6 +77,8 @@ export interface RestTransportOptions {
 interface PoolHolder {
   current?: Pools;
   retired: (HttpsAgent | HttpAgent)[];
+  /** Ordinary requests in flight, as many as the request pool has sockets. */
+  limit: InFlightLimit;
 }
 
 interface Pools {
@@ -83,6 +86,9 @@ interface Pools {
   requests: HttpsAgent | HttpAgent;
   streams: HttpsAgent | HttpAgent;
 }
+
+/** Connections (and so requests in flight) per cluster for ordinary requests. */
+const DEFAULT_MAX_SOCKETS = 16;
 
 export class RestTransport {
   readonly context: string;
@@ -101,7 +107,7 @@ export class RestTransport {
     this.context = opts.context;
     this.server = opts.server;
     this.stats = opts.stats ?? { total: 0, byVerb: {} };
-    this.#pools = opts.pools ?? { retired: [] };
+    this.#pools = opts.pools ?? { retired: [], limit: new InFlightLimit(opts.maxSockets ?? DEFAULT_MAX_SOCKETS) };
     this.#url = new URL(opts.server);
     this.#https = this.#url.protocol === 'https:';
     this.#hostname = this.#url.hostname.replace(/^\[|\]$/g, '');
@@ -140,6 +146,10 @@ export class RestTransport {
     const body = await readBody(res.body).catch((err: unknown) => {
       throw this.#networkError(req, err);
     });
+    // What the caller does with the answer (parse it, update caches, send the next request) runs when it resolves:
+    // one poll phase may complete hundreds of answers, so their continuations share the turn's budget with the sends.
+    const wait = processSendPacer.turn();
+    if (wait) await wait;
     return { status: res.status, headers: res.body.headers, body };
   }
 
@@ -212,7 +222,7 @@ export class RestTransport {
         : new HttpAgent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' });
     const pools = {
       identity: creds.tlsIdentity,
-      requests: make(this.#opts.maxSockets ?? 16),
+      requests: make(this.#opts.maxSockets ?? DEFAULT_MAX_SOCKETS),
       streams: make(Number.POSITIVE_INFINITY),
     };
     this.#pools.current = pools;
@@ -223,22 +233,38 @@ export class RestTransport {
     const verb = req.verb ?? req.method;
     this.stats.total++;
     this.stats.byVerb[verb] = (this.stats.byVerb[verb] ?? 0) + 1;
-    if (!stream) {
-      // One pacer for the process: every cluster's sends share the one main thread.
-      const wait = processSendPacer.turn();
-      if (wait) await wait;
-    }
     try {
-      return await this.#sendOnce(req, creds, stream);
+      return await this.#attempt(req, creds, stream);
     } catch (err) {
       // A keep-alive socket the server closed just as we reused it: the request never arrived, so send it again.
       if ((err as { reusedSocket?: boolean }).reusedSocket && (err as { code?: string }).code === 'ECONNRESET')
-        return this.#sendOnce(req, creds, stream);
+        return this.#attempt(req, creds, stream);
       throw err;
     }
   }
 
-  #sendOnce(req: RestRequest, creds: Credentials, stream: boolean): Promise<StreamResponse> {
+  async #attempt(req: RestRequest, creds: Credentials, stream: boolean): Promise<StreamResponse> {
+    if (stream) return this.#sendOnce(req, creds, stream, () => undefined);
+    // A slot of the cluster's connections, then a turn with time left: one pacer for the process, as every cluster's
+    // sends share the one main thread. The slot is given back when the exchange is over (the answer read, or none).
+    const slot = this.#pools.limit.take();
+    if (slot) await slot;
+    let held = true;
+    const release = (): void => {
+      if (held) this.#pools.limit.give();
+      held = false;
+    };
+    try {
+      const wait = processSendPacer.turn();
+      if (wait) await wait;
+      return await this.#sendOnce(req, creds, stream, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  #sendOnce(req: RestRequest, creds: Credentials, stream: boolean, release: () => void): Promise<StreamResponse> {
     const pools = this.#agents(creds);
     const headers: Record<string, string | string[] | number> = {
       ...creds.headers,
@@ -299,6 +325,7 @@ export class RestTransport {
       this.#closer.signal.addEventListener('abort', onClose, { once: true });
       req.signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = (): void => {
+        release();
         clearTimeout(timer);
         this.#closer.signal.removeEventListener('abort', onClose);
         req.signal?.removeEventListener('abort', onAbort);

@@ -182,6 +182,27 @@ describe('cluster client', () => {
     c.close();
   });
 
+  it('gives a connection slot back however a request ends: refused before sending, aborted, an error status', async () => {
+    // 16 requests of a cluster are in flight at most; one slot kept by a failed request would, 16 failures later,
+    // leave every request of the cluster waiting for ever.
+    const c = await openCluster(cluster.name, { kubeconfig });
+    const path = `/api/v1/namespaces/${ns}/configmaps`;
+    for (let i = 0; i < 20; i++) {
+      await expect(
+        c.transport.request({ method: 'GET', path, headers: { 'x-not-a-header-value': 'a\nb' } }),
+      ).rejects.toThrow();
+      await expect(c.transport.request({ method: 'GET', path, signal: AbortSignal.abort() })).rejects.toThrow(
+        /aborted/,
+      );
+      expect((await c.transport.request({ method: 'GET', path: `${path}/absent-${i}` })).status).toBe(404);
+    }
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => c.transport.request({ method: 'GET', path, timeoutMs: 30_000 })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 40 }, () => 200));
+    c.close();
+  });
+
   it('patches with merge, JSON and apply patches, writes status, and counts requests per verb', async () => {
     const c = await openCluster(cluster.name, { kubeconfig });
     const key = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'patched' };
