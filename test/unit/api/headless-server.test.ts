@@ -140,6 +140,22 @@ describe('fluxdeck serve over HTTP and WebSocket', () => {
     expect(r.headers['x-content-type-options']).toBe('nosniff');
   });
 
+  it('serves the renderer’s assets whole and cacheable, and the page fresh from disk every time', async () => {
+    const auth = { cookie: `${cookieName(port)}=${token}` };
+    const big = 'x'.repeat(300_000);
+    await writeFile(join(dir, 'assets', 'big.js'), big);
+    const r = await get(port, '/assets/big.js', auth);
+    expect(r.status).toBe(200);
+    expect(r.body).toBe(big);
+    expect(r.headers['content-length']).toBe(String(big.length));
+    expect(r.headers['content-type']).toMatch(/javascript/);
+    expect(r.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect((await get(port, '/assets/absent.js', auth)).status).toBe(404);
+    // The page changes when the renderer is rebuilt under a running server; a hashed asset never does.
+    await writeFile(join(dir, 'index.html'), '<!doctype html><title>Fluxdeck</title><!-- rebuilt -->');
+    expect((await get(port, '/', auth)).body).toContain('rebuilt');
+  });
+
   it('never serves a file outside the renderer folder', async () => {
     const auth = { cookie: `${cookieName(port)}=${token}` };
     for (const path of [
