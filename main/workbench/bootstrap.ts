@@ -175,8 +175,7 @@ export interface BootstrapDeps {
    */
   openWorkspace(
     spec: { url: string; branch: string; startBranch?: boolean },
-    auth: GitAuth | undefined,
-    signal?: AbortSignal,
+    opts: { auth?: GitAuth; signal?: AbortSignal },
   ): Promise<Workspace>;
   /** The cluster to bootstrap. */
   client: ClusterClient;
@@ -397,7 +396,10 @@ export async function runBootstrap(deps: BootstrapDeps, plan: BootstrapPlan, o: 
   o.onStep({ state: 'running', message: `cloning ${plan.branch} of ${plan.url}` });
   const auth = ssh ? ssh.pushAuth : gitAuth(plan);
   const ws = await deps
-    .openWorkspace({ url: plan.url, branch: plan.branch, startBranch: true }, auth, o.signal)
+    .openWorkspace(
+      { url: plan.url, branch: plan.branch, startBranch: true },
+      { ...(auth ? { auth } : {}), ...(o.signal ? { signal: o.signal } : {}) },
+    )
     .catch((err: unknown) => {
       const refused = ssh && (err as { code?: string }).code === 'auth';
       throw new BootstrapFailed(`cannot clone ${plan.url}: ${refused ? userKeyRefused(ssh, err) : errorMessage(err)}`, {

@@ -155,8 +155,7 @@ export function createWorkbench(engine: WorkbenchEngine, opts: WorkbenchOptions)
     bootstrap: bootstrapRuns({
       target: (cluster) => ({
         client: clientOf(cluster),
-        openWorkspace: (spec, auth, signal) =>
-          engine.workspaces.open(spec, { ...(auth ? { auth } : {}), ...(signal ? { signal } : {}) }),
+        openWorkspace: (spec, opts) => engine.workspaces.open(spec, opts),
       }),
       connect: (cluster) => engine.connect(cluster),
       paused: () => engine.paused,

@@ -142,8 +142,7 @@ export const bootstrapCommand: Command = {
       const cluster = client;
       await runBootstrap(
         {
-          openWorkspace: (spec, auth, signal) =>
-            engine.workspaces.open(spec, { ...(auth ? { auth } : {}), ...(signal ? { signal } : {}) }),
+          openWorkspace: (spec, opts) => engine.workspaces.open(spec, opts),
           client: cluster,
           reconcile: () => engine.connect(cluster.context).then(() => undefined),
         },
