@@ -110,6 +110,9 @@ describe('the bootstrap wizard', () => {
         0,
       );
       await expect(page.getByTestId('bootstrap-start').textContent()).resolves.toBe('Try again');
+      // The emptied password is not marked as a mistake; its field says to enter it again.
+      await expect(page.locator('[data-testid^=bootstrap-error-]').count()).resolves.toBe(0);
+      await expect(page.locator('[data-field=password]').textContent()).resolves.toMatch(/Enter it again to retry/);
       await ui.screenshot('95-bootstrap-cancelled');
 
       // The password left with the cancelled request: enter it again and retry.

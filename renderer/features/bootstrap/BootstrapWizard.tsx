@@ -83,8 +83,18 @@ function Form(props: { wizard: Wizard }): React.JSX.Element {
   const running = props.wizard.status === 'running';
   // While running the password is already gone from the form: no message asks for it then.
   const errors = tried && !running ? formErrors(form, clusters) : {};
+  // After a run, the password is gone with its request: say so where it is asked for again.
+  const again = props.wizard.error !== undefined && form.username.trim() !== '' && !form.password;
+  const hints: Partial<Record<TextField, string>> = {
+    ...(again && { password: 'Enter it again to retry: it left with the last run, and Fluxdeck keeps no copy.' }),
+  };
   const text = (name: TextField) => (
-    <Field name={name} label={TEXT_FIELDS[name].label} error={errors[name]} hint={TEXT_FIELDS[name].hint}>
+    <Field
+      name={name}
+      label={TEXT_FIELDS[name].label}
+      error={errors[name]}
+      hint={hints[name] ?? TEXT_FIELDS[name].hint}
+    >
       <input
         value={form[name]}
         placeholder={TEXT_FIELDS[name].placeholder}

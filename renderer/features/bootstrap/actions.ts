@@ -60,7 +60,9 @@ export async function startBootstrap(): Promise<void> {
   set({
     bootstrap: {
       form: { ...w.form, password: '' },
-      tried: true,
+      // The form was valid: if this run fails or is cancelled, no field is marked until the user tries again (the
+      // emptied password would otherwise show as a mistake they had not made).
+      tried: false,
       status: 'running',
       actionId,
       steps: [],
