@@ -31,8 +31,10 @@ export async function* pktLines(body: AsyncIterable<Uint8Array>): AsyncGenerator
     buf = buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([buf, chunk]);
     for (;;) {
       if (buf.length < 4) break;
-      const len = Number.parseInt(buf.toString('latin1', 0, 4), 16);
-      if (Number.isNaN(len)) throw new Error(`bad pkt-line length '${buf.toString('latin1', 0, 4)}'`);
+      const head = buf.toString('latin1', 0, 4);
+      // parseInt alone reads '00zz' as 0, a flush: a garbled length must stop the exchange instead.
+      const len = /^[0-9a-f]{4}$/i.test(head) ? Number.parseInt(head, 16) : Number.NaN;
+      if (Number.isNaN(len) || len === 3) throw new Error(`bad pkt-line length '${head}'`);
       if (len === 0 || len === 1 || len === 2) {
         buf = buf.subarray(4);
         yield len === 0 ? 'flush' : len === 1 ? 'delim' : 'end';
