@@ -63,7 +63,7 @@ export function fluxEventFromKubeEvent(ev: KubeEvent, cluster: string): FluxEven
 
 export interface ObservedSession {
   readonly context: string;
-  readonly client: Pick<ClusterClient, 'list' | 'watch'>;
+  readonly client: Pick<ClusterClient, 'list' | 'watch' | 'server'>;
   readonly status: { role?: string };
 }
 
@@ -117,12 +117,16 @@ export interface ObservedEventFeed {
 export function startObservedEventFeed(opts: ObservedEventFeedOptions): ObservedEventFeed {
   const running = new Map<string, AbortController>();
   const sync = (): void => {
-    const observing = new Map(
-      opts
-        .sessions()
-        .filter((s) => s.status.role === 'observing')
-        .map((s) => [s.context, s]),
-    );
+    // Contexts of one cluster (same API server: another user, another default namespace) see the same Events: one
+    // of them, the first by name, follows them, or each would reach the inbox once per context.
+    const observing = new Map<string, ObservedSession>();
+    const servers = new Set<string>();
+    const candidates = opts.sessions().filter((s) => s.status.role === 'observing');
+    for (const s of candidates.sort((a, b) => a.context.localeCompare(b.context))) {
+      if (servers.has(s.client.server)) continue;
+      servers.add(s.client.server);
+      observing.set(s.context, s);
+    }
     for (const [context, ac] of running) {
       if (!observing.has(context)) {
         ac.abort();
