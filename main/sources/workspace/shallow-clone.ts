@@ -22,6 +22,8 @@ import { ObjectStore, parseCommit } from '../git/object-store.ts';
 import { indexPackInSlices } from '../git/pack-indexer.ts';
 import { SubmoduleFound, type TreeFile, treeFiles } from '../git/tree-edit.ts';
 import { discoverV2, fetchV2, lsRefsV2 } from '../git/upload-pack-v2.ts';
+import { workTreeSegments } from './work-tree-path.ts';
+import { WorkspaceError } from './workspace-error.ts';
 
 /**
  * The checkout writes files with synchronous calls, in slices of this many milliseconds between event-loop turns.
@@ -80,6 +82,7 @@ export async function cloneBranch(
     throw err;
   }
   try {
+    for (const f of files) refuseUnsafe(f.path, tip.oid);
     const entries = await checkout(dir, files, (oid) => blobs.get(oid) ?? store.readTyped(oid, 'blob'));
     await writeFile(join(gitdir, 'index'), encodeIndex(entries));
   } finally {
@@ -97,6 +100,22 @@ export async function cloneBranch(
   await git.writeRef({ fs, dir, ref: `refs/remotes/origin/${branch}`, value: tip.oid, force: true });
   await rm(join(gitdir, 'FETCH_HEAD'), { force: true });
   return 'cloned';
+}
+
+/**
+ * A tree may name `..` or `.git` (git never makes one; a hostile server can send one): joined to the clone's
+ * directory, such a path would write where the server chose. git refuses to check those out, and so does this, before
+ * any file is written.
+ */
+function refuseUnsafe(path: string, commit: string): void {
+  try {
+    workTreeSegments(path);
+  } catch (err) {
+    const why = err instanceof WorkspaceError ? err.message : String(err);
+    throw new WorkspaceError('path-refused', `commit ${commit} holds a path no checkout may write (${why})`, {
+      cause: err,
+    });
+  }
 }
 
 /** Writes the tree's files into `dir` and returns each with its stat, for the index. */

@@ -213,6 +213,43 @@ describe('a work tree for editing', () => {
     await expect(ws.readFile('apps/missing.yaml')).rejects.toMatchObject({ code: 'not-found' });
   });
 
+  it('refuses to clone a commit whose trees name `..` or `.git`, and writes nothing outside', async () => {
+    // Trees git itself would never make (git mktree refuses these names), written as raw objects into the server's
+    // repository: a clone that joined the names to its directory would write where the server chose.
+    for (const [name, escapeName] of [
+      ['..', `escaped-${++n}`],
+      ['.GIT', 'hooks'],
+    ] as const) {
+      const repoName = `evil-${++n}`;
+      const url = await anon.createRepo(repoName);
+      const bare = anon.repoPath(repoName);
+      const object = async (type: string, data: Buffer): Promise<string> => {
+        const child = exec('git', ['-C', bare, 'hash-object', '-w', '--literally', '-t', type, '--stdin']);
+        child.child.stdin?.end(data);
+        return (await child).stdout.trim();
+      };
+      const entry = (mode: string, entryName: string, oid: string): Buffer =>
+        Buffer.concat([Buffer.from(`${mode} ${entryName}\0`), Buffer.from(oid, 'hex')]);
+      const blob = await object('blob', Buffer.from('written by the server\n'));
+      const inner = await object('tree', entry('100644', escapeName, blob));
+      const top = await object('tree', entry('40000', name, inner));
+      const commit = (
+        await exec('git', ['-C', bare, '-c', 'user.name=x', '-c', 'user.email=x@y', 'commit-tree', top, '-m', 'evil'])
+      ).stdout.trim();
+      await exec('git', ['-C', bare, 'update-ref', 'refs/heads/main', commit]);
+
+      const err = await Workspace.open({ url, branch: 'main' }, options()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(WorkspaceError);
+      expect((err as WorkspaceError).code).toBe('path-refused');
+      expect((err as WorkspaceError).message).toContain(`${name}/${escapeName}`);
+      expect(await readdir(root)).not.toContain(escapeName);
+      expect((await readdir(root)).filter((d) => d.includes(repoName))).toEqual([]);
+    }
+  });
+
   it('detects that the server moved, and fetch-and-reapply puts the local commit on the new head', async () => {
     const { url, bare } = await repo();
     const ws = await Workspace.open({ url, branch: 'main' }, options());
