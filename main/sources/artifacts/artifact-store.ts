@@ -50,6 +50,13 @@ export class ArtifactStore {
   readonly root: string;
   readonly baseUrl: string;
   readonly keep: number;
+  /**
+   * The digest each file was found to have, by the file's identity (inode, size, modification time). Every
+   * Kustomization reconcile asks whether its source's artifact is still held: a thousand of them read the same record
+   * a thousand times (bench clusters: 0.8 s of the main thread in file reads). Files are replaced by rename, never
+   * rewritten in place, so another tarball at the path (another engine's) is another identity, and read again.
+   */
+  readonly #digests = new Map<string, { id: string; digest: string }>();
 
   constructor(opts: ArtifactStoreOptions) {
     this.root = resolve(opts.root);
@@ -146,13 +153,21 @@ export class ArtifactStore {
    * naming another digest means this store does not hold what status describes.
    */
   async exists(artifact: Pick<Artifact, 'path' | 'digest'>, opts: { verify?: boolean } = {}): Promise<boolean> {
+    let abs: string | undefined;
     try {
-      const abs = this.localPath(artifact);
+      abs = this.localPath(artifact);
       const st = await stat(abs);
       if (!st.isFile()) return false;
-      const recorded = opts.verify ? undefined : await recordedDigest(abs);
-      return (recorded ?? (await digestOf(abs))) === artifact.digest;
+      if (opts.verify) return (await digestOf(abs)) === artifact.digest;
+      const id = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      let known = this.#digests.get(abs);
+      if (known?.id !== id) {
+        known = { id, digest: (await recordedDigest(abs)) ?? (await digestOf(abs)) };
+        this.#digests.set(abs, known);
+      }
+      return known.digest === artifact.digest;
     } catch {
+      if (abs) this.#digests.delete(abs);
       return false;
     }
   }

@@ -30,6 +30,19 @@ describe('ArtifactStore', () => {
     expect(await store.exists({ ...a, path: 'gitrepository/apps/podinfo/other.tar.gz' })).toBe(false);
   });
 
+  it('notices a file replaced or removed behind its back, after it was found once', async () => {
+    const a = await store.put(owner, 'abc.tar.gz', new Uint8Array([1, 2, 3]), 'main@sha1:abc');
+    expect(await store.exists(a)).toBe(true);
+    // Another engine writes its own tarball (and record) for the same revision at the same path.
+    const other = new ArtifactStore({ root });
+    const b = await other.put(owner, 'abc.tar.gz', new Uint8Array([4, 5, 6, 7]), 'main@sha1:abc');
+    expect(b.digest).not.toBe(a.digest);
+    expect(await store.exists(a)).toBe(false);
+    expect(await store.exists(b)).toBe(true);
+    await unlink(join(root, b.path));
+    expect(await store.exists(b)).toBe(false);
+  });
+
   it('hashes the file when it has no record', async () => {
     const a = await store.put(owner, 'abc.tar.gz', new Uint8Array([1, 2, 3]), 'main@sha1:abc');
     await unlink(join(root, `${a.path}.json`));
