@@ -29,6 +29,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/e2e/support/failure-screenshots.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,

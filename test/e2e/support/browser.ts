@@ -20,6 +20,13 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+/** Pages of the browsers open in this test file, for the screenshot a failing test leaves (failure-screenshots.ts). */
+const openPages = new Set<Page>();
+
+export function pagesOpen(): Page[] {
+  return [...openPages];
+}
+
 export async function launchBrowser(viewport = { width: 1600, height: 950 }): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), 'fluxdeck-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -29,10 +36,12 @@ export async function launchBrowser(viewport = { width: 1600, height: 950 }): Pr
     viewport,
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  openPages.add(page);
   return {
     context,
     page,
     close: async () => {
+      openPages.delete(page);
       await context.close();
       await rm(profile, { recursive: true, force: true });
     },
