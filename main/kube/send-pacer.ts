@@ -15,9 +15,8 @@
  * waiting; otherwise it queues (in order, so nothing overtakes) and the queue is let out `perTurn` per turn, from
  * `setImmediate`, after the timers and I/O of that turn have run. One per turn by default: a released answer's
  * continuation may run a reconcile step for milliseconds, and 8 per turn let those add up to 80 ms turns (bench
- * clusters: worst window p99 201 → 63 ms going from 8 to 1, all Ready 64.2 → 57.6 s, so no throughput lost; a turn
- * with nothing else to do costs microseconds). An idle loop turns in microseconds, so pacing
- * costs no throughput; it only keeps any one turn short.
+ * clusters: worst window p99 201 → 63 ms going from 8 to 1, all Ready 64.2 → 57.6 s). An idle loop turns in
+ * microseconds, so pacing costs no throughput; it only keeps any one turn short.
  *
  * Two ways to let bursts of cheap ones out faster were measured and are worse (bench clusters, same hour, worst
  * window p99; one per turn: 78 ms): releasing by time within a turn (one more while the turn had spent under the
