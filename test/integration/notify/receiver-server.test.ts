@@ -284,6 +284,13 @@ describe('the receiver server on the real control plane', () => {
     expect((await getReceiver('gl')).spec.suspend).toBe(true);
     const path = webhookPath('hook-secret', 'gl', NS);
     const headers = { 'X-Gitlab-Token': 'hook-secret', 'X-Gitlab-Event': 'Push Hook' };
+    // The server reads Receivers from the engine's watch cache, as Flux's reads its informer cache, so it learns of
+    // the suspension when the watch event arrives. A hook with a wrong token changes nothing either way (suspended:
+    // 503, else refused), so it tells when the server has seen it.
+    await eventually('the receiver server to see the suspension', async () => {
+      const probe = await post(path, body, { ...headers, 'X-Gitlab-Token': 'not-the-secret' });
+      return probe.status === 503 ? true : undefined;
+    });
     expect((await post(path, body, headers)).status).toBe(503);
     expect(await requestedAt('app')).toBeUndefined();
     expect((await cli('resume', 'receiver', 'gl')).code).toBe(0);
