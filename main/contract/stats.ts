@@ -43,7 +43,7 @@ export const EngineStats = z.object({
   process: z.object({
     rssBytes: count,
     heapUsedBytes: count,
-    /** p99 of the main event loop's delay since the previous snapshot. */
+    /** p99 of how late the main event loop ran a 10 ms timer (beyond those 10 ms) since the previous snapshot. */
     eventLoopLagP99Ms: ms,
   }),
   clusters: z.array(ClusterStats),

@@ -10,7 +10,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { EngineStats } from '../contract/index.ts';
 import type { ClusterSession } from './cluster-session.ts';
 import type { ManagerEvents } from './controller-manager.ts';
-import { CounterRate, ReconcileStats } from './engine-stats.ts';
+import { CounterRate, lagBeyondSampling, LOOP_SAMPLE_MS, ReconcileStats } from './engine-stats.ts';
 import type { QueueStats } from './work-queue.ts';
 
 export interface CostMeterOptions {
@@ -35,7 +35,7 @@ export function startCostMeter(opts: CostMeterOptions): CostMeter {
   const started = now();
   const reconciles = new ReconcileStats();
   const rates = new Map<string, CounterRate>();
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loop = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
   loop.enable();
   const unsubscribe = opts.onReconciled((e) =>
     reconciles.record(
@@ -47,7 +47,7 @@ export function startCostMeter(opts: CostMeterOptions): CostMeter {
   const snapshot = (): EngineStats => {
     const t = now();
     const memory = process.memoryUsage();
-    const lagP99Ms = loop.count > 0 ? Math.round(loop.percentile(99) / 1e5) / 10 : 0;
+    const lagP99Ms = loop.count > 0 ? lagBeyondSampling(loop.percentile(99)) : 0;
     loop.reset();
     const clusters = opts.sessions().map((s) => {
       const counted = s.client.stats;

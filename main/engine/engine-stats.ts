@@ -107,3 +107,15 @@ export class CounterRate {
     return Math.round(((value - first.value) * RATE_WINDOW_MS) / (now - first.at));
   }
 }
+
+/** How often the event loop's delay is sampled (ms). */
+export const LOOP_SAMPLE_MS = 10;
+
+/**
+ * The histogram holds the time between two samples, which is the sampling interval itself when nothing delays the
+ * loop (an idle process reads p50 10.2 ms, p99 12 ms); the lag is what exceeds it (as fastify's under-pressure counts
+ * it). Reporting the raw figure overstated every lag by the 10 ms interval.
+ */
+export function lagBeyondSampling(sampleNs: number): number {
+  return Math.round(Math.max(0, sampleNs / 1e6 - LOOP_SAMPLE_MS) * 10) / 10;
+}

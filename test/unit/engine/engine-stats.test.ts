@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import { CounterRate, percentile, RATE_WINDOW_MS, ReconcileStats } from '../../../main/engine/engine-stats.ts';
+import {
+  CounterRate,
+  lagBeyondSampling,
+  LOOP_SAMPLE_MS,
+  percentile,
+  RATE_WINDOW_MS,
+  ReconcileStats,
+} from '../../../main/engine/engine-stats.ts';
 
 describe('percentile', () => {
   it('is the nearest rank of the sorted values, whatever their order', () => {
@@ -85,5 +92,15 @@ describe('CounterRate', () => {
     const rate = new CounterRate();
     rate.sample(0, 0);
     expect(rate.sample(50, 500)).toBe(0);
+  });
+});
+
+describe('lagBeyondSampling', () => {
+  const ns = (ms: number): number => ms * 1e6;
+  it('is what a sample took beyond the sampling interval, never negative', () => {
+    expect(lagBeyondSampling(ns(LOOP_SAMPLE_MS + 69.2))).toBe(69.2);
+    expect(lagBeyondSampling(ns(LOOP_SAMPLE_MS))).toBe(0);
+    // A timer that fired a little early is not negative lag.
+    expect(lagBeyondSampling(ns(LOOP_SAMPLE_MS - 0.9))).toBe(0);
   });
 });
