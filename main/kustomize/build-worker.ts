@@ -4,11 +4,14 @@
  */
 import { parentPort } from 'node:worker_threads';
 
+import { lowerWorkerThreadPriority } from '../util/worker-limits.ts';
 import { build } from './build.ts';
 import type { WorkerBuildReply, WorkerBuildRequest } from './build-protocol.ts';
 import { KustomizeError } from './errors.ts';
 import { fluxBuild } from './flux.ts';
 import { type BuildFs, MemoryFs, NodeFs } from './fs.ts';
+
+lowerWorkerThreadPriority();
 
 /** The in-memory trees the pool told this worker to keep, by `filesKey`. */
 const trees = new Map<string, MemoryFs>();

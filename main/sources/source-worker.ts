@@ -5,7 +5,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 
+import { lowerWorkerThreadPriority } from '../util/worker-limits.ts';
 import { runSourceJob, serializeError, type SourceJob } from './source-jobs.ts';
+
+lowerWorkerThreadPriority();
 
 export type WorkerRequest = { id: number; job: SourceJob } | { id: number; abort: true };
 export type WorkerReply = { id: number; result: unknown } | { id: number; error: ReturnType<typeof serializeError> };
