@@ -1,10 +1,10 @@
 // `npm test` (`node test/run/all.ts`): lint, typecheck, build, and the unit, integration and end-to-end tests, run
-// side by side instead of one after another. One after another, a 2-core machine sat 37% idle through them (measured
-// every 5 s in a fresh-machine CI run: 1.37 cores busy on average over 967 s), because lint and typecheck use about
-// one core and the integration and end-to-end tests mostly wait on their control planes. Here the integration shards
-// start first (the longest steps), the rest fill the free slots in the order listed, and only the end-to-end tests
-// wait, for the build they serve. A failed step does not stop the others, so one run reports every failure; the
-// steps' output lines carry their names, and a summary ends the run.
+// side by side instead of one after another. One after another, a 2-core machine sat a third idle through them
+// (sampled every 5 s in a fresh-machine CI run: 1.37 cores busy on average over 967 s), because lint and typecheck use
+// about one core and the integration and end-to-end tests mostly wait on their control planes; side by side the same
+// steps took 813 s with 1.97 cores busy. The integration shards start first (the longest steps), the rest fill the free
+// slots in the order listed, and only the end-to-end tests wait, for the build they serve. A failed step does not stop
+// the others, so one run reports every failure; the steps' output lines carry their names, and a summary ends the run.
 import { availableParallelism } from 'node:os';
 
 import { runPrefixed, vitestRun } from './child.ts';
