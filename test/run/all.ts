@@ -43,10 +43,24 @@ const say = (line: string): void => void process.stdout.write(`── ${line}\n`
 const running = new Set<string>();
 const ended = new Map<string, Outcome>();
 const took = new Map<string, string>();
+// Ctrl-C, or CI cancelling the job: the running steps stop (child.ts forwards the signal to them, and vitest's global
+// teardown stops their control planes) and no new step starts.
+const stopping = new AbortController();
+const stop = (): void => stopping.abort();
+process.on('SIGINT', stop).on('SIGTERM', stop);
+
+/** Steps that have not started, when the run was stopped. */
+function abandon(): void {
+  const left = steps.filter((s) => !ended.has(s.name) && !running.has(s.name));
+  for (const step of left) ended.set(step.name, 'skipped');
+  if (left.length) say(`stopped: not starting ${left.map((s) => s.name).join(', ')}`);
+}
 
 await new Promise<void>((finished) => {
   const pump = (): void => {
-    const { start, skip } = nextSteps(steps, { running, ended }, slots);
+    const stopped = stopping.signal.aborted;
+    if (stopped) abandon();
+    const { start, skip } = nextSteps(steps, { running, ended }, stopped ? 0 : slots);
     for (const step of skip) {
       ended.set(step.name, 'skipped');
       say(`${step.name}: skipped, since ${step.after?.join(', ')} did not pass`);
@@ -73,4 +87,4 @@ const failed = steps.filter((s) => ended.get(s.name) !== 'passed');
 say(`test run: ${steps.length - failed.length} of ${steps.length} steps passed in ${seconds(began)}`);
 for (const step of steps)
   say(`  ${ended.get(step.name)!.padEnd(7)} ${step.name.padEnd(width)} ${took.get(step.name) ?? ''}`);
-process.exit(failed.length ? 1 : 0);
+process.exit(stopping.signal.aborted ? 130 : failed.length ? 1 : 0);

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 /** Runs `command` with each line of its stdout and stderr prefixed; resolves to its exit code (1 if a signal ended it). */
 export function runPrefixed(command: readonly string[], prefix: string): Promise<number> {
   const [file, ...args] = command;
-  const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so a stop reaches everything it started: `npm run lint` runs eslint under a shell, which
+  // passes no signal on, and a stopped run otherwise waited for eslint to finish.
+  const group = process.platform !== 'win32';
+  const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: group });
   for (const [from, to] of [
     [child.stdout, process.stdout],
     [child.stderr, process.stderr],
@@ -22,7 +25,14 @@ export function runPrefixed(command: readonly string[], prefix: string): Promise
     });
   }
   // A stopped run stops its children; vitest's global teardown then stops their control planes.
-  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+  const forward = (signal: NodeJS.Signals): void => {
+    try {
+      if (group && child.pid) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
   process.on('SIGINT', forward).on('SIGTERM', forward);
   return new Promise((resolve) => {
     child.on('error', (error) => {
