@@ -62,7 +62,10 @@ export class AuthHealthRegistry {
       lastError: { at: new Date().toISOString(), message: e.message, hint: e.hint, reason: e.reason },
     };
     this.#records.set(context, next);
-    if (prev?.state !== 'failing' || prev.lastError?.message !== e.message) this.#emit(next);
+    // A new kind of failure is news; the same failure of another request is not (requests sent side by side, such as
+    // discovery's /api and /apis, fail together with messages that differ only in their path).
+    if (prev?.state !== 'failing' || prev.lastError?.reason !== e.reason || prev.lastError.hint !== e.hint)
+      this.#emit(next);
     return true;
   }
 

@@ -220,8 +220,12 @@ describe('errors and auth health', () => {
     expect(health.recordFailure('a', 'token', new KubeError('401', { reason: 'Unauthorized', hint: 'log in' }))).toBe(
       true,
     );
+    // The same failure of a request sent beside it is not a change; another kind of failure is.
+    health.recordFailure('a', 'token', new KubeError('401 again', { reason: 'Unauthorized', hint: 'log in' }));
+    health.recordFailure('a', 'token', new KubeError('down', { reason: 'Unreachable', hint: 'start it' }));
+    health.recordFailure('a', 'token', new KubeError('401', { reason: 'Unauthorized', hint: 'log in' }));
     health.recordSuccess('a', 'token');
-    expect(seen).toEqual(['a:ok', 'a:failing', 'a:ok']);
+    expect(seen).toEqual(['a:ok', 'a:failing', 'a:failing', 'a:failing', 'a:ok']);
     expect(health.get('a')?.lastError).toMatchObject({ message: '401', hint: 'log in' });
   });
 });
