@@ -124,6 +124,21 @@ function refuseUnsafe(path: string, commit: string): void {
   }
 }
 
+/**
+ * Writes a file and returns its stat, taken from the open descriptor: creating the file is most of a checkout's time
+ * (about 0.1–0.2 ms a file here), and an lstat by path after writeFileSync walks the path a second time (5,000 files,
+ * 6 rounds each: median 989 ms that way, 724 ms this way; writing from the thread pool, 8 at a time, was slower still).
+ */
+function writeFileStat(abs: string, data: Buffer, mode: number): fs.Stats {
+  const fd = fs.openSync(abs, 'w', mode);
+  try {
+    for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done);
+    return fs.fstatSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Writes the tree's files into `dir` and returns each with its stat, for the index. */
 async function checkout(
   dir: string,
@@ -137,10 +152,12 @@ async function checkout(
   for (const file of files) {
     const abs = join(dir, file.path);
     const data = blob(file.oid);
-    if (file.mode === 0o120000) fs.symlinkSync(data.toString('utf8'), abs);
+    if (file.mode === 0o120000) {
+      fs.symlinkSync(data.toString('utf8'), abs);
+      entries.push({ file, stat: fs.lstatSync(abs) });
+    }
     // Created as git's checkout creates them: 0666 or 0777, less the umask.
-    else fs.writeFileSync(abs, data, { mode: file.mode === 0o100755 ? 0o777 : 0o666 });
-    entries.push({ file, stat: fs.lstatSync(abs) });
+    else entries.push({ file, stat: writeFileStat(abs, data, file.mode === 0o100755 ? 0o777 : 0o666) });
     await budget.pause();
   }
   return entries;
