@@ -30,6 +30,9 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           setupFiles: ['test/e2e/support/failure-screenshots.ts'],
+          // expect.poll gives up after 1 s by default; a poll that reads the page through the browser took longer than
+          // that when the end-to-end shards shared the cores with the unit tests (CI, stop 37: graph-scale).
+          expect: { poll: { timeout: 15_000 } },
           testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,

@@ -132,7 +132,7 @@ function refuseUnsafe(path: string, commit: string): void {
 function writeFileStat(abs: string, data: Buffer, mode: number): fs.Stats {
   const fd = fs.openSync(abs, 'w', mode);
   try {
-    for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done);
+    for (let done = 0; done < data.length;) done += fs.writeSync(fd, data, done);
     return fs.fstatSync(fd);
   } finally {
     fs.closeSync(fd);
