@@ -94,7 +94,7 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
     ports,
   };
   const components: Component[] = [];
-  const pidFile = join(opts.dir, 'pids');
+  const pidFile = pidFileOf(opts.dir);
   const record = async (c: Component): Promise<void> => {
     components.push(c);
     if (c.child.pid !== undefined) state.pids[c.name] = c.child.pid;
@@ -114,7 +114,9 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
       await createNodes(state, opts.nodes ?? 2, kwok);
     }
   } catch (err) {
-    await stopPids(Object.values(state.pids), binDir);
+    // The pid file also names the component that did not become healthy, which may still be running.
+    const listed = (await readFile(pidFile, 'utf8').catch(() => '')).split('\n').map(Number);
+    await stopPids([...new Set([...Object.values(state.pids), ...listed.filter((p) => p > 0)])], binDir);
     throw err;
   }
   const running: RunningCluster = {
@@ -138,6 +140,9 @@ export async function startCluster(opts: ClusterOptions): Promise<RunningCluster
   };
   return running;
 }
+
+/** Where a cluster's running pids are listed, for the watchdog (`startWatchdog`). */
+const pidFileOf = (dir: string): string => join(dir, 'pids');
 
 /** Stops the cluster whose state lives in `dir` (used by `cluster down` and before reusing a directory). */
 export async function stopLeftovers(dir: string): Promise<boolean> {
@@ -181,6 +186,7 @@ async function startEtcd(dir: string, binDir: string, ports: ClusterState['ports
       '--log-level=warn',
     ],
     join(dir, 'logs', 'etcd.log'),
+    pidFileOf(dir),
   );
   await waitUntilHealthy(
     c,
@@ -227,6 +233,7 @@ async function startApiServer(
       ...extraArgs,
     ],
     join(dir, 'logs', 'kube-apiserver.log'),
+    pidFileOf(dir),
   );
   await waitUntilHealthy(c, () => httpsOk(state, '/readyz'), 90_000);
   return c;
@@ -262,6 +269,7 @@ async function startControllerManager(
       '--v=0',
     ],
     join(dir, 'logs', 'kube-controller-manager.log'),
+    pidFileOf(dir),
   );
   await waitUntilHealthy(c, () => httpsOk(state, '/healthz', ports.kcm), 60_000);
   return c;
@@ -283,6 +291,7 @@ function startScheduler(dir: string, binDir: string, ports: ClusterState['ports'
       '--v=0',
     ],
     join(dir, 'logs', 'kube-scheduler.log'),
+    pidFileOf(dir),
   );
 }
 
@@ -300,6 +309,7 @@ function startKwok(dir: string, binDir: string, ports: ClusterState['ports'], st
       '--cidr=10.244.0.0/16',
     ],
     join(dir, 'logs', 'kwok.log'),
+    pidFileOf(dir),
   );
 }
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { appendFileSync, openSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -34,17 +34,14 @@ function tailOf(log: string): string {
 
 /**
  * Starts a binary with its stdout and stderr in `log`. The process gets its own process group (detached), so a
- * terminal's Ctrl-C does not kill it half-way; the launcher's watchdog and stop() are what end it.
+ * terminal's Ctrl-C does not kill it half-way; the launcher's watchdog and stop() are what end it. Its pid is added to
+ * `pidFile` as soon as it exists, not once it is healthy: the watchdog reads that file, and a benchmark killed while a
+ * kube-apiserver was starting left that apiserver running for good.
  */
-export function startComponent(
-  name: string,
-  bin: string,
-  args: string[],
-  log: string,
-  env?: NodeJS.ProcessEnv,
-): Component {
+export function startComponent(name: string, bin: string, args: string[], log: string, pidFile: string): Component {
   const fd = openSync(log, 'a');
-  const child = spawn(bin, args, { stdio: ['ignore', fd, fd], detached: true, env: { ...process.env, ...env } });
+  const child = spawn(bin, args, { stdio: ['ignore', fd, fd], detached: true });
+  if (child.pid !== undefined) appendFileSync(pidFile, `${child.pid}\n`);
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => resolve(code));
     child.once('error', () => resolve(-1));

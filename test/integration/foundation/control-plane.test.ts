@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,7 +13,7 @@ import {
   loadState,
   startCluster,
 } from '../../cluster/control-plane.ts';
-import { isOurProcess } from '../../cluster/processes.ts';
+import { isOurProcess, startComponent, startWatchdog } from '../../cluster/processes.ts';
 
 // Smoke tests proving the test control plane is a real Kubernetes: real version, CRDs served, workloads driven to
 // Available by the controller-manager, scheduler and KWOK, namespaces finalized, several clusters at once.
@@ -253,5 +254,23 @@ describe('test control plane', () => {
     expect(state?.pids.etcd).toBeGreaterThan(0);
     expect(isOurProcess(state!.pids.etcd!, state!.binDir)).toBe(false);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stops a component that is still starting when its owner dies', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fluxdeck-orphan-'));
+    const pidFile = join(dir, 'pids');
+    const owner = spawn('sleep', ['600'], { stdio: 'ignore' });
+    startWatchdog(owner.pid!, pidFile);
+    // A component that never becomes healthy, as a kube-apiserver still starting: listed before any health check.
+    const starting = startComponent('starting', 'sleep', ['601'], join(dir, 'starting.log'), pidFile);
+    try {
+      expect((await readFile(pidFile, 'utf8')).trim()).toBe(String(starting.child.pid));
+      owner.kill();
+      expect(await starting.exited).toBeNull();
+    } finally {
+      owner.kill();
+      starting.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
