@@ -224,7 +224,13 @@ export class PackIndexer {
     const from = e.dataAt - this.bufAt;
     let r: { buffer: Buffer; engine: { bytesWritten: number } } | undefined;
     try {
-      r = inflateSync(this.buf.subarray(from, from + Math.min(len, avail)), { info: true }) as unknown as typeof r;
+      // An output chunk of the size the header gives (plus room for zlib to see the stream end in the same call), up
+      // to 16 MiB, instead of zlib's default 16 KiB: each small object allocated the whole default chunk, and a blob
+      // the clone keeps for its checkout held it (5,000-file pack, blobs kept: RSS 225 → 175 MB, same time).
+      r = inflateSync(this.buf.subarray(from, from + Math.min(len, avail)), {
+        info: true,
+        chunkSize: Math.min(Math.max(64, e.size + 64), 16 << 20),
+      }) as unknown as typeof r;
     } catch (err) {
       if (avail < len) throw new Error(`object at pack offset ${this.at} is corrupt`, { cause: err });
     }
