@@ -388,6 +388,7 @@ class SessionRun {
       caches: (t) => session.cache(t),
       bus: deps.bus,
       logger: session.logger,
+      writes: (listener) => session.client.onWrite(listener),
       ...(deps.loopGate && { gate: deps.loopGate }),
     });
     this.manager = manager;

@@ -3,6 +3,7 @@ import type { KubeObject, ObjectRef } from '../util/kube-object.ts';
 import type { Logger } from '../util/logger.ts';
 import type { EventSink } from './event-bus.ts';
 import { withJitter, WorkQueue, type WorkQueueOptions } from './work-queue.ts';
+import { WrittenVersions } from './written-versions.ts';
 
 /**
  * The controller manager of one cluster: it turns cache events into work-queue keys and runs each controller's
@@ -85,6 +86,8 @@ export function needsReconcile(event: CacheEvent, requestAnnotation?: string): b
   return now !== undefined && now !== old.metadata.annotations?.[requestAnnotation];
 }
 
+const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '') ?? '';
+
 /** `cluster/kind/namespace/name`: the work-queue key (ARCHITECTURE.md rule 6). */
 export function objectKey(cluster: string, kind: string, namespace: string, name: string): string {
   return `${cluster}/${kind}/${namespace}/${name}`;
@@ -122,13 +125,27 @@ export interface ControllerManagerOptions {
   jitter?: number;
   /** Engine-wide back-pressure: no reconcile starts while the main event loop is behind. */
   gate?: WorkQueueOptions['gate'];
+  /**
+   * Subscribes to the objects the cluster's client writes; with it, a reconcile waits for its cache to reach the
+   * last write made to its object (written-versions.ts says why).
+   */
+  writes?: (listener: (written: KubeObject) => void) => () => void;
+  /** How long a reconcile waits for the cache to catch up with a write before it goes on with what it has. */
+  catchUpMs?: number;
 }
+
+/**
+ * A watch event comes milliseconds after the write it reports, seconds on a starved machine; a cache behind for
+ * longer has lost its watch (it relists), and waiting more would only hold a worker.
+ */
+const CATCH_UP_MS = 5_000;
 
 export class ControllerManager {
   private readonly queue: WorkQueue;
   private readonly byKind = new Map<string, Controller>();
   private readonly unsubscribe: (() => void)[] = [];
   private readonly opts: ControllerManagerOptions;
+  private readonly written = new WrittenVersions();
   private started = false;
 
   constructor(opts: ControllerManagerOptions) {
@@ -152,6 +169,7 @@ export class ControllerManager {
     if (this.started) return;
     this.started = true;
     const { caches, cluster } = this.opts;
+    if (this.opts.writes) this.unsubscribe.push(this.opts.writes((o) => this.noteWrite(o)));
     for (const c of this.opts.controllers) {
       const own = caches(c.type);
       const should = c.shouldReconcile ?? ((e: CacheEvent) => needsReconcile(e));
@@ -163,8 +181,10 @@ export class ControllerManager {
             event.object.metadata.namespace ?? '',
             event.object.metadata.name ?? '',
           );
-          if (event.type === 'deleted') this.queue.remove(key);
-          else if (should(event)) this.queue.add(key);
+          if (event.type === 'deleted') {
+            this.queue.remove(key);
+            this.written.forget(c.type.kind, event.object.metadata.namespace ?? '', event.object.metadata.name ?? '');
+          } else if (should(event)) this.queue.add(key);
         }),
       );
       for (const w of c.watches ?? []) {
@@ -209,7 +229,7 @@ export class ControllerManager {
     const { cluster, kind, namespace, name } = parseObjectKey(key);
     const controller = this.byKind.get(kind);
     if (!controller) return {};
-    const object = this.opts.caches(controller.type).get(namespace, name);
+    const object = await this.caughtUp(controller.type, namespace, name, signal);
     if (!object) return {};
     const started = performance.now();
     this.opts.bus.emit('reconcile.started', { cluster, kind, namespace, name });
@@ -239,5 +259,54 @@ export class ControllerManager {
     return outcome.requeueAfterMs === undefined
       ? outcome
       : { ...outcome, requeueAfterMs: withJitter(outcome.requeueAfterMs, this.opts.jitter ?? 0.05) };
+  }
+
+  /** Remembers a write to an object of a reconciled kind (matched by group and kind: any served version). */
+  private noteWrite(o: KubeObject): void {
+    const { namespace = '', name, resourceVersion } = o.metadata;
+    const controller = this.byKind.get(o.kind);
+    if (!controller || !name || !resourceVersion || groupOf(controller.type.apiVersion) !== groupOf(o.apiVersion))
+      return;
+    this.written.note(o.kind, namespace, name, resourceVersion);
+  }
+
+  /** The cached object, once the cache has seen the last write made to it (written-versions.ts says why). */
+  private async caughtUp(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    signal: AbortSignal,
+  ): Promise<KubeObject | undefined> {
+    const cache = this.opts.caches(type);
+    const object = cache.get(namespace, name);
+    const behind = (o: KubeObject): boolean =>
+      this.written.ahead(type.kind, namespace, name, o.metadata.resourceVersion) !== undefined;
+    if (!object || !behind(object)) return object;
+    const reached = await new Promise<boolean>((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        signal.removeEventListener('abort', aborted);
+        resolve(ok);
+      };
+      const aborted = (): void => done(true);
+      const timer = setTimeout(() => done(false), this.opts.catchUpMs ?? CATCH_UP_MS);
+      const unsubscribe = cache.subscribe((e) => {
+        const m = e.object.metadata;
+        if ((m.namespace ?? '') !== namespace || m.name !== name) return;
+        if (e.type === 'deleted' || !behind(e.object)) done(true);
+      });
+      signal.addEventListener('abort', aborted);
+    });
+    if (!reached) {
+      this.written.forget(type.kind, namespace, name);
+      this.opts.logger.warn('the cache did not catch up with a write; reconciling what it has', {
+        cluster: this.opts.cluster,
+        kind: type.kind,
+        namespace,
+        name,
+      });
+    }
+    return cache.get(namespace, name);
   }
 }

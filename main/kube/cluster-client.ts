@@ -109,8 +109,17 @@ export interface EventOptions {
 export type Impersonation =
   { serviceAccount: { namespace: string; name: string } } | { user: string; groups?: string[] };
 
+/** Told of every object a write returned (the apiserver's answer, with its new resourceVersion). */
+export type WriteListener = (written: KubeObject) => void;
+
 /** Recently created Events, for counting repeats up rather than creating duplicates. */
 type EventMemory = Map<string, { name: string; namespace: string; count: number; at: number }>;
+
+/** What a client shares with its impersonating views. */
+interface SharedState {
+  events: EventMemory;
+  writeListeners: Set<WriteListener>;
+}
 
 /** How long the same event on the same object is counted up instead of being created again (client-go does 10 min). */
 const EVENT_CORRELATION_MS = 10 * 60_000;
@@ -126,15 +135,26 @@ export class ClusterClient {
   readonly server: string;
   readonly mapper: RestMapper;
   readonly transport: RestTransport;
-  readonly #events: EventMemory;
+  readonly #shared: SharedState;
 
-  constructor(transport: RestTransport, namespace: string, mapper?: RestMapper, events?: EventMemory) {
+  constructor(transport: RestTransport, namespace: string, mapper?: RestMapper, shared?: SharedState) {
     this.transport = transport;
     this.context = transport.context;
     this.server = transport.server;
     this.namespace = namespace;
     this.mapper = mapper ?? new RestMapper(transport);
-    this.#events = events ?? (new Map() as EventMemory);
+    this.#shared = shared ?? { events: new Map(), writeListeners: new Set() };
+  }
+
+  /** Listens to the objects that writes (not dry runs) return, through this client and its impersonating views. */
+  onWrite(listener: WriteListener): () => void {
+    this.#shared.writeListeners.add(listener);
+    return () => this.#shared.writeListeners.delete(listener);
+  }
+
+  #wrote<T extends KubeObject>(written: T, opts: WriteOptions): T {
+    if (!opts.dryRun) for (const l of this.#shared.writeListeners) l(written);
+    return written;
   }
 
   get stats(): RequestStats {
@@ -161,7 +181,7 @@ export class ClusterClient {
       'serviceAccount' in who
         ? { 'Impersonate-User': `system:serviceaccount:${who.serviceAccount.namespace}:${who.serviceAccount.name}` }
         : { 'Impersonate-User': who.user, ...(who.groups?.length ? { 'Impersonate-Group': who.groups } : {}) };
-    return new ClusterClient(this.transport.withHeaders(headers), this.namespace, this.mapper, this.#events);
+    return new ClusterClient(this.transport.withHeaders(headers), this.namespace, this.mapper, this.#shared);
   }
 
   /** The URL path of a resource (collection when `name` is absent) and its discovery record. */
@@ -229,18 +249,20 @@ export class ClusterClient {
 
   async create<T extends KubeObject = KubeObject>(obj: KubeObject, opts: WriteOptions = {}): Promise<T> {
     const { path, info } = await this.pathFor({ ...obj, namespace: obj.metadata.namespace, name: undefined });
-    return this.#json<T>(
+    const created = await this.#json<T>(
       { method: 'POST', path, body: JSON.stringify(obj), signal: opts.signal, query: writeQuery(opts) },
       `create ${this.#describe(keyOf(obj), info)}`,
     );
+    return this.#wrote(created, opts);
   }
 
   async replace<T extends KubeObject = KubeObject>(obj: KubeObject, opts: WriteOptions = {}): Promise<T> {
     const { path, info } = await this.pathFor(keyOf(obj));
-    return this.#json<T>(
+    const replaced = await this.#json<T>(
       { method: 'PUT', path, body: JSON.stringify(obj), signal: opts.signal, query: writeQuery(opts) },
       `replace ${this.#describe(keyOf(obj), info)}`,
     );
+    return this.#wrote(replaced, opts);
   }
 
   async patch<T extends KubeObject = KubeObject>(
@@ -251,7 +273,7 @@ export class ClusterClient {
   ): Promise<T> {
     const { path, info } = await this.pathFor(key, opts.subresource);
     const body = typeof patch === 'string' ? patch : JSON.stringify(patch);
-    return this.#json<T>(
+    const patched = await this.#json<T>(
       {
         method: 'PATCH',
         path,
@@ -263,6 +285,7 @@ export class ClusterClient {
       },
       `${type === 'apply' ? 'apply' : 'patch'} ${this.#describe(key, info)}${opts.subresource ? `/${opts.subresource}` : ''}`,
     );
+    return this.#wrote(patched, opts);
   }
 
   /** Server-side apply of a whole object (it must not carry managedFields, which the caller strips). */
@@ -354,7 +377,7 @@ export class ClusterClient {
     const namespace = ref.namespace || 'default';
     const key = JSON.stringify([involved.metadata.uid ?? describeRef(ref), ev.type, ev.reason, ev.message]);
     const now = new Date();
-    const seen = this.#events.get(key);
+    const seen = this.#shared.events.get(key);
     if (seen && now.getTime() - seen.at < EVENT_CORRELATION_MS) {
       try {
         seen.count++;
@@ -393,10 +416,10 @@ export class ClusterClient {
       lastTimestamp: now.toISOString(),
       count: 1,
     });
-    this.#events.set(key, { name, namespace, count: 1, at: now.getTime() });
-    if (this.#events.size > 1000) {
-      const oldest = this.#events.keys().next();
-      if (!oldest.done) this.#events.delete(oldest.value);
+    this.#shared.events.set(key, { name, namespace, count: 1, at: now.getTime() });
+    if (this.#shared.events.size > 1000) {
+      const oldest = this.#shared.events.keys().next();
+      if (!oldest.done) this.#shared.events.delete(oldest.value);
     }
   }
 

@@ -16,6 +16,13 @@ export interface ServeProcess {
   stop(graceMs?: number): Promise<number | null>;
 }
 
+/** The output of every serve started in this test file that has not been stopped, for failure-screenshots.ts. */
+const running = new Set<() => string>();
+
+export function servesRunning(): (() => string)[] {
+  return [...running];
+}
+
 export async function startServe(opts: {
   kubeconfig: string;
   dataDir: string;
@@ -60,11 +67,14 @@ export async function startServe(opts: {
       .catch(() => undefined);
   });
   const parsed = new URL(url);
+  const output = (): string => out;
+  running.add(output);
+  exited.then(() => running.delete(output)).catch(() => undefined);
   return {
     url,
     origin: parsed.origin,
     token: parsed.searchParams.get('token') ?? '',
-    output: () => out,
+    output,
     stop: async (graceMs = 20_000) => {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGINT');

@@ -205,6 +205,9 @@ describe('cluster client', () => {
 
   it('patches with merge, JSON and apply patches, writes status, and counts requests per verb', async () => {
     const c = await openCluster(cluster.name, { kubeconfig });
+    // What the controller manager waits for its caches to reach: each write's answer, dry runs left out.
+    const written: string[] = [];
+    const stopListening = c.onWrite((o) => written.push(`${o.kind}/${o.metadata.resourceVersion ?? ''}`));
     const key = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'patched' };
     const desired = (data: Record<string, string>): KubeObject => ({
       apiVersion: 'v1',
@@ -235,6 +238,11 @@ describe('cluster client', () => {
       { status: { loadBalancer: { ingress: [{ ip: '10.9.9.9' }] } } },
     );
     expect(patched.status).toMatchObject({ loadBalancer: { ingress: [{ ip: '10.9.9.9' }] } });
+    expect(written).toHaveLength(5);
+    expect(written.slice(0, 3).every((w) => w.startsWith('ConfigMap/'))).toBe(true);
+    expect(written[2]).toBe(`ConfigMap/${after.metadata.resourceVersion ?? ''}`);
+    expect(written[4]).toBe(`Service/${patched.metadata.resourceVersion ?? ''}`);
+    stopListening();
     expect(c.stats.byVerb.APPLY).toBe(2);
     expect(c.stats.byVerb.PATCH).toBe(3);
     c.close();

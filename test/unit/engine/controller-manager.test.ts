@@ -10,8 +10,9 @@ import {
   type ResourceType,
 } from '../../../main/engine/controller-manager.ts';
 import { EventBus } from '../../../main/engine/event-bus.ts';
+import { olderThan, WrittenVersions } from '../../../main/engine/written-versions.ts';
 import type { KubeObject } from '../../../main/util/kube-object.ts';
-import { silentLogger } from '../../../main/util/logger.ts';
+import { createLogger, silentLogger } from '../../../main/util/logger.ts';
 
 /** An in-memory cache standing in for a watch cache (unit tests only). */
 class MemoryCache implements ObjectCache {
@@ -227,5 +228,111 @@ describe('ControllerManager interval scheduling', () => {
       vi.restoreAllMocks();
       vi.useRealTimers();
     }
+  });
+});
+
+describe('ControllerManager read-your-writes', () => {
+  /**
+   * A manager over one cache whose reconcile writes the object's status, as the apiserver answers it, while the
+   * object is queued again; the cache hears of the write only when `deliver` is called (the watch's delay).
+   */
+  function writingSetup(catchUpMs?: number): {
+    cache: MemoryCache;
+    seen: (string | undefined)[];
+    warnings: string[];
+    manager: ControllerManager;
+    deliver: () => void;
+  } {
+    const cache = new MemoryCache();
+    const seen: (string | undefined)[] = [];
+    const warnings: string[] = [];
+    const listeners = new Set<(o: KubeObject) => void>();
+    let undelivered: KubeObject | undefined;
+    const manager: ControllerManager = new ControllerManager({
+      cluster: 'prod',
+      controllers: [
+        {
+          type: KS,
+          reconcile: (o) => {
+            seen.push(o.metadata.resourceVersion);
+            if (seen.length === 1) {
+              manager.enqueue(KS, { namespace: 'flux-system', name: 'apps' });
+              undelivered = { ...o, metadata: { ...o.metadata, resourceVersion: '12' }, status: { version: 2 } };
+              for (const l of listeners) l(undelivered);
+            }
+            return Promise.resolve({});
+          },
+        },
+      ],
+      caches: () => cache,
+      bus: new EventBus<ManagerEvents>(),
+      logger: createLogger({ write: (line) => warnings.push(line) }, 'warn'),
+      writes: (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+      ...(catchUpMs !== undefined && { catchUpMs }),
+    });
+    const deliver = (): void => {
+      if (undelivered) cache.put(undelivered);
+    };
+    cache.put(obj(KS, 'apps', { resourceVersion: '11' }));
+    return { cache, seen, warnings, manager, deliver };
+  }
+
+  it('starts the next reconcile of an object only once the cache has its last write', async () => {
+    const t = writingSetup();
+    t.manager.start();
+    await new Promise((r) => setTimeout(r, 50));
+    // The second reconcile is waiting: the cache still holds version 11.
+    expect(t.seen).toEqual(['11']);
+    t.deliver();
+    await t.manager.idle();
+    expect(t.seen).toEqual(['11', '12']);
+    expect(t.warnings).toEqual([]);
+    await t.manager.stop();
+  });
+
+  it('goes on with what the cache has when it does not catch up in time, and says so', async () => {
+    const t = writingSetup(30);
+    t.manager.start();
+    await t.manager.idle();
+    expect(t.seen).toEqual(['11', '11']);
+    expect(t.warnings.join('\n')).toContain('the cache did not catch up with a write');
+    await t.manager.stop();
+  });
+
+  it('does not wait for a write to an object that was deleted since', async () => {
+    const t = writingSetup();
+    t.manager.start();
+    await new Promise((r) => setTimeout(r, 20));
+    const gone = t.cache.get('flux-system', 'apps');
+    if (gone) t.cache.del(gone);
+    await t.manager.idle();
+    expect(t.seen).toEqual(['11']);
+    expect(t.warnings).toEqual([]);
+    await t.manager.stop();
+  });
+});
+
+describe('olderThan (resourceVersions as etcd revisions)', () => {
+  it('compares decimal versions as numbers and never calls an opaque one older', () => {
+    expect(olderThan('9', '10')).toBe(true);
+    expect(olderThan('10', '10')).toBe(false);
+    expect(olderThan('11', '10')).toBe(false);
+    expect(olderThan('99999999999999999999', '100000000000000000000')).toBe(true);
+    expect(olderThan(undefined, '10')).toBe(true);
+    expect(olderThan('abc', '10')).toBe(false);
+    expect(olderThan('10', 'x7')).toBe(false);
+  });
+
+  it('keeps the newest write of an object and forgets it once the cache reaches it', () => {
+    const w = new WrittenVersions();
+    w.note('Kustomization', 'ns', 'a', '12');
+    w.note('Kustomization', 'ns', 'a', '11');
+    expect(w.ahead('Kustomization', 'ns', 'a', '11')).toBe('12');
+    expect(w.ahead('Kustomization', 'ns', 'b', '1')).toBeUndefined();
+    expect(w.ahead('Kustomization', 'ns', 'a', '13')).toBeUndefined();
+    expect(w.size).toBe(0);
   });
 });
