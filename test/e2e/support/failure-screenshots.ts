@@ -27,7 +27,9 @@ beforeEach(({ onTestFailed }) => {
       pagesOpen().map((page, i) => screenshot(page, i === 0 ? name : `${name}-${i + 1}`).catch(() => undefined)),
     );
     for (const output of servesRunning()) {
-      console.error(`── fluxdeck serve, last ${SERVE_LINES} lines, when "${task.name}" failed:\n${serveTail(output())}`);
+      console.error(
+        `── fluxdeck serve, last ${SERVE_LINES} lines, when "${task.name}" failed:\n${serveTail(output())}`,
+      );
     }
   });
 });
