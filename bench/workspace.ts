@@ -4,26 +4,24 @@
 //   (b) one edit cycle, the step users repeat: write one file, status, validate + commit, push —
 //       Fluxdeck's Workspace vs the git CLI (`git status --porcelain`, `git commit -a`, `git push`) in its own clone.
 //       Each step's median is printed too (write, status, commit, push).
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { Workspace } from '../main/sources/workspace/index.ts';
-import { startGitServer } from '../test/support/git-server.ts';
+import { startCommandProcess } from '../test/support/command-process.ts';
+import { startGitServerProcess } from '../test/support/git-server-process.ts';
 import { benchLine, median } from './report.ts';
 
-const exec = promisify(execFile);
 const FILES = Number(process.argv[2] ?? 5000);
 const RUNS = 5;
 const OPEN_RUNS = 6;
 const AUTHOR = { name: 'Bench', email: 'bench@fluxdeck.local' };
+// Every git command runs from a process of its own, never spawned from this one (command-process.ts says why).
+const commands = await startCommandProcess();
 const git = (cwd: string, ...args: string[]): Promise<{ stdout: string }> =>
-  exec('git', ['-c', `user.name=${AUTHOR.name}`, '-c', `user.email=${AUTHOR.email}`, '-C', cwd, ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  commands.run('git', ['-c', `user.name=${AUTHOR.name}`, '-c', `user.email=${AUTHOR.email}`, '-C', cwd, ...args]);
 
 const yaml = (i: number, v: number): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  version: "${v}"\n  blob: ${randomBytes(
@@ -81,7 +79,8 @@ const split = (by: Record<string, number[]>): string =>
     .map(([name, ts]) => `${name} ${median(ts).toFixed(0)}`)
     .join(', ');
 
-const server = await startGitServer();
+// The server runs in a process of its own, as a remote one does (git-server-process.ts says why).
+const server = await startGitServerProcess();
 const root = await mkdtemp(join(tmpdir(), 'fluxdeck-bench-ws-'));
 try {
   const url = await server.createRepo('fleet');
@@ -104,7 +103,7 @@ try {
     const theirs = async (): Promise<void> => {
       gitOpen.push(
         await time(() =>
-          exec('git', [
+          commands.run('git', [
             'clone',
             '--quiet',
             '--depth=1',
@@ -189,6 +188,6 @@ try {
   );
 } finally {
   await server.close();
+  await commands.close();
   await rm(root, { recursive: true, force: true });
-  await rm(server.root, { recursive: true, force: true });
 }

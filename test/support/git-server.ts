@@ -78,12 +78,7 @@ export async function startGitServer(
     root,
     repoPath: (name) => join(root, `${name}.git`),
     createRepo: async (name) => {
-      const path = join(root, `${name}.git`);
-      await mkdir(dirname(path), { recursive: true });
-      await exec('git', ['init', '--bare', '--quiet', '--initial-branch=main', path]);
-      await exec('git', ['-C', path, 'config', 'http.receivepack', 'true']);
-      await exec('git', ['-C', path, 'config', 'uploadpack.allowReachableSHA1InWant', 'true']);
-      await exec('git', ['-C', path, 'config', 'uploadpack.allowFilter', 'true']);
+      await createBareRepo(root, name);
       return `${url}/${name}.git`;
     },
     hold: () => {
@@ -104,6 +99,17 @@ export async function startGitServer(
     },
     close: () => closeServer(server),
   };
+}
+
+/** Creates `root/name.git`, a bare repository the server lets clients push to and fetch any reachable commit from. */
+export async function createBareRepo(root: string, name: string): Promise<string> {
+  const path = join(root, `${name}.git`);
+  await mkdir(dirname(path), { recursive: true });
+  await exec('git', ['init', '--bare', '--quiet', '--initial-branch=main', path]);
+  await exec('git', ['-C', path, 'config', 'http.receivepack', 'true']);
+  await exec('git', ['-C', path, 'config', 'uploadpack.allowReachableSHA1InWant', 'true']);
+  await exec('git', ['-C', path, 'config', 'uploadpack.allowFilter', 'true']);
+  return path;
 }
 
 function closeServer(server: Server): Promise<void> {
