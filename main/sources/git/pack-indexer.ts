@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { crc32, inflateSync } from 'node:zlib';
 
-import { nextTurn } from '../../util/turns.ts';
 import { applyDelta, type GitObjectType } from './object-store.ts';
 
 const TYPES: Record<number, GitObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' };
@@ -98,13 +97,9 @@ export interface PackIndexerOptions {
 /**
  * Indexes a pack given in pieces: `push` its bytes in order, in chunks of any size, then `finish` once the pack is
  * complete on disk. Each push scans the objects it completes (inflating each once to find where it ends, hashing and
- * CRC-ing it), so a caller decides how the work is sliced: a download could feed it as the pack arrives, and the main
- * thread feeds it a megabyte per event-loop turn. Deltas wait for `finish`, which reads their bases back from the
- * file. Only the bytes of the object being scanned are held in memory.
- *
- * Scanning while the pack downloads was tried for the editor's clone and was slower on a 2-core machine with the git
- * server on it (the scan competed with the server's pack-objects: 900 ms to the end of the download, against 480 ms
- * plus a 250 ms scan after it), so nothing feeds it from the network yet.
+ * CRC-ing it), so a caller decides how the work is sliced: the editor's clone feeds it each piece of the download as
+ * it arrives (a few kilobytes per event-loop turn), so the scan is done when the download is. Deltas wait for
+ * `finish`, which reads their bases back from the file. Only the bytes of the object being scanned are held in memory.
  *
  * An error in the scan (a corrupt object) is kept and thrown by `finish`, after the pack's trailing checksum is
  * checked: a damaged download is reported as one, whichever object the damage fell in.
@@ -305,28 +300,6 @@ export function indexPack(
   const fd = openSync(packPath, 'r');
   try {
     for (let chunk = readChunk(fd); chunk; chunk = readChunk(fd)) indexer.push(chunk);
-  } finally {
-    closeSync(fd);
-  }
-  return indexer.finish(packPath, idxPath);
-}
-
-/**
- * `indexPack` for the main thread: the scan takes the pack a megabyte at a time and lets the event loop run between
- * them. In one piece, a 5,000-file clone's scan held the loop for ~250 ms (bench workspace), the desktop's IPC with it.
- */
-export async function indexPackInSlices(
-  packPath: string,
-  idxPath: string,
-  opts: PackIndexerOptions = {},
-): Promise<IndexedPack> {
-  const indexer = new PackIndexer(opts);
-  const fd = openSync(packPath, 'r');
-  try {
-    for (let chunk = readChunk(fd); chunk; chunk = readChunk(fd)) {
-      indexer.push(chunk);
-      await nextTurn();
-    }
   } finally {
     closeSync(fd);
   }

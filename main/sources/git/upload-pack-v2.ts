@@ -146,14 +146,19 @@ export interface FetchResponse {
   packBytes: number;
 }
 
-/** Runs `fetch` and streams the packfile into `packFile`. */
+/** Where a fetched pack goes: a file, and optionally a reader that sees its bytes as they arrive (in order). */
+export type PackSink = string | { file: string; onBytes: (chunk: Buffer) => void };
+
+/** Runs `fetch` and streams the packfile into `sink`'s file (and to its reader). */
 export async function fetchV2(
   http: HttpClient,
   url: string,
   headers: Record<string, string>,
   req: FetchRequest,
-  packFile: string,
+  sink: PackSink,
 ): Promise<FetchResponse> {
+  const packFile = typeof sink === 'string' ? sink : sink.file;
+  const onBytes = typeof sink === 'string' ? undefined : sink.onBytes;
   const parts = [
     pkt('command=fetch\n'),
     pkt('agent=fluxdeck\n'),
@@ -200,7 +205,9 @@ export async function fetchV2(
       const band = line[0];
       if (band === 1) {
         out.packBytes += line.length - 1;
-        if (!file.write(line.subarray(1))) await once(file, 'drain');
+        const bytes = line.subarray(1);
+        onBytes?.(bytes);
+        if (!file.write(bytes)) await once(file, 'drain');
       } else if (band === 3) {
         throw new Error(`the server failed while sending the pack: ${line.subarray(1).toString('utf8').trim()}`);
       }
