@@ -35,19 +35,44 @@ export function identityFromConfig(text: string): Partial<GitIdentity> {
   return out;
 }
 
-function gitConfig(key: string, cwd: string | undefined): Promise<string | undefined | null> {
+/** `git config --get-regexp` output for user.name and user.email: one `key value` line each, the last one winning. */
+export function identityFromConfigList(stdout: string): Partial<GitIdentity> {
+  const out: Partial<GitIdentity> = {};
+  for (const line of stdout.split(/\r?\n/)) {
+    const m = /^user\.(name|email) (.*)$/i.exec(line);
+    const value = m?.[2]?.trim();
+    if (!m || !value) continue;
+    if (m[1]?.toLowerCase() === 'name') out.name = value;
+    else out.email = value;
+  }
+  return out;
+}
+
+/**
+ * user.name and user.email as git resolves them, from one `git config` run (each spawn from the app's main process
+ * costs it copy-on-write faults afterwards: see test/support/command-process.ts); null when git is not installed.
+ */
+function gitUserConfig(cwd: string | undefined): Promise<Partial<GitIdentity> | null> {
   return new Promise((resolve) => {
-    execFile('git', ['config', '--get', key], { ...(cwd ? { cwd } : {}), timeout: 5000 }, (err, stdout) => {
-      // null: git is not installed; undefined: not set.
-      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') resolve(null);
-      else resolve(err ? undefined : stdout.trim() || undefined);
-    });
+    execFile(
+      'git',
+      ['config', '--get-regexp', '^user\\.(name|email)$'],
+      { ...(cwd ? { cwd } : {}), timeout: 5000 },
+      (err, stdout) => {
+        // Exit status 1 is "nothing set": the same as an empty list.
+        if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') resolve(null);
+        else resolve(identityFromConfigList(stdout));
+      },
+    );
   });
 }
 
 export async function userGitIdentity(cwd?: string): Promise<GitIdentity | undefined> {
-  const [name, email] = await Promise.all([gitConfig('user.name', cwd), gitConfig('user.email', cwd)]);
-  if (name !== null && email !== null) return name && email ? { name, email } : undefined;
+  const configured = await gitUserConfig(cwd);
+  if (configured !== null) {
+    const { name, email } = configured;
+    return name && email ? { name, email } : undefined;
+  }
   const files = [
     join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'git', 'config'),
     join(homedir(), '.gitconfig'),

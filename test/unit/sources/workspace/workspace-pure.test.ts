@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseGitUrl } from '../../../../main/sources/git/git-url.ts';
-import { identityFromConfig } from '../../../../main/sources/workspace/git-identity.ts';
+import { identityFromConfig, identityFromConfigList } from '../../../../main/sources/workspace/git-identity.ts';
 import { workTreeSegments } from '../../../../main/sources/workspace/work-tree-path.ts';
 import { workspaceDirName } from '../../../../main/sources/workspace/workspace-name.ts';
 import { checkYaml, formatProblem, isYamlPath } from '../../../../main/sources/workspace/yaml-check.ts';
@@ -71,6 +71,13 @@ describe('git config identity', () => {
     expect(identityFromConfig(text)).toEqual({ name: 'Ada Lovelace', email: 'ada@example.test' });
     expect(identityFromConfig('[User]\nName = A\n')).toEqual({ name: 'A' });
     expect(identityFromConfig('')).toEqual({});
+  });
+
+  it('reads `git config --get-regexp` output, the last value of a key winning', () => {
+    const list = 'user.name Ada\nuser.email ada@example.test\nuser.name Ada Lovelace\r\nuser.email \n';
+    expect(identityFromConfigList(list)).toEqual({ name: 'Ada Lovelace', email: 'ada@example.test' });
+    expect(identityFromConfigList('user.signingkey ABC\n')).toEqual({});
+    expect(identityFromConfigList('')).toEqual({});
   });
 });
 
