@@ -232,6 +232,12 @@ async function pushFrom(
   return pushWorkTreeArtifact({ ...input, root: e.ws.dir, source: e.ws.url, status: await e.ws.status() }, opts);
 }
 
+/** Follows the server when a work tree is opened, unless it was cloned just now; a failed fetch is not an error here. */
+async function updateOnOpen(ws: Workspace): Promise<{ status: Entry['update'] }> {
+  if (ws.takeFreshClone()) return { status: 'up-to-date' };
+  return ws.update().catch(() => ({ status: 'up-to-date' as const }));
+}
+
 export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
   const entries = new Map<string, Entry>();
   const idsByRepo = new Map<string, string>();
@@ -266,7 +272,7 @@ export function createWorkTrees(deps: WorkTreeDeps): WorkTreePort {
         const { auth, source } = await workTreeAuth(deps, repo, obj, signal);
         const ws = await deps.workspaces.open({ url: obj.spec.url, branch }, auth ? { auth } : {});
         if (!auth) ws.setAuth(undefined);
-        const update = await ws.update().catch(() => ({ status: 'up-to-date' as const }));
+        const update = await updateOnOpen(ws);
         const repoKey = JSON.stringify([repo.cluster, repo.namespace, repo.name]);
         const id = idsByRepo.get(repoKey) ?? randomUUID();
         idsByRepo.set(repoKey, id);

@@ -139,6 +139,9 @@ async function resolveOrNone(dir: string, ref: string): Promise<string> {
   }
 }
 
+/** How long after a clone its work tree counts as just fetched (see `takeFreshClone`). */
+const FRESH_CLONE_MS = 5_000;
+
 const stamp = (d = new Date()): string =>
   d
     .toISOString()
@@ -164,6 +167,8 @@ export class Workspace {
   #touched: Set<string> | undefined;
   /** See {@link WorkspaceSpec.startBranch}. */
   #startBranch = false;
+  /** When this object's clone ended (performance.now()), until {@link takeFreshClone} reads it. */
+  #clonedAt: number | undefined;
 
   private constructor(dir: string, url: GitUrl, branch: string, opts: WorkspaceOptions) {
     this.dir = dir;
@@ -188,6 +193,16 @@ export class Workspace {
     ws.#startBranch = spec.startBranch ?? false;
     await ws.#ensureClone(call.signal);
     return ws;
+  }
+
+  /**
+   * True, once, when this object cloned the work tree moments ago. An update right after the clone would only find
+   * what the clone has just fetched, and costs a round trip or two to the server (opening a work tree did both).
+   */
+  takeFreshClone(): boolean {
+    const fresh = this.#clonedAt !== undefined && performance.now() - this.#clonedAt < FRESH_CLONE_MS;
+    this.#clonedAt = undefined;
+    return fresh;
   }
 
   /** Replaces the credentials (e.g. after the user entered a new token). */
@@ -441,6 +456,7 @@ export class Workspace {
       await rename(tmp, this.dir);
       // A fresh checkout equals HEAD: the first status need not hash the whole tree to find that out.
       this.#touched = new Set();
+      this.#clonedAt = performance.now();
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

@@ -454,9 +454,13 @@ describe('a work tree for editing', () => {
       workspaces.open({ url, branch: 'main' }),
     ]);
     expect(a).toBe(b);
+    // Cloned just now: opening it need not fetch again, once.
+    expect(a.takeFreshClone()).toBe(true);
+    expect(a.takeFreshClone()).toBe(false);
     await a.writeFile('apps/deploy.yaml', deployment(10));
     const again = await Workspace.open({ url, branch: 'main' }, options());
     expect(again.dir).toBe(a.dir);
+    expect(again.takeFreshClone()).toBe(false);
     expect((await again.status()).changes).toEqual([{ path: 'apps/deploy.yaml', change: 'modified' }]);
     await expect(Workspace.open({ url, branch: 'no such branch' }, options())).rejects.toMatchObject({
       code: 'invalid-argument',
