@@ -282,23 +282,26 @@ export class ControllerManager {
     const behind = (o: KubeObject): boolean =>
       this.written.ahead(type.kind, namespace, name, o.metadata.resourceVersion) !== undefined;
     if (!object || !behind(object)) return object;
-    const reached = await new Promise<boolean>((resolve) => {
-      const done = (ok: boolean): void => {
+    // Stopped while it waited its turn (the cluster disconnected, the manager stopped): nothing to reconcile.
+    if (signal.aborted) return undefined;
+    const ended = await new Promise<'reached' | 'timeout' | 'aborted'>((resolve) => {
+      const done = (how: 'reached' | 'timeout' | 'aborted'): void => {
         clearTimeout(timer);
         unsubscribe();
         signal.removeEventListener('abort', aborted);
-        resolve(ok);
+        resolve(how);
       };
-      const aborted = (): void => done(true);
-      const timer = setTimeout(() => done(false), this.opts.catchUpMs ?? CATCH_UP_MS);
+      const aborted = (): void => done('aborted');
+      const timer = setTimeout(() => done('timeout'), this.opts.catchUpMs ?? CATCH_UP_MS);
       const unsubscribe = cache.subscribe((e) => {
         const m = e.object.metadata;
         if ((m.namespace ?? '') !== namespace || m.name !== name) return;
-        if (e.type === 'deleted' || !behind(e.object)) done(true);
+        if (e.type === 'deleted' || !behind(e.object)) done('reached');
       });
       signal.addEventListener('abort', aborted);
     });
-    if (!reached) {
+    if (ended === 'aborted') return undefined;
+    if (ended === 'timeout') {
       this.written.forget(type.kind, namespace, name);
       this.opts.logger.warn('the cache did not catch up with a write; reconciling what it has', {
         cluster: this.opts.cluster,

@@ -302,6 +302,15 @@ describe('ControllerManager read-your-writes', () => {
     await t.manager.stop();
   });
 
+  it('drops a reconcile that waits for the cache when the manager stops', async () => {
+    const t = writingSetup();
+    t.manager.start();
+    await new Promise((r) => setTimeout(r, 20));
+    await t.manager.stop();
+    expect(t.seen).toEqual(['11']);
+    expect(t.warnings).toEqual([]);
+  });
+
   it('does not wait for a write to an object that was deleted since', async () => {
     const t = writingSetup();
     t.manager.start();
