@@ -86,7 +86,8 @@ export function needsReconcile(event: CacheEvent, requestAnnotation?: string): b
   return now !== undefined && now !== old.metadata.annotations?.[requestAnnotation];
 }
 
-const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '') ?? '';
+/** The API group of an apiVersion ('' for the core group's `v1`). */
+const groupOf = (apiVersion: string): string => apiVersion.slice(0, Math.max(0, apiVersion.indexOf('/')));
 
 /** `cluster/kind/namespace/name`: the work-queue key (ARCHITECTURE.md rule 6). */
 export function objectKey(cluster: string, kind: string, namespace: string, name: string): string {

@@ -5,8 +5,10 @@
  * 1.5–2× slower (bench workspace, stop 39: the same after `sleep 0.6` run as a child; not after a timer). Forking this
  * small process instead leaves the measured one alone, as a user's git in a terminal does.
  */
-import { execFile, fork } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+
+import { forkSelf, stopForked } from './forked.ts';
 
 export interface CommandProcess {
   /** Runs `file` with `args` and resolves with its stdout; rejects with its stderr when it fails. */
@@ -28,7 +30,7 @@ interface Reply {
 }
 
 export async function startCommandProcess(): Promise<CommandProcess> {
-  const child = fork(import.meta.filename, ['--run-commands'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = forkSelf(import.meta.filename, ['--run-commands']);
   const pending = new Map<number, { resolve: (r: { stdout: string }) => void; reject: (e: Error) => void }>();
   let next = 0;
   child.on('message', (m: Reply) => {
@@ -49,12 +51,7 @@ export async function startCommandProcess(): Promise<CommandProcess> {
         pending.set(id, { resolve, reject });
         child.send({ id, file, args, ...(opts.cwd !== undefined && { cwd: opts.cwd }) } satisfies Request);
       }),
-    close: async () => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.disconnect();
-      await exited;
-    },
+    close: () => stopForked(child),
   };
 }
 

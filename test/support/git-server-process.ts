@@ -4,12 +4,12 @@
  * in the same process, relaying git-http-backend's pack to the socket ran on the thread the client needed, while `git
  * clone`, the reference, ran in a process of its own and paid nothing for it.
  */
-import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { forkSelf, stopForked } from './forked.ts';
 import { createBareRepo, startGitServer } from './git-server.ts';
 
 export interface GitServerProcess {
@@ -23,7 +23,7 @@ export interface GitServerProcess {
 
 export async function startGitServerProcess(): Promise<GitServerProcess> {
   const root = await mkdtemp(join(tmpdir(), 'fluxdeck-git-'));
-  const child = fork(import.meta.filename, ['--serve', root], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = forkSelf(import.meta.filename, ['--serve', root]);
   const [message] = (await Promise.race([
     once(child, 'message'),
     once(child, 'exit').then(([code]) => {
@@ -39,11 +39,7 @@ export async function startGitServerProcess(): Promise<GitServerProcess> {
     },
     repoPath: (name) => join(root, `${name}.git`),
     close: async () => {
-      if (child.exitCode === null) {
-        const exited = once(child, 'exit');
-        child.disconnect();
-        await exited;
-      }
+      await stopForked(child);
       await rm(root, { recursive: true, force: true });
     },
   };
